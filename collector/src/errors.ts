@@ -1,0 +1,40 @@
+/**
+ * Every error Governor answers with has a stable code here, with its HTTP status and one
+ * line of documentation. A retired code is never reused: mark it retired instead.
+ */
+export const ERROR_CODES = {
+  GOV_ERR_SETTINGS_INVALID: { status: 500, doc: 'A setting has a value outside its type or bounds; the message names the setting and the value.' },
+  GOV_ERR_OTLP_MALFORMED: { status: 400, doc: 'The OTLP request body could not be decoded; the message says where and why.' },
+  GOV_ERR_OTLP_CONTENT_TYPE: { status: 415, doc: 'The request has a content type other than application/x-protobuf or application/json.' },
+  GOV_ERR_OTLP_CONTENT_ENCODING: { status: 415, doc: 'The request has a content encoding other than gzip or identity.' },
+  GOV_ERR_BODY_TOO_LARGE: { status: 413, doc: 'The request body is over the limit, before or after decompression.' },
+  GOV_ERR_PIPELINE_FULL: { status: 503, doc: 'The write pipeline is full; retry after the number of seconds in Retry-After.' },
+  GOV_ERR_STORE_WRITE: { status: 503, doc: 'The store refused or failed the write; nothing of the request was acknowledged.' },
+  GOV_ERR_STORE_UNAVAILABLE: { status: 503, doc: 'The store is not reachable or not ready.' },
+  GOV_ERR_QUERY_PARAM: { status: 400, doc: 'A query parameter is missing or invalid; the message names it.' },
+  GOV_ERR_QUERY_UNKNOWN_METRIC: { status: 404, doc: 'No metric of that name has been stored.' },
+  GOV_ERR_QUERY_AGG_TYPE: { status: 400, doc: 'The aggregation does not apply to the metric type (for example a quantile of a gauge).' },
+  GOV_ERR_QUERY_TOO_LARGE: { status: 422, doc: 'The query would read more points than the limit; narrow the range or the series.' },
+} as const satisfies Record<string, { status: number; doc: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+const BRAND = Symbol.for('governor.error')
+
+/** An error with a registered code. Recognise it with `isGovernorError`, not `instanceof`. */
+export class GovernorError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly [BRAND] = true
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'GovernorError'
+    this.code = code
+    this.statusCode = ERROR_CODES[code].status
+  }
+}
+
+export function isGovernorError(err: unknown): err is GovernorError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true
+}

@@ -1,0 +1,20 @@
+import type { WritePipeline } from './batch/write-pipeline.ts'
+import type { SeriesCache } from './model/series-cache.ts'
+import type { SelfMetrics } from './self-metrics.ts'
+import type { Settings } from './settings.ts'
+import type { Store } from './store/store.ts'
+
+/** The collector's shared state, set once on the root fastify instance as `app.governor`. */
+export interface Services {
+  settings: Settings
+  store: Store
+  pipeline: WritePipeline
+  seriesCache: SeriesCache
+  metrics: SelfMetrics
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    governor: Services
+  }
+}

@@ -1,0 +1,84 @@
+import { GovernorError } from './errors.ts'
+
+/**
+ * Every setting Governor reads, declared once: its environment variable, type, default,
+ * bounds and one line of documentation. `loadSettings` validates them all at start and
+ * `governor --help` prints this table.
+ */
+interface SettingSpec<T> {
+  env: string
+  kind: 'string' | 'integer'
+  default: T
+  min?: number
+  max?: number
+  doc: string
+  /** Hidden from logs and help output values (passwords). */
+  secret?: boolean
+}
+
+const MiB = 1024 * 1024
+
+export const SETTINGS = {
+  host: { env: 'GOVERNOR_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
+  port: { env: 'GOVERNOR_PORT', kind: 'integer', default: 4318, min: 0, max: 65535, doc: 'Port for OTLP/HTTP, the API and the UI (4318 is the OTLP/HTTP default).' },
+  dataDir: { env: 'GOVERNOR_DATA_DIR', kind: 'string', default: './data', doc: 'Directory of the embedded ClickHouse store (unused with GOVERNOR_CLICKHOUSE_URL).' },
+  clickhouseUrl: { env: 'GOVERNOR_CLICKHOUSE_URL', kind: 'string', default: '', doc: 'URL of a ClickHouse server, e.g. http://localhost:8123. Unset: the embedded engine (chDB).' },
+  clickhouseUser: { env: 'GOVERNOR_CLICKHOUSE_USER', kind: 'string', default: 'default', doc: 'ClickHouse user (server mode).' },
+  clickhousePassword: { env: 'GOVERNOR_CLICKHOUSE_PASSWORD', kind: 'string', default: '', doc: 'ClickHouse password (server mode).', secret: true },
+  clickhouseDatabase: { env: 'GOVERNOR_CLICKHOUSE_DATABASE', kind: 'string', default: 'governor', doc: 'Database that holds Governor\'s tables; created when missing.' },
+  retentionDays: { env: 'GOVERNOR_RETENTION_DAYS', kind: 'integer', default: 30, min: 1, max: 3650, doc: 'Days points are kept before the store drops them (TTL).' },
+  maxBodyBytes: { env: 'GOVERNOR_MAX_BODY_BYTES', kind: 'integer', default: 20 * MiB, min: 1024, max: 1024 * MiB, doc: 'Largest request body accepted, both as sent and after decompression.' },
+  maxBatchPoints: { env: 'GOVERNOR_MAX_BATCH_POINTS', kind: 'integer', default: 200_000, min: 1, max: 10_000_000, doc: 'Points that make one insert into the store (group commit) before it is written at once.' },
+  flushIntervalMillis: { env: 'GOVERNOR_FLUSH_INTERVAL_MILLIS', kind: 'integer', default: 50, min: 0, max: 60_000, doc: 'Longest a point waits for others to share its insert.' },
+  maxPendingPoints: { env: 'GOVERNOR_MAX_PENDING_POINTS', kind: 'integer', default: 2_000_000, min: 1, max: 100_000_000, doc: 'Points accepted but not yet committed; past this, ingest answers 503 with Retry-After.' },
+  maxQueryPoints: { env: 'GOVERNOR_MAX_QUERY_POINTS', kind: 'integer', default: 5_000_000, min: 1, max: 1_000_000_000, doc: 'Most raw points one query may read.' },
+  logLevel: { env: 'GOVERNOR_LOG_LEVEL', kind: 'string', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
+} as const satisfies Record<string, SettingSpec<string | number>>
+
+type Specs = typeof SETTINGS
+/** Validated settings, typed from the declarations above. */
+export type Settings = { -readonly [K in keyof Specs]: Specs[K]['default'] extends number ? number : string }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/**
+ * Reads settings from `env` (process.env by default), with `overrides` on top (tests and
+ * embedders). Throws GOV_ERR_SETTINGS_INVALID naming the variable and the value received.
+ */
+export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.ProcessEnv = process.env): Settings {
+  const out: Record<string, string | number> = {}
+  for (const [name, spec] of Object.entries(SETTINGS) as [keyof Settings, SettingSpec<string | number>][]) {
+    const override = overrides[name]
+    const raw = override !== undefined ? String(override) : env[spec.env]
+    out[name] = raw === undefined || raw === '' ? spec.default : parseValue(spec, raw)
+  }
+  const settings = out as Settings
+  if (!LOG_LEVELS.includes(settings.logLevel)) {
+    throw invalid(SETTINGS.logLevel, settings.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
+  }
+  return settings
+}
+
+function parseValue(spec: SettingSpec<string | number>, raw: string): string | number {
+  if (spec.kind === 'string') return raw
+  const trimmed = raw.trim()
+  if (!/^-?\d+$/.test(trimmed)) throw invalid(spec, raw, 'expected a whole number')
+  const n = Number(trimmed)
+  if (spec.min !== undefined && n < spec.min) throw invalid(spec, raw, `below the minimum ${spec.min}`)
+  if (spec.max !== undefined && n > spec.max) throw invalid(spec, raw, `above the maximum ${spec.max}`)
+  return n
+}
+
+function invalid(spec: SettingSpec<string | number>, raw: string, why: string): GovernorError {
+  return new GovernorError('GOV_ERR_SETTINGS_INVALID', `${spec.env}=${JSON.stringify(raw)}: ${why}`)
+}
+
+/** The settings table as `--help` prints it. */
+export function settingsHelp(): string {
+  const rows = Object.values(SETTINGS).map((s: SettingSpec<string | number>) => {
+    const bounds = s.min !== undefined ? ` (${s.min}..${s.max})` : ''
+    const def = s.default === '' ? 'unset' : String(s.default)
+    return `  ${s.env.padEnd(32)} ${s.doc}\n  ${''.padEnd(32)} default: ${def}${bounds}`
+  })
+  return rows.join('\n')
+}

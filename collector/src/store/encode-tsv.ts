@@ -1,0 +1,111 @@
+import type { ExpBuckets, PointBatch } from '../model/batch.ts'
+import type { SeriesInfo } from '../model/types.ts'
+import type { PointTable } from './migrations.ts'
+
+/**
+ * Encodes batches as TabSeparated rows, the cheapest text format the engine parses (chDB's
+ * raw insert takes text formats only). Strings are escaped as TSV requires; floats use
+ * JavaScript's shortest round-trip form, and non-finite values ClickHouse's `nan`/`inf`.
+ */
+export function encodePoints(table: PointTable, batches: readonly PointBatch[]): Buffer | undefined {
+  const lines: string[] = []
+  for (const b of batches) {
+    switch (table) {
+      case 'samples': {
+        const c = b.samples
+        for (let i = 0; i < c.length; i++) {
+          lines.push(`${head(c, i)}\t${num(c.value[i]!)}\n`)
+        }
+        break
+      }
+      case 'histograms': {
+        const c = b.histograms
+        for (let i = 0; i < c.length; i++) {
+          lines.push(`${head(c, i)}\t${c.count[i]}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${arr(c.bounds[i]!)}\t${arr(c.counts[i]!)}\n`)
+        }
+        break
+      }
+      case 'exp_histograms': {
+        const c = b.expHistograms
+        for (let i = 0; i < c.length; i++) {
+          const p = c.positive[i]!, n = c.negative[i]!
+          lines.push(`${head(c, i)}\t${c.count[i]}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${c.scale[i]}\t${c.zeroCount[i]}\t${num(c.zeroThreshold[i]!)}\t${side(p)}\t${side(n)}\n`)
+        }
+        break
+      }
+      case 'summaries': {
+        const c = b.summaries
+        for (let i = 0; i < c.length; i++) {
+          lines.push(`${head(c, i)}\t${c.count[i]}\t${num(c.sum[i]!)}\t${arr(c.quantiles[i]!)}\t${arr(c.values[i]!)}\n`)
+        }
+        break
+      }
+    }
+  }
+  return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
+}
+
+/** Column order of each point table, as `encodePoints` writes them. */
+export const POINT_COLUMNS: Record<PointTable, readonly string[]> = {
+  samples: ['metric', 'series_id', 'ts', 'start', 'flags', 'value'],
+  histograms: ['metric', 'series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'bounds', 'counts'],
+  exp_histograms: ['metric', 'series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'scale', 'zero_count', 'zero_threshold', 'positive_offset', 'positive_counts', 'negative_offset', 'negative_counts'],
+  summaries: ['metric', 'series_id', 'ts', 'start', 'flags', 'count', 'sum', 'quantiles', 'values'],
+}
+
+export const SERIES_COLUMNS = ['metric', 'series_id', 'type', 'temporality', 'monotonic', 'unit', 'description', 'service', 'scope', 'resource', 'attributes'] as const
+
+/** Series rows, in SERIES_COLUMNS order. */
+export function encodeSeries(series: Iterable<SeriesInfo>): Buffer | undefined {
+  const lines: string[] = []
+  for (const s of series) {
+    lines.push(`${str(s.metric)}\t${s.id}\t${s.type}\t${s.temporality}\t${s.monotonic ? 1 : 0}\t${str(s.unit)}\t${str(s.description)}\t${str(s.service)}\t${str(s.scope)}\t${map(s.resource)}\t${map(s.attributes)}\n`)
+  }
+  return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
+}
+
+interface Head { metric: string[]; seriesId: bigint[]; ts: number[]; start: number[]; flags: number[] }
+
+function head(c: Head, i: number): string {
+  return `${str(c.metric[i]!)}\t${c.seriesId[i]}\t${c.ts[i]}\t${c.start[i]}\t${c.flags[i]}`
+}
+
+function num(v: number): string {
+  if (Number.isFinite(v)) return String(v)
+  return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf'
+}
+
+function arr(values: readonly number[]): string {
+  let out = '['
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + num(values[i]!)
+  return out + ']'
+}
+
+function side(b: ExpBuckets): string {
+  return `${b.offset}\t${arr(b.counts)}`
+}
+
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' }
+
+/** A string field, escaped as TabSeparated requires. */
+function str(s: string): string {
+  return /[\\\t\n\r\0]/.test(s) ? s.replace(/[\\\t\n\r\0]/g, (ch) => TSV_ESCAPES[ch]!) : s
+}
+
+/**
+ * A Map(String, String) field: `{'k':'v'}`. Inside a compound value TSV quotes strings
+ * with single quotes and the same backslash escapes, once (not escaped a second time).
+ */
+function map(attrs: Record<string, string>): string {
+  let out = '{'
+  let first = true
+  for (const k in attrs) {
+    out += `${first ? '' : ','}${quote(k)}:${quote(attrs[k]!)}`
+    first = false
+  }
+  return out + '}'
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/[\\'\t\n\r\0]/g, (ch) => TSV_ESCAPES[ch] ?? '\\' + ch)}'`
+}

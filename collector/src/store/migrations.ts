@@ -1,0 +1,101 @@
+/**
+ * Numbered schema migrations, applied in order at start. A migration, once released, is
+ * never edited: change the schema with a new one. Each statement is idempotent
+ * (IF NOT EXISTS) so that a start interrupted half-way simply runs it again.
+ */
+export interface Migration {
+  version: number
+  name: string
+  statements: (ctx: MigrationContext) => string[]
+}
+
+export interface MigrationContext {
+  /** Database name, already validated as an identifier. */
+  db: string
+  retentionDays: number
+}
+
+/** TTL clause shared by the point tables, so retention can be changed in one place. */
+export function pointTtl(retentionDays: number): string {
+  return `toDateTime(intDiv(ts, 1000)) + toIntervalDay(${retentionDays})`
+}
+
+/** The tables that hold points, in the order they are written. */
+export const POINT_TABLES = ['samples', 'histograms', 'exp_histograms', 'summaries'] as const
+export type PointTable = (typeof POINT_TABLES)[number]
+
+// Columns every point table starts with. Rows are sorted by (metric, series_id, ts), so
+// within a part the metric and series id repeat for long runs (LowCardinality and Delta make
+// them nearly free) and timestamps of one series are regular (DoubleDelta turns a fixed
+// interval into zeros). `start` is constant for a cumulative series and 0 for gauges.
+// Times are Int64 milliseconds since the epoch: unambiguous in every insert format (text
+// parsing of DateTime64 guesses at short numbers), with `time` as a DateTime64 alias for SQL
+// and Grafana.
+const POINT_HEAD = `
+  metric LowCardinality(String) CODEC(ZSTD(1)),
+  series_id UInt64 CODEC(Delta, ZSTD(1)),
+  ts Int64 CODEC(DoubleDelta, ZSTD(1)),
+  start Int64 CODEC(DoubleDelta, ZSTD(1)),
+  flags UInt8 CODEC(ZSTD(1)),
+  time DateTime64(3, 'UTC') ALIAS fromUnixTimestamp64Milli(ts, 'UTC')`
+
+function pointTable(ctx: MigrationContext, name: PointTable, columns: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${ctx.db}.${name} (${POINT_HEAD},${columns}
+) ENGINE = MergeTree
+PARTITION BY intDiv(ts, 86400000)
+ORDER BY (metric, series_id, ts)
+TTL ${pointTtl(ctx.retentionDays)}
+SETTINGS ttl_only_drop_parts = 1`
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'series and point tables',
+    statements: (ctx) => [
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.series (
+  metric LowCardinality(String),
+  series_id UInt64,
+  type LowCardinality(String),
+  temporality LowCardinality(String),
+  monotonic Bool,
+  unit LowCardinality(String),
+  description String,
+  service LowCardinality(String),
+  scope LowCardinality(String),
+  resource Map(LowCardinality(String), String),
+  attributes Map(LowCardinality(String), String),
+  first_seen DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+ORDER BY (metric, series_id)`,
+      // Gorilla XORs each value with the previous one: gauges that move little and counters
+      // that climb by small steps share most of their bits with their neighbour.
+      pointTable(ctx, 'samples', `
+  value Float64 CODEC(Gorilla, ZSTD(1))`),
+      pointTable(ctx, 'histograms', `
+  count UInt64 CODEC(Delta, ZSTD(1)),
+  sum Float64 CODEC(Gorilla, ZSTD(1)),
+  min Float64 CODEC(Gorilla, ZSTD(1)),
+  max Float64 CODEC(Gorilla, ZSTD(1)),
+  bounds Array(Float64) CODEC(ZSTD(3)),
+  counts Array(UInt64) CODEC(ZSTD(3))`),
+      pointTable(ctx, 'exp_histograms', `
+  count UInt64 CODEC(Delta, ZSTD(1)),
+  sum Float64 CODEC(Gorilla, ZSTD(1)),
+  min Float64 CODEC(Gorilla, ZSTD(1)),
+  max Float64 CODEC(Gorilla, ZSTD(1)),
+  scale Int8 CODEC(ZSTD(1)),
+  zero_count UInt64 CODEC(ZSTD(1)),
+  zero_threshold Float64 CODEC(ZSTD(1)),
+  positive_offset Int32 CODEC(ZSTD(1)),
+  positive_counts Array(UInt64) CODEC(ZSTD(3)),
+  negative_offset Int32 CODEC(ZSTD(1)),
+  negative_counts Array(UInt64) CODEC(ZSTD(3))`),
+      pointTable(ctx, 'summaries', `
+  count UInt64 CODEC(Delta, ZSTD(1)),
+  sum Float64 CODEC(Gorilla, ZSTD(1)),
+  quantiles Array(Float64) CODEC(ZSTD(3)),
+  values Array(Float64) CODEC(ZSTD(3))`),
+    ],
+  },
+]
