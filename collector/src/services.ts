@@ -1,3 +1,4 @@
+import type {} from 'fastify'
 import type { WritePipeline } from './batch/write-pipeline.ts'
 import type { SeriesCache } from './model/series-cache.ts'
 import type { SelfMetrics } from './self-metrics.ts'
