@@ -70,7 +70,8 @@ ORDER BY series_id`,
 
   /**
    * Raw points of `table` for the given series in [from, to), at most `limit` + 1 rows (so the
-   * caller can tell that the limit was passed).
+   * caller can tell that the limit was passed). Points flagged "no recorded value" (OTLP's
+   * staleness marker) are left out.
    */
   async points(table: string, columns: readonly string[], metric: string, ids: readonly string[], from: number, to: number, limit: number): Promise<PointRows> {
     const rs = await this.#client.query({
@@ -78,6 +79,7 @@ ORDER BY series_id`,
 FROM ${this.#db}.${table}
 WHERE metric = {metric:String} AND series_id IN {ids:Array(UInt64)}
   AND ts >= {from:Int64} AND ts < {to:Int64}
+  AND bitAnd(flags, 1) = 0
 ORDER BY series_id, ts
 LIMIT {limit:UInt64}`,
       query_params: { metric, ids: ids.map(BigInt), from, to, limit: limit + 1 },

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify'
+import { GovernorError } from '../errors.ts'
+import { StoreQueries } from '../store/queries.ts'
+
+/** What is stored: metric names with their type, unit and services; the label sets of a metric. */
+export async function metadataRoutes(app: FastifyInstance): Promise<void> {
+  const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
+
+  app.get('/metrics', async () => ({ metrics: await queries.metrics() }))
+
+  app.get<{ Querystring: { metric?: string; service?: string } }>('/series', async (req) => {
+    const { metric, service } = req.query
+    if (metric === undefined || metric === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'metric is required')
+    const rows = await queries.series(metric, service || undefined)
+    if (rows.length === 0) throw new GovernorError('GOV_ERR_QUERY_UNKNOWN_METRIC', `no metric named ${JSON.stringify(metric)}${service ? ` for service ${JSON.stringify(service)}` : ''}`)
+    return {
+      metric: { name: metric, type: rows[0]!.type, unit: rows[0]!.unit },
+      series: rows.map((s) => ({ id: s.id, service: s.service, labels: { ...s.resource, ...s.attributes } })),
+    }
+  })
+}

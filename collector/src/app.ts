@@ -1,0 +1,71 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import { WritePipeline } from './batch/write-pipeline.ts'
+import { isGovernorError } from './errors.ts'
+import { SeriesCache } from './model/series-cache.ts'
+import { healthRoutes } from './api/health.ts'
+import { metadataRoutes } from './api/metadata.ts'
+import { queryRoutes } from './api/query.ts'
+import { otlpReceiver } from './receivers/otlp.ts'
+import { SelfMetrics } from './self-metrics.ts'
+import type { Services } from './services.ts'
+import type { Settings } from './settings.ts'
+import { Store } from './store/store.ts'
+
+export interface BuildOptions {
+  /** Logger options for fastify; false silences it. Defaults to the settings' log level. */
+  logger?: boolean | { level: string }
+}
+
+/**
+ * Builds the collector: opens the store (applying migrations), wires the write pipeline
+ * and registers every route. Closing the app flushes the pipeline and closes the store.
+ */
+export async function buildApp(settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const store = await Store.open(settings)
+  const app = Fastify({
+    logger: options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel }),
+    bodyLimit: settings.maxBodyBytes,
+  })
+  let metrics: SelfMetrics | undefined
+  const pipeline = new WritePipeline({
+    commit: (batches) => store.write(batches),
+    maxBatchPoints: settings.maxBatchPoints,
+    flushIntervalMillis: settings.flushIntervalMillis,
+    maxPendingPoints: settings.maxPendingPoints,
+    onCommit: ({ points, durationMillis, error }) => {
+      metrics?.commitPoints.observe(points)
+      metrics?.commitDuration.observe(durationMillis / 1000)
+      if (error !== undefined) {
+        metrics?.commitFailures.inc()
+        app.log.error({ err: error, points }, 'commit to the store failed')
+      }
+    },
+  })
+  metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
+  const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(), metrics }
+  app.decorate('governor', services)
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched'
+    services.metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isGovernorError(err)) {
+      if (err.statusCode === 503) reply.header('retry-after', '1')
+      return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } })
+    }
+    const status = err.statusCode ?? 500
+    if (status >= 500) req.log.error({ err }, 'request failed')
+    return reply.code(status).send({ error: { code: err.code ?? 'internal', message: status >= 500 ? 'internal error' : err.message } })
+  })
+  app.addHook('onClose', async () => {
+    await pipeline.close()
+    await store.close()
+  })
+
+  await app.register(otlpReceiver)
+  await app.register(healthRoutes)
+  await app.register(metadataRoutes, { prefix: '/api/v1' })
+  await app.register(queryRoutes, { prefix: '/api/v1' })
+  return app
+}

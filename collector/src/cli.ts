@@ -1,0 +1,63 @@
+import { buildApp } from './app.ts'
+import { isGovernorError } from './errors.ts'
+import { loadSettings, settingsHelp } from './settings.ts'
+
+const USAGE = `Usage: governor [command]
+
+Commands:
+  start       Run the collector (the default).
+  help        Show this help.
+
+Settings (environment variables):
+${settingsHelp()}
+`
+
+/** Longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MILLIS = 10_000
+
+/** Entry point of the `governor` command; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'start'
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  if (command !== 'start') {
+    process.stderr.write(`governor: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
+    return 2
+  }
+  try {
+    return await start()
+  } catch (err) {
+    const message = isGovernorError(err) ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err)
+    process.stderr.write(`governor: could not start: ${message}\n`)
+    return 1
+  }
+}
+
+async function start(): Promise<number> {
+  const settings = loadSettings()
+  const app = await buildApp(settings)
+  const { store } = app.governor
+  await app.listen({ host: settings.host, port: settings.port })
+  app.log.info(`Governor is listening on http://${settings.host}:${settings.port} (OTLP/HTTP POST /v1/metrics, API /api/v1); store: ${store.embedded ? 'embedded ClickHouse (chDB) in' : 'ClickHouse server at'} ${store.location}`)
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      app.log.info(`${signal}: flushing and shutting down`)
+      const timer = setTimeout(() => {
+        app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MILLIS} ms; exiting`)
+        resolve(1)
+      }, SHUTDOWN_TIMEOUT_MILLIS)
+      timer.unref()
+      app.close().then(() => resolve(0), (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed')
+        resolve(1)
+      }).finally(() => clearTimeout(timer))
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+}

@@ -1,0 +1,201 @@
+import { PointBatch, type ExpBuckets } from '../model/batch.ts'
+import type { SeriesCache } from '../model/series-cache.ts'
+import type { Attributes, MetricType, SeriesInfo, Temporality } from '../model/types.ts'
+
+/** What a decoder makes of one OTLP request body. */
+export interface DecodeResult {
+  /** The points that can be stored, with the series they refer to. */
+  batch: PointBatch
+  /** Data points that could not be stored (see `BatchBuilder` for the rules). */
+  rejected: number
+  /** Up to `MAX_ERRORS` distinct reasons for the rejections, for `partialSuccess.errorMessage`. */
+  errors: string[]
+}
+
+/** How many distinct rejection reasons a result keeps. */
+export const MAX_ERRORS = 5
+
+/** The `service` of a resource without `service.name`, as the OTel SDKs default to. */
+export const UNKNOWN_SERVICE = 'unknown_service'
+
+/** AnyValue arrays and kvlists nested deeper than this are a malformed body. */
+export const MAX_VALUE_DEPTH = 32
+
+/** The OTLP AggregationTemporality enum number as stored: 1 delta, 2 cumulative. */
+export function temporalityOf(value: number): Temporality {
+  return value === 1 ? 'delta' : value === 2 ? 'cumulative' : 'unspecified'
+}
+
+/**
+ * A fresh attribute map. It has no prototype so that a key such as `__proto__` or
+ * `constructor` is stored as data instead of reaching Object.prototype.
+ */
+export function newAttributes(): Attributes {
+  return Object.create(null) as Attributes
+}
+
+/** A double inside an array or kvlist's JSON text; non-finite values as quoted strings. */
+export function doubleJson(value: number): string {
+  return Number.isFinite(value) ? String(value) : `"${String(value)}"`
+}
+
+/** Bytes as standard base64, the OTLP JSON encoding of `bytes`. */
+export function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+}
+
+/**
+ * Milliseconds since the epoch from a fixed64 nanosecond timestamp given as two unsigned
+ * 32-bit halves, exactly `floor(ns / 1e6)` without a BigInt.
+ *
+ * `hi * 2^32 + lo` is not exact past 2^53 ns (April 1970), so split 2^32 = 4294 * 1e6 + 967296:
+ *   ns = hi * 4294 * 1e6 + (hi * 967296 + lo)
+ * The second term stays below 2^53, so its division is done on exact integers; the quotient
+ * is then corrected once because a rounded `a / 1e6` may land on the next integer.
+ */
+export function millisFromNanoHalves(lo: number, hi: number): number {
+  const rest = hi * 967_296 + lo
+  let q = Math.floor(rest / 1e6)
+  if (q * 1e6 > rest) q--
+  return hi * 4294 + q
+}
+
+const NO_VALUE = 'number data point has neither asInt nor asDouble'
+
+/**
+ * Collects decoded points into a PointBatch, applying the rules both decoders share.
+ * Decoders set the current resource, scope and metric, then hand over each point; a point
+ * that cannot be stored is counted and its reason kept instead:
+ *
+ *   - time is 0 or missing, or not finite; start time not finite
+ *   - a number point with no value
+ *   - a histogram whose bucket counts are not one more than its bounds (both empty is fine)
+ *   - every point of a metric with an empty name (`rejectPoints` by the decoder)
+ *
+ * Timestamps are milliseconds (0 = missing, NaN = not finite).
+ */
+export class BatchBuilder {
+  readonly #batch = new PointBatch()
+  readonly #cache: SeriesCache
+  #rejected = 0
+  readonly #errors: string[] = []
+
+  #service = UNKNOWN_SERVICE
+  #resource: Attributes = newAttributes()
+  #scope = ''
+  #metric = ''
+  #type: MetricType = 'gauge'
+  #temporality: Temporality = 'unspecified'
+  #monotonic = false
+  #unit = ''
+  #description = ''
+
+  constructor(cache: SeriesCache) {
+    this.#cache = cache
+  }
+
+  /** Starts the points of a resource; its attributes are shared by all of them. */
+  setResource(attributes: Attributes): void {
+    this.#resource = attributes
+    this.#service = attributes['service.name'] || UNKNOWN_SERVICE
+  }
+
+  /** Starts the points of an instrumentation scope. */
+  setScope(name: string): void {
+    this.#scope = name
+  }
+
+  /** Starts the points of a metric. Gauges and summaries are always `unspecified`, never monotonic. */
+  setMetric(
+    name: string, description: string, unit: string,
+    type: MetricType, temporality: Temporality, monotonic: boolean,
+  ): void {
+    this.#metric = name
+    this.#description = description
+    this.#unit = unit
+    this.#type = type
+    const temporal = type === 'sum' || type === 'histogram' || type === 'exponential_histogram'
+    this.#temporality = temporal ? temporality : 'unspecified'
+    this.#monotonic = type === 'sum' && monotonic
+  }
+
+  /** Counts `points` rejected points of the current metric and keeps the reason. */
+  rejectPoints(reason: string, points = 1): void {
+    this.#rejected += points
+    if (this.#errors.length >= MAX_ERRORS) return
+    const message = this.#metric === '' ? reason : `metric "${this.#metric}": ${reason}`
+    if (!this.#errors.includes(message)) this.#errors.push(message)
+  }
+
+  /** A gauge or sum point; `value` undefined when the point had neither asInt nor asDouble. */
+  sample(attributes: Attributes, ts: number, start: number, flags: number, value: number | undefined): void {
+    if (!this.#timesOk(ts, start)) return
+    if (value === undefined) return this.rejectPoints(NO_VALUE)
+    this.#batch.samples.push(this.#series(attributes), ts, start, flags, value)
+  }
+
+  /** A histogram point; `sum`, `min`, `max` NaN when absent. */
+  histogram(
+    attributes: Attributes, ts: number, start: number, flags: number,
+    count: number, sum: number, min: number, max: number, bounds: number[], counts: number[],
+  ): void {
+    if (!this.#timesOk(ts, start)) return
+    if (counts.length !== bounds.length + 1 && (counts.length !== 0 || bounds.length !== 0)) {
+      return this.rejectPoints(
+        `histogram data point has ${counts.length} bucket counts for ${bounds.length} explicit bounds (expected bounds + 1)`,
+      )
+    }
+    this.#batch.histograms.push(this.#series(attributes), ts, start, flags, count, sum, min, max, bounds, counts)
+  }
+
+  /** An exponential histogram point; `sum`, `min`, `max` NaN when absent. */
+  expHistogram(
+    attributes: Attributes, ts: number, start: number, flags: number,
+    count: number, sum: number, min: number, max: number,
+    scale: number, zeroCount: number, zeroThreshold: number, positive: ExpBuckets, negative: ExpBuckets,
+  ): void {
+    if (!this.#timesOk(ts, start)) return
+    this.#batch.expHistograms.push(
+      this.#series(attributes), ts, start, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative,
+    )
+  }
+
+  /** A summary point. */
+  summary(
+    attributes: Attributes, ts: number, start: number, flags: number,
+    count: number, sum: number, quantiles: number[], values: number[],
+  ): void {
+    if (!this.#timesOk(ts, start)) return
+    this.#batch.summaries.push(this.#series(attributes), ts, start, flags, count, sum, quantiles, values)
+  }
+
+  /** The batch, the rejected count and the reasons. */
+  result(): DecodeResult {
+    return { batch: this.#batch, rejected: this.#rejected, errors: this.#errors }
+  }
+
+  #timesOk(ts: number, start: number): boolean {
+    if (ts === 0) this.rejectPoints('data point has no time_unix_nano (missing or 0)')
+    else if (!Number.isFinite(ts)) this.rejectPoints('data point time_unix_nano is not a finite number')
+    else if (!Number.isFinite(start)) this.rejectPoints('data point start_time_unix_nano is not a finite number')
+    else return true
+    return false
+  }
+
+  #series(attributes: Attributes): SeriesInfo {
+    const info = this.#cache.resolve({
+      metric: this.#metric,
+      type: this.#type,
+      temporality: this.#temporality,
+      monotonic: this.#monotonic,
+      unit: this.#unit,
+      description: this.#description,
+      service: this.#service,
+      scope: this.#scope,
+      resource: this.#resource,
+      attributes,
+    })
+    this.#batch.series.set(info.id, info)
+    return info
+  }
+}

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../collector/src/app.ts'
+import type { Settings } from '../../collector/src/settings.ts'
+import { testSettings } from './settings.ts'
+
+/** A collector listening on a free loopback port, in this process. */
+export async function startServer(overrides: Partial<Settings> = {}): Promise<{ app: FastifyInstance; url: string; settings: Settings }> {
+  const settings = testSettings(overrides)
+  const app = await buildApp(settings, { logger: false })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('server has no port')
+  return { app, url: `http://127.0.0.1:${address.port}`, settings }
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1')
+  await once(srv, 'listening')
+  const { port } = srv.address() as { port: number }
+  srv.close()
+  return port
+}
+
+const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta.url))
+
+/** The `governor` command in a process of its own, as a user starts it; resolves when ready. */
+export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`governor exited with ${child.exitCode}:\n${out}`)
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return { child, url, output: () => out }
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`governor did not become ready in 30 s:\n${out}`)
+}
