@@ -154,3 +154,12 @@ describe('int64Text', () => {
     }
   })
 })
+
+describe('ProtobufReader.delimitedEnd', () => {
+  it('does not wrap lengths of 2^32 and more', () => {
+    const bytes = write((w) => w.uint64(long(2n ** 32n + 1n)).uint32(0x61))
+    expect(malformed(() => new ProtobufReader(bytes).delimitedEnd())).toMatch(/at byte 0: length 4294967297 runs past the end/)
+    const ok = new ProtobufReader(write((w) => w.bytes(new Uint8Array(200))))
+    expect(ok.delimitedEnd()).toBe(202)
+  })
+})
