@@ -89,6 +89,9 @@ export class BatchBuilder {
   #monotonic = false
   #unit = ''
   #description = ''
+  /** Resource attributes as canonical text, and the context key of the current metric. */
+  #resourceKey = ''
+  #encodings = new Map<string, SeriesInfo>()
 
   constructor(cache: SeriesCache) {
     this.#cache = cache
@@ -98,6 +101,7 @@ export class BatchBuilder {
   setResource(attributes: Attributes): void {
     this.#resource = attributes
     this.#service = attributes['service.name'] || UNKNOWN_SERVICE
+    this.#resourceKey = JSON.stringify(Object.entries(attributes).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
   }
 
   /** Starts the points of an instrumentation scope. */
@@ -117,6 +121,30 @@ export class BatchBuilder {
     const temporal = type === 'sum' || type === 'histogram' || type === 'exponential_histogram'
     this.#temporality = temporal ? temporality : 'unspecified'
     this.#monotonic = type === 'sum' && monotonic
+    this.#encodings = this.#cache.encodings(JSON.stringify([this.#resourceKey, this.#scope, name, description, unit, type, this.#temporality, this.#monotonic]))
+  }
+
+  /**
+   * The series of the current metric whose point attributes were encoded as `encoded` (see
+   * SeriesCache.byEncoding), when it has been seen before; undefined otherwise.
+   */
+  knownSeries(encoded: string): SeriesInfo | undefined {
+    return this.#encodings.get(encoded)
+  }
+
+  /** Resolves a series from decoded attributes and remembers it under its encoded form. */
+  resolveSeries(attributes: Attributes, encoded: string | undefined): SeriesInfo {
+    const info = this.#resolve(attributes)
+    if (encoded !== undefined) this.#cache.rememberEncoding(this.#encodings, encoded, info)
+    return info
+  }
+
+  /** A gauge or sum point of an already resolved series (see `knownSeries`). */
+  sampleOf(series: SeriesInfo, ts: number, start: number, flags: number, value: number | undefined): void {
+    if (!this.#timesOk(ts, start)) return
+    if (value === undefined) return this.rejectPoints(NO_VALUE)
+    this.#batch.series.set(series.id, series)
+    this.#batch.samples.push(series, ts, start, flags, value)
   }
 
   /** Counts `points` rejected points of the current metric and keeps the reason. */
@@ -183,7 +211,13 @@ export class BatchBuilder {
   }
 
   #series(attributes: Attributes): SeriesInfo {
-    const info = this.#cache.resolve({
+    const info = this.#resolve(attributes)
+    this.#batch.series.set(info.id, info)
+    return info
+  }
+
+  #resolve(attributes: Attributes): SeriesInfo {
+    return this.#cache.resolve({
       metric: this.#metric,
       type: this.#type,
       temporality: this.#temporality,
@@ -195,7 +229,5 @@ export class BatchBuilder {
       resource: this.#resource,
       attributes,
     })
-    this.#batch.series.set(info.id, info)
-    return info
   }
 }

@@ -201,15 +201,27 @@ function metricData(
 }
 
 function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
-  const attributes = newAttributes()
+  const pointStart = r.pos
+  // Attributes are skipped on the first pass and only their byte range kept: a series seen
+  // before is found by those bytes (BatchBuilder.knownSeries) without decoding them.
+  let attrStart = -1
+  let attrEnd = -1
+  let contiguous = true
   let ts = 0
   let start = 0
   let flags = 0
   let value: number | undefined
   while (r.pos < end) {
+    const at = r.pos
     const tag = r.tag()
     switch (tag >>> 3) {
-      case 7: r.expect(tag, LEN, 'NumberDataPoint.attributes'); keyValue(r, r.delimitedEnd(), attributes); break
+      case 7:
+        r.expect(tag, LEN, 'NumberDataPoint.attributes')
+        if (attrStart < 0) attrStart = at
+        else if (at !== attrEnd) contiguous = false
+        r.pos = r.delimitedEnd()
+        attrEnd = r.pos
+        break
       case 2: r.expect(tag, I64, 'NumberDataPoint.start_time_unix_nano'); start = nanosToMillis(r); break
       case 3: r.expect(tag, I64, 'NumberDataPoint.time_unix_nano'); ts = nanosToMillis(r); break
       case 4: r.expect(tag, I64, 'NumberDataPoint.as_double'); value = r.double(); break
@@ -219,7 +231,19 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
     }
   }
   r.endOf(end, 'NumberDataPoint')
-  b.sample(attributes, ts, start, flags, value)
+  const encoded = !contiguous ? undefined : attrStart < 0 ? '' : r.bytesKey(attrStart, attrEnd)
+  let series = encoded === undefined ? undefined : b.knownSeries(encoded)
+  if (series === undefined) {
+    const attributes = newAttributes()
+    r.pos = pointStart
+    while (r.pos < end) {
+      const tag = r.tag()
+      if (tag >>> 3 === 7) keyValue(r, r.delimitedEnd(), attributes)
+      else r.skip(tag)
+    }
+    series = b.resolveSeries(attributes, encoded)
+  }
+  b.sampleOf(series, ts, start, flags, value)
 }
 
 function histogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {

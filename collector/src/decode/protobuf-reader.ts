@@ -37,10 +37,20 @@ export class ProtobufReader {
   hi = 0
   readonly #buf: Uint8Array
   readonly #view: DataView
+  readonly #bytes: Buffer
 
   constructor(buf: Uint8Array) {
     this.#buf = buf
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    this.#bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+
+  /**
+   * The bytes in [start, end) as a string of one char per byte: a cheap, exact map key for
+   * a run of encoded fields (no UTF-8 decoding, no validation).
+   */
+  bytesKey(start: number, end: number): string {
+    return this.#bytes.toString('latin1', start, end)
   }
 
   /** Length of the whole buffer in bytes. */

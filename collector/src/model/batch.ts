@@ -26,8 +26,8 @@ export class PointBatch {
 
 /** Columns shared by every point table. */
 class PointColumns {
-  readonly metric: string[] = []
-  readonly seriesId: bigint[] = []
+  /** The series of each point; the store takes the metric name and series id from it. */
+  readonly series: SeriesInfo[] = []
   readonly ts: number[] = []
   readonly start: number[] = []
   /** OTLP DataPointFlags (bit 0: no recorded value). */
@@ -37,9 +37,18 @@ class PointColumns {
     return this.ts.length
   }
 
+  /** Metric name of each point (a new array: for inspection, not for hot paths). */
+  get metric(): string[] {
+    return this.series.map((s) => s.metric)
+  }
+
+  /** Series id of each point (a new array: for inspection, not for hot paths). */
+  get seriesId(): bigint[] {
+    return this.series.map((s) => s.id)
+  }
+
   protected pushHead(s: SeriesInfo, ts: number, start: number, flags: number): void {
-    this.metric.push(s.metric)
-    this.seriesId.push(s.id)
+    this.series.push(s)
     this.ts.push(ts)
     this.start.push(start)
     this.flags.push(flags)

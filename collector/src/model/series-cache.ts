@@ -8,6 +8,14 @@ import type { SeriesInfo } from './types.ts'
  */
 export class SeriesCache {
   readonly #map = new Map<string, SeriesInfo>()
+  /**
+   * Series by their encoded form as a decoder saw it (a context of resource and metric, plus
+   * the raw bytes of the point's attributes). The same SDK sends the same bytes for the
+   * same series, so a known series costs one lookup without decoding its attributes; any
+   * other encoding of it misses here and falls back to the canonical key.
+   */
+  readonly #byEncoding = new Map<string, Map<string, SeriesInfo>>()
+  #encodedEntries = 0
   readonly #maxEntries: number
 
   constructor(maxEntries = 1_000_000) {
@@ -29,12 +37,37 @@ export class SeriesCache {
     return info
   }
 
-  #evictOldestHalf(): void {
-    let drop = this.#map.size >> 1
-    for (const key of this.#map.keys()) {
-      if (drop-- <= 0) break
-      this.#map.delete(key)
+  /**
+   * The series of one context (a decoder's resource and metric) by encoded attributes. A
+   * decoder fetches it once per metric, so each point looks up only its short attribute key.
+   */
+  encodings(context: string): Map<string, SeriesInfo> {
+    let m = this.#byEncoding.get(context)
+    if (m === undefined) this.#byEncoding.set(context, (m = new Map()))
+    return m
+  }
+
+  /** Remembers a resolved series under an encoded form of it, in a map from `encodings`. */
+  rememberEncoding(map: Map<string, SeriesInfo>, encoded: string, info: SeriesInfo): void {
+    if (this.#encodedEntries >= this.#maxEntries) {
+      // Rare and wholesale: the next requests rebuild what they use from the canonical keys.
+      this.#byEncoding.clear()
+      this.#encodedEntries = 0
     }
+    if (!map.has(encoded)) this.#encodedEntries++
+    map.set(encoded, info)
+  }
+
+  #evictOldestHalf(): void {
+    evictOldestHalf(this.#map)
+  }
+}
+
+function evictOldestHalf(map: Map<string, SeriesInfo>): void {
+  let drop = map.size >> 1
+  for (const key of map.keys()) {
+    if (drop-- <= 0) break
+    map.delete(key)
   }
 }
 

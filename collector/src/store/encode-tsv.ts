@@ -1,6 +1,7 @@
 import type { ExpBuckets, PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
 import type { PointTable } from './migrations.ts'
+import { TsvWriter } from './tsv-writer.ts'
 
 /**
  * Encodes batches as TabSeparated rows, the cheapest text format the engine parses (chDB's
@@ -8,16 +9,10 @@ import type { PointTable } from './migrations.ts'
  * JavaScript's shortest round-trip form, and non-finite values ClickHouse's `nan`/`inf`.
  */
 export function encodePoints(table: PointTable, batches: readonly PointBatch[]): Buffer | undefined {
+  if (table === 'samples') return encodeSamples(batches)
   const lines: string[] = []
   for (const b of batches) {
     switch (table) {
-      case 'samples': {
-        const c = b.samples
-        for (let i = 0; i < c.length; i++) {
-          lines.push(`${head(c, i)}\t${num(c.value[i]!)}\n`)
-        }
-        break
-      }
       case 'histograms': {
         const c = b.histograms
         for (let i = 0; i < c.length; i++) {
@@ -45,6 +40,32 @@ export function encodePoints(table: PointTable, batches: readonly PointBatch[]):
   return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
 }
 
+const TAB = 0x09
+const NEWLINE = 0x0a
+
+/** Samples, the bulk of every commit, through the byte writer (see TsvWriter). */
+export function encodeSamples(batches: readonly PointBatch[]): Buffer | undefined {
+  let rows = 0
+  for (const b of batches) rows += b.samples.length
+  if (rows === 0) return undefined
+  const w = new TsvWriter(rows * 64)
+  for (const b of batches) {
+    const c = b.samples
+    for (let i = 0; i < c.length; i++) {
+      w.raw(prefixBytes(c.series[i]!))
+      w.int(c.ts[i]!)
+      w.byte(TAB)
+      w.int(c.start[i]!)
+      w.byte(TAB)
+      w.int(c.flags[i]!)
+      w.byte(TAB)
+      w.float(c.value[i]!)
+      w.byte(NEWLINE)
+    }
+  }
+  return w.bytes()
+}
+
 /** Column order of each point table, as `encodePoints` writes them. */
 export const POINT_COLUMNS: Record<PointTable, readonly string[]> = {
   samples: ['metric', 'series_id', 'ts', 'start', 'flags', 'value'],
@@ -64,10 +85,28 @@ export function encodeSeries(series: Iterable<SeriesInfo>): Buffer | undefined {
   return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
 }
 
-interface Head { metric: string[]; seriesId: bigint[]; ts: number[]; start: number[]; flags: number[] }
+interface Head { series: SeriesInfo[]; ts: number[]; start: number[]; flags: number[] }
+
+// The escaped metric name and the decimal series id, once per series rather than per point:
+// turning a bigint into text is the dearest part of a row.
+const prefixes = new WeakMap<SeriesInfo, string>()
+
+function prefix(s: SeriesInfo): string {
+  let p = prefixes.get(s)
+  if (p === undefined) prefixes.set(s, (p = `${str(s.metric)}\t${s.id}\t`))
+  return p
+}
+
+const prefixBuffers = new WeakMap<SeriesInfo, Buffer>()
+
+function prefixBytes(s: SeriesInfo): Buffer {
+  let p = prefixBuffers.get(s)
+  if (p === undefined) prefixBuffers.set(s, (p = Buffer.from(prefix(s))))
+  return p
+}
 
 function head(c: Head, i: number): string {
-  return `${str(c.metric[i]!)}\t${c.seriesId[i]}\t${c.ts[i]}\t${c.start[i]}\t${c.flags[i]}`
+  return `${prefix(c.series[i]!)}${c.ts[i]}\t${c.start[i]}\t${c.flags[i]}`
 }
 
 function num(v: number): string {
