@@ -37,8 +37,8 @@ export async function storeFigures(dataDir: string, rowsForCeiling: number): Pro
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await client.command({
-    query: `INSERT INTO governor.ceiling (metric, series_id, ts, start, flags, value)
-SELECT concat('bench.metric_', toString(number % 10)), cityHash64(number % 10000), 1700000000000 + intDiv(number, 10000) * 10000, 0, 0, toFloat64(100 + (number * 7) % 50)
+    query: `INSERT INTO governor.ceiling (series_id, ts, start, flags, value)
+SELECT cityHash64(number % 10000), 1700000000000 + intDiv(number, 10000) * 10000, 0, 0, toFloat64(100 + (number * 7) % 50)
 FROM numbers(${rows})`,
   })
   const seconds = (performance.now() - t0) / 1000

@@ -98,14 +98,14 @@ for (const [protocol, Exporter] of [['protobuf', ProtoExporter], ['json', JsonEx
         expect(hist.metric.type).toBe('histogram')
         expect(hist.series[0]!.points[0]!.slice(1)).toEqual([5, 242])
         const [row] = await sql<{ bounds: number[]; counts: string[]; min: number; max: number }>(
-          `SELECT bounds, counts, min, max FROM governor.histograms WHERE metric = 'http.duration' AND series_id IN (SELECT series_id FROM governor.series WHERE service = '${service}') ORDER BY ts LIMIT 1`)
+          `SELECT bounds, counts, min, max FROM governor.histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'http.duration' AND service = '${service}') ORDER BY ts LIMIT 1`)
         expect(row).toEqual({ bounds: [10, 50, 100], counts: ['2', '1', '1', '1'], min: 5, max: 150 })
 
         const exp = await query({ metric: 'jobs.duration.exp', service })
         expect(exp.metric.type).toBe('exponential_histogram')
         expect(exp.series[0]!.points[0]!.slice(1)).toEqual([4, 7.5])
         const [e] = await sql<{ total: string; zero_count: string }>(
-          `SELECT arraySum(positive_counts) + arraySum(negative_counts) + zero_count AS total, zero_count FROM governor.exp_histograms WHERE metric = 'jobs.duration.exp' AND series_id IN (SELECT series_id FROM governor.series WHERE service = '${service}') ORDER BY ts LIMIT 1`)
+          `SELECT arraySum(positive_counts) + arraySum(negative_counts) + zero_count AS total, zero_count FROM governor.exp_histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'jobs.duration.exp' AND service = '${service}') ORDER BY ts LIMIT 1`)
         expect(e).toEqual({ total: '4', zero_count: '0' })
 
         const [s] = await sql<{ temporality: string; monotonic: boolean; scope: string; description: string }>(

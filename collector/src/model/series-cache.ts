@@ -31,7 +31,7 @@ export class SeriesCache {
     const key = seriesKey(fields.metric, fields.resource, fields.attributes)
     const hit = this.#map.get(key)
     if (hit !== undefined && sameMetadata(hit, fields)) return hit
-    const info: SeriesInfo = { id: hit?.id ?? seriesId(key), ...fields }
+    const info: SeriesInfo = { id: hit?.id ?? seriesId(fields.metric, key), ...fields }
     if (hit === undefined && this.#map.size >= this.#maxEntries) this.#evictOldestHalf()
     this.#map.set(key, info)
     return info

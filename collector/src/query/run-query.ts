@@ -38,7 +38,7 @@ export async function runQuery(queries: StoreQueries, p: QueryParams, maxPoints:
   const readFrom = stepMs === undefined ? p.from : alignDown(p.from, stepMs)
   const readTo = stepMs === undefined ? p.to : alignDown(p.to - 1, stepMs) + stepMs
   const { table, columns } = TABLE_OF[first.type]
-  const rows = await queries.points(table, columns, p.metric, selected.map((s) => s.id), readFrom, readTo, maxPoints)
+  const rows = await queries.points(table, columns, selected.map((s) => s.id), readFrom, readTo, maxPoints)
   if (rows.ts.length > maxPoints) {
     throw new GovernorError('GOV_ERR_QUERY_TOO_LARGE', `the query reads more than ${maxPoints} points (GOVERNOR_MAX_QUERY_POINTS); narrow the time range or select fewer series with service= or match=`)
   }

@@ -68,10 +68,10 @@ export function encodeSamples(batches: readonly PointBatch[]): Buffer | undefine
 
 /** Column order of each point table, as `encodePoints` writes them. */
 export const POINT_COLUMNS: Record<PointTable, readonly string[]> = {
-  samples: ['metric', 'series_id', 'ts', 'start', 'flags', 'value'],
-  histograms: ['metric', 'series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'bounds', 'counts'],
-  exp_histograms: ['metric', 'series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'scale', 'zero_count', 'zero_threshold', 'positive_offset', 'positive_counts', 'negative_offset', 'negative_counts'],
-  summaries: ['metric', 'series_id', 'ts', 'start', 'flags', 'count', 'sum', 'quantiles', 'values'],
+  samples: ['series_id', 'ts', 'start', 'flags', 'value'],
+  histograms: ['series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'bounds', 'counts'],
+  exp_histograms: ['series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'scale', 'zero_count', 'zero_threshold', 'positive_offset', 'positive_counts', 'negative_offset', 'negative_counts'],
+  summaries: ['series_id', 'ts', 'start', 'flags', 'count', 'sum', 'quantiles', 'values'],
 }
 
 export const SERIES_COLUMNS = ['metric', 'series_id', 'type', 'temporality', 'monotonic', 'unit', 'description', 'service', 'scope', 'resource', 'attributes'] as const
@@ -87,13 +87,13 @@ export function encodeSeries(series: Iterable<SeriesInfo>): Buffer | undefined {
 
 interface Head { series: SeriesInfo[]; ts: number[]; start: number[]; flags: number[] }
 
-// The escaped metric name and the decimal series id, once per series rather than per point:
-// turning a bigint into text is the dearest part of a row.
+// The decimal series id, once per series rather than per point: turning a bigint into text
+// is the dearest part of a row.
 const prefixes = new WeakMap<SeriesInfo, string>()
 
 function prefix(s: SeriesInfo): string {
   let p = prefixes.get(s)
-  if (p === undefined) prefixes.set(s, (p = `${str(s.metric)}\t${s.id}\t`))
+  if (p === undefined) prefixes.set(s, (p = `${s.id}\t`))
   return p
 }
 

@@ -24,15 +24,15 @@ export function pointTtl(retentionDays: number): string {
 export const POINT_TABLES = ['samples', 'histograms', 'exp_histograms', 'summaries'] as const
 export type PointTable = (typeof POINT_TABLES)[number]
 
-// Columns every point table starts with. Rows are sorted by (metric, series_id, ts), so
-// within a part the metric and series id repeat for long runs (LowCardinality and Delta make
-// them nearly free) and timestamps of one series are regular (DoubleDelta turns a fixed
-// interval into zeros). `start` is constant for a cumulative series and 0 for gauges.
+// Columns every point table starts with. Rows are sorted by (series_id, ts): the id's high
+// bits come from the metric name (see seriesId), so a metric's series lie together without a
+// metric column, the id repeats for long runs (Delta makes it nearly free) and the timestamps
+// of one series are regular (DoubleDelta turns a fixed interval into zeros). `start` is
+// constant for a cumulative series and 0 for gauges.
 // Times are Int64 milliseconds since the epoch: unambiguous in every insert format (text
 // parsing of DateTime64 guesses at short numbers), with `time` as a DateTime64 alias for SQL
 // and Grafana.
 const POINT_HEAD = `
-  metric LowCardinality(String) CODEC(ZSTD(1)),
   series_id UInt64 CODEC(Delta, ZSTD(1)),
   ts Int64 CODEC(DoubleDelta, ZSTD(1)),
   start Int64 CODEC(DoubleDelta, ZSTD(1)),
@@ -43,7 +43,7 @@ function pointTable(ctx: MigrationContext, name: PointTable, columns: string): s
   return `CREATE TABLE IF NOT EXISTS ${ctx.db}.${name} (${POINT_HEAD},${columns}
 ) ENGINE = MergeTree
 PARTITION BY intDiv(ts, 86400000)
-ORDER BY (metric, series_id, ts)
+ORDER BY (series_id, ts)
 TTL ${pointTtl(ctx.retentionDays)}
 SETTINGS ttl_only_drop_parts = 1`
 }

@@ -73,16 +73,16 @@ ORDER BY series_id`,
    * caller can tell that the limit was passed). Points flagged "no recorded value" (OTLP's
    * staleness marker) are left out.
    */
-  async points(table: string, columns: readonly string[], metric: string, ids: readonly string[], from: number, to: number, limit: number): Promise<PointRows> {
+  async points(table: string, columns: readonly string[], ids: readonly string[], from: number, to: number, limit: number): Promise<PointRows> {
     const rs = await this.#client.query({
       query: `SELECT toString(series_id), ts, start${columns.map((c) => `, ${c}`).join('')}
 FROM ${this.#db}.${table}
-WHERE metric = {metric:String} AND series_id IN {ids:Array(UInt64)}
+WHERE series_id IN {ids:Array(UInt64)}
   AND ts >= {from:Int64} AND ts < {to:Int64}
   AND bitAnd(flags, 1) = 0
 ORDER BY series_id, ts
 LIMIT {limit:UInt64}`,
-      query_params: { metric, ids: ids.map(BigInt), from, to, limit: limit + 1 },
+      query_params: { ids: ids.map(BigInt), from, to, limit: limit + 1 },
       clickhouse_settings: READ_SETTINGS,
       format: 'JSONCompactEachRow',
     })

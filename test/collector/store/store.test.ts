@@ -43,7 +43,7 @@ describe('Store on the embedded engine', () => {
     expect(rows).toHaveLength(1)
     expect(rows[0]!.attributes).toEqual({ [weird]: weird, plain: 'x' })
     expect(rows[0]!.id).toBe(String(s.id))
-    const pts = await queries.points('samples', ['value'], s.metric, [String(s.id)], T, T + 1000, 10)
+    const pts = await queries.points('samples', ['value'], [String(s.id)], T, T + 1000, 10)
     expect(pts.ts).toEqual([T + 123])
     expect(pts.columns.value!.map(toNumber)).toEqual([1.5])
   })
@@ -59,18 +59,18 @@ describe('Store on the embedded engine', () => {
     b.summaries.push(q, T + 1000, T + 500, 0, 10, 55, [0.5, 0.99], [4, 9.9])
     await store.write([b])
 
-    const gp = await queries.points('samples', ['value', 'flags'], g.metric, [String(g.id)], T, T + 10_000, 10)
+    const gp = await queries.points('samples', ['value', 'flags'], [String(g.id)], T, T + 10_000, 10)
     // The second point carries OTLP's "no recorded value" flag: stored, but not read back.
     expect(gp.columns.value!.map(toNumber)).toEqual([NaN])
     expect(gp.columns.flags).toEqual([0])
     const stored = await store.client.query({ query: `SELECT flags, value FROM ${store.db}.samples WHERE series_id = ${g.id} ORDER BY ts`, format: 'JSONCompactEachRow', clickhouse_settings: { output_format_json_quote_denormals: 1 } })
     expect(await stored.json()).toEqual([[0, 'nan'], [1, '-inf']])
-    const hp = await queries.points('histograms', ['count', 'sum', 'min', 'max', 'bounds', 'counts'], h.metric, [String(h.id)], T, T + 10_000, 10)
+    const hp = await queries.points('histograms', ['count', 'sum', 'min', 'max', 'bounds', 'counts'], [String(h.id)], T, T + 10_000, 10)
     expect(hp.start).toEqual([T + 500])
     expect([hp.columns.count![0], hp.columns.sum![0], hp.columns.bounds![0], hp.columns.counts![0]]).toEqual(['6', 12.5, [1, 5], ['1', '2', '3']])
-    const ep = await queries.points('exp_histograms', ['scale', 'zero_count', 'positive_offset', 'positive_counts', 'negative_offset', 'negative_counts', 'min'], e.metric, [String(e.id)], T, T + 10_000, 10)
+    const ep = await queries.points('exp_histograms', ['scale', 'zero_count', 'positive_offset', 'positive_counts', 'negative_offset', 'negative_counts', 'min'], [String(e.id)], T, T + 10_000, 10)
     expect(Object.values(ep.columns).map((c) => c[0])).toEqual([2, '1', -2, ['1', '2'], 0, ['3'], 'nan'])
-    const sp = await queries.points('summaries', ['quantiles', 'values'], q.metric, [String(q.id)], T, T + 10_000, 10)
+    const sp = await queries.points('summaries', ['quantiles', 'values'], [String(q.id)], T, T + 10_000, 10)
     expect([sp.columns.quantiles![0], sp.columns.values![0]]).toEqual([[0.5, 0.99], [4, 9.9]])
   })
 
@@ -84,7 +84,7 @@ describe('Store on the embedded engine', () => {
     }
     const rs = await store.client.query({ query: `SELECT count() FROM ${store.db}.series WHERE metric = 't.once'`, format: 'JSONCompactEachRow' })
     expect(await rs.json()).toEqual([['1']])
-    const pts = await queries.points('samples', ['value'], s.metric, [String(s.id)], T, T + 10_000, 10)
+    const pts = await queries.points('samples', ['value'], [String(s.id)], T, T + 10_000, 10)
     expect(pts.columns.value!.map(toNumber)).toEqual([0, 1, 2])
   })
 
@@ -94,9 +94,9 @@ describe('Store on the embedded engine', () => {
     b.series.set(s.id, s)
     for (let t = 0; t < 10; t++) b.samples.push(s, T + 1000 * t, 0, 0, t)
     await store.write([b])
-    const inRange = await queries.points('samples', ['value'], s.metric, [String(s.id)], T + 2000, T + 5000, 100)
+    const inRange = await queries.points('samples', ['value'], [String(s.id)], T + 2000, T + 5000, 100)
     expect(inRange.ts).toEqual([T + 2000, T + 3000, T + 4000])
-    const limited = await queries.points('samples', ['value'], s.metric, [String(s.id)], T, T + 10_000, 4)
+    const limited = await queries.points('samples', ['value'], [String(s.id)], T, T + 10_000, 4)
     expect(limited.ts).toHaveLength(5)
   })
 
