@@ -6,6 +6,7 @@ import { healthRoutes } from './api/health.ts'
 import { metadataRoutes } from './api/metadata.ts'
 import { queryRoutes } from './api/query.ts'
 import { otlpReceiver } from './receivers/otlp.ts'
+import { remoteWriteReceiver } from './receivers/remote-write.ts'
 import { SelfMetrics } from './self-metrics.ts'
 import type { Services } from './services.ts'
 import type { Settings } from './settings.ts'
@@ -64,6 +65,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   })
 
   await app.register(otlpReceiver)
+  await app.register(remoteWriteReceiver)
   await app.register(healthRoutes)
   await app.register(metadataRoutes, { prefix: '/api/v1' })
   await app.register(queryRoutes, { prefix: '/api/v1' })

@@ -39,13 +39,21 @@ const POINT_HEAD = `
   flags UInt8 CODEC(ZSTD(1)),
   time DateTime64(3, 'UTC') ALIAS fromUnixTimestamp64Milli(ts, 'UTC')`
 
+/**
+ * MergeTree settings of the point tables. A loaded collector commits many small parts (one
+ * per group commit); with the default merge_selector_base (5) each row is merged again and
+ * again while it is young, and those merges cost more CPU than the inserts. A base of 20
+ * lets small parts gather and merge in fewer, wider merges (bench:merges measures it).
+ */
+export const POINT_TABLE_SETTINGS = 'ttl_only_drop_parts = 1, merge_selector_base = 20'
+
 function pointTable(ctx: MigrationContext, name: PointTable, columns: string): string {
   return `CREATE TABLE IF NOT EXISTS ${ctx.db}.${name} (${POINT_HEAD},${columns}
 ) ENGINE = MergeTree
 PARTITION BY intDiv(ts, 86400000)
 ORDER BY (series_id, ts)
 TTL ${pointTtl(ctx.retentionDays)}
-SETTINGS ttl_only_drop_parts = 1`
+SETTINGS ${POINT_TABLE_SETTINGS}`
 }
 
 export const MIGRATIONS: Migration[] = [

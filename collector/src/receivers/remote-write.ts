@@ -1,0 +1,105 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { decodeRemoteWrite, MetricFamilies } from '../decode/remote-write.ts'
+import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
+import type { RejectReason } from '../self-metrics.ts'
+import { snappyBlock } from './snappy.ts'
+
+const PROTOBUF = 'application/x-protobuf'
+const V1_PROTO = 'prometheus.WriteRequest'
+const V2_PROTO = 'io.prometheus.write.v2.Request'
+const RECEIVER = 'remote_write'
+
+/**
+ * Prometheus remote write 1.0 receiver, `POST /api/v1/write`: a snappy-compressed (block
+ * format) or uncompressed protobuf `WriteRequest`. Answers 204 once every stored sample is
+ * committed. Remote write has no partial success: samples that cannot be stored are dropped,
+ * counted and logged at debug, and the request still answered 204; only a request that
+ * cannot be read at all is refused. Error bodies are plain text starting with the error
+ * code, since Prometheus logs them as they are.
+ */
+export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
+  const { settings } = app.governor
+  // Metadata arrives in requests of its own; remembered for the samples that follow.
+  const families = new MetricFamilies()
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) => done(null, body))
+  // Errors raised before the handler (a body over the limit) are answered as plain text too.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const gov = err.statusCode === 413
+      ? new GovernorError('GOV_ERR_BODY_TOO_LARGE', `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`)
+      : err
+    return sendError(req, reply, gov)
+  })
+
+  app.post('/api/v1/write', { bodyLimit: settings.maxBodyBytes }, async (req, reply) => {
+    try {
+      checkContentType(req.headers['content-type'])
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+      const body = decompressed(raw, req.headers['content-encoding'], settings.maxBodyBytes)
+      const { seriesCache, pipeline, metrics } = app.governor
+      const result = decodeRemoteWrite(body, seriesCache, families)
+      if (result.rejected > 0) {
+        metrics.pointsRejected.inc({ receiver: RECEIVER, reason: 'invalid_point' }, result.rejected)
+        req.log.debug({ rejected: result.rejected, reasons: result.errors }, 'remote write: samples dropped')
+      }
+      const points = result.batch.pointCount
+      try {
+        await pipeline.submit(result.batch)
+      } catch (err) {
+        const reason: RejectReason = isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
+        metrics.pointsRejected.inc({ receiver: RECEIVER, reason }, points)
+        throw err
+      }
+      metrics.pointsAccepted.inc({ receiver: RECEIVER }, points)
+      return reply.code(204).send()
+    } catch (err) {
+      return sendError(req, reply, err)
+    }
+  })
+}
+
+/** Accepts `application/x-protobuf`, with no `proto` parameter or the 1.0 one. */
+function checkContentType(header: string | undefined): void {
+  const [type, ...params] = (header ?? '').split(';')
+  const media = type!.trim().toLowerCase()
+  const proto = params.map((p) => p.split('=')).find(([k]) => k!.trim().toLowerCase() === 'proto')?.[1]?.trim().replace(/^"(.*)"$/, '$1')
+  if (media === PROTOBUF && (proto === undefined || proto === V1_PROTO)) return
+  if (media === PROTOBUF && proto === V2_PROTO) {
+    throw new GovernorError('GOV_ERR_RW_CONTENT_TYPE', `remote write 2.0 (proto=${V2_PROTO}) is not supported: send remote write 1.0 (protobuf_message: ${V1_PROTO})`)
+  }
+  throw new GovernorError('GOV_ERR_RW_CONTENT_TYPE', `unsupported Content-Type ${JSON.stringify(header ?? '')}: send ${PROTOBUF};proto=${V1_PROTO}`)
+}
+
+/** The body as protobuf bytes: snappy block decompressed, or as sent when not encoded. */
+function decompressed(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Buffer {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase()
+  if (encoding === 'snappy') return snappyBlock(raw, maxBytes)
+  if (encoding === '' || encoding === 'identity') return raw
+  throw new GovernorError('GOV_ERR_RW_CONTENT_ENCODING', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send snappy or none`)
+}
+
+const REASONS: Partial<Record<ErrorCode, RejectReason>> = {
+  GOV_ERR_RW_MALFORMED: 'malformed',
+  GOV_ERR_RW_CONTENT_TYPE: 'unsupported_media',
+  GOV_ERR_RW_CONTENT_ENCODING: 'unsupported_media',
+  GOV_ERR_BODY_TOO_LARGE: 'too_large',
+}
+
+/** `CODE: message` as plain text, with Retry-After when the sender should retry. */
+function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const gov = isGovernorError(err) ? err : undefined
+  let status = gov?.statusCode ?? 500
+  let text = gov !== undefined ? `${gov.code}: ${gov.message}` : 'internal error'
+  if (gov === undefined) {
+    // A fastify error from before the handler (say, an invalid Content-Length) keeps its 4xx.
+    const fst = err as Partial<FastifyError>
+    if (typeof fst.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
+      status = fst.statusCode
+      text = `${fst.code ?? 'FST_ERR'}: ${fst.message ?? ''}`
+    } else req.log.error({ err }, 'remote write request failed')
+  }
+  const reason = gov !== undefined ? REASONS[gov.code] : undefined
+  if (reason !== undefined) req.server.governor.metrics.requestsRejected.inc({ receiver: RECEIVER, reason })
+  if (status === 503 || status === 429) reply.header('retry-after', '1')
+  return reply.code(status).type('text/plain; charset=utf-8').send(text)
+}
