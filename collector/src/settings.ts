@@ -73,6 +73,14 @@ function invalid(spec: SettingSpec<string | number>, raw: string, why: string): 
   return new GovernorError('GOV_ERR_SETTINGS_INVALID', `${spec.env}=${JSON.stringify(raw)}: ${why}`)
 }
 
+/**
+ * The oldest point time worth accepting: anything older the store's TTL would drop at
+ * once, so receivers reject it visibly instead of acknowledging it.
+ */
+export function oldestAcceptedMillis(settings: Settings, now: number): number {
+  return now - settings.retentionDays * 86_400_000
+}
+
 /** The settings table as `--help` prints it. */
 export function settingsHelp(): string {
   const rows = Object.values(SETTINGS).map((s: SettingSpec<string | number>) => {

@@ -116,6 +116,17 @@ describe('OTLP bad input', () => {
     expect(t.series[0]!.points).toEqual([[now, 2]])
   })
 
+  it('rejects points older than the retention instead of acknowledging them into a TTL', async () => {
+    const old = now - 31 * 86_400_000
+    const body = gaugeRequest('partial', { 'partial.old': [{ ts: old, value: 1 }], 'partial.recent': [{ ts: now, value: 2 }] })
+    const res = await post(JSON.stringify(body), { 'content-type': 'application/json' })
+    const answer = await res.json() as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } }
+    expect(answer.partialSuccess.rejectedDataPoints).toBe('1')
+    expect(answer.partialSuccess.errorMessage).toMatch(/older than the retention/)
+    expect((await storedMetrics())).toContain('partial.recent')
+    expect((await storedMetrics())).not.toContain('partial.old')
+  })
+
   it('stores nothing of the requests it refused', async () => {
     expect((await storedMetrics()).filter((m) => m.startsWith('bad.'))).toEqual([])
   })

@@ -68,6 +68,7 @@ const NO_VALUE = 'number data point has neither asInt nor asDouble'
  * that cannot be stored is counted and its reason kept instead:
  *
  *   - time is 0 or missing, or not finite; start time not finite
+ *   - time older than `oldestMillis` (the retention: the store would drop it at once)
  *   - a number point with no value
  *   - a histogram whose bucket counts are not one more than its bounds (both empty is fine)
  *   - every point of a metric with an empty name (`rejectPoints` by the decoder)
@@ -93,8 +94,12 @@ export class BatchBuilder {
   #resourceKey = ''
   #encodings = new Map<string, SeriesInfo>()
 
-  constructor(cache: SeriesCache) {
+  readonly #oldestMillis: number
+
+  /** `oldestMillis`: points older than this are rejected (0 keeps every time). */
+  constructor(cache: SeriesCache, oldestMillis = 0) {
     this.#cache = cache
+    this.#oldestMillis = oldestMillis
   }
 
   /** Starts the points of a resource; its attributes are shared by all of them. */
@@ -206,6 +211,7 @@ export class BatchBuilder {
     if (ts === 0) this.rejectPoints('data point has no time_unix_nano (missing or 0)')
     else if (!Number.isFinite(ts)) this.rejectPoints('data point time_unix_nano is not a finite number')
     else if (!Number.isFinite(start)) this.rejectPoints('data point start_time_unix_nano is not a finite number')
+    else if (ts < this.#oldestMillis) this.rejectPoints(`data point is older than the retention (${new Date(this.#oldestMillis).toISOString()})`)
     else return true
     return false
   }

@@ -15,8 +15,8 @@ import {
  * shape throws `GOV_ERR_OTLP_MALFORMED` naming its path, e.g.
  * `resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].attributes[1].key`.
  */
-export function decodeOtlpJson(body: unknown, cache: SeriesCache): DecodeResult {
-  return new JsonDecoder(cache).decode(body)
+export function decodeOtlpJson(body: unknown, cache: SeriesCache, oldestMillis = 0): DecodeResult {
+  return new JsonDecoder(cache, oldestMillis).decode(body)
 }
 
 type JsonObject = Record<string, unknown>
@@ -71,8 +71,8 @@ class JsonDecoder {
   #data = ''
   #pi = -1
 
-  constructor(cache: SeriesCache) {
-    this.#b = new BatchBuilder(cache)
+  constructor(cache: SeriesCache, oldestMillis: number) {
+    this.#b = new BatchBuilder(cache, oldestMillis)
   }
 
   decode(body: unknown): DecodeResult {

@@ -49,9 +49,9 @@ const DATA_TYPES: Record<number, MetricType> = {
  * Decodes an OTLP/protobuf `ExportMetricsServiceRequest` into a batch.
  * Throws `GOV_ERR_OTLP_MALFORMED` when the body is not valid protobuf of that schema.
  */
-export function decodeOtlpProto(body: Uint8Array, cache: SeriesCache): DecodeResult {
+export function decodeOtlpProto(body: Uint8Array, cache: SeriesCache, oldestMillis = 0): DecodeResult {
   const r = new ProtobufReader(body)
-  const b = new BatchBuilder(cache)
+  const b = new BatchBuilder(cache, oldestMillis)
   const end = r.length
   while (r.pos < end) {
     const tag = r.tag()

@@ -117,9 +117,9 @@ export function seriesTyping(name: string, families: MetricFamilies): SeriesTypi
  * flagged "no recorded value" (flags bit 0), which queries skip.
  * Throws `GOV_ERR_RW_MALFORMED` when the body is not valid protobuf of that schema.
  */
-export function decodeRemoteWrite(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies()): DecodeResult {
+export function decodeRemoteWrite(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies(), oldestMillis = 0): DecodeResult {
   try {
-    return decode(body, cache, families)
+    return decode(body, cache, families, oldestMillis)
   } catch (err) {
     // The shared reader speaks OTLP; the message (byte offset and field) holds for both.
     if (isGovernorError(err) && err.code === 'GOV_ERR_OTLP_MALFORMED') {
@@ -129,9 +129,9 @@ export function decodeRemoteWrite(body: Uint8Array, cache: SeriesCache, families
   }
 }
 
-function decode(body: Uint8Array, cache: SeriesCache, families: MetricFamilies): DecodeResult {
+function decode(body: Uint8Array, cache: SeriesCache, families: MetricFamilies, oldestMillis: number): DecodeResult {
   const r = new ProtobufReader(body)
-  const b = new BatchBuilder(cache)
+  const b = new BatchBuilder(cache, oldestMillis)
   const series = new TimeSeriesReader(r, body, b, families)
   const end = r.length
   // One pass reads the metadata (it may come after the series it describes) and delimits

@@ -3,6 +3,7 @@ import { decodeOtlpJson } from '../decode/otlp-json.ts'
 import { decodeOtlpProto } from '../decode/otlp-proto.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
+import { oldestAcceptedMillis } from '../settings.ts'
 import { decodedBody } from './body.ts'
 import { exportResponseJson, exportResponseProto, RPC_CODE, statusProto } from './otlp-response.ts'
 
@@ -31,7 +32,8 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       const body = await decodedBody(raw, req.headers['content-encoding'], settings.maxBodyBytes)
       const { seriesCache, pipeline, metrics } = app.governor
-      const result = asJson ? decodeOtlpJson(parseJson(body), seriesCache) : decodeOtlpProto(body, seriesCache)
+      const oldest = oldestAcceptedMillis(settings, Date.now())
+      const result = asJson ? decodeOtlpJson(parseJson(body), seriesCache, oldest) : decodeOtlpProto(body, seriesCache, oldest)
       if (result.rejected > 0) metrics.pointsRejected.inc({ receiver: 'otlp', reason: 'invalid_point' }, result.rejected)
       const points = result.batch.pointCount
       try {

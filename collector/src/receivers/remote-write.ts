@@ -3,6 +3,7 @@ import { decodeRemoteWrite, MetricFamilies } from '../decode/remote-write.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
 import { snappyBlock } from './snappy.ts'
+import { oldestAcceptedMillis } from '../settings.ts'
 
 const PROTOBUF = 'application/x-protobuf'
 const V1_PROTO = 'prometheus.WriteRequest'
@@ -37,7 +38,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       const body = decompressed(raw, req.headers['content-encoding'], settings.maxBodyBytes)
       const { seriesCache, pipeline, metrics } = app.governor
-      const result = decodeRemoteWrite(body, seriesCache, families)
+      const result = decodeRemoteWrite(body, seriesCache, families, oldestAcceptedMillis(settings, Date.now()))
       if (result.rejected > 0) {
         metrics.pointsRejected.inc({ receiver: RECEIVER, reason: 'invalid_point' }, result.rejected)
         req.log.debug({ rejected: result.rejected, reasons: result.errors }, 'remote write: samples dropped')
