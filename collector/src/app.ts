@@ -2,7 +2,9 @@ import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import { WritePipeline } from './batch/write-pipeline.ts'
 import { isGovernorError } from './errors.ts'
 import { SeriesCache } from './model/series-cache.ts'
+import { changeRoutes } from './api/changes.ts'
 import { healthRoutes } from './api/health.ts'
+import { ChangeLog } from './changelog/change-log.ts'
 import { metadataRoutes } from './api/metadata.ts'
 import { queryRoutes } from './api/query.ts'
 import { otlpReceiver } from './receivers/otlp.ts'
@@ -43,7 +45,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     },
   })
   metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
-  const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(), metrics }
+  const changeLog = new ChangeLog(store.client, store.db)
+  const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(), metrics, changeLog }
   app.decorate('governor', services)
 
   app.addHook('onResponse', async (req, reply) => {
@@ -69,5 +72,6 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(healthRoutes)
   await app.register(metadataRoutes, { prefix: '/api/v1' })
   await app.register(queryRoutes, { prefix: '/api/v1' })
+  await app.register(changeRoutes, { prefix: '/api/v1' })
   return app
 }

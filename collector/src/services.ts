@@ -1,5 +1,6 @@
 import type {} from 'fastify'
 import type { WritePipeline } from './batch/write-pipeline.ts'
+import type { ChangeLog } from './changelog/change-log.ts'
 import type { SeriesCache } from './model/series-cache.ts'
 import type { SelfMetrics } from './self-metrics.ts'
 import type { Settings } from './settings.ts'
@@ -12,6 +13,7 @@ export interface Services {
   pipeline: WritePipeline
   seriesCache: SeriesCache
   metrics: SelfMetrics
+  changeLog: ChangeLog
 }
 
 declare module 'fastify' {

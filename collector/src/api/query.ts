@@ -8,6 +8,6 @@ export async function queryRoutes(app: FastifyInstance): Promise<void> {
   const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
   app.get<{ Querystring: RawQuery }>('/query', async (req) => {
     const params = parseQueryParams(req.query, Date.now())
-    return runQuery(queries, params, app.governor.settings.maxQueryPoints)
+    return runQuery(queries, app.governor.changeLog, params, app.governor.settings.maxQueryPoints)
   })
 }

@@ -4,7 +4,7 @@ import {
   type Agg, type EvalOptions, type ExpBuckets, type StepPoint,
 } from './eval/index.ts'
 import type { QueryParams } from './params.ts'
-import type { Slice } from './run-query.ts'
+import type { Slice } from './groups.ts'
 
 /** The aggregation a query with a step and no `agg` gets: rate for counters, avg otherwise. */
 export function defaultAgg(s: SeriesRow): string {

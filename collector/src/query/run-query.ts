@@ -1,8 +1,11 @@
+import { eventJson, type ChangeLog } from '../changelog/change-log.ts'
+import type { ChangeEvent } from '../changelog/types.ts'
 import { GovernorError } from '../errors.ts'
 import type { Attributes, MetricType } from '../model/types.ts'
-import { toNumber, type PointRows, type SeriesRow, type StoreQueries } from '../store/queries.ts'
+import { toNumber, type PointRows, type StoreQueries } from '../store/queries.ts'
 import { alignDown, parseAgg } from './eval/index.ts'
 import { evaluateGroup } from './evaluate-group.ts'
+import { attr, BY_DEPLOY, groupParts, labelsOf, splitByDeploy, type Part, type Slice } from './groups.ts'
 import type { QueryParams } from './params.ts'
 
 /** One point of the response: `[ts_ms, value]`, or `[ts_ms, count, sum]` for raw histograms and summaries. */
@@ -11,7 +14,7 @@ export type OutPoint = [number, number] | [number, number, number]
 export interface QueryResponse {
   metric: { name: string; type: MetricType; unit: string }
   series: { labels: Attributes; points: OutPoint[] }[]
-  annotations: unknown[]
+  annotations: Record<string, unknown>[]
 }
 
 /** Where each metric type's points live, and the columns a query reads. */
@@ -24,13 +27,16 @@ export const TABLE_OF: Record<MetricType, { table: string; columns: readonly str
 }
 
 /** Runs `GET /api/v1/query`: selects the series, reads their points, returns raw or aggregated. */
-export async function runQuery(queries: StoreQueries, p: QueryParams, maxPoints: number): Promise<QueryResponse> {
+export async function runQuery(queries: StoreQueries, changeLog: ChangeLog, p: QueryParams, maxPoints: number): Promise<QueryResponse> {
   const all = await queries.series(p.metric)
   if (all.length === 0) throw new GovernorError('GOV_ERR_QUERY_UNKNOWN_METRIC', `no metric named ${JSON.stringify(p.metric)} has been stored; GET /api/v1/metrics lists the names`)
   const first = all[0]!
   const selected = all.filter((s) => (p.service === undefined || s.service === p.service) && p.match.every(([k, v]) => attr(s, k) === v))
   const response: QueryResponse = { metric: { name: p.metric, type: first.type, unit: first.unit }, series: [], annotations: [] }
   if (selected.length === 0) return response
+  // The changes of the services on this page, and the last deploy before it.
+  const services = [...new Set(selected.map((s) => s.service))]
+  response.annotations = (await changeLog.annotations(services, p.from, p.to)).map(eventJson)
 
   const stepMs = p.agg === 'raw' ? undefined : p.stepMs
   if (stepMs !== undefined) parseAgg(p.agg ?? 'avg') // a bad agg name fails before any read
@@ -52,20 +58,21 @@ export async function runQuery(queries: StoreQueries, p: QueryParams, maxPoints:
     return response
   }
 
-  for (const group of groupSeries(selected, p.by)) {
-    const members = group.series.flatMap((s) => {
-      const slice = slices.get(s.id)
-      return slice === undefined ? [] : [{ series: s, slice }]
-    })
-    if (members.length === 0) continue
-    const points = evaluateGroup(first, rows, members, { ...p, stepMs })
+  const deploys = new Map<string, ChangeEvent[]>()
+  if (p.by?.includes(BY_DEPLOY)) {
+    for (const d of await changeLog.deploysUntil(services, readTo)) deploys.set(d.service, [...(deploys.get(d.service) ?? []), d])
+  }
+  const parts = selected.flatMap((s): Part[] => {
+    const slice = slices.get(s.id)
+    if (slice === undefined) return []
+    return p.by?.includes(BY_DEPLOY) ? splitByDeploy(s, slice, rows.ts, deploys.get(s.service) ?? []) : [{ series: s, slice, deploy: undefined }]
+  })
+  for (const group of groupParts(parts, p.by)) {
+    const points = evaluateGroup(first, rows, group.parts, { ...p, stepMs })
     if (points.length > 0) response.series.push({ labels: group.labels, points })
   }
   return response
 }
-
-/** Index range [begin, end) of each series' rows (rows are ordered by series, then time). */
-export interface Slice { begin: number; end: number }
 
 function sliceBySeries(rows: PointRows): Map<string, Slice> {
   const out = new Map<string, Slice>()
@@ -89,28 +96,4 @@ function rawPoints(type: MetricType, rows: PointRows, { begin, end }: Slice): Ou
     for (let i = begin; i < end; i++) out.push([rows.ts[i]!, toNumber(count[i]), toNumber(sum[i])])
   }
   return out
-}
-
-/** The attribute a `match` or `by` names: point attributes first, then resource, then `service`. */
-function attr(s: SeriesRow, key: string): string | undefined {
-  return s.attributes[key] ?? s.resource[key] ?? (key === 'service' ? s.service : undefined)
-}
-
-function labelsOf(s: SeriesRow): Attributes {
-  return { ...s.resource, ...s.attributes }
-}
-
-/** Without `by` every series is its own group; with it, series sharing those attribute values. */
-function groupSeries(series: SeriesRow[], by: string[] | undefined): { labels: Attributes; series: SeriesRow[] }[] {
-  if (by === undefined) return series.map((s) => ({ labels: labelsOf(s), series: [s] }))
-  const groups = new Map<string, { labels: Attributes; series: SeriesRow[] }>()
-  for (const s of series) {
-    const labels: Attributes = {}
-    for (const k of by) labels[k] = attr(s, k) ?? ''
-    const key = JSON.stringify(by.map((k) => labels[k]))
-    let g = groups.get(key)
-    if (g === undefined) groups.set(key, (g = { labels, series: [] }))
-    g.series.push(s)
-  }
-  return [...groups.values()]
 }

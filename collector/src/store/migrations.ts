@@ -106,4 +106,33 @@ ORDER BY (metric, series_id)`,
   values Array(Float64) CODEC(ZSTD(3))`),
     ],
   },
+  {
+    version: 2,
+    name: 'change log',
+    statements: (ctx) => [
+      // One log of every change: deploys, incidents, notes, knob and SLO changes, controller
+      // decisions, analyses. `time`..`time_end` is when the change took effect (a deploy's start
+      // and finish; an instant has time_end = time). Kind-specific fields live in `data` (JSON).
+      // `search` is what full-text search reads, lower-cased; the text index makes a token
+      // lookup skip granules that cannot match.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.events (
+  id String,
+  kind LowCardinality(String),
+  time DateTime64(3, 'UTC'),
+  time_end DateTime64(3, 'UTC'),
+  service LowCardinality(String),
+  environment LowCardinality(String),
+  actor String,
+  title String,
+  text String,
+  tags Array(String),
+  version String,
+  data String,
+  recorded_at DateTime64(3, 'UTC') DEFAULT now64(3),
+  search String MATERIALIZED lower(concat(title, ' ', text, ' ', arrayStringConcat(tags, ' '), ' ', service, ' ', version, ' ', actor, ' ', kind)),
+  INDEX search_idx search TYPE text(tokenizer = 'splitByNonAlpha')
+) ENGINE = ReplacingMergeTree(recorded_at)
+ORDER BY (service, time, id)`,
+    ],
+  },
 ]
