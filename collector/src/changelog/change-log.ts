@@ -21,12 +21,14 @@ export interface EventFilter {
 export type NewEvent = Omit<ChangeEvent, 'id' | 'recordedAt'> & { id?: string | undefined }
 
 interface EventRow {
-  id: string; kind: string; time: string; time_end: string; service: string; environment: string; actor: string
-  title: string; text: string; tags: string[]; version: string; data: string; recorded_at: string
+  id: string; kind: string; time_ms: string; time_end_ms: string; service: string; environment: string; actor: string
+  title: string; text: string; tags: string[]; version: string; data: string; recorded_at_ms: string
 }
 
-const COLUMNS = `id, kind, toUnixTimestamp64Milli(time) AS time, toUnixTimestamp64Milli(time_end) AS time_end, service,
-  environment, actor, title, text, tags, version, data, toUnixTimestamp64Milli(recorded_at) AS recorded_at`
+// Aliases differ from the column names: ClickHouse resolves WHERE names to SELECT aliases
+// first, and `time < …` must compare the DateTime64 column, not its milliseconds.
+const COLUMNS = `id, kind, toUnixTimestamp64Milli(time) AS time_ms, toUnixTimestamp64Milli(time_end) AS time_end_ms, service,
+  environment, actor, title, text, tags, version, data, toUnixTimestamp64Milli(recorded_at) AS recorded_at_ms`
 
 /**
  * The change log: one table of every change, in the store. Appends are idempotent by id
@@ -139,9 +141,9 @@ export class ChangeLog {
 
 function fromRow(r: EventRow): ChangeEvent {
   return {
-    id: r.id, kind: r.kind, time: Number(r.time), timeEnd: Number(r.time_end), service: r.service, environment: r.environment,
+    id: r.id, kind: r.kind, time: Number(r.time_ms), timeEnd: Number(r.time_end_ms), service: r.service, environment: r.environment,
     actor: r.actor, title: r.title, text: r.text, tags: r.tags, version: r.version,
-    data: r.data === '' ? {} : JSON.parse(r.data) as Record<string, unknown>, recordedAt: Number(r.recorded_at),
+    data: r.data === '' ? {} : JSON.parse(r.data) as Record<string, unknown>, recordedAt: Number(r.recorded_at_ms),
   }
 }
 
