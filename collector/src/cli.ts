@@ -1,12 +1,14 @@
 import { buildApp } from './app.ts'
+import { CLIENT_USAGE, runClientCommand } from './cli/client-commands.ts'
 import { isGovernorError } from './errors.ts'
 import { loadSettings, settingsHelp } from './settings.ts'
 
 const USAGE = `Usage: governor [command]
 
 Commands:
-  start       Run the collector (the default).
-  help        Show this help.
+  start           Run the collector (the default).
+  help            Show this help.
+${CLIENT_USAGE}
 
 Settings (environment variables):
 ${settingsHelp()}
@@ -21,6 +23,9 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE)
     return 0
+  }
+  if (command === 'deploy' || command === 'deploys' || command === 'events') {
+    return runClientCommand(argv, process.env, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
   }
   if (command !== 'start') {
     process.stderr.write(`governor: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
