@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import { WritePipeline } from './batch/write-pipeline.ts'
 import { isGovernorError } from './errors.ts'
+import { CardinalityGuard } from './model/cardinality-guard.ts'
 import { SeriesCache } from './model/series-cache.ts'
 import { changeRoutes } from './api/changes.ts'
 import { healthRoutes } from './api/health.ts'
@@ -46,7 +47,13 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   })
   metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
   const changeLog = new ChangeLog(store.client, store.db)
-  const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(), metrics, changeLog }
+  const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
+    maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
+    maxPerService: settings.maxNewSeriesPerServicePerHour,
+    isKnown: (id) => store.hasSeries(id),
+    now: Date.now,
+    onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
+  })), metrics, changeLog }
   app.decorate('governor', services)
 
   app.addHook('onResponse', async (req, reply) => {

@@ -16,6 +16,7 @@ export class SelfMetrics {
   readonly commitPoints: Histogram
   readonly commitDuration: Histogram
   readonly commitFailures: Counter
+  readonly seriesRefused: Counter<'limit'>
   readonly pipelinePending: Gauge
   readonly pipelineFill: Gauge
 
@@ -37,6 +38,7 @@ export class SelfMetrics {
       name: 'governor_commit_duration_seconds', help: 'Duration of group commits to the store.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
     })
+    this.seriesRefused = new Counter({ name: 'governor_series_limit_rejected_points_total', help: 'Points rejected because their new series passed a series limit, by limit (metric or service).', labelNames: ['limit'], registers })
     this.commitFailures = new Counter({ name: 'governor_commit_failures_total', help: 'Group commits the store refused or failed.', registers })
     this.pipelinePending = new Gauge({
       name: 'governor_pipeline_pending_points', help: 'Points accepted and not yet committed.', registers,

@@ -31,6 +31,8 @@ export const SETTINGS = {
   maxBatchPoints: { env: 'GOVERNOR_MAX_BATCH_POINTS', kind: 'integer', default: 200_000, min: 1, max: 10_000_000, doc: 'Points that make one insert into the store (group commit) before it is written at once.' },
   flushIntervalMillis: { env: 'GOVERNOR_FLUSH_INTERVAL_MILLIS', kind: 'integer', default: 50, min: 0, max: 60_000, doc: 'Longest a point waits for others to share its insert.' },
   maxPendingPoints: { env: 'GOVERNOR_MAX_PENDING_POINTS', kind: 'integer', default: 2_000_000, min: 1, max: 100_000_000, doc: 'Points accepted but not yet committed; past this, ingest answers 503 with Retry-After.' },
+  maxNewSeriesPerMetricPerHour: { env: 'GOVERNOR_MAX_NEW_SERIES_PER_METRIC_PER_HOUR', kind: 'integer', default: 50_000, min: 1, max: 1_000_000_000, doc: 'New series one metric may gain per hour; points of series past it are rejected (partial success).' },
+  maxNewSeriesPerServicePerHour: { env: 'GOVERNOR_MAX_NEW_SERIES_PER_SERVICE_PER_HOUR', kind: 'integer', default: 200_000, min: 1, max: 1_000_000_000, doc: 'New series one service may gain per hour; points of series past it are rejected.' },
   maxQueryPoints: { env: 'GOVERNOR_MAX_QUERY_POINTS', kind: 'integer', default: 5_000_000, min: 1, max: 1_000_000_000, doc: 'Most raw points one query may read.' },
   logLevel: { env: 'GOVERNOR_LOG_LEVEL', kind: 'string', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
 } as const satisfies Record<string, SettingSpec<string | number>>

@@ -137,10 +137,14 @@ export class BatchBuilder {
     return this.#encodings.get(encoded)
   }
 
-  /** Resolves a series from decoded attributes and remembers it under its encoded form. */
-  resolveSeries(attributes: Attributes, encoded: string | undefined): SeriesInfo {
-    const info = this.#resolve(attributes)
-    if (encoded !== undefined) this.#cache.rememberEncoding(this.#encodings, encoded, info)
+  /**
+   * Resolves a series from decoded attributes and remembers it under its encoded form.
+   * Undefined when the series limit refuses it: `points` points are then counted as
+   * rejected, and the series is not remembered, so it is asked again next time.
+   */
+  resolveSeries(attributes: Attributes, encoded: string | undefined, points = 1): SeriesInfo | undefined {
+    const info = this.#admitted(attributes, points)
+    if (info !== undefined && encoded !== undefined) this.#cache.rememberEncoding(this.#encodings, encoded, info)
     return info
   }
 
@@ -164,7 +168,8 @@ export class BatchBuilder {
   sample(attributes: Attributes, ts: number, start: number, flags: number, value: number | undefined): void {
     if (!this.#timesOk(ts, start)) return
     if (value === undefined) return this.rejectPoints(NO_VALUE)
-    this.#batch.samples.push(this.#series(attributes), ts, start, flags, value)
+    const s = this.#series(attributes)
+    if (s !== undefined) this.#batch.samples.push(s, ts, start, flags, value)
   }
 
   /** A histogram point; `sum`, `min`, `max` NaN when absent. */
@@ -178,7 +183,8 @@ export class BatchBuilder {
         `histogram data point has ${counts.length} bucket counts for ${bounds.length} explicit bounds (expected bounds + 1)`,
       )
     }
-    this.#batch.histograms.push(this.#series(attributes), ts, start, flags, count, sum, min, max, bounds, counts)
+    const s = this.#series(attributes)
+    if (s !== undefined) this.#batch.histograms.push(s, ts, start, flags, count, sum, min, max, bounds, counts)
   }
 
   /** An exponential histogram point; `sum`, `min`, `max` NaN when absent. */
@@ -188,9 +194,8 @@ export class BatchBuilder {
     scale: number, zeroCount: number, zeroThreshold: number, positive: ExpBuckets, negative: ExpBuckets,
   ): void {
     if (!this.#timesOk(ts, start)) return
-    this.#batch.expHistograms.push(
-      this.#series(attributes), ts, start, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative,
-    )
+    const s = this.#series(attributes)
+    if (s !== undefined) this.#batch.expHistograms.push(s, ts, start, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative)
   }
 
   /** A summary point. */
@@ -199,7 +204,8 @@ export class BatchBuilder {
     count: number, sum: number, quantiles: number[], values: number[],
   ): void {
     if (!this.#timesOk(ts, start)) return
-    this.#batch.summaries.push(this.#series(attributes), ts, start, flags, count, sum, quantiles, values)
+    const s = this.#series(attributes)
+    if (s !== undefined) this.#batch.summaries.push(s, ts, start, flags, count, sum, quantiles, values)
   }
 
   /** The batch, the rejected count and the reasons. */
@@ -216,10 +222,18 @@ export class BatchBuilder {
     return false
   }
 
-  #series(attributes: Attributes): SeriesInfo {
-    const info = this.#resolve(attributes)
-    this.#batch.series.set(info.id, info)
+  #series(attributes: Attributes): SeriesInfo | undefined {
+    const info = this.#admitted(attributes, 1)
+    if (info !== undefined) this.#batch.series.set(info.id, info)
     return info
+  }
+
+  #admitted(attributes: Attributes, points: number): SeriesInfo | undefined {
+    const info = this.#resolve(attributes)
+    const refused = this.#cache.admit(info)
+    if (refused === undefined) return info
+    this.rejectPoints(refused, points)
+    return undefined
   }
 
   #resolve(attributes: Attributes): SeriesInfo {

@@ -242,6 +242,7 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
       else r.skip(tag)
     }
     series = b.resolveSeries(attributes, encoded)
+    if (series === undefined) return
   }
   b.sampleOf(series, ts, start, flags, value)
 }

@@ -322,7 +322,8 @@ class TimeSeriesReader {
     const r = this.#r
     const labelsStart = this.#labelsStart[i]!
     const encoded = labelsStart === SCATTERED ? undefined : labelsStart === -1 ? '' : r.bytesKey(labelsStart, this.#labelsEnd[i]!)
-    const series = (encoded === undefined ? undefined : b.knownSeries(encoded)) ?? b.resolveSeries(this.#attributes(i), encoded)
+    const series = (encoded === undefined ? undefined : b.knownSeries(encoded)) ?? b.resolveSeries(this.#attributes(i), encoded, samples)
+    if (series === undefined) return // refused by the series limit; its samples are counted
     const end = this.#end[i]!
     r.pos = this.#start[i]!
     while (r.pos < end) {

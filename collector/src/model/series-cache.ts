@@ -1,3 +1,4 @@
+import type { CardinalityGuard } from './cardinality-guard.ts'
 import { seriesId, seriesKey } from './series-key.ts'
 import type { SeriesInfo } from './types.ts'
 
@@ -17,9 +18,16 @@ export class SeriesCache {
   readonly #byEncoding = new Map<string, Map<string, SeriesInfo>>()
   #encodedEntries = 0
   readonly #maxEntries: number
+  readonly #guard: CardinalityGuard | undefined
 
-  constructor(maxEntries = 1_000_000) {
+  constructor(maxEntries = 1_000_000, guard?: CardinalityGuard) {
     this.#maxEntries = maxEntries
+    this.#guard = guard
+  }
+
+  /** Undefined when a series may be stored; otherwise why not (see CardinalityGuard). */
+  admit(info: SeriesInfo): string | undefined {
+    return this.#guard?.admit(info)
   }
 
   get size(): number {

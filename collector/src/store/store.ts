@@ -52,6 +52,11 @@ export class Store {
     return this.#conn.location
   }
 
+  /** Whether the series table holds this series. */
+  hasSeries(id: bigint): boolean {
+    return this.#knownSeries.has(id)
+  }
+
   get knownSeriesCount(): number {
     return this.#knownSeries.size
   }
