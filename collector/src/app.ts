@@ -6,6 +6,8 @@ import { SeriesCache } from './model/series-cache.ts'
 import { changeRoutes } from './api/changes.ts'
 import { healthRoutes } from './api/health.ts'
 import { ChangeLog } from './changelog/change-log.ts'
+import { knobRoutes } from './api/knobs.ts'
+import { KnobService } from './knobs/knob-service.ts'
 import { metadataRoutes } from './api/metadata.ts'
 import { queryRoutes } from './api/query.ts'
 import { otlpReceiver } from './receivers/otlp.ts'
@@ -47,13 +49,15 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   })
   metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
   const changeLog = new ChangeLog(store.client, store.db)
+  const knobs = new KnobService(store.client, store.db, changeLog)
+  await knobs.load()
   const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
     maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
     maxPerService: settings.maxNewSeriesPerServicePerHour,
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  })), metrics, changeLog }
+  })), metrics, changeLog, knobs }
   app.decorate('governor', services)
 
   app.addHook('onResponse', async (req, reply) => {
@@ -80,5 +84,6 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(metadataRoutes, { prefix: '/api/v1' })
   await app.register(queryRoutes, { prefix: '/api/v1' })
   await app.register(changeRoutes, { prefix: '/api/v1' })
+  await app.register(knobRoutes, { prefix: '/api/v1' })
   return app
 }

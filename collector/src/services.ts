@@ -1,6 +1,8 @@
 import type {} from 'fastify'
 import type { WritePipeline } from './batch/write-pipeline.ts'
 import type { ChangeLog } from './changelog/change-log.ts'
+import type { DeployImpact } from './impact/deploy-impact.ts'
+import type { KnobService } from './knobs/knob-service.ts'
 import type { SeriesCache } from './model/series-cache.ts'
 import type { SelfMetrics } from './self-metrics.ts'
 import type { Settings } from './settings.ts'
@@ -14,6 +16,8 @@ export interface Services {
   seriesCache: SeriesCache
   metrics: SelfMetrics
   changeLog: ChangeLog
+  impact: DeployImpact
+  knobs: KnobService
 }
 
 declare module 'fastify' {

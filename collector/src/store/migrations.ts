@@ -135,4 +135,24 @@ ORDER BY (metric, series_id)`,
 ORDER BY (service, time, id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'knobs',
+    statements: (ctx) => [
+      // One row per version of every knob: the latest is the knob, the rest its history.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.knob_versions (
+  service LowCardinality(String),
+  name String,
+  version UInt64,
+  definition String,
+  mode LowCardinality(String),
+  value String,
+  actor String,
+  reason String,
+  change_id String,
+  changed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree
+ORDER BY (service, name, version)`,
+    ],
+  },
 ]

@@ -1,0 +1,143 @@
+import type { ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DEPLOY_KIND } from '../changelog/types.ts'
+import { GovernorError } from '../errors.ts'
+import { parseDefinition } from '../knobs/definition.ts'
+import { KNOB_MODES, type KnobChange, type KnobMode, type KnobState } from '../knobs/knob-service.ts'
+
+type P = { service: string; name: string }
+type Body = Record<string, unknown> | undefined
+
+/** Seconds between SSE comments that keep idle connections (and proxies) open. */
+const HEARTBEAT_MILLIS = 15_000
+
+/** A knob as every endpoint and the live stream show it. */
+export function knobJson(k: KnobState): Record<string, unknown> {
+  const d = k.definition
+  return {
+    service: k.service, name: k.name, type: d.type, default: d.default, min: d.min, max: d.max, values: d.values,
+    unit: d.unit, description: d.description, owner: d.owner, mode: k.mode, value: k.value, version: k.version,
+    changed_at: new Date(k.changedAt).toISOString(), changed_by: k.actor, reason: k.reason, change_id: k.changeId,
+  }
+}
+
+/** The knob service over HTTP: declare, read, change, pin, revert, and a live stream. */
+export async function knobRoutes(app: FastifyInstance): Promise<void> {
+  const { knobs, changeLog } = app.governor
+  const streams = new Set<ServerResponse>()
+  // Open streams would hold the server open: end them when it closes.
+  app.addHook('preClose', async () => { for (const res of streams) res.end() })
+
+  app.get<{ Querystring: { service?: string } }>('/knobs', async (req, reply) => {
+    const service = req.query.service || undefined
+    const etag = knobs.etag(service)
+    reply.header('etag', etag).header('cache-control', 'no-cache')
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send()
+    return { knobs: knobs.list(service).map(knobJson) }
+  })
+
+  app.get<{ Querystring: { service?: string } }>('/knobs/stream', (req, reply) => stream(req, reply, req.query.service || undefined))
+
+  app.get<{ Params: P }>('/knobs/:service/:name', async (req) => {
+    const { service, name } = req.params
+    const knob = knobs.get(service, name)
+    const history = await knobs.history(service, name)
+    return { ...knobJson(knob), history: history.map((v) => ({ version: v.version, value: v.value, mode: v.mode, changed_at: new Date(v.changedAt).toISOString(), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
+  })
+
+  app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', async (req, reply) => {
+    const { service, name } = req.params
+    const actor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : `app:${service}`
+    const { knob, created } = await knobs.declare(service, name, parseDefinition(req.body), actor)
+    return reply.code(created ? 201 : 200).send(knobJson(knob))
+  })
+
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/value', async (req) => {
+    const b = need(req.body, ['value', 'actor', 'reason'])
+    const mode = b.mode === undefined ? undefined : modeOf(b.mode)
+    return knobJson(await knobs.setValue(req.params.service, req.params.name, b.value, who(b), mode))
+  })
+
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/mode', async (req) => {
+    const b = need(req.body, ['mode', 'actor', 'reason'])
+    return knobJson(await knobs.setMode(req.params.service, req.params.name, modeOf(b.mode), who(b)))
+  })
+
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/pin', async (req) => {
+    const b = need(req.body, ['actor', 'reason'])
+    return knobJson(await knobs.pin(req.params.service, req.params.name, b.value, who(b)))
+  })
+
+  app.delete<{ Params: P; Body: Body; Querystring: { actor?: string; reason?: string } }>('/knobs/:service/:name/pin', async (req) => {
+    const b = need({ ...req.query, ...(req.body ?? {}) }, ['actor', 'reason'])
+    return knobJson(await knobs.unpin(req.params.service, req.params.name, who(b)))
+  })
+
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/revert', async (req) => {
+    const b = need(req.body, ['version', 'actor', 'reason'])
+    if (typeof b.version !== 'number' || !Number.isInteger(b.version)) throw new GovernorError('GOV_ERR_KNOB_INVALID', 'version must be a whole number')
+    return knobJson(await knobs.revert(req.params.service, req.params.name, b.version, who(b)))
+  })
+
+  app.post<{ Body: Body }>('/changesets/revert', async (req) => {
+    const b = need(req.body, ['since_deploy', 'actor', 'reason'])
+    const deploy = await changeLog.get(String(b.since_deploy))
+    if (deploy === undefined || deploy.kind !== DEPLOY_KIND) throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
+    const { reverted, changeId } = await knobs.revertSince(deploy.time, deploy.service, who(b), `${deploy.service} ${deploy.version}`)
+    return { change_id: changeId, service: deploy.service, reverted: reverted.map(knobJson) }
+  })
+
+  /**
+   * Server-Sent Events: a snapshot of the service's knobs, then each change as it happens;
+   * a comment every HEARTBEAT_MILLIS. A client that reconnects with Last-Event-ID gets the
+   * changes it missed, or a fresh snapshot when they are no longer held.
+   *
+   *   id: <boot>.<seq>   event: snapshot | knob   data: {"knobs": [...]} | <knob JSON>
+   */
+  function stream(req: FastifyRequest, reply: FastifyReply, service: string | undefined): void {
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    const send = (id: string, event: string, data: unknown) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    res.write('retry: 1000\n\n')
+    // Nothing awaits between the catch-up below and the subscription, so no change can fall
+    // between them.
+    const lastId = req.headers['last-event-id']
+    const missed = typeof lastId === 'string' ? knobs.changesSince(lastId) : undefined
+    if (missed !== undefined) {
+      for (const c of missed) if (service === undefined || c.knob.service === service) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
+    } else {
+      send(knobs.lastId, 'snapshot', { knobs: knobs.list(service).map(knobJson) })
+    }
+    const unsubscribe = knobs.subscribe((c: KnobChange) => {
+      if (service === undefined || c.knob.service === service) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
+    })
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MILLIS)
+    const close = () => {
+      clearInterval(heartbeat)
+      unsubscribe()
+      streams.delete(res)
+    }
+    streams.add(res)
+    res.on('close', close)
+  }
+}
+
+function need(body: Body, fields: string[]): Record<string, unknown> {
+  const b = body ?? {}
+  const missing = fields.filter((f) => b[f] === undefined || b[f] === null || b[f] === '')
+  if (missing.length > 0) throw new GovernorError('GOV_ERR_KNOB_INVALID', missing.map((f) => `${f} is required`).join('; '))
+  for (const f of ['actor', 'reason']) {
+    if (fields.includes(f) && typeof b[f] !== 'string') throw new GovernorError('GOV_ERR_KNOB_INVALID', `${f} must be a string`)
+  }
+  return b
+}
+
+function who(b: Record<string, unknown>): { actor: string; reason: string } {
+  return { actor: String(b.actor), reason: String(b.reason) }
+}
+
+function modeOf(v: unknown): KnobMode {
+  if (!KNOB_MODES.includes(v as KnobMode)) throw new GovernorError('GOV_ERR_KNOB_INVALID', `mode must be one of ${KNOB_MODES.join(', ')}, got ${JSON.stringify(v)}`)
+  return v as KnobMode
+}

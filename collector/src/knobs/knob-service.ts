@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto'
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { ChangeLog } from '../changelog/change-log.ts'
+import { GovernorError } from '../errors.ts'
+import { carryOver, checkValue, sameDefinition, type KnobDefinition, type KnobValue } from './definition.ts'
+
+/** manual: ops set it; auto: a controller drives it inside its bounds; pinned: ops override everything. */
+export type KnobMode = 'manual' | 'auto' | 'pinned'
+export const KNOB_MODES: readonly KnobMode[] = ['manual', 'auto', 'pinned']
+
+/** A knob as it is now. */
+export interface KnobState {
+  service: string
+  name: string
+  definition: KnobDefinition
+  mode: KnobMode
+  value: KnobValue
+  version: number
+  changedAt: number
+  actor: string
+  reason: string
+  /** Id of the change-log event of the last change. */
+  changeId: string
+}
+
+/** One change, numbered for live streams (see `changesSince`). */
+export interface KnobChange { seq: number; knob: KnobState }
+
+interface Who { actor: string; reason: string }
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+/** Changes kept for streams that reconnect with Last-Event-ID. */
+const RECENT_CHANGES = 10_000
+
+/**
+ * The knob service: every knob of every service, held in memory and written through to
+ * the store (one row per version, so the history is the table). Changes are serialised,
+ * each becomes an event of the change log, and listeners (live streams) hear of each.
+ */
+export class KnobService {
+  readonly #client: ClickHouseClient
+  readonly #table: string
+  readonly #changeLog: ChangeLog
+  readonly #knobs = new Map<string, KnobState>()
+  readonly #listeners = new Set<(c: KnobChange) => void>()
+  /** Change numbers are this process's: a stream id from another boot asks for a snapshot. */
+  readonly bootId = randomUUID().slice(0, 8)
+  #seq = 0
+  readonly #recent: KnobChange[] = []
+  readonly #seqOf = new Map<string, number>()
+  #tail: Promise<unknown> = Promise.resolve()
+
+  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog) {
+    this.#client = client
+    this.#table = `${db}.knob_versions`
+    this.#changeLog = changeLog
+  }
+
+  /** Loads the latest version of every knob. */
+  async load(): Promise<void> {
+    const rs = await this.#client.query({
+      query: `SELECT service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms
+FROM ${this.#table} FINAL ORDER BY service, name, version DESC LIMIT 1 BY service, name`,
+      format: 'JSONEachRow',
+    })
+    for (const r of await rs.json<VersionRow>()) this.#knobs.set(key(r.service, r.name), fromRow(r))
+  }
+
+  list(service?: string): KnobState[] {
+    return [...this.#knobs.values()].filter((k) => service === undefined || k.service === service)
+      .sort((a, b) => (a.service + '\0' + a.name < b.service + '\0' + b.name ? -1 : 1))
+  }
+
+  /** A validator for `GET /knobs?service=`: changes whenever any knob of the list changes. */
+  etag(service?: string): string {
+    const knobs = this.list(service)
+    const top = knobs.reduce((m, k) => Math.max(m, this.#seqOf.get(key(k.service, k.name)) ?? 0), 0)
+    return `"${this.bootId}.${top}.${knobs.length}"`
+  }
+
+  get(service: string, name: string): KnobState {
+    const k = this.#knobs.get(key(service, name))
+    if (k === undefined) throw new GovernorError('GOV_ERR_KNOB_NOT_FOUND', `no knob ${service}/${name}; apps declare knobs with PUT /api/v1/knobs/{service}/{name}`)
+    return k
+  }
+
+  /** Every version of a knob, newest first. */
+  async history(service: string, name: string): Promise<KnobState[]> {
+    this.get(service, name)
+    const rs = await this.#client.query({
+      query: `SELECT service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms
+FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:String} ORDER BY version DESC LIMIT 1000`,
+      query_params: { service, name },
+      format: 'JSONEachRow',
+    })
+    return (await rs.json<VersionRow>()).map(fromRow)
+  }
+
+  /**
+   * Declares a knob or updates its definition. The same definition again changes nothing;
+   * a new one keeps the value when it still fits, clamps it into a narrower range, or falls
+   * back to the new default.
+   */
+  declare(service: string, name: string, def: KnobDefinition, actor: string): Promise<{ knob: KnobState; created: boolean; changed: boolean }> {
+    checkName(service, 'service')
+    checkName(name, 'knob name')
+    return this.#serial(async () => {
+      const old = this.#knobs.get(key(service, name))
+      if (old !== undefined && sameDefinition(old.definition, def)) return { knob: old, created: false, changed: false }
+      const value = old === undefined ? def.default : carryOver(def, old.value)
+      const reason = old === undefined ? 'declared' : 'definition changed'
+      const knob = await this.#write(old, { service, name, definition: def, mode: old?.mode ?? 'manual', value }, { actor, reason })
+      return { knob, created: old === undefined, changed: true }
+    })
+  }
+
+  /** Sets the value. A person's change takes a knob out of auto mode; a pinned knob refuses. */
+  setValue(service: string, name: string, raw: unknown, who: Who, mode?: KnobMode): Promise<KnobState> {
+    return this.#serial(async () => {
+      const old = this.get(service, name)
+      if (old.mode === 'pinned') throw pinned(old)
+      const value = checkValue(old.definition, raw)
+      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who)
+    })
+  }
+
+  /** Pins the knob (at `raw`, or where it is): nothing but an unpin changes it then. */
+  pin(service: string, name: string, raw: unknown, who: Who): Promise<KnobState> {
+    return this.#serial(async () => {
+      const old = this.get(service, name)
+      const value = raw === undefined ? old.value : checkValue(old.definition, raw)
+      return this.#write(old, { ...old, value, mode: 'pinned' }, who)
+    })
+  }
+
+  unpin(service: string, name: string, who: Who): Promise<KnobState> {
+    return this.#serial(async () => {
+      const old = this.get(service, name)
+      if (old.mode !== 'pinned') throw new GovernorError('GOV_ERR_KNOB_CONFLICT', `${service}/${name} is not pinned`)
+      return this.#write(old, { ...old, mode: 'manual' }, who)
+    })
+  }
+
+  setMode(service: string, name: string, mode: KnobMode, who: Who): Promise<KnobState> {
+    return this.#serial(async () => {
+      const old = this.get(service, name)
+      if (old.mode === 'pinned' && mode !== 'pinned') throw pinned(old)
+      return this.#write(old, { ...old, mode }, who)
+    })
+  }
+
+  /** Sets the value back to what it was at `version`. */
+  async revert(service: string, name: string, version: number, who: Who): Promise<KnobState> {
+    const target = (await this.history(service, name)).find((v) => v.version === version)
+    if (target === undefined) throw new GovernorError('GOV_ERR_KNOB_NOT_FOUND', `${service}/${name} has no version ${version}`)
+    return this.setValue(service, name, carryOver(this.get(service, name).definition, target.value), who)
+  }
+
+  /**
+   * Puts every knob of a deploy's service that changed since the deploy back to its value
+   * at the deploy, as one audited action (one change-log event listing them all).
+   */
+  async revertSince(deployTime: number, service: string, who: Who, deployLabel: string): Promise<{ reverted: KnobState[]; changeId: string }> {
+    const changeId = randomUUID()
+    const reverted: KnobState[] = []
+    const lines: string[] = []
+    for (const k of this.list(service)) {
+      if (k.changedAt <= deployTime || k.mode === 'pinned') continue
+      const before = (await this.history(service, k.name)).find((v) => v.changedAt <= deployTime)
+      if (before === undefined || before.value === k.value) continue
+      const knob = await this.setValue(service, k.name, carryOver(k.definition, before.value), { ...who, reason: `${who.reason} (changeset ${changeId})` })
+      reverted.push(knob)
+      lines.push(`${k.name}: ${fmt(k.value)} → ${fmt(knob.value)}`)
+    }
+    await this.#changeLog.append({
+      id: changeId, kind: 'knob', time: Date.now(), timeEnd: Date.now(), service, environment: '', actor: who.actor,
+      title: `${who.actor} reverted ${reverted.length} knob${reverted.length === 1 ? '' : 's'} of ${service} to before deploy ${deployLabel}`,
+      text: [who.reason, ...lines].join('\n'), tags: ['changeset'], version: '',
+      data: { changeset: reverted.map((k) => ({ name: k.name, value: k.value, version: k.version })) },
+    })
+    return { reverted, changeId }
+  }
+
+  subscribe(listener: (c: KnobChange) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Changes after stream id `lastId`, or undefined when they are no longer all held (send a snapshot). */
+  changesSince(lastId: string): KnobChange[] | undefined {
+    const [boot, n] = lastId.split('.')
+    const seq = Number(n)
+    if (boot !== this.bootId || !Number.isInteger(seq) || seq > this.#seq) return undefined
+    const first = this.#recent[0]
+    if (seq < this.#seq && (first === undefined || first.seq > seq + 1)) return undefined
+    return this.#recent.filter((c) => c.seq > seq)
+  }
+
+  /** Stream id of the latest change. */
+  get lastId(): string {
+    return `${this.bootId}.${this.#seq}`
+  }
+
+  #serial<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(run, run)
+    this.#tail = result.catch(() => undefined)
+    return result
+  }
+
+  async #write(old: KnobState | undefined, next: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'>, who: Who): Promise<KnobState> {
+    if (who.reason.trim() === '') throw new GovernorError('GOV_ERR_KNOB_INVALID', 'a reason is required')
+    const knob: KnobState = { ...next, version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: randomUUID() }
+    await this.#client.insert({
+      table: this.#table,
+      values: [{
+        service: knob.service, name: knob.name, version: knob.version, definition: JSON.stringify(knob.definition), mode: knob.mode,
+        value: JSON.stringify(knob.value), actor: knob.actor, reason: knob.reason, change_id: knob.changeId,
+        changed_at: new Date(knob.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
+      }],
+      format: 'JSONEachRow',
+    })
+    this.#knobs.set(key(knob.service, knob.name), knob)
+    await this.#changeLog.append({
+      id: knob.changeId, kind: 'knob', time: knob.changedAt, timeEnd: knob.changedAt, service: knob.service, environment: '',
+      actor: knob.actor, title: describe(old, knob), text: knob.reason, tags: [knob.name, knob.mode], version: '',
+      data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version },
+    })
+    const change = { seq: ++this.#seq, knob }
+    this.#seqOf.set(key(knob.service, knob.name), change.seq)
+    this.#recent.push(change)
+    if (this.#recent.length > RECENT_CHANGES) this.#recent.splice(0, this.#recent.length - RECENT_CHANGES)
+    for (const l of this.#listeners) l(change)
+    return knob
+  }
+}
+
+interface VersionRow {
+  service: string; name: string; version: string | number; definition: string; mode: KnobMode; value: string
+  actor: string; reason: string; change_id: string; changed_ms: string | number
+}
+
+function fromRow(r: VersionRow): KnobState {
+  return {
+    service: r.service, name: r.name, version: Number(r.version), definition: JSON.parse(r.definition) as KnobDefinition,
+    mode: r.mode, value: JSON.parse(r.value) as KnobValue, changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id,
+  }
+}
+
+function key(service: string, name: string): string {
+  return `${service}\0${name}`
+}
+
+function checkName(v: string, what: string): void {
+  if (!NAME.test(v)) throw new GovernorError('GOV_ERR_KNOB_INVALID', `${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`)
+}
+
+function pinned(k: KnobState): GovernorError {
+  return new GovernorError('GOV_ERR_KNOB_PINNED', `${k.service}/${k.name} is pinned at ${fmt(k.value)} by ${k.actor} (${k.reason}); unpin it first (DELETE /api/v1/knobs/${k.service}/${k.name}/pin)`)
+}
+
+function fmt(v: KnobValue): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v)
+}
+
+function describe(old: KnobState | undefined, k: KnobState): string {
+  const id = `${k.service}/${k.name}`
+  if (old === undefined) return `${k.actor} declared ${id} (${k.definition.type}, default ${fmt(k.definition.default)})`
+  if (old.mode !== k.mode && k.mode === 'pinned') return `${k.actor} pinned ${id} at ${fmt(k.value)}`
+  if (old.mode === 'pinned' && k.mode !== 'pinned') return `${k.actor} unpinned ${id}`
+  if (old.value !== k.value) return `${k.actor} set ${id} ${fmt(old.value)} → ${fmt(k.value)}${old.mode !== k.mode ? ` (${k.mode})` : ''}`
+  if (old.mode !== k.mode) return `${k.actor} switched ${id} to ${k.mode}`
+  return `${k.actor} changed the definition of ${id}`
+}
