@@ -6,6 +6,7 @@ import { SeriesCache } from './model/series-cache.ts'
 import { changeRoutes } from './api/changes.ts'
 import { healthRoutes } from './api/health.ts'
 import { ChangeLog } from './changelog/change-log.ts'
+import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
 import { KnobService } from './knobs/knob-service.ts'
 import { metadataRoutes } from './api/metadata.ts'
@@ -16,6 +17,9 @@ import { SelfMetrics } from './self-metrics.ts'
 import type { Services } from './services.ts'
 import type { Settings } from './settings.ts'
 import { Store } from './store/store.ts'
+import { createWebhookSender } from './sinks/create-webhook-sender.ts'
+import { loadSinks } from './sinks/sink-config.ts'
+import { webhookRoutes } from './sinks/webhook-routes.ts'
 
 export interface BuildOptions {
   /** Logger options for fastify; false silences it. Defaults to the settings' log level. */
@@ -27,6 +31,7 @@ export interface BuildOptions {
  * and registers every route. Closing the app flushes the pipeline and closes the store.
  */
 export async function buildApp(settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const sinks = loadSinks(settings) // validated before the store opens: a bad sink stops the start
   const store = await Store.open(settings)
   const app = Fastify({
     logger: options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel }),
@@ -49,16 +54,19 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   })
   metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
   const changeLog = new ChangeLog(store.client, store.db)
+  const impact = new DeployImpact({ changeLog, client: store.client, db: store.db, windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
   const knobs = new KnobService(store.client, store.db, changeLog)
   await knobs.load()
+  const webhooks = createWebhookSender(settings, sinks, { client: store.client, db: store.db, changes: changeLog, registry: metrics.registry, log: app.log })
   const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
     maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
     maxPerService: settings.maxNewSeriesPerServicePerHour,
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  })), metrics, changeLog, knobs }
+  })), metrics, changeLog, impact, knobs, webhooks }
   app.decorate('governor', services)
+  const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched'
@@ -74,6 +82,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     return reply.code(status).send({ error: { code: err.code ?? 'internal', message: status >= 500 ? 'internal error' : err.message } })
   })
   app.addHook('onClose', async () => {
+    await webhooks.close()
+    await impactScheduler.stop()
     await pipeline.close()
     await store.close()
   })
@@ -84,6 +94,10 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(metadataRoutes, { prefix: '/api/v1' })
   await app.register(queryRoutes, { prefix: '/api/v1' })
   await app.register(changeRoutes, { prefix: '/api/v1' })
+  await app.register(impactRoutes, { prefix: '/api/v1' })
   await app.register(knobRoutes, { prefix: '/api/v1' })
+  await app.register(webhookRoutes, { prefix: '/api/v1' })
+  impactScheduler.start()
+  void webhooks.start()
   return app
 }

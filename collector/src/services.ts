@@ -6,6 +6,7 @@ import type { KnobService } from './knobs/knob-service.ts'
 import type { SeriesCache } from './model/series-cache.ts'
 import type { SelfMetrics } from './self-metrics.ts'
 import type { Settings } from './settings.ts'
+import type { WebhookSender } from './sinks/webhook-sender.ts'
 import type { Store } from './store/store.ts'
 
 /** The collector's shared state, set once on the root fastify instance as `app.governor`. */
@@ -18,6 +19,8 @@ export interface Services {
   changeLog: ChangeLog
   impact: DeployImpact
   knobs: KnobService
+  /** Chat and webhook delivery of change-log events. */
+  webhooks: WebhookSender
 }
 
 declare module 'fastify' {

@@ -34,6 +34,16 @@ export const SETTINGS = {
   maxNewSeriesPerMetricPerHour: { env: 'GOVERNOR_MAX_NEW_SERIES_PER_METRIC_PER_HOUR', kind: 'integer', default: 50_000, min: 1, max: 1_000_000_000, doc: 'New series one metric may gain per hour; points of series past it are rejected (partial success).' },
   maxNewSeriesPerServicePerHour: { env: 'GOVERNOR_MAX_NEW_SERIES_PER_SERVICE_PER_HOUR', kind: 'integer', default: 200_000, min: 1, max: 1_000_000_000, doc: 'New series one service may gain per hour; points of series past it are rejected.' },
   maxQueryPoints: { env: 'GOVERNOR_MAX_QUERY_POINTS', kind: 'integer', default: 5_000_000, min: 1, max: 1_000_000_000, doc: 'Most raw points one query may read.' },
+  impactWindowMillis: { env: 'GOVERNOR_IMPACT_WINDOW_MILLIS', kind: 'integer', default: 900_000, min: 60_000, max: 86_400_000, doc: 'Length of the windows before and after a deploy that its impact analysis compares.' },
+  impactBucketMillis: { env: 'GOVERNOR_IMPACT_BUCKET_MILLIS', kind: 'integer', default: 30_000, min: 1_000, max: 3_600_000, doc: 'Width of the buckets a deploy impact analysis compares (one p99, rate or average each); a window must hold at least 5.' },
+  impactIntervalMillis: { env: 'GOVERNOR_IMPACT_INTERVAL_MILLIS', kind: 'integer', default: 60_000, min: 0, max: 3_600_000, doc: 'How often the collector looks for deploys whose window has passed, to analyse and store their impact; 0 turns it off.' },
+  sinks: { env: 'GOVERNOR_SINKS', kind: 'string', default: '', secret: true, doc: 'Chat and webhook sinks of change-log events, as JSON: [{"name", "type": "slack" | "webhook", "url", "secret"?: "whsec_...", "kinds"?: [...], "services"?: [...]}].' },
+  sinksFile: { env: 'GOVERNOR_SINKS_FILE', kind: 'string', default: '', doc: 'A JSON file of sinks in the form of GOVERNOR_SINKS (both may be set; names must differ).' },
+  webhookTimeoutMillis: { env: 'GOVERNOR_WEBHOOK_TIMEOUT_MILLIS', kind: 'integer', default: 10_000, min: 100, max: 300_000, doc: 'Longest a sink may take to answer a delivery before the attempt counts as failed and is retried.' },
+  webhookMaxRetryMillis: { env: 'GOVERNOR_WEBHOOK_MAX_RETRY_MILLIS', kind: 'integer', default: 86_400_000, min: 0, max: 604_800_000, doc: 'How long after an event was recorded its delivery is retried before it is given up.' },
+  webhookBackoffBaseMillis: { env: 'GOVERNOR_WEBHOOK_BACKOFF_BASE_MILLIS', kind: 'integer', default: 5_000, min: 1, max: 3_600_000, doc: 'Bound of the first retry delay; it doubles with each attempt and the delay is drawn at random below it (full jitter).' },
+  webhookBackoffMaxMillis: { env: 'GOVERNOR_WEBHOOK_BACKOFF_MAX_MILLIS', kind: 'integer', default: 3_600_000, min: 1, max: 86_400_000, doc: 'Largest bound of a retry delay.' },
+  webhookScanIntervalMillis: { env: 'GOVERNOR_WEBHOOK_SCAN_INTERVAL_MILLIS', kind: 'integer', default: 2_000, min: 10, max: 600_000, doc: 'How often deliveries that are due (retries, events left undelivered by a restart) are looked for and sent.' },
   logLevel: { env: 'GOVERNOR_LOG_LEVEL', kind: 'string', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
 } as const satisfies Record<string, SettingSpec<string | number>>
 

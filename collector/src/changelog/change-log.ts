@@ -103,6 +103,18 @@ export class ChangeLog {
     return this.#select(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_end DESC, recorded_at DESC LIMIT {limit:UInt32}`, params)
   }
 
+  /**
+   * Events in the order they were stored, from `since` (epoch ms; strictly after
+   * (since, afterId) when an id is given): a cursor for readers that must see every event,
+   * such as the webhook outbox.
+   */
+  recordedAfter(since: number, afterId: string | undefined, limit: number): Promise<ChangeEvent[]> {
+    const after = afterId === undefined
+      ? 'recorded_at >= fromUnixTimestamp64Milli({since:Int64})'
+      : '(recorded_at, id) > (fromUnixTimestamp64Milli({since:Int64}), {afterId:String})'
+    return this.#select(`WHERE ${after} ORDER BY recorded_at, id LIMIT {limit:UInt32}`, { since, afterId: afterId ?? '', limit })
+  }
+
   /** The last deploy of every service (and environment), or of one service. */
   async lastDeploys(service?: string, environment?: string): Promise<ChangeEvent[]> {
     const params: Record<string, unknown> = { kind: DEPLOY_KIND }

@@ -1,9 +1,22 @@
 import type { ChangeEvent } from '../changelog/types.ts'
 import type { Attributes } from '../model/types.ts'
-import type { SeriesRow } from '../store/queries.ts'
+import type { PointRows, SeriesRow } from '../store/queries.ts'
 
 /** Index range [begin, end) of one series' rows (rows are ordered by series, then time). */
 export interface Slice { begin: number; end: number }
+
+/** Each series' index range in `rows` (rows are ordered by series, then time). */
+export function sliceBySeries(rows: PointRows): Map<string, Slice> {
+  const out = new Map<string, Slice>()
+  let begin = 0
+  for (let i = 1; i <= rows.seriesId.length; i++) {
+    if (i === rows.seriesId.length || rows.seriesId[i] !== rows.seriesId[begin]) {
+      out.set(rows.seriesId[begin]!, { begin, end: i })
+      begin = i
+    }
+  }
+  return out
+}
 
 /** A run of one series' points that belongs to one group. */
 export interface Part { series: SeriesRow; slice: Slice; deploy: ChangeEvent | undefined }

@@ -5,7 +5,7 @@ import type { Attributes, MetricType } from '../model/types.ts'
 import { toNumber, type PointRows, type StoreQueries } from '../store/queries.ts'
 import { alignDown, parseAgg } from './eval/index.ts'
 import { evaluateGroup } from './evaluate-group.ts'
-import { attr, BY_DEPLOY, groupParts, labelsOf, splitByDeploy, type Part, type Slice } from './groups.ts'
+import { attr, BY_DEPLOY, groupParts, labelsOf, sliceBySeries, splitByDeploy, type Part, type Slice } from './groups.ts'
 import type { QueryParams } from './params.ts'
 
 /** One point of the response: `[ts_ms, value]`, or `[ts_ms, count, sum]` for raw histograms and summaries. */
@@ -74,17 +74,6 @@ export async function runQuery(queries: StoreQueries, changeLog: ChangeLog, p: Q
   return response
 }
 
-function sliceBySeries(rows: PointRows): Map<string, Slice> {
-  const out = new Map<string, Slice>()
-  let begin = 0
-  for (let i = 1; i <= rows.seriesId.length; i++) {
-    if (i === rows.seriesId.length || rows.seriesId[i] !== rows.seriesId[begin]) {
-      out.set(rows.seriesId[begin]!, { begin, end: i })
-      begin = i
-    }
-  }
-  return out
-}
 
 function rawPoints(type: MetricType, rows: PointRows, { begin, end }: Slice): OutPoint[] {
   const out: OutPoint[] = []

@@ -155,4 +155,34 @@ ORDER BY (service, time, id)`,
 ORDER BY (service, name, version)`,
     ],
   },
+  {
+    version: 4,
+    name: 'webhook deliveries',
+    statements: (ctx) => [
+      // The latest state of each delivery of an event to a chat or webhook sink; the newest
+      // updated_at wins (read with FINAL). Pending deliveries are the recent events without a
+      // final state here, so storing an event is what queues it (see sinks/webhook-sender.ts).
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.webhook_deliveries (
+  sink String,
+  event_id String,
+  kind LowCardinality(String),
+  service LowCardinality(String),
+  event_recorded_at DateTime64(3, 'UTC'),
+  attempts UInt32,
+  status LowCardinality(String),
+  next_attempt_at DateTime64(3, 'UTC'),
+  last_status_code UInt16,
+  last_error String,
+  delivered_at DateTime64(3, 'UTC'),
+  updated_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (sink, event_id)`,
+      // When each sink was first configured: events recorded before it are not sent to it.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.webhook_sinks (
+  name String,
+  registered_at DateTime64(3, 'UTC')
+) ENGINE = MergeTree
+ORDER BY name`,
+    ],
+  },
 ]

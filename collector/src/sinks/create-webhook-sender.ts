@@ -1,0 +1,36 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { Registry } from 'prom-client'
+import type { Settings } from '../settings.ts'
+import { ClickHouseOutbox } from './clickhouse-outbox.ts'
+import type { ChangeLog } from '../changelog/change-log.ts'
+import type { SinkConfig } from './sink-config.ts'
+import { WebhookSender, type SinkLog } from './webhook-sender.ts'
+
+/** What the collector hands the sender: its store, its change log, its metrics and logger. */
+export interface WebhookSenderDeps {
+  client: ClickHouseClient
+  db: string
+  changes: ChangeLog
+  registry: Registry
+  log: SinkLog
+}
+
+/**
+ * The production sender: outbox in the store, settings from GOVERNOR_WEBHOOK_*, the system
+ * clock, Math.random and global fetch. `sinks` come from `loadSinks`, validated before the
+ * store is opened.
+ */
+export function createWebhookSender(settings: Settings, sinks: readonly SinkConfig[], deps: WebhookSenderDeps): WebhookSender {
+  return new WebhookSender({
+    sinks,
+    outbox: new ClickHouseOutbox(deps.client, deps.db, deps.changes),
+    changes: deps.changes,
+    registry: deps.registry,
+    log: deps.log,
+    timeoutMillis: settings.webhookTimeoutMillis,
+    scanIntervalMillis: settings.webhookScanIntervalMillis,
+    backoffBaseMillis: settings.webhookBackoffBaseMillis,
+    backoffMaxMillis: settings.webhookBackoffMaxMillis,
+    maxRetryMillis: settings.webhookMaxRetryMillis,
+  })
+}
