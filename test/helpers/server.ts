@@ -27,9 +27,12 @@ export async function freePort(): Promise<number> {
 
 const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta.url))
 
-/** The `governor` command in a process of its own, as a user starts it; resolves when ready. */
+/**
+ * The `governor` command in a process of its own, as a user starts it; resolves when ready.
+ * A GOVERNOR_PORT in `env` is kept (to restart on the same address), otherwise a free port.
+ */
 export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort()
+  const port = env.GOVERNOR_PORT !== undefined ? Number(env.GOVERNOR_PORT) : await freePort()
   const child = spawn(process.execPath, [BIN, 'start'], {
     env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
