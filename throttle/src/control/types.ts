@@ -1,0 +1,60 @@
+/**
+ * The contract between the slow loop's algorithms (here, pure) and the runner that feeds
+ * them (in the collector): `step(state, observation, bounds) → { state, decision }`.
+ *
+ * The knob a controller turns is capacity-like: a higher value admits more work (worker
+ * concurrency, request rate, a feature's percentage) and so raises the SLI (latency, error
+ * ratio, queue depth). Over the target the controller lowers the knob; well under it, it
+ * raises it again. The target is the operator's SLO threshold: the setpoint. Time comes in
+ * with the observation; no algorithm reads a clock.
+ */
+
+/** What the runner measured for one tick. */
+export interface Observation {
+  /** When the observation was taken, epoch ms. */
+  now: number
+  /** The SLI over the controller's short window (e.g. p99 latency in ms, an error ratio); undefined when there is no data. */
+  sli: number | undefined
+  /** The setpoint: the SLO threshold in the SLI's unit (e.g. 300 ms, 0.001). */
+  target: number
+  /** The knob's current value (what the app runs with now). */
+  value: number
+  /** Optional secondary signals: the SLO's fast burn rate, the offered load, a self-estimated baseline. */
+  burnRate?: number
+  /** Set when the data is older than the runner accepts: the controller must hold. */
+  stale?: boolean
+}
+
+/** The limits every decision stays inside. */
+export interface Bounds {
+  min: number
+  max: number
+  /** Largest change of one step, in the knob's unit. */
+  maxStep: number
+  /** Least time between two changes, ms. */
+  cooldownMillis: number
+  /** Relative band around the target in which nothing changes (0.05: within ±5 %). */
+  deadBand: number
+  /** Round decisions to whole numbers (int knobs). */
+  integer: boolean
+}
+
+export type DecisionKind = 'raise' | 'lower' | 'hold'
+
+/** What a step decided, with the reason as a sentence the change log can show. */
+export interface Decision {
+  kind: DecisionKind
+  /** The value to set (equal to the observation's value when holding). */
+  value: number
+  reason: string
+}
+
+/** A controller algorithm. `S` is its own state, opaque to the runner (kept in memory, JSON-serialisable). */
+export interface Controller<S = unknown> {
+  readonly name: string
+  init(value: number, now: number): S
+  step(state: S, obs: Observation, bounds: Bounds): { state: S; decision: Decision }
+}
+
+/** The algorithms a controller binding may name, with their parameters. */
+export type AlgorithmName = 'aimd' | 'gradient' | 'pid'
