@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import { AccessControl, loadTokens, TokenVerifier } from './auth/index.ts'
 import { WritePipeline } from './batch/write-pipeline.ts'
 import { isGovernorError } from './errors.ts'
 import { CardinalityGuard } from './model/cardinality-guard.ts'
@@ -22,21 +23,34 @@ import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
 
 export interface BuildOptions {
-  /** Logger options for fastify; false silences it. Defaults to the settings' log level. */
-  logger?: boolean | { level: string }
+  /**
+   * Logger options for fastify; false silences it. Defaults to the settings' log level on
+   * stdout; `stream` sends the lines elsewhere (tests read them).
+   */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } }
 }
+
+/** Never logged, should a serializer ever include request headers. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie']
 
 /**
  * Builds the collector: opens the store (applying migrations), wires the write pipeline
  * and registers every route. Closing the app flushes the pipeline and closes the store.
  */
 export async function buildApp(settings: Settings, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const sinks = loadSinks(settings) // validated before the store opens: a bad sink stops the start
+  // Validated before the store opens: a bad sink or token, or an address open to the
+  // network without tokens, stops the start before anything is opened or bound.
+  const sinks = loadSinks(settings)
+  const access = new AccessControl(new TokenVerifier(loadTokens(settings)))
+  access.checkExposure(settings.host)
   const store = await Store.open(settings)
+  const logger = options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel })
   const app = Fastify({
-    logger: options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel }),
+    logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT },
     bodyLimit: settings.maxBodyBytes,
   })
+  access.install(app) // before any route: every route must declare who may call it
+  access.logStartup(app.log, settings.host)
   let metrics: SelfMetrics | undefined
   const pipeline = new WritePipeline({
     commit: (batches) => store.write(batches),
@@ -64,7 +78,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  })), metrics, changeLog, impact, knobs, webhooks }
+  })), metrics, changeLog, impact, knobs, webhooks, access }
   app.decorate('governor', services)
   const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })
 

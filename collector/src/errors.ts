@@ -4,6 +4,8 @@
  */
 export const ERROR_CODES = {
   GOV_ERR_SETTINGS_INVALID: { status: 500, doc: 'A setting has a value outside its type or bounds; the message names the setting and the value.' },
+  GOV_ERR_AUTH_MISSING: { status: 401, doc: 'The request has no bearer token, or one that is none of the configured tokens; answered with WWW-Authenticate: Bearer realm="governor".' },
+  GOV_ERR_AUTH_FORBIDDEN: { status: 403, doc: 'The token lacks the role the route needs; the message names the role and the token.' },
   GOV_ERR_OTLP_MALFORMED: { status: 400, doc: 'The OTLP request body could not be decoded; the message says where and why.' },
   GOV_ERR_OTLP_CONTENT_TYPE: { status: 415, doc: 'The request has a content type other than application/x-protobuf or application/json.' },
   GOV_ERR_OTLP_CONTENT_ENCODING: { status: 415, doc: 'The request has a content encoding other than gzip or identity.' },

@@ -1,4 +1,5 @@
 import type {} from 'fastify'
+import type { AccessControl } from './auth/access-control.ts'
 import type { WritePipeline } from './batch/write-pipeline.ts'
 import type { ChangeLog } from './changelog/change-log.ts'
 import type { DeployImpact } from './impact/deploy-impact.ts'
@@ -21,6 +22,8 @@ export interface Services {
   knobs: KnobService
   /** Chat and webhook delivery of change-log events. */
   webhooks: WebhookSender
+  /** Bearer tokens and the roles every route declares. */
+  access: AccessControl
 }
 
 declare module 'fastify' {

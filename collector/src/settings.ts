@@ -44,6 +44,8 @@ export const SETTINGS = {
   webhookBackoffBaseMillis: { env: 'GOVERNOR_WEBHOOK_BACKOFF_BASE_MILLIS', kind: 'integer', default: 5_000, min: 1, max: 3_600_000, doc: 'Bound of the first retry delay; it doubles with each attempt and the delay is drawn at random below it (full jitter).' },
   webhookBackoffMaxMillis: { env: 'GOVERNOR_WEBHOOK_BACKOFF_MAX_MILLIS', kind: 'integer', default: 3_600_000, min: 1, max: 86_400_000, doc: 'Largest bound of a retry delay.' },
   webhookScanIntervalMillis: { env: 'GOVERNOR_WEBHOOK_SCAN_INTERVAL_MILLIS', kind: 'integer', default: 2_000, min: 10, max: 600_000, doc: 'How often deliveries that are due (retries, events left undelivered by a restart) are looked for and sent.' },
+  tokens: { env: 'GOVERNOR_TOKENS', kind: 'string', default: '', secret: true, doc: 'Bearer tokens, comma-separated entries name=role+role:token (roles: ingest, deploy, operate, read; at least 16 characters a token). Unset, with no file either: open mode, loopback addresses only.' },
+  tokensFile: { env: 'GOVERNOR_TOKENS_FILE', kind: 'string', default: '', doc: 'A file of tokens in the form of GOVERNOR_TOKENS, one entry a line; blank lines and # comments allowed.' },
   logLevel: { env: 'GOVERNOR_LOG_LEVEL', kind: 'string', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
 } as const satisfies Record<string, SettingSpec<string | number>>
 
@@ -82,7 +84,7 @@ function parseValue(spec: SettingSpec<string | number>, raw: string): string | n
 }
 
 function invalid(spec: SettingSpec<string | number>, raw: string, why: string): GovernorError {
-  return new GovernorError('GOV_ERR_SETTINGS_INVALID', `${spec.env}=${JSON.stringify(raw)}: ${why}`)
+  return new GovernorError('GOV_ERR_SETTINGS_INVALID', `${spec.env}=${spec.secret === true ? '(hidden)' : JSON.stringify(raw)}: ${why}`)
 }
 
 /**
@@ -97,7 +99,7 @@ export function oldestAcceptedMillis(settings: Settings, now: number): number {
 export function settingsHelp(): string {
   const rows = Object.values(SETTINGS).map((s: SettingSpec<string | number>) => {
     const bounds = s.min !== undefined ? ` (${s.min}..${s.max})` : ''
-    const def = s.default === '' ? 'unset' : String(s.default)
+    const def = s.default === '' || s.secret === true ? 'unset' : String(s.default)
     return `  ${s.env.padEnd(32)} ${s.doc}\n  ${''.padEnd(32)} default: ${def}${bounds}`
   })
   return rows.join('\n')

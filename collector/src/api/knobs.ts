@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { actorWithToken } from '../auth/actor.ts'
+import { INGEST, OPERATE, READ_KNOBS, type Principal } from '../auth/roles.ts'
 import { DEPLOY_KIND } from '../changelog/types.ts'
 import { GovernorError } from '../errors.ts'
 import { parseDefinition } from '../knobs/definition.ts'
@@ -28,7 +30,8 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   // Open streams would hold the server open: end them when it closes.
   app.addHook('preClose', async () => { for (const res of streams) res.end() })
 
-  app.get<{ Querystring: { service?: string } }>('/knobs', async (req, reply) => {
+  // Apps read their knobs with their ingest token; people with a read token.
+  app.get<{ Querystring: { service?: string } }>('/knobs', { config: { roles: READ_KNOBS } }, async (req, reply) => {
     const service = req.query.service || undefined
     const etag = knobs.etag(service)
     reply.header('etag', etag).header('cache-control', 'no-cache')
@@ -36,54 +39,57 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     return { knobs: knobs.list(service).map(knobJson) }
   })
 
-  app.get<{ Querystring: { service?: string } }>('/knobs/stream', (req, reply) => stream(req, reply, req.query.service || undefined))
+  app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) => stream(req, reply, req.query.service || undefined))
 
-  app.get<{ Params: P }>('/knobs/:service/:name', async (req) => {
+  app.get<{ Params: P }>('/knobs/:service/:name', { config: { roles: READ_KNOBS } }, async (req) => {
     const { service, name } = req.params
     const knob = knobs.get(service, name)
     const history = await knobs.history(service, name)
     return { ...knobJson(knob), history: history.map((v) => ({ version: v.version, value: v.value, mode: v.mode, changed_at: new Date(v.changedAt).toISOString(), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
   })
 
-  app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', async (req, reply) => {
+  app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', { config: { roles: INGEST } }, async (req, reply) => {
     const { service, name } = req.params
-    const actor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : `app:${service}`
+    const bodyActor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : undefined
+    const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : bodyActor ?? `app:${service}`
     const { knob, created } = await knobs.declare(service, name, parseDefinition(req.body), actor)
     return reply.code(created ? 201 : 200).send(knobJson(knob))
   })
 
-  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/value', async (req) => {
-    const b = need(req.body, ['value', 'actor', 'reason'])
+  const operate = { config: { roles: OPERATE } }
+
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/value', operate, async (req) => {
+    const b = need(req.body, ['value', 'actor', 'reason'], req.principal)
     const mode = b.mode === undefined ? undefined : modeOf(b.mode)
-    return knobJson(await knobs.setValue(req.params.service, req.params.name, b.value, who(b), mode))
+    return knobJson(await knobs.setValue(req.params.service, req.params.name, b.value, who(b, req.principal), mode))
   })
 
-  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/mode', async (req) => {
-    const b = need(req.body, ['mode', 'actor', 'reason'])
-    return knobJson(await knobs.setMode(req.params.service, req.params.name, modeOf(b.mode), who(b)))
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/mode', operate, async (req) => {
+    const b = need(req.body, ['mode', 'actor', 'reason'], req.principal)
+    return knobJson(await knobs.setMode(req.params.service, req.params.name, modeOf(b.mode), who(b, req.principal)))
   })
 
-  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/pin', async (req) => {
-    const b = need(req.body, ['actor', 'reason'])
-    return knobJson(await knobs.pin(req.params.service, req.params.name, b.value, who(b)))
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/pin', operate, async (req) => {
+    const b = need(req.body, ['actor', 'reason'], req.principal)
+    return knobJson(await knobs.pin(req.params.service, req.params.name, b.value, who(b, req.principal)))
   })
 
-  app.delete<{ Params: P; Body: Body; Querystring: { actor?: string; reason?: string } }>('/knobs/:service/:name/pin', async (req) => {
-    const b = need({ ...req.query, ...(req.body ?? {}) }, ['actor', 'reason'])
-    return knobJson(await knobs.unpin(req.params.service, req.params.name, who(b)))
+  app.delete<{ Params: P; Body: Body; Querystring: { actor?: string; reason?: string } }>('/knobs/:service/:name/pin', operate, async (req) => {
+    const b = need({ ...req.query, ...(req.body ?? {}) }, ['actor', 'reason'], req.principal)
+    return knobJson(await knobs.unpin(req.params.service, req.params.name, who(b, req.principal)))
   })
 
-  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/revert', async (req) => {
-    const b = need(req.body, ['version', 'actor', 'reason'])
+  app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/revert', operate, async (req) => {
+    const b = need(req.body, ['version', 'actor', 'reason'], req.principal)
     if (typeof b.version !== 'number' || !Number.isInteger(b.version)) throw new GovernorError('GOV_ERR_KNOB_INVALID', 'version must be a whole number')
-    return knobJson(await knobs.revert(req.params.service, req.params.name, b.version, who(b)))
+    return knobJson(await knobs.revert(req.params.service, req.params.name, b.version, who(b, req.principal)))
   })
 
-  app.post<{ Body: Body }>('/changesets/revert', async (req) => {
-    const b = need(req.body, ['since_deploy', 'actor', 'reason'])
+  app.post<{ Body: Body }>('/changesets/revert', operate, async (req) => {
+    const b = need(req.body, ['since_deploy', 'actor', 'reason'], req.principal)
     const deploy = await changeLog.get(String(b.since_deploy))
     if (deploy === undefined || deploy.kind !== DEPLOY_KIND) throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
-    const { reverted, changeId } = await knobs.revertSince(deploy.time, deploy.service, who(b), `${deploy.service} ${deploy.version}`)
+    const { reverted, changeId } = await knobs.revertSince(deploy.time, deploy.service, who(b, req.principal), `${deploy.service} ${deploy.version}`)
     return { change_id: changeId, service: deploy.service, reverted: reverted.map(knobJson) }
   })
 
@@ -123,18 +129,21 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   }
 }
 
-function need(body: Body, fields: string[]): Record<string, unknown> {
+/** The body, with `fields` present; with a token, `actor` is optional (the token names who acts). */
+function need(body: Body, fields: string[], principal: Principal | null): Record<string, unknown> {
   const b = body ?? {}
-  const missing = fields.filter((f) => b[f] === undefined || b[f] === null || b[f] === '')
+  const absent = (f: string) => b[f] === undefined || b[f] === null || b[f] === ''
+  const missing = fields.filter((f) => absent(f) && !(f === 'actor' && principal !== null))
   if (missing.length > 0) throw new GovernorError('GOV_ERR_KNOB_INVALID', missing.map((f) => `${f} is required`).join('; '))
   for (const f of ['actor', 'reason']) {
-    if (fields.includes(f) && typeof b[f] !== 'string') throw new GovernorError('GOV_ERR_KNOB_INVALID', `${f} must be a string`)
+    if (fields.includes(f) && !absent(f) && typeof b[f] !== 'string') throw new GovernorError('GOV_ERR_KNOB_INVALID', `${f} must be a string`)
   }
   return b
 }
 
-function who(b: Record<string, unknown>): { actor: string; reason: string } {
-  return { actor: String(b.actor), reason: String(b.reason) }
+function who(b: Record<string, unknown>, principal: Principal | null): { actor: string; reason: string } {
+  const actor = typeof b.actor === 'string' ? b.actor : undefined
+  return { actor: principal !== null ? actorWithToken(actor, principal.name) : String(actor), reason: String(b.reason) }
 }
 
 function modeOf(v: unknown): KnobMode {

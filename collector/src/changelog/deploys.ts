@@ -1,15 +1,19 @@
+import { actorWithToken } from '../auth/actor.ts'
 import type { ChangeLog, NewEvent } from './change-log.ts'
 import { iso } from './change-log.ts'
 import type { ChangeEvent, Deploy, DeployPlan } from './types.ts'
 import { DEPLOY_KIND } from './types.ts'
 import { BodyReader, MAX_TEXT_CHARS } from './validate.ts'
 
-/** Reads a `POST /api/v1/deploys` body into a change event; throws a 400 naming every problem. */
-export function deployFromBody(body: unknown, now: number): NewEvent {
+/**
+ * Reads a `POST /api/v1/deploys` body into a change event; throws a 400 naming every problem.
+ * With a token (`tokenName`), `actor` is optional and the token's name is part of the actor.
+ */
+export function deployFromBody(body: unknown, now: number, tokenName?: string): NewEvent {
   const r = new BodyReader(body, now)
   const service = r.required('service')
   const version = r.required('version')
-  const actor = r.required('actor')
+  const actor = actorOf(r, tokenName)
   const environment = r.optional('environment', 'production')
   const finished = r.time('finished_at', now)
   const started = r.time('started_at', finished)
@@ -56,12 +60,12 @@ export function deployJson(e: ChangeEvent): Deploy {
   }
 }
 
-/** Reads a `POST /api/v1/events` body. */
-export function eventFromBody(body: unknown, now: number): NewEvent {
+/** Reads a `POST /api/v1/events` body; `tokenName` as for deploys. */
+export function eventFromBody(body: unknown, now: number, tokenName?: string): NewEvent {
   const r = new BodyReader(body, now)
   const kind = r.required('kind')
   const title = r.required('title')
-  const actor = r.required('actor')
+  const actor = actorOf(r, tokenName)
   const service = r.optional('service')
   const environment = r.optional('environment')
   const text = r.optional('text', '', MAX_TEXT_CHARS)
@@ -71,4 +75,9 @@ export function eventFromBody(body: unknown, now: number): NewEvent {
   const id = r.optional('id')
   r.done()
   return { id: id === '' ? undefined : id, kind, time, timeEnd: Math.max(time, timeEnd), service, environment, actor, title, text, tags, version: '', data: {} }
+}
+
+/** The body's actor, required in open mode; with a token, see `actorWithToken`. */
+function actorOf(r: BodyReader, tokenName: string | undefined): string {
+  return tokenName === undefined ? r.required('actor') : actorWithToken(r.optional('actor'), tokenName)
 }

@@ -10,6 +10,7 @@ export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const
 
 export const CLIENT_USAGE = `  deploy          Record a deploy:
                     governor deploy --service api --version 1.4.2 --actor alice
+                      (--actor is optional with a token: the token's name is recorded)
                       [--environment production] [--commit SHA] [--repo-url URL] [--description TEXT]
                       [--deploy-url URL] [--started-at TIME] [--finished-at TIME] [--status TEXT]
                       [--id KEY] [--plan FILE.json]
@@ -59,7 +60,9 @@ async function deploy(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn:
       id: { type: 'string' }, plan: { type: 'string' },
     },
   })
-  const missing = (['service', 'version', 'actor'] as const).filter((k) => !v[k])
+  // With a token the server records the token's name as the actor, so --actor may be left out.
+  const required = v.token ?? env.GOVERNOR_TOKEN ? ['service', 'version'] as const : ['service', 'version', 'actor'] as const
+  const missing = required.filter((k) => !v[k])
   if (missing.length > 0) throw new UsageError(`deploy needs ${missing.map((m) => `--${m}`).join(', ')}`)
   let plan: unknown
   if (v.plan !== undefined) {

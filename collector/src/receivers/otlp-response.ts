@@ -8,7 +8,7 @@
  */
 
 /** gRPC status codes used in error bodies (google.rpc.Code). */
-export const RPC_CODE = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, INTERNAL: 13 } as const
+export const RPC_CODE = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const
 
 export function exportResponseProto(rejected: number, errorMessage: string): Buffer {
   if (rejected === 0 && errorMessage === '') return Buffer.alloc(0)

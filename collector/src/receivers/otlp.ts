@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { INGEST } from '../auth/roles.ts'
 import { decodeOtlpJson } from '../decode/otlp-json.ts'
 import { decodeOtlpProto } from '../decode/otlp-proto.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
@@ -22,7 +23,14 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) => done(null, body))
 
-  app.post('/v1/metrics', { bodyLimit: settings.maxBodyBytes }, async (req, reply) => {
+  // Governor's errors raised before the handler (a missing token) are answered in the OTLP
+  // shape too; fastify's own (a body over the limit) go on to the API's error handler.
+  app.setErrorHandler((err, req, reply) => {
+    if (!isGovernorError(err)) throw err
+    return sendError(req, reply, err, mediaType(req.headers['content-type']) === JSON_TYPE)
+  })
+
+  app.post('/v1/metrics', { bodyLimit: settings.maxBodyBytes, config: { roles: INGEST } }, async (req, reply) => {
     const type = mediaType(req.headers['content-type'])
     const asJson = type === JSON_TYPE
     try {
@@ -82,7 +90,8 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, asJso
   if (gov === undefined) req.log.error({ err }, 'OTLP request failed')
   const status = gov?.statusCode ?? 500
   const message = gov?.message ?? 'internal error'
-  const rpc = status === 503 ? RPC_CODE.UNAVAILABLE : status === 429 ? RPC_CODE.RESOURCE_EXHAUSTED : status >= 500 ? RPC_CODE.INTERNAL : RPC_CODE.INVALID_ARGUMENT
+  const rpc = status === 503 ? RPC_CODE.UNAVAILABLE : status === 429 ? RPC_CODE.RESOURCE_EXHAUSTED : status >= 500 ? RPC_CODE.INTERNAL
+    : status === 401 ? RPC_CODE.UNAUTHENTICATED : status === 403 ? RPC_CODE.PERMISSION_DENIED : RPC_CODE.INVALID_ARGUMENT
   const reason = gov !== undefined ? REASONS[gov.code] : undefined
   if (reason !== undefined && reason !== 'pipeline_full' && reason !== 'store_error') {
     req.server.governor.metrics.requestsRejected.inc({ receiver: 'otlp', reason })

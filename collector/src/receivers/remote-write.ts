@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { decodeRemoteWrite, MetricFamilies } from '../decode/remote-write.ts'
+import { INGEST } from '../auth/roles.ts'
+import { decodeRemoteWrite } from '../decode/remote-write.ts'
+import { MetricFamilies } from '../decode/remote-write-typing.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
 import { snappyBlock } from './snappy.ts'
@@ -24,7 +26,8 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
   const families = new MetricFamilies()
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) => done(null, body))
-  // Errors raised before the handler (a body over the limit) are answered as plain text too.
+  // Errors raised before the handler (a body over the limit, a missing token) are answered
+  // as plain text too.
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const gov = err.statusCode === 413
       ? new GovernorError('GOV_ERR_BODY_TOO_LARGE', `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`)
@@ -32,7 +35,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
     return sendError(req, reply, gov)
   })
 
-  app.post('/api/v1/write', { bodyLimit: settings.maxBodyBytes }, async (req, reply) => {
+  app.post('/api/v1/write', { bodyLimit: settings.maxBodyBytes, config: { roles: INGEST } }, async (req, reply) => {
     try {
       checkContentType(req.headers['content-type'])
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { READ } from '../auth/roles.ts'
 import { iso } from '../changelog/change-log.ts'
 import { GovernorError } from '../errors.ts'
 import { DELIVERY_STATUSES, type DeliveryState, type DeliveryStatus } from './outbox.ts'
@@ -11,7 +12,7 @@ const MAX_LIMIT = 1000
 export async function webhookRoutes(app: FastifyInstance): Promise<void> {
   const { webhooks } = app.governor
 
-  app.get<{ Querystring: Q }>('/webhooks/deliveries', async (req) => {
+  app.get<{ Querystring: Q }>('/webhooks/deliveries', { config: { roles: READ } }, async (req) => {
     const q = req.query
     const limit = q.limit === undefined || q.limit === '' ? 100 : Number(q.limit)
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
@@ -27,7 +28,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
     return { deliveries: states.map((s) => deliveryJson(s, signed.has(s.sink))), disabled_sinks: sinks.filter((s) => s.disabled).map((s) => s.name) }
   })
 
-  app.get('/webhooks/sinks', async () => ({
+  app.get('/webhooks/sinks', { config: { roles: READ } }, async () => ({
     sinks: webhooks.sinks().map((s) => ({
       name: s.name, type: s.type, url: s.url, kinds: s.kinds, services: s.services, signed: s.signed,
       disabled: s.disabled, disabled_reason: s.disabledReason, disabled_at: s.disabledAt === null ? null : iso(s.disabledAt), pending: s.pending,

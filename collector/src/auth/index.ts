@@ -1,0 +1,5 @@
+export { AccessControl, isLoopback, type DeclaredRoute } from './access-control.ts'
+export { actorWithToken } from './actor.ts'
+export { ROLES, grantedRoles, type Principal, type Role, type RouteAccess } from './roles.ts'
+export { bearerToken, TokenVerifier } from './token-verifier.ts'
+export { loadTokens, MIN_TOKEN_CHARS, tokenHash, type TokenEntry } from './tokens.ts'
