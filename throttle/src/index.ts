@@ -1,7 +1,9 @@
 /**
  * @governor/throttle: the library apps install. Live knobs declared in code and turned by ops
- * in Governor, feature flags with sticky percentage rollouts, dark launches. The OpenFeature
- * provider is in `@governor/throttle/openfeature`.
+ * in Governor, feature flags with sticky percentage rollouts, dark launches; the slow-loop
+ * controller algorithms; adaptive concurrency limiters, token buckets, resizable worker pools
+ * and caller-side throttles whose bounds are knobs. The OpenFeature provider is in
+ * `@governor/throttle/openfeature`, the fastify plugin in `@governor/throttle/fastify`.
  */
 export { connect } from './connect.ts'
 export { CONNECT_NUMBER_OPTIONS, type ConnectOptions } from './options.ts'
@@ -20,3 +22,23 @@ export type { KnobMode } from './remote-knob.ts'
 export type { ConnectionStatus } from './live-connection.ts'
 export { isThrottleError, THROTTLE_ERROR_CODES, ThrottleError, type ThrottleErrorCode } from './errors.ts'
 export { SseParser, type SseEvent } from './sse-parser.ts'
+export { type Clock, ManualClock, monotonicClock } from './clock.ts'
+export { bindBounds, bindKnob, type Bounded, type NumberKnobLike } from './bind-knob.ts'
+export type { AlgorithmName, Bounds, Controller, Decision, DecisionKind, Observation } from './control/types.ts'
+export { CONTROLLER_ALGORITHMS, createController } from './control/create-controller.ts'
+export type { ParamSpec, ParamSpecs } from './control/params.ts'
+export { aimd, AIMD_PARAMS, type AimdParams, type AimdState } from './control/aimd.ts'
+export { gradient, GRADIENT_PARAMS, type GradientParams, type GradientState } from './control/gradient.ts'
+export { pid, PID_PARAMS, type PidParams, type PidState } from './control/pid.ts'
+export { BoundedLimit, type Limit, type LimitBounds } from './limit/limit.ts'
+export { SloGradientLimit, type SloGradientLimitOptions } from './limit/slo-gradient-limit.ts'
+export { AimdLimit, type AimdLimitOptions } from './limit/aimd-limit.ts'
+export { Gradient2Limit, type Gradient2LimitOptions } from './limit/gradient2-limit.ts'
+export { VegasLimit, type VegasLimitOptions } from './limit/vegas-limit.ts'
+export { FixedLimit } from './limit/fixed-limit.ts'
+export { RecordingLimit, type LimitSample } from './limit/recording-limit.ts'
+export { Limiter, type AcquireContext, type LimiterCounts, type LimiterListener, type LimiterOptions } from './limit/limiter.ts'
+export { TokenBucket, type TokenBucketOptions } from './rate/token-bucket.ts'
+export { WorkerPool, type WorkerPoolOptions } from './pool/worker-pool.ts'
+export { AdaptiveThrottle, type AdaptiveThrottleOptions } from './caller/adaptive-throttle.ts'
+export { RetryBudget, type RetryBudgetOptions } from './caller/retry-budget.ts'

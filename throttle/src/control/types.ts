@@ -23,6 +23,11 @@ export interface Observation {
   burnRate?: number
   /** Set when the data is older than the runner accepts: the controller must hold. */
   stale?: boolean
+  /**
+   * Optional: how much of the knob's value is in use (busy workers, requests in flight). When
+   * given, a controller raises only while the value is really used (`inUse * 2 >= value`).
+   */
+  inUse?: number
 }
 
 /** The limits every decision stays inside. */

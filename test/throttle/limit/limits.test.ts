@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest'
+import { AimdLimit } from '../../../throttle/src/limit/aimd-limit.ts'
+import { Gradient2Limit } from '../../../throttle/src/limit/gradient2-limit.ts'
+import { SloGradientLimit } from '../../../throttle/src/limit/slo-gradient-limit.ts'
+import { VegasLimit } from '../../../throttle/src/limit/vegas-limit.ts'
+import { isThrottleError } from '../../../throttle/src/errors.ts'
+
+/** Feeds `rtts` as samples ending 1 ms apart. */
+function feed(limit: { onSample(s: number, r: number, i: number, d: boolean): number }, rtts: readonly number[], inflight: number, dropped: (i: number) => boolean = () => false): number {
+  let last = 0
+  rtts.forEach((rtt, i) => {
+    last = limit.onSample(i, rtt, inflight, dropped(i))
+  })
+  return last
+}
+const times = (n: number, rtt: number) => Array.from({ length: n }, () => rtt)
+
+describe('SloGradientLimit', () => {
+  const make = (o: Partial<ConstructorParameters<typeof SloGradientLimit>[0]> = {}) =>
+    new SloGradientLimit({ targetMillis: 100, windowSize: 10, initialLimit: 20, ...o })
+
+  it('moves once per window by target / percentile, smoothed: over the target it lowers', () => {
+    const limit = make()
+    expect(feed(limit, times(9, 200), 20)).toBe(20) // the window is not closed yet
+    expect(feed(limit, [200], 20)).toBe(18) // g = 100 / 200 = 0.5: 20 × (1 + 0.2 × (0.5 − 1))
+    expect(limit.lastWindowPercentile).toBe(200)
+    expect(feed(make(), times(10, 1000), 20)).toBe(18) // g clamped at 1 − maxDown = 0.5
+  })
+
+  it('under the target it grows, but only when the limit is used', () => {
+    expect(feed(make(), times(10, 50), 10)).toBe(24) // g = 2: 20 × 1.2
+    expect(feed(make(), times(10, 50), 9)).toBe(20) // 9 × 2 < 20: app-limited, no growth
+    expect(feed(make({ maxUp: 0.5 }), times(10, 10), 20)).toBe(22) // g clamped at 1.5: 20 × 1.1
+  })
+
+  it('holds the percentile, not the mean or the max, at the target', () => {
+    const twoSlow = [...times(8, 50), 500, 500] // p90 (nearest rank: the 9th of 10) = 500
+    const oneSlow = [...times(9, 50), 500] // p90 = 50
+    expect(feed(make(), twoSlow, 20)).toBeLessThan(20)
+    expect(feed(make(), oneSlow, 20)).toBeGreaterThan(20)
+    expect(feed(make({ percentile: 0.5 }), twoSlow, 20)).toBeGreaterThan(20)
+  })
+
+  it('counts a drop as a round trip of at least twice the target', () => {
+    const limit = make()
+    expect(feed(limit, times(10, 10), 20, (i) => i >= 8)).toBeLessThan(20)
+    expect(limit.lastWindowPercentile).toBe(200)
+  })
+
+  it('closes a window by time when traffic is thin', () => {
+    const limit = make({ windowSize: 100, windowMillis: 1000, minWindowSamples: 3 })
+    limit.onSample(0, 200, 20, false)
+    limit.onSample(500, 200, 20, false)
+    expect(limit.onSample(900, 200, 20, false)).toBe(20) // ends at 1100: 900 ms after the first ended (200)
+    expect(limit.onSample(1000, 200, 20, false)).toBe(18) // ends at 1200: 1000 ms
+  })
+
+  it('keeps its estimate inside the bounds: no wind-up past a max set by a knob', () => {
+    const limit = make()
+    limit.setBounds(1, 25)
+    for (let i = 0; i < 20; i++) feed(limit, times(10, 10), 25)
+    expect(limit.limit).toBe(25)
+    expect(feed(limit, times(10, 200), 25)).toBe(22) // 25 × 0.9 = 22.5: from the bound, not from a wound-up estimate
+  })
+
+  it('refuses options outside their range', () => {
+    expect(() => new SloGradientLimit({ targetMillis: 0 })).toThrow(/SloGradientLimit: targetMillis must be a finite number above 0; got 0/)
+    try {
+      new SloGradientLimit({ targetMillis: 100, percentile: 1 })
+    } catch (err) {
+      expect(isThrottleError(err) && err.code).toBe('THROTTLE_ERR_LIMIT_INVALID')
+    }
+  })
+})
+
+describe('AimdLimit (published rule)', () => {
+  it('adds one while used, backs off on a drop or a timeout, and never below the min', () => {
+    const limit = new AimdLimit({ initialLimit: 10, timeoutMillis: 1000 })
+    expect(limit.onSample(0, 10, 5, false)).toBe(11)
+    expect(limit.onSample(0, 10, 5, false)).toBe(11) // 5 × 2 < 11
+    expect(limit.onSample(0, 10, 6, true)).toBe(9) // floor(11 × 0.9)
+    expect(limit.onSample(0, 1001, 6, false)).toBe(8)
+    const small = new AimdLimit({ initialLimit: 3, minLimit: 2 })
+    expect(small.onSample(0, 1, 3, true)).toBe(2) // min(3 − 1, floor(2.7))
+    expect(small.onSample(0, 1, 3, true)).toBe(2)
+    expect(() => new AimdLimit({ backoffRatio: 0.3 })).toThrow(/backoffRatio must be a number in \[0.5, 1\); got 0.3/)
+  })
+})
+
+describe('Gradient2Limit (published rule)', () => {
+  it('grows by queueSize × smoothing per sample while the RTT is at its baseline', () => {
+    const limit = new Gradient2Limit({ minLimit: 1 })
+    expect(limit.onSample(0, 10, 20, false)).toBe(20) // 20 × 0.8 + (20 × 1 + 4) × 0.2 = 20.8
+    expect(limit.onSample(0, 10, 20, false)).toBe(21) // 21.6
+    expect(limit.onSample(0, 10, 5, false)).toBe(21) // app-limited: 5 < 21.6 / 2
+  })
+
+  it('lowers by the gradient long / short RTT (at least 0.5) when the RTT rises over the baseline', () => {
+    const limit = new Gradient2Limit({ minLimit: 1, initialLimit: 50, queueSize: 0, warmupWindow: 10 })
+    for (let i = 0; i < 10; i++) limit.onSample(0, 10, 50, false)
+    expect(limit.longRtt).toBe(10)
+    const long = 10 * (1 - 2 / 601) + 40 * (2 / 601)
+    limit.onSample(0, 40, 50, false)
+    expect(limit.longRtt).toBeCloseTo(long, 10)
+    expect(limit.limit).toBe(Math.floor(50 * 0.8 + 50 * 0.5 * 0.2)) // gradient long / 40 ≈ 0.25, clamped at 0.5: 45
+  })
+
+  it('pulls a baseline left high by an overload down faster than its average would', () => {
+    const limit = new Gradient2Limit({ warmupWindow: 1 })
+    limit.onSample(0, 100, 20, false)
+    limit.onSample(0, 10, 20, false)
+    expect(limit.longRtt).toBeCloseTo((100 * (1 - 2 / 601) + 10 * (2 / 601)) * 0.9, 10)
+  })
+})
+
+describe('VegasLimit (published rule)', () => {
+  const make = () => new VegasLimit({ initialLimit: 20, random: () => 0.999 })
+
+  it('takes the first RTT as the no-load RTT, then grows fast while there is no queue', () => {
+    const limit = make()
+    expect(limit.onSample(0, 10, 20, false)).toBe(20)
+    expect(limit.rttNoLoad).toBe(10)
+    expect(limit.onSample(0, 10, 20, false)).toBe(26) // queue 0 ≤ log10(20) = 1: + 6 × 1
+    expect(limit.onSample(0, 10, 5, false)).toBe(26) // app-limited
+  })
+
+  it('lowers when the queue estimate passes beta and on a drop, grows slowly below alpha, rests between', () => {
+    const limit = make()
+    limit.onSample(0, 10, 20, false)
+    expect(limit.onSample(0, 20, 20, false)).toBe(19) // queue = ceil(20 × (1 − 10 / 20)) = 10 > 6: − 1
+    expect(limit.onSample(0, 10, 1, true)).toBe(18) // a drop: − 1, used or not
+    expect(limit.onSample(0, 11, 20, false)).toBe(19) // queue = ceil(18 × (1 − 10 / 11)) = 2, between 1 and alpha 3: + 1
+    expect(limit.onSample(0, 14, 20, false)).toBe(19) // queue = ceil(19 × (1 − 10 / 14)) = 6, between alpha 3 and beta 6: no change
+  })
+
+  it('measures the no-load RTT again every ~probeMultiplier × limit samples', () => {
+    const limit = new VegasLimit({ initialLimit: 10, probeMultiplier: 2, random: () => 0 }) // jitter 0.5: every 10 samples
+    limit.onSample(0, 5, 1, false)
+    for (let i = 0; i < 8; i++) limit.onSample(0, 50, 1, false)
+    expect(limit.rttNoLoad).toBe(5)
+    limit.onSample(0, 50, 1, false) // the 10th sample: a probe
+    expect(limit.rttNoLoad).toBe(50)
+  })
+})
