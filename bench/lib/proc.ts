@@ -27,3 +27,9 @@ export function machine(): string {
   const memGiB = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024
   return `${cpu}, ${cores} cores, ${memGiB.toFixed(0)} GiB, Node ${process.version}`
 }
+
+/** Current resident set size of a process in bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m === null ? NaN : Number(m[1]) * 1024
+}

@@ -7,8 +7,15 @@ import { SeriesCache } from './model/series-cache.ts'
 import { changeRoutes } from './api/changes.ts'
 import { healthRoutes } from './api/health.ts'
 import { ChangeLog } from './changelog/change-log.ts'
+import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver } from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
+import { sqlRoutes } from './api/sql.ts'
+import { installBodyLimits } from './http/body-limits.ts'
+import { installGracefulClose } from './http/graceful-close.ts'
+import { installJsonBodies } from './http/json-body.ts'
+import { installRateLimits } from './http/rate-limits.ts'
+import { installSecurityHeaders } from './http/security-headers.ts'
 import { KnobService } from './knobs/knob-service.ts'
 import { metadataRoutes } from './api/metadata.ts'
 import { queryRoutes } from './api/query.ts'
@@ -17,7 +24,9 @@ import { remoteWriteReceiver } from './receivers/remote-write.ts'
 import { SelfMetrics } from './self-metrics.ts'
 import type { Services } from './services.ts'
 import type { Settings } from './settings.ts'
+import { StoreQueries } from './store/queries.ts'
 import { Store } from './store/store.ts'
+import { applySloFile, loadSloFile, SloService, sloRoutes } from './slo/index.ts'
 import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
@@ -43,12 +52,17 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const sinks = loadSinks(settings)
   const access = new AccessControl(new TokenVerifier(loadTokens(settings)))
   access.checkExposure(settings.host)
+  const sloFile = settings.sloFile === '' ? undefined : loadSloFile(settings.sloFile)
   const store = await Store.open(settings)
   const logger = options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel })
   const app = Fastify({
     logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT },
     bodyLimit: settings.maxBodyBytes,
   })
+  await installSecurityHeaders(app) // first, so that every answer carries them, refusals too
+  await installRateLimits(app, settings, access) // before the access check: a flood is refused first
+  installBodyLimits(app, settings)
+  installJsonBodies(app)
   access.install(app) // before any route: every route must declare who may call it
   access.logStartup(app.log, settings.host)
   let metrics: SelfMetrics | undefined
@@ -71,6 +85,16 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const impact = new DeployImpact({ changeLog, client: store.client, db: store.db, windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
   const knobs = new KnobService(store.client, store.db, changeLog)
   await knobs.load()
+  const queries = new StoreQueries(store.client, store.db)
+  const slos = new SloService(store.client, store.db, changeLog, queries)
+  await slos.load()
+  if (sloFile !== undefined) await applySloFile(slos, settings.sloFile, sloFile)
+  const controllers = new ControllerService(store.client, store.db, changeLog, { knobs, slos, checkParams: checkAlgorithmParams })
+  await controllers.load()
+  const controllerRunner = new ControllerRunner({
+    controllers, slos, knobs, changeLog, factory: createAlgorithm, metrics: new ControllerMetrics(metrics.registry), log: app.log, now: Date.now,
+    observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints), tickMillis: settings.controllerTickMillis,
+  })
   const webhooks = createWebhookSender(settings, sinks, { client: store.client, db: store.db, changes: changeLog, registry: metrics.registry, log: app.log })
   const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
     maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
@@ -78,7 +102,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  })), metrics, changeLog, impact, knobs, webhooks, access }
+  })), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner }
   app.decorate('governor', services)
   const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })
 
@@ -86,16 +110,21 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     const route = req.routeOptions.url ?? 'unmatched'
     services.metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
+  installGracefulClose(app) // kept-alive and silent connections must not hold a shutdown
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isGovernorError(err)) {
       if (err.statusCode === 503) reply.header('retry-after', '1')
       return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } })
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: { code: 'GOV_ERR_BODY_TOO_LARGE', message: `the body is over ${req.routeOptions.bodyLimit ?? settings.maxApiBodyBytes} bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)` } })
     }
     const status = err.statusCode ?? 500
     if (status >= 500) req.log.error({ err }, 'request failed')
     return reply.code(status).send({ error: { code: err.code ?? 'internal', message: status >= 500 ? 'internal error' : err.message } })
   })
   app.addHook('onClose', async () => {
+    await controllerRunner.stop()
     await webhooks.close()
     await impactScheduler.stop()
     await pipeline.close()
@@ -111,7 +140,11 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(impactRoutes, { prefix: '/api/v1' })
   await app.register(knobRoutes, { prefix: '/api/v1' })
   await app.register(webhookRoutes, { prefix: '/api/v1' })
+  await app.register(sqlRoutes, { prefix: '/api/v1' })
+  await app.register(sloRoutes, { prefix: '/api/v1' })
+  await app.register(controllerRoutes, { prefix: '/api/v1' })
   impactScheduler.start()
+  controllerRunner.start()
   void webhooks.start()
   return app
 }

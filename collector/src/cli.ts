@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE)
     return 0
   }
-  if (command === 'deploy' || command === 'deploys' || command === 'events') {
+  if (command === 'deploy' || command === 'deploys' || command === 'events' || command === 'gate') {
     return runClientCommand(argv, process.env, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
   }
   if (command !== 'start') {

@@ -24,10 +24,21 @@ export const ERROR_CODES = {
   GOV_ERR_KNOB_NOT_FOUND: { status: 404, doc: 'No knob of that service and name (or no such version of it).' },
   GOV_ERR_KNOB_PINNED: { status: 409, doc: 'The knob is pinned: unpin it before changing it.' },
   GOV_ERR_KNOB_CONFLICT: { status: 409, doc: 'The change does not apply to the knob as it is (unpinning a knob that is not pinned).' },
+  GOV_ERR_SLO_INVALID: { status: 400, doc: 'An SLO definition is malformed (SLI, objective, window, actor, reason); the message names each problem.' },
+  GOV_ERR_SLO_NOT_FOUND: { status: 404, doc: 'No SLO of that service and name.' },
+  GOV_ERR_CONTROLLER_INVALID: { status: 400, doc: 'A controller binding is malformed (algorithm, parameters, interval, bounds, mode, actor, reason) or names a knob that is not a number; the message names each problem.' },
+  GOV_ERR_CONTROLLER_BOUNDS: { status: 422, doc: 'The controller\'s bounds are outside the bounds of its knob; the message names both.' },
+  GOV_ERR_CONTROLLER_NOT_FOUND: { status: 404, doc: 'No controller of that service and name.' },
   GOV_ERR_QUERY_PARAM: { status: 400, doc: 'A query parameter is missing or invalid; the message names it.' },
   GOV_ERR_QUERY_UNKNOWN_METRIC: { status: 404, doc: 'No metric of that name has been stored.' },
   GOV_ERR_QUERY_AGG_TYPE: { status: 400, doc: 'The aggregation does not apply to the metric type (for example a quantile of a gauge).' },
   GOV_ERR_QUERY_TOO_LARGE: { status: 422, doc: 'The query would read more points than the limit; narrow the range or the series.' },
+  GOV_ERR_SQL_INVALID: { status: 400, doc: 'The SQL is not one SELECT (or WITH … SELECT): several statements, a write, SETTINGS, FORMAT or INTO OUTFILE, or a body without "query"; the message says which.' },
+  GOV_ERR_SQL_FORBIDDEN: { status: 400, doc: 'The SQL calls a function that reaches files, other programs or the network (file, url, s3, remote, mysql, postgresql…); the message names it.' },
+  GOV_ERR_SQL_FAILED: { status: 400, doc: 'The store could not run the SQL (a syntax error, an unknown table or column); the message is the store\'s.' },
+  GOV_ERR_SQL_LIMIT: { status: 422, doc: 'The SQL ran past a limit: its time, its rows or its memory; the message names the setting.' },
+  GOV_ERR_SQL_BUSY: { status: 503, doc: 'Too many SQL queries are waiting for the store; retry after Retry-After seconds.' },
+  GOV_ERR_RATE_LIMITED: { status: 429, doc: 'Too many requests from this token (or address) in the last minute; retry after Retry-After seconds.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 
 export type ErrorCode = keyof typeof ERROR_CODES

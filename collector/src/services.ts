@@ -2,10 +2,12 @@ import type {} from 'fastify'
 import type { AccessControl } from './auth/access-control.ts'
 import type { WritePipeline } from './batch/write-pipeline.ts'
 import type { ChangeLog } from './changelog/change-log.ts'
+import type { ControllerRunner, ControllerService } from './control/index.ts'
 import type { DeployImpact } from './impact/deploy-impact.ts'
 import type { KnobService } from './knobs/knob-service.ts'
 import type { SeriesCache } from './model/series-cache.ts'
 import type { SelfMetrics } from './self-metrics.ts'
+import type { SloService } from './slo/index.ts'
 import type { Settings } from './settings.ts'
 import type { WebhookSender } from './sinks/webhook-sender.ts'
 import type { Store } from './store/store.ts'
@@ -24,6 +26,12 @@ export interface Services {
   webhooks: WebhookSender
   /** Bearer tokens and the roles every route declares. */
   access: AccessControl
+  /** Service level objectives, their status and the deploy gate. */
+  slos: SloService
+  /** Controller bindings of knobs to SLOs. */
+  controllers: ControllerService
+  /** The loop that runs the controllers. */
+  controllerRunner: ControllerRunner
 }
 
 declare module 'fastify' {

@@ -46,6 +46,7 @@ describe('webhook outbox across a restart', () => {
       GOVERNOR_WEBHOOK_BACKOFF_BASE_MILLIS: '50',
       GOVERNOR_WEBHOOK_BACKOFF_MAX_MILLIS: '200',
       GOVERNOR_WEBHOOK_SCAN_INTERVAL_MILLIS: '50',
+      GOVERNOR_WEBHOOK_ALLOW_PRIVATE: '1', // the receiver is on loopback
     }
     const first = await spawnServer(env)
     children.push(first.child)

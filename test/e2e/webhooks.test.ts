@@ -66,6 +66,7 @@ describe('webhooks end to end', () => {
       ]),
       webhookBackoffBaseMillis: 20,
       webhookScanIntervalMillis: 25,
+      webhookAllowPrivate: 1, // the receiver is on loopback
     })
   })
   afterAll(async () => {

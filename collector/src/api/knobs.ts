@@ -103,7 +103,8 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   function stream(req: FastifyRequest, reply: FastifyReply, service: string | undefined): void {
     reply.hijack()
     const res = reply.raw
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    // The headers set so far (security headers, rate limits) go out too: hijacking skips them.
+    res.writeHead(200, { ...(reply.getHeaders() as Record<string, string | number | string[]>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
     const send = (id: string, event: string, data: unknown) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
     res.write('retry: 1000\n\n')
     // Nothing awaits between the catch-up below and the subscription, so no change can fall

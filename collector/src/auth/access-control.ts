@@ -58,6 +58,15 @@ export class AccessControl {
     throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `refusing to listen on ${host} without tokens: set GOVERNOR_TOKENS=name=role+role:token (roles: ${ROLES.join(', ')}) or GOVERNOR_TOKENS_FILE, or bind to 127.0.0.1 (GOVERNOR_HOST)`)
   }
 
+  /**
+   * The principal of an `Authorization` header, or undefined without a valid token: what the
+   * rate limiter keys requests by before the access check runs.
+   */
+  principalOf(authorization: string | undefined): Principal | undefined {
+    const token = bearerToken(authorization)
+    return token === undefined || this.open ? undefined : this.#verifier.verify(token)
+  }
+
   /** The one start-up line that says how the collector is protected. */
   logStartup(log: FastifyInstance['log'], host: string): void {
     if (this.open) log.warn(`no tokens configured: open mode, anyone who can reach ${host} may send, read and change everything (for local use); set GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE to require bearer tokens`)

@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util'
 /**
  * The commands CI pipelines and people run against a running Governor. Exit codes a script
  * can rely on: 0 done, 1 the server refused (its message is printed), 2 the command line is
- * wrong, 3 the server could not be reached.
+ * wrong, 3 the server could not be reached, 4 the deploy gate denied the deploy (`gate`).
  */
-export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3 } as const
+export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, UNREACHABLE: 3, DENIED: 4 } as const
 
 export const CLIENT_USAGE = `  deploy          Record a deploy:
                     governor deploy --service api --version 1.4.2 --actor alice
@@ -16,6 +16,8 @@ export const CLIENT_USAGE = `  deploy          Record a deploy:
                       [--id KEY] [--plan FILE.json]
   deploys last    The last deploy of every service [--service NAME] [--environment NAME]
   events search   Search the change log: governor events search "redis timeout" [--service NAME] [--kind KIND] [--limit N]
+  gate            May a deploy go out? governor gate --service api [--version 1.4.2] [--actor alice]
+                    exits 0 when allowed, 4 when an SLO of the service has its error budget spent
 
 Options of every client command:
   --url URL       Governor's address (default $GOVERNOR_URL or http://127.0.0.1:4318)
@@ -33,13 +35,14 @@ class UsageError extends Error {}
 interface Out { stdout: (s: string) => void; stderr: (s: string) => void }
 type Fetch = typeof fetch
 
-/** Runs `deploy`, `deploys last` or `events search`; resolves to the exit code. */
+/** Runs `deploy`, `deploys last`, `events search` or `gate`; resolves to the exit code. */
 export async function runClientCommand(argv: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch = fetch): Promise<number> {
   try {
     const [command, sub] = argv
     if (command === 'deploy') return await deploy(argv.slice(1), env, out, fetchFn)
     if (command === 'deploys' && sub === 'last') return await deploysLast(argv.slice(2), env, out, fetchFn)
     if (command === 'events' && sub === 'search') return await eventsSearch(argv.slice(2), env, out, fetchFn)
+    if (command === 'gate') return await gate(argv.slice(1), env, out, fetchFn)
     throw new UsageError(`unknown command ${JSON.stringify(argv.slice(0, 2).join(' '))}`)
   } catch (err) {
     if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -112,6 +115,22 @@ async function eventsSearch(args: string[], env: NodeJS.ProcessEnv, out: Out, fe
   if (v.json) out.stdout(`${JSON.stringify(events)}\n`)
   else for (const e of events) out.stdout(`${e.time}\t${e.kind}\t${e.service || '-'}\t${e.title}\n`)
   return EXIT.OK
+}
+
+/** `GET /api/v1/gate`: exit 0 when the deploy may go out, 4 (printing why) when not. */
+async function gate(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch): Promise<number> {
+  const { values: v } = parseArgs({ args, strict: true, options: { ...COMMON, service: { type: 'string' }, version: { type: 'string' }, actor: { type: 'string' } } })
+  if (!v.service) throw new UsageError('gate needs --service')
+  const q = new URLSearchParams({ service: v.service })
+  for (const k of ['version', 'actor'] as const) if (v[k]) q.set(k, v[k])
+  const res = await call(fetchFn, env, v, 'GET', `/api/v1/gate?${q}`, undefined, out)
+  if (res === undefined) return EXIT.UNREACHABLE
+  if (!res.ok) return refused(res, out)
+  const d = res.body as { allowed: boolean; service: string; reasons: string[] }
+  if (v.json) out.stdout(`${JSON.stringify(d)}\n`)
+  else if (d.allowed) out.stdout(`deploy of ${d.service} allowed\n`)
+  else out.stdout(`deploy of ${d.service} denied:\n${d.reasons.map((r) => `  ${r}\n`).join('')}`)
+  return d.allowed ? EXIT.OK : EXIT.DENIED
 }
 
 interface Answer { ok: boolean; status: number; body: unknown }

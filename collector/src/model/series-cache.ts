@@ -16,6 +16,9 @@ export class SeriesCache {
    * other encoding of it misses here and falls back to the canonical key.
    */
   readonly #byEncoding = new Map<string, Map<string, SeriesInfo>>()
+  /** Maps handed out by `encodings` and not kept yet: kept on their first entry. */
+  readonly #unkept = new WeakMap<Map<string, SeriesInfo>, string>()
+  /** Contexts and encoded forms held in #byEncoding, both bounded by maxEntries together. */
   #encodedEntries = 0
   readonly #maxEntries: number
   readonly #guard: CardinalityGuard | undefined
@@ -32,6 +35,11 @@ export class SeriesCache {
 
   get size(): number {
     return this.#map.size
+  }
+
+  /** Contexts held for `encodings`: only those with a remembered series, at most `maxEntries`. */
+  get encodingContexts(): number {
+    return this.#byEncoding.size
   }
 
   /** The series for these fields; a cached one when its identity and metadata match. */
@@ -51,7 +59,7 @@ export class SeriesCache {
    */
   encodings(context: string): Map<string, SeriesInfo> {
     let m = this.#byEncoding.get(context)
-    if (m === undefined) this.#byEncoding.set(context, (m = new Map()))
+    if (m === undefined) this.#unkept.set((m = new Map()), context)
     return m
   }
 
@@ -61,6 +69,14 @@ export class SeriesCache {
       // Rare and wholesale: the next requests rebuild what they use from the canonical keys.
       this.#byEncoding.clear()
       this.#encodedEntries = 0
+    }
+    // A context is kept with its first series, so that contexts whose every point is
+    // refused (a hostile stream of new metric names, say) are never held.
+    const context = this.#unkept.get(map)
+    if (context !== undefined) {
+      this.#unkept.delete(map)
+      this.#byEncoding.set(context, map)
+      this.#encodedEntries++
     }
     if (!map.has(encoded)) this.#encodedEntries++
     map.set(encoded, info)

@@ -96,7 +96,8 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, asJso
   if (reason !== undefined && reason !== 'pipeline_full' && reason !== 'store_error') {
     req.server.governor.metrics.requestsRejected.inc({ receiver: 'otlp', reason })
   }
-  if (status === 503 || status === 429) reply.header('retry-after', '1')
+  // A 429 of the rate limiter carries its own Retry-After: the seconds left in its window.
+  if ((status === 503 || status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
   reply.code(status)
   return asJson
     ? reply.type(JSON_TYPE).send(JSON.stringify({ code: rpc, message, error: gov?.code ?? 'internal' }))

@@ -104,6 +104,7 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): Fast
   }
   const reason = gov !== undefined ? REASONS[gov.code] : undefined
   if (reason !== undefined) req.server.governor.metrics.requestsRejected.inc({ receiver: RECEIVER, reason })
-  if (status === 503 || status === 429) reply.header('retry-after', '1')
+  // A 429 of the rate limiter carries its own Retry-After: the seconds left in its window.
+  if ((status === 503 || status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
   return reply.code(status).type('text/plain; charset=utf-8').send(text)
 }

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Registry } from 'prom-client'
 import type { Settings } from '../settings.ts'
 import { ClickHouseOutbox } from './clickhouse-outbox.ts'
+import { createGuardedFetch } from './guarded-fetch.ts'
 import type { ChangeLog } from '../changelog/change-log.ts'
 import type { SinkConfig } from './sink-config.ts'
 import { WebhookSender, type SinkLog } from './webhook-sender.ts'
@@ -17,11 +18,16 @@ export interface WebhookSenderDeps {
 
 /**
  * The production sender: outbox in the store, settings from GOVERNOR_WEBHOOK_*, the system
- * clock, Math.random and global fetch. `sinks` come from `loadSinks`, validated before the
- * store is opened.
+ * clock, Math.random and fetch: global with GOVERNOR_WEBHOOK_ALLOW_PRIVATE=1, otherwise one
+ * that refuses private addresses (guarded-fetch). `sinks` come from `loadSinks`, validated
+ * before the store is opened.
  */
 export function createWebhookSender(settings: Settings, sinks: readonly SinkConfig[], deps: WebhookSenderDeps): WebhookSender {
+  // Unless private targets are allowed, every connection goes through the address check.
+  const guarded = settings.webhookAllowPrivate === 1 ? undefined : createGuardedFetch()
   return new WebhookSender({
+    fetch: guarded?.fetch,
+    onClose: guarded?.close,
     sinks,
     outbox: new ClickHouseOutbox(deps.client, deps.db, deps.changes),
     changes: deps.changes,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { ChangeEvent } from '../changelog/types.ts'
 import { GovernorError } from '../errors.ts'
 import type { Settings } from '../settings.ts'
+import { forbiddenLiteralHost } from './guarded-fetch.ts'
 import { parseWebhookSecret } from './signature.ts'
 
 /** Where change-log events go: a Slack-compatible chat webhook or a signed JSON webhook. */
@@ -26,9 +27,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
 /**
  * Reads the sinks of GOVERNOR_SINKS and GOVERNOR_SINKS_FILE (both may be set). Throws
- * GOV_ERR_SETTINGS_INVALID naming the setting, the sink and every problem found.
+ * GOV_ERR_SETTINGS_INVALID naming the setting, the sink and every problem found, and, unless
+ * `webhookAllowPrivate` is 1, every sink whose URL names a private, loopback, link-local or
+ * metadata address (or localhost) literally.
  */
-export function loadSinks(settings: Pick<Settings, 'sinks' | 'sinksFile'>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): SinkConfig[] {
+export function loadSinks(settings: Pick<Settings, 'sinks' | 'sinksFile'> & Partial<Pick<Settings, 'webhookAllowPrivate'>>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): SinkConfig[] {
   const sinks: SinkConfig[] = []
   if (settings.sinks.trim() !== '') sinks.push(...parseSinks(settings.sinks, 'GOVERNOR_SINKS'))
   if (settings.sinksFile !== '') {
@@ -45,6 +48,16 @@ export function loadSinks(settings: Pick<Settings, 'sinks' | 'sinksFile'>, readF
   for (const s of sinks) {
     if (seen.has(s.name)) throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `sink "${s.name}" is configured twice (GOVERNOR_SINKS and GOVERNOR_SINKS_FILE): names must be unique`)
     seen.add(s.name)
+  }
+  if (settings.webhookAllowPrivate !== 1) {
+    // Names are checked again at each send, against what they resolve to (guarded-fetch).
+    const refused = sinks.flatMap((s) => {
+      const why = forbiddenLiteralHost(s.url)
+      return why === undefined ? [] : [`sink "${s.name}": url ${redactUrl(s.url)}: ${why}`]
+    })
+    if (refused.length > 0) {
+      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${refused.join('; ')}: sinks may not reach private, loopback, link-local or metadata addresses (set GOVERNOR_WEBHOOK_ALLOW_PRIVATE=1 to allow them)`)
+    }
   }
   return sinks
 }

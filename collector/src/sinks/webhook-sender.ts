@@ -27,6 +27,8 @@ export interface WebhookSenderOptions extends RetryPolicy {
   fetch?: FetchFn | undefined
   /** Longest `close` waits for deliveries in flight before aborting them; default 3000. */
   closeTimeoutMillis?: number | undefined
+  /** Runs at the end of `close`, once no delivery is in flight (closes the fetch's connections). */
+  onClose?: (() => Promise<void>) | undefined
 }
 
 /** A sink as `GET /api/v1/webhooks/sinks` shows it: never its secret, its URL redacted. */
@@ -91,6 +93,7 @@ export class WebhookSender {
   readonly #clock: Clock
   readonly #random: Random
   readonly #fetch: FetchFn
+  readonly #onClose: (() => Promise<void>) | undefined
 
   readonly #jobs = new Map<string, Job>()
   /** Deliveries found final, by key, with their event's recorded time (to forget them later). */
@@ -122,6 +125,7 @@ export class WebhookSender {
     this.#clock = o.clock ?? systemClock
     this.#random = o.random ?? Math.random
     this.#fetch = o.fetch ?? ((url, init) => fetch(url, init))
+    this.#onClose = o.onClose
     this.#report = new DeliveryReporter(o.registry, o.log, o.sinks.map((x) => x.name), (sink) => this.#pendingOf(sink))
   }
 
@@ -188,6 +192,7 @@ export class WebhookSender {
         this.#abort.abort()
         await within(settled(), 1000)
       }
+      await this.#onClose?.().catch(() => undefined)
     })()
     return this.#closed
   }

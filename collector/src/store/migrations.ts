@@ -185,4 +185,34 @@ ORDER BY (sink, event_id)`,
 ORDER BY name`,
     ],
   },
+  {
+    version: 5,
+    name: 'slos and controllers',
+    statements: (ctx) => [
+      // One row per version of every SLO and of every controller binding, as knob_versions:
+      // the latest version is the definition, the rest its history (see slo/ and control/).
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.slo_versions (
+  service LowCardinality(String),
+  name String,
+  version UInt64,
+  definition String,
+  actor String,
+  reason String,
+  change_id String,
+  changed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree
+ORDER BY (service, name, version)`,
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.controller_versions (
+  service LowCardinality(String),
+  name String,
+  version UInt64,
+  definition String,
+  actor String,
+  reason String,
+  change_id String,
+  changed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree
+ORDER BY (service, name, version)`,
+    ],
+  },
 ]

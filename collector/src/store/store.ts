@@ -17,6 +17,7 @@ export class Store {
   readonly db: string
   /** Ids of series whose row is already in the series table. */
   readonly #knownSeries = new Set<bigint>()
+  #lastWriteFailure: number | undefined
 
   private constructor(conn: StoreConnection, db: string) {
     this.#conn = conn
@@ -67,10 +68,28 @@ export class Store {
   }
 
   /**
+   * When the last write failed (epoch ms), or undefined when it succeeded. A store that answers
+   * pings but refuses writes (a full disk, a read-only server) shows here and nowhere else.
+   */
+  get lastWriteFailure(): number | undefined {
+    return this.#lastWriteFailure
+  }
+
+  /**
    * Writes the batches as one insert per table: new series first, so that no point is ever
    * stored without its series row, then the points. Resolves once all of it is committed.
    */
   async write(batches: readonly PointBatch[]): Promise<void> {
+    try {
+      await this.#write(batches)
+    } catch (err) {
+      this.#lastWriteFailure = Date.now()
+      throw err
+    }
+    this.#lastWriteFailure = undefined
+  }
+
+  async #write(batches: readonly PointBatch[]): Promise<void> {
     const fresh = new Map<bigint, SeriesInfo>()
     for (const b of batches) {
       for (const [id, s] of b.series) if (!this.#knownSeries.has(id)) fresh.set(id, s)

@@ -43,12 +43,20 @@ describe('every route declares who may call it', () => {
     'GET /api/v1/metrics': 'read', 'GET /api/v1/series': 'read', 'GET /api/v1/query': 'read',
     'POST /api/v1/deploys': 'deploy', 'GET /api/v1/deploys': 'read', 'GET /api/v1/deploys/last': 'read', 'GET /api/v1/deploys/:id': 'read',
     'POST /api/v1/events': 'deploy', 'GET /api/v1/events': 'read', 'GET /api/v1/deploys/:id/impact': 'read',
+    'PUT /api/v1/slos/:service/:name': 'operate',
+    'GET /api/v1/slos': 'read',
+    'GET /api/v1/slos/:service/:name': 'read',
+    'GET /api/v1/gate': 'read',
+    'PUT /api/v1/controllers/:service/:name': 'operate',
+    'GET /api/v1/controllers': 'read',
+    'GET /api/v1/controllers/:service/:name': 'read',
     'GET /api/v1/knobs': 'read+ingest', 'GET /api/v1/knobs/stream': 'read+ingest', 'GET /api/v1/knobs/:service/:name': 'read+ingest',
     'PUT /api/v1/knobs/:service/:name': 'ingest',
     'POST /api/v1/knobs/:service/:name/value': 'operate', 'POST /api/v1/knobs/:service/:name/mode': 'operate',
     'POST /api/v1/knobs/:service/:name/pin': 'operate', 'DELETE /api/v1/knobs/:service/:name/pin': 'operate',
     'POST /api/v1/knobs/:service/:name/revert': 'operate', 'POST /api/v1/changesets/revert': 'operate',
     'GET /api/v1/webhooks/deliveries': 'read', 'GET /api/v1/webhooks/sinks': 'read',
+    'POST /api/v1/sql': 'read',
   }
 
   it('declares roles on every route but /healthz and /readyz, as the table says', () => {

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify'
+import { actorWithToken } from '../auth/actor.ts'
+import { OPERATE, READ, type Principal } from '../auth/roles.ts'
+import { iso } from '../changelog/change-log.ts'
+import { GovernorError, isGovernorError } from '../errors.ts'
+import type { ControllerBinding } from './controller-service.ts'
+import type { ControllerView } from './controller-runner.ts'
+
+type P = { service: string; name: string }
+
+/**
+ * Controller bindings (under /api/v1):
+ *
+ *   PUT /controllers/{service}/{name}   bind a knob to an SLO (201 when created)
+ *   GET /controllers?service=           every binding with its last observation and decision
+ *   GET /controllers/{service}/{name}   one, with its history
+ */
+export async function controllerRoutes(app: FastifyInstance): Promise<void> {
+  const { controllers, controllerRunner } = app.governor
+
+  app.put<{ Params: P; Body: unknown }>('/controllers/:service/:name', { config: { roles: OPERATE } }, async (req, reply) => {
+    const { service, name } = req.params
+    const who = whoOf(req.body, req.principal, () => controllers.check(service, req.body))
+    const { controller, created, knob } = await controllers.put(service, name, req.body, who)
+    return reply.code(created ? 201 : 200).send({ ...json(controller), knob_mode: knob.mode })
+  })
+
+  app.get<{ Querystring: { service?: string } }>('/controllers', { config: { roles: READ } }, async (req) => {
+    return { controllers: controllers.list(req.query.service || undefined).map(json) }
+  })
+
+  app.get<{ Params: P }>('/controllers/:service/:name', { config: { roles: READ } }, async (req) => {
+    const c = controllers.get(req.params.service, req.params.name)
+    const history = await controllers.history(c.service, c.name)
+    return { ...json(c), history: history.map((v) => ({ ...v.definition, version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
+  })
+
+  function json(c: ControllerBinding): Record<string, unknown> {
+    return controllerJson(c, controllerRunner.view(c.service, c.name))
+  }
+}
+
+/**
+ * The actor and reason of a body. When they are missing, the rest of the body is checked
+ * too (`check`), so that one answer names every problem.
+ */
+function whoOf(body: unknown, principal: Principal | null, check: () => unknown): { actor: string; reason: string } {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const text = (k: string) => (typeof b[k] === 'string' ? (b[k] as string).trim() : '')
+  const problems: string[] = []
+  if (b.actor !== undefined && typeof b.actor !== 'string') problems.push('actor must be a string')
+  else if (text('actor') === '' && principal === null) problems.push('actor is required')
+  if (text('reason') === '') problems.push('reason is required')
+  if (problems.length > 0) {
+    try {
+      check()
+    } catch (err) {
+      if (isGovernorError(err) && err.code === 'GOV_ERR_CONTROLLER_INVALID') problems.unshift(err.message)
+    }
+    throw new GovernorError('GOV_ERR_CONTROLLER_INVALID', problems.join('; '))
+  }
+  return { actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'), reason: text('reason') }
+}
+
+/** A binding as the API shows it, with what its runner last saw and did. */
+export function controllerJson(c: ControllerBinding, runtime: ControllerView | undefined): Record<string, unknown> {
+  const d = c.definition
+  const view = runtime?.version === c.version ? runtime : undefined // a changed binding starts afresh at its next tick
+  const { description, ...def } = d
+  const obs = view?.lastObservation
+  const dec = view?.lastDecision
+  return {
+    service: c.service, name: c.name, ...def, ...(description !== '' ? { description } : {}),
+    version: c.version, changed_at: iso(c.changedAt), changed_by: c.actor, reason: c.reason, change_id: c.changeId,
+    last_observation: obs === undefined ? null : { at: iso(obs.now), sli: obs.sli ?? null, target: obs.target, value: obs.value, burn_rate: obs.burnRate ?? null, text: obs.text },
+    last_decision: dec === undefined ? null : { at: iso(dec.at), kind: dec.kind, value: Number.isFinite(dec.value) ? dec.value : null, reason: dec.reason, applied: dec.applied },
+    holding: view?.holding === undefined ? null : { kind: view.holding.kind, reason: view.holding.reason, since: iso(view.holding.since) },
+  }
+}

@@ -1,0 +1,307 @@
+import type { NewEvent } from '../changelog/change-log.ts'
+import { isGovernorError } from '../errors.ts'
+import type { KnobService, KnobState } from '../knobs/knob-service.ts'
+import type { SloService } from '../slo/slo-service.ts'
+import type { AlgorithmName, Bounds, Controller, Decision, Observation } from '../../../throttle/src/index.ts'
+import { CONTROLLER_KIND, type ControllerBinding, type ControllerService } from './controller-service.ts'
+import type { ControllerMetrics, FailureStage } from './controller-metrics.ts'
+import { observationWindowMillis } from './definition.ts'
+import type { SliObserver } from './sli-observer.ts'
+
+/** Builds an algorithm from a binding's name and parameters (`createController`). */
+export type ControllerFactory = (algorithm: AlgorithmName, params: Record<string, number>) => Controller
+
+/** The part of a logger the runner uses (fastify's and pino's fit). */
+export interface RunnerLog {
+  error(obj: object, msg: string): void
+  debug(obj: object, msg: string): void
+}
+
+/** Why a controller holds without asking its algorithm. */
+export type HoldKind = 'no_data' | 'stale' | 'unreadable' | 'store_error' | 'pinned' | 'manual' | 'knob_missing' | 'slo_missing' | 'invalid' | 'apply_failed'
+
+/** A data point older than this many intervals makes the observation stale. */
+export const STALE_INTERVALS = 3
+
+export interface ControllerRunnerOptions {
+  controllers: Pick<ControllerService, 'list'>
+  slos: Pick<SloService, 'find'>
+  knobs: Pick<KnobService, 'list' | 'setValue'>
+  changeLog: { append(e: NewEvent): Promise<unknown> }
+  observer: Pick<SliObserver, 'read'>
+  factory: ControllerFactory
+  metrics: ControllerMetrics
+  log: RunnerLog
+  /** The clock; tests pass a manual one and call `tick` themselves. */
+  now: () => number
+  /** How often `start` looks for controllers whose interval has passed; 0: `start` does nothing. */
+  tickMillis: number
+  /** Longest `stop` waits for a running tick. Default 5 s. */
+  stopTimeoutMillis?: number
+}
+
+/** What one controller last saw and did, for `GET /api/v1/controllers`. */
+export interface ControllerView {
+  /** Version of the binding this state belongs to. */
+  version: number
+  lastRunAt: number | undefined
+  lastObservation: (Observation & { text: string }) | undefined
+  lastDecision: (Decision & { at: number; applied: boolean }) | undefined
+  /** Set while the controller holds for a reason of its own (no data, a pinned knob…), recorded once in the change log. */
+  holding: { kind: HoldKind; reason: string; since: number } | undefined
+}
+
+interface Runtime extends ControllerView {
+  controller: Controller | undefined
+  state: unknown
+  /** The last shadow decision recorded, so that a repeated one is not recorded again. */
+  shadowKey: string | undefined
+}
+
+/** What one tick did. */
+export interface RunnerTick {
+  /** True when a tick was already running, so this one did nothing. */
+  skipped: boolean
+  /** Controllers whose interval had passed and that ran. */
+  ran: number
+  failed: number
+}
+
+/**
+ * Runs every controller at its interval: reads the observation (the SLO's SLI over the short
+ * window and the knob's value), calls the algorithm's `step`, and acts on the decision.
+ *
+ * - active mode: a change is a knob change through the knob service (so connected apps see
+ *   it on their stream), by actor `controller:<name>`, with the decision's reason and the
+ *   observation (SLI, target, burn rate) as the reason. Only while the knob is in `auto`
+ *   mode: a person's change (manual mode) or a pin hands the knob back to people.
+ * - shadow mode: what it would do is recorded as a `controller` event, once per distinct
+ *   decision, and the knob is not touched.
+ * - no data, stale data (newest point older than 3 intervals), a store error, a pinned knob:
+ *   the value is held and the reason recorded as one `controller` event per transition into
+ *   that hold, not per tick.
+ *
+ * A background loop (CONVENTIONS #11): `tick` never throws; a failure is counted in
+ * `governor_controller_failures_total{stage}`, logged at error level once (debug while it
+ * repeats); a tick that finds the previous one running is skipped; `stop` waits for the
+ * running tick at most `stopTimeoutMillis`. Time comes from `now` only.
+ */
+export class ControllerRunner {
+  readonly #o: Required<ControllerRunnerOptions>
+  readonly #runtimes = new Map<string, Runtime>()
+  readonly #failing = new Set<string>()
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<RunnerTick> | undefined
+  #stopped = false
+
+  constructor(options: ControllerRunnerOptions) {
+    this.#o = { stopTimeoutMillis: 5_000, ...options }
+  }
+
+  /** Ticks every `tickMillis` until `stop`. */
+  start(): void {
+    if (this.#o.tickMillis <= 0 || this.#stopped || this.#timer !== undefined) return
+    const next = () => {
+      this.#timer = setTimeout(() => {
+        void this.tick().finally(() => { if (!this.#stopped) next() })
+      }, this.#o.tickMillis)
+      this.#timer.unref() // the loop never keeps the process alive on its own
+    }
+    next()
+  }
+
+  /** Runs every controller whose interval has passed; never rejects. */
+  tick(): Promise<RunnerTick> {
+    if (this.#running !== undefined) return Promise.resolve({ skipped: true, ran: 0, failed: 0 })
+    const run = this.#run().finally(() => { this.#running = undefined })
+    this.#running = run
+    return run
+  }
+
+  /** Stops ticking and waits for a running tick, at most `stopTimeoutMillis`. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    const running = this.#running
+    if (running === undefined) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.#o.stopTimeoutMillis) })
+    await Promise.race([running.then(() => undefined), timeout])
+    clearTimeout(timer)
+  }
+
+  /** What the controller last saw and did; undefined before its first tick. */
+  view(service: string, name: string): ControllerView | undefined {
+    const rt = this.#runtimes.get(`${service}/${name}`)
+    if (rt === undefined) return undefined
+    const { version, lastRunAt, lastObservation, lastDecision, holding } = rt
+    return { version, lastRunAt, lastObservation, lastDecision, holding }
+  }
+
+  async #run(): Promise<RunnerTick> {
+    const out: RunnerTick = { skipped: false, ran: 0, failed: 0 }
+    let bindings: ControllerBinding[]
+    try {
+      bindings = this.#o.controllers.list()
+    } catch (err) {
+      this.#failed('tick', 'tick', err, 'controllers: listing the bindings failed')
+      out.failed++
+      return out
+    }
+    for (const b of bindings) {
+      if (this.#stopped) break
+      const now = this.#o.now()
+      const rt = this.#runtime(b)
+      if (rt.lastRunAt !== undefined && now - rt.lastRunAt < b.definition.interval_ms) continue
+      rt.lastRunAt = now
+      out.ran++
+      try {
+        if (!(await this.#step(b, rt, now))) out.failed++
+      } catch (err) {
+        // #step handles what it expects; anything else is a bug, and must not stop the loop.
+        this.#failed(`${b.service}/${b.name}`, 'tick', err, `controller ${b.service}/${b.name}: tick failed`)
+        out.failed++
+      }
+    }
+    return out
+  }
+
+  /** The runtime of a binding, new when the binding changed since (its algorithm starts afresh). */
+  #runtime(b: ControllerBinding): Runtime {
+    const id = `${b.service}/${b.name}`
+    let rt = this.#runtimes.get(id)
+    if (rt === undefined || rt.version !== b.version) {
+      rt = { version: b.version, lastRunAt: undefined, lastObservation: undefined, lastDecision: undefined, holding: undefined, controller: undefined, state: undefined, shadowKey: undefined }
+      this.#runtimes.set(id, rt)
+    }
+    return rt
+  }
+
+  /** One step of one controller; false when a stage failed. */
+  async #step(b: ControllerBinding, rt: Runtime, now: number): Promise<boolean> {
+    const def = b.definition
+    const id = `${b.service}/${b.name}`
+    const knob = this.#o.knobs.list(b.service).find((k) => k.name === def.knob)
+    if (knob === undefined) return this.#hold(b, rt, now, 'knob_missing', `knob ${b.service}/${def.knob} no longer exists`, undefined)
+    const value = knob.value as number
+    if (knob.mode === 'pinned') return this.#hold(b, rt, now, 'pinned', `knob ${def.knob} is pinned at ${value} by ${knob.actor} (${knob.reason})`, value)
+    if (def.mode === 'active' && knob.mode !== 'auto') {
+      return this.#hold(b, rt, now, 'manual', `knob ${def.knob} is in ${knob.mode} mode since ${knob.actor} set it (${knob.reason}); put it back in auto mode to hand it to the controller`, value)
+    }
+    const slo = this.#o.slos.find(b.service, def.slo)
+    if (slo === undefined) return this.#hold(b, rt, now, 'slo_missing', `SLO ${b.service}/${def.slo} no longer exists`, value)
+    if (rt.controller === undefined) {
+      try {
+        rt.controller = this.#o.factory(def.algorithm, def.params)
+        rt.state = rt.controller.init(value, now)
+      } catch (err) {
+        return this.#hold(b, rt, now, 'invalid', `algorithm ${def.algorithm} refused its parameters: ${(err as Error).message}`, value)
+      }
+    }
+
+    const window = observationWindowMillis(def.interval_ms)
+    let reading
+    try {
+      reading = await this.#o.observer.read(b.service, slo.definition, now, window, STALE_INTERVALS * def.interval_ms)
+      this.#recovered(id, 'observe')
+    } catch (err) {
+      this.#failed(id, 'observe', err, `controller ${id}: reading ${slo.definition.sli.metric} failed`)
+      await this.#hold(b, rt, now, 'store_error', `the store could not be read: ${(err as Error).message}`, value)
+      return false
+    }
+    if (!reading.ok) return this.#hold(b, rt, now, reading.why, reading.text, value)
+
+    const obs: Observation = { now, sli: reading.sli, target: reading.target, value, ...(reading.burnRate !== undefined ? { burnRate: reading.burnRate } : {}) }
+    const { state, decision } = rt.controller.step(rt.state, obs, bounds(def, knob))
+    rt.state = state
+    rt.holding = undefined
+    rt.lastObservation = { ...obs, text: reading.text }
+    rt.lastDecision = { ...decision, at: now, applied: false }
+    this.#o.metrics.decisions.inc({ kind: decision.kind, mode: def.mode })
+    if (decision.kind === 'hold' || decision.value === value) return true
+    const reason = `${decision.reason} — ${reading.text} (SLO ${b.service}/${def.slo})`
+
+    if (def.mode === 'shadow') {
+      const key = `${value}→${decision.value}`
+      if (rt.shadowKey === key) return true
+      const recorded = await this.#record(b, {
+        title: `controller ${id} (shadow) would ${decision.kind} ${def.knob} ${value} → ${decision.value}`, text: reason,
+        tags: [b.name, 'shadow', decision.kind], data: { controller: b.name, knob: def.knob, mode: 'shadow', decision: decision.kind, before: value, after: decision.value, sli: obs.sli, target: obs.target, burn_rate: obs.burnRate ?? null },
+      }, now)
+      if (recorded) rt.shadowKey = key
+      return recorded
+    }
+
+    try {
+      await this.#o.knobs.setValue(b.service, def.knob, decision.value, { actor: `controller:${b.name}`, reason })
+      rt.lastDecision.applied = true
+      this.#recovered(id, 'apply')
+      return true
+    } catch (err) {
+      if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_PINNED') return this.#hold(b, rt, now, 'pinned', `knob ${def.knob} was pinned: ${err.message}`, value)
+      this.#failed(id, 'apply', err, `controller ${id}: setting ${def.knob} failed`)
+      await this.#hold(b, rt, now, 'apply_failed', `setting ${def.knob} to ${decision.value} failed: ${(err as Error).message}`, value)
+      return false
+    }
+  }
+
+  /**
+   * Holds the value for a reason of the runner's own, recorded once per transition into that
+   * hold (a failed record is tried again at the next tick). Resolves to true (the tick went as
+   * expected) unless the record failed.
+   */
+  async #hold(b: ControllerBinding, rt: Runtime, now: number, kind: HoldKind, reason: string, value: number | undefined): Promise<boolean> {
+    rt.lastDecision = { kind: 'hold', value: value ?? Number.NaN, reason, at: now, applied: false }
+    if (rt.holding?.kind === kind) return true
+    const def = b.definition
+    const at = value === undefined ? '' : ` at ${value}`
+    const recorded = await this.#record(b, {
+      title: `controller ${b.service}/${b.name} holds ${def.knob}${at}: ${reason}`, text: reason,
+      tags: [b.name, 'hold', kind], data: { controller: b.name, knob: def.knob, mode: def.mode, hold: kind, value: value ?? null },
+    }, now)
+    if (recorded) rt.holding = { kind, reason, since: now }
+    return recorded
+  }
+
+  async #record(b: ControllerBinding, e: Pick<NewEvent, 'title' | 'text' | 'tags' | 'data'>, now: number): Promise<boolean> {
+    const id = `${b.service}/${b.name}`
+    try {
+      await this.#o.changeLog.append({ kind: CONTROLLER_KIND, time: now, timeEnd: now, service: b.service, environment: '', actor: `controller:${b.name}`, version: '', ...e })
+      this.#recovered(id, 'record')
+      return true
+    } catch (err) {
+      this.#failed(id, 'record', err, `controller ${id}: recording "${e.title}" failed`)
+      return false
+    }
+  }
+
+  #failed(id: string, stage: FailureStage, err: unknown, msg: string): void {
+    this.#o.metrics.failures.inc({ stage })
+    const key = `${id}\0${stage}`
+    if (this.#failing.has(key)) {
+      this.#o.log.debug({ err }, msg)
+      return
+    }
+    if (this.#failing.size >= 1000) this.#failing.delete(this.#failing.values().next().value!)
+    this.#failing.add(key)
+    this.#o.log.error({ err }, msg)
+  }
+
+  #recovered(id: string, stage: FailureStage): void {
+    this.#failing.delete(`${id}\0${stage}`)
+  }
+}
+
+/** The binding's limits, narrowed to the knob's current bounds (ops may have narrowed them since). */
+function bounds(def: ControllerBinding['definition'], knob: KnobState): Bounds {
+  const k = knob.definition
+  return {
+    min: Math.max(def.min, k.min ?? -Infinity),
+    max: Math.min(def.max, k.max ?? Infinity),
+    maxStep: def.max_step,
+    cooldownMillis: def.cooldown_ms,
+    deadBand: def.dead_band,
+    integer: k.type === 'int',
+  }
+}

@@ -1,0 +1,104 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import type { ChangeLog } from '../changelog/change-log.ts'
+import { GovernorError } from '../errors.ts'
+import type { KnobService, KnobState } from '../knobs/knob-service.ts'
+import { DefinitionRegistry, type Versioned, type Who } from '../slo/definition-registry.ts'
+import type { SloService } from '../slo/slo-service.ts'
+import type { AlgorithmName } from '../../../throttle/src/index.ts'
+import { checkControllerName, parseController, type ControllerDefinition } from './definition.ts'
+
+/** The change-log kind of controller changes, holds and shadow decisions. */
+export const CONTROLLER_KIND = 'controller'
+
+export type ControllerBinding = Versioned<ControllerDefinition>
+
+/** Checks an algorithm's parameters (the factory does: it throws naming the bad one). */
+export type ParamsCheck = (algorithm: AlgorithmName, params: Record<string, number>) => void
+
+/**
+ * Controller bindings of every service: definitions with versions in `controller_versions`,
+ * each change an event of kind `controller`. Putting a controller in active mode switches
+ * its knob to `auto` (unless the knob is pinned: then it stays pinned and the runner holds).
+ */
+export class ControllerService {
+  readonly #registry: DefinitionRegistry<ControllerDefinition>
+  readonly #knobs: KnobService
+  readonly #slos: SloService
+  readonly #checkParams: ParamsCheck
+
+  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, deps: { knobs: KnobService; slos: SloService; checkParams: ParamsCheck }) {
+    this.#knobs = deps.knobs
+    this.#slos = deps.slos
+    this.#checkParams = deps.checkParams
+    this.#registry = new DefinitionRegistry<ControllerDefinition>({
+      client, table: `${db}.controller_versions`, changeLog, kind: CONTROLLER_KIND,
+      same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+      title: (old, next) => {
+        const id = `${next.service}/${next.name}`
+        const d = next.definition
+        return old === undefined
+          ? `${next.actor} bound controller ${id}: ${d.algorithm} turns ${d.knob} within [${d.min}, ${d.max}] against SLO ${d.slo} (${d.mode})`
+          : `${next.actor} changed controller ${id}: ${changes(old.definition, d)}`
+      },
+      data: (_old, next) => ({ controller: next.name, knob: next.definition.knob, slo: next.definition.slo, mode: next.definition.mode }),
+    })
+  }
+
+  load(): Promise<void> {
+    return this.#registry.load()
+  }
+
+  list(service?: string): ControllerBinding[] {
+    return this.#registry.list(service)
+  }
+
+  find(service: string, name: string): ControllerBinding | undefined {
+    return this.#registry.get(service, name)
+  }
+
+  get(service: string, name: string): ControllerBinding {
+    const c = this.#registry.get(service, name)
+    if (c === undefined) throw new GovernorError('GOV_ERR_CONTROLLER_NOT_FOUND', `no controller ${service}/${name}; bind one with PUT /api/v1/controllers/${service}/${name}`)
+    return c
+  }
+
+  history(service: string, name: string): Promise<ControllerBinding[]> {
+    this.get(service, name)
+    return this.#registry.history(service, name)
+  }
+
+  /** Reads a binding body against the service's knobs and SLOs (see `parseController`); throws what is wrong. */
+  check(service: string, body: unknown): ControllerDefinition {
+    checkControllerName(service, 'service')
+    return parseController(body, service, {
+      knob: (k) => this.#knobs.list(service).find((x) => x.name === k),
+      hasSlo: (s) => this.#slos.find(service, s) !== undefined,
+      checkParams: this.#checkParams,
+    })
+  }
+
+  /**
+   * Checks and stores a binding (the same one again changes nothing). In active mode the
+   * knob is switched to `auto` unless it is pinned; `knob` is the knob after that.
+   */
+  async put(service: string, name: string, body: unknown, who: Who): Promise<{ controller: ControllerBinding; created: boolean; changed: boolean; knob: KnobState }> {
+    checkControllerName(name, 'controller name')
+    const def = this.check(service, body)
+    const { current, created, changed } = await this.#registry.put(service, name, def, who)
+    let knob = this.#knobs.get(service, def.knob)
+    if (def.mode === 'active' && knob.mode === 'manual') {
+      knob = await this.#knobs.setMode(service, def.knob, 'auto', { actor: who.actor, reason: `controller ${service}/${name} is active: ${who.reason}` })
+    }
+    return { controller: current, created, changed, knob }
+  }
+}
+
+/** What changed between two bindings, as `mode shadow → active; max 200 → 100`. */
+function changes(a: ControllerDefinition, b: ControllerDefinition): string {
+  const out: string[] = []
+  for (const k of Object.keys(b) as (keyof ControllerDefinition)[]) {
+    const x = JSON.stringify(a[k]), y = JSON.stringify(b[k])
+    if (x !== y) out.push(k === 'description' ? 'description' : `${k} ${x.replaceAll('"', '')} → ${y.replaceAll('"', '')}`)
+  }
+  return out.join('; ')
+}

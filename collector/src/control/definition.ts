@@ -1,0 +1,144 @@
+import { GovernorError } from '../errors.ts'
+import type { KnobState } from '../knobs/knob-service.ts'
+import type { AlgorithmName } from '../../../throttle/src/index.ts'
+
+/** `active`: the controller turns the knob; `shadow`: it records what it would do, and touches nothing. */
+export type ControllerMode = 'active' | 'shadow'
+export const CONTROLLER_MODES: readonly ControllerMode[] = ['active', 'shadow']
+export const ALGORITHMS: readonly AlgorithmName[] = ['aimd', 'gradient', 'pid']
+
+/** A controller binding as stored: which knob it turns, against which SLO, how, and inside which limits. */
+export interface ControllerDefinition {
+  /** A knob of the same service (int, float or percent). */
+  knob: string
+  /** An SLO of the same service: its SLI is the observation, its threshold the target. */
+  slo: string
+  algorithm: AlgorithmName
+  /** The algorithm's parameters over its defaults. */
+  params: Record<string, number>
+  /** Time between two steps, ms. */
+  interval_ms: number
+  /** Bounds of the controller's decisions, inside the knob's own. */
+  min: number
+  max: number
+  /** Largest change of one step, in the knob's unit. */
+  max_step: number
+  /** Least time between two changes, ms. */
+  cooldown_ms: number
+  /** Relative band around the target in which nothing changes (0.05: ±5 %). */
+  dead_band: number
+  mode: ControllerMode
+  description: string
+}
+
+export const DEFAULT_INTERVAL_MILLIS = 5_000
+export const MIN_INTERVAL_MILLIS = 100
+export const MAX_INTERVAL_MILLIS = 3_600_000
+export const DEFAULT_DEAD_BAND = 0.05
+/** The short window an SLI is read over: 6 intervals, at least 30 s. */
+export function observationWindowMillis(intervalMillis: number): number {
+  return Math.max(30_000, 6 * intervalMillis)
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+/** Checks a service or controller name; throws GOV_ERR_CONTROLLER_INVALID. */
+export function checkControllerName(v: string, what: string): void {
+  if (!NAME.test(v)) throw invalid([`${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`])
+}
+
+const FIELDS = ['knob', 'slo', 'algorithm', 'params', 'interval_ms', 'min', 'max', 'max_step', 'cooldown_ms', 'dead_band', 'mode', 'description', 'actor', 'reason']
+const NUMERIC_KNOBS = ['int', 'float', 'percent']
+
+/** What the caller knows of the service: the knob and whether the SLO exists; the algorithm's check of its parameters. */
+export interface ControllerContext {
+  /** The knob named by the body; undefined when the service has none of that name. */
+  knob(name: string): KnobState | undefined
+  /** Whether the service has an SLO of that name. */
+  hasSlo(name: string): boolean
+  /** Throws a message naming the bad parameter, or returns. */
+  checkParams(algorithm: AlgorithmName, params: Record<string, number>): void
+}
+
+/**
+ * Reads a controller binding, in this order: malformed fields (400 GOV_ERR_CONTROLLER_INVALID
+ * naming each), an unknown knob (404 GOV_ERR_KNOB_NOT_FOUND) or SLO (404 GOV_ERR_SLO_NOT_FOUND),
+ * a knob that is not a number, parameters the algorithm refuses (400), then bounds outside
+ * the knob's bounds (422 GOV_ERR_CONTROLLER_BOUNDS naming both).
+ *
+ * Defaults: `interval_ms` 5000, `min`/`max` the knob's bounds, `max_step` the whole range,
+ * `cooldown_ms` the observation window (6 intervals, at least 30 s: the next step sees only
+ * data from after a change), `dead_band` 0.05, `mode` shadow, `params` the algorithm's.
+ */
+export function parseController(body: unknown, service: string, ctx: ControllerContext): ControllerDefinition {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(['the body must be a JSON object'])
+  const b = body as Record<string, unknown>
+  const problems: string[] = []
+  for (const k of Object.keys(b)) if (!FIELDS.includes(k)) problems.push(`unknown field ${k} (fields: ${FIELDS.join(', ')})`)
+  const name = (k: 'knob' | 'slo') => {
+    if (typeof b[k] !== 'string' || (b[k] as string).trim() === '') problems.push(`${k} is required: the name of a${k === 'knob' ? ' knob' : 'n SLO'} of ${service}`)
+    return typeof b[k] === 'string' ? (b[k] as string).trim() : ''
+  }
+  const knobName = name('knob'), sloName = name('slo')
+  const algorithm = b.algorithm as AlgorithmName
+  if (!ALGORITHMS.includes(algorithm)) problems.push(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(b.algorithm)}`)
+  let params: Record<string, number> = {}
+  if (b.params !== undefined && b.params !== null) {
+    if (typeof b.params !== 'object' || Array.isArray(b.params)) problems.push(`params must be an object of numbers, got ${JSON.stringify(b.params)}`)
+    else {
+      params = { ...(b.params as Record<string, number>) }
+      for (const [k, v] of Object.entries(params)) if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`params.${k} must be a finite number, got ${JSON.stringify(v)}`)
+    }
+  }
+  const num = (k: string, check: (n: number) => boolean, what: string): number | undefined => {
+    const v = b[k]
+    if (v === undefined || v === null) return undefined
+    if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+      problems.push(`${k} must be ${what}, got ${JSON.stringify(v)}`)
+      return undefined
+    }
+    return v
+  }
+  const interval = num('interval_ms', (n) => Number.isInteger(n) && n >= MIN_INTERVAL_MILLIS && n <= MAX_INTERVAL_MILLIS, `a whole number of milliseconds from ${MIN_INTERVAL_MILLIS} to ${MAX_INTERVAL_MILLIS}`) ?? DEFAULT_INTERVAL_MILLIS
+  let min = num('min', () => true, 'a finite number')
+  let max = num('max', () => true, 'a finite number')
+  const maxStep = num('max_step', (n) => n > 0, 'a positive number')
+  const cooldown = num('cooldown_ms', (n) => Number.isInteger(n) && n >= 0, 'a whole number of milliseconds, 0 or more')
+  const deadBand = num('dead_band', (n) => n >= 0 && n < 1, 'a share from 0 (inclusive) to 1 (0.05 for ±5 %)') ?? DEFAULT_DEAD_BAND
+  const mode = (b.mode ?? 'shadow') as ControllerMode
+  if (!CONTROLLER_MODES.includes(mode)) problems.push(`mode must be one of ${CONTROLLER_MODES.join(', ')}, got ${JSON.stringify(b.mode)}`)
+  let description = ''
+  if (b.description !== undefined && b.description !== null) {
+    if (typeof b.description !== 'string' || b.description.length > 4096) problems.push('description must be a string of at most 4096 characters')
+    else description = b.description
+  }
+  if (problems.length > 0) throw invalid(problems)
+
+  const knob = ctx.knob(knobName)
+  if (knob === undefined) throw new GovernorError('GOV_ERR_KNOB_NOT_FOUND', `no knob ${service}/${knobName}: a controller turns a knob of its own service`)
+  if (!ctx.hasSlo(sloName)) throw new GovernorError('GOV_ERR_SLO_NOT_FOUND', `no SLO ${service}/${sloName}: define it with PUT /api/v1/slos/${service}/${sloName} first`)
+  const def = knob.definition
+  if (!NUMERIC_KNOBS.includes(def.type)) throw invalid([`knob ${service}/${knobName} is a ${def.type} knob: a controller turns int, float or percent knobs`])
+  try {
+    ctx.checkParams(algorithm, params)
+  } catch (err) {
+    throw invalid([(err as Error).message])
+  }
+  min ??= def.min ?? undefined
+  max ??= def.max ?? undefined
+  if (min === undefined || max === undefined) {
+    throw invalid([`${min === undefined ? 'min' : 'max'} is required: knob ${service}/${knobName} has no ${min === undefined ? 'min' : 'max'} of its own`])
+  }
+  if (!(min < max)) throw invalid([`min (${min}) must be below max (${max})`])
+  if ((def.min !== null && min < def.min) || (def.max !== null && max > def.max)) {
+    throw new GovernorError('GOV_ERR_CONTROLLER_BOUNDS', `the controller's bounds [${min}, ${max}] are outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}] of knob ${service}/${knobName}`)
+  }
+  return {
+    knob: knobName, slo: sloName, algorithm, params, interval_ms: interval, min, max,
+    max_step: maxStep ?? max - min, cooldown_ms: cooldown ?? observationWindowMillis(interval), dead_band: deadBand, mode, description,
+  }
+}
+
+function invalid(problems: string[]): GovernorError {
+  return new GovernorError('GOV_ERR_CONTROLLER_INVALID', problems.join('; '))
+}

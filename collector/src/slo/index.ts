@@ -1,0 +1,12 @@
+/** Service level objectives: definitions with versions, their status from the store, the deploy gate. */
+export { SloService, SLO_KIND, type Slo } from './slo-service.ts'
+export { SloEvaluator, sloStatus, type BurnReading, type SloStatus } from './slo-status.ts'
+export { parseSlo, describeSlo, allowedBadRatio, windowMillis, type SliSpec, type SliType, type SloDefinition, type ErrorFilter } from './definition.ts'
+export { burnPairs, burnRate, budgetRemaining, alertState, WORKBOOK_PAIRS, type AlertState, type BurnPair, type EventCount } from './burn-windows.ts'
+export { countEvents, LOOKBACK_MARGIN_MILLIS, type CountQuery } from './event-counts.ts'
+export { resolveSli, millisPerUnit, SliUnreadableError, type SliSeries, type SliSeriesSource } from './sli-series.ts'
+export { DefinitionRegistry, type Versioned, type Who } from './definition-registry.ts'
+export { gateDecision, denialEvent, GATE_KIND, type GateDecision } from './gate.ts'
+export { loadSloFile, applySloFile, type FileSlo } from './slo-file.ts'
+export { sloRoutes, sloJson, statusJson } from './slo-routes.ts'
+export { formatDuration, parseWindow } from './duration.ts'

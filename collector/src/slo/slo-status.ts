@@ -1,0 +1,84 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { alertState, budgetRemaining, burnPairs, burnRate, fires, type AlertState, type BurnPair, type EventCount } from './burn-windows.ts'
+import { allowedBadRatio, windowMillis, type SloDefinition } from './definition.ts'
+import { countEvents } from './event-counts.ts'
+import { countQuery, resolveSli, SliUnreadableError, type SliSeriesSource } from './sli-series.ts'
+
+/** One pair of burn windows with the burn rate over each. */
+export interface BurnReading {
+  pair: BurnPair
+  /** Burn rate over the long window; undefined without events. */
+  long: number | undefined
+  short: number | undefined
+  firing: boolean
+}
+
+/** Where an SLO stands now. */
+export interface SloStatus {
+  /** Events over the SLO window. */
+  events: EventCount
+  /** Percentage of good events over the window; undefined without events. */
+  sli: number | undefined
+  /** 1 − bad share / allowed share; 1 without events, 0 or below when the budget is spent. */
+  budgetRemaining: number
+  burns: BurnReading[]
+  alert: AlertState
+  /** Set when the SLI cannot be read (its metric has another type); nothing else is then computed. */
+  error?: string
+}
+
+/**
+ * The status from the counts of the SLO window and of each pair's windows: `windowCounts`
+ * over the SLO window, `counts.get(ms)` over each burn window. Pure.
+ */
+export function sloStatus(def: SloDefinition, windowCounts: EventCount, counts: ReadonlyMap<number, EventCount>): SloStatus {
+  const allowed = allowedBadRatio(def)
+  const burns = burnPairs(windowMillis(def)).map((pair): BurnReading => {
+    const long = burnRate(counts.get(pair.longMillis) ?? { bad: 0, total: 0 }, allowed)
+    const short = burnRate(counts.get(pair.shortMillis) ?? { bad: 0, total: 0 }, allowed)
+    return { pair, long, short, firing: fires(pair, long, short) }
+  })
+  const { bad, total } = windowCounts
+  return {
+    events: windowCounts,
+    sli: total > 0 ? (1 - bad / total) * 100 : undefined,
+    budgetRemaining: budgetRemaining(windowCounts, allowed),
+    burns,
+    alert: alertState(burns),
+  }
+}
+
+/** Reads SLO statuses from the store: the counting is ClickHouse's (see `countEvents`). */
+export class SloEvaluator {
+  readonly #client: ClickHouseClient
+  readonly #db: string
+  readonly #series: SliSeriesSource
+
+  constructor(client: ClickHouseClient, db: string, series: SliSeriesSource) {
+    this.#client = client
+    this.#db = db
+    this.#series = series
+  }
+
+  /** Bad and total events of the SLI over each window ending at `now`. Throws `SliUnreadableError`. */
+  async counts(service: string, def: SloDefinition, now: number, windows: readonly number[]): Promise<EventCount[]> {
+    const series = await resolveSli(this.#series, service, def.sli)
+    return countEvents(this.#client, this.#db, countQuery(series, now, windows))
+  }
+
+  /** The SLO's status at `now`: one query for the window and every burn window. */
+  async status(service: string, def: SloDefinition, now: number): Promise<SloStatus> {
+    const windowMs = windowMillis(def)
+    const windows = [...new Set([windowMs, ...burnPairs(windowMs).flatMap((p) => [p.longMillis, p.shortMillis])])]
+    let counts: EventCount[]
+    try {
+      counts = await this.counts(service, def, now, windows)
+    } catch (err) {
+      if (!(err instanceof SliUnreadableError)) throw err
+      const none = { bad: 0, total: 0 }
+      return { ...sloStatus(def, none, new Map()), error: err.message }
+    }
+    const byWindow = new Map(windows.map((w, i) => [w, counts[i]!]))
+    return sloStatus(def, byWindow.get(windowMs)!, byWindow)
+  }
+}
