@@ -7,6 +7,7 @@ import { CONTROLLER_KIND, type ControllerBinding, type ControllerService } from 
 import type { ControllerMetrics, FailureStage } from './controller-metrics.ts'
 import { observationWindowMillis } from './definition.ts'
 import type { SliObserver } from './sli-observer.ts'
+import { PeriodicLoop } from '../util/periodic-loop.ts'
 
 /** Builds an algorithm from a binding's name and parameters (`createController`). */
 export type ControllerFactory = (algorithm: AlgorithmName, params: Record<string, number>) => Controller
@@ -90,46 +91,29 @@ export class ControllerRunner {
   readonly #o: Required<ControllerRunnerOptions>
   readonly #runtimes = new Map<string, Runtime>()
   readonly #failing = new Set<string>()
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<RunnerTick> | undefined
-  #stopped = false
+
+  readonly #loop: PeriodicLoop<RunnerTick>
 
   constructor(options: ControllerRunnerOptions) {
     this.#o = { stopTimeoutMillis: 5_000, ...options }
+    this.#loop = new PeriodicLoop(() => this.#run(), { skipped: true, ran: 0, failed: 0 }, { intervalMillis: this.#o.tickMillis, stopTimeoutMillis: this.#o.stopTimeoutMillis })
   }
 
-  /** Ticks every `tickMillis` until `stop`. */
+  /** Ticks every `tickMillis` until `stop`; the first tick comes one interval after start. */
   start(): void {
-    if (this.#o.tickMillis <= 0 || this.#stopped || this.#timer !== undefined) return
-    const next = () => {
-      this.#timer = setTimeout(() => {
-        void this.tick().finally(() => { if (!this.#stopped) next() })
-      }, this.#o.tickMillis)
-      this.#timer.unref() // the loop never keeps the process alive on its own
-    }
-    next()
+    this.#loop.start()
   }
 
-  /** Runs every controller whose interval has passed; never rejects. */
+  /** One pass now; never rejects; skipped while one is running. */
   tick(): Promise<RunnerTick> {
-    if (this.#running !== undefined) return Promise.resolve({ skipped: true, ran: 0, failed: 0 })
-    const run = this.#run().finally(() => { this.#running = undefined })
-    this.#running = run
-    return run
+    return this.#loop.tick()
   }
 
   /** Stops ticking and waits for a running tick, at most `stopTimeoutMillis`. */
-  async stop(): Promise<void> {
-    this.#stopped = true
-    clearTimeout(this.#timer)
-    this.#timer = undefined
-    const running = this.#running
-    if (running === undefined) return
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.#o.stopTimeoutMillis) })
-    await Promise.race([running.then(() => undefined), timeout])
-    clearTimeout(timer)
+  stop(): Promise<void> {
+    return this.#loop.stop()
   }
+
 
   /** What the controller last saw and did; undefined before its first tick. */
   view(service: string, name: string): ControllerView | undefined {
@@ -150,7 +134,7 @@ export class ControllerRunner {
       return out
     }
     for (const b of bindings) {
-      if (this.#stopped) break
+      if (this.#loop.stopped) break
       const now = this.#o.now()
       const rt = this.#runtime(b)
       if (rt.lastRunAt !== undefined && now - rt.lastRunAt < b.definition.interval_ms) continue

@@ -6,6 +6,7 @@ import type { ImpactMetrics } from './impact-metrics.ts'
 import { ANALYSIS_KIND, deployIdOf } from './report.ts'
 import type { Verdict } from './types.ts'
 import { impactWindows } from './windows.ts'
+import { PeriodicLoop } from '../util/periodic-loop.ts'
 
 /** The part of a logger the scheduler uses (fastify's and pino's fit). */
 export interface SchedulerLog {
@@ -55,49 +56,31 @@ const ORDER: Verdict[] = ['worse', 'better', 'unchanged', 'not_enough_data']
  */
 export class ImpactScheduler {
   readonly #o: Required<ImpactSchedulerOptions>
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<TickOutcome> | undefined
-  #stopped = false
   /** Keys of failures already logged at error level: a deploy id, or 'tick'. */
   readonly #failing = new Set<string>()
 
+  readonly #loop: PeriodicLoop<TickOutcome>
+
   constructor(options: ImpactSchedulerOptions) {
     this.#o = { lookbackMillis: 86_400_000, maxPerTick: 50, stopTimeoutMillis: 5_000, ...options }
+    this.#loop = new PeriodicLoop(() => this.#run(), { skipped: true, stored: 0, failed: 0 }, { intervalMillis: this.#o.intervalMillis, stopTimeoutMillis: this.#o.stopTimeoutMillis })
   }
 
   /** Ticks every `intervalMillis` until `stop`; the first tick comes one interval after start. */
   start(): void {
-    if (this.#o.intervalMillis <= 0 || this.#stopped || this.#timer !== undefined) return
-    const next = () => {
-      this.#timer = setTimeout(() => {
-        void this.tick().finally(() => { if (!this.#stopped) next() })
-      }, this.#o.intervalMillis)
-      // The loop never keeps the process alive on its own.
-      this.#timer.unref()
-    }
-    next()
+    this.#loop.start()
   }
 
-  /** One pass; never rejects. */
+  /** One pass now; never rejects; skipped while one is running. */
   tick(): Promise<TickOutcome> {
-    if (this.#running !== undefined) return Promise.resolve({ skipped: true, stored: 0, failed: 0 })
-    const run = this.#run().finally(() => { this.#running = undefined })
-    this.#running = run
-    return run
+    return this.#loop.tick()
   }
 
   /** Stops ticking and waits for a running tick, at most `stopTimeoutMillis`. */
-  async stop(): Promise<void> {
-    this.#stopped = true
-    clearTimeout(this.#timer)
-    this.#timer = undefined
-    const running = this.#running
-    if (running === undefined) return
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.#o.stopTimeoutMillis) })
-    await Promise.race([running.then(() => undefined), timeout])
-    clearTimeout(timer)
+  stop(): Promise<void> {
+    return this.#loop.stop()
   }
+
 
   async #run(): Promise<TickOutcome> {
     const out: TickOutcome = { skipped: false, stored: 0, failed: 0 }
@@ -112,7 +95,7 @@ export class ImpactScheduler {
       return out
     }
     for (const { deploy, deploys } of due.slice(0, this.#o.maxPerTick)) {
-      if (this.#stopped) break
+      if (this.#loop.stopped) break
       try {
         const windows = await this.#o.impact.windowsFor(deploy, deploys)
         const report = await this.#o.impact.analyse(deploy, windows, now)
