@@ -31,6 +31,12 @@ import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
 
+/** An error of the ClickHouse engine or server (ClickHouseError: a numeric code and a type). */
+function isStoreError(err: unknown): boolean {
+  const e = err as { code?: unknown; type?: unknown; statusCode?: unknown }
+  return e.statusCode === undefined && typeof e.code === 'string' && /^\d+$/.test(e.code) && typeof e.type === 'string'
+}
+
 export interface BuildOptions {
   /**
    * Logger options for fastify; false silences it. Defaults to the settings' log level on
@@ -83,7 +89,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
   const changeLog = new ChangeLog(store.client, store.db)
   const impact = new DeployImpact({ changeLog, client: store.client, db: store.db, windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
-  const knobs = new KnobService(store.client, store.db, changeLog)
+  const knobs = new KnobService(store.client, store.db, changeLog, (err, k) => app.log.error({ err }, `knob change ${k.service}/${k.name} v${k.version} is stored but its change-log event could not be written`))
   await knobs.load()
   const queries = new StoreQueries(store.client, store.db)
   const slos = new SloService(store.client, store.db, changeLog, queries)
@@ -118,6 +124,12 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: { code: 'GOV_ERR_BODY_TOO_LARGE', message: `the body is over ${req.routeOptions.bodyLimit ?? settings.maxApiBodyBytes} bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)` } })
+    }
+    if (isStoreError(err)) {
+      // The store refused (a full disk, a server gone): retryable, and no engine number leaks.
+      req.log.error({ err }, 'the store refused a request')
+      reply.header('retry-after', '1')
+      return reply.code(503).send({ error: { code: 'GOV_ERR_STORE_UNAVAILABLE', message: `the store refused the operation (${(err as { type?: string }).type ?? 'error'}); retry later` } })
     }
     const status = err.statusCode ?? 500
     if (status >= 500) req.log.error({ err }, 'request failed')

@@ -50,10 +50,14 @@ export class KnobService {
   readonly #seqOf = new Map<string, number>()
   #tail: Promise<unknown> = Promise.resolve()
 
-  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog) {
+  readonly #onEventError: ((err: unknown, knob: KnobState) => void) | undefined
+
+  /** `onEventError` hears of a change whose change-log event could not be written. */
+  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, onEventError?: (err: unknown, knob: KnobState) => void) {
     this.#client = client
     this.#table = `${db}.knob_versions`
     this.#changeLog = changeLog
+    this.#onEventError = onEventError
   }
 
   /** Loads the latest version of every knob. */
@@ -220,11 +224,13 @@ FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:Stri
       format: 'JSONEachRow',
     })
     this.#knobs.set(key(knob.service, knob.name), knob)
+    // The version row is the change; its event is the record of it. When the event cannot be
+    // written the change still stands and still reaches every app (the error is reported).
     await this.#changeLog.append({
       id: knob.changeId, kind: 'knob', time: knob.changedAt, timeEnd: knob.changedAt, service: knob.service, environment: '',
       actor: knob.actor, title: describe(old, knob), text: knob.reason, tags: [knob.name, knob.mode], version: '',
       data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version },
-    })
+    }).catch((err: unknown) => this.#onEventError?.(err, knob))
     const change = { seq: ++this.#seq, knob }
     this.#seqOf.set(key(knob.service, knob.name), change.seq)
     this.#recent.push(change)
