@@ -26,7 +26,8 @@ import type { Limit } from '../throttle/src/limit/limit.ts'
 import { Limiter, type LimiterListener } from '../throttle/src/limit/limiter.ts'
 import { SloGradientLimit } from '../throttle/src/limit/slo-gradient-limit.ts'
 import { VegasLimit } from '../throttle/src/limit/vegas-limit.ts'
-import { runModel, seeded } from '../test/throttle/limit/queue-model.ts'
+import { seeded } from '../test/helpers/random.ts'
+import { runModel } from '../test/throttle/limit/queue-model.ts'
 import { machine, percentile } from './lib/proc.ts'
 
 const LOAD = loadavg().map((l) => l.toFixed(2)).join(', ')

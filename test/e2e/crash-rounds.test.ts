@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { gaugeRequest } from '../helpers/otlp.ts'
 import { spawnServer } from '../helpers/server.ts'
+import { seeded } from '../helpers/random.ts'
 
 // Ten crashes in a row on one data directory. Each round starts the real `governor` process,
 // runs writers of three kinds as fast as they are answered (OTLP points; changes of two knobs
@@ -21,18 +22,6 @@ const KNOBS = ['alpha', 'beta']
 const WRITERS_PER_KNOB = 2
 const EVENT_WRITERS = 2
 const SEED = Number(process.env.GOVERNOR_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 const children: ChildProcess[] = []
 afterAll(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })

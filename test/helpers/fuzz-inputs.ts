@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib'
 import protobuf from 'protobufjs'
 import { compressSync } from 'snappy'
+import { seeded } from './random.ts'
 
 /**
  * Inputs for fuzzing the receivers and the JSON API: valid seed bodies of every kind, and
@@ -10,14 +11,8 @@ import { compressSync } from 'snappy'
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 export class Random {
-  #s: number
-  constructor(seed: number) { this.#s = seed >>> 0 }
-  next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  readonly next: () => number
+  constructor(seed: number) { this.next = seeded(seed) }
   int(n: number): number { return Math.floor(this.next() * n) }
   pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]! }
   chance(p: number): boolean { return this.next() < p }

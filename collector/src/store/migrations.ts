@@ -56,6 +56,21 @@ TTL ${pointTtl(ctx.retentionDays)}
 SETTINGS ${POINT_TABLE_SETTINGS}`
 }
 
+/** A table of definition versions (SLOs, controllers): the latest is the definition, the rest its history. */
+function versionTable(ctx: MigrationContext, name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${ctx.db}.${name} (
+  service LowCardinality(String),
+  name String,
+  version UInt64,
+  definition String,
+  actor String,
+  reason String,
+  change_id String,
+  changed_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree
+ORDER BY (service, name, version)`
+}
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -191,28 +206,8 @@ ORDER BY name`,
     statements: (ctx) => [
       // One row per version of every SLO and of every controller binding, as knob_versions:
       // the latest version is the definition, the rest its history (see slo/ and control/).
-      `CREATE TABLE IF NOT EXISTS ${ctx.db}.slo_versions (
-  service LowCardinality(String),
-  name String,
-  version UInt64,
-  definition String,
-  actor String,
-  reason String,
-  change_id String,
-  changed_at DateTime64(3, 'UTC')
-) ENGINE = ReplacingMergeTree
-ORDER BY (service, name, version)`,
-      `CREATE TABLE IF NOT EXISTS ${ctx.db}.controller_versions (
-  service LowCardinality(String),
-  name String,
-  version UInt64,
-  definition String,
-  actor String,
-  reason String,
-  change_id String,
-  changed_at DateTime64(3, 'UTC')
-) ENGINE = ReplacingMergeTree
-ORDER BY (service, name, version)`,
+      versionTable(ctx, 'slo_versions'),
+      versionTable(ctx, 'controller_versions'),
     ],
   },
 ]

@@ -1,18 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { expect } from 'vitest'
 import { nanos } from '../../helpers/otlp.ts'
+import { seeded } from '../../helpers/random.ts'
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32), so every run sees the same data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic uniform numbers in [0, 1), so every run sees the same data. */
+export const prng = seeded
 
 /** Bounds every 10 ms up to 0.5 s: fine enough that a p99 is read to the millisecond. */
 export const BOUNDS = Array.from({ length: 50 }, (_, i) => Number(((i + 1) / 100).toFixed(2)))

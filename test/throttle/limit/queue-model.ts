@@ -1,18 +1,8 @@
 import { ManualClock } from '../../../throttle/src/clock.ts'
 import type { Limit } from '../../../throttle/src/limit/limit.ts'
 import { Limiter, type LimiterListener } from '../../../throttle/src/limit/limiter.ts'
+import { seeded } from '../../helpers/random.ts'
 
-/** A small seeded PRNG (mulberry32): the same seed, the same run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface ModelOptions {
   /** Offered load, requests per second (Poisson). */
