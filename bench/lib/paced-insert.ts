@@ -1,14 +1,14 @@
 /**
- * One run of bench/merge-settings.ts, in a process of its own so its CPU is its own: 8,000-row
- * TSV inserts into a samples-shaped table at the pace a loaded collector commits, then a
- * settle; prints CPU microseconds per row (insert, parts and background merges).
- * Usage: tsx bench/lib/paced-insert.ts <dir> [table settings]
+ * One run of bench/merge-settings.ts or bench/commit-size.ts, in a process of its own so its
+ * CPU is its own: TSV inserts into a samples-shaped table at the pace a loaded collector
+ * commits, then a settle; prints CPU microseconds per row (insert, parts and background merges).
+ * Usage: tsx bench/lib/paced-insert.ts <dir> [table settings] [rows per insert] [rows per second] [total rows]
  */
 import { loadSettings } from '../../collector/src/settings.ts'
 import { connectStore } from '../../collector/src/store/connect.ts'
 
-const [dir, settings = ''] = process.argv.slice(2)
-const ROWS = 8000, INSERTS = 200, PACE_MS = 60, SERIES = 10_000
+const [dir, settings = '', rowsArg = '8000', rateArg = '133333', totalArg = '1600000'] = process.argv.slice(2)
+const ROWS = Number(rowsArg), INSERTS = Math.round(Number(totalArg) / ROWS), PACE_MS = (1000 * ROWS) / Number(rateArg), SERIES = 10_000
 const { client, insertTsv } = await connectStore(loadSettings({ dataDir: dir! }, {}))
 await client.command({
   query: `CREATE TABLE s (series_id UInt64 CODEC(Delta, ZSTD(1)), ts Int64 CODEC(DoubleDelta, ZSTD(1)), start Int64 CODEC(DoubleDelta, ZSTD(1)),

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import { AccessControl, loadTokens, TokenVerifier } from './auth/index.ts'
-import { WritePipeline } from './batch/write-pipeline.ts'
+import { openPipeline } from './batch/open-pipeline.ts'
 import { isGovernorError } from './errors.ts'
 import { CardinalityGuard } from './model/cardinality-guard.ts'
 import { SeriesCache } from './model/series-cache.ts'
@@ -13,6 +13,7 @@ import { knobRoutes } from './api/knobs.ts'
 import { sqlRoutes } from './api/sql.ts'
 import { installBodyLimits } from './http/body-limits.ts'
 import { installGracefulClose } from './http/graceful-close.ts'
+import { installIngestLimiter } from './http/ingest-limiter.ts'
 import { installJsonBodies } from './http/json-body.ts'
 import { installRateLimits } from './http/rate-limits.ts'
 import { installSecurityHeaders } from './http/security-headers.ts'
@@ -30,6 +31,8 @@ import { applySloFile, loadSloFile, SloService, sloRoutes } from './slo/index.ts
 import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
+import { webUi } from './ui/index.ts'
+import { shareStore } from './cluster/shared-store.ts'
 
 /** An error of the ClickHouse engine or server (ClickHouseError: a numeric code and a type). */
 function isStoreError(err: unknown): boolean {
@@ -72,24 +75,20 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   access.install(app) // before any route: every route must declare who may call it
   access.logStartup(app.log, settings.host)
   let metrics: SelfMetrics | undefined
-  const pipeline = new WritePipeline({
-    commit: (batches) => store.write(batches),
-    maxBatchPoints: settings.maxBatchPoints,
-    flushIntervalMillis: settings.flushIntervalMillis,
-    maxPendingPoints: settings.maxPendingPoints,
-    onCommit: ({ points, durationMillis, error }) => {
-      metrics?.commitPoints.observe(points)
-      metrics?.commitDuration.observe(durationMillis / 1000)
-      if (error !== undefined) {
-        metrics?.commitFailures.inc()
-        app.log.error({ err: error, points }, 'commit to the store failed')
-      }
+  const pipeline = await openPipeline(settings, store, app.log, () => metrics === undefined ? undefined : {
+    committed: (points, millis) => {
+      metrics!.commitPoints.observe(points)
+      metrics!.commitDuration.observe(millis / 1000)
     },
+    failed: () => metrics!.commitFailures.inc(),
   })
   metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
   const changeLog = new ChangeLog(store.client, store.db)
   const impact = new DeployImpact({ changeLog, client: store.client, db: store.db, windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
-  const knobs = new KnobService(store.client, store.db, changeLog, (err, k) => app.log.error({ err }, `knob change ${k.service}/${k.name} v${k.version} is stored but its change-log event could not be written`))
+  const knobs = new KnobService(store.client, store.db, changeLog, {
+    onEventError: (err, k) => app.log.error({ err }, `knob change ${k.service}/${k.name} v${k.version} is stored but its change-log event could not be written`),
+    readBeforeWrite: !store.embedded, // a server may be shared by other collectors
+  })
   await knobs.load()
   const queries = new StoreQueries(store.client, store.db)
   const slos = new SloService(store.client, store.db, changeLog, queries)
@@ -97,8 +96,10 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   if (sloFile !== undefined) await applySloFile(slos, settings.sloFile, sloFile)
   const controllers = new ControllerService(store.client, store.db, changeLog, { knobs, slos, checkParams: checkAlgorithmParams })
   await controllers.load()
+  // Other collectors may share a server: follow their knob changes, run controllers under a lease.
+  const shared = store.embedded ? undefined : await shareStore({ store, settings, knobs, changeLog, queries, checkParams: checkAlgorithmParams, registry: metrics.registry, log: app.log })
   const controllerRunner = new ControllerRunner({
-    controllers, slos, knobs, changeLog, factory: createAlgorithm, metrics: new ControllerMetrics(metrics.registry), log: app.log, now: Date.now,
+    controllers: shared?.controllers ?? controllers, slos: shared?.slos ?? slos, knobs, lease: shared?.lease, changeLog, factory: createAlgorithm, metrics: new ControllerMetrics(metrics.registry), log: app.log, now: Date.now,
     observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints), tickMillis: settings.controllerTickMillis,
   })
   const webhooks = createWebhookSender(settings, sinks, { client: store.client, db: store.db, changes: changeLog, registry: metrics.registry, log: app.log })
@@ -115,6 +116,10 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched'
     services.metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+  // A route that reads points sees every point acknowledged before it was called.
+  app.addHook('preHandler', async (req) => {
+    if (req.routeOptions.config.readsPoints === true) await pipeline.sync()
   })
   installGracefulClose(app) // kept-alive and silent connections must not hold a shutdown
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -136,6 +141,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     return reply.code(status).send({ error: { code: err.code ?? 'internal', message: status >= 500 ? 'internal error' : err.message } })
   })
   app.addHook('onClose', async () => {
+    await shared?.follower.stop()
     await controllerRunner.stop()
     await webhooks.close()
     await impactScheduler.stop()
@@ -143,8 +149,12 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     await store.close()
   })
 
-  await app.register(otlpReceiver)
-  await app.register(remoteWriteReceiver)
+  // The receivers in a scope of their own, behind the collector's adaptive ingest limiter.
+  await app.register(async (ingest) => {
+    await installIngestLimiter(ingest, settings, services.metrics.registry)
+    await ingest.register(otlpReceiver)
+    await ingest.register(remoteWriteReceiver)
+  })
   await app.register(healthRoutes)
   await app.register(metadataRoutes, { prefix: '/api/v1' })
   await app.register(queryRoutes, { prefix: '/api/v1' })
@@ -155,8 +165,10 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(sqlRoutes, { prefix: '/api/v1' })
   await app.register(sloRoutes, { prefix: '/api/v1' })
   await app.register(controllerRoutes, { prefix: '/api/v1' })
+  await app.register(webUi) // the web UI at /, and the API calls made for it
   impactScheduler.start()
   controllerRunner.start()
+  shared?.follower.start()
   void webhooks.start()
   return app
 }

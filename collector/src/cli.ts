@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts'
 import { CLIENT_USAGE, runClientCommand } from './cli/client-commands.ts'
+import { runMigrate, runSchema, STORE_USAGE } from './cli/store-commands.ts'
 import { isGovernorError } from './errors.ts'
 import { loadSettings, settingsHelp } from './settings.ts'
 
@@ -9,6 +10,7 @@ Commands:
   start           Run the collector (the default).
   help            Show this help.
 ${CLIENT_USAGE}
+${STORE_USAGE}
 
 Settings (environment variables):
 ${settingsHelp()}
@@ -26,6 +28,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'deploy' || command === 'deploys' || command === 'events' || command === 'gate') {
     return runClientCommand(argv, process.env, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
+  }
+  if (command === 'schema' || command === 'migrate') {
+    const out = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), stderrIsTTY: process.stderr.isTTY === true }
+    try {
+      const settings = loadSettings()
+      return command === 'schema' ? runSchema(argv.slice(1), settings, out) : await runMigrate(argv.slice(1), settings, out)
+    } catch (err) {
+      process.stderr.write(`governor: ${isGovernorError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`)
+      return (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true ? 2 : 1
+    }
   }
   if (command !== 'start') {
     process.stderr.write(`governor: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)

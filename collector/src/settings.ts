@@ -26,11 +26,15 @@ export const SETTINGS = {
   clickhouseUser: { env: 'GOVERNOR_CLICKHOUSE_USER', kind: 'string', default: 'default', doc: 'ClickHouse user (server mode).' },
   clickhousePassword: { env: 'GOVERNOR_CLICKHOUSE_PASSWORD', kind: 'string', default: '', doc: 'ClickHouse password (server mode).', secret: true },
   clickhouseDatabase: { env: 'GOVERNOR_CLICKHOUSE_DATABASE', kind: 'string', default: 'governor', doc: 'Database that holds Governor\'s tables; created when missing.' },
+  clickhouseCluster: { env: 'GOVERNOR_CLICKHOUSE_CLUSTER', kind: 'string', default: '', doc: 'Name of a ClickHouse cluster (remote_servers) to run on: DDL ON CLUSTER, Replicated tables, reads and writes through Distributed tables sharded by series id. Needs GOVERNOR_CLICKHOUSE_URL.' },
   retentionDays: { env: 'GOVERNOR_RETENTION_DAYS', kind: 'integer', default: 30, min: 1, max: 3650, doc: 'Days points are kept before the store drops them (TTL).' },
   maxBodyBytes: { env: 'GOVERNOR_MAX_BODY_BYTES', kind: 'integer', default: 20 * MiB, min: 1024, max: 1024 * MiB, doc: 'Largest request body accepted, both as sent and after decompression.' },
   maxBatchPoints: { env: 'GOVERNOR_MAX_BATCH_POINTS', kind: 'integer', default: 200_000, min: 1, max: 10_000_000, doc: 'Points that make one insert into the store (group commit) before it is written at once.' },
-  flushIntervalMillis: { env: 'GOVERNOR_FLUSH_INTERVAL_MILLIS', kind: 'integer', default: 50, min: 0, max: 60_000, doc: 'Longest a point waits for others to share its insert.' },
+  flushIntervalMillis: { env: 'GOVERNOR_FLUSH_INTERVAL_MILLIS', kind: 'integer', default: 1000, min: 0, max: 60_000, doc: 'Longest acknowledged points wait to share an insert into the store (reads wait for them). With GOVERNOR_WAL_DIR=off, longest a request waits for others to share its insert.' },
+  walDir: { env: 'GOVERNOR_WAL_DIR', kind: 'string', default: '', doc: 'Write-ahead log of ingest: a request is acknowledged once its points are in it, and inserted into the store in large commits. Empty: <data dir>/wal. off: no log; a request is acknowledged once its points are committed.' },
   maxPendingPoints: { env: 'GOVERNOR_MAX_PENDING_POINTS', kind: 'integer', default: 2_000_000, min: 1, max: 100_000_000, doc: 'Points accepted but not yet committed; past this, ingest answers 503 with Retry-After.' },
+  ingestLatencyTargetMillis: { env: 'GOVERNOR_INGEST_LATENCY_TARGET_MILLIS', kind: 'integer', default: 100, min: 1, max: 60_000, doc: 'Ingest answer time the collector holds its p90 to: its own adaptive limiter sheds requests (503, Retry-After) beyond the concurrency that keeps it.' },
+  maxIngestConcurrency: { env: 'GOVERNOR_MAX_INGEST_CONCURRENCY', kind: 'integer', default: 256, min: 0, max: 100_000, doc: 'Most ingest requests handled at once (the adaptive limit stays at or below it); 0 turns the limiter off.' },
   maxNewSeriesPerMetricPerHour: { env: 'GOVERNOR_MAX_NEW_SERIES_PER_METRIC_PER_HOUR', kind: 'integer', default: 50_000, min: 1, max: 1_000_000_000, doc: 'New series one metric may gain per hour; points of series past it are rejected (partial success).' },
   maxNewSeriesPerServicePerHour: { env: 'GOVERNOR_MAX_NEW_SERIES_PER_SERVICE_PER_HOUR', kind: 'integer', default: 200_000, min: 1, max: 1_000_000_000, doc: 'New series one service may gain per hour; points of series past it are rejected.' },
   maxQueryPoints: { env: 'GOVERNOR_MAX_QUERY_POINTS', kind: 'integer', default: 5_000_000, min: 1, max: 1_000_000_000, doc: 'Most raw points one query may read.' },
@@ -45,6 +49,8 @@ export const SETTINGS = {
   impactIntervalMillis: { env: 'GOVERNOR_IMPACT_INTERVAL_MILLIS', kind: 'integer', default: 60_000, min: 0, max: 3_600_000, doc: 'How often the collector looks for deploys whose window has passed, to analyse and store their impact; 0 turns it off.' },
   sloFile: { env: 'GOVERNOR_SLO_FILE', kind: 'string', default: '', doc: 'A YAML file of SLOs ops keep in git, applied at start as changes by actor file:<path> (the same definitions again change nothing).' },
   controllerTickMillis: { env: 'GOVERNOR_CONTROLLER_TICK_MILLIS', kind: 'integer', default: 250, min: 0, max: 60_000, doc: 'How often the controller runner looks for controllers whose interval has passed; 0 stops every controller.' },
+  controllerLeaseMillis: { env: 'GOVERNOR_CONTROLLER_LEASE_MILLIS', kind: 'integer', default: 10_000, min: 1_000, max: 600_000, doc: 'With a ClickHouse server: how long the controller lease lasts unless renewed (renewed every third of it); another collector takes the controllers over this long after their holder stops.' },
+  knobFollowMillis: { env: 'GOVERNOR_KNOB_FOLLOW_MILLIS', kind: 'integer', default: 250, min: 0, max: 60_000, doc: 'With a ClickHouse server: how often this collector looks in the store for knob changes made through other collectors, to push them to its streams; 0: never (one collector only).' },
   sinks: { env: 'GOVERNOR_SINKS', kind: 'string', default: '', secret: true, doc: 'Chat and webhook sinks of change-log events, as JSON: [{"name", "type": "slack" | "webhook", "url", "secret"?: "whsec_...", "kinds"?: [...], "services"?: [...]}].' },
   sinksFile: { env: 'GOVERNOR_SINKS_FILE', kind: 'string', default: '', doc: 'A JSON file of sinks in the form of GOVERNOR_SINKS (both may be set; names must differ).' },
   webhookTimeoutMillis: { env: 'GOVERNOR_WEBHOOK_TIMEOUT_MILLIS', kind: 'integer', default: 10_000, min: 100, max: 300_000, doc: 'Longest a sink may take to answer a delivery before the attempt counts as failed and is retried.' },
@@ -78,6 +84,10 @@ export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.Proc
   const settings = out as Settings
   if (!LOG_LEVELS.includes(settings.logLevel)) {
     throw invalid(SETTINGS.logLevel, settings.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
+  }
+  if (settings.clickhouseCluster !== '') {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(settings.clickhouseCluster)) throw invalid(SETTINGS.clickhouseCluster, settings.clickhouseCluster, 'expected letters, digits and underscores')
+    if (settings.clickhouseUrl === '') throw invalid(SETTINGS.clickhouseCluster, settings.clickhouseCluster, 'a cluster needs a ClickHouse server: set GOVERNOR_CLICKHOUSE_URL (the embedded engine is one process on one machine)')
   }
   return settings
 }

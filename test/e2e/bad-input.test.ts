@@ -25,6 +25,7 @@ function post(body: string | Uint8Array, headers: Record<string, string>) {
 }
 
 async function storedMetrics(): Promise<string[]> {
+  await app.governor.pipeline.sync()
   const rs = await app.governor.store.client.query({ query: 'SELECT DISTINCT metric FROM governor.series WHERE series_id IN (SELECT series_id FROM governor.samples) ORDER BY metric', format: 'JSONCompactEachRow' })
   return (await rs.json<[string]>()).map((r) => r[0])
 }

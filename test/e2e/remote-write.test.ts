@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import protobuf from 'protobufjs'
 import { compressSync } from 'snappy'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { nanos } from '../helpers/otlp.ts'
 import { startServer } from '../helpers/server.ts'
 
@@ -49,6 +49,7 @@ async function query(params: string): Promise<{ metric: { type: string; unit: st
 }
 
 async function storedMetrics(): Promise<string[]> {
+  await app.governor.pipeline.sync()
   const rs = await app.governor.store.client.query({ query: 'SELECT DISTINCT metric FROM governor.series WHERE series_id IN (SELECT series_id FROM governor.samples) ORDER BY metric', format: 'JSONCompactEachRow' })
   return (await rs.json<[string]>()).map((r) => r[0])
 }
@@ -67,6 +68,8 @@ beforeAll(async () => {
   ({ app, url } = await startServer({ maxBodyBytes: LIMIT, maxPendingPoints: 1, flushIntervalMillis: 200 }))
 })
 afterAll(async () => { await app?.close() })
+// Acknowledged points stay pending until their commit: each test starts with them committed.
+beforeEach(async () => { await app.governor.pipeline.sync() })
 
 describe('Prometheus remote write', () => {
   it('stores snappy-compressed samples: 204, and the raw values come back exactly', async () => {
@@ -98,6 +101,7 @@ describe('Prometheus remote write', () => {
       [{ type: 'COUNTER', metricFamilyName: 'jobs', help: 'Jobs run.', unit: '' }],
     )))
     expect(res.status).toBe(204)
+    await app.governor.pipeline.sync() // one pending point fills this server's pipeline
     const otlp = await fetch(`${url}/v1/metrics`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ resourceMetrics: [{

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { gaugeRequest } from '../helpers/otlp.ts'
 import { spawnServer } from '../helpers/server.ts'
 
-// SIGTERM with ingest requests waiting for their group commit (a long flush interval holds
-// them), a knob stream open and a connection that never sent a request: the process must stop accepting connections at once, still
+// SIGTERM with ingest requests waiting for their group commit (without the write-ahead log a
+// request waits for its commit, and a long flush interval holds them), a knob stream open and a connection that never sent a request: the process must stop accepting connections at once, still
 // commit and answer 200 to every request it had accepted, and exit 0 within the CLI's
 // shutdown timeout; after a restart every point answered 200 is stored.
 
@@ -37,7 +37,7 @@ async function pendingPoints(url: string): Promise<number> {
 describe('graceful shutdown', () => {
   it('on SIGTERM refuses new connections, answers and stores what it accepted, and exits 0 in time', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'governor-shutdown-'))
-    const server = await spawnServer({ GOVERNOR_DATA_DIR: dataDir, GOVERNOR_FLUSH_INTERVAL_MILLIS: String(FLUSH_INTERVAL_MILLIS) })
+    const server = await spawnServer({ GOVERNOR_DATA_DIR: dataDir, GOVERNOR_FLUSH_INTERVAL_MILLIS: String(FLUSH_INTERVAL_MILLIS), GOVERNOR_WAL_DIR: 'off' })
     children.push(server.child)
     const port = Number(new URL(server.url).port)
     const exited = new Promise<{ code: number | null; at: number }>((r) => server.child.once('exit', (code) => r({ code, at: performance.now() })))

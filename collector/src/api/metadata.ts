@@ -7,9 +7,9 @@ import { StoreQueries } from '../store/queries.ts'
 export async function metadataRoutes(app: FastifyInstance): Promise<void> {
   const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
 
-  app.get('/metrics', { config: { roles: READ } }, async () => ({ metrics: await queries.metrics() }))
+  app.get('/metrics', { config: { roles: READ, readsPoints: true } }, async () => ({ metrics: await queries.metrics() }))
 
-  app.get<{ Querystring: { metric?: string; service?: string } }>('/series', { config: { roles: READ } }, async (req) => {
+  app.get<{ Querystring: { metric?: string; service?: string } }>('/series', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const { metric, service } = req.query
     if (metric === undefined || metric === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'metric is required')
     const rows = await queries.series(metric, service || undefined)

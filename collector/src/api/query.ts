@@ -7,7 +7,7 @@ import { StoreQueries } from '../store/queries.ts'
 /** `GET /api/v1/query`: points of one metric, raw or aggregated per step. */
 export async function queryRoutes(app: FastifyInstance): Promise<void> {
   const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
-  app.get<{ Querystring: RawQuery }>('/query', { config: { roles: READ } }, async (req) => {
+  app.get<{ Querystring: RawQuery }>('/query', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const params = parseQueryParams(req.query, Date.now())
     return runQuery(queries, app.governor.changeLog, params, app.governor.settings.maxQueryPoints)
   })

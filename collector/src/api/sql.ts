@@ -29,7 +29,7 @@ export async function sqlRoutes(app: FastifyInstance): Promise<void> {
     drainAfterError: store.embedded,
   })
 
-  app.post<{ Body: unknown }>('/sql', { config: { roles: READ } }, async (req) => {
+  app.post<{ Body: unknown }>('/sql', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const body = req.body as { query?: unknown } | null | undefined
     const query = typeof body === 'object' && body !== null ? body.query : undefined
     if (typeof query !== 'string') throw new GovernorError('GOV_ERR_SQL_INVALID', 'the body must be a JSON object {"query": "SELECT …"}')

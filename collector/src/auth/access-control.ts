@@ -8,6 +8,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; every route declares it (see AccessControl). */
     roles?: RouteAccess
+    /**
+     * The route reads stored points: it waits until every point acknowledged before the
+     * request is committed (see WritePipeline.sync), so a reader sees what was written.
+     */
+    readsPoints?: boolean
   }
   interface FastifyRequest {
     /** The token the request came with; null in open mode and on open routes. */

@@ -1,145 +1,294 @@
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
+import { encodeBatch, joinChunks, type EncodedBatch } from './encoded-batch.ts'
+import { segmentToken, type LeftoverSegment, type WriteAheadLog } from './wal.ts'
 
-/** Writes a group of batches as one commit; resolves once all of them are durable. */
-export type CommitFn = (batches: readonly PointBatch[]) => Promise<void>
+/** The rows of one commit: a Buffer per commit table (see COMMIT_TABLES), and its token. */
+export interface CommitGroup {
+  /** Deduplication token: the same rows committed twice (a replay) are stored once. */
+  readonly token: string | undefined
+  readonly tables: readonly (Buffer | undefined)[]
+  readonly points: number
+}
+
+/** Writes a group's rows, series first; resolves once all of it is in the store. */
+export type CommitFn = (group: CommitGroup) => Promise<void>
 
 export interface WritePipelineOptions {
   commit: CommitFn
+  /** Whether a series' row is in the store (new series get their row in the batch that brings them). */
+  isStored: (id: bigint) => boolean
+  /** Told, after a commit, of the series whose rows it stored. */
+  onSeriesStored: (ids: readonly bigint[]) => void
+  /**
+   * With a log, a request is acknowledged once its rows are in the log, and a commit that
+   * fails is retried until the store takes it. Without, a request waits for its commit and
+   * fails with it.
+   */
+  wal?: WriteAheadLog
   /** Points that make a commit go out at once. */
   maxBatchPoints: number
-  /** Longest a batch waits for others to share its commit. */
+  /** Longest rows wait to share a commit. */
   flushIntervalMillis: number
   /** Points accepted but not yet committed; past this `submit` refuses. */
   maxPendingPoints: number
+  /** Wait before a failed commit is tried again (with a log). */
+  retryMillis?: number
+  /** Called when the log refuses a batch (a full disk): the store is as good as refusing writes. */
+  onLogRefused?: (err: unknown) => void
   /** Called after every commit attempt, for metrics and logs. Must not throw. */
   onCommit?: (info: { points: number; requests: number; durationMillis: number; error?: unknown }) => void
 }
 
-interface Waiting {
-  batch: PointBatch
-  resolve: () => void
-  reject: (err: unknown) => void
+interface Group {
+  seq: number
+  token: string | undefined
+  segment: string | undefined
+  batches: EncodedBatch[]
+  points: number
+  newSeries: bigint[]
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[]
 }
 
 /**
- * Group commit: requests hand in their decoded batches, and one commit writes many of them.
- * A request's promise settles only when its points are committed, so an acknowledgement is
- * never sent for a point that is not stored.
+ * Group commit: requests hand in their decoded batches, which are encoded once into the rows
+ * they become, and one commit writes the rows of many.
  *
- *   submit ─► queue ──(maxBatchPoints reached, or flushIntervalMillis passed)──► commit ─► settle
+ *   submit ─► encode ─► (log) ─► open group ──(maxBatchPoints, flushIntervalMillis, sync)──► sealed ─► commit
  *
- * One commit runs at a time; batches arriving meanwhile gather and go out as soon as it ends,
- * so under load commits grow to what arrives during one commit. Memory is
- * bounded by maxPendingPoints: past it `submit` throws GOV_ERR_PIPELINE_FULL at once, and
- * the receiver answers 503 with Retry-After instead of buffering.
+ * Commits run one at a time, in order. With a write-ahead log the acknowledgement waits for
+ * the log only, so commits can be large (the engine spends far less per row on a few large
+ * parts than on many small ones) without making anyone wait; without one it waits for the
+ * commit. Either way an acknowledged point is never lost. Memory is bounded by
+ * maxPendingPoints: past it `submit` throws GOV_ERR_PIPELINE_FULL at once, and the receiver
+ * answers 503 with Retry-After instead of buffering.
  */
 export class WritePipeline {
-  readonly #opts: WritePipelineOptions
-  #queue: Waiting[] = []
-  #queuedPoints = 0
-  #inflightPoints = 0
+  readonly #o: WritePipelineOptions
+  #open: Group
+  readonly #sealed: Group[] = []
+  /** Series whose row travels in an uncommitted group. */
+  readonly #loggedSeries = new Set<bigint>()
+  #pendingPoints = 0
+  #seq = 0
   #committing = false
-  #timer: NodeJS.Timeout | undefined
+  #flushTimer: NodeJS.Timeout | undefined
+  #retryTimer: NodeJS.Timeout | undefined
   #closed = false
+  /** Readers waiting for every group up to `seq` to be tried. */
+  #syncs: { seq: number; resolve: () => void }[] = []
+  #idle: (() => void) | undefined
 
   constructor(opts: WritePipelineOptions) {
-    this.#opts = opts
+    this.#o = opts
+    this.#open = this.#newGroup()
   }
 
-  /** Points accepted and not yet committed (queued and in the running commit). */
+  /** Points accepted and not yet committed. */
   get pendingPoints(): number {
-    return this.#queuedPoints + this.#inflightPoints
+    return this.#pendingPoints
   }
 
   /** Fill of the pipeline, 0 to 1. */
   get fill(): number {
-    return Math.min(1, this.pendingPoints / this.#opts.maxPendingPoints)
+    return Math.min(1, this.#pendingPoints / this.#o.maxPendingPoints)
   }
 
-  /** Resolves when the batch is committed; rejects with the store's error otherwise. */
+  /**
+   * Commits the segments an earlier run left in the log, oldest first, before anything new is
+   * accepted. Throws if the store refuses them: starting would otherwise hide acknowledged points.
+   */
+  async replay(leftovers: readonly LeftoverSegment[]): Promise<{ segments: number; points: number }> {
+    let points = 0
+    for (const seg of leftovers) {
+      const group = { token: segmentToken(seg.id), tables: joinChunks(seg.batches), points: seg.batches.reduce((n, b) => n + b.points, 0) }
+      if (group.points > 0) await this.#o.commit(group)
+      this.#o.onSeriesStored(seriesIdsOf(group.tables[0]))
+      this.#o.wal?.remove(seg.id)
+      points += group.points
+    }
+    return { segments: leftovers.length, points }
+  }
+
+  /** Resolves when the batch is acknowledged: logged (with a log) or committed (without). */
   submit(batch: PointBatch): Promise<void> {
     if (this.#closed) return Promise.reject(new GovernorError('GOV_ERR_STORE_UNAVAILABLE', 'Governor is shutting down'))
     const points = batch.pointCount
     if (points === 0) return Promise.resolve()
     // An empty pipeline takes any batch, so one request above the limit is not refused forever.
-    if (this.pendingPoints > 0 && this.pendingPoints + points > this.#opts.maxPendingPoints) {
-      return Promise.reject(new GovernorError('GOV_ERR_PIPELINE_FULL', `the write pipeline is full (${this.pendingPoints} points pending, limit ${this.#opts.maxPendingPoints})`))
+    if (this.#pendingPoints > 0 && this.#pendingPoints + points > this.#o.maxPendingPoints) {
+      return Promise.reject(new GovernorError('GOV_ERR_PIPELINE_FULL', `the write pipeline is full (${this.#pendingPoints} points pending, limit ${this.#o.maxPendingPoints})`))
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ batch, resolve, reject })
-      this.#queuedPoints += points
-      this.#schedule()
-    })
+    const encoded = encodeBatch(batch, (id) => this.#o.isStored(id) || this.#loggedSeries.has(id))
+    if (this.#o.wal !== undefined) {
+      try {
+        this.#o.wal.append(encoded)
+      } catch (err) {
+        this.#o.onLogRefused?.(err)
+        return Promise.reject(new GovernorError('GOV_ERR_STORE_WRITE', `the write-ahead log did not take the points: ${(err as Error).message}`, { cause: err }))
+      }
+    }
+    const group = this.#open
+    group.batches.push(encoded)
+    group.points += points
+    for (const id of encoded.newSeries) {
+      this.#loggedSeries.add(id)
+      group.newSeries.push(id)
+    }
+    this.#pendingPoints += points
+    const acked = this.#o.wal !== undefined ? Promise.resolve() : new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }))
+    this.#schedule()
+    return acked
+  }
+
+  /**
+   * Resolves once every point accepted before the call has been committed (or its commit
+   * tried and failed): a reader that calls it sees what was acknowledged before.
+   */
+  sync(): Promise<void> {
+    if (this.#pendingPoints === 0 || this.#retryTimer !== undefined) return Promise.resolve()
+    this.#seal()
+    const seq = this.#sealed.at(-1)!.seq
+    const done = new Promise<void>((resolve) => this.#syncs.push({ seq, resolve }))
+    this.#kick()
+    return done
+  }
+
+  /** Commits everything accepted so far (with a log, what the store refuses stays logged) and refuses new batches. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#clearFlushTimer()
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer)
+    this.#retryTimer = undefined
+    this.#seal()
+    if (this.#sealed.length > 0 || this.#committing) {
+      await new Promise<void>((resolve) => {
+        this.#idle = resolve
+        this.#kick()
+      })
+    }
+    this.#o.wal?.close()
+  }
+
+  #newGroup(): Group {
+    return { seq: ++this.#seq, token: undefined, segment: undefined, batches: [], points: 0, newSeries: [], waiters: [] }
   }
 
   #schedule(): void {
-    if (this.#committing) return
-    if (this.#queuedPoints >= this.#opts.maxBatchPoints || this.#opts.flushIntervalMillis === 0 || this.#closed) {
-      this.#clearTimer()
-      void this.#commitNext()
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined
-        void this.#commitNext()
-      }, this.#opts.flushIntervalMillis)
+    if (this.#open.points >= this.#o.maxBatchPoints || this.#o.flushIntervalMillis === 0) {
+      this.#seal()
+      this.#kick()
+    } else if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined
+        this.#seal()
+        this.#kick()
+      }, this.#o.flushIntervalMillis)
     }
   }
 
-  async #commitNext(): Promise<void> {
-    if (this.#committing || this.#queue.length === 0) return
-    this.#committing = true
-    // Take whole requests up to maxBatchPoints (at least one). The queue holds requests, not
-    // points, so the splice is cheap.
-    let take = 0
-    let points = 0
-    while (take < this.#queue.length && (take === 0 || points + this.#queue[take]!.batch.pointCount <= this.#opts.maxBatchPoints)) {
-      points += this.#queue[take]!.batch.pointCount
-      take++
+  /** Ends the open group: it goes into the commit queue, and the log into a new segment. */
+  #seal(): void {
+    this.#clearFlushTimer()
+    if (this.#open.points === 0) return
+    const group = this.#open
+    group.segment = this.#o.wal?.seal()
+    group.token = group.segment === undefined ? undefined : segmentToken(group.segment)
+    this.#sealed.push(group)
+    this.#open = this.#newGroup()
+  }
+
+  #kick(): void {
+    if (this.#committing || this.#retryTimer !== undefined) return
+    if (this.#sealed.length === 0) {
+      this.#idle?.()
+      return
     }
-    const group = this.#queue.splice(0, take)
-    this.#queuedPoints -= points
-    this.#inflightPoints = points
+    void this.#commitHead()
+  }
+
+  async #commitHead(): Promise<void> {
+    this.#committing = true
+    const group = this.#sealed[0]!
     const started = performance.now()
     let error: unknown
     try {
-      await this.#opts.commit(group.map((w) => w.batch))
+      await this.#o.commit({ token: group.token, tables: joinChunks(group.batches), points: group.points })
     } catch (err) {
       error = err
     }
-    this.#inflightPoints = 0
     this.#committing = false
-    this.#opts.onCommit?.({ points, requests: group.length, durationMillis: performance.now() - started, error })
-    if (error === undefined) {
-      for (const w of group) w.resolve()
-    } else {
-      const message = error instanceof Error ? error.message : String(error)
-      const wrapped = new GovernorError('GOV_ERR_STORE_WRITE', `the store did not commit the points: ${message}`, { cause: error })
-      for (const w of group) w.reject(wrapped)
+    this.#o.onCommit?.({ points: group.points, requests: group.batches.length, durationMillis: performance.now() - started, error })
+    if (error === undefined) this.#committed(group)
+    else this.#failed(group, error)
+    this.#settleSyncs(group.seq)
+    this.#kick()
+  }
+
+  #committed(group: Group): void {
+    this.#sealed.shift()
+    this.#pendingPoints -= group.points
+    for (const id of group.newSeries) this.#loggedSeries.delete(id)
+    this.#o.onSeriesStored(group.newSeries)
+    if (group.segment !== undefined) {
+      try {
+        this.#o.wal!.remove(group.segment)
+      } catch {
+        // Left on disk, the segment is replayed at the next start; its token makes that a no-op.
+      }
     }
-    // Batches that gathered while this commit ran have waited long enough: commit them now.
-    if (this.#queue.length > 0) {
-      this.#clearTimer()
-      void this.#commitNext()
-    } else {
-      this.#drained?.()
+    for (const w of group.waiters) w.resolve()
+  }
+
+  #failed(group: Group, error: unknown): void {
+    if (this.#o.wal !== undefined && !this.#closed) {
+      // Acknowledged already: keep the group at the head and try again.
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined
+        this.#kick()
+      }, this.#o.retryMillis ?? 1000)
+      return
     }
+    this.#sealed.shift()
+    this.#pendingPoints -= group.points
+    for (const id of group.newSeries) this.#loggedSeries.delete(id)
+    if (this.#o.wal !== undefined) {
+      // Closing: the rows stay in the log for the next start. Nothing more is tried now.
+      for (const g of this.#sealed.splice(0)) this.#pendingPoints -= g.points
+      return
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    const wrapped = new GovernorError('GOV_ERR_STORE_WRITE', `the store did not commit the points: ${message}`, { cause: error })
+    for (const w of group.waiters) w.reject(wrapped)
   }
 
-  #drained: (() => void) | undefined
-
-  /** Commits everything accepted so far and refuses new batches. */
-  async close(): Promise<void> {
-    this.#closed = true
-    this.#clearTimer()
-    if (this.#queue.length === 0 && !this.#committing) return
-    const done = new Promise<void>((resolve) => (this.#drained = resolve))
-    this.#schedule()
-    await done
+  #settleSyncs(tried: number): void {
+    if (this.#syncs.length === 0) return
+    const failing = this.#retryTimer !== undefined
+    this.#syncs = this.#syncs.filter((s) => {
+      if (s.seq > tried && !failing) return true
+      s.resolve()
+      return false
+    })
   }
 
-  #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
+  #clearFlushTimer(): void {
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
   }
+}
+
+/** The series ids in a chunk of series rows (the second column, a decimal UInt64). */
+function seriesIdsOf(rows: Buffer | undefined): bigint[] {
+  if (rows === undefined) return []
+  const ids: bigint[] = []
+  const text = rows.toString('utf8')
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf('\n', start)
+    const line = text.slice(start, end === -1 ? text.length : end)
+    const a = line.indexOf('\t')
+    if (a !== -1) ids.push(BigInt(line.slice(a + 1, line.indexOf('\t', a + 1))))
+    start = end === -1 ? text.length : end + 1
+  }
+  return ids
 }

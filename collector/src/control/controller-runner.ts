@@ -8,6 +8,7 @@ import type { ControllerMetrics, FailureStage } from './controller-metrics.ts'
 import { observationWindowMillis } from './definition.ts'
 import type { SliObserver } from './sli-observer.ts'
 import { PeriodicLoop } from '../util/periodic-loop.ts'
+import type { Lease } from '../cluster/lease.ts'
 
 /** Builds an algorithm from a binding's name and parameters (`createController`). */
 export type ControllerFactory = (algorithm: AlgorithmName, params: Record<string, number>) => Controller
@@ -19,7 +20,7 @@ export interface RunnerLog {
 }
 
 /** Why a controller holds without asking its algorithm. */
-export type HoldKind = 'no_data' | 'stale' | 'unreadable' | 'store_error' | 'pinned' | 'manual' | 'knob_missing' | 'slo_missing' | 'invalid' | 'apply_failed'
+export type HoldKind = 'no_data' | 'stale' | 'unreadable' | 'store_error' | 'pinned' | 'manual' | 'knob_missing' | 'slo_missing' | 'invalid' | 'apply_failed' | 'stale_term'
 
 /** A data point older than this many intervals makes the observation stale. */
 export const STALE_INTERVALS = 3
@@ -28,6 +29,12 @@ export interface ControllerRunnerOptions {
   controllers: Pick<ControllerService, 'list'>
   slos: Pick<SloService, 'find'>
   knobs: Pick<KnobService, 'list' | 'setValue'>
+  /**
+   * With several collectors on one store: the lease that makes one of them run every
+   * controller. Without it this runner always runs them (one collector). Each decision is
+   * applied with the lease's term, which the knob write checks (a stale term is refused).
+   */
+  lease?: Pick<Lease, 'due' | 'step' | 'held' | 'state' | 'assertCurrent' | 'release'> | undefined
   changeLog: { append(e: NewEvent): Promise<unknown> }
   observer: Pick<SliObserver, 'read'>
   factory: ControllerFactory
@@ -88,7 +95,7 @@ export interface RunnerTick {
  * running tick at most `stopTimeoutMillis`. Time comes from `now` only.
  */
 export class ControllerRunner {
-  readonly #o: Required<ControllerRunnerOptions>
+  readonly #o: Required<Omit<ControllerRunnerOptions, 'lease'>> & Pick<ControllerRunnerOptions, 'lease'>
   readonly #runtimes = new Map<string, Runtime>()
   readonly #failing = new Set<string>()
 
@@ -109,9 +116,15 @@ export class ControllerRunner {
     return this.#loop.tick()
   }
 
-  /** Stops ticking and waits for a running tick, at most `stopTimeoutMillis`. */
-  stop(): Promise<void> {
-    return this.#loop.stop()
+  /** Stops ticking, waits for a running tick (at most `stopTimeoutMillis`) and gives the lease up. */
+  async stop(): Promise<void> {
+    await this.#loop.stop()
+    await this.#o.lease?.release().catch((err: unknown) => this.#o.log.debug({ err }, 'controllers: releasing the lease failed; it lapses'))
+  }
+
+  /** Whether this runner runs the controllers: always without a lease, while it holds it with one. */
+  get leading(): boolean {
+    return this.#o.lease === undefined || this.#o.lease.held(this.#o.now())
   }
 
 
@@ -125,6 +138,11 @@ export class ControllerRunner {
 
   async #run(): Promise<RunnerTick> {
     const out: RunnerTick = { skipped: false, ran: 0, failed: 0 }
+    const term = await this.#leaseTerm()
+    if (term === null) {
+      out.failed += this.#leaseFailed ? 1 : 0
+      return out
+    }
     let bindings: ControllerBinding[]
     try {
       bindings = this.#o.controllers.list()
@@ -141,7 +159,7 @@ export class ControllerRunner {
       rt.lastRunAt = now
       out.ran++
       try {
-        if (!(await this.#step(b, rt, now))) out.failed++
+        if (!(await this.#step(b, rt, now, term))) out.failed++
       } catch (err) {
         // #step handles what it expects; anything else is a bug, and must not stop the loop.
         this.#failed(`${b.service}/${b.name}`, 'tick', err, `controller ${b.service}/${b.name}: tick failed`)
@@ -162,8 +180,34 @@ export class ControllerRunner {
     return rt
   }
 
+  #leaseFailed = false
+
+  /**
+   * Renews or claims the lease when due; the term to run the controllers under, undefined
+   * without a lease, null when another collector holds it (or the store cannot tell). A runner
+   * that stops leading forgets its controllers' state: the next leader, or this one later,
+   * starts them afresh from the knob's value.
+   */
+  async #leaseTerm(): Promise<number | undefined | null> {
+    const lease = this.#o.lease
+    if (lease === undefined) return undefined
+    this.#leaseFailed = false
+    if (lease.due(this.#o.now())) {
+      try {
+        await lease.step()
+        this.#recovered('lease', 'lease')
+      } catch (err) {
+        this.#leaseFailed = true
+        this.#failed('lease', 'lease', err, 'controllers: the lease could not be read or renewed; not running controllers')
+      }
+    }
+    if (lease.held(this.#o.now())) return lease.state.term
+    this.#runtimes.clear()
+    return null
+  }
+
   /** One step of one controller; false when a stage failed. */
-  async #step(b: ControllerBinding, rt: Runtime, now: number): Promise<boolean> {
+  async #step(b: ControllerBinding, rt: Runtime, now: number, term: number | undefined): Promise<boolean> {
     const def = b.definition
     const id = `${b.service}/${b.name}`
     const knob = this.#o.knobs.list(b.service).find((k) => k.name === def.knob)
@@ -217,13 +261,22 @@ export class ControllerRunner {
       return recorded
     }
 
+    const lease = this.#o.lease
+    const fence = lease === undefined || term === undefined ? undefined : { term, assertCurrent: () => lease.assertCurrent(term) }
     try {
-      await this.#o.knobs.setValue(b.service, def.knob, decision.value, { actor: `controller:${b.name}`, reason })
+      await this.#o.knobs.setValue(b.service, def.knob, decision.value, { actor: `controller:${b.name}`, reason }, undefined, fence)
       rt.lastDecision.applied = true
       this.#recovered(id, 'apply')
       return true
     } catch (err) {
       if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_PINNED') return this.#hold(b, rt, now, 'pinned', `knob ${def.knob} was pinned: ${err.message}`, value)
+      if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_CONFLICT') return this.#hold(b, rt, now, 'manual', `knob ${def.knob} was taken over: ${err.message}`, value)
+      if (isGovernorError(err) && err.code === 'GOV_ERR_CONTROLLER_STALE_TERM') {
+        // Another collector leads now: it records what happens next, this one says nothing.
+        rt.holding = { kind: 'stale_term', reason: err.message, since: now }
+        this.#o.log.debug({ err }, `controller ${id}: decision of a stale term refused`)
+        return true
+      }
       this.#failed(id, 'apply', err, `controller ${id}: setting ${def.knob} failed`)
       await this.#hold(b, rt, now, 'apply_failed', `setting ${def.knob} to ${decision.value} failed: ${(err as Error).message}`, value)
       return false

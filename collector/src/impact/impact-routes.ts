@@ -9,7 +9,7 @@ import { GovernorError } from '../errors.ts'
  */
 export async function impactRoutes(app: FastifyInstance): Promise<void> {
   const { changeLog, impact } = app.governor
-  app.get<{ Params: { id: string } }>('/deploys/:id/impact', { config: { roles: READ } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/deploys/:id/impact', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const deploy = await changeLog.get(req.params.id)
     if (deploy === undefined || deploy.kind !== DEPLOY_KIND) {
       throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(req.params.id)}`)

@@ -3,6 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
 import { GovernorError } from '../errors.ts'
 import { carryOver, checkValue, sameDefinition, type KnobDefinition, type KnobValue } from './definition.ts'
+import { ClickHouseKnobVersions, type KnobVersionStore } from './knob-versions.ts'
 
 /** manual: ops set it; auto: a controller drives it inside its bounds; pinned: ops override everything. */
 export type KnobMode = 'manual' | 'auto' | 'pinned'
@@ -28,6 +29,26 @@ export interface KnobChange { seq: number; knob: KnobState }
 
 interface Who { actor: string; reason: string }
 
+/**
+ * A controller decision's lease term (see cluster/lease.ts): the write goes ahead only when
+ * `assertCurrent` finds the term still current, checked inside the serialised section just
+ * before the version is written.
+ */
+export interface TermFence { term: number; assertCurrent(): Promise<void> }
+
+/** Options of a knob service that shares its store with other collectors. */
+export interface KnobServiceOptions {
+  /** Hears of a change whose change-log event could not be written. */
+  onEventError?: (err: unknown, knob: KnobState) => void
+  /**
+   * Read the knob's latest version from the store before each change (server mode: other
+   * collectors write too), so that the next version number follows theirs.
+   */
+  readBeforeWrite?: boolean
+  /** Where versions are kept; default the store's `knob_versions` table. */
+  versions?: KnobVersionStore
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 /** Changes kept for streams that reconnect with Last-Event-ID. */
 const RECENT_CHANGES = 10_000
@@ -38,8 +59,7 @@ const RECENT_CHANGES = 10_000
  * each becomes an event of the change log, and listeners (live streams) hear of each.
  */
 export class KnobService {
-  readonly #client: ClickHouseClient
-  readonly #table: string
+  readonly #versions: KnobVersionStore
   readonly #changeLog: ChangeLog
   readonly #knobs = new Map<string, KnobState>()
   readonly #listeners = new Set<(c: KnobChange) => void>()
@@ -50,24 +70,49 @@ export class KnobService {
   readonly #seqOf = new Map<string, number>()
   #tail: Promise<unknown> = Promise.resolve()
 
-  readonly #onEventError: ((err: unknown, knob: KnobState) => void) | undefined
+  readonly #o: KnobServiceOptions
 
-  /** `onEventError` hears of a change whose change-log event could not be written. */
-  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, onEventError?: (err: unknown, knob: KnobState) => void) {
-    this.#client = client
-    this.#table = `${db}.knob_versions`
+  /** `options` may also be the `onEventError` function alone. */
+  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, options: KnobServiceOptions | ((err: unknown, knob: KnobState) => void) = {}) {
     this.#changeLog = changeLog
-    this.#onEventError = onEventError
+    this.#o = typeof options === 'function' ? { onEventError: options } : options
+    this.#versions = this.#o.versions ?? new ClickHouseKnobVersions(client, db)
+  }
+
+  /** Where the versions are kept (the follower reads other collectors' from it). */
+  get versions(): KnobVersionStore {
+    return this.#versions
   }
 
   /** Loads the latest version of every knob. */
   async load(): Promise<void> {
-    const rs = await this.#client.query({
-      query: `SELECT service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms
-FROM ${this.#table} FINAL ORDER BY service, name, version DESC LIMIT 1 BY service, name`,
-      format: 'JSONEachRow',
-    })
-    for (const r of await rs.json<VersionRow>()) this.#knobs.set(key(r.service, r.name), fromRow(r))
+    for (const k of await this.#versions.latest()) this.#knobs.set(key(k.service, k.name), k)
+  }
+
+  /**
+   * Takes in a version written by another collector (see knob-follower.ts): when it is newer
+   * than the one held, it becomes the knob and every listener hears of it, as of a change made
+   * here. Resolves to whether it was newer.
+   */
+  observe(knob: KnobState): Promise<boolean> {
+    return this.#serial(async () => this.#observe(knob))
+  }
+
+  #observe(knob: KnobState): boolean {
+    const held = this.#knobs.get(key(knob.service, knob.name))
+    // The same version with another change id: two collectors wrote that version at once, and
+    // the store keeps one of them (the last inserted); every collector converges on it.
+    if (held !== undefined && (held.version > knob.version || (held.version === knob.version && held.changeId === knob.changeId))) return false
+    this.#knobs.set(key(knob.service, knob.name), knob)
+    this.#publish(knob)
+    return true
+  }
+
+  /** Brings one knob up to the store's latest version (readBeforeWrite). */
+  async #refresh(service: string, name: string): Promise<void> {
+    if (this.#o.readBeforeWrite !== true) return
+    const latest = await this.#versions.latestOf(service, name)
+    if (latest !== undefined) this.#observe(latest)
   }
 
   list(service?: string): KnobState[] {
@@ -91,13 +136,7 @@ FROM ${this.#table} FINAL ORDER BY service, name, version DESC LIMIT 1 BY servic
   /** Every version of a knob, newest first. */
   async history(service: string, name: string): Promise<KnobState[]> {
     this.get(service, name)
-    const rs = await this.#client.query({
-      query: `SELECT service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms
-FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:String} ORDER BY version DESC LIMIT 1000`,
-      query_params: { service, name },
-      format: 'JSONEachRow',
-    })
-    return (await rs.json<VersionRow>()).map(fromRow)
+    return this.#versions.history(service, name, 1000)
   }
 
   /**
@@ -109,6 +148,7 @@ FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:Stri
     checkName(service, 'service')
     checkName(name, 'knob name')
     return this.#serial(async () => {
+      await this.#refresh(service, name)
       const old = this.#knobs.get(key(service, name))
       if (old !== undefined && sameDefinition(old.definition, def)) return { knob: old, created: false, changed: false }
       const value = old === undefined ? def.default : carryOver(def, old.value)
@@ -118,19 +158,31 @@ FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:Stri
     })
   }
 
-  /** Sets the value. A person's change takes a knob out of auto mode; a pinned knob refuses. */
-  setValue(service: string, name: string, raw: unknown, who: Who, mode?: KnobMode): Promise<KnobState> {
+  /**
+   * Sets the value. A person's change takes a knob out of auto mode; a pinned knob refuses.
+   * With a `fence` (a controller's decision under a lease), a knob no longer in auto mode
+   * refuses (GOV_ERR_KNOB_CONFLICT), so does a term that is no longer current
+   * (GOV_ERR_CONTROLLER_STALE_TERM), and the term is recorded with the change.
+   */
+  setValue(service: string, name: string, raw: unknown, who: Who, mode?: KnobMode, fence?: TermFence): Promise<KnobState> {
     return this.#serial(async () => {
+      await this.#refresh(service, name)
       const old = this.get(service, name)
       if (old.mode === 'pinned') throw pinned(old)
       const value = checkValue(old.definition, raw)
-      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who)
+      if (fence !== undefined) {
+        // Read again just now: a person may have taken the knob over through another collector.
+        if (old.mode !== 'auto') throw new GovernorError('GOV_ERR_KNOB_CONFLICT', `${service}/${name} is in ${old.mode} mode since ${old.actor} set it: a controller turns only a knob in auto mode`)
+        await fence.assertCurrent()
+      }
+      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who, fence?.term)
     })
   }
 
   /** Pins the knob (at `raw`, or where it is): nothing but an unpin changes it then. */
   pin(service: string, name: string, raw: unknown, who: Who): Promise<KnobState> {
     return this.#serial(async () => {
+      await this.#refresh(service, name)
       const old = this.get(service, name)
       const value = raw === undefined ? old.value : checkValue(old.definition, raw)
       return this.#write(old, { ...old, value, mode: 'pinned' }, who)
@@ -139,6 +191,7 @@ FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:Stri
 
   unpin(service: string, name: string, who: Who): Promise<KnobState> {
     return this.#serial(async () => {
+      await this.#refresh(service, name)
       const old = this.get(service, name)
       if (old.mode !== 'pinned') throw new GovernorError('GOV_ERR_KNOB_CONFLICT', `${service}/${name} is not pinned`)
       return this.#write(old, { ...old, mode: 'manual' }, who)
@@ -147,6 +200,7 @@ FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:Stri
 
   setMode(service: string, name: string, mode: KnobMode, who: Who): Promise<KnobState> {
     return this.#serial(async () => {
+      await this.#refresh(service, name)
       const old = this.get(service, name)
       if (old.mode === 'pinned' && mode !== 'pinned') throw pinned(old)
       return this.#write(old, { ...old, mode }, who)
@@ -211,44 +265,29 @@ FROM ${this.#table} FINAL WHERE service = {service:String} AND name = {name:Stri
     return result
   }
 
-  async #write(old: KnobState | undefined, next: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'>, who: Who): Promise<KnobState> {
+  async #write(old: KnobState | undefined, next: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'>, who: Who, term?: number): Promise<KnobState> {
     if (who.reason.trim() === '') throw new GovernorError('GOV_ERR_KNOB_INVALID', 'a reason is required')
     const knob: KnobState = { ...next, version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: randomUUID() }
-    await this.#client.insert({
-      table: this.#table,
-      values: [{
-        service: knob.service, name: knob.name, version: knob.version, definition: JSON.stringify(knob.definition), mode: knob.mode,
-        value: JSON.stringify(knob.value), actor: knob.actor, reason: knob.reason, change_id: knob.changeId,
-        changed_at: new Date(knob.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
-      }],
-      format: 'JSONEachRow',
-    })
+    await this.#versions.insert(knob)
     this.#knobs.set(key(knob.service, knob.name), knob)
     // The version row is the change; its event is the record of it. When the event cannot be
     // written the change still stands and still reaches every app (the error is reported).
     await this.#changeLog.append({
       id: knob.changeId, kind: 'knob', time: knob.changedAt, timeEnd: knob.changedAt, service: knob.service, environment: '',
       actor: knob.actor, title: describe(old, knob), text: knob.reason, tags: [knob.name, knob.mode], version: '',
-      data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version },
-    }).catch((err: unknown) => this.#onEventError?.(err, knob))
+      data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version, ...(term !== undefined ? { term } : {}) },
+    }).catch((err: unknown) => this.#o.onEventError?.(err, knob))
+    this.#publish(knob)
+    return knob
+  }
+
+  /** Numbers the change, keeps it for streams that reconnect, and tells every listener. */
+  #publish(knob: KnobState): void {
     const change = { seq: ++this.#seq, knob }
     this.#seqOf.set(key(knob.service, knob.name), change.seq)
     this.#recent.push(change)
     if (this.#recent.length > RECENT_CHANGES) this.#recent.splice(0, this.#recent.length - RECENT_CHANGES)
     for (const l of this.#listeners) l(change)
-    return knob
-  }
-}
-
-interface VersionRow {
-  service: string; name: string; version: string | number; definition: string; mode: KnobMode; value: string
-  actor: string; reason: string; change_id: string; changed_ms: string | number
-}
-
-function fromRow(r: VersionRow): KnobState {
-  return {
-    service: r.service, name: r.name, version: Number(r.version), definition: JSON.parse(r.definition) as KnobDefinition,
-    mode: r.mode, value: JSON.parse(r.value) as KnobValue, changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id,
   }
 }
 

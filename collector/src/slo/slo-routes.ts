@@ -29,18 +29,18 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(created ? 201 : 200).send(await withStatus(slo).catch(() => sloJson(slo)))
   })
 
-  app.get<{ Querystring: { service?: string } }>('/slos', { config: { roles: READ } }, async (req) => {
+  app.get<{ Querystring: { service?: string } }>('/slos', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const list = slos.list(req.query.service || undefined)
     return { slos: await Promise.all(list.map(withStatus)) }
   })
 
-  app.get<{ Params: P }>('/slos/:service/:name', { config: { roles: READ } }, async (req) => {
+  app.get<{ Params: P }>('/slos/:service/:name', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const slo = slos.get(req.params.service, req.params.name)
     const history = await slos.history(slo.service, slo.name)
     return { ...(await withStatus(slo)), history: history.map((v) => ({ ...definitionJson(v), version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
   })
 
-  app.get<{ Querystring: { service?: string; actor?: string; version?: string } }>('/gate', { config: { roles: READ } }, async (req) => {
+  app.get<{ Querystring: { service?: string; actor?: string; version?: string } }>('/gate', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const service = req.query.service
     if (service === undefined || service === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'service is required: GET /api/v1/gate?service=<name>')
     const now = Date.now()

@@ -2,9 +2,16 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { Settings } from '../settings.ts'
+import { lockDataDir } from './data-dir-lock.ts'
 
-/** How a raw, pre-encoded TSV payload reaches the engine. */
-export type RawInsert = (table: string, columns: readonly string[], tsv: Buffer) => Promise<void>
+/**
+ * How a raw, pre-encoded TSV payload reaches the engine. With a token, the engine stores the
+ * same insert once however often it is sent (insert_deduplication_token).
+ */
+export type RawInsert = (table: string, columns: readonly string[], tsv: Buffer, token?: string) => Promise<void>
+
+/** Whole rows of a streamed result, TabSeparated. */
+export interface TsvChunk { rows: number; tsv: Uint8Array }
 
 /** A ClickHouse client, and where it points. */
 export interface StoreConnection {
@@ -13,8 +20,25 @@ export interface StoreConnection {
   embedded: boolean
   /** Human-readable location: the data directory or the server URL. */
   location: string
+  /** The ClickHouse cluster the tables are spread over; '' for one server or the embedded engine. */
+  cluster: string
   insertTsv: RawInsert
+  /**
+   * Embedded only: the result of a SELECT as TabSeparated chunks of whole rows, fetched as they
+   * are read (the query API buffers a whole result; a copy of a store must not).
+   */
+  streamTsv?: (query: string) => AsyncIterable<TsvChunk>
+  /** Closes the client and, embedded, releases the data directory. */
+  close(): Promise<void>
 }
+
+/**
+ * Settings of every query in cluster mode: an insert into a Distributed table returns only
+ * once every shard has stored its rows (by default it queues them and sends them later, so
+ * an acknowledged point could still be lost, and a knob version read right after its write
+ * could be missing).
+ */
+export const CLUSTER_CLIENT_SETTINGS = { insert_distributed_sync: 1 } as const
 
 /**
  * The connection decides where data lives: with GOVERNOR_CLICKHOUSE_URL a ClickHouse server,
@@ -28,19 +52,36 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
       username: settings.clickhouseUser,
       password: settings.clickhousePassword,
       request_timeout: 60_000,
+      ...(settings.clickhouseCluster !== '' ? { clickhouse_settings: CLUSTER_CLIENT_SETTINGS } : {}),
     })
     const { Readable } = await import('node:stream')
     return {
       client,
       embedded: false,
       location: settings.clickhouseUrl,
-      insertTsv: async (table, columns, tsv) => {
-        await client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([tsv], { objectMode: false }), format: 'TabSeparated' })
+      cluster: settings.clickhouseCluster,
+      close: () => client.close(),
+      insertTsv: async (table, columns, tsv, token) => {
+        await client.insert({
+          table, columns: [...columns] as [string, ...string[]], values: Readable.from([tsv], { objectMode: false }), format: 'TabSeparated',
+          ...(token === undefined ? {} : { clickhouse_settings: { insert_deduplication_token: token } }),
+        })
       },
     }
   }
   const dir = resolve(settings.dataDir)
   mkdirSync(dir, { recursive: true })
+  // Before the engine: a second process on the same directory is told who holds it.
+  const release = lockDataDir(dir)
+  try {
+    return await openChdb(dir, release)
+  } catch (err) {
+    release()
+    throw err
+  }
+}
+
+async function openChdb(dir: string, release: () => void): Promise<StoreConnection> {
   // chdb is loaded only in embedded mode: a server deployment never maps the engine.
   const { createChdbConnection } = await import('chdb/connection')
   const connection = createChdbConnection({ path: dir })
@@ -49,9 +90,20 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
     client,
     embedded: true,
     location: dir,
+    cluster: '',
+    close: async () => {
+      try {
+        await client.close()
+      } finally {
+        release()
+      }
+    },
     // The raw path hands the Buffer to the engine's parser without copying it into a string.
-    insertTsv: async (table, columns, tsv) => {
-      await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TSV' })
+    insertTsv: async (table, columns, tsv, token) => {
+      await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TSV', ...(token === undefined ? {} : { settings: { insert_deduplication_token: token } }) })
+    },
+    streamTsv: async function* (query) {
+      for await (const chunk of connection.chdb.queryStream(query, { format: 'TabSeparated' })) yield { rows: chunk.numRows, tsv: chunk.raw() }
     },
   }
 }

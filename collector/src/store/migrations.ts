@@ -7,7 +7,24 @@ export interface Migration {
   version: number
   name: string
   statements: (ctx: MigrationContext) => string[]
+  /**
+   * How each table the migration creates lies on a ClickHouse cluster (see
+   * `cluster/cluster-ddl.ts`, which derives the cluster DDL from `statements`). The embedded
+   * and single-server DDL ignore it.
+   */
+  layout: Record<string, TableLayout>
 }
+
+/**
+ * `{ shardBy }`: rows are spread over the shards by this expression, through a Distributed
+ * table; rows that must meet (a series and its points, the versions of one knob, the rows a
+ * ReplacingMergeTree folds together) must give the same value. `everywhere`: every node holds
+ * every row (small tables read right after they are written: leases, migrations).
+ */
+export type TableLayout = { shardBy: string } | 'everywhere'
+
+const BY_SERIES: TableLayout = { shardBy: 'series_id' }
+const BY_SERVICE_AND_NAME: TableLayout = { shardBy: 'cityHash64(service, name)' }
 
 export interface MigrationContext {
   /** Database name, already validated as an identifier. */
@@ -45,6 +62,9 @@ const POINT_HEAD = `
  * again while it is young, and those merges cost more CPU than the inserts. A base of 20
  * lets small parts gather and merge in fewer, wider merges (bench:merges measures it).
  */
+/** How many recent inserts a table remembers the tokens of (see migration 7). */
+export const DEDUPLICATION_WINDOW = 'non_replicated_deduplication_window = 1000'
+
 export const POINT_TABLE_SETTINGS = 'ttl_only_drop_parts = 1, merge_selector_base = 20'
 
 function pointTable(ctx: MigrationContext, name: PointTable, columns: string): string {
@@ -75,6 +95,7 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'series and point tables',
+    layout: { series: BY_SERIES, samples: BY_SERIES, histograms: BY_SERIES, exp_histograms: BY_SERIES, summaries: BY_SERIES },
     statements: (ctx) => [
       `CREATE TABLE IF NOT EXISTS ${ctx.db}.series (
   metric LowCardinality(String),
@@ -124,6 +145,7 @@ ORDER BY (metric, series_id)`,
   {
     version: 2,
     name: 'change log',
+    layout: { events: { shardBy: 'cityHash64(id)' } },
     statements: (ctx) => [
       // One log of every change: deploys, incidents, notes, knob and SLO changes, controller
       // decisions, analyses. `time`..`time_end` is when the change took effect (a deploy's start
@@ -153,6 +175,7 @@ ORDER BY (service, time, id)`,
   {
     version: 3,
     name: 'knobs',
+    layout: { knob_versions: BY_SERVICE_AND_NAME },
     statements: (ctx) => [
       // One row per version of every knob: the latest is the knob, the rest its history.
       `CREATE TABLE IF NOT EXISTS ${ctx.db}.knob_versions (
@@ -173,6 +196,7 @@ ORDER BY (service, name, version)`,
   {
     version: 4,
     name: 'webhook deliveries',
+    layout: { webhook_deliveries: { shardBy: 'cityHash64(sink, event_id)' }, webhook_sinks: { shardBy: 'cityHash64(name)' } },
     statements: (ctx) => [
       // The latest state of each delivery of an event to a chat or webhook sink; the newest
       // updated_at wins (read with FINAL). Pending deliveries are the recent events without a
@@ -203,11 +227,39 @@ ORDER BY name`,
   {
     version: 5,
     name: 'slos and controllers',
+    layout: { slo_versions: BY_SERVICE_AND_NAME, controller_versions: BY_SERVICE_AND_NAME },
     statements: (ctx) => [
       // One row per version of every SLO and of every controller binding, as knob_versions:
       // the latest version is the definition, the rest its history (see slo/ and control/).
       versionTable(ctx, 'slo_versions'),
       versionTable(ctx, 'controller_versions'),
     ],
+  },
+  {
+    version: 6,
+    name: 'leases',
+    layout: { leases: 'everywhere' },
+    statements: (ctx) => [
+      // Who runs the controllers (see cluster/lease.ts): a claim per (name, term, holder),
+      // renewed by writing it again with a later expiry; the row with the latest written_at
+      // is the claim. Times are the writer's epoch milliseconds.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.leases (
+  name String,
+  term UInt64,
+  holder String,
+  expires_at Int64,
+  written_at Int64
+) ENGINE = ReplacingMergeTree(written_at)
+ORDER BY (name, term, holder)`,
+    ],
+  },
+  {
+    version: 7,
+    name: 'deduplicated commits',
+    layout: {},
+    // Ingest commits carry a token (the write-ahead log segment they come from): one replayed
+    // after a crash, whose first try may have landed, must be stored once. A MergeTree keeps the
+    // tokens of its last inserts only with this window (Replicated tables always do).
+    statements: (ctx) => ['series', ...POINT_TABLES].map((t) => `ALTER TABLE ${ctx.db}.${t} MODIFY SETTING ${DEDUPLICATION_WINDOW}`),
   },
 ]

@@ -1,12 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
-import type { SeriesInfo } from '../model/types.ts'
+import { COMMIT_COLUMNS, COMMIT_TABLES, encodeBatch, joinChunks } from '../batch/encoded-batch.ts'
+import type { CommitGroup } from '../batch/write-pipeline.ts'
 import type { Settings } from '../settings.ts'
-import { connectStore, type StoreConnection } from './connect.ts'
-import { encodePoints, encodeSeries, POINT_COLUMNS, SERIES_COLUMNS } from './encode-tsv.ts'
+import { connectStore, type StoreConnection, type TsvChunk } from './connect.ts'
 import { applyMigrations } from './migrate.ts'
-import { POINT_TABLES } from './migrations.ts'
+import { SINGLE_NODE } from './schema-dialect.ts'
+import { clusterDialect } from '../cluster/cluster-ddl.ts'
 
 /**
  * Governor's one store: ClickHouse, embedded (chDB) or a server, behind the same SQL.
@@ -32,10 +33,11 @@ export class Store {
     const conn = await connectStore(settings)
     const store = new Store(conn, settings.clickhouseDatabase)
     try {
-      await applyMigrations(conn.client, { db: store.db, retentionDays: settings.retentionDays })
+      const dialect = conn.cluster === '' ? SINGLE_NODE : clusterDialect(conn.cluster)
+      await applyMigrations(conn.client, { db: store.db, retentionDays: settings.retentionDays }, dialect)
       await store.#loadKnownSeries()
     } catch (err) {
-      await conn.client.close()
+      await conn.close()
       throw err
     }
     return store
@@ -51,6 +53,21 @@ export class Store {
 
   get location(): string {
     return this.#conn.location
+  }
+
+  /** The ClickHouse cluster the tables are spread over; '' for one server or the embedded engine. */
+  get cluster(): string {
+    return this.#conn.cluster
+  }
+
+  /** Embedded only (undefined on a server): a SELECT's rows as TabSeparated chunks, streamed. */
+  get streamTsv(): ((query: string) => AsyncIterable<TsvChunk>) | undefined {
+    return this.#conn.streamTsv
+  }
+
+  /** Raw TSV insert into one of this database's tables (the copy of `governor migrate` uses it). */
+  insertTsv(table: string, columns: readonly string[], tsv: Buffer): Promise<void> {
+    return this.#conn.insertTsv(`${this.db}.${table}`, columns, tsv)
   }
 
   /** Whether the series table holds this series. */
@@ -76,12 +93,32 @@ export class Store {
   }
 
   /**
-   * Writes the batches as one insert per table: new series first, so that no point is ever
-   * stored without its series row, then the points. Resolves once all of it is committed.
+   * Writes batches straight through, new series first (tools and tests; ingest goes through
+   * the WritePipeline, which logs and groups them). Resolves once all of it is committed.
    */
   async write(batches: readonly PointBatch[]): Promise<void> {
+    const logged = new Set<bigint>()
+    const encoded = batches.map((b) => {
+      const e = encodeBatch(b, (id) => this.#knownSeries.has(id) || logged.has(id))
+      for (const id of e.newSeries) logged.add(id)
+      return e
+    })
+    await this.writeRows({ token: undefined, tables: joinChunks(encoded), points: encoded.reduce((n, e) => n + e.points, 0) })
+    this.markSeriesStored([...logged])
+  }
+
+  /**
+   * Writes a commit's rows, one insert per table in COMMIT_TABLES order (series first, so
+   * that no point is ever stored without its series row). Each insert carries the group's
+   * token with its table's name, so a commit sent again stores nothing twice.
+   */
+  async writeRows(group: CommitGroup): Promise<void> {
     try {
-      await this.#write(batches)
+      for (let t = 0; t < COMMIT_TABLES.length; t++) {
+        const tsv = group.tables[t]
+        const table = COMMIT_TABLES[t]!
+        if (tsv !== undefined) await this.#conn.insertTsv(`${this.db}.${table}`, COMMIT_COLUMNS[table], tsv, group.token === undefined ? undefined : `${group.token}-${table}`)
+      }
     } catch (err) {
       this.#lastWriteFailure = Date.now()
       throw err
@@ -89,24 +126,14 @@ export class Store {
     this.#lastWriteFailure = undefined
   }
 
-  async #write(batches: readonly PointBatch[]): Promise<void> {
-    const fresh = new Map<bigint, SeriesInfo>()
-    for (const b of batches) {
-      for (const [id, s] of b.series) if (!this.#knownSeries.has(id)) fresh.set(id, s)
-    }
-    const seriesTsv = encodeSeries(fresh.values())
-    if (seriesTsv !== undefined) {
-      await this.#insert('series', SERIES_COLUMNS, seriesTsv)
-      for (const id of fresh.keys()) this.#knownSeries.add(id)
-    }
-    for (const table of POINT_TABLES) {
-      const tsv = encodePoints(table, batches)
-      if (tsv !== undefined) await this.#insert(table, POINT_COLUMNS[table], tsv)
-    }
+  /** Notes a write refused on the way to the store (the ingest log on a full disk): readiness follows it. */
+  noteWriteFailure(): void {
+    this.#lastWriteFailure = Date.now()
   }
 
-  async #insert(table: string, columns: readonly string[], tsv: Buffer): Promise<void> {
-    await this.#conn.insertTsv(`${this.db}.${table}`, columns, tsv)
+  /** Notes series whose rows are now in the series table. */
+  markSeriesStored(ids: readonly bigint[]): void {
+    for (const id of ids) this.#knownSeries.add(id)
   }
 
   /** True when the store answers a trivial query. */
@@ -119,7 +146,8 @@ export class Store {
     }
   }
 
+  /** Closes the connection; embedded, releases the data directory for another process. */
   async close(): Promise<void> {
-    await this.client.close()
+    await this.#conn.close()
   }
 }

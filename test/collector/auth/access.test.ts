@@ -41,6 +41,7 @@ describe('every route declares who may call it', () => {
     'GET /healthz': 'open', 'GET /readyz': 'open', 'GET /metrics': 'read',
     'POST /v1/metrics': 'ingest', 'POST /api/v1/write': 'ingest',
     'GET /api/v1/metrics': 'read', 'GET /api/v1/series': 'read', 'GET /api/v1/query': 'read',
+    'GET /': 'open', 'GET /ui/:name': 'open', 'GET /api/v1/services': 'read', 'GET /api/v1/services/:service': 'read', 'GET /api/v1/whoami': 'ingest+deploy+operate+read',
     'POST /api/v1/deploys': 'deploy', 'GET /api/v1/deploys': 'read', 'GET /api/v1/deploys/last': 'read', 'GET /api/v1/deploys/:id': 'read',
     'POST /api/v1/events': 'deploy', 'GET /api/v1/events': 'read', 'GET /api/v1/deploys/:id/impact': 'read',
     'PUT /api/v1/slos/:service/:name': 'operate',

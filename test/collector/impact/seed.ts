@@ -55,6 +55,7 @@ export async function seedLatency(app: FastifyInstance, service: string, from: n
     },
   })
   expect(res.statusCode, res.body).toBe(200)
+  await app.governor.pipeline.sync() // acknowledged once logged: committed before anyone reads the store
 }
 
 /** `n` uniform observations in [0, max). */

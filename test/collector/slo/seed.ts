@@ -47,6 +47,7 @@ export async function send(app: FastifyInstance, service: string, metrics: objec
   })
   expect(res.statusCode, res.body).toBe(200)
   expect(res.json()).not.toHaveProperty('partialSuccess.rejectedDataPoints')
+  await app.governor.pipeline.sync() // acknowledged once logged: committed before anyone reads the store
 }
 
 /** A cumulative histogram point from running totals: `add` more observations per bucket. */

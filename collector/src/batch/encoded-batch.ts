@@ -1,0 +1,49 @@
+import type { PointBatch } from '../model/batch.ts'
+import { encodePoints, encodeSeries, POINT_COLUMNS, SERIES_COLUMNS } from '../store/encode-tsv.ts'
+import { POINT_TABLES } from '../store/migrations.ts'
+
+/**
+ * The tables one commit writes, in the order it writes them: new series first, so that no
+ * point is ever stored without its series row.
+ */
+export const COMMIT_TABLES = ['series', ...POINT_TABLES] as const
+export type CommitTable = (typeof COMMIT_TABLES)[number]
+
+/** Column order of each table's rows, as the encoders write them. */
+export const COMMIT_COLUMNS: Record<CommitTable, readonly string[]> = { series: SERIES_COLUMNS, ...POINT_COLUMNS }
+
+/**
+ * One request's points as the rows they become: a TSV chunk per table (in COMMIT_TABLES
+ * order, undefined where the request has no rows), ready both for the write-ahead log and
+ * for the insert. Encoding happens once, when the request arrives.
+ */
+export interface EncodedBatch {
+  readonly points: number
+  /** Series whose row this batch carries (they were new when it was encoded). */
+  readonly newSeries: readonly bigint[]
+  readonly chunks: readonly (Buffer | undefined)[]
+}
+
+/**
+ * Encodes a decoded request. `isLogged(id)` tells whether a series' row is already stored
+ * or travels in an earlier batch; the others get their row in this one.
+ */
+export function encodeBatch(batch: PointBatch, isLogged: (id: bigint) => boolean): EncodedBatch {
+  const fresh = []
+  for (const [id, s] of batch.series) if (!isLogged(id)) fresh.push(s)
+  const chunks: (Buffer | undefined)[] = [encodeSeries(fresh)]
+  for (const table of POINT_TABLES) chunks.push(encodePoints(table, [batch]))
+  return { points: batch.pointCount, newSeries: fresh.map((s) => s.id), chunks }
+}
+
+/** The rows of many batches, one Buffer per table (undefined where none has rows). */
+export function joinChunks(batches: readonly { chunks: readonly (Buffer | undefined)[] }[]): (Buffer | undefined)[] {
+  return COMMIT_TABLES.map((_, t) => {
+    const parts: Buffer[] = []
+    for (const b of batches) {
+      const c = b.chunks[t]
+      if (c !== undefined && c.length > 0) parts.push(c)
+    }
+    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  })
+}

@@ -1,0 +1,66 @@
+/** The API's answers, as far as the pages read them (see the README for every field). */
+
+export type Role = 'ingest' | 'deploy' | 'operate' | 'read'
+
+/** `GET /api/v1/whoami`. */
+export interface Whoami { open: boolean; name: string | null; roles: Role[] }
+
+export interface Deploy {
+  id: string; service: string; version: string; actor: string; environment: string; commit: string
+  description: string; url: string; started_at: string; finished_at: string; rollback: boolean
+}
+
+export interface ChangeEvent {
+  id: string; kind: string; time: string; time_end: string; service: string; environment: string
+  actor: string; title: string; text: string; tags: string[]; version?: string; data: Record<string, unknown>
+}
+
+export type KnobValue = number | string | boolean
+export type KnobMode = 'manual' | 'auto' | 'pinned'
+
+export interface Knob {
+  service: string; name: string; type: 'int' | 'float' | 'bool' | 'percent' | 'enum' | 'string'
+  default: KnobValue; min?: number; max?: number; values?: string[]; unit?: string; description?: string
+  mode: KnobMode; value: KnobValue; version: number; changed_at: string; changed_by: string; reason: string
+}
+
+export interface KnobVersion { version: number; value: KnobValue; mode: KnobMode; changed_at: string; changed_by: string; reason: string }
+
+export interface SloSummary {
+  name: string; objective: number; window: string; current_sli: number | null
+  error_budget_remaining: number | null; alert: 'ok' | 'ticket' | 'page' | null; error?: string
+}
+
+export interface Slo extends SloSummary {
+  service: string; sli: { type: string; metric: string; threshold_ms?: number; percentile?: number; max?: number }
+  description?: string; events?: { bad: number; total: number }
+  burn_rates?: { long_window: string; short_window: string; threshold: number; severity: string; long: number | null; short: number | null; firing: boolean }[]
+}
+
+export interface Controller {
+  service: string; name: string; knob: string; slo: string; algorithm: string; mode: 'active' | 'shadow'
+  min?: number; max?: number; interval_ms?: number; changed_at: string; changed_by: string; reason: string
+  last_observation: { at: string; sli: number | null; target: number; value: number; burn_rate: number | null; text: string } | null
+  last_decision: { at: string; kind: string; value: number | null; reason: string; applied: boolean } | null
+  holding: { kind: string; reason: string; since: string } | null
+}
+
+/** One entry of `GET /api/v1/services`. */
+export interface ServiceSummary {
+  service: string; last_deploy: Deploy | null; metrics: number; slos: SloSummary[]
+  knob_modes: Record<KnobMode, number>; knobs: { name: string; mode: KnobMode; value: KnobValue }[]; controllers: number
+}
+
+export interface MetricInfo { name: string; type: 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary'; unit: string; description: string }
+
+/** `GET /api/v1/services/{service}`. */
+export interface ServiceDetail {
+  service: string; last_deploy: Deploy | null; metrics: MetricInfo[]; knobs: Knob[]; slos: Slo[]; controllers: Controller[]
+}
+
+/** `GET /api/v1/query`. */
+export interface QueryAnswer {
+  metric: { name: string; type: string; unit: string }
+  series: { labels: Record<string, string>; points: number[][] }[]
+  annotations: ChangeEvent[]
+}
