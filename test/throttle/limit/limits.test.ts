@@ -47,6 +47,19 @@ describe('SloGradientLimit', () => {
     expect(limit.lastWindowPercentile).toBe(200)
   })
 
+  it('closes a window early once its percentile cannot come out under twice the target', () => {
+    const make100 = () => make({ windowSize: 100, minWindowSamples: 5 })
+    const early = make100()
+    expect(feed(early, times(10, 300), 20)).toBe(20) // 10 of 100 over 2 × target: the p90 (the 90th) may still be low
+    expect(early.onSample(10, 300, 20, false)).toBe(18) // the 11th: the 90th of 100 is ≥ 200 whatever comes; g 0.5
+    expect(early.lastWindowPercentile).toBe(300)
+    const late = make100()
+    feed(late, times(10, 300), 20)
+    expect(feed(late, times(89, 50), 20)).toBe(20) // 99 samples: still open
+    expect(late.onSample(99, 50, 20, false)).toBe(24) // full window: p90 = 50, g = 2 → 20 × 1.2
+    expect(late.lastWindowPercentile).toBe(50)
+  })
+
   it('closes a window by time when traffic is thin', () => {
     const limit = make({ windowSize: 100, windowMillis: 1000, minWindowSamples: 3 })
     limit.onSample(0, 200, 20, false)
@@ -102,14 +115,25 @@ describe('Gradient2Limit (published rule)', () => {
     const long = 10 * (1 - 2 / 601) + 40 * (2 / 601)
     limit.onSample(0, 40, 50, false)
     expect(limit.longRtt).toBeCloseTo(long, 10)
-    expect(limit.limit).toBe(Math.floor(50 * 0.8 + 50 * 0.5 * 0.2)) // gradient long / 40 ≈ 0.25, clamped at 0.5: 45
+    expect(limit.limit).toBe(Math.floor(50 * 0.8 + 50 * 0.5 * 0.2)) // gradient 1.5 × long / 40 ≈ 0.38, clamped at 0.5: 45
+  })
+
+  it('tolerates an RTT up to rttTolerance (1.5) × the baseline before it lowers', () => {
+    const run = (rttTolerance?: number) => {
+      const limit = new Gradient2Limit({ minLimit: 1, initialLimit: 50, queueSize: 0, warmupWindow: 10, rttTolerance })
+      for (let i = 0; i < 10; i++) limit.onSample(0, 10, 50, false) // baseline 10; no growth without queueSize
+      expect(limit.limit).toBe(50)
+      return limit.onSample(0, 14, 50, false)
+    }
+    expect(run()).toBe(50) // 1.5 × 10 / 14 > 1: gradient 1
+    expect(run(1)).toBe(47) // gradient ≈ 10.01 / 14: 50 × 0.8 + 50 × 0.715 × 0.2 = 47.15
   })
 
   it('pulls a baseline left high by an overload down faster than its average would', () => {
     const limit = new Gradient2Limit({ warmupWindow: 1 })
     limit.onSample(0, 100, 20, false)
     limit.onSample(0, 10, 20, false)
-    expect(limit.longRtt).toBeCloseTo((100 * (1 - 2 / 601) + 10 * (2 / 601)) * 0.9, 10)
+    expect(limit.longRtt).toBeCloseTo((100 * (1 - 2 / 601) + 10 * (2 / 601)) * 0.95, 10)
   })
 })
 

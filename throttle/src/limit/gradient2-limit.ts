@@ -11,26 +11,30 @@ export interface Gradient2LimitOptions extends LimitBounds {
   longWindow?: number
   /** Samples averaged plainly before the exponential average starts. Default 10. */
   warmupWindow?: number
+  /** How far the RTT may rise over the baseline before the limit is lowered (1.5: 50 %). Default 1.5. */
+  rttTolerance?: number
 }
 
 /**
  * concurrency-limits' Gradient2Limit, re-implemented from its published rule for comparison.
  * Per sample, with the current RTT against a long-term average RTT as the baseline:
  *
- *   long     = EMA(rtt) over longWindow samples; if long / rtt > 2 it decays: long × 0.9
+ *   long     = EMA(rtt) over longWindow samples; if long / rtt > 2 it decays: long × 0.95
  *   (no change while inflight < limit / 2: app-limited)
- *   gradient = clamp(long / rtt, 0.5, 1)
+ *   gradient = clamp(rttTolerance × long / rtt, 0.5, 1)
  *   limit    = limit × (1 − smoothing) + (limit × gradient + queueSize) × smoothing
  *
  * It never grows from latency falling below the baseline (the gradient is capped at 1): growth
  * is the queueSize headroom. Its setpoint is its own baseline, which drifts with sustained
- * load. Defaults as published: start 20, bounds [20, 200].
+ * load. Defaults as published (the Java reference): start 20, bounds [20, 200], rttTolerance
+ * 1.5, smoothing 0.2, queueSize 4, longWindow 600.
  */
 export class Gradient2Limit extends BoundedLimit {
   readonly #smoothing: number
   readonly #queueSize: (limit: number) => number
   readonly #factor: number
   readonly #warmup: number
+  readonly #tolerance: number
   #long = 0
   #longSum = 0
   #longCount = 0
@@ -47,6 +51,7 @@ export class Gradient2Limit extends BoundedLimit {
     }
     this.#factor = 2 / (numberOption(owner, 'longWindow', options.longWindow, 600, 'positiveInteger') + 1)
     this.#warmup = numberOption(owner, 'warmupWindow', options.warmupWindow, 10, 'nonNegativeInteger')
+    this.#tolerance = numberOption(owner, 'rttTolerance', options.rttTolerance, 1.5, 'positive')
   }
 
   /** The long-term RTT average: the baseline, ms. */
@@ -65,10 +70,12 @@ export class Gradient2Limit extends BoundedLimit {
     } else {
       this.#long = this.#long * (1 - this.#factor) + rtt * this.#factor
     }
+    // The gradient uses the average before the decay below, as the reference does.
+    const long = this.#long
     // After a long overload the baseline sits far above the current RTT: pull it down faster than the average would.
-    if (this.#long / rtt > 2) this.#long *= 0.9
+    if (long / rtt > 2) this.#long *= 0.95
     if (inflight < estimate / 2) return estimate
-    const gradient = Math.max(0.5, Math.min(1, this.#long / rtt))
+    const gradient = Math.max(0.5, Math.min(1, (this.#tolerance * long) / rtt))
     const next = estimate * gradient + queueSize
     return estimate * (1 - this.#smoothing) + next * this.#smoothing
   }

@@ -30,6 +30,11 @@ export interface SloGradientLimitOptions extends LimitBounds {
  *   g     = 1 when g > 1 and the window's highest inflight × 2 < limit   (no growth unless used)
  *   limit = limit × (1 + smoothing × (g − 1))
  *
+ * A window also closes early, once more of its samples are at 2 × target or above than a full
+ * window has ranks above its percentile: the percentile can no longer come out under 2 ×
+ * target, so the decrease is certain and is taken at once (a latency spike is met within tens
+ * of samples, not a full window later). Near the target it does not fire.
+ *
  * Gradient2 and Vegas hold latency near what they measured at low load; with a queue in front
  * of a few servers that can mean shedding while the SLO still has room, or (with a drifting
  * baseline) queueing past it. Here the loop settles where the percentile meets the target:
@@ -45,11 +50,14 @@ export class SloGradientLimit extends BoundedLimit {
   readonly #smoothing: number
   readonly #maxDown: number
   readonly #maxUp: number
+  /** Samples at 2 × target or above that put a full window's percentile there too. */
+  readonly #overNeeded: number
   // The window: round-trip times in arrival order, then reordered by selectKth when it closes.
   readonly #rtts: Float64Array
   #count = 0
   #windowStart = 0
   #maxInflight = 0
+  #over = 0
   #lastPercentile: number | undefined
 
   constructor(options: SloGradientLimitOptions) {
@@ -64,6 +72,9 @@ export class SloGradientLimit extends BoundedLimit {
     this.#maxDown = numberOption(owner, 'maxDown', options.maxDown, 0.5, 'openFraction')
     this.#maxUp = numberOption(owner, 'maxUp', options.maxUp, 1, 'positive')
     this.#rtts = new Float64Array(this.#windowSize)
+    // The percentile is the value at rank ceil(percentile × n) (see #closeWindow). Once more
+    // samples are at 2 × target or above than there are ranks above it, it is one of them.
+    this.#overNeeded = this.#windowSize - Math.ceil(this.#percentile * this.#windowSize) + 1
   }
 
   /** The target, ms. */
@@ -79,8 +90,14 @@ export class SloGradientLimit extends BoundedLimit {
   protected update(startTime: number, rtt: number, inflight: number, didDrop: boolean): number {
     const end = startTime + rtt
     if (this.#count === 0) this.#windowStart = end
-    this.#rtts[this.#count++] = didDrop && rtt < 2 * this.#target ? 2 * this.#target : rtt
+    const sample = didDrop && rtt < 2 * this.#target ? 2 * this.#target : rtt
+    this.#rtts[this.#count++] = sample
+    if (sample >= 2 * this.#target) this.#over++
     if (inflight > this.#maxInflight) this.#maxInflight = inflight
+    // Enough samples at 2 × target or above that, whatever the rest of the window brings, its
+    // percentile is there too: the decision (lower, by up to maxDown) is known. Take it now
+    // rather than a full window later, so that a sudden slowdown is met within tens of samples.
+    if (this.#count >= this.#minSamples && this.#over >= this.#overNeeded) return this.#closeWindow()
     if (this.#count < this.#windowSize && (this.#count < this.#minSamples || end - this.#windowStart < this.#windowMillis)) return this.estimate
     return this.#closeWindow()
   }
@@ -91,6 +108,7 @@ export class SloGradientLimit extends BoundedLimit {
     const p = selectKth(this.#rtts, n, rank)
     const used = this.#maxInflight * 2 >= this.limit
     this.#count = 0
+    this.#over = 0
     this.#maxInflight = 0
     this.#lastPercentile = p
     let g = p > 0 ? this.#target / p : 1 + this.#maxUp
