@@ -1,4 +1,5 @@
 import type { PointBatch } from '../model/batch.ts'
+import type { SeriesInfo } from '../model/types.ts'
 import { encodePoints, encodeSeries, POINT_COLUMNS, SERIES_COLUMNS } from '../store/encode-tsv.ts'
 import { POINT_TABLES } from '../store/migrations.ts'
 
@@ -20,20 +21,25 @@ export const COMMIT_COLUMNS: Record<CommitTable, readonly string[]> = { series: 
 export interface EncodedBatch {
   readonly points: number
   /** Series whose row this batch carries (they were new when it was encoded). */
-  readonly newSeries: readonly bigint[]
+  readonly newSeries: readonly SeriesInfo[]
   readonly chunks: readonly (Buffer | undefined)[]
 }
 
 /**
- * Encodes a decoded request. `isLogged(id)` tells whether a series' row is already stored
- * or travels in an earlier batch; the others get their row in this one.
+ * Encodes a decoded request. A series whose row is in the store (`isStored`) or travels in
+ * an earlier batch not yet committed (`isPending`) is left out; the others get their row in
+ * this one.
  */
-export function encodeBatch(batch: PointBatch, isLogged: (id: bigint) => boolean): EncodedBatch {
-  const fresh = []
-  for (const [id, s] of batch.series) if (!isLogged(id)) fresh.push(s)
+export function encodeBatch(batch: PointBatch, isStored: (id: bigint) => boolean, isPending: (id: bigint) => boolean): EncodedBatch {
+  const fresh: SeriesInfo[] = []
+  for (const s of batch.series.values()) {
+    if (s.rowStored === true) continue
+    if (isStored(s.id)) s.rowStored = true
+    else if (!isPending(s.id)) fresh.push(s)
+  }
   const chunks: (Buffer | undefined)[] = [encodeSeries(fresh)]
   for (const table of POINT_TABLES) chunks.push(encodePoints(table, [batch]))
-  return { points: batch.pointCount, newSeries: fresh.map((s) => s.id), chunks }
+  return { points: batch.pointCount, newSeries: fresh, chunks }
 }
 
 /** The rows of many batches, one Buffer per table (undefined where none has rows). */

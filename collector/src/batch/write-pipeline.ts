@@ -1,5 +1,6 @@
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
+import type { SeriesInfo } from '../model/types.ts'
 import { encodeBatch, joinChunks, type EncodedBatch } from './encoded-batch.ts'
 import { segmentToken, type LeftoverSegment, type WriteAheadLog } from './wal.ts'
 
@@ -46,7 +47,7 @@ interface Group {
   segment: string | undefined
   batches: EncodedBatch[]
   points: number
-  newSeries: bigint[]
+  newSeries: SeriesInfo[]
   waiters: { resolve: () => void; reject: (err: unknown) => void }[]
 }
 
@@ -119,7 +120,7 @@ export class WritePipeline {
     if (this.#pendingPoints > 0 && this.#pendingPoints + points > this.#o.maxPendingPoints) {
       return Promise.reject(new GovernorError('GOV_ERR_PIPELINE_FULL', `the write pipeline is full (${this.#pendingPoints} points pending, limit ${this.#o.maxPendingPoints})`))
     }
-    const encoded = encodeBatch(batch, (id) => this.#o.isStored(id) || this.#loggedSeries.has(id))
+    const encoded = encodeBatch(batch, this.#o.isStored, (id) => this.#loggedSeries.has(id))
     if (this.#o.wal !== undefined) {
       try {
         this.#o.wal.append(encoded)
@@ -131,9 +132,9 @@ export class WritePipeline {
     const group = this.#open
     group.batches.push(encoded)
     group.points += points
-    for (const id of encoded.newSeries) {
-      this.#loggedSeries.add(id)
-      group.newSeries.push(id)
+    for (const s of encoded.newSeries) {
+      this.#loggedSeries.add(s.id)
+      group.newSeries.push(s)
     }
     this.#pendingPoints += points
     const acked = this.#o.wal !== undefined ? Promise.resolve() : new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }))
@@ -228,8 +229,11 @@ export class WritePipeline {
   #committed(group: Group): void {
     this.#sealed.shift()
     this.#pendingPoints -= group.points
-    for (const id of group.newSeries) this.#loggedSeries.delete(id)
-    this.#o.onSeriesStored(group.newSeries)
+    for (const s of group.newSeries) {
+      this.#loggedSeries.delete(s.id)
+      s.rowStored = true
+    }
+    this.#o.onSeriesStored(group.newSeries.map((s) => s.id))
     if (group.segment !== undefined) {
       try {
         this.#o.wal!.remove(group.segment)
@@ -251,7 +255,7 @@ export class WritePipeline {
     }
     this.#sealed.shift()
     this.#pendingPoints -= group.points
-    for (const id of group.newSeries) this.#loggedSeries.delete(id)
+    for (const s of group.newSeries) this.#loggedSeries.delete(s.id)
     if (this.#o.wal !== undefined) {
       // Closing: the rows stay in the log for the next start. Nothing more is tried now.
       for (const g of this.#sealed.splice(0)) this.#pendingPoints -= g.points

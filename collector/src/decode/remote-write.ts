@@ -174,11 +174,18 @@ class TimeSeriesReader {
     // An empty value counts as absent, as in Prometheus.
     const serviceAt = this.#nonEmpty(service0) ?? this.#nonEmpty(service1) ?? this.#nonEmpty(service2) ?? -1
     // The length-prefixed value bytes of name and service, side by side, identify the group.
-    const key = this.#rawField(nameAt) + this.#rawField(serviceAt)
-    let group = this.#groups.get(key)
-    if (group === undefined) {
-      group = this.#groups.size
-      this.#groups.set(key, group)
+    // Senders often send a metric's series one after another: the same name and service bytes
+    // as the series before reuse its group without building a key.
+    const n = this.#group.length
+    let group: number | undefined
+    if (n > 0 && this.#sameField(nameAt, this.#nameAt[n - 1]!) && this.#sameField(serviceAt, this.#serviceAt[n - 1]!)) group = this.#group[n - 1]!
+    else {
+      const key = this.#rawField(nameAt) + this.#rawField(serviceAt)
+      group = this.#groups.get(key)
+      if (group === undefined) {
+        group = this.#groups.size
+        this.#groups.set(key, group)
+      }
     }
     this.#start.push(start)
     this.#end.push(end)
@@ -274,6 +281,18 @@ class TimeSeriesReader {
     // Label names are short: a one-byte length prefix is all that can match.
     if (body[at] !== expected.length) return false
     for (let k = 0; k < expected.length; k++) if (body[at + 1 + k] !== expected[k]) return false
+    return true
+  }
+
+  /** Whether the length-prefixed fields at `a` and `b` (-1: absent) hold the same bytes; short ones only. */
+  #sameField(a: number, b: number): boolean {
+    if (a === b) return true
+    if (a < 0 || b < 0) return false
+    const body = this.#body
+    const n = body[a]!
+    // A one-byte length prefix (under 128 bytes) or no shortcut: the key path decides.
+    if (n >= 0x80 || body[b] !== n) return false
+    for (let k = 1; k <= n; k++) if (body[a + k] !== body[b + k]) return false
     return true
   }
 

@@ -26,4 +26,11 @@ export interface SeriesInfo {
   scope: string
   resource: Attributes
   attributes: Attributes
+  /**
+   * Hot-path memos kept on the series itself (a property read instead of a bigint-keyed set
+   * or a WeakMap lookup per point): set once its row is in the store, and its id as the
+   * prepared TSV prefix of its rows.
+   */
+  rowStored?: boolean
+  tsvPrefix?: Buffer
 }

@@ -97,12 +97,8 @@ function prefix(s: SeriesInfo): string {
   return p
 }
 
-const prefixBuffers = new WeakMap<SeriesInfo, Buffer>()
-
 function prefixBytes(s: SeriesInfo): Buffer {
-  let p = prefixBuffers.get(s)
-  if (p === undefined) prefixBuffers.set(s, (p = Buffer.from(prefix(s))))
-  return p
+  return s.tsvPrefix ??= Buffer.from(prefix(s))
 }
 
 function head(c: Head, i: number): string {

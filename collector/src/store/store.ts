@@ -99,8 +99,8 @@ export class Store {
   async write(batches: readonly PointBatch[]): Promise<void> {
     const logged = new Set<bigint>()
     const encoded = batches.map((b) => {
-      const e = encodeBatch(b, (id) => this.#knownSeries.has(id) || logged.has(id))
-      for (const id of e.newSeries) logged.add(id)
+      const e = encodeBatch(b, (id) => this.#knownSeries.has(id), (id) => logged.has(id))
+      for (const s of e.newSeries) logged.add(s.id)
       return e
     })
     await this.writeRows({ token: undefined, tables: joinChunks(encoded), points: encoded.reduce((n, e) => n + e.points, 0) })
