@@ -1,4 +1,4 @@
-import { createController, type AlgorithmName, type Controller } from '../../../throttle/src/index.ts'
+import { createController, type AlgorithmName, type Controller } from '@governor/throttle'
 
 /**
  * The algorithms controller bindings name (aimd, gradient, pid), from the throttle library's

@@ -72,7 +72,8 @@ export function controllerJson(c: ControllerBinding, runtime: ControllerView | u
   return {
     service: c.service, name: c.name, ...def, ...(description !== '' ? { description } : {}),
     version: c.version, changed_at: iso(c.changedAt), changed_by: c.actor, reason: c.reason, change_id: c.changeId,
-    last_observation: obs === undefined ? null : { at: iso(obs.now), sli: obs.sli ?? null, target: obs.target, value: obs.value, burn_rate: obs.burnRate ?? null, text: obs.text },
+    last_observation: obs === undefined ? null : { at: iso(obs.now), sli: obs.sli ?? null, target: obs.target, value: obs.value, burn_rate: obs.burnRate ?? null, text: obs.text,
+      ...(obs.guard !== undefined ? { guard: { sli: obs.guard.sli ?? null, target: obs.guard.target, text: obs.guardText ?? null } } : {}) },
     last_decision: dec === undefined ? null : { at: iso(dec.at), kind: dec.kind, value: Number.isFinite(dec.value) ? dec.value : null, reason: dec.reason, applied: dec.applied },
     holding: view?.holding === undefined ? null : { kind: view.holding.kind, reason: view.holding.reason, since: iso(view.holding.since) },
   }

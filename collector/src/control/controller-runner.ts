@@ -1,11 +1,12 @@
 import type { NewEvent } from '../changelog/change-log.ts'
 import { isGovernorError } from '../errors.ts'
-import type { KnobService, KnobState } from '../knobs/knob-service.ts'
+import type { KnobService } from '../knobs/knob-service.ts'
 import type { SloService } from '../slo/slo-service.ts'
-import type { AlgorithmName, Bounds, Controller, Decision, Observation } from '../../../throttle/src/index.ts'
+import type { AlgorithmName, Controller, Decision, Observation } from '@governor/throttle'
+import { steered } from '@governor/throttle'
+import { bounds, observeBinding, type HoldKind } from './binding-observation.ts'
 import { CONTROLLER_KIND, type ControllerBinding, type ControllerService } from './controller-service.ts'
 import type { ControllerMetrics, FailureStage } from './controller-metrics.ts'
-import { observationWindowMillis } from './definition.ts'
 import type { SliObserver } from './sli-observer.ts'
 import { PeriodicLoop } from '../util/periodic-loop.ts'
 import type { Lease } from '../cluster/lease.ts'
@@ -19,11 +20,7 @@ export interface RunnerLog {
   debug(obj: object, msg: string): void
 }
 
-/** Why a controller holds without asking its algorithm. */
-export type HoldKind = 'no_data' | 'stale' | 'unreadable' | 'store_error' | 'pinned' | 'manual' | 'knob_missing' | 'slo_missing' | 'invalid' | 'apply_failed' | 'stale_term'
-
-/** A data point older than this many intervals makes the observation stale. */
-export const STALE_INTERVALS = 3
+export { STALE_INTERVALS, type HoldKind } from './binding-observation.ts'
 
 export interface ControllerRunnerOptions {
   controllers: Pick<ControllerService, 'list'>
@@ -53,7 +50,8 @@ export interface ControllerView {
   /** Version of the binding this state belongs to. */
   version: number
   lastRunAt: number | undefined
-  lastObservation: (Observation & { text: string }) | undefined
+  /** `text`: the primary SLI as read; `guardText`: the guard's, when the binding has a guard. */
+  lastObservation: (Observation & { text: string; guardText?: string | undefined }) | undefined
   lastDecision: (Decision & { at: number; applied: boolean }) | undefined
   /** Set while the controller holds for a reason of its own (no data, a pinned knob…), recorded once in the change log. */
   holding: { kind: HoldKind; reason: string; since: number } | undefined
@@ -87,7 +85,9 @@ export interface RunnerTick {
  *   decision, and the knob is not touched.
  * - no data, stale data (newest point older than 3 intervals), a store error, a pinned knob:
  *   the value is held and the reason recorded as one `controller` event per transition into
- *   that hold, not per tick.
+ *   that hold, not per tick. The same for the guard SLO of a binding that has one.
+ * - a binding whose knob `lowers` its SLI, or that has a guard, runs its algorithm through
+ *   `steered` (throttle library): mirrored SLI, guard lowering, no raise near the guard.
  *
  * A background loop (CONVENTIONS #11): `tick` never throws; a failure is counted in
  * `governor_controller_failures_total{stage}`, logged at error level once (debug while it
@@ -217,45 +217,45 @@ export class ControllerRunner {
     if (def.mode === 'active' && knob.mode !== 'auto') {
       return this.#hold(b, rt, now, 'manual', `knob ${def.knob} is in ${knob.mode} mode since ${knob.actor} set it (${knob.reason}); put it back in auto mode to hand it to the controller`, value)
     }
-    const slo = this.#o.slos.find(b.service, def.slo)
-    if (slo === undefined) return this.#hold(b, rt, now, 'slo_missing', `SLO ${b.service}/${def.slo} no longer exists`, value)
     if (rt.controller === undefined) {
       try {
-        rt.controller = this.#o.factory(def.algorithm, def.params)
+        // An inverse effect or a guard: the same algorithm, fed a mapped observation (see `steered`).
+        const guard = def.guard === null ? undefined : { decrease: def.guard.decrease, headroom: def.guard.headroom }
+        rt.controller = steered(this.#o.factory(def.algorithm, def.params), { effect: def.effect, guard }) as Controller
         rt.state = rt.controller.init(value, now)
       } catch (err) {
         return this.#hold(b, rt, now, 'invalid', `algorithm ${def.algorithm} refused its parameters: ${(err as Error).message}`, value)
       }
     }
 
-    const window = observationWindowMillis(def.interval_ms)
-    let reading
-    try {
-      reading = await this.#o.observer.read(b.service, slo.definition, now, window, STALE_INTERVALS * def.interval_ms)
-      this.#recovered(id, 'observe')
-    } catch (err) {
-      this.#failed(id, 'observe', err, `controller ${id}: reading ${slo.definition.sli.metric} failed`)
-      await this.#hold(b, rt, now, 'store_error', `the store could not be read: ${(err as Error).message}`, value)
+    const seen = await observeBinding(this.#o.observer, this.#o.slos, b.service, def, value, now)
+    if (!seen.ok) {
+      if (seen.failed === undefined) return this.#hold(b, rt, now, seen.kind, seen.reason, value)
+      this.#failed(id, 'observe', seen.failed.err, `controller ${id}: reading ${seen.failed.metric} failed`)
+      await this.#hold(b, rt, now, seen.kind, seen.reason, value)
       return false
     }
-    if (!reading.ok) return this.#hold(b, rt, now, reading.why, reading.text, value)
+    this.#recovered(id, 'observe')
 
-    const obs: Observation = { now, sli: reading.sli, target: reading.target, value, ...(reading.burnRate !== undefined ? { burnRate: reading.burnRate } : {}) }
+    const { obs } = seen
     const { state, decision } = rt.controller.step(rt.state, obs, bounds(def, knob))
     rt.state = state
     rt.holding = undefined
-    rt.lastObservation = { ...obs, text: reading.text }
+    rt.lastObservation = { ...obs, text: seen.text, guardText: seen.guardText }
     rt.lastDecision = { ...decision, at: now, applied: false }
     this.#o.metrics.decisions.inc({ kind: decision.kind, mode: def.mode })
     if (decision.kind === 'hold' || decision.value === value) return true
-    const reason = `${decision.reason} — ${reading.text} (SLO ${b.service}/${def.slo})`
+    const reason = `${decision.reason} — ${seen.explain}`
 
     if (def.mode === 'shadow') {
       const key = `${value}→${decision.value}`
       if (rt.shadowKey === key) return true
       const recorded = await this.#record(b, {
         title: `controller ${id} (shadow) would ${decision.kind} ${def.knob} ${value} → ${decision.value}`, text: reason,
-        tags: [b.name, 'shadow', decision.kind], data: { controller: b.name, knob: def.knob, mode: 'shadow', decision: decision.kind, before: value, after: decision.value, sli: obs.sli, target: obs.target, burn_rate: obs.burnRate ?? null },
+        tags: [b.name, 'shadow', decision.kind], data: {
+          controller: b.name, knob: def.knob, mode: 'shadow', decision: decision.kind, before: value, after: decision.value, sli: obs.sli, target: obs.target, burn_rate: obs.burnRate ?? null,
+          ...(obs.guard !== undefined ? { guard_sli: obs.guard.sli, guard_target: obs.guard.target } : {}),
+        },
       }, now)
       if (recorded) rt.shadowKey = key
       return recorded
@@ -327,18 +327,5 @@ export class ControllerRunner {
 
   #recovered(id: string, stage: FailureStage): void {
     this.#failing.delete(`${id}\0${stage}`)
-  }
-}
-
-/** The binding's limits, narrowed to the knob's current bounds (ops may have narrowed them since). */
-function bounds(def: ControllerBinding['definition'], knob: KnobState): Bounds {
-  const k = knob.definition
-  return {
-    min: Math.max(def.min, k.min ?? -Infinity),
-    max: Math.min(def.max, k.max ?? Infinity),
-    maxStep: def.max_step,
-    cooldownMillis: def.cooldown_ms,
-    deadBand: def.dead_band,
-    integer: k.type === 'int',
   }
 }

@@ -4,8 +4,8 @@ import { GovernorError } from '../errors.ts'
 import type { KnobService, KnobState } from '../knobs/knob-service.ts'
 import { DefinitionRegistry, type Versioned, type Who } from '../slo/definition-registry.ts'
 import type { SloService } from '../slo/slo-service.ts'
-import type { AlgorithmName } from '../../../throttle/src/index.ts'
-import { checkControllerName, parseController, type ControllerDefinition } from './definition.ts'
+import type { AlgorithmName } from '@governor/throttle'
+import { checkControllerName, parseController, withDefaults, type ControllerDefinition } from './definition.ts'
 
 /** The change-log kind of controller changes, holds and shadow decisions. */
 export const CONTROLLER_KIND = 'controller'
@@ -32,15 +32,19 @@ export class ControllerService {
     this.#checkParams = deps.checkParams
     this.#registry = new DefinitionRegistry<ControllerDefinition>({
       client, table: `${db}.controller_versions`, changeLog, kind: CONTROLLER_KIND,
-      same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+      // Versions stored before a field existed compare (and read) with its default.
+      same: (a, b) => JSON.stringify(withDefaults(a)) === JSON.stringify(withDefaults(b)),
       title: (old, next) => {
         const id = `${next.service}/${next.name}`
         const d = next.definition
         return old === undefined
-          ? `${next.actor} bound controller ${id}: ${d.algorithm} turns ${d.knob} within [${d.min}, ${d.max}] against SLO ${d.slo} (${d.mode})`
+          ? `${next.actor} bound controller ${id}: ${d.algorithm} turns ${d.knob} within [${d.min}, ${d.max}] against SLO ${d.slo}${steering(d)} (${d.mode})`
           : `${next.actor} changed controller ${id}: ${changes(old.definition, d)}`
       },
-      data: (_old, next) => ({ controller: next.name, knob: next.definition.knob, slo: next.definition.slo, mode: next.definition.mode }),
+      data: (_old, next) => ({
+        controller: next.name, knob: next.definition.knob, slo: next.definition.slo, mode: next.definition.mode,
+        effect: next.definition.effect, guard: next.definition.guard?.slo ?? null,
+      }),
     })
   }
 
@@ -49,22 +53,23 @@ export class ControllerService {
   }
 
   list(service?: string): ControllerBinding[] {
-    return this.#registry.list(service)
+    return this.#registry.list(service).map(complete)
   }
 
   find(service: string, name: string): ControllerBinding | undefined {
-    return this.#registry.get(service, name)
+    const c = this.#registry.get(service, name)
+    return c === undefined ? undefined : complete(c)
   }
 
   get(service: string, name: string): ControllerBinding {
-    const c = this.#registry.get(service, name)
+    const c = this.find(service, name)
     if (c === undefined) throw new GovernorError('GOV_ERR_CONTROLLER_NOT_FOUND', `no controller ${service}/${name}; bind one with PUT /api/v1/controllers/${service}/${name}`)
     return c
   }
 
-  history(service: string, name: string): Promise<ControllerBinding[]> {
+  async history(service: string, name: string): Promise<ControllerBinding[]> {
     this.get(service, name)
-    return this.#registry.history(service, name)
+    return (await this.#registry.history(service, name)).map(complete)
   }
 
   /** Reads a binding body against the service's knobs and SLOs (see `parseController`); throws what is wrong. */
@@ -89,12 +94,23 @@ export class ControllerService {
     if (def.mode === 'active' && knob.mode === 'manual') {
       knob = await this.#knobs.setMode(service, def.knob, 'auto', { actor: who.actor, reason: `controller ${service}/${name} is active: ${who.reason}` })
     }
-    return { controller: current, created, changed, knob }
+    return { controller: complete(current), created, changed, knob }
   }
 }
 
+/** A binding with every field of its definition (see `withDefaults`). */
+function complete(c: ControllerBinding): ControllerBinding {
+  return { ...c, definition: withDefaults(c.definition) }
+}
+
+/** ", effect lowers, guarded by SLO downstream-latency" for what is not today's default. */
+function steering(d: ControllerDefinition): string {
+  return `${d.effect === 'lowers' ? ', effect lowers' : ''}${d.guard !== null ? `, guarded by SLO ${d.guard.slo}` : ''}`
+}
+
 /** What changed between two bindings, as `mode shadow → active; max 200 → 100`. */
-function changes(a: ControllerDefinition, b: ControllerDefinition): string {
+function changes(old: ControllerDefinition, b: ControllerDefinition): string {
+  const a = withDefaults(old)
   const out: string[] = []
   for (const k of Object.keys(b) as (keyof ControllerDefinition)[]) {
     const x = JSON.stringify(a[k]), y = JSON.stringify(b[k])

@@ -1,6 +1,7 @@
 import { GovernorError } from '../errors.ts'
 import type { KnobState } from '../knobs/knob-service.ts'
-import type { AlgorithmName } from '../../../throttle/src/index.ts'
+import type { AlgorithmName } from '@governor/throttle'
+import { EFFECTS, GUARD_DEFAULTS, type Effect } from '@governor/throttle'
 
 /** `active`: the controller turns the knob; `shadow`: it records what it would do, and touches nothing. */
 export type ControllerMode = 'active' | 'shadow'
@@ -29,6 +30,33 @@ export interface ControllerDefinition {
   dead_band: number
   mode: ControllerMode
   description: string
+  /**
+   * How the knob moves the SLI: `raises` (more of it, a higher SLI: over the target the knob
+   * goes down) or `lowers` (more workers, less queue lag: over the target it goes up).
+   */
+  effect: Effect
+  /** Another SLO of the service that the controller must not break, or null. */
+  guard: ControllerGuard | null
+}
+
+/** A guard SLO and how it holds the controller back (see `steered` in the throttle library). */
+export interface ControllerGuard {
+  /** An SLO of the same service, other than the binding's `slo` (e.g. downstream latency). */
+  slo: string
+  /** Factor the knob is multiplied by at each step while the guard's SLI is over its threshold, in (0, 1). Default 0.8. */
+  decrease: number
+  /** Share under the guard's threshold where raises wait, in [0, 1). Default 0.1. */
+  headroom: number
+}
+
+/**
+ * A stored definition with every field: those stored before `effect` and `guard` existed
+ * keep today's behaviour (`raises`, no guard). Keys in one order, so that two definitions
+ * compare by their JSON.
+ */
+export function withDefaults(def: ControllerDefinition): ControllerDefinition {
+  const { effect, guard, ...rest } = def as Omit<ControllerDefinition, 'effect' | 'guard'> & Partial<Pick<ControllerDefinition, 'effect' | 'guard'>>
+  return { ...rest, effect: effect ?? 'raises', guard: guard ?? null }
 }
 
 export const DEFAULT_INTERVAL_MILLIS = 5_000
@@ -47,7 +75,8 @@ export function checkControllerName(v: string, what: string): void {
   if (!NAME.test(v)) throw invalid([`${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`])
 }
 
-const FIELDS = ['knob', 'slo', 'algorithm', 'params', 'interval_ms', 'min', 'max', 'max_step', 'cooldown_ms', 'dead_band', 'mode', 'description', 'actor', 'reason']
+const FIELDS = ['knob', 'slo', 'algorithm', 'params', 'interval_ms', 'min', 'max', 'max_step', 'cooldown_ms', 'dead_band', 'mode', 'description', 'effect', 'guard', 'actor', 'reason']
+const GUARD_FIELDS = ['slo', 'decrease', 'headroom']
 const NUMERIC_KNOBS = ['int', 'float', 'percent']
 
 /** What the caller knows of the service: the knob and whether the SLO exists; the algorithm's check of its parameters. */
@@ -68,7 +97,8 @@ export interface ControllerContext {
  *
  * Defaults: `interval_ms` 5000, `min`/`max` the knob's bounds, `max_step` the whole range,
  * `cooldown_ms` the observation window (6 intervals, at least 30 s: the next step sees only
- * data from after a change), `dead_band` 0.05, `mode` shadow, `params` the algorithm's.
+ * data from after a change), `dead_band` 0.05, `mode` shadow, `params` the algorithm's,
+ * `effect` raises, no `guard` (a guard's `decrease` 0.8, `headroom` 0.1).
  */
 export function parseController(body: unknown, service: string, ctx: ControllerContext): ControllerDefinition {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(['the body must be a JSON object'])
@@ -112,11 +142,16 @@ export function parseController(body: unknown, service: string, ctx: ControllerC
     if (typeof b.description !== 'string' || b.description.length > 4096) problems.push('description must be a string of at most 4096 characters')
     else description = b.description
   }
+  const effect = (b.effect ?? 'raises') as Effect
+  if (!EFFECTS.includes(effect)) problems.push(`effect must be one of ${EFFECTS.join(', ')} (how raising the knob moves the SLI), got ${JSON.stringify(b.effect)}`)
+  const guard = parseGuard(b.guard, service, sloName, problems)
   if (problems.length > 0) throw invalid(problems)
 
   const knob = ctx.knob(knobName)
   if (knob === undefined) throw new GovernorError('GOV_ERR_KNOB_NOT_FOUND', `no knob ${service}/${knobName}: a controller turns a knob of its own service`)
-  if (!ctx.hasSlo(sloName)) throw new GovernorError('GOV_ERR_SLO_NOT_FOUND', `no SLO ${service}/${sloName}: define it with PUT /api/v1/slos/${service}/${sloName} first`)
+  for (const [field, slo] of [['', sloName], [' (guard.slo)', guard?.slo]] as const) {
+    if (slo !== undefined && !ctx.hasSlo(slo)) throw new GovernorError('GOV_ERR_SLO_NOT_FOUND', `no SLO ${service}/${slo}${field}: define it with PUT /api/v1/slos/${service}/${slo} first`)
+  }
   const def = knob.definition
   if (!NUMERIC_KNOBS.includes(def.type)) throw invalid([`knob ${service}/${knobName} is a ${def.type} knob: a controller turns int, float or percent knobs`])
   try {
@@ -136,7 +171,32 @@ export function parseController(body: unknown, service: string, ctx: ControllerC
   return {
     knob: knobName, slo: sloName, algorithm, params, interval_ms: interval, min, max,
     max_step: maxStep ?? max - min, cooldown_ms: cooldown ?? observationWindowMillis(interval), dead_band: deadBand, mode, description,
+    effect, guard,
   }
+}
+
+/** `guard`: an SLO's name, or `{slo, decrease?, headroom?}`; null when absent. Problems go to `problems`, each naming its field. */
+function parseGuard(v: unknown, service: string, sloName: string, problems: string[]): ControllerGuard | null {
+  if (v === undefined || v === null) return null
+  const g = (typeof v === 'string' ? { slo: v } : v) as Record<string, unknown>
+  if (typeof g !== 'object' || Array.isArray(g)) {
+    problems.push(`guard must be the name of another SLO of ${service} or {${GUARD_FIELDS.join(', ')}}, got ${JSON.stringify(v)}`)
+    return null
+  }
+  const before = problems.length
+  for (const k of Object.keys(g)) if (!GUARD_FIELDS.includes(k)) problems.push(`unknown field guard.${k} (fields of guard: ${GUARD_FIELDS.join(', ')})`)
+  const slo = typeof g.slo === 'string' ? g.slo.trim() : ''
+  if (slo === '') problems.push(`guard.slo is required: the name of another SLO of ${service}`)
+  else if (slo === sloName) problems.push(`guard.slo must name another SLO than slo (${sloName}): the guard is a second objective the controller must not break`)
+  const share = (k: 'decrease' | 'headroom', ok: (n: number) => boolean, what: string): number => {
+    const x = g[k]
+    if (x === undefined || x === null) return GUARD_DEFAULTS[k]
+    if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) problems.push(`guard.${k} must be ${what}, got ${JSON.stringify(x)}`)
+    return x as number
+  }
+  const decrease = share('decrease', (n) => n > 0 && n < 1, 'a factor above 0 and below 1 (0.8: ×0.8 a step while the guard is breached)')
+  const headroom = share('headroom', (n) => n >= 0 && n < 1, "a share from 0 (inclusive) to 1 (0.1: no raise within 10 % of the guard's threshold)")
+  return problems.length > before ? null : { slo, decrease, headroom }
 }
 
 function invalid(problems: string[]): GovernorError {

@@ -17,7 +17,7 @@ const INTERVAL = 1_000
 
 const binding: ControllerBinding = {
   service: 'checkout', name: 'ctl', version: 1, changedAt: 0, actor: 'alice', reason: 'test', changeId: 'c1',
-  definition: { knob: 'workers', slo: 'latency', algorithm: 'aimd', params: {}, interval_ms: INTERVAL, min: 1, max: 200, max_step: 200, cooldown_ms: 0, dead_band: 0, mode: 'active', description: '' },
+  definition: { knob: 'workers', slo: 'latency', algorithm: 'aimd', params: {}, interval_ms: INTERVAL, min: 1, max: 200, max_step: 200, cooldown_ms: 0, dead_band: 0, mode: 'active', description: '', effect: 'raises', guard: null },
 }
 
 /** Lowers the value by one at every step. */

@@ -11,7 +11,7 @@ import type { Controller } from '../../../throttle/src/index.ts'
 
 const binding: ControllerBinding = {
   service: 'shop', name: 'ctl', version: 1, changedAt: 0, actor: 'alice', reason: 'r', changeId: 'c1',
-  definition: { knob: 'workers', slo: 'latency', algorithm: 'aimd', params: {}, interval_ms: 1000, min: 1, max: 100, max_step: 99, cooldown_ms: 0, dead_band: 0, mode: 'active', description: '' },
+  definition: { knob: 'workers', slo: 'latency', algorithm: 'aimd', params: {}, interval_ms: 1000, min: 1, max: 100, max_step: 99, cooldown_ms: 0, dead_band: 0, mode: 'active', description: '', effect: 'raises', guard: null },
 }
 const slo: Slo = {
   service: 'shop', name: 'latency', version: 1, changedAt: 0, actor: 'alice', reason: 'r', changeId: 'c0',

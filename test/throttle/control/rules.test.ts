@@ -109,6 +109,14 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     expect(drive().tick(450, bounds(), { inUse: 1, burnRate: 9 }).kind).toBe('lower') // the gates never stop a decrease
   })
 
+  it('holds raises while the observation says they must wait, and states the reading as given', () => {
+    const waiting = drive().tick(120, bounds(), { raiseHold: 'the guard is near its limit', sliText: 'lag 5400 over 1000' })
+    expect(waiting).toEqual({ kind: 'hold', value: 40, reason: `lag 5400 over 1000 but the guard is near its limit: holding at 40 (${name})` })
+    const lower = drive().tick(450, bounds(), { raiseHold: 'the guard is near its limit', sliText: 'lag 200 under 1000' })
+    expect(lower.kind).toBe('lower')
+    expect(lower.reason).toMatch(/^lag 200 under 1000: 40 → /)
+  })
+
   it('keeps its state JSON-serialisable: a restored state steps the same', () => {
     const a = drive(80)
     const b = bounds({ cooldownMillis: 15_000 })

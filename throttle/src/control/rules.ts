@@ -64,14 +64,14 @@ export interface Reading {
   text: string
 }
 
-/** Reads an observation that passed `holdForInput`. */
+/** Reads an observation that passed `holdForInput`; its text is `obs.sliText` when set. */
 export function read(obs: Observation, bounds: Bounds): Reading {
   const sli = obs.sli as number
   const { target } = obs
   const inBand = Math.abs(sli - target) <= bounds.deadBand * target
   const over = sli > target
   const rel = formatRelative(sli, target)
-  const text = inBand
+  const text = obs.sliText !== undefined ? obs.sliText : inBand
     ? `SLI ${formatNumber(sli)} within ±${formatNumber(bounds.deadBand * 100)} % of target ${formatNumber(target)} (${rel})`
     : `SLI ${formatNumber(sli)} ${over ? 'over' : 'under'} target ${formatNumber(target)} (${rel})`
   return { sli, target, over, inBand, text }
@@ -102,9 +102,10 @@ export interface SettleOptions {
 
 /**
  * Turns an algorithm's raw proposal into a decision: no move against the error, no raise while
- * the value is not used or the error budget burns, at most `maxStep`, inside the bounds,
- * whole numbers for integer knobs (a move that rounding would erase becomes a move of 1, so
- * that a small knob still moves). `how` names the algorithm's own step ("×0.8", "+1").
+ * raises must wait (`obs.raiseHold`), the value is not used or the error budget burns, at
+ * most `maxStep`, inside the bounds, whole numbers for integer knobs (a move that rounding
+ * would erase becomes a move of 1, so that a small knob still moves). `how` names the
+ * algorithm's own step ("×0.8", "+1").
  */
 export function settle(algorithm: string, how: string, obs: Observation, bounds: Bounds, reading: Reading, raw: number, options: SettleOptions): Decision {
   const { value } = obs
@@ -114,6 +115,7 @@ export function settle(algorithm: string, how: string, obs: Observation, bounds:
     return hold(obs, `${reading.text} but ${algorithm} proposed ${formatNumber(raw)} (${how}), against the error: ${at}`)
   }
   if (raw > value) {
+    if (obs.raiseHold !== undefined) return hold(obs, `${reading.text} but ${obs.raiseHold}: ${at}`)
     if (obs.inUse !== undefined && obs.inUse * 2 < value) {
       return hold(obs, `${reading.text} but only ${formatNumber(obs.inUse)} of ${formatNumber(value)} in use: ${at}`)
     }

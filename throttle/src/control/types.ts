@@ -6,7 +6,8 @@
  * concurrency, request rate, a feature's percentage) and so raises the SLI (latency, error
  * ratio, queue depth). Over the target the controller lowers the knob; well under it, it
  * raises it again. The target is the operator's SLO threshold: the setpoint. Time comes in
- * with the observation; no algorithm reads a clock.
+ * with the observation; no algorithm reads a clock. A knob that works the other way (more
+ * queue workers, less lag) and a guard SLO are `steered`'s: it maps them into this contract.
  */
 
 /** What the runner measured for one tick. */
@@ -28,6 +29,29 @@ export interface Observation {
    * given, a controller raises only while the value is really used (`inUse * 2 >= value`).
    */
   inUse?: number
+  /**
+   * Optional: the guard SLO's reading (see `steered`): an SLO the controller must not break
+   * while it raises the knob, e.g. a downstream latency. `sli` and `target` in its own unit.
+   */
+  guard?: GuardReading
+  /**
+   * Optional: how reasons state the reading, in place of `SLI 412 over target 300 (+37 %)`.
+   * Set by `steered` when the SLI the algorithm sees is not the one measured (an inverse
+   * effect) or when a guard's reading belongs in the reason.
+   */
+  sliText?: string
+  /** Optional: set when raises must wait (a guard near its limit), as the clause a hold states. */
+  raiseHold?: string
+}
+
+/** The reading of a guard SLO for one tick. */
+export interface GuardReading {
+  /** The guard's SLI over the controller's window; undefined when there is none. */
+  sli: number | undefined
+  /** The guard SLO's threshold, in the SLI's unit. */
+  target: number
+  /** Set when its data is older than the runner accepts. */
+  stale?: boolean
 }
 
 /** The limits every decision stays inside. */
