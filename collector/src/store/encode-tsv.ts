@@ -49,11 +49,21 @@ export function encodeSamples(batches: readonly PointBatch[]): Buffer | undefine
   for (const b of batches) rows += b.samples.length
   if (rows === 0) return undefined
   const w = new TsvWriter(rows * 64)
+  // A request's samples mostly share their timestamp (a scrape, an export): its digits are
+  // written once and copied for the rows after.
+  let lastTs = NaN, lastTsAt = 0, lastTsLength = 0
   for (const b of batches) {
     const c = b.samples
     for (let i = 0; i < c.length; i++) {
       w.raw(prefixBytes(c.series[i]!))
-      w.int(c.ts[i]!)
+      const ts = c.ts[i]!
+      if (ts === lastTs) w.repeat(lastTsAt, lastTsLength)
+      else {
+        lastTsAt = w.length
+        w.int(ts)
+        lastTsLength = w.length - lastTsAt
+        lastTs = ts
+      }
       w.byte(TAB)
       w.int(c.start[i]!)
       w.byte(TAB)

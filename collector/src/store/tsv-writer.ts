@@ -47,6 +47,15 @@ export class TsvWriter {
     this.#pos = at
   }
 
+  /** Writes again `length` bytes already written at `from` (a value repeated from an earlier row). */
+  repeat(from: number, length: number): void {
+    this.reserve(length)
+    const buf = this.#buf
+    let at = this.#pos
+    for (let i = 0; i < length; i++) buf[at++] = buf[from + i]!
+    this.#pos = at
+  }
+
   byte(b: number): void {
     this.reserve(1)
     this.#buf[this.#pos++] = b

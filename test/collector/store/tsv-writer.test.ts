@@ -28,3 +28,28 @@ describe('TsvWriter', () => {
     expect(lines[999]).toBe('ab999')
   })
 })
+
+describe('encodeSamples', () => {
+  it('writes each row as the plain template would, timestamps repeated or not, within a batch and across batches', async () => {
+    const { encodeSamples } = await import('../../../collector/src/store/encode-tsv.ts')
+    const { PointBatch } = await import('../../../collector/src/model/batch.ts')
+    const series = [11n, 1234567890123456789n].map((id) => ({
+      id, metric: 'm', type: 'gauge' as const, temporality: 'unspecified' as const, monotonic: false, unit: '', description: '',
+      service: 's', scope: '', resource: {}, attributes: {},
+    }))
+    const a = new PointBatch(), b = new PointBatch()
+    const rows: string[] = []
+    const times = [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_000, 5, 5, 1_700_000_010_000, 1_700_000_000_000]
+    times.forEach((ts, i) => {
+      const s = series[i % 2]!
+      const batch = i < 4 ? a : b // the repeat carries over from one batch to the next
+      batch.samples.push(s, ts, i === 3 ? 42 : 0, i % 2, i + 0.5)
+      rows.push(`${s.id}\t${ts}\t${i === 3 ? 42 : 0}\t${i % 2}\t${i + 0.5}\n`)
+    })
+    for (let k = 0; k < 3000; k++) { // a long run of one time
+      b.samples.push(series[0]!, 1_700_000_020_000, 0, 0, k)
+      rows.push(`11\t1700000020000\t0\t0\t${k}\n`)
+    }
+    expect(encodeSamples([a, b])!.toString()).toBe(rows.join(''))
+  })
+})
