@@ -71,14 +71,23 @@ GROUP BY b HAVING sum(inc) > 0 ORDER BY b`
 
 /** p50 and p99 latency in ms per step, as `agg=p50`/`agg=p99` (histogram_quantile over each bucket's increase). */
 export function latencySql(db = DB): string {
-  return `SELECT time, if(isFinite(p50), p50, NULL) AS p50, if(isFinite(p99), p99, NULL) AS p99
+  return p50p99Sql(stepIncreaseSql(histogramPoints(db, true), ['le']), 1)
+}
+
+/**
+ * p50 and p99 per step from the per-step increases of cumulative buckets (`b`, `le`, `inc`),
+ * times `scale` (1000: seconds to ms).
+ */
+function p50p99Sql(increases: string, scale: number): string {
+  const scaled = (q: string) => (scale === 1 ? q : `${q} * ${scale}`)
+  return `SELECT time, if(isFinite(p50), ${scaled('p50')}, NULL) AS p50, if(isFinite(p99), ${scaled('p99')}, NULL) AS p99
 FROM (
   SELECT ${bucketTime('b')},
     ${bucketQuantileSql(0.5, 'buckets', 'p50')},
     ${bucketQuantileSql(0.99, 'buckets', 'p99')}
   FROM (
     SELECT b, groupArray((le, c)) AS buckets FROM (
-      SELECT b, le, sum(inc) AS c FROM (${stepIncreaseSql(histogramPoints(db, true), ['le'])})
+      SELECT b, le, sum(inc) AS c FROM (${increases})
       WHERE isFinite(inc) GROUP BY b, le)
     GROUP BY b)
 )
@@ -154,16 +163,5 @@ GROUP BY b, ${label} ORDER BY b, ${label}`
 /** p50 and p99 commit (flush) duration in ms from Governor's remote-written `governor_commit_duration_seconds` buckets. */
 export function commitLatencySql(db = DB): string {
   const le = "if(attributes['le'] = '+Inf', inf, toFloat64OrZero(attributes['le']))"
-  return `SELECT time, if(isFinite(p50), p50 * 1000, NULL) AS p50, if(isFinite(p99), p99 * 1000, NULL) AS p99
-FROM (
-  SELECT ${bucketTime('b')},
-    ${bucketQuantileSql(0.5, 'buckets', 'p50')},
-    ${bucketQuantileSql(0.99, 'buckets', 'p99')}
-  FROM (
-    SELECT b, groupArray((le, c)) AS buckets FROM (
-      SELECT b, le, sum(inc) AS c FROM (${stepIncreaseSql(counterPoints(db, ['governor_commit_duration_seconds_bucket'], { le }), ['le'])})
-      WHERE isFinite(inc) GROUP BY b, le)
-    GROUP BY b)
-)
-ORDER BY time`
+  return p50p99Sql(stepIncreaseSql(counterPoints(db, ['governor_commit_duration_seconds_bucket'], { le }), ['le']), 1000)
 }
