@@ -39,6 +39,8 @@ export interface Slo extends SloSummary {
 
 export interface Controller {
   service: string; name: string; knob: string; slo: string; algorithm: string; mode: 'active' | 'shadow'
+  /** How raising the knob moves the SLI; a guard SLO it must not break (absent on older answers). */
+  effect?: 'raises' | 'lowers'; guard?: { slo: string; decrease: number; headroom: number } | null
   min?: number; max?: number; interval_ms?: number; changed_at: string; changed_by: string; reason: string
   last_observation: { at: string; sli: number | null; target: number; value: number; burn_rate: number | null; text: string } | null
   last_decision: { at: string; kind: string; value: number | null; reason: string; applied: boolean } | null

@@ -67,7 +67,7 @@ describe('web UI', () => {
     const page = await open(LAPTOP, TOKENS.ops)
     const row = page.locator('tr[data-service="checkout"]')
     await expect(row.locator('.deploy').textContent()).resolves.toMatch(/^1\.4\.2 by alice via ops, 20 min ago/)
-    await expect(row.locator('.slo-chip').textContent()).resolves.toMatch(/^latency: (ok|ticket|page)/)
+    await expect(row.locator('.slo-chip').allTextContents()).resolves.toEqual([expect.stringMatching(/^latency: (ok|ticket|page)/), expect.stringMatching(/^queue: /)])
     await expect(row.locator('.knob-list li').textContent()).resolves.toBe('workers 20 manual')
     await page.screenshot({ path: `${ARTIFACTS}services.png`, fullPage: true })
     await page.close()
@@ -137,6 +137,7 @@ describe('web UI', () => {
         await page.goto(`${url}/${route}`)
         await page.waitForSelector(route === '#/control' ? '.controller' : '[data-knob="checkout/workers"]')
         await expect(page.locator('main form.knob-form, main button[data-action]').count(), route).resolves.toBe(0)
+        if (route === '#/control') await expect(page.locator('[data-controller="checkout/workers-p99"] .guard').textContent()).resolves.toBe('queue')
         // Readable: nothing wider than the screen.
         const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)
         expect(width, `${route} on a ${name}`).toBeLessThanOrEqual(viewport.width)

@@ -60,8 +60,11 @@ export async function seedService(url: string, tokens: { ingest: string; ops: st
   await call(url, tokens.ops, 'PUT', `/api/v1/slos/${service}/latency`, {
     sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99, window: '1d', reason: 'pay answers within 300 ms',
   })
+  await call(url, tokens.ops, 'PUT', `/api/v1/slos/${service}/queue`, {
+    sli: { type: 'gauge_max', metric: 'queue.depth', max: 100 }, objective: 99, window: '1d', reason: 'the cart queue stays short',
+  })
   await call(url, tokens.ops, 'PUT', `/api/v1/controllers/${service}/workers-p99`, {
-    knob: 'workers', slo: 'latency', algorithm: 'aimd', min: 2, max: 100, interval_ms: 1000, mode: 'shadow', reason: 'shed load when pay is slow',
+    knob: 'workers', slo: 'latency', guard: 'queue', algorithm: 'aimd', min: 2, max: 100, interval_ms: 1000, mode: 'shadow', reason: 'shed load when pay is slow',
   })
   return { deployAt, deployId: String(deploy.id) }
 }

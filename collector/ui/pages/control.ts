@@ -63,7 +63,9 @@ function controllerCard(c: Controller, events: readonly ChangeEvent[]): HTMLElem
   const dec = c.last_decision
   return h('article', { class: 'card controller', 'data-controller': `${c.service}/${c.name}` },
     h('header', null, h('h3', null, h('span', { class: 'muted' }, `${c.service}/`), c.name), badge(c.mode, c.mode === 'active' ? 'info' : 'muted')),
-    h('p', null, `turns `, h('strong', null, c.knob), ` to keep SLO `, h('strong', null, c.slo), ` (${c.algorithm}${c.min !== undefined ? `, ${c.min} to ${c.max ?? '…'}` : ''})`),
+    h('p', null, `turns `, h('strong', null, c.knob), ` to keep SLO `, h('strong', null, c.slo), ` (${c.algorithm}${c.min !== undefined ? `, ${c.min} to ${c.max ?? '…'}` : ''})`,
+      c.effect === 'lowers' ? ' — raising it lowers the SLI' : '',
+      c.guard ? [' — without breaking SLO ', h('strong', { class: 'guard' }, c.guard.slo)] : ''),
     h('dl', null,
       h('dt', null, 'Saw'), h('dd', null, obs === null ? h('span', { class: 'muted' }, 'nothing yet') : [obs.text, ' ', timeEl(obs.at, true)]),
       h('dt', null, 'Did'), h('dd', null, dec === null ? h('span', { class: 'muted' }, 'nothing yet')
