@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import { GovernorError } from '../errors.ts'
 import type { Settings } from '../settings.ts'
@@ -27,7 +27,8 @@ export async function openPipeline(settings: Settings, store: Store, log: Fastif
   const dir = walDirOf(settings)
   // Embedded, the data directory's lock covers a log inside it; a log elsewhere, or next to
   // a server, is locked on its own.
-  const opened = dir === undefined ? undefined : WriteAheadLog.open(dir, { lock: !store.embedded || !dir.startsWith(resolve(settings.dataDir)) })
+  const insideDataDir = dir !== undefined && dir.startsWith(resolve(settings.dataDir) + sep)
+  const opened = dir === undefined ? undefined : WriteAheadLog.open(dir, { lock: !store.embedded || !insideDataDir })
   const wal = opened?.wal
   let failing = false
   const pipeline = new WritePipeline({

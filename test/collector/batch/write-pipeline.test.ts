@@ -205,6 +205,16 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
     expect(segments(first.dir)).toHaveLength(0)
   })
 
+  it('with a lock, refuses a second opener of the same log until the first closes it', () => {
+    const { dir } = openLog()
+    const first = WriteAheadLog.open(dir, { lock: true })
+    let err: unknown
+    try { WriteAheadLog.open(dir, { lock: true }) } catch (e) { err = e }
+    expect(isGovernorError(err) && err.code).toBe('GOV_ERR_STORE_LOCKED')
+    first.wal.close()
+    WriteAheadLog.open(dir, { lock: true }).wal.close()
+  })
+
   it('refuses with GOV_ERR_STORE_WRITE, acknowledging nothing, when the log cannot be written', async () => {
     const { dir, wal } = openLog()
     const { commit } = manualCommit()
