@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { BlockList, isIP } from 'node:net'
 
 /**
  * Which addresses a webhook may not reach unless GOVERNOR_WEBHOOK_ALLOW_PRIVATE=1: anything
@@ -6,39 +6,63 @@ import { isIP } from 'node:net'
  * names in it resolve wherever their DNS says, and a sink pointed (or rebound) at the
  * metadata service or an internal admin port would make Governor a proxy into the network.
  *
- * Addresses are compared as bytes against prefixes; IPv6 forms that carry an IPv4 address
- * (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) are
- * judged by that IPv4 address.
+ * The ranges live in Node's own `net.BlockList` (which parses every spelling of an address
+ * and judges IPv4-mapped `::ffff:a.b.c.d` by its IPv4 rules). The other IPv6 forms that
+ * carry an IPv4 address are unwrapped first and judged by that address:
+ *
+ *   ::a.b.c.d           compatible (deprecated)      ::ffff:0:a.b.c.d   translated (SIIT)
+ *   64:ff9b::/96        NAT64, well-known prefix     2002:AABB:CCDD::/48 6to4
+ *   2001:0::/32         Teredo (the client address, bits inverted, in the last 32 bits)
+ *
+ * and the NAT64 local-use prefix 64:ff9b:1::/48, whose embedded address sits at a place its
+ * operator chooses, is refused whole: it is never a public destination.
  */
-type Rule = [prefix: number[], bits: number, what: string]
+type Range = [network: string, bits: number, what: string]
 
-const V4: Rule[] = [
-  [[0], 8, 'a "this network" address (0.0.0.0/8)'],
-  [[10], 8, 'a private address (10.0.0.0/8)'],
-  [[100, 64], 10, 'a carrier-grade NAT address (100.64.0.0/10, where some clouds keep their metadata service)'],
-  [[127], 8, 'a loopback address (127.0.0.0/8)'],
-  [[169, 254], 16, 'a link-local address (169.254.0.0/16, the cloud metadata service among them)'],
-  [[172, 16], 12, 'a private address (172.16.0.0/12)'],
-  [[192, 0, 0], 24, 'an IETF protocol address (192.0.0.0/24)'],
-  [[192, 0, 2], 24, 'a documentation address (192.0.2.0/24)'],
-  [[192, 88, 99], 24, 'a 6to4 relay address (192.88.99.0/24)'],
-  [[192, 168], 16, 'a private address (192.168.0.0/16)'],
-  [[198, 18], 15, 'a benchmarking address (198.18.0.0/15)'],
-  [[198, 51, 100], 24, 'a documentation address (198.51.100.0/24)'],
-  [[203, 0, 113], 24, 'a documentation address (203.0.113.0/24)'],
-  [[224], 4, 'a multicast address (224.0.0.0/4)'],
-  [[240], 4, 'a reserved or broadcast address (240.0.0.0/4)'],
+const V4: Range[] = [
+  ['0.0.0.0', 8, 'a "this network" address (0.0.0.0/8)'],
+  ['10.0.0.0', 8, 'a private address (10.0.0.0/8)'],
+  ['100.64.0.0', 10, 'a carrier-grade NAT address (100.64.0.0/10, where some clouds keep their metadata service)'],
+  ['127.0.0.0', 8, 'a loopback address (127.0.0.0/8)'],
+  ['169.254.0.0', 16, 'a link-local address (169.254.0.0/16, the cloud metadata service among them)'],
+  ['172.16.0.0', 12, 'a private address (172.16.0.0/12)'],
+  ['192.0.0.0', 24, 'an IETF protocol address (192.0.0.0/24)'],
+  ['192.0.2.0', 24, 'a documentation address (192.0.2.0/24)'],
+  ['192.88.99.0', 24, 'a 6to4 relay address (192.88.99.0/24)'],
+  ['192.168.0.0', 16, 'a private address (192.168.0.0/16)'],
+  ['198.18.0.0', 15, 'a benchmarking address (198.18.0.0/15)'],
+  ['198.51.100.0', 24, 'a documentation address (198.51.100.0/24)'],
+  ['203.0.113.0', 24, 'a documentation address (203.0.113.0/24)'],
+  ['224.0.0.0', 4, 'a multicast address (224.0.0.0/4)'],
+  ['240.0.0.0', 4, 'a reserved or broadcast address (240.0.0.0/4)'],
 ]
 
-const V6: Rule[] = [
-  [[0xfe, 0x80], 10, 'a link-local address (fe80::/10)'],
-  [[0xfe, 0xc0], 10, 'a site-local address (fec0::/10)'],
-  [[0xfc], 7, 'a unique local (private) address (fc00::/7, the AWS metadata service among them)'],
-  [[0xff], 8, 'a multicast address (ff00::/8)'],
-  [[0x01, 0x00, 0, 0, 0, 0, 0, 0], 64, 'a discard-only address (100::/64)'],
-  [[0x20, 0x01, 0x0d, 0xb8], 32, 'a documentation address (2001:db8::/32)'],
-  [[0x20, 0x01, 0, 0], 32, 'a Teredo address (2001::/32)'],
+const V6: Range[] = [
+  ['::', 128, 'the unspecified address (::)'],
+  ['::1', 128, 'a loopback address (::1)'],
+  ['fe80::', 10, 'a link-local address (fe80::/10)'],
+  ['fec0::', 10, 'a site-local address (fec0::/10)'],
+  ['fc00::', 7, 'a unique local (private) address (fc00::/7, the AWS metadata service among them)'],
+  ['ff00::', 8, 'a multicast address (ff00::/8)'],
+  ['100::', 64, 'a discard-only address (100::/64)'],
+  ['2001:db8::', 32, 'a documentation address (2001:db8::/32)'],
+  ['64:ff9b:1::', 48, 'a local-use NAT64 address (64:ff9b:1::/48)'],
 ]
+
+/** One BlockList per range, so a hit can say which range it was. */
+const V4_RULES = V4.map(([net, bits, what]) => ({ list: blockOf(net, bits, 'ipv4'), what }))
+const V6_RULES = V6.map(([net, bits, what]) => ({ list: blockOf(net, bits, 'ipv6'), what }))
+
+function blockOf(net: string, bits: number, family: 'ipv4' | 'ipv6'): BlockList {
+  const list = new BlockList()
+  list.addSubnet(net, bits, family)
+  return list
+}
+
+function ruleFor(address: string, family: 'ipv4' | 'ipv6'): string | undefined {
+  for (const r of family === 'ipv4' ? V4_RULES : V6_RULES) if (r.list.check(address, family)) return r.what
+  return undefined
+}
 
 /**
  * Why `address` (an IPv4 or IPv6 address, any spelling) may not be reached, or undefined
@@ -47,57 +71,38 @@ const V6: Rule[] = [
 export function forbiddenAddressReason(address: string): string | undefined {
   const a = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '') // zone ids: fe80::1%eth0
   const family = isIP(a)
-  if (family === 4) return ruleFor(V4, ipv4Bytes(a)!)
+  if (family === 4) return ruleFor(a, 'ipv4')
   if (family !== 6) return 'not an IP address'
+  const own = ruleFor(a, 'ipv6')
+  if (own !== undefined) return own
   const b = ipv6Bytes(a)
   if (b === undefined) return 'not an IP address'
-  if (b.every((x) => x === 0)) return 'the unspecified address (::)'
-  if (b.slice(0, 15).every((x) => x === 0) && b[15] === 1) return 'a loopback address (::1)'
   const embedded = embeddedIpv4(b)
-  if (embedded !== undefined) {
-    const why = ruleFor(V4, embedded)
-    return why === undefined ? undefined : `${why}, inside the IPv6 address ${address}`
-  }
-  return ruleFor(V6, b)
+  if (embedded === undefined) return undefined
+  const why = ruleFor(embedded, 'ipv4')
+  return why === undefined ? undefined : `${why}, inside the IPv6 address ${address}`
 }
 
 /** The IPv4 address an IPv6 address stands for, if it is one of the forms that carry one. */
-function embeddedIpv4(b: number[]): number[] | undefined {
+function embeddedIpv4(b: number[]): string | undefined {
   const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0)
-  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return b.slice(12) // ::ffff:a.b.c.d
-  if (zeros(0, 12)) return b.slice(12) // ::a.b.c.d (deprecated "compatible")
-  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return b.slice(12) // 64:ff9b::/96
-  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6) // 2002:AABB:CCDD::/48
+  const v4 = (bytes: number[]) => bytes.join('.')
+  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return v4(b.slice(12)) // ::ffff:a.b.c.d
+  if (zeros(0, 8) && b[8] === 0xff && b[9] === 0xff && zeros(10, 12)) return v4(b.slice(12)) // ::ffff:0:a.b.c.d
+  if (zeros(0, 12)) return v4(b.slice(12)) // ::a.b.c.d
+  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return v4(b.slice(12)) // 64:ff9b::/96
+  if (b[0] === 0x20 && b[1] === 0x02) return v4(b.slice(2, 6)) // 2002:AABB:CCDD::/48
+  if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0 && b[3] === 0) return v4(b.slice(12).map((x) => x ^ 0xff)) // Teredo
   return undefined
-}
-
-function ruleFor(rules: Rule[], bytes: number[]): string | undefined {
-  for (const [prefix, bits, what] of rules) if (matches(bytes, prefix, bits)) return what
-  return undefined
-}
-
-function matches(bytes: number[], prefix: number[], bits: number): boolean {
-  for (let i = 0; i * 8 < bits; i++) {
-    const take = Math.min(8, bits - i * 8)
-    const mask = (0xff << (8 - take)) & 0xff
-    if (((bytes[i] ?? 0) & mask) !== ((prefix[i] ?? 0) & mask)) return false
-  }
-  return true
-}
-
-function ipv4Bytes(a: string): number[] | undefined {
-  const parts = a.split('.').map(Number)
-  return parts.length === 4 && parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255) ? parts : undefined
 }
 
 /** The 16 bytes of an IPv6 address (validated by isIP first), `::` and a dotted tail expanded. */
 function ipv6Bytes(a: string): number[] | undefined {
   let text = a.toLowerCase()
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1]
-  if (dotted !== undefined) {
-    const v4 = ipv4Bytes(dotted)
-    if (v4 === undefined) return undefined
-    text = `${text.slice(0, -dotted.length)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted !== null) {
+    const [o0, o1, o2, o3] = dotted.slice(1).map(Number) as [number, number, number, number]
+    text = `${text.slice(0, -dotted[0].length)}${((o0 << 8) | o1).toString(16)}:${((o2 << 8) | o3).toString(16)}`
   }
   const [head, tail] = text.split('::') as [string, string | undefined]
   const groups = (s: string | undefined) => (s === undefined || s === '' ? [] : s.split(':'))

@@ -138,19 +138,19 @@ export function sinkAccepts(sink: Pick<SinkConfig, 'kinds' | 'services'>, event:
     (sink.services === undefined || sink.services.includes(event.service))
 }
 
-// A path segment shown as is: a plain word such as "services", "hooks" or "api".
-// Anything else (Slack and Discord tokens, ids, keys) is hidden.
-const PLAIN_SEGMENT = /^[A-Za-z][A-Za-z_-]{0,19}$/
+// Path segments shown as they are: the fixed words of common webhook URLs. Any other
+// segment is hidden, however short or plain it looks: a path secret can be a word too.
+const SHOWN_SEGMENTS = new Set(['api', 'hooks', 'hook', 'services', 'webhook', 'webhooks', 'incoming', 'v1', 'v2', 'v3', 'workflows', 'triggers', 'chat', 'notify', 'events'])
 
 /**
- * A URL safe to show and log: user info, query values and every path segment that is not
- * a plain word are replaced by `***`, since chat webhook URLs carry their token in the path.
+ * A URL safe to show and log: user info, query values and every path segment but the
+ * fixed words of webhook URLs are replaced by `***`, since chat webhook URLs carry their token in the path.
  */
 export function redactUrl(url: string): string {
   let u: URL
   try { u = new URL(url) } catch { return '***' }
   const auth = u.username !== '' || u.password !== '' ? '***@' : ''
-  const path = u.pathname.split('/').map((s) => s === '' || PLAIN_SEGMENT.test(s) ? s : '***').join('/')
+  const path = u.pathname.split('/').map((s) => s === '' || SHOWN_SEGMENTS.has(s.toLowerCase()) ? s : '***').join('/')
   const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&')
   return `${u.protocol}//${auth}${u.host}${path}${query !== '' ? `?${query}` : ''}`
 }

@@ -25,12 +25,16 @@ describe('forbiddenAddressReason', () => {
     ['::ffff:127.0.0.1', /loopback.*inside the IPv6/], ['::ffff:7f00:1', /loopback/], ['[::ffff:169.254.169.254]', /link-local/],
     ['::ffff:10.0.0.1', /private/], ['::ffff:0a00:0001', /private/], ['::127.0.0.1', /loopback/],
     ['64:ff9b::a00:1', /private/], ['2002:7f00:1::', /loopback/], ['2001:db8::1', /documentation/],
+    // translated (SIIT), local-use NAT64, Teredo (client address inverted), and spellings of them
+    ['::ffff:0:7f00:1', /loopback.*inside the IPv6/], ['[::ffff:0:7f00:1]', /loopback/], ['::ffff:0:10.0.0.1', /private/],
+    ['64:ff9b:1::a00:1', /local-use NAT64/], ['64:ff9b:1:ffff::', /local-use NAT64/],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', /loopback/], ['0::ffff:127.0.0.1', /loopback/], ['::FFFF:7F00:0001', /loopback/],
     ['example.com', /not an IP address/], ['', /not an IP address/],
   ])('refuses %s', (address, why) => {
     expect(forbiddenAddressReason(address)).toMatch(why)
   })
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '93.184.216.34', '2001:4860:4860::8888', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:808:808::'])('lets %s through', (address) => {
+  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '93.184.216.34', '2001:4860:4860::8888', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:808:808::', '::ffff:0:808:808', '64:ff9b::808:808', '2001:0:4136:e378:8000:63bf:f7f7:f7f7'])('lets %s through', (address) => {
     expect(forbiddenAddressReason(address)).toBeUndefined()
   })
 })

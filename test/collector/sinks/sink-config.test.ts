@@ -30,7 +30,7 @@ describe('sink configuration', () => {
       { name: 'chat', type: 'irc', url: 'https://x', service: ['a'] },
     ]), 'GOVERNOR_SINKS'))
     expect(msg).toMatch(/^GOVERNOR_SINKS: /)
-    expect(msg).toContain('sink "audit": url "ftp://x/y" is not an absolute http or https URL')
+    expect(msg).toContain('sink "audit": url "ftp://x/***" is not an absolute http or https URL')
     expect(msg).toContain('secret must start with "whsec_"')
     expect(msg).toContain('kinds is empty')
     expect(msg).toContain('sink "chat": unknown field "service"')
@@ -71,6 +71,11 @@ describe('filters', () => {
 describe('URL redaction', () => {
   it('hides tokens in the path, query values and user info', () => {
     expect(redactUrl('https://hooks.slack.com/services/T0001/B0002/XXXXXXXXXXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/services/***/***/***')
-    expect(redactUrl('https://user:pw@example.com:8443/hooks/governor?token=s3cr3t&x=1')).toBe('https://***@example.com:8443/hooks/governor?token=***&x=***')
+    expect(redactUrl('https://user:pw@example.com:8443/hooks/governor?token=s3cr3t&x=1')).toBe('https://***@example.com:8443/hooks/***?token=***&x=***')
+  })
+
+  it('hides short and plain-looking path secrets too', () => {
+    expect(redactUrl('https://chat.example.com/api/v1/webhooks/abc/Secret')).toBe('https://chat.example.com/api/v1/webhooks/***/***')
+    expect(redactUrl('https://example.com/k')).toBe('https://example.com/***')
   })
 })
