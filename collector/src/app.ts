@@ -28,6 +28,7 @@ import type { Settings } from './settings.ts'
 import { StoreQueries } from './store/queries.ts'
 import { Store } from './store/store.ts'
 import { applySloFile, loadSloFile, SloService, sloRoutes } from './slo/index.ts'
+import { ReadGate } from './query/read-gate.ts'
 import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
@@ -109,7 +110,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  })), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner }
+  })), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner,
+    readGate: new ReadGate({ maxRunning: settings.maxConcurrentReads, maxWaiting: 4 * settings.maxConcurrentReads }) }
   app.decorate('governor', services)
   const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })
 

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   GOV_ERR_SQL_LIMIT: { status: 422, doc: 'The SQL ran past a limit: its time, its rows or its memory; the message names the setting.' },
   GOV_ERR_SQL_BUSY: { status: 503, doc: 'Too many SQL queries are waiting for the store; retry after Retry-After seconds.' },
   GOV_ERR_RATE_LIMITED: { status: 429, doc: 'Too many requests from this token (or address) in the last minute; retry after Retry-After seconds.' },
+  GOV_ERR_QUERY_BUSY: { status: 503, doc: 'Too many reads of points (queries, SQL) are running and waiting; retry after Retry-After seconds.' },
 } as const satisfies Record<string, { status: number; doc: string }>
 
 export type ErrorCode = keyof typeof ERROR_CODES

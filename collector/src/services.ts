@@ -10,6 +10,7 @@ import type { SelfMetrics } from './self-metrics.ts'
 import type { SloService } from './slo/index.ts'
 import type { Settings } from './settings.ts'
 import type { WebhookSender } from './sinks/webhook-sender.ts'
+import type { ReadGate } from './query/read-gate.ts'
 import type { Store } from './store/store.ts'
 
 /** The collector's shared state, set once on the root fastify instance as `app.governor`. */
@@ -32,6 +33,8 @@ export interface Services {
   controllers: ControllerService
   /** The loop that runs the controllers. */
   controllerRunner: ControllerRunner
+  /** Bounds the reads of points (queries, SQL) that run at once. */
+  readGate: ReadGate
 }
 
 declare module 'fastify' {

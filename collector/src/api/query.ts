@@ -9,6 +9,6 @@ export async function queryRoutes(app: FastifyInstance): Promise<void> {
   const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
   app.get<{ Querystring: RawQuery }>('/query', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const params = parseQueryParams(req.query, Date.now())
-    return runQuery(queries, app.governor.changeLog, params, app.governor.settings.maxQueryPoints)
+    return app.governor.readGate.run(() => runQuery(queries, app.governor.changeLog, params, app.governor.settings.maxQueryPoints))
   })
 }

@@ -25,7 +25,7 @@ export async function sqlRoutes(app: FastifyInstance): Promise<void> {
     app.addHook('onClose', async () => { await client.close() })
   }
   const sql = new ReadOnlySql(client, {
-    limits: { maxExecutionMillis: settings.sqlMaxExecutionMillis, maxResultRows: settings.sqlMaxResultRows, maxMemoryBytes: settings.sqlMaxMemoryBytes },
+    limits: { maxExecutionMillis: settings.sqlMaxExecutionMillis, maxResultRows: settings.sqlMaxResultRows, maxMemoryBytes: settings.sqlMaxMemoryBytes, maxResultBytes: settings.sqlMaxResultBytes },
     drainAfterError: store.embedded,
   })
 
@@ -34,6 +34,6 @@ export async function sqlRoutes(app: FastifyInstance): Promise<void> {
     const query = typeof body === 'object' && body !== null ? body.query : undefined
     if (typeof query !== 'string') throw new GovernorError('GOV_ERR_SQL_INVALID', 'the body must be a JSON object {"query": "SELECT …"}')
     if (query.length > MAX_QUERY_CHARS) throw new GovernorError('GOV_ERR_SQL_INVALID', `the query is ${query.length} characters; the most is ${MAX_QUERY_CHARS}`)
-    return sql.run(query)
+    return app.governor.readGate.run(() => sql.run(query))
   })
 }

@@ -10,6 +10,8 @@ export interface SqlLimits {
   maxResultRows: number
   /** Most memory a query may use (`max_memory_usage`). */
   maxMemoryBytes: number
+  /** Most bytes an answer may hold, uncompressed as the store counts them (`max_result_bytes`). */
+  maxResultBytes: number
 }
 
 export interface SqlResult {
@@ -128,9 +130,12 @@ export class ReadOnlySql {
     if (!(typeof code === 'string' && /^\d+$/.test(code))) {
       return new GovernorError('GOV_ERR_STORE_UNAVAILABLE', `the store did not answer the query: ${message}`, { cause: err })
     }
-    const { maxExecutionMillis, maxResultRows, maxMemoryBytes } = this.#limits
+    const { maxExecutionMillis, maxResultRows, maxMemoryBytes, maxResultBytes } = this.#limits
     if (TIME_CODES.has(code)) return new GovernorError('GOV_ERR_SQL_LIMIT', `the query ran longer than ${maxExecutionMillis} ms (GOVERNOR_SQL_MAX_EXECUTION_MILLIS): ${message}`)
-    if (SIZE_CODES.has(code)) return new GovernorError('GOV_ERR_SQL_LIMIT', `the answer has more than ${maxResultRows} rows (GOVERNOR_SQL_MAX_RESULT_ROWS): add a LIMIT or aggregate; ${message}`)
+    if (SIZE_CODES.has(code)) {
+      const what = /max bytes/i.test(message) ? `more than ${maxResultBytes} bytes (GOVERNOR_SQL_MAX_RESULT_BYTES)` : `more than ${maxResultRows} rows (GOVERNOR_SQL_MAX_RESULT_ROWS)`
+      return new GovernorError('GOV_ERR_SQL_LIMIT', `the answer has ${what}: add a LIMIT, select fewer columns or aggregate; ${message}`)
+    }
     if (MEMORY_CODES.has(code)) return new GovernorError('GOV_ERR_SQL_LIMIT', `the query needs more than ${maxMemoryBytes} bytes of memory (GOVERNOR_SQL_MAX_MEMORY_BYTES): ${message}`)
     if (code === READONLY_CODE) return new GovernorError('GOV_ERR_SQL_INVALID', `the store refused it in read-only mode: ${message}`)
     return new GovernorError('GOV_ERR_SQL_FAILED', `the store could not run the query: ${message}`)
@@ -143,6 +148,6 @@ export class ReadOnlySql {
  */
 export function wrapReadOnly(inner: string, limits: SqlLimits): string {
   return `SELECT * FROM (\n${inner}\n) SETTINGS max_execution_time = ${limits.maxExecutionMillis / 1000}, max_result_rows = ${limits.maxResultRows}, ` +
-    `result_overflow_mode = 'throw', max_memory_usage = ${limits.maxMemoryBytes}, output_format_json_quote_64bit_integers = 1, ` +
+    `max_result_bytes = ${limits.maxResultBytes}, result_overflow_mode = 'throw', max_memory_usage = ${limits.maxMemoryBytes}, output_format_json_quote_64bit_integers = 1, ` +
     'output_format_json_quote_denormals = 1, readonly = 1'
 }

@@ -8,8 +8,7 @@ import { GovernorError } from '../errors.ts'
 export const SAFE_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'sqlstandardvalues', 'values', 'null', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'primes',
   'generaterandom', 'generateseries', 'generate_series', 'view', 'viewifpermitted', 'viewexplain',
-  'merge', 'loop', 'format', 'dictionary', 'mergetreeindex', 'mergetreeprojection', 'mergetreetextindex',
-  'mergetreeanalyzeindexes', 'mergetreeanalyzeindexesuuid', 'timeseriesdata', 'timeseriesmetrics',
+  'format', 'dictionary', 'timeseriesdata', 'timeseriesmetrics',
   'timeseriessamples', 'timeseriesselector', 'timeseriestags', 'fuzzjson', 'fuzzquery',
 ])
 
@@ -30,6 +29,32 @@ export const FORBIDDEN_FUNCTIONS: ReadonlySet<string> = new Set([
   'deltalake', 'deltalakes3', 'deltalakeazure', 'deltalakelocal', 'deltalakecluster', 'deltalakes3cluster', 'deltalakeazurecluster',
   'hudi', 'hudicluster', 'paimon', 'paimons3', 'paimonazure', 'paimonhdfs', 'paimonlocal', 'paimoncluster',
   'paimons3cluster', 'paimonazurecluster', 'paimonhdfscluster',
+  ...['merge', 'loop', 'mergetreeindex', 'mergetreeprojection', 'mergetreetextindex', 'mergetreeanalyzeindexes', 'mergetreeanalyzeindexesuuid'],
+])
+
+/** Table functions that reach a table by its database's name: `merge('system', '.*')` would read every system table. */
+const BY_DATABASE_NAME: ReadonlySet<string> = new Set(['merge', 'loop', 'mergetreeindex', 'mergetreeprojection', 'mergetreetextindex', 'mergetreeanalyzeindexes', 'mergetreeanalyzeindexesuuid'])
+
+/**
+ * Functions that tell about the machine rather than the data: its host name, ports, disks,
+ * macros and server settings (paths among them). Refused wherever they appear.
+ */
+export const HOST_FUNCTIONS: ReadonlySet<string> = new Set([
+  'hostname', 'fqdn', 'getmacro', 'serveruuid', 'getserversetting', 'getserverport', 'tcpport', 'displayname',
+  'filesystemavailable', 'filesystemcapacity', 'filesystemunreserved', 'getoskernelversion', 'getclienthttpheader',
+  'currentprofiles', 'currentroles', 'enabledroles', 'defaultroles', 'initialqueryid', 'queryid',
+])
+
+/**
+ * The `system` tables a query may read: those that describe the engine's language. The
+ * others show the server's paths (tables, databases, parts, disks), its hosts and macros
+ * (clusters), other sessions' queries (processes, query_log) and its logs: refused. The table
+ * functions that reach a table by database name (merge, loop, mergeTreeIndex…) are refused
+ * for the same reason: `merge('system', '.*')` would read them all.
+ */
+export const READABLE_SYSTEM_TABLES: ReadonlySet<string> = new Set([
+  'one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'functions', 'table_functions', 'data_type_families',
+  'formats', 'time_zones', 'aggregate_function_combinators', 'columns', 'table_engines', 'collations', 'keywords',
 ])
 
 /** Clauses the endpoint sets itself, or that write files: refused as bare words. */
@@ -79,13 +104,26 @@ export function checkReadOnlySelect(sql: string, forbidden: ReadonlySet<string> 
     const name = t.text.toLowerCase()
     const next = tokens[i + 1]
     const called = next?.kind === 'punct' && next.text === '('
+    if (called && BY_DATABASE_NAME.has(name)) {
+      throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query calls ${t.text}(), which reaches tables by their database's name (the system tables among them): name Governor's tables directly`)
+    }
     if (called && forbidden.has(name)) {
       throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query calls ${t.text}(), which reaches files, other programs or the network: POST /api/v1/sql reads the store's tables only`)
     }
-    // A clause keyword, unless it names a table or column (`system.settings`).
-    const clause = FORBIDDEN_CLAUSES[name]
+    if (called && HOST_FUNCTIONS.has(name)) {
+      throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query calls ${t.text}(), which tells about the machine (host, ports, disks, settings), not the data: POST /api/v1/sql reads the store's tables only`)
+    }
     const prev = tokens[i - 1]
     const qualified = prev?.kind === 'punct' && prev.text === '.'
+    if (name === 'system' && !qualified) {
+      const dot = tokens[i + 1], table = tokens[i + 2]
+      const tableName = dot?.kind === 'punct' && dot.text === '.' && table?.kind === 'word' ? table.text.toLowerCase() : undefined
+      if (tableName === undefined || !READABLE_SYSTEM_TABLES.has(tableName)) {
+        throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query reads ${tableName === undefined ? 'the system database' : `system.${tableName}`}, which shows the server's paths, hosts or other sessions' queries: of the system tables, POST /api/v1/sql reads ${[...READABLE_SYSTEM_TABLES].join(', ')}`)
+      }
+    }
+    // A clause keyword, unless it names a table or column (`system.settings`).
+    const clause = FORBIDDEN_CLAUSES[name]
     if (clause !== undefined && !t.quoted && !called && !qualified) throw notSelect(`it has a clause the endpoint does not take: ${clause}`)
   }
   if (depth !== 0) throw notSelect(`${depth} "(" ${depth === 1 ? 'is' : 'are'} never closed`)

@@ -11,10 +11,10 @@ import { testSettings } from '../../helpers/settings.ts'
 
 let app: FastifyInstance
 const now = Date.now()
-const LIMITS = { maxExecutionMillis: 1_000, maxResultRows: 50, maxMemoryBytes: 64 * 1024 * 1024 }
+const LIMITS = { maxExecutionMillis: 1_000, maxResultRows: 50, maxMemoryBytes: 64 * 1024 * 1024, maxResultBytes: 64 * 1024 }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ sqlMaxExecutionMillis: LIMITS.maxExecutionMillis, sqlMaxResultRows: LIMITS.maxResultRows, sqlMaxMemoryBytes: LIMITS.maxMemoryBytes }), { logger: false })
+  app = await buildApp(testSettings({ sqlMaxExecutionMillis: LIMITS.maxExecutionMillis, sqlMaxResultRows: LIMITS.maxResultRows, sqlMaxMemoryBytes: LIMITS.maxMemoryBytes, sqlMaxResultBytes: LIMITS.maxResultBytes }), { logger: false })
   const res = await app.inject({ method: 'POST', url: '/v1/metrics', payload: gaugeRequest('checkout', { 'cpu.load': [{ ts: now - 1000, value: 0.5 }, { ts: now, value: 0.75 }] }) })
   expect(res.statusCode).toBe(200)
 })
@@ -37,13 +37,14 @@ describe('POST /api/v1/sql answers a SELECT', () => {
     expect(res.body).toEqual({ columns: [{ name: 'metric', type: 'LowCardinality(String)' }, { name: 'service', type: 'LowCardinality(String)' }, { name: 'n', type: 'UInt64' }], rows: [['cpu.load', 'checkout', '1']] })
   })
 
-  it('takes WITH … SELECT, comments, a trailing semicolon, and system tables', async () => {
+  it('takes WITH … SELECT, comments, a trailing semicolon, and the system tables of the language', async () => {
     const res = await sql(`-- the last two points
 WITH s AS (SELECT series_id FROM governor.series WHERE metric = 'cpu.load')
 SELECT value FROM governor.samples WHERE series_id IN (SELECT series_id FROM s) ORDER BY ts /* oldest first */ ; -- done`)
     expect(res.status).toBe(200)
     expect(res.body.rows).toEqual([[0.5], [0.75]])
-    expect((await sql('SELECT count() > 0 FROM system.settings')).body.rows).toEqual([[1]])
+    expect((await sql("SELECT count() > 0 FROM system.functions WHERE name = 'rate'")).body.rows).toEqual([[0]])
+    expect((await sql('SELECT dummy FROM system.one')).body.rows).toEqual([[0]])
   })
 })
 
@@ -82,6 +83,18 @@ describe('refuses anything but one SELECT', () => {
     ["SELECT * FROM executable('id', 'LineAsString', 'x String')", 'GOV_ERR_SQL_FORBIDDEN', /executable\(\)/],
     ["SELECT * FROM icebergS3('https://b/x')", 'GOV_ERR_SQL_FORBIDDEN', /icebergS3\(\)/],
     ["SELECT * FROM mongodb('h:27017', 'd', 'c', 'u', 'p', 'x String')", 'GOV_ERR_SQL_FORBIDDEN', /mongodb\(\)/],
+    // The machine, not the data: paths, hosts, other sessions' queries.
+    ['SELECT query FROM system.processes', 'GOV_ERR_SQL_FORBIDDEN', /system\.processes, which shows the server's paths, hosts or other sessions' queries/],
+    ['SELECT data_paths FROM system.tables', 'GOV_ERR_SQL_FORBIDDEN', /system\.tables/],
+    ['SELECT path FROM "system" . `disks`', 'GOV_ERR_SQL_FORBIDDEN', /system\.disks/],
+    ['SELECT query FROM SYSTEM.query_log', 'GOV_ERR_SQL_FORBIDDEN', /system\.query_log/],
+    ['SELECT * FROM governor.series WHERE metric IN (SELECT host_name FROM system.clusters)', 'GOV_ERR_SQL_FORBIDDEN', /system\.clusters/],
+    ["SELECT * FROM merge('system', '^proc')", 'GOV_ERR_SQL_FORBIDDEN', /merge\(\), which reaches tables by their database's name/],
+    ['SELECT * FROM loop(system, processes) LIMIT 1', 'GOV_ERR_SQL_FORBIDDEN', /loop\(\)/],
+    ['SELECT hostName()', 'GOV_ERR_SQL_FORBIDDEN', /hostName\(\), which tells about the machine/],
+    ["SELECT getServerSetting('path')", 'GOV_ERR_SQL_FORBIDDEN', /getServerSetting\(\)/],
+    ["SELECT getMacro('replica')", 'GOV_ERR_SQL_FORBIDDEN', /getMacro\(\)/],
+    ['SELECT filesystemAvailable()', 'GOV_ERR_SQL_FORBIDDEN', /filesystemAvailable\(\)/],
   ]
 
   it.each(refused)('%j: %s', async (query, code, message) => {
@@ -135,6 +148,15 @@ describe('limits', () => {
     expect((await sql('SELECT count() FROM (SELECT number FROM numbers(100000))')).body.rows).toEqual([['100000']])
   })
 
+  it('refuses an answer of more bytes than the limit instead of cutting it', async () => {
+    // The store counts an answer's bytes block by block: two blocks of 50 KB pass 64 KiB.
+    const res = await sql("SELECT repeat('x', 50000) UNION ALL SELECT repeat('y', 50000)")
+    expect(res.status).toBe(422)
+    expect(res.body.error?.code).toBe('GOV_ERR_SQL_LIMIT')
+    expect(res.body.error?.message).toMatch(/more than 65536 bytes \(GOVERNOR_SQL_MAX_RESULT_BYTES\)/)
+    expect((await sql("SELECT length(repeat('x', 10000)) FROM numbers(20)")).body.rows).toHaveLength(20)
+  })
+
   it('stops a query past its memory', async () => {
     const res = await sql('SELECT groupArray(number) FROM numbers(100000000)')
     expect(res.status).toBe(422)
@@ -180,7 +202,7 @@ describe('the engine\'s own read-only mode, under the check', () => {
 describe('checkReadOnlySelect', () => {
   it('answers the query without its trailing comments and semicolons, ready to wrap', () => {
     expect(checkReadOnlySelect('  SELECT 1 -- one\n;; -- end')).toBe('SELECT 1')
-    expect(checkReadOnlySelect("SELECT 'a;b', `settings` FROM system.settings # x")).toBe("SELECT 'a;b', `settings` FROM system.settings")
+    expect(checkReadOnlySelect("SELECT 'a;b', `settings` FROM system.columns # x")).toBe("SELECT 'a;b', `settings` FROM system.columns")
     expect(checkReadOnlySelect("WITH 'it''s' AS s SELECT s")).toBe("WITH 'it''s' AS s SELECT s")
   })
 
