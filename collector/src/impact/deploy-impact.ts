@@ -7,6 +7,7 @@ import { GovernorError, isGovernorError } from '../errors.ts'
 import { TABLE_OF } from '../query/run-query.ts'
 import { StoreQueries, type PointRows, type SeriesRow } from '../store/queries.ts'
 import { bucketValues } from './bucket-values.ts'
+import { exactMannWhitney } from './exact-rank-test.ts'
 import { mannWhitneyUTest } from './mann-whitney.ts'
 import { analysisEvent, hintsFor, impactEventId, summarise, windowJson } from './report.ts'
 import { resolveSignals, type ResolvedSignal } from './signals.ts'
@@ -43,9 +44,13 @@ export class DeployImpact {
 
   /** @throws GovernorError `GOV_ERR_SETTINGS_INVALID` when a window holds fewer buckets than a verdict needs. */
   constructor(options: DeployImpactOptions) {
-    if (Math.floor(options.windowMillis / options.bucketMillis) < THRESHOLDS.min_buckets) {
-      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `GOVERNOR_IMPACT_WINDOW_MILLIS=${options.windowMillis} holds fewer than ${THRESHOLDS.min_buckets} buckets of ` +
-        `GOVERNOR_IMPACT_BUCKET_MILLIS=${options.bucketMillis}: every analysis would lack data; make the window longer or the buckets shorter`)
+    // Buckets are aligned to multiples of their width and a deploy comes at any time, so a
+    // window of w holds as few as floor(w / bucket) − 1 complete buckets.
+    const complete = Math.floor(options.windowMillis / options.bucketMillis) - 1
+    if (complete < THRESHOLDS.min_buckets) {
+      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `GOVERNOR_IMPACT_WINDOW_MILLIS=${options.windowMillis} holds as few as ${Math.max(0, complete)} complete buckets of ` +
+        `GOVERNOR_IMPACT_BUCKET_MILLIS=${options.bucketMillis} (buckets are aligned, deploys are not), and a verdict needs ${THRESHOLDS.min_buckets}: ` +
+        `make the window at least ${(THRESHOLDS.min_buckets + 1) * options.bucketMillis} ms or the buckets shorter`)
     }
     this.#o = options
     this.#queries = new StoreQueries(options.client, options.db)
@@ -123,7 +128,8 @@ export class DeployImpact {
       const after = completeBuckets(points, w.after, step)
       let test: UTest | undefined
       if (before.length >= THRESHOLDS.min_buckets && after.length >= THRESHOLDS.min_buckets) {
-        test = await mannWhitneyUTest(this.#o.client, before, after)
+        // Exact for small samples (where the normal approximation cannot reach the threshold).
+        test = exactMannWhitney(before, after) ?? await mannWhitneyUTest(this.#o.client, before, after)
       }
       return judge(s.spec, before, after, test)
     } catch (err) {

@@ -1,3 +1,4 @@
+import { smallestPValue } from './exact-rank-test.ts'
 import type { BadDirection, Expected, ImpactThresholds, MetricImpact, SignalSpec, Verdict } from './types.ts'
 
 /** The thresholds every analysis uses. */
@@ -19,7 +20,9 @@ export interface UTest {
  *    no variation to rank → `not_enough_data`;
  * 3. fewer than `min_buckets` non-zero buckets on both sides together (sparse counts: a
  *    handful of errors) → `not_enough_data`, since a rank test over a sea of ties proves little;
- * 4. no p-value → `not_enough_data`;
+ * 4. no p-value → `not_enough_data`; and when even two groups wholly apart could not reach
+ *    `p_value` with this many buckets (2 / C(n₁+n₂, n₁) ≥ p_value), `not_enough_data` saying
+ *    so: such a test can never show a change, so calling it `unchanged` would mislead;
  * 5. p < `p_value` and |relative change| ≥ `min_relative_change` (a rise from 0 counts as
  *    large) → `worse` when it moved the bad way (or the bad way is `any`), else `better`;
  * 6. otherwise `unchanged`: the test ran on enough varied data and found no change that matters.
@@ -56,6 +59,11 @@ export function judge(spec: SignalSpec, before: readonly number[], after: readon
   }
   out.p_value = test.p
   out.u_statistic = test.u
+  const floor = smallestPValue(before.length, after.length)
+  if (floor >= t.p_value) {
+    out.note = `cannot reach significance with ${before.length} buckets before and ${after.length} after: the smallest possible p is ${floor.toPrecision(2)}, the threshold ${t.p_value}`
+    return out
+  }
   out.rank_biserial = 1 - (2 * test.u) / (before.length * after.length)
   const sign = Math.sign((now ?? 0) - (base ?? 0))
   const large = out.relative_change === null ? sign !== 0 : Math.abs(out.relative_change) >= t.min_relative_change
