@@ -15,8 +15,12 @@ export function deployFromBody(body: unknown, now: number, tokenName?: string): 
   const version = r.required('version')
   const actor = actorOf(r, tokenName)
   const environment = r.optional('environment', 'production')
-  const finished = r.time('finished_at', now)
-  const started = r.time('started_at', finished)
+  // Only a start given: a point in time (a backfilled deploy must not reach until now and
+  // cut the impact windows of the deploys after it). Neither: now.
+  const given = (body as Record<string, unknown>).started_at
+  const startedRaw = r.time('started_at', now)
+  const finished = r.time('finished_at', given === undefined || given === null || given === '' ? now : startedRaw)
+  const started = given === undefined || given === null || given === '' ? finished : startedRaw
   const description = r.optional('description', '', MAX_TEXT_CHARS)
   const data = {
     commit: r.optional('commit'), repo_url: r.optional('repo_url'), url: r.optional('url'),

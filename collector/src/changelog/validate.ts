@@ -1,4 +1,5 @@
 import { GovernorError } from '../errors.ts'
+import { unitMistake } from '../util/time-units.ts'
 import type { DeployPlan } from './types.ts'
 
 /** Longest title, and longest text, an event may carry. */
@@ -41,14 +42,21 @@ export class BodyReader {
     return v === undefined || v === null ? fallback : this.#string(name, v, max)
   }
 
-  /** A time as epoch milliseconds or ISO 8601; not before 1970, not in the future. */
+  /**
+   * A time as epoch milliseconds or ISO 8601; not in the future. A number that can only be
+   * another unit (epoch seconds, microseconds, nanoseconds) is refused, naming the unit.
+   */
   time(name: string, fallback: number): number {
     const v = this.#body[name]
     if (v === undefined || v === null || v === '') return fallback
     const t = typeof v === 'number' ? v : typeof v === 'string' ? (/^\d+$/.test(v) ? Number(v) : Date.parse(v)) : NaN
     if (typeof v !== 'number' && typeof v !== 'string') this.#problems.push(`${name} must be epoch milliseconds or an ISO 8601 string`)
     else if (!Number.isFinite(t)) this.#problems.push(`${name}=${JSON.stringify(v)} is not a time (epoch milliseconds or ISO 8601)`)
-    else if (t < 0) this.#problems.push(`${name}=${JSON.stringify(v)} is before 1970`)
+    else if (typeof v === 'number' || /^\d+$/.test(v)) {
+      const mistake = unitMistake(name, t)
+      if (mistake !== undefined) this.#problems.push(mistake)
+      else if (t > this.#now + FUTURE_SLACK_MILLIS) this.#problems.push(`${name}=${JSON.stringify(v)} is in the future`)
+    } else if (t < 0) this.#problems.push(`${name}=${JSON.stringify(v)} is before 1970`)
     else if (t > this.#now + FUTURE_SLACK_MILLIS) this.#problems.push(`${name}=${JSON.stringify(v)} is in the future`)
     return Number.isFinite(t) ? t : fallback
   }

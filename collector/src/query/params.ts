@@ -1,4 +1,5 @@
 import { GovernorError } from '../errors.ts'
+import { unitMistake } from '../util/time-units.ts'
 
 /** `GET /api/v1/query` parameters after validation. */
 export interface QueryParams {
@@ -64,7 +65,11 @@ function parseMatch(v: string | string[] | undefined): [string, string][] {
 /** Epoch milliseconds, ISO 8601, `now`, or `now-<n><unit>` (units ms, s, m, h, d, w). */
 export function parseTime(name: string, v: string, now: number): number {
   const s = v.trim()
-  if (/^\d+$/.test(s)) return Number(s)
+  if (/^\d+$/.test(s)) {
+    const mistake = unitMistake(name, Number(s))
+    if (mistake !== undefined) throw bad(mistake)
+    return Number(s)
+  }
   const rel = /^now(?:-(\d+(?:\.\d+)?)(ms|s|m|h|d|w))?$/.exec(s)
   if (rel !== null) return rel[1] === undefined ? now : now - Math.round(Number(rel[1]) * UNIT_MS[rel[2]!]!)
   const t = Date.parse(s)
