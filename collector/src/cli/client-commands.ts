@@ -17,7 +17,11 @@ export const CLIENT_USAGE = `  deploy          Record a deploy:
   deploys last    The last deploy of every service [--service NAME] [--environment NAME]
   events search   Search the change log: governor events search "redis timeout" [--service NAME] [--kind KIND] [--limit N]
   gate            May a deploy go out? governor gate --service api [--version 1.4.2] [--actor alice]
-                    exits 0 when allowed, 4 when an SLO of the service has its error budget spent
+                      [--environment production] [--require-slo] [--override "why it must go out"]
+                    exits 0 when allowed, 4 when denied: an SLO has its error budget spent (a
+                    rollback to an earlier --version passes), an SLO cannot be evaluated, the
+                    service is unknown (a typo?), or with --require-slo no SLO with data guards it.
+                    --override (a deploy or operate token, or --actor) lets it out and records who and why.
 
 Options of every client command:
   --url URL       Governor's address (default $GOVERNOR_URL or http://127.0.0.1:4318)
@@ -119,17 +123,23 @@ async function eventsSearch(args: string[], env: NodeJS.ProcessEnv, out: Out, fe
 
 /** `GET /api/v1/gate`: exit 0 when the deploy may go out, 4 (printing why) when not. */
 async function gate(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch): Promise<number> {
-  const { values: v } = parseArgs({ args, strict: true, options: { ...COMMON, service: { type: 'string' }, version: { type: 'string' }, actor: { type: 'string' } } })
+  const { values: v } = parseArgs({
+    args, strict: true,
+    options: { ...COMMON, service: { type: 'string' }, version: { type: 'string' }, actor: { type: 'string' }, environment: { type: 'string' }, 'require-slo': { type: 'boolean', default: false }, override: { type: 'string' } },
+  })
   if (!v.service) throw new UsageError('gate needs --service')
+  if (v.override !== undefined && v.override.trim() === '') throw new UsageError('--override needs a reason')
   const q = new URLSearchParams({ service: v.service })
-  for (const k of ['version', 'actor'] as const) if (v[k]) q.set(k, v[k])
+  for (const k of ['version', 'actor', 'environment', 'override'] as const) if (v[k]) q.set(k, v[k])
+  if (v['require-slo']) q.set('require_slo', '1')
   const res = await call(fetchFn, env, v, 'GET', `/api/v1/gate?${q}`, undefined, out)
   if (res === undefined) return EXIT.UNREACHABLE
   if (!res.ok) return refused(res, out)
-  const d = res.body as { allowed: boolean; service: string; reasons: string[] }
+  const d = res.body as { allowed: boolean; service: string; outcome: string; reasons: string[]; warnings: string[] }
+  const lines = (prefix: string, list: string[]) => list.map((r) => `  ${prefix}${r}\n`).join('')
   if (v.json) out.stdout(`${JSON.stringify(d)}\n`)
-  else if (d.allowed) out.stdout(`deploy of ${d.service} allowed\n`)
-  else out.stdout(`deploy of ${d.service} denied:\n${d.reasons.map((r) => `  ${r}\n`).join('')}`)
+  else if (d.allowed) out.stdout(`deploy of ${d.service} ${d.outcome === 'overridden' ? 'allowed by override' : 'allowed'}\n${lines('warning: ', d.warnings)}`)
+  else out.stdout(`deploy of ${d.service} denied:\n${lines('', d.reasons)}${lines('warning: ', d.warnings)}`)
   return d.allowed ? EXIT.OK : EXIT.DENIED
 }
 

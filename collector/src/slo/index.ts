@@ -6,7 +6,7 @@ export { burnPairs, burnRate, budgetRemaining, alertState, WORKBOOK_PAIRS, type 
 export { countEvents, LOOKBACK_MARGIN_MILLIS, type CountQuery } from './event-counts.ts'
 export { resolveSli, millisPerUnit, SliUnreadableError, type SliSeries, type SliSeriesSource } from './sli-series.ts'
 export { DefinitionRegistry, type Versioned, type Who } from './definition-registry.ts'
-export { gateDecision, denialEvent, GATE_KIND, type GateDecision } from './gate.ts'
+export { gateDecision, gateEvent, GATE_KIND, type GateContext, type GateDecision, type GateSloState } from './gate.ts'
 export { loadSloFile, applySloFile, type FileSlo } from './slo-file.ts'
 export { sloRoutes, sloJson, statusJson } from './slo-routes.ts'
 export { formatDuration, parseWindow } from './duration.ts'

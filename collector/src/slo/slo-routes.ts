@@ -5,7 +5,8 @@ import { iso } from '../changelog/change-log.ts'
 import { GovernorError, isGovernorError } from '../errors.ts'
 import { formatDuration } from './duration.ts'
 import { parseSlo, type SloDefinition } from './definition.ts'
-import { denialEvent, gateDecision } from './gate.ts'
+import { gateDecision, gateEvent } from './gate.ts'
+import { StoreQueries } from '../store/queries.ts'
 import type { Slo } from './slo-service.ts'
 import type { SloStatus } from './slo-status.ts'
 
@@ -17,10 +18,13 @@ type P = { service: string; name: string }
  *   PUT /slos/{service}/{name}   define or change an SLO (201 when created)
  *   GET /slos?service=           every SLO with its status: SLI, budget, burn rates, alert
  *   GET /slos/{service}/{name}   one, with its history
- *   GET /gate?service=           whether a deploy may go out; a denial is a `gate` event
+ *   GET /gate?service=           whether a deploy may go out (&version= &environment=
+ *                                &require_slo=1 &override=<reason> &actor=); denials,
+ *                                overrides and rollbacks through a spent budget are `gate` events
  */
 export async function sloRoutes(app: FastifyInstance): Promise<void> {
-  const { slos, changeLog } = app.governor
+  const { slos, changeLog, knobs, controllers, store } = app.governor
+  const queries = new StoreQueries(store.client, store.db)
 
   app.put<{ Params: P; Body: unknown }>('/slos/:service/:name', { config: { roles: OPERATE } }, async (req, reply) => {
     const { def, who } = sloBody(req.body, req.principal)
@@ -40,19 +44,52 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
     return { ...(await withStatus(slo)), history: history.map((v) => ({ ...definitionJson(v), version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
   })
 
-  app.get<{ Querystring: { service?: string; actor?: string; version?: string } }>('/gate', { config: { roles: READ, readsPoints: true } }, async (req) => {
-    const service = req.query.service
+  type GateQuery = { service?: string; actor?: string; version?: string; environment?: string; require_slo?: string; override?: string }
+  app.get<{ Querystring: GateQuery }>('/gate', { config: { roles: READ, readsPoints: true } }, async (req) => {
+    const q = req.query
+    const service = q.service
     if (service === undefined || service === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'service is required: GET /api/v1/gate?service=<name>')
     const now = Date.now()
-    const list = slos.list(service)
-    const decision = gateDecision(service, await Promise.all(list.map(async (slo) => ({ slo, status: await slos.status(slo, now) }))))
-    if (!decision.allowed) {
-      const bodyActor = req.query.actor?.trim() || undefined
-      const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : bodyActor ?? 'gate'
-      await changeLog.append(denialEvent(decision, actor, req.query.version?.trim() ?? '', now))
+    const version = q.version?.trim() ?? ''
+    const bodyActor = q.actor?.trim() || undefined
+    const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : bodyActor ?? 'gate'
+    const overrideReason = q.override?.trim() ?? ''
+    if (q.override !== undefined) {
+      if (overrideReason === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'override needs a reason: override=<why this deploy must go out>')
+      if (req.principal === null && bodyActor === undefined) throw new GovernorError('GOV_ERR_QUERY_PARAM', 'an override needs actor=<who> (or a token): it is recorded')
+      if (req.principal !== null && !req.principal.roles.some((r) => r === 'deploy' || r === 'operate')) {
+        throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `an override needs a deploy or operate token; ${req.principal.name} has ${req.principal.roles.join(', ')}`)
+      }
     }
+    const list = slos.list(service)
+    const [statuses, known, rollback] = await Promise.all([
+      Promise.all(list.map(async (slo) => ({ slo, status: await slos.status(slo, now) }))),
+      isKnown(service),
+      isRollback(service, q.environment?.trim() || 'production', version),
+    ])
+    const decision = gateDecision({
+      service, known, requireSlo: q.require_slo === '1' || q.require_slo === 'true', rollback,
+      ...(q.override !== undefined ? { override: { actor, reason: overrideReason } } : {}),
+    }, statuses)
+    const event = gateEvent(decision, actor, version, now)
+    if (event !== undefined) await changeLog.append(event)
     return decision
   })
+
+  /** Sent metrics, was deployed, or has knobs, SLOs or controllers. */
+  async function isKnown(service: string): Promise<boolean> {
+    if (slos.list(service).length > 0 || knobs.list(service).length > 0 || controllers.list(service).length > 0) return true
+    if ((await changeLog.lastDeploys(service)).length > 0) return true
+    return queries.hasService(service)
+  }
+
+  /** The version ran before in this environment and is not the live one (as recordDeploy marks rollbacks). */
+  async function isRollback(service: string, environment: string, version: string): Promise<boolean> {
+    if (version === '') return false
+    const earlier = (await changeLog.deploysUntil([service], Date.now() + 1)).filter((d) => d.environment === environment)
+    const live = earlier.at(-1)
+    return live !== undefined && live.version !== version && earlier.some((d) => d.version === version)
+  }
 
   async function withStatus(slo: Slo): Promise<Record<string, unknown>> {
     return { ...sloJson(slo), ...statusJson(await slos.status(slo, Date.now())) }

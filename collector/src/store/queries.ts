@@ -56,6 +56,14 @@ FROM ${this.#db}.series GROUP BY metric ORDER BY metric`,
   }
 
   /** Every series of a metric, optionally of one service. */
+  /** Whether any series of `service` is stored. */
+  async hasService(service: string): Promise<boolean> {
+    const rs = await this.#client.query({
+      query: `SELECT 1 FROM ${this.#db}.series WHERE service = {service:String} LIMIT 1`, query_params: { service }, format: 'JSONCompactEachRow',
+    })
+    return (await rs.json<[number]>()).length > 0
+  }
+
   async series(metric: string, service?: string): Promise<SeriesRow[]> {
     const rs = await this.#client.query({
       query: `SELECT toString(series_id) AS id, type, temporality, monotonic, unit, description, service, resource, attributes

@@ -41,8 +41,24 @@ describe('governor gate', () => {
     expect(events).toMatchObject([{ actor: 'ci', service: 'payments', title: 'deploy of payments 3.0.0 denied: error budget spent (availability)' }])
   })
 
-  it('exits 0 when the deploy may go out', async () => {
-    expect(await gate('--service', 'search')).toEqual({ code: EXIT.OK, stdout: 'deploy of search allowed\n', stderr: '' })
+  it('exits 0 when the deploy may go out, saying what guards nothing', async () => {
+    expect(await gate('--service', 'search')).toEqual({
+      code: EXIT.OK, stderr: '',
+      stdout: 'deploy of search allowed\n  warning: search/availability: no events over 1d, so it guards nothing (is requests_total being sent?)\n  warning: no SLO of search has data: nothing guards this deploy\n',
+    })
+  })
+
+  it('exits 4 for a service it does not know (a typo), and with --require-slo for one nothing guards', async () => {
+    const typo = await gate('--service', 'paymnets')
+    expect(typo.code).toBe(EXIT.DENIED)
+    expect(typo.stdout).toContain('no service named "paymnets" is known to Governor')
+    expect((await gate('--service', 'search', '--require-slo')).code).toBe(EXIT.DENIED)
+  })
+
+  it('exits 0 with --override, printing that it was overridden', async () => {
+    const r = await gate('--service', 'payments', '--actor', 'alice', '--override', 'hotfix for INC-42')
+    expect(r.code).toBe(EXIT.OK)
+    expect(r.stdout).toMatch(/^deploy of payments allowed by override\n  warning: overridden: payments\/availability: error budget spent/)
   })
 
   it('exits 2 without --service', async () => {

@@ -107,13 +107,58 @@ describe('GET /api/v1/gate', () => {
     })
   })
 
-  it('allows a deploy while every budget lasts, and when the service has no SLO, recording nothing', async () => {
+  it('allows a deploy while every budget lasts, recording nothing', async () => {
     const search = await api(app, 'GET', '/gate?service=search')
     // 1/10000 = 0.01 % bad where 99 % allows 1 %: 0.01 of the budget used.
-    expect(search.body).toMatchObject({ allowed: true, service: 'search', reasons: [] })
+    expect(search.body).toMatchObject({ allowed: true, outcome: 'allowed', service: 'search', reasons: [], warnings: [] })
+    expect(search.body.slos[0]).toMatchObject({ name: 'availability', state: 'ok' })
     expect(search.body.slos[0].error_budget_remaining).toBeCloseTo(0.99, 6)
-    expect((await api(app, 'GET', '/gate?service=unknown')).body).toEqual({ allowed: true, service: 'unknown', reasons: [], slos: [] })
     expect((await api(app, 'GET', '/events?kind=gate')).body.events).toHaveLength(1)
+  })
+
+  it('denies a service it does not know (a typo), naming it', async () => {
+    const res = await api(app, 'GET', '/gate?service=paymnets')
+    expect(res.body).toMatchObject({ allowed: false, outcome: 'denied', slos: [] })
+    expect(res.body.reasons).toEqual(['no service named "paymnets" is known to Governor (it sent no metrics, was never deployed, has no knobs or SLOs): check the name'])
+  })
+
+  it('says plainly that nothing guards a known service without SLOs, and denies it with require_slo', async () => {
+    await send(app, 'cart', [counter('requests_total', [{ ts: Date.now() - 1000, start: Date.now() - 60_000, value: 1 }])])
+    const open = await api(app, 'GET', '/gate?service=cart')
+    expect(open.body).toMatchObject({ allowed: true, warnings: ['cart has no SLOs: nothing guards this deploy'] })
+    const strict = await api(app, 'GET', '/gate?service=cart&require_slo=1')
+    expect(strict.body).toMatchObject({ allowed: false, reasons: ['cart has no SLOs, and require_slo is set'] })
+  })
+
+  it('reports an SLO on a metric with no data as no_data, never as ok', async () => {
+    expect((await api(app, 'PUT', '/slos/cart/latency', { sli: { type: 'error_ratio', metric: 'no_such_metric_total', errors: { code: '500' } }, objective: 99, window: '1d', ...who })).status).toBe(201)
+    const res = await api(app, 'GET', '/gate?service=cart')
+    expect(res.body.slos).toMatchObject([{ name: 'latency', state: 'no_data' }])
+    expect(res.body.warnings).toEqual([
+      'cart/latency: no events over 1d, so it guards nothing (is no_such_metric_total being sent?)',
+      'no SLO of cart has data: nothing guards this deploy',
+    ])
+    expect((await api(app, 'GET', '/gate?service=cart&require_slo=1')).body).toMatchObject({ allowed: false, reasons: ['no SLO of cart has data, and require_slo is set'] })
+  })
+
+  it('lets a rollback through a spent budget, and records it', async () => {
+    for (const version of ['2.0.0', '2.1.0']) expect((await api(app, 'POST', '/deploys', { service: 'payments', version, actor: 'ci' })).status).toBe(201)
+    expect((await api(app, 'GET', '/gate?service=payments&version=2.2.0')).body.allowed).toBe(false)
+    const back = await api(app, 'GET', '/gate?service=payments&version=2.0.0&actor=ci')
+    expect(back.body).toMatchObject({ allowed: true, outcome: 'allowed', rollback: true })
+    expect(back.body.warnings[0]).toMatch(/error budget spent .*; allowed because the deploy is a rollback$/)
+    const events = (await api(app, 'GET', '/events?kind=gate&service=payments')).body.events
+    expect(events[0]).toMatchObject({ title: 'deploy of payments 2.0.0 allowed as a rollback through a spent error budget (availability)', tags: ['rollback', 'availability'] })
+  })
+
+  it('takes a break-glass override with who and why, and records it', async () => {
+    expect((await api(app, 'GET', '/gate?service=payments&override=')).status).toBe(400)
+    expect((await api(app, 'GET', '/gate?service=payments&override=hotfix')).body.error.message).toMatch(/needs actor=/)
+    const res = await api(app, 'GET', '/gate?service=payments&version=2.2.0&override=hotfix+for+INC-42&actor=alice')
+    expect(res.body).toMatchObject({ allowed: true, outcome: 'overridden', reasons: [], override: { actor: 'alice', reason: 'hotfix for INC-42' } })
+    expect(res.body.warnings[0]).toMatch(/^overridden: payments\/availability: error budget spent/)
+    const events = (await api(app, 'GET', '/events?kind=gate&service=payments')).body.events
+    expect(events[0]).toMatchObject({ actor: 'alice', title: 'deploy of payments 2.2.0 allowed by override of alice: hotfix for INC-42', tags: ['override', 'availability'] })
   })
 
   it('needs a service', async () => {
