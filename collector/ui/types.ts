@@ -29,6 +29,8 @@ export interface KnobVersion { version: number; value: KnobValue; mode: KnobMode
 export interface SloSummary {
   name: string; objective: number; window: string; current_sli: number | null
   error_budget_remaining: number | null; alert: 'ok' | 'ticket' | 'page' | null; error?: string
+  /** ok, spent (budget remaining ≤ 0), no_data, error: what the gate says too. */
+  state: 'ok' | 'spent' | 'no_data' | 'error' | null
 }
 
 export interface Slo extends SloSummary {

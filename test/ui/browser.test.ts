@@ -67,7 +67,12 @@ describe('web UI', () => {
     const page = await open(LAPTOP, TOKENS.ops)
     const row = page.locator('tr[data-service="checkout"]')
     await expect(row.locator('.deploy').textContent()).resolves.toMatch(/^1\.4\.2 by alice via ops, 20 min ago/)
-    await expect(row.locator('.slo-chip').allTextContents()).resolves.toEqual([expect.stringMatching(/^latency: (ok|ticket|page)/), expect.stringMatching(/^queue: /)])
+    await expect(row.locator('.slo-chip').allTextContents()).resolves.toEqual([
+      expect.stringMatching(/^instant: budget spent/), expect.stringMatching(/^latency: (budget spent|ok|ticket|page)/), expect.stringMatching(/^queue: no data$/),
+    ])
+    // A spent budget is red whatever the burn rates say (the gate denies), a metric never sent is grey.
+    await expect(row.locator('.slo-chip', { hasText: 'instant:' }).getAttribute('class')).resolves.toMatch(/\bbad\b/)
+    await expect(row.locator('.slo-chip', { hasText: 'queue:' }).getAttribute('class')).resolves.toMatch(/\bmuted\b/)
     await expect(row.locator('.knob-list li').textContent()).resolves.toBe('workers 20 manual')
     await page.screenshot({ path: `${ARTIFACTS}services.png`, fullPage: true })
     await page.close()

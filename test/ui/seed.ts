@@ -60,6 +60,10 @@ export async function seedService(url: string, tokens: { ingest: string; ops: st
   await call(url, tokens.ops, 'PUT', `/api/v1/slos/${service}/latency`, {
     sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99, window: '1d', reason: 'pay answers within 300 ms',
   })
+  // Every request is slower than 1 ms: a budget spent from the first point, burn pairs or not.
+  await call(url, tokens.ops, 'PUT', `/api/v1/slos/${service}/instant`, {
+    sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 1 }, objective: 99.9, window: '30d', reason: 'a budget that is spent',
+  })
   await call(url, tokens.ops, 'PUT', `/api/v1/slos/${service}/queue`, {
     sli: { type: 'gauge_max', metric: 'queue.depth', max: 100 }, objective: 99, window: '1d', reason: 'the cart queue stays short',
   })

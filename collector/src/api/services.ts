@@ -44,7 +44,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
         metrics: metrics.filter((m) => m.services.includes(service)).length,
         slos: await Promise.all(slos.list(service).map(async (slo) => {
           const s = await sloWithStatus(slo, now)
-          return { name: slo.name, objective: s.objective, window: s.window, current_sli: s.current_sli ?? null, error_budget_remaining: s.error_budget_remaining ?? null, alert: s.alert ?? null, ...(s.error !== undefined ? { error: s.error } : {}) }
+          return { name: slo.name, objective: s.objective, window: s.window, current_sli: s.current_sli ?? null, error_budget_remaining: s.error_budget_remaining ?? null, alert: s.alert ?? null, state: s.state ?? null, ...(s.error !== undefined ? { error: s.error } : {}) }
         })),
         knob_modes: modes,
         knobs: serviceKnobs.map((k) => ({ name: k.name, mode: k.mode, value: k.value })),

@@ -1,13 +1,13 @@
 import type { NewEvent } from '../changelog/change-log.ts'
 import { allowedBadRatio } from './definition.ts'
 import type { Slo } from './slo-service.ts'
-import type { SloStatus } from './slo-status.ts'
+import { sloState, type SloState, type SloStatus } from './slo-status.ts'
 
 /** The change-log kind of a gate decision worth recording: a denial, an override, a rollback let through. */
 export const GATE_KIND = 'gate'
 
-/** Where one SLO stands for the gate. */
-export type GateSloState = 'ok' | 'spent' | 'no_data' | 'error'
+/** Where one SLO stands for the gate (the same word as its status). */
+export type GateSloState = SloState
 
 /** What the gate knows besides the SLOs (see `gateDecision`). */
 export interface GateContext {
@@ -54,7 +54,7 @@ export function gateDecision(ctx: GateContext, slos: ReadonlyArray<{ slo: Slo; s
   const { service } = ctx
   const reasons: string[] = []
   const warnings: string[] = []
-  const states = slos.map(({ slo, status }) => ({ slo, status, state: stateOf(status) }))
+  const states = slos.map(({ slo, status }) => ({ slo, status, state: sloState(status) }))
   if (!ctx.known) {
     reasons.push(`no service named ${JSON.stringify(service)} is known to Governor (it sent no metrics, was never deployed, has no knobs or SLOs): check the name`)
   }
@@ -91,12 +91,6 @@ export function gateDecision(ctx: GateContext, slos: ReadonlyArray<{ slo: Slo; s
       name: slo.name, state, error_budget_remaining: status.budgetRemaining, alert: status.alert, ...(status.error !== undefined ? { error: status.error } : {}),
     })),
   }
-}
-
-function stateOf(status: SloStatus): GateSloState {
-  if (status.error !== undefined) return 'error'
-  if (status.events.total === 0) return 'no_data'
-  return status.budgetRemaining <= 0 ? 'spent' : 'ok'
 }
 
 /**

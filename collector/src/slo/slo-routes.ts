@@ -8,7 +8,7 @@ import { parseSlo, type SloDefinition } from './definition.ts'
 import { gateDecision, gateEvent } from './gate.ts'
 import { StoreQueries } from '../store/queries.ts'
 import type { Slo } from './slo-service.ts'
-import type { SloStatus } from './slo-status.ts'
+import { sloState, type SloStatus } from './slo-status.ts'
 
 type P = { service: string; name: string }
 
@@ -140,6 +140,7 @@ export function statusJson(s: SloStatus): Record<string, unknown> {
       severity: b.pair.severity, long: b.long ?? null, short: b.short ?? null, firing: b.firing,
     })),
     alert: s.alert,
+    state: sloState(s),
     ...(s.error !== undefined ? { error: s.error } : {}),
   }
 }

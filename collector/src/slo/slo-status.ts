@@ -28,6 +28,19 @@ export interface SloStatus {
 }
 
 /**
+ * Where an SLO stands, in one word that never contradicts the gate: `error` (unreadable),
+ * `no_data` (no events over its window: it guards nothing), `spent` (budget remaining ≤ 0,
+ * whatever the burn rates say), else `ok`. The alert (`page`, `ticket`) is told beside it.
+ */
+export type SloState = 'ok' | 'spent' | 'no_data' | 'error'
+
+export function sloState(status: SloStatus): SloState {
+  if (status.error !== undefined) return 'error'
+  if (status.events.total === 0) return 'no_data'
+  return status.budgetRemaining <= 0 ? 'spent' : 'ok'
+}
+
+/**
  * The status from the counts of the SLO window and of each pair's windows: `windowCounts`
  * over the SLO window, `counts.get(ms)` over each burn window. Pure.
  */

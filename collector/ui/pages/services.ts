@@ -33,11 +33,16 @@ export function deployCell(d: Deploy | null): Node {
     d.description !== '' ? h('div', { class: 'muted desc' }, d.description) : null)
 }
 
-/** An SLO's alert state and the share of its error budget left. */
+/**
+ * An SLO's state and the share of its error budget left. The colour follows the budget as
+ * well as the burn: a spent budget is red (the gate denies) whether or not a burn pair fires.
+ */
 export function sloChip(s: SloSummary): Node {
-  const tone = s.error !== undefined ? 'muted' : s.alert === 'page' ? 'bad' : s.alert === 'ticket' ? 'warn' : 'ok'
-  const budget = s.error_budget_remaining === null ? '' : ` · budget ${num(Math.round(s.error_budget_remaining * 1000) / 10)} %`
-  const text = s.error !== undefined ? `${s.name}: unreadable` : `${s.name}: ${s.alert ?? 'ok'}${budget}`
+  const spent = s.state === 'spent' || (s.state === null && s.error_budget_remaining !== null && s.error_budget_remaining <= 0)
+  const tone = s.error !== undefined ? 'warn' : spent || s.alert === 'page' ? 'bad' : s.state === 'no_data' ? 'muted' : s.alert === 'ticket' ? 'warn' : 'ok'
+  const budget = s.error_budget_remaining === null || s.state === 'no_data' ? '' : ` · budget ${num(Math.round(s.error_budget_remaining * 1000) / 10)} %`
+  const word = spent ? `budget spent${s.alert !== null && s.alert !== 'ok' ? `, ${s.alert}` : ''}` : s.state === 'no_data' ? 'no data' : (s.alert ?? 'ok')
+  const text = s.error !== undefined ? `${s.name}: unreadable` : `${s.name}: ${word}${budget}`
   return h('span', { class: `badge ${tone} slo-chip`, title: s.error ?? `objective ${s.objective} % over ${s.window}; SLI ${s.current_sli === null ? 'no events' : `${num(s.current_sli)} %`}` }, text)
 }
 

@@ -56,7 +56,7 @@ describe('GET /api/v1/services', () => {
     expect(checkout.metrics).toBe(2)
     // 10 % of requests over 300 ms where a 99 % objective allows 1 %: the budget is spent
     // nine times over (1 − 10 / 1).
-    expect(checkout.slos).toEqual([{ name: 'latency', objective: 99, window: '1d', current_sli: expect.closeTo(90, 6), error_budget_remaining: expect.closeTo(-9, 6), alert: 'page' }])
+    expect(checkout.slos).toEqual([{ name: 'latency', objective: 99, window: '1d', current_sli: expect.closeTo(90, 6), error_budget_remaining: expect.closeTo(-9, 6), alert: 'page', state: 'spent' }])
     expect(checkout.knob_modes).toEqual({ manual: 1, auto: 1, pinned: 1 })
     expect(checkout.knobs).toEqual([
       { name: 'cache', mode: 'pinned', value: false },
