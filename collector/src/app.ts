@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import { AccessControl, loadTokens, TokenVerifier } from './auth/index.ts'
 import { openPipeline } from './batch/open-pipeline.ts'
+import { quarantineRoutes } from './batch/quarantine-routes.ts'
 import { isGovernorError } from './errors.ts'
 import { CardinalityGuard } from './model/cardinality-guard.ts'
 import { SeriesCache } from './model/series-cache.ts'
@@ -66,7 +67,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const store = await Store.open(settings)
   const logger = options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel })
   const app = Fastify({
-    logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT },
+    // Requests are logged with any token of their query string redacted (see AccessControl).
+    logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT, serializers: { req: (req) => access.logRequest(req) } },
     bodyLimit: settings.maxBodyBytes,
   })
   await installSecurityHeaders(app) // first, so that every answer carries them, refusals too
@@ -75,15 +77,17 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   installJsonBodies(app)
   access.install(app) // before any route: every route must declare who may call it
   access.logStartup(app.log, settings.host)
-  let metrics: SelfMetrics | undefined
-  const pipeline = await openPipeline(settings, store, app.log, () => metrics === undefined ? undefined : {
+  // Made before the pipeline, so that damage found when the log opens is counted (the gauges read the pipeline when scraped).
+  const metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
+  const pipeline = await openPipeline(settings, store, app.log, () => ({
     committed: (points, millis) => {
-      metrics!.commitPoints.observe(points)
-      metrics!.commitDuration.observe(millis / 1000)
+      metrics.commitPoints.observe(points)
+      metrics.commitDuration.observe(millis / 1000)
     },
-    failed: () => metrics!.commitFailures.inc(),
-  })
-  metrics = new SelfMetrics(() => ({ pending: pipeline.pendingPoints, fill: pipeline.fill }))
+    failed: () => metrics.commitFailures.inc(),
+    quarantined: (table, rows) => metrics.quarantinedRows.inc({ table }, rows),
+    walDamaged: (kind) => metrics.walDamaged.inc({ kind }),
+  }))
   const changeLog = new ChangeLog(store.client, store.db)
   const impact = new DeployImpact({ changeLog, client: store.client, db: store.db, windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
   const knobs = new KnobService(store.client, store.db, changeLog, {
@@ -167,6 +171,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(sqlRoutes, { prefix: '/api/v1' })
   await app.register(sloRoutes, { prefix: '/api/v1' })
   await app.register(controllerRoutes, { prefix: '/api/v1' })
+  await app.register(quarantineRoutes, { prefix: '/api/v1' })
   await app.register(webUi) // the web UI at /, and the API calls made for it
   impactScheduler.start()
   controllerRunner.start()

@@ -16,6 +16,8 @@ export class SelfMetrics {
   readonly commitPoints: Histogram
   readonly commitDuration: Histogram
   readonly commitFailures: Counter
+  readonly quarantinedRows: Counter<'table'>
+  readonly walDamaged: Counter<'kind'>
   readonly seriesRefused: Counter<'limit'>
   readonly pipelinePending: Gauge
   readonly pipelineFill: Gauge
@@ -40,6 +42,8 @@ export class SelfMetrics {
     })
     this.seriesRefused = new Counter({ name: 'governor_series_limit_rejected_points_total', help: 'Points rejected because their new series passed a series limit, by limit (metric or service).', labelNames: ['limit'], registers })
     this.commitFailures = new Counter({ name: 'governor_commit_failures_total', help: 'Group commits the store refused or failed.', registers })
+    this.quarantinedRows = new Counter({ name: 'governor_quarantined_rows_total', help: 'Rows the store refused for their content, set aside in the quarantine (the rest of their commit is stored), by table.', labelNames: ['table'], registers })
+    this.walDamaged = new Counter({ name: 'governor_wal_damaged_segments_total', help: 'Write-ahead log segments found damaged at start (torn or zeroed tail, bad header, unreadable), cut or set aside, by kind.', labelNames: ['kind'], registers })
     this.pipelinePending = new Gauge({
       name: 'governor_pipeline_pending_points', help: 'Points accepted and not yet committed.', registers,
       collect() { this.set(pipeline().pending) },

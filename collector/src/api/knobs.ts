@@ -2,9 +2,10 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { actorWithToken } from '../auth/actor.ts'
 import { INGEST, OPERATE, READ_KNOBS, type Principal } from '../auth/roles.ts'
+import { checkDeclareScope, checkReadScope, readableServices } from '../auth/service-scope.ts'
 import { DEPLOY_KIND } from '../changelog/types.ts'
 import { GovernorError } from '../errors.ts'
-import { parseDefinition } from '../knobs/definition.ts'
+import { parseDefinition, valueConflict } from '../knobs/definition.ts'
 import { KNOB_MODES, type KnobChange, type KnobMode, type KnobState } from '../knobs/knob-service.ts'
 
 type P = { service: string; name: string }
@@ -13,13 +14,19 @@ type Body = Record<string, unknown> | undefined
 /** Seconds between SSE comments that keep idle connections (and proxies) open. */
 const HEARTBEAT_MILLIS = 15_000
 
-/** A knob as every endpoint and the live stream show it. */
+/**
+ * A knob as every endpoint and the live stream show it. `follows_default`: nobody has set it
+ * since it was declared, so a new declaration moves it to its new default; `conflict`: why the
+ * value does not fit the definition (a declaration kept a value set by a person, a pin or a
+ * controller), null when it fits.
+ */
 export function knobJson(k: KnobState): Record<string, unknown> {
   const d = k.definition
   return {
     service: k.service, name: k.name, type: d.type, default: d.default, min: d.min, max: d.max, values: d.values,
     unit: d.unit, description: d.description, owner: d.owner, mode: k.mode, value: k.value, version: k.version,
     changed_at: new Date(k.changedAt).toISOString(), changed_by: k.actor, reason: k.reason, change_id: k.changeId,
+    follows_default: k.declared === true, conflict: valueConflict(d, k.value) ?? null,
   }
 }
 
@@ -30,19 +37,21 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   // Open streams would hold the server open: end them when it closes.
   app.addHook('preClose', async () => { for (const res of streams) res.end() })
 
-  // Apps read their knobs with their ingest token; people with a read token.
+  // Apps read their knobs with their ingest token (a scoped one, its services' only); people
+  // with a read token.
   app.get<{ Querystring: { service?: string } }>('/knobs', { config: { roles: READ_KNOBS } }, async (req, reply) => {
-    const service = req.query.service || undefined
+    const service = readScope(req.principal, req.query.service || undefined)
     const etag = knobs.etag(service)
     reply.header('etag', etag).header('cache-control', 'no-cache')
     if (req.headers['if-none-match'] === etag) return reply.code(304).send()
     return { knobs: knobs.list(service).map(knobJson) }
   })
 
-  app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) => stream(req, reply, req.query.service || undefined))
+  app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) => stream(req, reply, readScope(req.principal, req.query.service || undefined)))
 
   app.get<{ Params: P }>('/knobs/:service/:name', { config: { roles: READ_KNOBS } }, async (req) => {
     const { service, name } = req.params
+    checkReadScope(req.principal, service)
     const knob = knobs.get(service, name)
     const history = await knobs.history(service, name)
     return { ...knobJson(knob), history: history.map((v) => ({ version: v.version, value: v.value, mode: v.mode, changed_at: new Date(v.changedAt).toISOString(), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
@@ -51,8 +60,10 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', { config: { roles: INGEST } }, async (req, reply) => {
     const { service, name } = req.params
     const bodyActor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : undefined
+    checkDeclareScope(req.principal, service) // an ingest@<service> token declares its services' knobs only
     const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : bodyActor ?? `app:${service}`
     const { knob, created } = await knobs.declare(service, name, parseDefinition(req.body), actor)
+    // The answer says when the knob's value does not fit the declaration (`conflict`): kept.
     return reply.code(created ? 201 : 200).send(knobJson(knob))
   })
 
@@ -100,7 +111,12 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
    *
    *   id: <boot>.<seq>   event: snapshot | knob   data: {"knobs": [...]} | <knob JSON>
    */
-  function stream(req: FastifyRequest, reply: FastifyReply, service: string | undefined): void {
+  function stream(req: FastifyRequest, reply: FastifyReply, service: KnobScope): void {
+    // HEAD (fastify adds it to every GET) answers the headers at once: no stream is opened.
+    if (req.method === 'HEAD') {
+      reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send()
+      return
+    }
     reply.hijack()
     const res = reply.raw
     // The headers set so far (security headers, rate limits) go out too: hijacking skips them.
@@ -112,12 +128,12 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     const lastId = req.headers['last-event-id']
     const missed = typeof lastId === 'string' ? knobs.changesSince(lastId) : undefined
     if (missed !== undefined) {
-      for (const c of missed) if (service === undefined || c.knob.service === service) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
+      for (const c of missed) if (inScope(service, c.knob.service)) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
     } else {
       send(knobs.lastId, 'snapshot', { knobs: knobs.list(service).map(knobJson) })
     }
     const unsubscribe = knobs.subscribe((c: KnobChange) => {
-      if (service === undefined || c.knob.service === service) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
+      if (inScope(service, c.knob.service)) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
     })
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MILLIS)
     const close = () => {
@@ -128,6 +144,22 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     streams.add(res)
     res.on('close', close)
   }
+}
+
+/** The services a list or stream shows: one, several (a scoped token's), or every one. */
+type KnobScope = string | readonly string[] | undefined
+
+/** What `?service=` asks for, within what the caller may read (403 for a service outside it). */
+function readScope(principal: Principal | null, service: string | undefined): KnobScope {
+  if (service !== undefined) {
+    checkReadScope(principal, service)
+    return service
+  }
+  return readableServices(principal)
+}
+
+function inScope(scope: KnobScope, service: string): boolean {
+  return scope === undefined || (typeof scope === 'string' ? scope === service : scope.includes(service))
 }
 
 /** The body, with `fields` present; with a token, `actor` is optional (the token names who acts). */

@@ -10,6 +10,7 @@ const ANY_TOKEN: RouteAccess = ROLES
  *
  *   open mode    {"open": true,  "name": null,  "roles": ["ingest", "deploy", "operate", "read"]}
  *   with token   {"open": false, "name": "ops", "roles": ["operate", "read"]}
+ *   scoped       {"open": false, "name": "app", "roles": ["ingest"], "services": ["checkout"]}
  *
  * Without a valid token it is refused with 401 like every other route.
  */
@@ -18,6 +19,8 @@ export async function whoamiRoutes(app: FastifyInstance): Promise<void> {
     const principal = req.principal
     if (principal === null) return { open: true, name: null, roles: [...ROLES] }
     const granted = grantedRoles(principal.roles)
-    return { open: false, name: principal.name, roles: ROLES.filter((r) => granted.has(r)) }
+    const roles = ROLES.filter((r) => granted.has(r))
+    // An ingest@<service> token: the services whose knobs it declares (see auth/service-scope.ts).
+    return principal.services === undefined ? { open: false, name: principal.name, roles } : { open: false, name: principal.name, roles, services: principal.services }
   })
 }

@@ -1,7 +1,7 @@
 import { BlockList, isIPv4 } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GovernorError } from '../errors.ts'
-import { grantedRoles, isRouteAccess, ROLES, type Principal, type RouteAccess } from './roles.ts'
+import { grantedRoles, isRouteAccess, ROLES, rolesLabel, type Principal, type RouteAccess } from './roles.ts'
 import { bearerToken, type TokenVerifier } from './token-verifier.ts'
 
 declare module 'fastify' {
@@ -20,6 +20,16 @@ declare module 'fastify' {
   }
 }
 
+/** What the log's request serializer is given: a fastify request (typed as the raw one). */
+export interface LoggedRequest {
+  method?: string
+  url?: string
+  headers?: Record<string, string | string[] | undefined>
+  host?: string
+  ip?: string
+  socket?: { remotePort?: number } | null
+}
+
 /** A route as registered, with its declared access. */
 export interface DeclaredRoute { method: string; url: string; roles: RouteAccess }
 
@@ -28,17 +38,23 @@ const REALM = 'Bearer realm="governor"'
 /**
  * Access control by bearer tokens, one `onRequest` hook driven by each route's
  * `config: { roles }`. A route that declares nothing cannot be registered, so none ships
- * open by mistake. Without tokens (open mode, loopback only) every request passes.
+ * open by mistake. Without tokens (open mode, loopback only) every request addressed to a
+ * loopback name passes.
  *
- *   no token, or not a configured one   401 GOV_ERR_AUTH_MISSING + WWW-Authenticate
+ *   a token in the query string          400 GOV_ERR_AUTH_TOKEN_IN_URL (open mode too)
+ *   open mode, Host not a loopback name  403 GOV_ERR_AUTH_HOST (DNS rebinding)
+ *   no token, or not a configured one    401 GOV_ERR_AUTH_MISSING + WWW-Authenticate
  *   token without a role the route needs 403 GOV_ERR_AUTH_FORBIDDEN
- *   otherwise                            req.principal = the token's name and roles
+ *   otherwise                            req.principal = the token's name, roles, services
  *
  * Errors are thrown, so each route answers them in its usual shape (its error handler).
  */
 export class AccessControl {
   readonly #verifier: TokenVerifier
   readonly #routes: DeclaredRoute[] = []
+  /** Whether a query parameter's name or value is a token: a known name, or a configured token. */
+  readonly #isToken = (name: string, value: string): boolean =>
+    TOKEN_PARAM.test(name) || (this.#verifier.enabled && (this.#verifier.verify(value) !== undefined || this.#verifier.verify(name) !== undefined))
 
   constructor(verifier: TokenVerifier) {
     this.#verifier = verifier
@@ -92,8 +108,24 @@ export class AccessControl {
     app.addHook('onRequest', async (req, reply) => this.#check(req, reply))
   }
 
+  /**
+   * The request as the log shows it: fastify's fields, with the query parameters that carry a
+   * token replaced by `[redacted]` (a refused request is still logged as it came in).
+   */
+  logRequest(req: LoggedRequest): { method?: string; url?: string; version?: string; host?: string; remoteAddress?: string; remotePort?: number } {
+    const version = req.headers?.['accept-version']
+    return {
+      method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url, this.#isToken), version: typeof version === 'string' ? version : undefined,
+      host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+    }
+  }
+
   #check(req: FastifyRequest, reply: FastifyReply): void {
-    if (req.is404 || this.open) return // an unknown path answers 404 whoever asks
+    // Before anything else, 404s included: a URL is logged and kept by proxies and browsers.
+    const query = req.url.indexOf('?')
+    if (query >= 0) this.#checkQuery(req.url.slice(query + 1))
+    if (this.open) return this.#checkHost(req.headers.host)
+    if (req.is404) return // an unknown path answers 404 whoever asks
     const access = req.routeOptions.config.roles
     if (access === 'open') return
     const route = `${req.method} ${req.routeOptions.url ?? req.url.split('?', 1)[0]}`
@@ -110,10 +142,80 @@ export class AccessControl {
     }
     const granted = grantedRoles(principal.roles)
     if (!access.some((r) => granted.has(r))) {
-      throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `token "${principal.name}" (${principal.roles.join('+')}) may not ${route}: that needs the ${needs} role`)
+      throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `token "${principal.name}" (${rolesLabel(principal)}) may not ${route}: that needs the ${needs} role`)
     }
     req.principal = principal
   }
+
+  /** Refuses a query string that carries a token (see `TOKEN_PARAM`), naming no token. */
+  #checkQuery(query: string): void {
+    for (const [name, value] of queryPairs(query)) {
+      if (!this.#isToken(name, value)) continue
+      const which = TOKEN_PARAM.test(name) ? `the query parameter ${JSON.stringify(name)}` : 'a query parameter'
+      throw new GovernorError('GOV_ERR_AUTH_TOKEN_IN_URL', `a token in the URL is refused (${which}): URLs are kept in logs, proxies and browser history; send it in the header Authorization: Bearer <token>, and replace that token, it may have been seen`)
+    }
+  }
+
+  /**
+   * Open mode answers only requests addressed to a loopback name: a web page that points a name
+   * of its own at 127.0.0.1 (DNS rebinding) sends its Host, and is refused. A request without a
+   * Host (HTTP/1.0) comes from no browser.
+   */
+  #checkHost(host: string | undefined): void {
+    if (host === undefined || isLoopbackHost(host)) return
+    throw new GovernorError('GOV_ERR_AUTH_HOST', `Host ${JSON.stringify(host.slice(0, 100))} is not a loopback name: without tokens (open mode) Governor answers only requests addressed to localhost, *.localhost, 127.0.0.0/8 or [::1], so that no web page can reach it through DNS rebinding; use such an address, or set GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE to serve any Host`)
+  }
+}
+
+/** Names of query parameters that carry tokens (RFC 6750 `access_token`, and the usual others). */
+const TOKEN_PARAM = /^(access[_-]?token|token|bearer|auth|authorization|api[_-]?key|apikey|secret|password)$/i
+
+/** The pairs of a query string, decoded. */
+function queryPairs(query: string): [string, string][] {
+  return query.split('&').filter((p) => p !== '').map(pairOf)
+}
+
+/** `name=value`, decoded (what does not decode is taken as it is). */
+function pairOf(piece: string): [string, string] {
+  const eq = piece.indexOf('=')
+  return [decode(eq < 0 ? piece : piece.slice(0, eq)), decode(eq < 0 ? '' : piece.slice(eq + 1))]
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '))
+  } catch {
+    return s
+  }
+}
+
+/** `url` with the value of every query parameter that `isToken` names replaced by `[redacted]`. */
+export function redactUrl(url: string, isToken: (name: string, value: string) => boolean): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const pieces = url.slice(q + 1).split('&').map((piece) => {
+    const [name, value] = pairOf(piece)
+    if (piece === '' || !isToken(name, value)) return piece
+    const eq = piece.indexOf('=')
+    return eq < 0 || !TOKEN_PARAM.test(name) ? '[redacted]' : `${piece.slice(0, eq)}=[redacted]`
+  })
+  return `${url.slice(0, q)}?${pieces.join('&')}`
+}
+
+/**
+ * Whether a Host header names a loopback host: localhost or a name under .localhost (browsers
+ * resolve them to loopback themselves), an address of 127.0.0.0/8, or [::1]; any port.
+ */
+export function isLoopbackHost(header: string): boolean {
+  const h = header.trim().toLowerCase()
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']')
+    return end > 0 && /^(:\d{1,5})?$/.test(h.slice(end + 1)) && isLoopback(h.slice(1, end))
+  }
+  const name = /^([^:]+)(?::\d{1,5})?$/.exec(h)?.[1]
+  if (name === undefined) return false
+  if (name === 'localhost' || /^([a-z0-9-]+\.)+localhost$/.test(name)) return true
+  return isIPv4(name) && LOOPBACK.check(name, 'ipv4')
 }
 
 const LOOPBACK = new BlockList()

@@ -2,7 +2,8 @@
  * What a token may do. `deploy` and `operate` tokens may also read (a CI job records a
  * deploy, then lists the last deploys); an `ingest` token reads only its knobs.
  *
- *   ingest   send metrics, declare knobs, read knobs (apps)
+ *   ingest   send metrics, declare knobs, read knobs (apps); `ingest@checkout` declares and
+ *            reads the knobs of service checkout only (see service-scope.ts)
  *   deploy   record deploys and events (CI)
  *   operate  change knobs: value, mode, pin, unpin, revert, changeset revert (ops)
  *   read     every GET under /api/v1, and /metrics (developers, dashboards, Prometheus)
@@ -23,6 +24,16 @@ export interface Principal {
   readonly name: string
   /** The roles the token was given. */
   readonly roles: readonly Role[]
+  /**
+   * The services an `ingest@<service>` token is scoped to: it declares (and, without `read`,
+   * reads) knobs of these services only. Absent: every service (a plain `ingest` token).
+   */
+  readonly services?: readonly string[]
+}
+
+/** The roles as a token entry spells them: `ingest@checkout+ingest@billing+read`. */
+export function rolesLabel(p: Pick<Principal, 'roles' | 'services'>): string {
+  return p.roles.flatMap((r) => (r === 'ingest' && p.services !== undefined ? p.services.map((s) => `ingest@${s}`) : [r])).join('+')
 }
 
 /** The roles `roles` grant: themselves, and `read` for `deploy` and `operate`. */

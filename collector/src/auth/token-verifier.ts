@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { Principal } from './roles.ts'
+import { rolesLabel, type Principal } from './roles.ts'
 import { tokenHash, type TokenEntry } from './tokens.ts'
 
 /**
@@ -22,7 +22,7 @@ export class TokenVerifier {
 
   /** Names and roles of the configured tokens, for the start-up log line. */
   describe(): string {
-    return this.#entries.map((e) => `${e.name} (${e.roles.join('+')})`).join(', ')
+    return this.#entries.map((e) => `${e.name} (${rolesLabel(e)})`).join(', ')
   }
 
   /** The principal of a token, or undefined when it is none of the configured ones. */
@@ -33,7 +33,8 @@ export class TokenVerifier {
       // No early exit: every hash is compared, whichever matches.
       if (timingSafeEqual(presented, entry.hash)) match = entry
     }
-    return match === undefined ? undefined : { name: match.name, roles: match.roles }
+    if (match === undefined) return undefined
+    return match.services === undefined ? { name: match.name, roles: match.roles } : { name: match.name, roles: match.roles, services: match.services }
   }
 }
 

@@ -53,3 +53,19 @@ export function joinChunks(batches: readonly { chunks: readonly (Buffer | undefi
     return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts)
   })
 }
+
+/** The series ids in a chunk of series rows (the second column, a decimal UInt64); a row without one is skipped. */
+export function seriesIdsOf(rows: Buffer | undefined): bigint[] {
+  if (rows === undefined) return []
+  const ids: bigint[] = []
+  const text = rows.toString('utf8')
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf('\n', start)
+    const line = text.slice(start, end === -1 ? text.length : end)
+    const a = line.indexOf('\t')
+    const id = a === -1 ? '' : line.slice(a + 1, line.indexOf('\t', a + 1))
+    if (/^\d{1,20}$/.test(id)) ids.push(BigInt(id))
+    start = end === -1 ? text.length : end + 1
+  }
+  return ids
+}

@@ -1,7 +1,8 @@
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
-import { encodeBatch, joinChunks, type EncodedBatch } from './encoded-batch.ts'
+import { encodeBatch, joinChunks, seriesIdsOf, type EncodedBatch } from './encoded-batch.ts'
+import type { QuarantineEntry, ReplayOutcome } from './quarantine.ts'
 import { segmentToken, type LeftoverSegment, type WriteAheadLog } from './wal.ts'
 
 /** The rows of one commit: a Buffer per commit table (see COMMIT_TABLES), and its token. */
@@ -12,8 +13,24 @@ export interface CommitGroup {
   readonly points: number
 }
 
-/** Writes a group's rows, series first; resolves once all of it is in the store. */
-export type CommitFn = (group: CommitGroup) => Promise<void>
+/** What a commit reports back: the series whose row the store refused (set aside, not stored). */
+export interface CommitResult {
+  readonly refusedSeries: readonly bigint[]
+}
+
+/**
+ * Writes a group's rows, series first; resolves once all of it is in the store (or set aside
+ * in the quarantine, see durable-commit.ts).
+ */
+export type CommitFn = (group: CommitGroup) => Promise<CommitResult | void>
+
+/** The quarantine as the API sees it (see quarantine.ts). */
+export interface QuarantineAccess {
+  list(): QuarantineEntry[]
+  rowsOf(id: string): Buffer
+  /** Sends the entries' rows (all when undefined) to the store again; what it still refuses stays. */
+  replay(ids?: readonly string[]): Promise<ReplayOutcome[]>
+}
 
 export interface WritePipelineOptions {
   commit: CommitFn
@@ -23,7 +40,8 @@ export interface WritePipelineOptions {
   onSeriesStored: (ids: readonly bigint[]) => void
   /**
    * With a log, a request is acknowledged once its rows are in the log, and a commit that
-   * fails is retried until the store takes it. Without, a request waits for its commit and
+   * fails is retried until the store takes it (rows refused for their content never fail a
+   * commit: `commit` sets them aside, see durable-commit.ts). Without, a request waits for its commit and
    * fails with it.
    */
   wal?: WriteAheadLog
@@ -37,6 +55,13 @@ export interface WritePipelineOptions {
   retryMillis?: number
   /** Called when the log refuses a batch (a full disk): the store is as good as refusing writes. */
   onLogRefused?: (err: unknown) => void
+  /**
+   * Which of these segment tokens are recorded as committed already (a segment left on disk
+   * after its commit): replay skips them.
+   */
+  committedTokens?: (tokens: readonly string[]) => Promise<ReadonlySet<string>>
+  /** Where refused rows are kept, exposed for the API. */
+  quarantine?: QuarantineAccess
   /** Called after every commit attempt, for metrics and logs. Must not throw. */
   onCommit?: (info: { points: number; requests: number; durationMillis: number; error?: unknown }) => void
 }
@@ -95,20 +120,38 @@ export class WritePipeline {
     return Math.min(1, this.#pendingPoints / this.#o.maxPendingPoints)
   }
 
+  /** Rows the store refused for their content, kept for inspection and replay; undefined without one. */
+  get quarantine(): QuarantineAccess | undefined {
+    return this.#o.quarantine
+  }
+
   /**
    * Commits the segments an earlier run left in the log, oldest first, before anything new is
-   * accepted. Throws if the store refuses them: starting would otherwise hide acknowledged points.
+   * accepted; a segment recorded as committed already is only removed. Rows the store refuses
+   * for their content go to the quarantine like any commit's, so a poisoned segment never
+   * stops a start. Throws if the store cannot take rows: starting would otherwise hide
+   * acknowledged points.
    */
-  async replay(leftovers: readonly LeftoverSegment[]): Promise<{ segments: number; points: number }> {
+  async replay(leftovers: readonly LeftoverSegment[]): Promise<{ segments: number; points: number; skipped: number }> {
     let points = 0
+    let skipped = 0
+    const done = leftovers.length === 0 || this.#o.committedTokens === undefined ? new Set<string>() : await this.#o.committedTokens(leftovers.map((s) => segmentToken(s.id)))
     for (const seg of leftovers) {
       const group = { token: segmentToken(seg.id), tables: joinChunks(seg.batches), points: seg.batches.reduce((n, b) => n + b.points, 0) }
-      if (group.points > 0) await this.#o.commit(group)
-      this.#o.onSeriesStored(seriesIdsOf(group.tables[0]))
-      this.#o.wal?.remove(seg.id)
-      points += group.points
+      if (done.has(group.token)) skipped++
+      else {
+        const result = group.points > 0 ? await this.#o.commit(group) : undefined
+        const refused = new Set(result?.refusedSeries ?? [])
+        this.#o.onSeriesStored(seriesIdsOf(group.tables[0]).filter((id) => !refused.has(id)))
+        points += group.points
+      }
+      try {
+        this.#o.wal?.remove(seg.id)
+      } catch {
+        // Left on disk, it is skipped at the next start: its commit is recorded.
+      }
     }
-    return { segments: leftovers.length, points }
+    return { segments: leftovers.length - skipped, points, skipped }
   }
 
   /** Resolves when the batch is acknowledged: logged (with a log) or committed (without). */
@@ -213,32 +256,37 @@ export class WritePipeline {
     const group = this.#sealed[0]!
     const started = performance.now()
     let error: unknown
+    let result: CommitResult | void = undefined
     try {
-      await this.#o.commit({ token: group.token, tables: joinChunks(group.batches), points: group.points })
+      result = await this.#o.commit({ token: group.token, tables: joinChunks(group.batches), points: group.points })
     } catch (err) {
       error = err
     }
     this.#committing = false
     this.#o.onCommit?.({ points: group.points, requests: group.batches.length, durationMillis: performance.now() - started, error })
-    if (error === undefined) this.#committed(group)
+    if (error === undefined) this.#committed(group, new Set(result?.refusedSeries ?? []))
     else this.#failed(group, error)
     this.#settleSyncs(group.seq)
     this.#kick()
   }
 
-  #committed(group: Group): void {
+  #committed(group: Group, refusedSeries: ReadonlySet<bigint>): void {
     this.#sealed.shift()
     this.#pendingPoints -= group.points
+    const stored: bigint[] = []
     for (const s of group.newSeries) {
       this.#loggedSeries.delete(s.id)
+      // A series row in the quarantine is not stored: the next batch of the series carries it again.
+      if (refusedSeries.has(s.id)) continue
       s.rowStored = true
+      stored.push(s.id)
     }
-    this.#o.onSeriesStored(group.newSeries.map((s) => s.id))
+    this.#o.onSeriesStored(stored)
     if (group.segment !== undefined) {
       try {
         this.#o.wal!.remove(group.segment)
       } catch {
-        // Left on disk, the segment is replayed at the next start; its token makes that a no-op.
+        // Left on disk, the segment is skipped at the next start: its commit is recorded.
       }
     }
     for (const w of group.waiters) w.resolve()
@@ -280,19 +328,4 @@ export class WritePipeline {
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
     this.#flushTimer = undefined
   }
-}
-
-/** The series ids in a chunk of series rows (the second column, a decimal UInt64). */
-function seriesIdsOf(rows: Buffer | undefined): bigint[] {
-  if (rows === undefined) return []
-  const ids: bigint[] = []
-  const text = rows.toString('utf8')
-  for (let start = 0; start < text.length;) {
-    const end = text.indexOf('\n', start)
-    const line = text.slice(start, end === -1 ? text.length : end)
-    const a = line.indexOf('\t')
-    if (a !== -1) ids.push(BigInt(line.slice(a + 1, line.indexOf('\t', a + 1))))
-    start = end === -1 ? text.length : end + 1
-  }
-  return ids
 }

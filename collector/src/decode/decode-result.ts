@@ -1,6 +1,7 @@
 import { PointBatch, type ExpBuckets } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
 import type { Attributes, MetricType, SeriesInfo, Temporality } from '../model/types.ts'
+import { FLAGS, INT32, MILLIS, QUANTILE, SCALE, UINT64, badBound, type NumberRule } from './point-limits.ts'
 
 /** What a decoder makes of one OTLP request body. */
 export interface DecodeResult {
@@ -72,8 +73,12 @@ const NO_VALUE = 'number data point has neither asInt nor asDouble'
  *   - a number point with no value
  *   - a histogram whose bucket counts are not one more than its bounds (both empty is fine)
  *   - every point of a metric with an empty name (`rejectPoints` by the decoder)
+ *   - a number its column cannot hold, or that OTLP forbids (see point-limits.ts): a negative
+ *     or fractional count, flags past 255, a scale outside -10..20, unsorted bounds...
  *
- * Timestamps are milliseconds (0 = missing, NaN = not finite).
+ * So a batch holds only values its columns take: the store never refuses its rows.
+ * Timestamps are milliseconds (0 = missing, NaN = not finite). Decoders name the point a
+ * rejection is about with `atPoint`; field names are OTLP's (protobuf spelling).
  */
 export class BatchBuilder {
   readonly #batch = new PointBatch()
@@ -90,6 +95,8 @@ export class BatchBuilder {
   #monotonic = false
   #unit = ''
   #description = ''
+  /** Index of the current point among its metric's data points; -1 when unknown. */
+  #point = -1
   /** Resource attributes as canonical text, and the context key of the current metric. */
   #resourceKey = ''
   #encodings = new Map<string, SeriesInfo>()
@@ -126,7 +133,13 @@ export class BatchBuilder {
     const temporal = type === 'sum' || type === 'histogram' || type === 'exponential_histogram'
     this.#temporality = temporal ? temporality : 'unspecified'
     this.#monotonic = type === 'sum' && monotonic
+    this.#point = -1
     this.#encodings = this.#cache.encodings(JSON.stringify([this.#resourceKey, this.#scope, name, description, unit, type, this.#temporality, this.#monotonic]))
+  }
+
+  /** The index of the next point among its metric's data points, for rejection reasons. */
+  atPoint(index: number): void {
+    this.#point = index
   }
 
   /**
@@ -151,6 +164,8 @@ export class BatchBuilder {
   /** A gauge or sum point of an already resolved series (see `knownSeries`). */
   sampleOf(series: SeriesInfo, ts: number, start: number, flags: number, value: number | undefined): void {
     if (!this.#timesOk(ts, start)) return
+    // FLAGS inline: this is the path of every sample.
+    if ((flags & 0xff) !== flags) return this.rejectValue('flags', flags, FLAGS.expected)
     if (value === undefined) return this.rejectPoints(NO_VALUE)
     this.#batch.series.set(series.id, series)
     this.#batch.samples.push(series, ts, start, flags, value)
@@ -164,9 +179,16 @@ export class BatchBuilder {
     if (!this.#errors.includes(message)) this.#errors.push(message)
   }
 
+  /** Rejects the current point for a field whose value is out of bounds (see `atPoint`). */
+  rejectValue(field: string, value: number | string, expected: string): void {
+    this.rejectPoints(`${this.#point < 0 ? 'data point' : `data point ${this.#point}`}: ${field} is ${value}, expected ${expected}`)
+  }
+
   /** A gauge or sum point; `value` undefined when the point had neither asInt nor asDouble. */
   sample(attributes: Attributes, ts: number, start: number, flags: number, value: number | undefined): void {
     if (!this.#timesOk(ts, start)) return
+    // FLAGS inline: this is the path of every sample.
+    if ((flags & 0xff) !== flags) return this.rejectValue('flags', flags, FLAGS.expected)
     if (value === undefined) return this.rejectPoints(NO_VALUE)
     const s = this.#series(attributes)
     if (s !== undefined) this.#batch.samples.push(s, ts, start, flags, value)
@@ -183,6 +205,11 @@ export class BatchBuilder {
         `histogram data point has ${counts.length} bucket counts for ${bounds.length} explicit bounds (expected bounds + 1)`,
       )
     }
+    if (!this.#fits('flags', flags, FLAGS) || !this.#fits('count', count, UINT64) || !this.#allFit('bucket_counts', counts, UINT64)) return
+    const bad = badBound(bounds)
+    if (bad >= 0) {
+      return this.rejectValue(`explicit_bounds[${bad}]`, bounds[bad]!, bad === 0 ? 'a finite number' : `a finite number above explicit_bounds[${bad - 1}] (${bounds[bad - 1]!}): bounds are strictly increasing`)
+    }
     const s = this.#series(attributes)
     if (s !== undefined) this.#batch.histograms.push(s, ts, start, flags, count, sum, min, max, bounds, counts)
   }
@@ -194,6 +221,12 @@ export class BatchBuilder {
     scale: number, zeroCount: number, zeroThreshold: number, positive: ExpBuckets, negative: ExpBuckets,
   ): void {
     if (!this.#timesOk(ts, start)) return
+    if (
+      !this.#fits('flags', flags, FLAGS) || !this.#fits('count', count, UINT64) || !this.#fits('scale', scale, SCALE) ||
+      !this.#fits('zero_count', zeroCount, UINT64) ||
+      !this.#fits('positive.offset', positive.offset, INT32) || !this.#allFit('positive.bucket_counts', positive.counts, UINT64) ||
+      !this.#fits('negative.offset', negative.offset, INT32) || !this.#allFit('negative.bucket_counts', negative.counts, UINT64)
+    ) return
     const s = this.#series(attributes)
     if (s !== undefined) this.#batch.expHistograms.push(s, ts, start, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative)
   }
@@ -203,7 +236,10 @@ export class BatchBuilder {
     attributes: Attributes, ts: number, start: number, flags: number,
     count: number, sum: number, quantiles: number[], values: number[],
   ): void {
-    if (!this.#timesOk(ts, start)) return
+    if (!this.#timesOk(ts, start) || !this.#fits('flags', flags, FLAGS) || !this.#fits('count', count, UINT64)) return
+    for (let i = 0; i < quantiles.length; i++) {
+      if (!this.#fits(`quantile_values[${i}].quantile`, quantiles[i]!, QUANTILE)) return
+    }
     const s = this.#series(attributes)
     if (s !== undefined) this.#batch.summaries.push(s, ts, start, flags, count, sum, quantiles, values)
   }
@@ -214,12 +250,32 @@ export class BatchBuilder {
   }
 
   #timesOk(ts: number, start: number): boolean {
+    // The common case in one test; the reasons are worked out only for a point that fails it.
+    if (ts !== 0 && Number.isSafeInteger(ts) && Number.isSafeInteger(start) && ts >= this.#oldestMillis) return true
     if (ts === 0) this.rejectPoints('data point has no time_unix_nano (missing or 0)')
     else if (!Number.isFinite(ts)) this.rejectPoints('data point time_unix_nano is not a finite number')
     else if (!Number.isFinite(start)) this.rejectPoints('data point start_time_unix_nano is not a finite number')
-    else if (ts < this.#oldestMillis) this.rejectPoints(`data point is older than the retention (${new Date(this.#oldestMillis).toISOString()})`)
-    else return true
+    else if (!MILLIS.ok(ts)) this.rejectValue('time', ts, MILLIS.expected)
+    else if (!MILLIS.ok(start)) this.rejectValue('start time', start, MILLIS.expected)
+    else this.rejectPoints(`data point is older than the retention (${new Date(this.#oldestMillis).toISOString()})`)
     return false
+  }
+
+  /** Whether `value` fits its column; rejects the point when not. */
+  #fits(field: string, value: number, rule: NumberRule): boolean {
+    if (rule.ok(value)) return true
+    this.rejectValue(field, value, rule.expected)
+    return false
+  }
+
+  #allFit(field: string, values: readonly number[], rule: NumberRule): boolean {
+    for (let i = 0; i < values.length; i++) {
+      if (!rule.ok(values[i]!)) {
+        this.rejectValue(`${field}[${i}]`, values[i]!, rule.expected)
+        return false
+      }
+    }
+    return true
   }
 
   #series(attributes: Attributes): SeriesInfo | undefined {

@@ -5,6 +5,10 @@ import type { Attributes, MetricType } from '../model/types.ts'
 import {
   BatchBuilder, MAX_VALUE_DEPTH, doubleJson, newAttributes, temporalityOf, type DecodeResult,
 } from './decode-result.ts'
+import {
+  BadNumber, Malformed, SIGNED_DIGITS, array, bool, double, enumValue, fieldName, int, int64, isObject, numbers, object,
+  show, string, time, uint64, within, type JsonObject,
+} from './otlp-json-values.ts'
 
 /**
  * Decodes an OTLP/JSON `ExportMetricsServiceRequest` (already parsed) into a batch.
@@ -14,50 +18,19 @@ import {
  * bytes as base64. Unknown keys are ignored and null counts as absent. A value of the wrong
  * shape throws `GOV_ERR_OTLP_MALFORMED` naming its path, e.g.
  * `resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].attributes[1].key`.
+ * A number of the right shape but outside its field (a count of -1 or 1.5, a bucket count
+ * past 2^64 - 1, a time before 1970) rejects its point only (see point-limits.ts).
  */
 export function decodeOtlpJson(body: unknown, cache: SeriesCache, oldestMillis = 0): DecodeResult {
   return new JsonDecoder(cache, oldestMillis).decode(body)
 }
-
-type JsonObject = Record<string, unknown>
 
 /** Metric data keys, in the order a (malformed) metric carrying several of them is read. */
 const DATA_KEYS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const
 const DATA_TYPES: Record<(typeof DATA_KEYS)[number], MetricType> = {
   gauge: 'gauge', sum: 'sum', histogram: 'histogram', exponentialHistogram: 'exponential_histogram', summary: 'summary',
 }
-const TEMPORALITY_NAMES: Record<string, number> = {
-  AGGREGATION_TEMPORALITY_UNSPECIFIED: 0, AGGREGATION_TEMPORALITY_DELTA: 1, AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
-}
-const DIGITS = /^\d+$/
-const SIGNED_DIGITS = /^-?\d+$/
-const EMPTY: readonly unknown[] = Object.freeze([])
 const NO_BUCKETS = (): ExpBuckets => ({ offset: 0, counts: [] })
-
-/**
- * A shape error below the data point, with the path relative to where it was caught.
- * Loops over arrays add their index as the error passes through (`within`), so no path
- * string is built unless something is malformed.
- */
-class Malformed extends Error {
-  path: string
-
-  constructor(path: string, message: string) {
-    super(message)
-    this.path = path
-  }
-}
-
-function within(err: unknown, segment: string): unknown {
-  if (err instanceof Malformed) {
-    err.path = err.path === '' ? segment : err.path.startsWith('[') ? segment + err.path : `${segment}.${err.path}`
-  }
-  return err
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /**
  * One decode. The position down to the data point is held in index fields, read only to
@@ -129,10 +102,16 @@ class JsonDecoder {
       else {
         for (this.#pi = 0; this.#pi < points.length; this.#pi++) {
           const p = object(points[this.#pi], '') ?? {}
-          if (type === 'gauge' || type === 'sum') numberPoint(b, p)
-          else if (type === 'histogram') histogramPoint(b, p)
-          else if (type === 'exponential_histogram') expHistogramPoint(b, p)
-          else summaryPoint(b, p)
+          b.atPoint(this.#pi)
+          try {
+            if (type === 'gauge' || type === 'sum') numberPoint(b, p)
+            else if (type === 'histogram') histogramPoint(b, p)
+            else if (type === 'exponential_histogram') expHistogramPoint(b, p)
+            else summaryPoint(b, p)
+          } catch (err) {
+            if (!(err instanceof BadNumber)) throw err
+            b.rejectValue(fieldName(err.path), err.value, err.expected)
+          }
         }
       }
     }
@@ -156,7 +135,7 @@ class JsonDecoder {
 
 function numberPoint(b: BatchBuilder, p: JsonObject): void {
   let value: number | undefined
-  if (p.asInt !== undefined && p.asInt !== null) value = int(p.asInt, 'asInt')
+  if (p.asInt !== undefined && p.asInt !== null) value = int64(p.asInt, 'asInt')
   else if (p.asDouble !== undefined && p.asDouble !== null) value = double(p.asDouble, 0, 'asDouble')
   b.sample(
     attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
@@ -168,7 +147,7 @@ function histogramPoint(b: BatchBuilder, p: JsonObject): void {
   b.histogram(
     attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
     time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'),
-    int(p.count, 'count'), double(p.sum, NaN, 'sum'), double(p.min, NaN, 'min'), double(p.max, NaN, 'max'),
+    uint64(p.count, 'count'), double(p.sum, NaN, 'sum'), double(p.min, NaN, 'min'), double(p.max, NaN, 'max'),
     numbers(p.explicitBounds, true, 'explicitBounds'), numbers(p.bucketCounts, false, 'bucketCounts'),
   )
 }
@@ -177,8 +156,8 @@ function expHistogramPoint(b: BatchBuilder, p: JsonObject): void {
   b.expHistogram(
     attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
     time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'),
-    int(p.count, 'count'), double(p.sum, NaN, 'sum'), double(p.min, NaN, 'min'), double(p.max, NaN, 'max'),
-    int(p.scale, 'scale'), int(p.zeroCount, 'zeroCount'), double(p.zeroThreshold, 0, 'zeroThreshold'),
+    uint64(p.count, 'count'), double(p.sum, NaN, 'sum'), double(p.min, NaN, 'min'), double(p.max, NaN, 'max'),
+    int(p.scale, 'scale'), uint64(p.zeroCount, 'zeroCount'), double(p.zeroThreshold, 0, 'zeroThreshold'),
     buckets(p.positive, 'positive'), buckets(p.negative, 'negative'),
   )
 }
@@ -209,7 +188,7 @@ function summaryPoint(b: BatchBuilder, p: JsonObject): void {
   b.summary(
     attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
     time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'),
-    int(p.count, 'count'), double(p.sum, 0, 'sum'), quantiles, values,
+    uint64(p.count, 'count'), double(p.sum, 0, 'sum'), quantiles, values,
   )
 }
 
@@ -288,94 +267,4 @@ function intText(value: unknown, field: string): string {
     return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString()
   }
   throw new Malformed(field, `expected an integer, got ${show(value)}`)
-}
-
-// --- scalars --------------------------------------------------------------------------
-
-/**
- * A fixed64 nanosecond timestamp as integer milliseconds; 0 when absent, NaN when it is not
- * a finite non-negative number. A digit string is cut before its last 6 digits, which stays
- * exact where Number() of the whole string would round past 2^53 ns.
- */
-function time(value: unknown, field: string): number {
-  if (value === undefined || value === null) return 0
-  if (typeof value === 'string') {
-    if (DIGITS.test(value)) return value.length <= 6 ? 0 : Number(value.slice(0, -6))
-    value = Number(value)
-  }
-  if (typeof value !== 'number') throw new Malformed(field, `expected a timestamp string or number, got ${show(value)}`)
-  return value >= 0 && value !== Infinity ? Math.floor(value / 1e6) : NaN
-}
-
-/** An integer field (int64, fixed64, uint32, sint32) as a number; 0 when absent. */
-function int(value: unknown, field: string): number {
-  if (typeof value === 'number' && Number.isFinite(value)) return value
-  if (value === undefined || value === null) return 0
-  if (typeof value === 'string' && value !== '') {
-    const n = Number(value)
-    if (Number.isFinite(n)) return n
-  }
-  throw new Malformed(field, `expected an integer, got ${show(value)}`)
-}
-
-/** A double: a number, or a string such as "NaN", "Infinity", "-Infinity" or "1.5". */
-function double(value: unknown, absent: number, field: string): number {
-  if (typeof value === 'number') return value
-  if (value === undefined || value === null) return absent
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value)
-    if (!Number.isNaN(n) || value === 'NaN') return n
-  }
-  throw new Malformed(field, `expected a number, got ${show(value)}`)
-}
-
-/** A repeated fixed64/uint64 (`isDouble` false) or double field. */
-function numbers(value: unknown, isDouble: boolean, field: string): number[] {
-  const items = array(value, field)
-  const out = new Array<number>(items.length)
-  for (let i = 0; i < items.length; i++) {
-    const x = items[i]
-    // Fast path for plain numbers; the helpers (and the path string) only for the rest.
-    if (typeof x === 'number' && (isDouble || Number.isFinite(x))) out[i] = x
-    else out[i] = isDouble ? double(x, 0, `${field}[${i}]`) : int(x, `${field}[${i}]`)
-  }
-  return out
-}
-
-/** An enum: its number, or its name; an unknown name is 0 (unspecified). */
-function enumValue(value: unknown, field: string): number {
-  if (typeof value === 'string' && !DIGITS.test(value)) return TEMPORALITY_NAMES[value] ?? 0
-  return int(value, field)
-}
-
-function bool(value: unknown, field: string): boolean {
-  if (typeof value === 'boolean') return value
-  if (value === undefined || value === null) return false
-  throw new Malformed(field, `expected true or false, got ${show(value)}`)
-}
-
-function string(value: unknown, field: string): string {
-  if (typeof value === 'string') return value
-  if (value === undefined || value === null) return ''
-  throw new Malformed(field, `expected a string, got ${show(value)}`)
-}
-
-function array(value: unknown, field: string): readonly unknown[] {
-  if (Array.isArray(value)) return value
-  if (value === undefined || value === null) return EMPTY
-  throw new Malformed(field, `expected an array, got ${show(value)}`)
-}
-
-function object(value: unknown, field: string): JsonObject | undefined {
-  if (isObject(value)) return value
-  if (value === undefined || value === null) return undefined
-  throw new Malformed(field, `expected an object, got ${show(value)}`)
-}
-
-/** A value for an error message: short, and never the whole of a large object. */
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (value === null) return 'null'
-  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }

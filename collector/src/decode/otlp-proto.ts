@@ -48,7 +48,9 @@ const DATA_TYPES: Record<number, MetricType> = {
 
 /**
  * Decodes an OTLP/protobuf `ExportMetricsServiceRequest` into a batch.
- * Throws `GOV_ERR_OTLP_MALFORMED` when the body is not valid protobuf of that schema.
+ * Throws `GOV_ERR_OTLP_MALFORMED` when the body is not valid protobuf of that schema. A point
+ * with a value its column cannot hold (flags past 255, a scale outside -10..20, unsorted
+ * bounds...) is rejected alone (see point-limits.ts).
  */
 export function decodeOtlpProto(body: Uint8Array, cache: SeriesCache, oldestMillis = 0): DecodeResult {
   const r = new ProtobufReader(body)
@@ -187,6 +189,7 @@ function metricData(
   b.setMetric(name, description, unit, type, temporalityOf(temporality), monotonic)
   if (name === '') return b.rejectPoints('metric has an empty name', points)
   r.pos = start
+  let index = 0
   while (r.pos < end) {
     const tag = r.tag()
     if (tag >>> 3 !== 1) {
@@ -194,6 +197,8 @@ function metricData(
       continue
     }
     const pointEnd = r.delimitedEnd()
+    // Every value is checked by the BatchBuilder against its column, which names the point.
+    b.atPoint(index++)
     if (type === 'gauge' || type === 'sum') numberPoint(r, b, pointEnd)
     else if (type === 'histogram') histogramPoint(r, b, pointEnd)
     else if (type === 'exponential_histogram') expHistogramPoint(r, b, pointEnd)

@@ -23,9 +23,10 @@ import { MetricFamilies, seriesTyping } from './remote-write-typing.ts'
 /**
  * Decodes a Prometheus remote write 1.0 `WriteRequest` (already decompressed) into a batch.
  * Its metadata is first added to `families`, then every series is typed from them (see
- * `seriesTyping`). Samples that cannot be stored (no metric name, timestamp 0) and native
- * histograms are counted in `rejected`, not thrown. Stale markers are kept as points
- * flagged "no recorded value" (flags bit 0), which queries skip.
+ * `seriesTyping`). Samples that cannot be stored (no metric name, timestamp 0 or past
+ * ±2^53 - 1 ms, see point-limits.ts) and native histograms are counted in `rejected`, not
+ * thrown. Stale markers are kept as points flagged "no recorded value" (flags bit 0), which
+ * queries skip.
  * Throws `GOV_ERR_RW_MALFORMED` when the body is not valid protobuf of that schema.
  */
 export function decodeRemoteWrite(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies(), oldestMillis = 0): DecodeResult {

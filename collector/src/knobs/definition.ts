@@ -104,6 +104,19 @@ export function carryOver(def: KnobDefinition, v: KnobValue): KnobValue {
   }
 }
 
+/**
+ * Why the knob's value does not fit its definition (a declaration that no longer admits it:
+ * the value is kept, see KnobService.declare), or undefined when it fits.
+ */
+export function valueConflict(def: KnobDefinition, v: KnobValue): string | undefined {
+  try {
+    checkValue(def, v)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
 export function sameDefinition(a: KnobDefinition, b: KnobDefinition): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }

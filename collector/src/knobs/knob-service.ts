@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
 import { GovernorError } from '../errors.ts'
-import { carryOver, checkValue, sameDefinition, type KnobDefinition, type KnobValue } from './definition.ts'
+import { carryOver, checkValue, sameDefinition, valueConflict, type KnobDefinition, type KnobValue } from './definition.ts'
 import { ClickHouseKnobVersions, type KnobVersionStore } from './knob-versions.ts'
 
 /** manual: ops set it; auto: a controller drives it inside its bounds; pinned: ops override everything. */
@@ -22,12 +22,39 @@ export interface KnobState {
   reason: string
   /** Id of the change-log event of the last change. */
   changeId: string
+  /**
+   * True while the value is the declaration's: nobody (person, controller, pin, mode switch)
+   * has changed the knob since it was declared, so a new declaration moves it to its new
+   * default. Absent: the value was set, and declarations keep it.
+   */
+  declared?: boolean
+}
+
+/** What a declaration did. */
+export interface Declaration {
+  knob: KnobState
+  created: boolean
+  changed: boolean
+  /** Why the knob's value does not fit the declaration (the value is kept), if it does not. */
+  conflict: string | undefined
 }
 
 /** One change, numbered for live streams (see `changesSince`). */
 export interface KnobChange { seq: number; knob: KnobState }
 
 interface Who { actor: string; reason: string }
+
+/** What a version write carries besides the knob (see KnobService.#write). */
+interface WriteExtra {
+  /** A controller decision's lease term, recorded with the change. */
+  term?: number
+  /** The value is still the declaration's (declarations only). */
+  declared?: boolean
+  /** Why the value does not fit the new definition (declarations that keep a value). */
+  conflict?: string
+  /** The change-log title, when `describe` would not say it right. */
+  title?: string
+}
 
 /**
  * A controller decision's lease term (see cluster/lease.ts): the write goes ahead only when
@@ -115,13 +142,15 @@ export class KnobService {
     if (latest !== undefined) this.#observe(latest)
   }
 
-  list(service?: string): KnobState[] {
-    return [...this.#knobs.values()].filter((k) => service === undefined || k.service === service)
+  /** The knobs of one service, of several, or of every service (sorted by service and name). */
+  list(service?: string | readonly string[]): KnobState[] {
+    const wanted = typeof service === 'string' ? [service] : service
+    return [...this.#knobs.values()].filter((k) => wanted === undefined || wanted.includes(k.service))
       .sort((a, b) => (a.service + '\0' + a.name < b.service + '\0' + b.name ? -1 : 1))
   }
 
   /** A validator for `GET /knobs?service=`: changes whenever any knob of the list changes. */
-  etag(service?: string): string {
+  etag(service?: string | readonly string[]): string {
     const knobs = this.list(service)
     const top = knobs.reduce((m, k) => Math.max(m, this.#seqOf.get(key(k.service, k.name)) ?? 0), 0)
     return `"${this.bootId}.${top}.${knobs.length}"`
@@ -140,21 +169,39 @@ export class KnobService {
   }
 
   /**
-   * Declares a knob or updates its definition. The same definition again changes nothing;
-   * a new one keeps the value when it still fits, clamps it into a narrower range, or falls
-   * back to the new default.
+   * Declares a knob or updates its definition. The same definition again changes nothing.
+   * A declaration never changes a value somebody set: only a knob nobody has touched since it
+   * was declared (manual mode, value set by declarations only) follows a new default. A
+   * pinned, auto or operator-set value is kept, also when the new definition no longer admits
+   * it: the conflict is recorded in the version's reason and its change-log event, and
+   * reported (`conflict`) until the value or the definition changes.
+   *
+   *   knob before                        new definition      value after
+   *   untouched (declared, manual)       default 2 → 4       4
+   *   set by a person (manual)           bounds [64, 64]     kept, conflict reported
+   *   pinned, or auto (a controller's)   anything            kept, conflict reported if any
    */
-  declare(service: string, name: string, def: KnobDefinition, actor: string): Promise<{ knob: KnobState; created: boolean; changed: boolean }> {
+  declare(service: string, name: string, def: KnobDefinition, actor: string): Promise<Declaration> {
     checkName(service, 'service')
     checkName(name, 'knob name')
     return this.#serial(async () => {
       await this.#refresh(service, name)
       const old = this.#knobs.get(key(service, name))
-      if (old !== undefined && sameDefinition(old.definition, def)) return { knob: old, created: false, changed: false }
-      const value = old === undefined ? def.default : carryOver(def, old.value)
-      const reason = old === undefined ? 'declared' : 'definition changed'
-      const knob = await this.#write(old, { service, name, definition: def, mode: old?.mode ?? 'manual', value }, { actor, reason })
-      return { knob, created: old === undefined, changed: true }
+      if (old !== undefined && sameDefinition(old.definition, def)) return { knob: old, created: false, changed: false, conflict: valueConflict(old.definition, old.value) }
+      const follows = old === undefined || (old.declared === true && old.mode === 'manual')
+      const value = follows ? def.default : old.value
+      const conflict = follows ? undefined : valueConflict(def, value)
+      const id = `${service}/${name}`
+      let reason = old === undefined ? 'declared' : 'definition changed'
+      let title: string | undefined
+      if (old !== undefined && conflict !== undefined) {
+        reason = `definition changed; the ${old.mode} value ${fmt(value)} is kept though the definition no longer admits it (${conflict})`
+        title = `${actor} changed the definition of ${id}: it no longer admits the ${old.mode} value ${fmt(value)}, kept`
+      } else if (old !== undefined && old.value !== value) {
+        title = `${actor} changed the definition of ${id}: default ${fmt(old.value)} → ${fmt(value)}, the untouched value follows`
+      }
+      const knob = await this.#write(old, { service, name, definition: def, mode: old?.mode ?? 'manual', value }, { actor, reason }, { declared: follows, conflict, title })
+      return { knob, created: old === undefined, changed: true, conflict }
     })
   }
 
@@ -175,7 +222,7 @@ export class KnobService {
         if (old.mode !== 'auto') throw new GovernorError('GOV_ERR_KNOB_CONFLICT', `${service}/${name} is in ${old.mode} mode since ${old.actor} set it: a controller turns only a knob in auto mode`)
         await fence.assertCurrent()
       }
-      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who, fence?.term)
+      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who, { term: fence?.term })
     })
   }
 
@@ -265,17 +312,24 @@ export class KnobService {
     return result
   }
 
-  async #write(old: KnobState | undefined, next: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'>, who: Who, term?: number): Promise<KnobState> {
+  /**
+   * Writes a version. Only a declaration passes `declared` (the value is still the
+   * declaration's); every other change clears it.
+   */
+  async #write(old: KnobState | undefined, next: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'>, who: Who, extra: WriteExtra = {}): Promise<KnobState> {
     if (who.reason.trim() === '') throw new GovernorError('GOV_ERR_KNOB_INVALID', 'a reason is required')
-    const knob: KnobState = { ...next, version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: randomUUID() }
+    const { term, conflict } = extra
+    const base: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'> = { ...next }
+    delete base.declared
+    const knob: KnobState = { ...base, ...(extra.declared === true ? { declared: true } : {}), version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: randomUUID() }
     await this.#versions.insert(knob)
     this.#knobs.set(key(knob.service, knob.name), knob)
     // The version row is the change; its event is the record of it. When the event cannot be
     // written the change still stands and still reaches every app (the error is reported).
     await this.#changeLog.append({
       id: knob.changeId, kind: 'knob', time: knob.changedAt, timeEnd: knob.changedAt, service: knob.service, environment: '',
-      actor: knob.actor, title: describe(old, knob), text: knob.reason, tags: [knob.name, knob.mode], version: '',
-      data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version, ...(term !== undefined ? { term } : {}) },
+      actor: knob.actor, title: extra.title ?? describe(old, knob), text: knob.reason, tags: [knob.name, knob.mode, ...(conflict !== undefined ? ['conflict'] : [])], version: '',
+      data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version, ...(term !== undefined ? { term } : {}), ...(conflict !== undefined ? { conflict } : {}) },
     }).catch((err: unknown) => this.#o.onEventError?.(err, knob))
     this.#publish(knob)
     return knob

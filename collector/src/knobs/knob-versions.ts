@@ -22,7 +22,7 @@ export interface KnobVersionStore {
 const COLUMNS = 'service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms'
 
 interface VersionRow {
-  service: string; name: string; version: string | number; definition: string; mode: KnobMode; value: string
+  service: string; name: string; version: string | number; definition: string; mode: KnobMode | typeof DECLARED; value: string
   actor: string; reason: string; change_id: string; changed_ms: string | number
 }
 
@@ -41,7 +41,7 @@ export class ClickHouseKnobVersions implements KnobVersionStore {
     await this.#client.insert({
       table: this.table,
       values: [{
-        service: k.service, name: k.name, version: k.version, definition: JSON.stringify(k.definition), mode: k.mode,
+        service: k.service, name: k.name, version: k.version, definition: JSON.stringify(k.definition), mode: storedMode(k),
         value: JSON.stringify(k.value), actor: k.actor, reason: k.reason, change_id: k.changeId,
         changed_at: new Date(k.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
       }],
@@ -71,10 +71,28 @@ export class ClickHouseKnobVersions implements KnobVersionStore {
   }
 }
 
+/**
+ * The `mode` column also says whether a manual knob's value is still the declaration's:
+ *
+ *   declared   manual mode, value set by declarations only (follows a new default)
+ *   manual     manual mode, value set by a person (a declaration keeps it)
+ *   auto, pinned
+ *
+ * A version 1 stored as `manual` (written before `declared` existed) is a declaration too.
+ */
+const DECLARED = 'declared'
+
+function storedMode(k: KnobState): string {
+  return k.mode === 'manual' && k.declared === true ? DECLARED : k.mode
+}
+
 function fromRow(r: VersionRow): KnobState {
+  const version = Number(r.version)
+  const declared = r.mode === DECLARED || (r.mode === 'manual' && version === 1)
   return {
-    service: r.service, name: r.name, version: Number(r.version), definition: JSON.parse(r.definition) as KnobDefinition,
-    mode: r.mode, value: JSON.parse(r.value) as KnobValue, changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id,
+    service: r.service, name: r.name, version, definition: JSON.parse(r.definition) as KnobDefinition,
+    mode: r.mode === DECLARED ? 'manual' : r.mode as KnobMode, value: JSON.parse(r.value) as KnobValue, changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id,
+    ...(declared ? { declared: true } : {}),
   }
 }
 

@@ -28,6 +28,11 @@ export interface StoreConnection {
    * are read (the query API buffers a whole result; a copy of a store must not).
    */
   streamTsv?: (query: string) => AsyncIterable<TsvChunk>
+  /**
+   * A SELECT's whole result in a binary format (`RowBinary`, `Native`…), as bytes: the read
+   * path of PromQL decodes points from it into typed arrays, never row by row from JSON.
+   */
+  readBinary: (query: string, format: string, signal?: AbortSignal) => Promise<Uint8Array>
   /** Closes the client and, embedded, releases the data directory. */
   close(): Promise<void>
 }
@@ -39,6 +44,14 @@ export interface StoreConnection {
  * could be missing).
  */
 export const CLUSTER_CLIENT_SETTINGS = { insert_distributed_sync: 1 } as const
+
+/**
+ * Settings of every insert. Points are partitioned by day, and the engine refuses an insert
+ * that touches more than 100 partitions by default: a commit of valid points over 101 days
+ * (a backfill, a sender with a clock far off) would be refused whole, every time it is sent,
+ * and hold every commit behind it. Governor commits large groups on purpose, so no limit.
+ */
+export const INSERT_SETTINGS = { max_partitions_per_insert_block: '0' } as const
 
 /**
  * The connection decides where data lives: with GOVERNOR_CLICKHOUSE_URL a ClickHouse server,
@@ -61,10 +74,16 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
       location: settings.clickhouseUrl,
       cluster: settings.clickhouseCluster,
       close: () => client.close(),
+      readBinary: async (query, format, signal) => {
+        const rs = await client.exec({ query: `${query} FORMAT ${format}`, ...(signal === undefined ? {} : { abort_signal: signal }) })
+        const chunks: Buffer[] = []
+        for await (const chunk of rs.stream) chunks.push(chunk as Buffer)
+        return Buffer.concat(chunks)
+      },
       insertTsv: async (table, columns, tsv, token) => {
         await client.insert({
           table, columns: [...columns] as [string, ...string[]], values: Readable.from([tsv], { objectMode: false }), format: 'TabSeparated',
-          ...(token === undefined ? {} : { clickhouse_settings: { insert_deduplication_token: token } }),
+          clickhouse_settings: { ...INSERT_SETTINGS, ...(token === undefined ? {} : { insert_deduplication_token: token }) },
         })
       },
     }
@@ -100,8 +119,9 @@ async function openChdb(dir: string, release: () => void): Promise<StoreConnecti
     },
     // The raw path hands the Buffer to the engine's parser without copying it into a string.
     insertTsv: async (table, columns, tsv, token) => {
-      await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TSV', ...(token === undefined ? {} : { settings: { insert_deduplication_token: token } }) })
+      await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TSV', settings: { ...INSERT_SETTINGS, ...(token === undefined ? {} : { insert_deduplication_token: token }) } })
     },
+    readBinary: async (query, format, signal) => (await connection.chdb.queryAsync(query, { format, ...(signal === undefined ? {} : { signal }) })).bytes(),
     streamTsv: async function* (query) {
       for await (const chunk of connection.chdb.queryStream(query, { format: 'TabSeparated' })) yield { rows: chunk.numRows, tsv: chunk.raw() }
     },

@@ -6,7 +6,9 @@ import { TsvWriter } from './tsv-writer.ts'
 /**
  * Encodes batches as TabSeparated rows, the cheapest text format the engine parses (chDB's
  * raw insert takes text formats only). Strings are escaped as TSV requires; floats use
- * JavaScript's shortest round-trip form, and non-finite values ClickHouse's `nan`/`inf`.
+ * JavaScript's shortest round-trip form, and non-finite values ClickHouse's `nan`/`inf`;
+ * UInt64 values plain digits (see `uint`). The values themselves fit their columns: the
+ * decoders' BatchBuilder rejects any point that does not (decode/point-limits.ts).
  */
 export function encodePoints(table: PointTable, batches: readonly PointBatch[]): Buffer | undefined {
   if (table === 'samples') return encodeSamples(batches)
@@ -16,7 +18,7 @@ export function encodePoints(table: PointTable, batches: readonly PointBatch[]):
       case 'histograms': {
         const c = b.histograms
         for (let i = 0; i < c.length; i++) {
-          lines.push(`${head(c, i)}\t${c.count[i]}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${arr(c.bounds[i]!)}\t${arr(c.counts[i]!)}\n`)
+          lines.push(`${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${arr(c.bounds[i]!)}\t${uints(c.counts[i]!)}\n`)
         }
         break
       }
@@ -24,14 +26,14 @@ export function encodePoints(table: PointTable, batches: readonly PointBatch[]):
         const c = b.expHistograms
         for (let i = 0; i < c.length; i++) {
           const p = c.positive[i]!, n = c.negative[i]!
-          lines.push(`${head(c, i)}\t${c.count[i]}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${c.scale[i]}\t${c.zeroCount[i]}\t${num(c.zeroThreshold[i]!)}\t${side(p)}\t${side(n)}\n`)
+          lines.push(`${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${c.scale[i]}\t${uint(c.zeroCount[i]!)}\t${num(c.zeroThreshold[i]!)}\t${side(p)}\t${side(n)}\n`)
         }
         break
       }
       case 'summaries': {
         const c = b.summaries
         for (let i = 0; i < c.length; i++) {
-          lines.push(`${head(c, i)}\t${c.count[i]}\t${num(c.sum[i]!)}\t${arr(c.quantiles[i]!)}\t${arr(c.values[i]!)}\n`)
+          lines.push(`${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${arr(c.quantiles[i]!)}\t${arr(c.values[i]!)}\n`)
         }
         break
       }
@@ -126,8 +128,27 @@ function arr(values: readonly number[]): string {
   return out + ']'
 }
 
+const UINT64_MAX = 2n ** 64n - 1n
+
+/**
+ * A UInt64 value as plain digits, at most 2^64 - 1. String() is not enough past 2^53: it
+ * writes the double's shortest form (2^64 - 1 arrives as 2^64, `18446744073709552000`,
+ * which the engine wraps to 384), and from 1e21 an exponent (`1e+21`, which it refuses).
+ */
+function uint(v: number): string {
+  if (v <= Number.MAX_SAFE_INTEGER) return String(v)
+  const b = BigInt(v)
+  return (b > UINT64_MAX ? UINT64_MAX : b).toString()
+}
+
+function uints(values: readonly number[]): string {
+  let out = '['
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + uint(values[i]!)
+  return out + ']'
+}
+
 function side(b: ExpBuckets): string {
-  return `${b.offset}\t${arr(b.counts)}`
+  return `${b.offset}\t${uints(b.counts)}`
 }
 
 const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' }

@@ -262,4 +262,25 @@ ORDER BY (name, term, holder)`,
     // tokens of its last inserts only with this window (Replicated tables always do).
     statements: (ctx) => ['series', ...POINT_TABLES].map((t) => `ALTER TABLE ${ctx.db}.${t} MODIFY SETTING ${DEDUPLICATION_WINDOW}`),
   },
+  {
+    version: 8,
+    name: 'committed log segments',
+    // Read at start right after the same collector wrote it, and tiny: every node holds it all.
+    layout: { wal_commits: 'everywhere' },
+    statements: (ctx) => [
+      // The write-ahead log segments whose commit is in the store, written once all their
+      // inserts succeeded (Store.recordCommitted). A segment left on disk (a crash before
+      // its deletion) is skipped at replay however many commits passed since: the engine's
+      // own insert tokens are remembered for the last 1,000 inserts only. A token matters only
+      // while its segment may still be on disk, i.e. until the next start: 30 days is ample.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.wal_commits (
+  token String,
+  committed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+PARTITION BY toDate(committed_at)
+ORDER BY token
+TTL toDateTime(committed_at) + toIntervalDay(30)
+SETTINGS ttl_only_drop_parts = 1`,
+    ],
+  },
 ]

@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
-import { COMMIT_COLUMNS, COMMIT_TABLES, encodeBatch, joinChunks } from '../batch/encoded-batch.ts'
+import { isDataError } from '../batch/data-error.ts'
+import { COMMIT_COLUMNS, COMMIT_TABLES, encodeBatch, joinChunks, type CommitTable } from '../batch/encoded-batch.ts'
 import type { CommitGroup } from '../batch/write-pipeline.ts'
 import type { Settings } from '../settings.ts'
 import { connectStore, type StoreConnection, type TsvChunk } from './connect.ts'
@@ -65,6 +66,11 @@ export class Store {
     return this.#conn.streamTsv
   }
 
+  /** A SELECT's result in a binary format (RowBinary, Native…) as bytes, on either engine. */
+  readBinary(query: string, format: string, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#conn.readBinary(query, format, signal)
+  }
+
   /** Raw TSV insert into one of this database's tables (the copy of `governor migrate` uses it). */
   insertTsv(table: string, columns: readonly string[], tsv: Buffer): Promise<void> {
     return this.#conn.insertTsv(`${this.db}.${table}`, columns, tsv)
@@ -123,6 +129,43 @@ export class Store {
       this.#lastWriteFailure = Date.now()
       throw err
     }
+    this.#lastWriteFailure = undefined
+  }
+
+  /**
+   * One insert of a commit table's rows (the split of a refused commit sends many). A refusal
+   * for the rows' content (see batch/data-error.ts) says nothing of the store's health; any
+   * other failure is noted for readiness, until `noteWriteSuccess` at the end of a commit.
+   */
+  async insertRows(table: CommitTable, tsv: Buffer, token: string | undefined): Promise<void> {
+    try {
+      await this.#conn.insertTsv(`${this.db}.${table}`, COMMIT_COLUMNS[table], tsv, token)
+    } catch (err) {
+      if (!isDataError(err)) this.#lastWriteFailure = Date.now()
+      throw err
+    }
+  }
+
+  /**
+   * Records that the commit of the write-ahead log segment `token` is in the store, once all
+   * its inserts succeeded (migration 8): replay skips it however many commits passed since.
+   */
+  async recordCommitted(token: string): Promise<void> {
+    await this.client.insert({ table: `${this.db}.wal_commits`, values: [{ token }], format: 'JSONEachRow' })
+  }
+
+  /** Which of `tokens` are recorded as committed (see recordCommitted). */
+  async committedTokens(tokens: readonly string[]): Promise<Set<string>> {
+    if (tokens.length === 0) return new Set()
+    const rs = await this.client.query({
+      query: `SELECT DISTINCT token FROM ${this.db}.wal_commits WHERE token IN {tokens:Array(String)}`,
+      query_params: { tokens }, format: 'JSONCompactEachRow',
+    })
+    return new Set((await rs.json<[string]>()).map(([t]) => t))
+  }
+
+  /** Notes a commit that went through whole: readiness no longer reads failing writes. */
+  noteWriteSuccess(): void {
     this.#lastWriteFailure = undefined
   }
 

@@ -48,6 +48,7 @@ describe('every route declares who may call it', () => {
     'GET /api/v1/slos': 'read',
     'GET /api/v1/slos/:service/:name': 'read',
     'GET /api/v1/gate': 'read',
+    'GET /api/v1/quarantine': 'read', 'POST /api/v1/quarantine/replay': 'operate',
     'PUT /api/v1/controllers/:service/:name': 'operate',
     'GET /api/v1/controllers': 'read',
     'GET /api/v1/controllers/:service/:name': 'read',

@@ -9,6 +9,8 @@ import { isGovernorError } from '../../../collector/src/errors.ts'
 const CI = '3f9a1c0e7b2d4f6a8c9e'
 const APP = 'app-token-0123456789'
 const OPS = 'ops+token=with:colons'
+/** A token of letters only: the old parser printed it as an unknown role. */
+const LETTERS = 'qwertzuiopasdfghjk'
 
 const load = (tokens: string, tokensFile = '', files: Record<string, string> = {}) =>
   loadTokens({ tokens, tokensFile }, (p) => {
@@ -55,17 +57,47 @@ describe('GOVERNOR_TOKENS', () => {
     [`ci=admin:${CI}`, 'GOVERNOR_TOKENS entry 1 ("ci"): unknown role "admin"'],
     [`ci=deploy:${CI},app=ingest:`, 'GOVERNOR_TOKENS entry 2 ("app"): the token is empty'],
     [`ci=deploy:${CI},app=ingest:short-token`, 'GOVERNOR_TOKENS entry 2 ("app"): the token is shorter than 16 characters'],
-    [`ci=deploy:${CI},ingest:${CI}`, 'GOVERNOR_TOKENS entry 2: the same token as GOVERNOR_TOKENS entry 1 ("ci")'],
+    [`ci=deploy:${CI},ingest:${CI}`, 'GOVERNOR_TOKENS entry 2 (ingest:[20 chars]): the same token as GOVERNOR_TOKENS entry 1 ("ci")'],
     [`ci=deploy:${CI},ci=read:${APP}`, 'GOVERNOR_TOKENS entry 2 ("ci"): the name is already used by GOVERNOR_TOKENS entry 1 ("ci")'],
     [`ci=:${CI}`, 'GOVERNOR_TOKENS entry 1 ("ci"): no role'],
-    [`${CI}`, 'GOVERNOR_TOKENS entry 1: expected name=role+role:token or role:token'],
-    [`ci bot=read:${CI}`, 'GOVERNOR_TOKENS entry 1: the name must be'],
+    [`${CI}`, 'GOVERNOR_TOKENS entry 1 ([20 chars]): expected name=role+role:token or role:token'],
+    [`ci bot=read:${CI}`, 'GOVERNOR_TOKENS entry 1 ([6 chars]=read:[20 chars]): the name must be'],
+    [`app=deploy@checkout:${APP}`, 'GOVERNOR_TOKENS entry 1 ("app"): only ingest can be scoped to services, not deploy'],
+    [`app=ingest@:${APP}`, 'GOVERNOR_TOKENS entry 1 ("app"): ingest@ must be followed by a service name'],
+    [`app=ingest+ingest@checkout:${APP}`, 'GOVERNOR_TOKENS entry 1 ("app"): ingest and ingest@<service> together'],
     [`ci=read:${CI} x`, 'GOVERNOR_TOKENS entry 1 ("ci"): the token contains whitespace'],
   ])('refuses %s, naming the entry and never printing a token', (tokens, message) => {
     const msg = refusal(() => load(tokens))
     expect(msg).toContain(message)
     expect(msg).toContain('roles: ingest, deploy, operate, read')
     for (const secret of [CI, APP, 'short-token']) expect(msg).not.toContain(secret)
+  })
+
+  it('reads ingest@<service> roles: the token is scoped to those services', () => {
+    const entries = load(`app=ingest@checkout+ingest@cart+read:${APP},ingest@billing:${CI}`)
+    expect(entries.map((e) => [e.name, e.roles, e.services])).toEqual([
+      ['app', ['ingest', 'read'], ['checkout', 'cart']], ['ingest-1', ['ingest'], ['billing']],
+    ])
+    const verifier = new TokenVerifier(entries)
+    expect(verifier.verify(APP)).toEqual({ name: 'app', roles: ['ingest', 'read'], services: ['checkout', 'cart'] })
+    expect(verifier.describe()).toBe('app (ingest@checkout+ingest@cart+read), ingest-1 (ingest@billing)')
+    // A plain ingest token is not scoped.
+    expect(new TokenVerifier(load(`app=ingest:${APP}`)).verify(APP)).toEqual({ name: 'app', roles: ['ingest'] })
+  })
+
+  // A reversed entry puts the token where the name or the roles go; the old parser printed the
+  // name and any role of letters only, so the token reached the start-up error.
+  it.each([
+    [`${CI}=ingest:app-checkout`, 'GOVERNOR_TOKENS entry 1 ([20 chars]=ingest:[12 chars]): the token is shorter than 16 characters (is the entry reversed?'],
+    [`${LETTERS}=ingest:app`, 'GOVERNOR_TOKENS entry 1 ([18 chars]=ingest:[3 chars]): the token is shorter than 16 characters (is the entry reversed?'],
+    [`${LETTERS}:app=ingest`, 'GOVERNOR_TOKENS entry 1 ([18 chars]:[10 chars]): an unknown role, the token is shorter than 16 characters (is the entry reversed?'],
+    [`app=${LETTERS}:ingest`, 'GOVERNOR_TOKENS entry 1 ("app"): an unknown role, the token is shorter than 16 characters (is the entry reversed?'],
+  ])('never prints the token of the reversed entry %s, only its position and a masked form', (tokens, message) => {
+    const msg = refusal(() => load(tokens))
+    expect(msg).toContain(message)
+    expect(msg).not.toContain(CI)
+    expect(msg).not.toContain(LETTERS)
+    expect(msg).not.toContain(LETTERS.slice(0, 8))
   })
 
   it('does not print an unknown "role" that may be a piece of a token', () => {

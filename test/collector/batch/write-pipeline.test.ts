@@ -198,11 +198,42 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
     expect(again.leftovers).toHaveLength(1)
     const committed: CommitGroup[] = []
     const p2 = pipeline({ commit: async (g) => { committed.push(g) }, wal: again.wal })
-    expect(await p2.replay(again.leftovers)).toEqual({ segments: 1, points: 5 })
+    expect(await p2.replay(again.leftovers)).toEqual({ segments: 1, points: 5, skipped: 0 })
     expect(committed[0]!.token).toBe(`wal-${again.leftovers[0]!.id}`)
     expect(rows(committed[0]!, 1)).toBe(5)
     expect([...stored].sort()).toEqual([7n, 8n])
     expect(segments(first.dir)).toHaveLength(0)
+  })
+
+  it('at replay, skips (and removes) a segment whose commit is recorded, whatever the engine remembers', async () => {
+    const first = openLog()
+    const p1 = pipeline({ commit: () => new Promise(() => {}), wal: first.wal, flushIntervalMillis: 60_000 })
+    await p1.submit(batchOf(3, 7n))
+    first.wal.close()
+    const again = WriteAheadLog.open(first.dir)
+    const committed: CommitGroup[] = []
+    const asked: string[][] = []
+    const p2 = pipeline({
+      commit: async (g) => { committed.push(g) }, wal: again.wal,
+      committedTokens: async (tokens) => { asked.push([...tokens]); return new Set(tokens) },
+    })
+    expect(await p2.replay(again.leftovers)).toEqual({ segments: 0, points: 0, skipped: 1 })
+    expect(asked).toEqual([[`wal-${again.leftovers[0]!.id}`]])
+    expect(committed).toHaveLength(0)
+    expect(segments(first.dir)).toHaveLength(0)
+  })
+
+  it('does not take a series for stored when the commit set its row aside; the next batch carries it again', async () => {
+    const { wal } = openLog()
+    const groups: CommitGroup[] = []
+    const p = pipeline({ commit: async (g) => { groups.push(g); return { refusedSeries: groups.length === 1 ? [7n] : [] } }, wal })
+    await p.submit(batchOf(1, 7n))
+    await p.sync()
+    expect(stored.has(7n)).toBe(false)
+    await p.submit(batchOf(1, 7n))
+    await p.sync()
+    expect(groups.map((g) => rows(g, 0))).toEqual([1, 1])
+    expect(stored.has(7n)).toBe(true)
   })
 
   it('with a lock, refuses a second opener of the same log until the first closes it', () => {

@@ -91,7 +91,7 @@ describe('decodeOtlpJson', () => {
     expect(r.batch.series.get(r.batch.samples.seriesId[0]!)).toMatchObject({ service: 'unknown_service', scope: '' })
   })
 
-  it('rejects points with missing, zero or non-finite times and keeps the rest', () => {
+  it('rejects points with missing, zero or out-of-range times and keeps the rest', () => {
     const r = decode(wrap([sum([
       { timeUnixNano: T, asDouble: 1 },
       { asDouble: 2 },
@@ -104,10 +104,12 @@ describe('decodeOtlpJson', () => {
     ])]))
     expect(r.rejected).toBe(6)
     expect(r.batch.samples.value).toEqual([1, 8])
+    const nanos = 'expected an integer number of nanoseconds in 0..18446744073709551615'
     expect(r.errors).toEqual([
       'metric "s": data point has no time_unix_nano (missing or 0)',
-      'metric "s": data point time_unix_nano is not a finite number',
-      'metric "s": data point start_time_unix_nano is not a finite number',
+      `metric "s": data point 4: time_unix_nano is Infinity, ${nanos}`,
+      `metric "s": data point 5: time_unix_nano is Infinity, ${nanos}`,
+      `metric "s": data point 6: start_time_unix_nano is Infinity, ${nanos}`,
     ])
   })
 

@@ -212,6 +212,23 @@ describe('decodeRemoteWrite', () => {
     expect(seriesOf(r).map((s) => s.metric)).toEqual(['ok'])
   })
 
+
+  it('drops and counts samples whose timestamp a double cannot carry exactly, and keeps the rest', () => {
+    // int64 2^63 - 1 reads as the double 2^63, one past the Int64 column: written as digits
+    // it wrapped to a negative time. Past ±2^53 - 1 ms no timestamp is exact, so none is taken.
+    const encoded = WriteRequest.fromObject({ timeseries: [{ labels: labels({ __name__: 'edge', job: 'j' }), samples: [
+      { value: 1, timestamp: T }, { value: 2, timestamp: '9223372036854775807' }, { value: 3, timestamp: '-9223372036854775808' },
+      { value: 4, timestamp: String(2 ** 53) }, { value: 5, timestamp: T + 1 },
+    ] }] })
+    const bad = decode(WriteRequest.encode(encoded).finish())
+    expect(bad.rejected).toBe(3)
+    expect(bad.batch.samples.value).toEqual([1, 5])
+    expect(bad.errors).toEqual([
+      'metric "edge": data point: time is 9223372036854776000, expected whole milliseconds within ±9007199254740991',
+      'metric "edge": data point: time is -9223372036854776000, expected whole milliseconds within ±9007199254740991',
+      'metric "edge": data point: time is 9007199254740992, expected whole milliseconds within ±9007199254740991',
+    ])
+  })
   it('keeps each sample with its own series when services and metrics interleave', () => {
     const order: [string, string, string][] = [['m1', 'a', '1'], ['m2', 'b', '2'], ['m1', 'b', '3'], ['m2', 'a', '4'], ['m1', 'a', '5'], ['m2', 'b', '6']]
     const cache = new SeriesCache()

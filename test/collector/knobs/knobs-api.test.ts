@@ -42,9 +42,10 @@ describe('knobs', () => {
     expect((await call('GET', '/knobs/checkout/workers')).body!.value).toBe(40)
   })
 
-  it('clamps the value into a narrower range declared later', async () => {
+  it('keeps a value a person set when a narrower range is declared later, and reports that it no longer fits', async () => {
     const res = await call('PUT', '/knobs/checkout/workers', { type: 'int', default: 20, min: 1, max: 30 })
-    expect(res.body).toMatchObject({ value: 30, max: 30, version: 3 })
+    expect(res.body).toMatchObject({ value: 40, max: 30, version: 3, mode: 'manual', follows_default: false, conflict: 'value 40 is outside the bounds [1, 30]' })
+    expect((await call('GET', '/knobs/checkout/workers')).body).toMatchObject({ value: 40, conflict: 'value 40 is outside the bounds [1, 30]' })
   })
 
   it('pins a knob: nothing else changes it until it is unpinned', async () => {
@@ -57,7 +58,7 @@ describe('knobs', () => {
 
   it('keeps the history and reverts to a version', async () => {
     const { body } = await call('GET', '/knobs/checkout/workers')
-    expect(body!.history.map((h: { version: number; value: number }) => [h.version, h.value])).toEqual([[5, 5], [4, 5], [3, 30], [2, 40], [1, 20]])
+    expect(body!.history.map((h: { version: number; value: number }) => [h.version, h.value])).toEqual([[5, 5], [4, 5], [3, 40], [2, 40], [1, 20]])
     expect((await call('POST', '/knobs/checkout/workers/revert', { version: 2, ...who })).body).toMatchObject({ value: 30, version: 6 })
   })
 
