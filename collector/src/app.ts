@@ -11,6 +11,7 @@ import { ChangeLog } from './changelog/change-log.ts'
 import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver } from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
+import { prometheusRoutes } from './api/prometheus.ts'
 import { sqlRoutes } from './api/sql.ts'
 import { installBodyLimits } from './http/body-limits.ts'
 import { installGracefulClose } from './http/graceful-close.ts'
@@ -175,6 +176,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(webUi) // the web UI at /, and the API calls made for it
   impactScheduler.start()
   controllerRunner.start()
+  await app.register(prometheusRoutes, { prefix: '/prometheus/api/v1' })
   shared?.follower.start()
   void webhooks.start()
   return app

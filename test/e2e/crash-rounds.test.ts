@@ -149,6 +149,9 @@ describe('crash safety, round after round', () => {
       ]
       const killAfter = 300 + Math.floor(random() * 1200)
       await sleep(killAfter)
+      // At a random moment, but not before every kind of write was acknowledged once: on a
+      // busy machine the first answers can take longer than the random delay.
+      while (count.points === 0 || count.knobs === 0 || count.events === 0) await sleep(20)
       const atKill = { ...inFlight }
       killed = true
       server.child.kill('SIGKILL')

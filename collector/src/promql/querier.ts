@@ -61,7 +61,7 @@ export interface SelectLimits {
 /**
  * Range work a store may do itself, per series and per step, instead of handing over every
  * raw point: `fn(selector[range])` evaluated at `start, start + step, … ≤ end`, each step's
- * window `(t - offset - range, t - offset]` as Prometheus defines it.
+ * window `[t - offset - range, t - offset]`, closed at both ends as Prometheus 2.x defines it.
  */
 export interface RollupRequest {
   readonly fn: string

@@ -129,9 +129,11 @@ describe('ImpactScheduler', () => {
     const first = s.tick()
     await new Promise((r) => setTimeout(r, 50))
     expect(await s.tick()).toEqual({ skipped: true, stored: 0, failed: 0 })
-    const t0 = Date.now()
+    // stop() gives up on the hung tick after its timeout: it resolves while the tick still hangs.
+    let settled = false
+    void first.finally(() => { settled = true })
     await s.stop()
-    expect(Date.now() - t0).toBeLessThan(1000)
+    expect(settled).toBe(false)
     release()
     expect((await first).failed).toBe(1)
   })
