@@ -6,7 +6,7 @@ import { isGovernorError } from './errors.ts'
 import { CardinalityGuard } from './model/cardinality-guard.ts'
 import { SeriesCache } from './model/series-cache.ts'
 import { changeRoutes } from './api/changes.ts'
-import { healthRoutes } from './api/health.ts'
+import { healthRoutes, installHealthChecks } from './api/health.ts'
 import { ChangeLog } from './changelog/change-log.ts'
 import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver } from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
@@ -14,8 +14,10 @@ import { knobRoutes } from './api/knobs.ts'
 import { prometheusRoutes } from './api/prometheus.ts'
 import { sqlRoutes } from './api/sql.ts'
 import { installBodyLimits } from './http/body-limits.ts'
+import { installArrivalClock } from './http/arrival-clock.ts'
 import { installGracefulClose } from './http/graceful-close.ts'
 import { installIngestLimiter } from './http/ingest-limiter.ts'
+import { installIngestAdmission } from './http/ingest-admission.ts'
 import { installJsonBodies } from './http/json-body.ts'
 import { installRateLimits } from './http/rate-limits.ts'
 import { installSecurityHeaders } from './http/security-headers.ts'
@@ -72,7 +74,9 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT, serializers: { req: (req) => access.logRequest(req) } },
     bodyLimit: settings.maxBodyBytes,
   })
-  await installSecurityHeaders(app) // first, so that every answer carries them, refusals too
+  installArrivalClock(app) // first: a request's wait counts from the event-loop turn that read it
+  await installSecurityHeaders(app) // then, so that every answer carries them, refusals too
+  installHealthChecks(app) // /healthz and /readyz answered before any other work
   await installRateLimits(app, settings, access) // before the access check: a flood is refused first
   installBodyLimits(app, settings)
   installJsonBodies(app)
@@ -156,9 +160,11 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     await store.close()
   })
 
-  // The receivers in a scope of their own, behind the collector's adaptive ingest limiter.
+  // The receivers in a scope of their own, behind admission (wait bound, body bytes) and the
+  // collector's adaptive ingest limiter.
   await app.register(async (ingest) => {
     await installIngestLimiter(ingest, settings, services.metrics.registry)
+    installIngestAdmission(ingest, settings, services.metrics.registry)
     await ingest.register(otlpReceiver)
     await ingest.register(remoteWriteReceiver)
   })

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   GOV_ERR_RW_CONTENT_ENCODING: { status: 415, doc: 'The remote write request has a content encoding other than snappy or none.' },
   GOV_ERR_BODY_TOO_LARGE: { status: 413, doc: 'The request body is over the limit, before or after decompression.' },
   GOV_ERR_PIPELINE_FULL: { status: 503, doc: 'The write pipeline is full; retry after the number of seconds in Retry-After.' },
+  GOV_ERR_INGEST_OVERLOADED: { status: 503, doc: 'The ingest request was refused before it was processed: it waited past GOVERNOR_INGEST_MAX_WAIT_MILLIS since it arrived, or the bodies being read were over GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES; retry after Retry-After seconds.' },
   GOV_ERR_STORE_WRITE: { status: 503, doc: 'The store refused or failed the write; nothing of the request was acknowledged.' },
   GOV_ERR_STORE_UNAVAILABLE: { status: 503, doc: 'The store is not reachable or not ready.' },
   GOV_ERR_STORE_LOCKED: { status: 500, doc: 'At start: another running Governor process holds the embedded store\'s data directory (the embedded engine serves one process); the message names its pid and the lock file.' },

@@ -55,6 +55,13 @@ export interface ThrottlePluginOptions {
   meter?: Meter | false
   /** The `governor.limiter` attribute of the metrics. Default 'http'. */
   name?: string
+  /**
+   * When the request arrived, on the limiter's clock (`performance.now()` unless the limiter
+   * was given another). Its round trip counts from there, so that time spent before the
+   * plugin's hook (the event loop busy with other requests, a queue in front) reaches the
+   * limit too. Default: when the plugin's `onRequest` hook runs.
+   */
+  arrivedAt?: (request: FastifyRequest) => number | undefined
 }
 
 /** The body of a shed request's 503. */
@@ -100,6 +107,7 @@ export const throttlePlugin: FastifyPluginAsync<ThrottlePluginOptions> = Object.
     const bypass = options.bypass ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.bypass === true)
     const classify = options.classify ?? defaultClassify
     const retryAfter = options.retryAfterSeconds ?? 1
+    const arrivedAt = options.arrivedAt
     // Not encapsulated (it limits the whole app), so a second registration would hook every
     // request twice and overwrite the first one's listener: refused.
     if (fastify.hasRequestDecorator('throttleListener')) {
@@ -109,7 +117,7 @@ export const throttlePlugin: FastifyPluginAsync<ThrottlePluginOptions> = Object.
 
     fastify.addHook('onRequest', (request, reply, done) => {
       if (bypass(request)) return done()
-      const listener = limiter.acquire(isCritical(request) ? CRITICAL : SHEDDABLE)
+      const listener = limiter.acquire(isCritical(request) ? CRITICAL : SHEDDABLE, arrivedAt?.(request))
       if (listener === undefined) {
         const seconds = Math.max(0, Math.ceil(typeof retryAfter === 'function' ? retryAfter(request) : retryAfter))
         void reply.code(503).header('retry-after', String(seconds)).send({

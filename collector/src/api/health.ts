@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { Counter } from 'prom-client'
 import { READ } from '../auth/roles.ts'
 
 /**
@@ -9,20 +10,114 @@ import { READ } from '../auth/roles.ts'
  */
 export const WRITE_FAILURE_HOLD_MILLIS = 10_000
 
-/** Liveness and readiness (open: load balancers call them), and the collector's own metrics. */
-export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/healthz', { config: { roles: 'open' } }, async () => ({ status: 'ok' }))
+/** How often the store is pinged in the background for readiness. */
+export const STORE_PING_INTERVAL_MILLIS = 1_000
 
-  // Ready when the store answers, its last write did not fail (lately), and the pipeline has room.
-  app.get('/readyz', { config: { roles: 'open' } }, async (_req, reply) => {
-    const { store, pipeline } = app.governor
-    const storeUp = await store.ping()
-    const failedAt = store.lastWriteFailure
-    const refusing = failedAt !== undefined && Date.now() - failedAt < WRITE_FAILURE_HOLD_MILLIS
-    const ready = storeUp && !refusing && pipeline.fill < 1
-    const storeState = !storeUp ? 'down' : refusing ? 'failing writes' : 'up'
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: storeState, pipelineFill: pipeline.fill })
+/** A ping not answered within this long counts as the store down. */
+export const STORE_PING_TIMEOUT_MILLIS = 5_000
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Whether the store answered its last background ping (health.ts). */
+    storePing: StorePing
+  }
+}
+
+/**
+ * The store's liveness as readiness reads it: pinged in the background, every
+ * STORE_PING_INTERVAL_MILLIS, so that /readyz reads a field instead of waiting for the store
+ * (under load the engine answers a ping only after the commit in progress, seconds later).
+ * Never throws; a ping that takes longer than the timeout counts as down; runs do not overlap.
+ */
+export class StorePing {
+  readonly #ping: () => Promise<boolean>
+  readonly #onFailure: () => void
+  #up = true
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #stopped = false
+
+  constructor(ping: () => Promise<boolean>, onFailure: () => void = () => {}) {
+    this.#ping = ping
+    this.#onFailure = onFailure
+  }
+
+  /** The store answered its last ping in time. */
+  get up(): boolean {
+    return this.#up
+  }
+
+  /** Pings once now (resolves when known), then every STORE_PING_INTERVAL_MILLIS until `stop`. */
+  async start(): Promise<void> {
+    await this.#run()
+    if (this.#stopped) return
+    this.#timer = setInterval(() => { if (this.#running === undefined) void this.#run() }, STORE_PING_INTERVAL_MILLIS).unref()
+  }
+
+  /** Stops pinging; resolves once a ping in progress has ended (within its timeout). */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    await this.#running
+  }
+
+  #run(): Promise<void> {
+    let timeout: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(false), STORE_PING_TIMEOUT_MILLIS).unref() })
+    this.#running = Promise.race([this.#ping().catch(() => false), late]).then((up) => {
+      clearTimeout(timeout)
+      this.#up = up
+      if (!up) this.#onFailure()
+      this.#running = undefined
+    })
+    return this.#running
+  }
+}
+
+/** Readiness from what is in memory: the last ping, the last write, the pipeline's fill. */
+function answerReadiness(app: FastifyInstance, reply: FastifyReply): FastifyReply {
+  const { store, pipeline } = app.governor
+  const storeUp = app.storePing.up
+  const failedAt = store.lastWriteFailure
+  const refusing = failedAt !== undefined && Date.now() - failedAt < WRITE_FAILURE_HOLD_MILLIS
+  const ready = storeUp && !refusing && pipeline.fill < 1
+  const storeState = !storeUp ? 'down' : refusing ? 'failing writes' : 'up'
+  return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: storeState, pipelineFill: pipeline.fill })
+}
+
+const HEALTHZ = '/healthz'
+const READYZ = '/readyz'
+
+/**
+ * Liveness and readiness answered before any other work. Install right after the security
+ * headers, before the rate limits and the access check: a GET or HEAD of /healthz or /readyz
+ * is answered in its first hook (no rate limit, no token, no body, not behind the ingest
+ * limiter), from state in memory. Readiness pings the store in the background (StorePing),
+ * started once the app is ready and stopped when it closes.
+ */
+export function installHealthChecks(app: FastifyInstance): void {
+  let failures: Counter | undefined
+  app.decorate('storePing', new StorePing(() => app.governor.store.ping(), () => failures?.inc()))
+  app.addHook('onReady', async () => {
+    failures = new Counter({ name: 'governor_readiness_store_ping_failures_total', help: 'Background store pings of readiness that failed or timed out.', registers: [app.governor.metrics.registry] })
+    await app.storePing.start()
   })
+  app.addHook('preClose', async () => { await app.storePing.stop() })
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return done()
+    const route = request.routeOptions.url
+    if (route === HEALTHZ) return reply.send({ status: 'ok' })
+    if (route === READYZ) return answerReadiness(app, reply)
+    done()
+  })
+}
+
+/** The routes of liveness and readiness (open: load balancers call them), and the collector's own metrics. */
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  // Answered by installHealthChecks' hook first; declared here for the route table and access control.
+  app.get(HEALTHZ, { config: { roles: 'open' } }, async () => ({ status: 'ok' }))
+  // Ready when the store answers, its last write did not fail (lately), and the pipeline has room.
+  app.get(READYZ, { config: { roles: 'open' } }, async (_req, reply) => answerReadiness(app, reply))
 
   // Prometheus scrapes it with a read token (scrape config `authorization: { credentials }`).
   app.get('/metrics', { config: { roles: READ } }, async (_req, reply) => {

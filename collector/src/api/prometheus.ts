@@ -183,6 +183,10 @@ function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply):
     status = err.statusCode
     errorType = status === 503 ? 'unavailable' : status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'bad_data'
     if (status === 503) reply.header('retry-after', '1')
+  } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    status = 413
+    errorType = 'bad_data'
+    return reply.code(status).send({ status: 'error', errorType, error: `the body is over ${req.routeOptions.bodyLimit ?? 'the'} bytes (GOVERNOR_MAX_API_BODY_BYTES)` })
   } else if (err.statusCode !== undefined && err.statusCode < 500) {
     status = err.statusCode
     errorType = 'bad_data'

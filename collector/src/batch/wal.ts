@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writevSync } from 'node:fs'
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writevSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { lockDataDir } from '../store/data-dir-lock.ts'
@@ -55,6 +55,11 @@ export interface WalOptions {
   fsyncMillis?: number
   /** Flushes a file's data to the disk (fdatasync); tests count the calls. */
   sync?: (fd: number) => void
+  /**
+   * The same, off the event loop (libuv's thread pool), for the interval's flush: a disk
+   * flush can take tens of milliseconds, and the loop answers requests meanwhile.
+   */
+  syncInBackground?: (fd: number, done: (err: Error | null) => void) => void
 }
 
 const MAGIC = Buffer.from('GOVWAL01')
@@ -90,8 +95,12 @@ export class WriteAheadLog {
   readonly #release: () => void
   readonly #fsyncMillis: number
   readonly #sync: (fd: number) => void
+  readonly #syncInBackground: (fd: number, done: (err: Error | null) => void) => void
   /** Appended to the open segment since its last sync. */
   #dirty = false
+  /** The file a background sync is flushing; it is closed only once that sync is done. */
+  #syncing: number | undefined
+  #closeWhenSynced = false
   readonly #syncTimer: NodeJS.Timeout | undefined
 
   private constructor(dir: string, boot: string, release: () => void, opts: WalOptions) {
@@ -100,9 +109,10 @@ export class WriteAheadLog {
     this.#release = release
     this.#fsyncMillis = opts.fsyncMillis ?? -1
     this.#sync = opts.sync ?? fdatasyncSync
+    this.#syncInBackground = opts.syncInBackground ?? fdatasync
     if (this.#fsyncMillis > 0) {
-      // Group fsync: one flush covers every record appended in the interval.
-      this.#syncTimer = setInterval(() => this.flush(), this.#fsyncMillis)
+      // Group fsync: one flush covers every record appended in the interval, off the loop.
+      this.#syncTimer = setInterval(() => this.#flushInBackground(), this.#fsyncMillis)
       this.#syncTimer.unref()
     }
   }
@@ -184,6 +194,22 @@ export class WriteAheadLog {
     }
   }
 
+  /** The interval's flush: in the thread pool, one at a time; a failed one leaves the segment dirty for the next. */
+  #flushInBackground(): void {
+    if (!this.#dirty || this.#fd === undefined || this.#syncing !== undefined) return
+    const fd = this.#fd
+    this.#dirty = false
+    this.#syncing = fd
+    this.#syncInBackground(fd, (err) => {
+      this.#syncing = undefined
+      if (err !== null && fd === this.#fd) this.#dirty = true
+      if (this.#closeWhenSynced) {
+        this.#closeWhenSynced = false
+        closeSync(fd)
+      }
+    })
+  }
+
   /** Closes the open segment and returns its id (the token of its commit); undefined if none is open. */
   seal(): string | undefined {
     if (this.#fd === undefined) return undefined
@@ -223,7 +249,10 @@ export class WriteAheadLog {
   }
 
   #closeSegment(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd)
+    // A background sync still holds the file: it closes it when done (closing now could hand
+    // its number to the next segment while the sync runs).
+    if (this.#fd !== undefined && this.#fd === this.#syncing) this.#closeWhenSynced = true
+    else if (this.#fd !== undefined) closeSync(this.#fd)
     this.#fd = undefined
     this.#dirty = false
   }

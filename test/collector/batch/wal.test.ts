@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs'
+import { existsSync, fstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -95,7 +95,7 @@ describe('WriteAheadLog fsync policy', () => {
   function counting(fsyncMillis: number) {
     const dir = tempDir()
     const syncs: number[] = []
-    const { wal } = WriteAheadLog.open(dir, { fsyncMillis, sync: (fd) => { syncs.push(fd) } })
+    const { wal } = WriteAheadLog.open(dir, { fsyncMillis, sync: (fd) => { syncs.push(fd) }, syncInBackground: (fd, done) => { syncs.push(fd); setImmediate(() => done(null)) } })
     return { wal, syncs }
   }
 
@@ -119,6 +119,21 @@ describe('WriteAheadLog fsync policy', () => {
     expect(syncs).toHaveLength(2)
     wal.flush() // nothing new: no sync
     expect(syncs).toHaveLength(2)
+    wal.close()
+  })
+
+  it('N ms: the interval\'s flush runs off the event loop, and a segment sealed meanwhile is closed only once it is done', async () => {
+    const dir = tempDir()
+    const pending: { fd: number; done: (err: Error | null) => void }[] = []
+    const { wal } = WriteAheadLog.open(dir, { fsyncMillis: 10, sync: () => {}, syncInBackground: (fd, done) => { pending.push({ fd, done }) } })
+    wal.append(batch(1))
+    await expect.poll(() => pending.length, { timeout: 2000, interval: 5 }).toBe(1)
+    const { fd, done } = pending[0]!
+    wal.seal()
+    expect(() => fstatSync(fd)).not.toThrow() // still open: the sync holds it
+    wal.append(batch(2)) // a new segment, on another file
+    done(null)
+    expect(() => fstatSync(fd)).toThrow(/EBADF/)
     wal.close()
   })
 

@@ -24,6 +24,9 @@ describe('body limits', () => {
       expect(over.statusCode, `${r.method} ${r.url}`).toBe(413)
       if (ingest.has(r.url)) {
         expect((await send(pad(3000))).statusCode, `${r.method} ${r.url} takes more than the API limit`).not.toBe(413)
+      } else if (r.url.startsWith('/prometheus/')) {
+        // The Prometheus HTTP API answers in Prometheus' error shape.
+        expect(over.json(), `${r.method} ${r.url}`).toEqual({ status: 'error', errorType: 'bad_data', error: 'the body is over 2048 bytes (GOVERNOR_MAX_API_BODY_BYTES)' })
       } else {
         expect(over.json().error.code, `${r.method} ${r.url}`).toBe('GOV_ERR_BODY_TOO_LARGE')
         expect(over.json().error.message).toBe('the body is over 2048 bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)')

@@ -110,8 +110,11 @@ describe('rate limits', () => {
     // The refused requests above share the address's window with the open routes.
     expect(statuses.slice(0, 2)).toEqual([401, 401])
     expect(statuses.at(-1)).toBe(429)
-    const res = await app.inject({ method: 'GET', url: '/healthz' })
+    const res = await app.inject({ method: 'GET', url: '/' })
     expect(res.statusCode).toBe(429)
     expect(res.json().error.message).toMatch(/from address 127\.0\.0\.1/)
+    // Health checks are answered before the rate limits: a load balancer is never refused.
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200)
   })
 })

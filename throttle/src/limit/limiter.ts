@@ -150,8 +150,13 @@ export class Limiter<C = AcquireContext> {
     return this.#limit
   }
 
-  /** Admits the request and returns its listener, or returns undefined when it must be shed. */
-  acquire(context?: C): LimiterListener | undefined {
+  /**
+   * Admits the request and returns its listener, or returns undefined when it must be shed.
+   * `arrivedAtMillis`, on the limiter's clock, is when the request arrived, if it waited before
+   * asking (a queue in front, the event loop, its body being read): its round trip counts from
+   * there, so the limit sees the wait too. Default: now.
+   */
+  acquire(context?: C, arrivedAtMillis?: number): LimiterListener | undefined {
     if (this.#bypass !== undefined && this.#bypass(context)) {
       this.#counts.bypassed++
       return NOOP_LISTENER
@@ -166,7 +171,10 @@ export class Limiter<C = AcquireContext> {
       return undefined
     }
     this.#counts.admitted++
-    return new Admitted(this as Limiter<never>, this.#clock(), ++this.#inflight)
+    const now = this.#clock()
+    // Never later than now: a clock of another origin must not make a round trip negative.
+    const start = arrivedAtMillis !== undefined && arrivedAtMillis < now ? arrivedAtMillis : now
+    return new Admitted(this as Limiter<never>, start, ++this.#inflight)
   }
 
   /** Keeps the limit inside [min, max] (whole numbers, 0 ≤ min ≤ max): what a knob sets. Throws THROTTLE_ERR_LIMIT_INVALID. */

@@ -1,0 +1,83 @@
+import { Transform } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { GovernorError } from '../errors.ts'
+import type { Settings } from '../settings.ts'
+import { Admission } from './admission.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Body bytes this ingest request holds of the admission ceiling. */
+    admittedBodyBytes: number
+  }
+}
+
+/**
+ * Admission of the receivers' requests (install in their scope, before the adaptive limiter):
+ *
+ *   onRequest   waited past GOVERNOR_INGEST_MAX_WAIT_MILLIS since arrival?        503, body unread
+ *               bodies being read over GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES?  503, body unread
+ *   preHandler  body complete, but the turn that got to it ran past the bound?  503, not decoded
+ *
+ * Arrival is `request.arrivedAtMillis` (installArrivalClock, at the root): the start of the
+ * event-loop turn that read the request. Once its body is complete the wait counts again from
+ * the start of the turn that handles it, not from arrival: the time the sender took to send
+ * the body is its network's, and a slow uploader must not be refused for it. Refusals are
+ * GOV_ERR_INGEST_OVERLOADED, thrown so that each receiver answers in its own shape, with
+ * Retry-After; they show in /metrics as governor_ingest_admission_refused_total by reason,
+ * the bytes held as governor_ingest_body_bytes_inflight.
+ */
+export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, registry: Registry): Admission {
+  if (!scope.hasDecorator('arrivalClock')) throw new Error('installArrivalClock must be installed before ingest admission')
+  const admission = new Admission({ maxWaitMillis: settings.ingestMaxWaitMillis, maxBodyBytes: settings.maxInflightIngestBodyBytes, clock: () => performance.now() })
+  const maxBytes = settings.maxInflightIngestBodyBytes
+  const clock = scope.arrivalClock
+  const late = (since: number) => new GovernorError('GOV_ERR_INGEST_OVERLOADED',
+    `the request waited ${Math.round(admission.waited(since))} ms for the server, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
+  scope.decorateRequest('admittedBodyBytes', 0)
+
+  scope.addHook('onRequest', (request, reply, done) => {
+    if (admission.late(request.arrivedAtMillis)) return done(late(request.arrivedAtMillis))
+    const declared = Number(request.headers['content-length'] ?? 0)
+    const bytes = Number.isSafeInteger(declared) && declared > 0 ? declared : 0
+    if (!admission.reserve(bytes)) {
+      return done(new GovernorError('GOV_ERR_INGEST_OVERLOADED',
+        `${admission.bodyBytes} bytes of bodies are being read, and ${bytes} more would pass ${maxBytes} (GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES): refused before its body was read; retry after Retry-After`))
+    }
+    request.admittedBodyBytes = bytes
+    // 'close' ends every response, sent or cut off: the bytes always come back, once.
+    reply.raw.once('close', () => admission.release(request.admittedBodyBytes))
+    done()
+  })
+
+  // A body without Content-Length (chunked) counts as it is read.
+  scope.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.headers['content-length'] !== undefined) return done(null, payload)
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        request.admittedBodyBytes += chunk.length
+        admission.grow(chunk.length)
+        next(null, chunk)
+      },
+    })
+    payload.on('error', (err) => counted.destroy(err))
+    done(null, payload.pipe(counted))
+  })
+
+  scope.addHook('preHandler', (request, _reply, done) => {
+    const turn = clock.arrivalOf(request.raw)
+    done(admission.late(turn) ? late(turn) : undefined)
+  })
+
+  const registers = [registry]
+  new Counter({
+    name: 'governor_ingest_admission_refused_total', labelNames: ['reason'], registers,
+    help: 'Ingest requests refused unprocessed (503 with Retry-After), by reason: waited past GOVERNOR_INGEST_MAX_WAIT_MILLIS, or body bytes over GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES.',
+    collect() {
+      this.reset()
+      for (const [reason, n] of Object.entries(admission.refused)) this.inc({ reason }, n)
+    },
+  })
+  new Gauge({ name: 'governor_ingest_body_bytes_inflight', help: 'Bytes of ingest bodies being read and decoded.', registers, collect() { this.set(admission.bodyBytes) } })
+  return admission
+}
