@@ -4,25 +4,50 @@ import { fileURLToPath } from 'node:url'
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import { fleetDashboard } from './fleet.ts'
 import { governorDashboard } from './governor.ts'
+import { fleetPrometheusDashboard, governorPrometheusDashboard, servicePrometheusDashboard } from './prometheus-dashboards.ts'
 import { serviceDashboard } from './service.ts'
 
 /** Where the generated JSON goes: `dashboards/generated/`, mounted into Grafana by the compose stack. */
 export const GENERATED_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'generated')
 
-/** The generated files: each dashboard by the name it is written under. */
-export interface DashboardFiles {
+/** The ClickHouse flavour: SQL over Governor's tables, through Grafana's ClickHouse data source. */
+export interface SqlDashboardFiles {
   'service.json': Dashboard
   'fleet.json': Dashboard
   'governor.json': Dashboard
 }
 
-/** Every dashboard, by the file name it is written to. */
-export function buildDashboards(): DashboardFiles {
+/** The Prometheus flavour: PromQL through Grafana's Prometheus data source at Governor's `/prometheus`. */
+export interface PrometheusDashboardFiles {
+  'service-prometheus.json': Dashboard
+  'fleet-prometheus.json': Dashboard
+  'governor-prometheus.json': Dashboard
+}
+
+/** The generated files: each dashboard by the name it is written under. */
+export type DashboardFiles = SqlDashboardFiles & PrometheusDashboardFiles
+
+/** The ClickHouse-flavoured dashboards, by file name. */
+export function buildSqlDashboards(): SqlDashboardFiles {
   return {
     'service.json': serviceDashboard(),
     'fleet.json': fleetDashboard(),
     'governor.json': governorDashboard(),
   }
+}
+
+/** The Prometheus-flavoured dashboards, by file name. */
+export function buildPrometheusDashboards(): PrometheusDashboardFiles {
+  return {
+    'service-prometheus.json': servicePrometheusDashboard(),
+    'fleet-prometheus.json': fleetPrometheusDashboard(),
+    'governor-prometheus.json': governorPrometheusDashboard(),
+  }
+}
+
+/** Every dashboard of both flavours, by the file name it is written to. */
+export function buildDashboards(): DashboardFiles {
+  return { ...buildSqlDashboards(), ...buildPrometheusDashboards() }
 }
 
 /** A dashboard's file text: stable two-space JSON with a trailing newline. */

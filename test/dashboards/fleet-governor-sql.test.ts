@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDashboards } from '../../dashboards/src/build.ts'
+import { buildSqlDashboards } from '../../dashboards/src/build.ts'
 import { api } from '../collector/slo/seed.ts'
 import type { MacroContext } from './grafana-macros.ts'
 import { context, panel, runSql, type Result } from './run-panel.ts'
@@ -9,7 +9,7 @@ import { seedStack, timeline, type SeededStack } from './seed-stack.ts'
 // The Fleet and Governor dashboards, the template variables and the annotation query on
 // the real engine over the data of seed-stack.ts (see seed.ts for the numbers).
 
-const { 'fleet.json': fleet, 'governor.json': governor, 'service.json': service } = buildDashboards()
+const { 'fleet.json': fleet, 'governor.json': governor, 'service.json': service } = buildSqlDashboards()
 let stack: SeededStack
 let client: ClickHouseClient
 const { t0: T0 } = timeline()

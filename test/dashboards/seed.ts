@@ -66,6 +66,28 @@ export async function sendSelfMetrics(app: FastifyInstance, ts: number[]): Promi
     counter({ __name__: 'governor_commit_duration_seconds_bucket', le: '0.05' }, 9),
     counter({ __name__: 'governor_commit_duration_seconds_bucket', le: '+Inf' }, 10),
   ]
+  await remoteWrite(app, timeseries)
+}
+
+/**
+ * Sends the rest of Governor's own /metrics the PromQL dashboards read (`job="governor"`):
+ * controller decisions (`lower`, `active`) +1 per 10 s, webhook deliveries to `audit`
+ * (`delivered`) +1 per 10 s (0.1/s), and 3 deliveries waiting for `flaky`.
+ */
+export async function sendControllerAndWebhookMetrics(app: FastifyInstance, ts: number[]): Promise<void> {
+  const series = (labels: Record<string, string>, value: (i: number) => number) => ({
+    labels: Object.entries({ job: 'governor', instance: 'governor:4318', ...labels }).map(([name, v]) => ({ name, value: v })),
+    samples: ts.map((timestamp, i) => ({ timestamp, value: value(i) })),
+  })
+  await remoteWrite(app, [
+    series({ __name__: 'governor_controller_decisions_total', kind: 'lower', mode: 'active' }, (i) => i + 1),
+    series({ __name__: 'governor_webhook_deliveries_total', sink: 'audit', outcome: 'delivered' }, (i) => i + 1),
+    series({ __name__: 'governor_webhook_pending_deliveries', sink: 'flaky' }, () => 3),
+  ])
+}
+
+/** Sends series as Prometheus remote write 1.0 does (uncompressed protobuf). */
+async function remoteWrite(app: FastifyInstance, timeseries: unknown[]): Promise<void> {
   const body = Buffer.from(WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish())
   const res = await app.inject({ method: 'POST', url: '/api/v1/write', headers: { 'content-type': 'application/x-protobuf' }, payload: body })
   expect(res.statusCode, res.body).toBe(204)

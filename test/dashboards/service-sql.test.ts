@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDashboards } from '../../dashboards/src/build.ts'
+import { buildSqlDashboards } from '../../dashboards/src/build.ts'
 import { api } from '../collector/slo/seed.ts'
 import type { MacroContext } from './grafana-macros.ts'
 import { context, panel, panelQueries, runSql, type Result } from './run-panel.ts'
@@ -10,7 +10,7 @@ import { seedStack, timeline, type SeededStack } from './seed-stack.ts'
 // through the real receivers and API; the numbers are checked against hand computations
 // and against Governor's own query and SLO APIs over the same data.
 
-const dashboards = buildDashboards()
+const dashboards = buildSqlDashboards()
 const service = dashboards['service.json']!
 
 let stack: SeededStack
