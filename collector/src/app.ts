@@ -5,6 +5,7 @@ import { quarantineRoutes } from './batch/quarantine-routes.ts'
 import { isGovernorError } from './errors.ts'
 import { CardinalityGuard } from './model/cardinality-guard.ts'
 import { SeriesCache } from './model/series-cache.ts'
+import { MetricTypes } from './model/metric-types.ts'
 import { changeRoutes } from './api/changes.ts'
 import { healthRoutes, installHealthChecks } from './api/health.ts'
 import { ChangeLog } from './changelog/change-log.ts'
@@ -13,11 +14,11 @@ import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './im
 import { knobRoutes } from './api/knobs.ts'
 import { prometheusRoutes } from './api/prometheus.ts'
 import { sqlRoutes } from './api/sql.ts'
-import { installBodyLimits } from './http/body-limits.ts'
 import { installArrivalClock } from './http/arrival-clock.ts'
+import { installBodyLimits } from './http/body-limits.ts'
 import { installGracefulClose } from './http/graceful-close.ts'
-import { installIngestLimiter } from './http/ingest-limiter.ts'
 import { installIngestAdmission } from './http/ingest-admission.ts'
+import { installIngestLimiter } from './http/ingest-limiter.ts'
 import { installJsonBodies } from './http/json-body.ts'
 import { installRateLimits } from './http/rate-limits.ts'
 import { installSecurityHeaders } from './http/security-headers.ts'
@@ -30,9 +31,9 @@ import { SelfMetrics } from './self-metrics.ts'
 import type { Services } from './services.ts'
 import type { Settings } from './settings.ts'
 import { StoreQueries } from './store/queries.ts'
+import { ReadGate } from './query/read-gate.ts'
 import { Store } from './store/store.ts'
 import { applySloFile, loadSloFile, SloService, sloRoutes } from './slo/index.ts'
-import { ReadGate } from './query/read-gate.ts'
 import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
@@ -119,7 +120,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  })), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner,
+  }), await MetricTypes.load(store.client, store.db)), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner,
     readGate: new ReadGate({ maxRunning: settings.maxConcurrentReads, maxWaiting: 4 * settings.maxConcurrentReads }) }
   app.decorate('governor', services)
   const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })
@@ -163,8 +164,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   // The receivers in a scope of their own, behind admission (wait bound, body bytes) and the
   // collector's adaptive ingest limiter.
   await app.register(async (ingest) => {
-    await installIngestLimiter(ingest, settings, services.metrics.registry)
     installIngestAdmission(ingest, settings, services.metrics.registry)
+    await installIngestLimiter(ingest, settings, services.metrics.registry)
     await ingest.register(otlpReceiver)
     await ingest.register(remoteWriteReceiver)
   })
@@ -176,13 +177,13 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(knobRoutes, { prefix: '/api/v1' })
   await app.register(webhookRoutes, { prefix: '/api/v1' })
   await app.register(sqlRoutes, { prefix: '/api/v1' })
+  await app.register(prometheusRoutes, { prefix: '/prometheus/api/v1' })
   await app.register(sloRoutes, { prefix: '/api/v1' })
   await app.register(controllerRoutes, { prefix: '/api/v1' })
   await app.register(quarantineRoutes, { prefix: '/api/v1' })
   await app.register(webUi) // the web UI at /, and the API calls made for it
   impactScheduler.start()
   controllerRunner.start()
-  await app.register(prometheusRoutes, { prefix: '/prometheus/api/v1' })
   shared?.follower.start()
   void webhooks.start()
   return app

@@ -10,6 +10,9 @@ export interface Deploy {
   description: string; url: string; started_at: string; finished_at: string; rollback: boolean
 }
 
+/** A deploy's impact verdict (`GET /api/v1/deploys/{id}/impact`, an `analysis` event's data). */
+export type ImpactVerdict = 'worse' | 'better' | 'unchanged' | 'not_enough_data'
+
 export interface ChangeEvent {
   id: string; kind: string; time: string; time_end: string; service: string; environment: string
   actor: string; title: string; text: string; tags: string[]; version?: string; data: Record<string, unknown>
@@ -34,13 +37,15 @@ export interface SloSummary {
 }
 
 export interface Slo extends SloSummary {
-  service: string; sli: { type: string; metric: string; threshold_ms?: number; percentile?: number; max?: number }
+  service: string; sli: { type: string; metric: string; threshold_ms?: number; percentile?: number; max?: number; filter?: Record<string, string | string[]> }
   description?: string; events?: { bad: number; total: number }
-  burn_rates?: { long_window: string; short_window: string; threshold: number; severity: string; long: number | null; short: number | null; firing: boolean }[]
+  burn_rates?: { long_window: string; short_window: string; threshold: number; severity: string; long: number | null; short: number | null; firing: boolean
+    /** Windows floored, or a short window with no data point (absent when nothing to say). */
+    notes?: string[] }[]
 }
 
 export interface Controller {
-  service: string; name: string; knob: string; slo: string; algorithm: string; mode: 'active' | 'shadow'
+  service: string; name: string; knob: string; slo: string; algorithm: string; mode: 'active' | 'shadow' | 'off'
   /** How raising the knob moves the SLI; a guard SLO it must not break (absent on older answers). */
   effect?: 'raises' | 'lowers'; guard?: { slo: string; decrease: number; headroom: number } | null
   min?: number; max?: number; interval_ms?: number; changed_at: string; changed_by: string; reason: string

@@ -111,6 +111,22 @@ describe.skipIf(!BROWSER)('web UI', () => {
     await page.close()
   })
 
+  it('shows each deploy\'s impact verdict on its row, in the change log and on the service page', async () => {
+    const page = await open(LAPTOP, TOKENS.viewer)
+    // The window after the deploy (20 min ago) has passed: this analyses and stores it.
+    const res = await fetch(`${url}/api/v1/deploys/${encodeURIComponent(seeded.deployId)}/impact`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } })
+    const { verdict } = await res.json() as { verdict: string }
+    expect(['worse', 'better', 'unchanged', 'not_enough_data']).toContain(verdict)
+    await page.goto(`${url}/#/changes?kind=deploy`)
+    const row = page.locator(`li.change.kind-deploy[data-id="${seeded.deployId}"] .impact`)
+    await expect(row.getAttribute('data-verdict')).resolves.toBe(verdict)
+    await expect(row.textContent()).resolves.toBe(`impact ${verdict.replace(/_/g, ' ')}`)
+    await serviceCharts(page)
+    const onService = page.locator(`li.change.kind-deploy[data-id="${seeded.deployId}"] .impact`)
+    await expect(onService.textContent()).resolves.toBe(`impact ${verdict.replace(/_/g, ' ')}`)
+    await page.close()
+  })
+
   it('changes a knob with a reason, and the change is in the change log', async () => {
     const page = await open(LAPTOP, TOKENS.ops)
     await serviceCharts(page)

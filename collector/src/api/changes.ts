@@ -15,7 +15,8 @@ export async function changeRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/deploys', { config: { roles: DEPLOY } }, async (req, reply) => {
     const { event, created } = await recordDeploy(changeLog, deployFromBody(req.body, Date.now(), req.principal?.name))
-    return reply.code(created ? 201 : 200).send(deployJson(event))
+    // A retried deploy (same id) is 200 with created: false, so that a pipeline can say so.
+    return reply.code(created ? 201 : 200).send({ ...deployJson(event), created })
   })
 
   app.get<{ Querystring: Q }>('/deploys', { config: { roles: READ } }, async (req) => {

@@ -28,16 +28,18 @@ Options of every client command:
   --token TOKEN   Bearer token (default $GOVERNOR_TOKEN)
   --json          Print the server's JSON answer instead of lines`
 
-const COMMON = {
+/** The options of every client command (also of `knobs` in @governor/cli). */
+export const COMMON = {
   url: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const
 
-class UsageError extends Error {}
+/** A wrong command line: printed, exit 2. */
+export class UsageError extends Error {}
 
-interface Out { stdout: (s: string) => void; stderr: (s: string) => void }
-type Fetch = typeof fetch
+export interface Out { stdout: (s: string) => void; stderr: (s: string) => void }
+export type Fetch = typeof fetch
 
 /** Runs `deploy`, `deploys last`, `events search` or `gate`; resolves to the exit code. */
 export async function runClientCommand(argv: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch = fetch): Promise<number> {
@@ -86,8 +88,11 @@ async function deploy(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn:
   const res = await call(fetchFn, env, v, 'POST', '/api/v1/deploys', body, out)
   if (res === undefined) return EXIT.UNREACHABLE
   if (!res.ok) return refused(res, out)
-  const d = res.body as { id: string; service: string; version: string; environment: string; rollback: boolean }
-  out.stdout(v.json ? `${JSON.stringify(d)}\n` : `recorded ${d.rollback ? 'rollback' : 'deploy'} ${d.service} ${d.version} to ${d.environment} (id ${d.id})\n`)
+  const d = res.body as { id: string; service: string; version: string; environment: string; rollback: boolean; created?: boolean }
+  // A retry of a recorded deploy (same --id) records nothing new: 200 and created: false.
+  const again = d.created === false || (d.created === undefined && res.status === 200)
+  const what = `${d.rollback ? 'rollback' : 'deploy'} ${d.service} ${d.version} to ${d.environment} (id ${d.id})`
+  out.stdout(v.json ? `${JSON.stringify(d)}\n` : again ? `already recorded: ${what}\n` : `recorded ${what}\n`)
   return EXIT.OK
 }
 
@@ -143,10 +148,10 @@ async function gate(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: F
   return d.allowed ? EXIT.OK : EXIT.DENIED
 }
 
-interface Answer { ok: boolean; status: number; body: unknown }
+export interface Answer { ok: boolean; status: number; body: unknown }
 
 /** One request; undefined (after saying why) when the server cannot be reached. */
-async function call(fetchFn: Fetch, env: NodeJS.ProcessEnv, v: { url?: string | undefined; token?: string | undefined }, method: string, path: string, body: unknown, out: Out): Promise<Answer | undefined> {
+export async function call(fetchFn: Fetch, env: NodeJS.ProcessEnv, v: { url?: string | undefined; token?: string | undefined }, method: string, path: string, body: unknown, out: Out): Promise<Answer | undefined> {
   const base = (v.url ?? env.GOVERNOR_URL ?? 'http://127.0.0.1:4318').replace(/\/+$/, '')
   const token = v.token ?? env.GOVERNOR_TOKEN
   const headers: Record<string, string> = {}
@@ -166,7 +171,8 @@ async function call(fetchFn: Fetch, env: NodeJS.ProcessEnv, v: { url?: string | 
   return { ok: res.ok, status: res.status, body: parsed }
 }
 
-function refused(res: Answer, out: Out): number {
+/** Prints the server's error and returns EXIT.REFUSED. */
+export function refused(res: Answer, out: Out): number {
   const err = (res.body as { error?: { code?: string; message?: string } }).error
   out.stderr(`governor: the server answered ${res.status}: ${err ? `${err.code}: ${err.message}` : String(res.body)}\n`)
   return EXIT.REFUSED

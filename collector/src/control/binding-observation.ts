@@ -8,7 +8,7 @@ import type { SliObserver, SliReading } from './sli-observer.ts'
 /** Why a controller holds without asking its algorithm. */
 export type HoldKind =
   | 'no_data' | 'stale' | 'unreadable' | 'store_error' | 'pinned' | 'manual' | 'knob_missing' | 'slo_missing' | 'invalid' | 'apply_failed' | 'stale_term'
-  | 'guard_missing' | 'guard_no_data' | 'guard_stale' | 'guard_unreadable'
+  | 'guard_missing' | 'guard_no_data' | 'guard_stale' | 'guard_unreadable' | 'off'
 
 /** A data point older than this many intervals makes the observation stale. */
 export const STALE_INTERVALS = 3

@@ -14,6 +14,7 @@ type P = { service: string; name: string }
  *   PUT /controllers/{service}/{name}   bind a knob to an SLO (201 when created)
  *   GET /controllers?service=           every binding with its last observation and decision
  *   GET /controllers/{service}/{name}   one, with its history
+ *   DELETE /controllers/{service}/{name}  delete it (reason required; recorded)
  */
 export async function controllerRoutes(app: FastifyInstance): Promise<void> {
   const { controllers, controllerRunner } = app.governor
@@ -23,6 +24,14 @@ export async function controllerRoutes(app: FastifyInstance): Promise<void> {
     const who = whoOf(req.body, req.principal, () => controllers.check(service, req.body))
     const { controller, created, knob } = await controllers.put(service, name, req.body, who)
     return reply.code(created ? 201 : 200).send({ ...json(controller), knob_mode: knob.mode })
+  })
+
+  app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>('/controllers/:service/:name', { config: { roles: OPERATE } }, async (req) => {
+    const { service, name } = req.params
+    controllers.get(service, name)
+    const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_CONTROLLER_INVALID')
+    const { controller, knob } = await controllers.remove(service, name, who)
+    return { deleted: true, service, name, version: controller.version, ...(knob !== undefined ? { knob_mode: knob.mode } : {}) }
   })
 
   app.get<{ Querystring: { service?: string } }>('/controllers', { config: { roles: READ } }, async (req) => {
@@ -59,6 +68,20 @@ function whoOf(body: unknown, principal: Principal | null, check: () => unknown)
     }
     throw new GovernorError('GOV_ERR_CONTROLLER_INVALID', problems.join('; '))
   }
+  return { actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'), reason: text('reason') }
+}
+
+/**
+ * The actor and reason of a DELETE, from the query (`?actor=&reason=`) or a JSON body; a
+ * reason is required, an actor too without a token. Throws `code` (400) naming what is missing.
+ */
+export function deletionWho(query: { actor?: string; reason?: string }, body: unknown, principal: Principal | null, code: 'GOV_ERR_CONTROLLER_INVALID' | 'GOV_ERR_SLO_INVALID'): { actor: string; reason: string } {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const text = (k: 'actor' | 'reason') => (typeof query[k] === 'string' ? query[k] : typeof b[k] === 'string' ? (b[k] as string) : '').trim()
+  const problems: string[] = []
+  if (text('actor') === '' && principal === null) problems.push('actor is required')
+  if (text('reason') === '') problems.push('reason is required: say why it is deleted')
+  if (problems.length > 0) throw new GovernorError(code, problems.join('; '))
   return { actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'), reason: text('reason') }
 }
 

@@ -83,6 +83,7 @@ export interface RunnerTick {
  *   mode: a person's change (manual mode) or a pin hands the knob back to people.
  * - shadow mode: what it would do is recorded as a `controller` event, once per distinct
  *   decision, and the knob is not touched.
+ * - off: nothing is read, decided or recorded; the view says it holds (`off`).
  * - no data, stale data (newest point older than 3 intervals), a store error, a pinned knob:
  *   the value is held and the reason recorded as one `controller` event per transition into
  *   that hold, not per tick. The same for the guard SLO of a binding that has one.
@@ -210,6 +211,11 @@ export class ControllerRunner {
   async #step(b: ControllerBinding, rt: Runtime, now: number, term: number | undefined): Promise<boolean> {
     const def = b.definition
     const id = `${b.service}/${b.name}`
+    if (def.mode === 'off') {
+      // Off: holds and does nothing; the mode change itself is the change-log event.
+      rt.holding ??= { kind: 'off', reason: `controller ${id} is off`, since: now }
+      return true
+    }
     const knob = this.#o.knobs.list(b.service).find((k) => k.name === def.knob)
     if (knob === undefined) return this.#hold(b, rt, now, 'knob_missing', `knob ${b.service}/${def.knob} no longer exists`, undefined)
     const value = knob.value as number

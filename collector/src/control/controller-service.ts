@@ -83,6 +83,29 @@ export class ControllerService {
   }
 
   /**
+   * Deletes a binding (GOV_ERR_CONTROLLER_NOT_FOUND when there is none): a tombstone version
+   * and a `controller` event; its history stays in `controller_versions`. A knob it left in
+   * `auto` mode, and that no other active controller turns, goes back to `manual`, so that
+   * nobody waits for a controller that is gone.
+   */
+  async remove(service: string, name: string, who: Who): Promise<{ controller: ControllerBinding; knob: KnobState | undefined }> {
+    const removed = await this.#registry.remove(service, name, who, (old) => `${who.actor} deleted controller ${service}/${name} (it turned ${old.definition.knob} against SLO ${old.definition.slo})`)
+    if (removed === undefined) return { controller: this.get(service, name), knob: undefined }
+    const def = withDefaults(removed.definition)
+    let knob = this.#knobs.list(service).find((k) => k.name === def.knob)
+    const stillTurned = this.list(service).some((c) => c.definition.knob === def.knob && c.definition.mode === 'active')
+    if (knob !== undefined && knob.mode === 'auto' && !stillTurned) {
+      knob = await this.#knobs.setMode(service, def.knob, 'manual', { actor: who.actor, reason: `controller ${service}/${name} was deleted: ${who.reason}` })
+    }
+    return { controller: complete(removed), knob }
+  }
+
+  /** Whether a binding of the service steers on, or is guarded by, the SLO `slo`; the first such binding's name. */
+  usingSlo(service: string, slo: string): string | undefined {
+    return this.list(service).find((c) => c.definition.slo === slo || c.definition.guard?.slo === slo)?.name
+  }
+
+  /**
    * Checks and stores a binding (the same one again changes nothing). In active mode the
    * knob is switched to `auto` unless it is pinned; `knob` is the knob after that.
    */

@@ -3,9 +3,12 @@ import type { KnobState } from '../knobs/knob-service.ts'
 import type { AlgorithmName } from '@governor/throttle'
 import { EFFECTS, GUARD_DEFAULTS, type Effect } from '@governor/throttle'
 
-/** `active`: the controller turns the knob; `shadow`: it records what it would do, and touches nothing. */
-export type ControllerMode = 'active' | 'shadow'
-export const CONTROLLER_MODES: readonly ControllerMode[] = ['active', 'shadow']
+/**
+ * `active`: the controller turns the knob; `shadow`: it records what it would do, and touches
+ * nothing; `off`: it holds, reads nothing and records nothing (the binding is kept).
+ */
+export type ControllerMode = 'active' | 'shadow' | 'off'
+export const CONTROLLER_MODES: readonly ControllerMode[] = ['active', 'shadow', 'off']
 export const ALGORITHMS: readonly AlgorithmName[] = ['aimd', 'gradient', 'pid']
 
 /** A controller binding as stored: which knob it turns, against which SLO, how, and inside which limits. */

@@ -73,6 +73,8 @@ const NO_VALUE = 'number data point has neither asInt nor asDouble'
  *   - a number point with no value
  *   - a histogram whose bucket counts are not one more than its bounds (both empty is fine)
  *   - every point of a metric with an empty name (`rejectPoints` by the decoder)
+ *   - every point of a metric whose type contradicts the type stored for its name
+ *     (`SeriesCache.types`): the message names the metric, the stored and the sent type
  *   - a number its column cannot hold, or that OTLP forbids (see point-limits.ts): a negative
  *     or fractional count, flags past 255, a scale outside -10..20, unsorted bounds...
  *
@@ -97,6 +99,10 @@ export class BatchBuilder {
   #description = ''
   /** Index of the current point among its metric's data points; -1 when unknown. */
   #point = -1
+  /** Why every point of the current metric is refused (its type contradicts the stored one); '' when none. */
+  #typeConflict = ''
+  /** The current metric's type is not known yet: learned from its first admitted point. */
+  #typeUnknown = false
   /** Resource attributes as canonical text, and the context key of the current metric. */
   #resourceKey = ''
   #encodings = new Map<string, SeriesInfo>()
@@ -121,11 +127,24 @@ export class BatchBuilder {
     this.#scope = name
   }
 
-  /** Starts the points of a metric. Gauges and summaries are always `unspecified`, never monotonic. */
+  /**
+   * Starts the points of a metric. Gauges and summaries are always `unspecified`, never monotonic.
+   *
+   * `guessed`: the type was inferred from the name alone (remote write without metadata): a
+   * guess of gauge or sum yields to a stored gauge or sum (a counter stays a counter when its
+   * metadata is not at hand), and is not learned as the metric's type (its metadata may
+   * come later and say otherwise).
+   */
   setMetric(
     name: string, description: string, unit: string,
-    type: MetricType, temporality: Temporality, monotonic: boolean,
+    type: MetricType, temporality: Temporality, monotonic: boolean, guessed = false,
   ): void {
+    const stored = this.#cache.types.get(name)
+    if (guessed && stored !== undefined && stored !== type && (stored === 'sum' || stored === 'gauge') && (type === 'sum' || type === 'gauge')) {
+      type = stored
+      monotonic = stored === 'sum'
+      temporality = stored === 'sum' ? 'cumulative' : 'unspecified'
+    }
     this.#metric = name
     this.#description = description
     this.#unit = unit
@@ -134,7 +153,12 @@ export class BatchBuilder {
     this.#temporality = temporal ? temporality : 'unspecified'
     this.#monotonic = type === 'sum' && monotonic
     this.#point = -1
-    this.#encodings = this.#cache.encodings(JSON.stringify([this.#resourceKey, this.#scope, name, description, unit, type, this.#temporality, this.#monotonic]))
+    // One lookup per metric, not per point: a name stored as a gauge and sent as a sum
+    // would merge both into one series; every point of it is refused instead.
+    this.#typeUnknown = stored === undefined && !guessed
+    this.#typeConflict = stored === undefined || stored === type ? '' : `type ${type} contradicts the stored type ${stored}: points of another type are refused (send them under another name)`
+    // A refused metric gets a map of its own: no series of it is ever known.
+    this.#encodings = this.#typeConflict !== '' ? new Map() : this.#cache.encodings(JSON.stringify([this.#resourceKey, this.#scope, name, description, unit, type, this.#temporality, this.#monotonic]))
   }
 
   /** The index of the next point among its metric's data points, for rejection reasons. */
@@ -285,9 +309,19 @@ export class BatchBuilder {
   }
 
   #admitted(attributes: Attributes, points: number): SeriesInfo | undefined {
+    if (this.#typeConflict !== '') {
+      this.rejectPoints(this.#typeConflict, points)
+      return undefined
+    }
     const info = this.#resolve(attributes)
     const refused = this.#cache.admit(info)
-    if (refused === undefined) return info
+    if (refused === undefined) {
+      if (this.#typeUnknown) {
+        this.#cache.types.learn(this.#metric, this.#type)
+        this.#typeUnknown = false
+      }
+      return info
+    }
     this.rejectPoints(refused, points)
     return undefined
   }

@@ -52,6 +52,8 @@ export interface SeriesTyping {
   type: Extract<MetricType, 'gauge' | 'sum'>
   help: string
   unit: string
+  /** True when no metadata told it, only the name (see `BatchBuilder.setMetric`: a guess yields to the stored type). */
+  guessed?: boolean
 }
 
 /** Series-name suffixes of a family that carry counter (cumulative monotonic) values, by family type. */
@@ -87,5 +89,5 @@ export function seriesTyping(name: string, families: MetricFamilies): SeriesTypi
     if (COUNTER_SUFFIXES[family.type]?.includes(suffix)) return { type: 'sum', help: family.help, unit: family.unit }
     if (GAUGE_SUFFIXES[family.type]?.includes(suffix)) return { type: 'gauge', help: family.help, unit: family.unit }
   }
-  return { type: COUNTER_NAME.test(name) ? 'sum' : 'gauge', help: '', unit: '' }
+  return { type: COUNTER_NAME.test(name) ? 'sum' : 'gauge', help: '', unit: '', guessed: true }
 }

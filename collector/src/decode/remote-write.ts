@@ -227,7 +227,7 @@ class TimeSeriesReader {
     this.#b.setResource(resource)
     const t = seriesTyping(name, this.#families)
     const counter = t.type === 'sum'
-    this.#b.setMetric(name, t.help, t.unit, t.type, counter ? 'cumulative' : 'unspecified', counter)
+    this.#b.setMetric(name, t.help, t.unit, t.type, counter ? 'cumulative' : 'unspecified', counter, t.guessed === true)
   }
 
   #series(i: number): void {

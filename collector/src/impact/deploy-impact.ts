@@ -9,7 +9,7 @@ import { StoreQueries, type PointRows, type SeriesRow } from '../store/queries.t
 import { bucketValues } from './bucket-values.ts'
 import { exactMannWhitney } from './exact-rank-test.ts'
 import { mannWhitneyUTest } from './mann-whitney.ts'
-import { analysisEvent, hintsFor, impactEventId, summarise, windowJson } from './report.ts'
+import { analysisEvent, hintsFor, impactEventId, overallVerdict, summarise, windowJson } from './report.ts'
 import { resolveSignals, type ResolvedSignal } from './signals.ts'
 import type { ImpactReport, ImpactWindows, MetricImpact } from './types.ts'
 import { judge, THRESHOLDS, type UTest } from './verdict.ts'
@@ -69,18 +69,41 @@ export class DeployImpact {
     return impactWindows(deploy, around, w)
   }
 
-  /** The stored analysis of a deploy, if there is one. */
+  /** The stored analysis of a deploy, if there is one (with its overall verdict, which reports stored before it lack). */
   async stored(deployId: string): Promise<ImpactAnswer | undefined> {
     const e = await this.#o.changeLog.get(impactEventId(deployId))
-    return e === undefined ? undefined : { ...(e.data as unknown as ImpactReport), analysis_id: e.id }
+    if (e === undefined) return undefined
+    const report = e.data as unknown as ImpactReport
+    return { ...report, verdict: report.verdict ?? overallVerdict(report.metrics ?? []), analysis_id: e.id }
+  }
+
+  /** The shortest window `?window=` takes: one that holds enough complete buckets for a verdict however the deploy falls. */
+  get minWindowMillis(): number {
+    return (THRESHOLDS.min_buckets + 1) * this.#o.bucketMillis
   }
 
   /**
    * What `GET /api/v1/deploys/{id}/impact` answers: the stored analysis; else, once the
    * window after the deploy has passed, a fresh one, stored; else a provisional one over the
    * data so far, not stored.
+   *
+   * With `windowMillis` (`?window=5m`), a provisional look over windows of that length
+   * instead (before the deploy against after it, cut at `now` and at neighbouring deploys),
+   * never stored and whatever is stored. GOV_ERR_QUERY_PARAM when it is shorter than
+   * `minWindowMillis` or longer than the configured window.
    */
-  async answer(deploy: ChangeEvent, now: number): Promise<ImpactAnswer> {
+  async answer(deploy: ChangeEvent, now: number, windowMillis?: number): Promise<ImpactAnswer> {
+    if (windowMillis !== undefined) {
+      if (windowMillis < this.minWindowMillis || windowMillis > this.#o.windowMillis) {
+        throw new GovernorError('GOV_ERR_QUERY_PARAM', `window must be from ${this.minWindowMillis / 1000} s (${THRESHOLDS.min_buckets + 1} buckets of ` +
+          `${this.#o.bucketMillis / 1000} s) to ${this.#o.windowMillis / 1000} s (GOVERNOR_IMPACT_WINDOW_MILLIS), got ${windowMillis / 1000} s`)
+      }
+      const around = await this.#o.changeLog.list({
+        kind: DEPLOY_KIND, service: deploy.service, environment: deploy.environment, from: deploy.time - windowMillis, to: deploy.timeEnd + windowMillis, limit: 1000,
+      })
+      const report = await this.analyse(deploy, impactWindows(deploy, around, windowMillis), now, { provisional: true })
+      return { ...report, analysis_id: null }
+    }
     const stored = await this.stored(deploy.id)
     if (stored !== undefined) return stored
     const windows = await this.windowsFor(deploy)
@@ -101,8 +124,8 @@ export class DeployImpact {
    * points, histograms with no common bounds) gets `not_enough_data` with the reason; a
    * store failure rejects.
    */
-  async analyse(deploy: ChangeEvent, windows: ImpactWindows, now: number): Promise<ImpactReport> {
-    const provisional = now < windows.after.to
+  async analyse(deploy: ChangeEvent, windows: ImpactWindows, now: number, options: { provisional?: boolean } = {}): Promise<ImpactReport> {
+    const provisional = options.provisional === true || now < windows.after.to
     const w = provisional ? cutAt(windows, now) : windows
     const signals = await resolveSignals(this.#queries, deploy)
     const reads = new Map<string, Promise<PointRows>>()
@@ -112,7 +135,7 @@ export class DeployImpact {
     return {
       deploy_id: deploy.id, service: deploy.service, environment: deploy.environment, version: deploy.version, provisional,
       analysed_at: iso(now), window: windowJson(w), bucket_seconds: this.#o.bucketMillis / 1000, thresholds: { ...THRESHOLDS },
-      summary: summarise(deploy, metrics), metrics, hints: hintsFor(plan, metrics),
+      verdict: overallVerdict(metrics), summary: summarise(deploy, metrics), metrics, hints: hintsFor(plan, metrics),
     }
   }
 

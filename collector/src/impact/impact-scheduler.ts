@@ -3,8 +3,7 @@ import type { ChangeEvent } from '../changelog/types.ts'
 import { DEPLOY_KIND } from '../changelog/types.ts'
 import type { DeployImpact } from './deploy-impact.ts'
 import type { ImpactMetrics } from './impact-metrics.ts'
-import { ANALYSIS_KIND, deployIdOf } from './report.ts'
-import type { Verdict } from './types.ts'
+import { ANALYSIS_KIND, deployIdOf, overallVerdict } from './report.ts'
 import { impactWindows } from './windows.ts'
 import { PeriodicLoop } from '../util/periodic-loop.ts'
 
@@ -41,8 +40,6 @@ export interface TickOutcome {
   stored: number
   failed: number
 }
-
-const ORDER: Verdict[] = ['worse', 'better', 'unchanged', 'not_enough_data']
 
 /**
  * Analyses deploys once their window has passed: every tick lists the deploys that finished
@@ -100,8 +97,7 @@ export class ImpactScheduler {
         const windows = await this.#o.impact.windowsFor(deploy, deploys)
         const report = await this.#o.impact.analyse(deploy, windows, now)
         await this.#o.impact.store(deploy, report, windows)
-        const outcome = ORDER.find((v) => report.metrics.some((m) => m.verdict === v)) ?? 'not_enough_data'
-        this.#o.metrics.analyses.inc({ outcome })
+        this.#o.metrics.analyses.inc({ outcome: overallVerdict(report.metrics) })
         this.#recovered(deploy.id)
         out.stored++
       } catch (err) {

@@ -1,7 +1,7 @@
 import type { NewEvent } from '../changelog/change-log.ts'
 import { iso } from '../changelog/change-log.ts'
 import type { ChangeEvent, DeployPlan } from '../changelog/types.ts'
-import type { ImpactReport, ImpactWindows, MetricImpact } from './types.ts'
+import type { ImpactReport, ImpactWindows, MetricImpact, Verdict } from './types.ts'
 
 /** The change-log kind of a stored analysis. */
 export const ANALYSIS_KIND = 'analysis'
@@ -16,6 +16,21 @@ export function impactEventId(deployId: string): string {
 /** The deploy id of an impact analysis event, undefined for any other event. */
 export function deployIdOf(e: ChangeEvent): string | undefined {
   return e.kind === ANALYSIS_KIND && e.id.startsWith(ID_PREFIX) ? e.id.slice(ID_PREFIX.length) : undefined
+}
+
+const ORDER: readonly Verdict[] = ['worse', 'better', 'unchanged', 'not_enough_data']
+
+/**
+ * A deploy's verdict from its metrics': the first of worse, better, unchanged found, else
+ * not_enough_data (also without metrics).
+ */
+export function overallVerdict(metrics: readonly Pick<MetricImpact, 'verdict'>[]): Verdict {
+  return ORDER.find((v) => metrics.some((m) => m.verdict === v)) ?? 'not_enough_data'
+}
+
+/** `not enough data` for `not_enough_data`: a verdict as people read it. */
+export function verdictText(v: Verdict): string {
+  return v.replace(/_/g, ' ')
 }
 
 /** `52 %`, `4.5 %`. */

@@ -106,6 +106,11 @@ export interface ImpactReport {
   window: { before: { from: string; to: string }; after: { from: string; to: string } }
   bucket_seconds: number
   thresholds: ImpactThresholds
+  /**
+   * The deploy's verdict in one word: `worse` when any metric is, else `better` when any is,
+   * else `unchanged` when any is, else `not_enough_data` (see `overallVerdict`).
+   */
+  verdict: Verdict
   /** The one-line summary, also the title of the stored event. */
   summary: string
   metrics: MetricImpact[]

@@ -54,6 +54,11 @@ interface WriteExtra {
   conflict?: string
   /** The change-log title, when `describe` would not say it right. */
   title?: string
+  /**
+   * Part of a changeset recorded as one event of its own (a revert since a deploy): the
+   * version carries the changeset's id and writes no event.
+   */
+  changeset?: string
 }
 
 /**
@@ -212,6 +217,10 @@ export class KnobService {
    * (GOV_ERR_CONTROLLER_STALE_TERM), and the term is recorded with the change.
    */
   setValue(service: string, name: string, raw: unknown, who: Who, mode?: KnobMode, fence?: TermFence): Promise<KnobState> {
+    return this.#setValue(service, name, raw, who, mode, fence)
+  }
+
+  #setValue(service: string, name: string, raw: unknown, who: Who, mode?: KnobMode, fence?: TermFence, changeset?: string): Promise<KnobState> {
     return this.#serial(async () => {
       await this.#refresh(service, name)
       const old = this.get(service, name)
@@ -222,7 +231,7 @@ export class KnobService {
         if (old.mode !== 'auto') throw new GovernorError('GOV_ERR_KNOB_CONFLICT', `${service}/${name} is in ${old.mode} mode since ${old.actor} set it: a controller turns only a knob in auto mode`)
         await fence.assertCurrent()
       }
-      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who, { term: fence?.term })
+      return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who, { term: fence?.term, ...(changeset !== undefined ? { changeset } : {}) })
     })
   }
 
@@ -263,25 +272,31 @@ export class KnobService {
 
   /**
    * Puts every knob of a deploy's service that changed since the deploy back to its value
-   * at the deploy, as one audited action (one change-log event listing them all).
+   * at the deploy, as one audited action: one change-log event listing them all (the knobs'
+   * new versions carry its id and write none of their own). Nothing to revert: no event,
+   * and `changeId` null.
    */
-  async revertSince(deployTime: number, service: string, who: Who, deployLabel: string): Promise<{ reverted: KnobState[]; changeId: string }> {
+  async revertSince(deployTime: number, service: string, who: Who, deployLabel: string): Promise<{ reverted: KnobState[]; changeId: string | null }> {
     const changeId = randomUUID()
     const reverted: KnobState[] = []
+    const changeset: { name: string; before: KnobValue; value: KnobValue; version: number }[] = []
     const lines: string[] = []
     for (const k of this.list(service)) {
       if (k.changedAt <= deployTime || k.mode === 'pinned') continue
       const before = (await this.history(service, k.name)).find((v) => v.changedAt <= deployTime)
       if (before === undefined || before.value === k.value) continue
-      const knob = await this.setValue(service, k.name, carryOver(k.definition, before.value), { ...who, reason: `${who.reason} (changeset ${changeId})` })
+      const knob = await this.#setValue(service, k.name, carryOver(k.definition, before.value), { ...who, reason: `${who.reason} (changeset ${changeId})` }, undefined, undefined, changeId)
       reverted.push(knob)
+      changeset.push({ name: knob.name, before: k.value, value: knob.value, version: knob.version })
       lines.push(`${k.name}: ${fmt(k.value)} → ${fmt(knob.value)}`)
     }
+    if (reverted.length === 0) return { reverted, changeId: null }
+    const now = Date.now()
     await this.#changeLog.append({
-      id: changeId, kind: 'knob', time: Date.now(), timeEnd: Date.now(), service, environment: '', actor: who.actor,
+      id: changeId, kind: 'knob', time: now, timeEnd: now, service, environment: '', actor: who.actor,
       title: `${who.actor} reverted ${reverted.length} knob${reverted.length === 1 ? '' : 's'} of ${service} to before deploy ${deployLabel}`,
-      text: [who.reason, ...lines].join('\n'), tags: ['changeset'], version: '',
-      data: { changeset: reverted.map((k) => ({ name: k.name, value: k.value, version: k.version })) },
+      text: [who.reason, ...lines].join('\n'), tags: ['changeset', ...reverted.map((k) => k.name)], version: '',
+      data: { changeset },
     })
     return { reverted, changeId }
   }
@@ -321,9 +336,13 @@ export class KnobService {
     const { term, conflict } = extra
     const base: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'> = { ...next }
     delete base.declared
-    const knob: KnobState = { ...base, ...(extra.declared === true ? { declared: true } : {}), version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: randomUUID() }
+    const knob: KnobState = { ...base, ...(extra.declared === true ? { declared: true } : {}), version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: extra.changeset ?? randomUUID() }
     await this.#versions.insert(knob)
     this.#knobs.set(key(knob.service, knob.name), knob)
+    if (extra.changeset !== undefined) {
+      this.#publish(knob)
+      return knob
+    }
     // The version row is the change; its event is the record of it. When the event cannot be
     // written the change still stands and still reaches every app (the error is reported).
     await this.#changeLog.append({

@@ -1,4 +1,5 @@
 import type { CardinalityGuard } from './cardinality-guard.ts'
+import { MetricTypes } from './metric-types.ts'
 import { seriesId, seriesKey } from './series-key.ts'
 import type { SeriesInfo } from './types.ts'
 
@@ -22,10 +23,14 @@ export class SeriesCache {
   #encodedEntries = 0
   readonly #maxEntries: number
   readonly #guard: CardinalityGuard | undefined
+  /** The stored type of each metric name (see `MetricTypes`). */
+  readonly types: MetricTypes
 
-  constructor(maxEntries = 1_000_000, guard?: CardinalityGuard) {
+  /** `types`: the types already stored (`MetricTypes.load`); empty by default. */
+  constructor(maxEntries = 1_000_000, guard?: CardinalityGuard, types = new MetricTypes(maxEntries)) {
     this.#maxEntries = maxEntries
     this.#guard = guard
+    this.types = types
   }
 
   /** Undefined when a series may be stored; otherwise why not (see CardinalityGuard). */

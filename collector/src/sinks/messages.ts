@@ -50,7 +50,42 @@ export function webhookBody(event: ChangeEvent): string {
  * Other kinds give the kind, the service, the title and the text.
  */
 export function slackText(event: ChangeEvent): string {
-  return event.kind === DEPLOY_KIND ? deployLine(event) : eventLine(event)
+  if (event.kind === DEPLOY_KIND) return deployLine(event)
+  return event.kind === 'analysis' && isImpactReport(event.data) ? impactLine(event, event.data) : eventLine(event)
+}
+
+/** What an `analysis` event's data holds when it is a deploy's impact report (see impact/types.ts). */
+interface ImpactData {
+  deploy_id: string; service: string; version: string; environment: string; summary: string
+  verdict?: string; metrics: { verdict: string }[]; hints?: unknown
+}
+
+function isImpactReport(d: Record<string, unknown>): d is Record<string, unknown> & ImpactData {
+  return typeof d.deploy_id === 'string' && typeof d.summary === 'string' && Array.isArray(d.metrics)
+}
+
+const VERDICT_EMOJI: Record<string, string> = {
+  worse: ':red_circle:', better: ':large_green_circle:', unchanged: ':white_circle:', not_enough_data: ':grey_question:',
+}
+const VERDICT_ORDER = ['worse', 'better', 'unchanged']
+
+/**
+ * A deploy's impact, verdict first, so that a channel reads what a deploy did:
+ * `:red_circle: impact of checkout 1.4.2 in production: worse — p99 latency worse by 52 %.
+ * Hint: … consider turning off cart_cache`. The verdict is one of worse, better, unchanged,
+ * not enough data.
+ */
+function impactLine(e: ChangeEvent, r: ImpactData): string {
+  const verdict = typeof r.verdict === 'string' ? r.verdict : VERDICT_ORDER.find((v) => r.metrics.some((m) => m.verdict === v)) ?? 'not_enough_data'
+  const head = `${r.service} ${r.version}`
+  const what = r.summary.startsWith(`${head}: `) ? r.summary.slice(head.length + 2) : r.summary
+  const where = r.environment !== '' ? ` in ${escape(r.environment)}` : ''
+  let line = `${VERDICT_EMOJI[verdict] ?? EMOJI.analysis} impact of ${escape(head)}${where}: *${escape(verdict.replace(/_/g, ' '))}* — ${quote(what)}`
+  const hint = Array.isArray(r.hints) && typeof r.hints[0] === 'string' ? r.hints[0] : ''
+  if (hint !== '') line += `. Hint: ${quote(hint)}`
+  const url = httpUrl((e.data as { url?: unknown }).url)
+  if (url !== undefined) line += ` ${link(url, 'details')}`
+  return line
 }
 
 function deployLine(e: ChangeEvent): string {

@@ -13,9 +13,18 @@
  *
  * For an SLO window W other than 30 days, both windows of each pair are scaled by W / 30d
  * and the thresholds kept: a burn rate is relative to the window, so a pair still fires when
- * the same share of the budget is spent in the same share of the window (7d: 14m/1m10s at
- * 14.4, 1h24m/7m at 6, 5h36m/28m at 3, 16h48m/1h24m at 1). Scaled windows are rounded to
- * whole seconds.
+ * the same share of the budget is spent in the same share of the window (7d: 1h24m/7m at 6,
+ * 5h36m/28m at 3, 16h48m/1h24m at 1). Scaled windows are rounded to whole seconds.
+ *
+ * Floors: a short window is never below `MIN_SHORT_WINDOW_MILLIS` (5 minutes) and a long one
+ * never below `LONG_PER_SHORT` (12, the workbook's ratio) times its short one. Scaled
+ * further, a window holds no data point at the usual export intervals (a 1h SLO would get a
+ * 1 s short window, below any SDK's 60 s, and a 50× burn would never page). So the 7d SLO's
+ * first pair is 1h/5m (scaled: 14m/1m10s), and every pair of a 1h SLO is 1h/5m. A floored
+ * pair says so (`floored`), and the status tells it in the pair's notes.
+ *
+ *   scaled        1s ───── 5s                      (1h SLO, first pair)
+ *   floored       5m ───────────────────── 1h      (short ≥ 5m, long ≥ 12 × short)
  */
 
 export type Severity = 'page' | 'ticket'
@@ -27,7 +36,14 @@ export interface BurnPair {
   shortMillis: number
   threshold: number
   severity: Severity
+  /** The scaled windows, when the floors lengthened them (see `burnPairs`). */
+  floored?: { longMillis: number; shortMillis: number }
 }
+
+/** The shortest short window: five exports at the OTel SDKs' default interval (60 s). */
+export const MIN_SHORT_WINDOW_MILLIS = 5 * 60_000
+/** A long window is at least this many times its short one (the workbook's ratio). */
+export const LONG_PER_SHORT = 12
 
 const H = 3_600_000
 const M = 60_000
@@ -40,11 +56,21 @@ export const WORKBOOK_PAIRS: readonly BurnPair[] = [
 ]
 const WORKBOOK_WINDOW_MILLIS = 30 * 24 * H
 
-/** The pairs for an SLO window of `windowMillis`: the workbook's, scaled by window / 30d. */
+/**
+ * The pairs for an SLO window of `windowMillis`: the workbook's, scaled by window / 30d, then
+ * floored (short ≥ `MIN_SHORT_WINDOW_MILLIS`, long ≥ `LONG_PER_SHORT` × short).
+ */
 export function burnPairs(windowMillis: number): BurnPair[] {
   const f = windowMillis / WORKBOOK_WINDOW_MILLIS
   const scale = (ms: number) => Math.max(1000, Math.round((ms * f) / 1000) * 1000)
-  return WORKBOOK_PAIRS.map((p) => ({ ...p, longMillis: scale(p.longMillis), shortMillis: scale(p.shortMillis) }))
+  return WORKBOOK_PAIRS.map((p) => {
+    const longMillis = scale(p.longMillis), shortMillis = scale(p.shortMillis)
+    const short = Math.max(shortMillis, MIN_SHORT_WINDOW_MILLIS)
+    const long = Math.max(longMillis, LONG_PER_SHORT * short)
+    return short === shortMillis && long === longMillis
+      ? { ...p, longMillis, shortMillis }
+      : { ...p, longMillis: long, shortMillis: short, floored: { longMillis, shortMillis } }
+  })
 }
 
 /** Bad and total events counted over one window. */

@@ -9,11 +9,25 @@ import { formatDuration, parseWindow } from './duration.ts'
  * - `error_ratio`: the increase of the series matching `errors` over the increase of all
  *   series of a counter (a monotonic sum) or of a histogram's count.
  * - `gauge_max`: samples of a gauge above `max` are bad events.
+ *
+ * Every kind takes an optional `filter` (see `AttributeFilter`): only the series it admits
+ * count, e.g. `{"http.response.status_code": "!503"}` leaves out the fast 503s an app sheds,
+ * which would otherwise count as good events of a latency SLI.
  */
 export type SliSpec =
-  | { type: 'latency'; metric: string; percentile: number; threshold_ms: number }
-  | { type: 'error_ratio'; metric: string; errors: ErrorFilter }
-  | { type: 'gauge_max'; metric: string; max: number }
+  | { type: 'latency'; metric: string; percentile: number; threshold_ms: number; filter?: AttributeFilter }
+  | { type: 'error_ratio'; metric: string; errors: ErrorFilter; filter?: AttributeFilter }
+  | { type: 'gauge_max'; metric: string; max: number; filter?: AttributeFilter }
+
+/**
+ * Which series an SLI reads: attribute → value or values, as in `ErrorFilter` (`5xx` matches
+ * 500 to 599), and a value written `!v` leaves out the series whose attribute matches v.
+ * Per attribute: a series passes when its value matches one of the plain values (if any are
+ * given) and none of the `!` values (a series without the attribute passes those). Every
+ * attribute named must pass. `{"http.response.status_code": ["!503", "!429"]}`: all but
+ * the shed requests; `{"http.route": "/pay"}`: one route only.
+ */
+export type AttributeFilter = Record<string, string | string[]>
 
 export type SliType = SliSpec['type']
 export const SLI_TYPES: readonly SliType[] = ['latency', 'error_ratio', 'gauge_max']
@@ -43,9 +57,9 @@ export const MIN_WINDOW_MILLIS = 3_600_000
 export const MAX_WINDOW_MILLIS = 90 * 86_400_000
 
 const FIELDS: Record<SliType, readonly string[]> = {
-  latency: ['type', 'metric', 'percentile', 'threshold_ms'],
-  error_ratio: ['type', 'metric', 'errors'],
-  gauge_max: ['type', 'metric', 'max'],
+  latency: ['type', 'metric', 'percentile', 'threshold_ms', 'filter'],
+  error_ratio: ['type', 'metric', 'errors', 'filter'],
+  gauge_max: ['type', 'metric', 'max', 'filter'],
 }
 const TOP_FIELDS = ['sli', 'objective', 'window', 'description', 'actor', 'reason']
 
@@ -118,7 +132,42 @@ function parseSli(v: unknown, problems: string[]): SliSpec | undefined {
       sli = { type, metric, max: typeof s.max === 'number' ? s.max : 0 }
       break
   }
+  if (s.filter !== undefined) {
+    const filter = parseFilter(s.filter, problems)
+    if (filter !== undefined) sli.filter = filter
+  }
   return problems.length > before ? undefined : sli
+}
+
+function parseFilter(v: unknown, problems: string[]): AttributeFilter | undefined {
+  const example = 'such as {"http.response.status_code": "!503"} (!v leaves v out)'
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length === 0) {
+    problems.push(`sli.filter must be an attribute filter ${example}, got ${JSON.stringify(v)}`)
+    return undefined
+  }
+  const out: AttributeFilter = {}
+  const ok = (x: unknown) => typeof x === 'string' && x !== '' && x !== '!'
+  for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
+    if (k === '') problems.push('sli.filter: an attribute name must not be empty')
+    else if (ok(value)) out[k] = value as string
+    else if (Array.isArray(value) && value.length > 0 && value.every(ok)) out[k] = [...(value as string[])]
+    else problems.push(`sli.filter.${k} must be a value or a list of values ${example}, got ${JSON.stringify(value)}`)
+  }
+  return out
+}
+
+/** Whether an attribute value (undefined: the series has no such attribute) passes one attribute's part of a filter. */
+export function passesFilter(actual: string | undefined, wanted: string | string[]): boolean {
+  const values = Array.isArray(wanted) ? wanted : [wanted]
+  const plain = values.filter((w) => !w.startsWith('!'))
+  const excluded = values.filter((w) => w.startsWith('!')).map((w) => w.slice(1))
+  if (plain.length > 0 && (actual === undefined || !plain.some((w) => matchesValue(actual, w)))) return false
+  return actual === undefined || !excluded.some((w) => matchesValue(actual, w))
+}
+
+/** The filter as people read it: `http.response.status_code≠503, http.route=/pay`. */
+export function describeFilter(f: AttributeFilter): string {
+  return Object.entries(f).map(([k, v]) => (Array.isArray(v) ? v : [v]).map((w) => (w.startsWith('!') ? `${k}≠${w.slice(1)}` : `${k}=${w}`)).join(' or ')).join(', ')
 }
 
 function parseErrors(v: unknown, problems: string[]): ErrorFilter {
@@ -169,7 +218,7 @@ export function allowedBadRatio(def: SloDefinition): number {
 
 /** One line saying what the SLO promises, for titles and logs. */
 export function describeSlo(def: SloDefinition): string {
-  const over = `over ${formatDuration(windowMillis(def))}`
+  const over = `${def.sli.filter !== undefined ? `where ${describeFilter(def.sli.filter)} ` : ''}over ${formatDuration(windowMillis(def))}`
   const s = def.sli
   switch (s.type) {
     case 'latency':

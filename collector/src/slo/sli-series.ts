@@ -1,6 +1,6 @@
 import { attr } from '../query/groups.ts'
 import type { SeriesRow } from '../store/queries.ts'
-import { matchesValue, type ErrorFilter, type SliSpec } from './definition.ts'
+import { matchesValue, passesFilter, type AttributeFilter, type ErrorFilter, type SliSpec } from './definition.ts'
 import type { CountKind, CountQuery } from './event-counts.ts'
 
 /** Where an SLI finds its series; `StoreQueries` is one. */
@@ -12,7 +12,7 @@ export interface SliSeriesSource {
 export interface SliSeries {
   kind: CountKind
   table: CountQuery['table']
-  /** Every series of the metric and service. */
+  /** Every series of the metric and service that the SLI's `filter` admits. */
   all: SeriesRow[]
   /** `error_ratio`: the series that match the error filter. */
   bad: SeriesRow[]
@@ -46,10 +46,12 @@ export function millisPerUnit(unit: string): number {
  * latency reads explicit-bucket histograms, an error ratio a counter (monotonic sum) or a
  * histogram's count, gauge_max a gauge (or a non-monotonic sum). No series is not an error:
  * the SLI then has no events. Throws `SliUnreadableError` for a type that does not apply.
+ * Only the series the SLI's `filter` admits are read.
  */
 export async function resolveSli(source: SliSeriesSource, service: string, sli: SliSpec): Promise<SliSeries> {
-  const all = await source.series(sli.metric, service)
-  const first = all[0]
+  const stored = await source.series(sli.metric, service)
+  const all = sli.filter === undefined ? stored : stored.filter((s) => admits(s, sli.filter!))
+  const first = stored[0]
   const unit = first?.unit ?? ''
   const type = first?.type
   const wrong = (wants: string) => new SliUnreadableError(`${sli.metric} of ${service} is a ${type === 'sum' && first?.monotonic ? 'counter' : type}: a ${sli.type} SLI reads ${wants}`)
@@ -68,6 +70,11 @@ export async function resolveSli(source: SliSeriesSource, service: string, sli: 
       return { kind: 'above_max', table: 'samples', all, bad: [], threshold: sli.max, millisPerUnit: 1 }
     }
   }
+}
+
+/** Whether a series passes every attribute of an SLI's filter (see `AttributeFilter`). */
+export function admits(s: SeriesRow, filter: AttributeFilter): boolean {
+  return Object.entries(filter).every(([k, wanted]) => passesFilter(attr(s, k), wanted))
 }
 
 /** Whether a series matches every attribute of the error filter. */

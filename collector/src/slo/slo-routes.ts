@@ -7,6 +7,7 @@ import { formatDuration } from './duration.ts'
 import { parseSlo, type SloDefinition } from './definition.ts'
 import { gateDecision, gateEvent } from './gate.ts'
 import { StoreQueries } from '../store/queries.ts'
+import { deletionWho } from '../control/controller-routes.ts'
 import type { Slo } from './slo-service.ts'
 import { sloState, type SloStatus } from './slo-status.ts'
 
@@ -18,6 +19,7 @@ type P = { service: string; name: string }
  *   PUT /slos/{service}/{name}   define or change an SLO (201 when created)
  *   GET /slos?service=           every SLO with its status: SLI, budget, burn rates, alert
  *   GET /slos/{service}/{name}   one, with its history
+ *   DELETE /slos/{service}/{name}  delete it (reason required; recorded; 409 while a controller uses it)
  *   GET /gate?service=           whether a deploy may go out (&version= &environment=
  *                                &require_slo=1 &override=<reason> &actor=); denials,
  *                                overrides and rollbacks through a spent budget are `gate` events
@@ -42,6 +44,18 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
     const slo = slos.get(req.params.service, req.params.name)
     const history = await slos.history(slo.service, slo.name)
     return { ...(await withStatus(slo)), history: history.map((v) => ({ ...definitionJson(v), version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
+  })
+
+  app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>('/slos/:service/:name', { config: { roles: OPERATE } }, async (req) => {
+    const { service, name } = req.params
+    slos.get(service, name)
+    const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_SLO_INVALID')
+    const user = controllers.usingSlo(service, name)
+    if (user !== undefined) {
+      throw new GovernorError('GOV_ERR_SLO_IN_USE', `SLO ${service}/${name} is used by controller ${service}/${user}: delete the controller (or bind it to another SLO) first`)
+    }
+    const slo = await slos.remove(service, name, who)
+    return { deleted: true, service, name, version: slo.version }
   })
 
   type GateQuery = { service?: string; actor?: string; version?: string; environment?: string; require_slo?: string; override?: string }
@@ -138,6 +152,7 @@ export function statusJson(s: SloStatus): Record<string, unknown> {
     burn_rates: s.burns.map((b) => ({
       long_window: formatDuration(b.pair.longMillis), short_window: formatDuration(b.pair.shortMillis), threshold: b.pair.threshold,
       severity: b.pair.severity, long: b.long ?? null, short: b.short ?? null, firing: b.firing,
+      ...(b.notes.length > 0 ? { notes: b.notes } : {}),
     })),
     alert: s.alert,
     state: sloState(s),

@@ -61,6 +61,15 @@ export class SloService {
     return { slo: current, created, changed }
   }
 
+  /**
+   * Deletes an SLO (GOV_ERR_SLO_NOT_FOUND when there is none): a tombstone version and an
+   * `slo` event; its history stays in `slo_versions`. The caller checks that no controller uses it.
+   */
+  async remove(service: string, name: string, who: Who): Promise<Slo> {
+    const removed = await this.#registry.remove(service, name, who, (old) => `${who.actor} deleted SLO ${service}/${name}: ${describeSlo(old.definition)}`)
+    return removed ?? this.get(service, name)
+  }
+
   /** Where the SLO stands at `now` (see `SloEvaluator.status`). */
   status(slo: Slo, now: number): Promise<SloStatus> {
     return this.evaluator.status(slo.service, slo.definition, now)

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { alertState, budgetRemaining, burnPairs, burnRate, fires, type AlertState, type BurnPair, type EventCount } from './burn-windows.ts'
+import { alertState, budgetRemaining, burnPairs, burnRate, fires, LONG_PER_SHORT, MIN_SHORT_WINDOW_MILLIS, type AlertState, type BurnPair, type EventCount } from './burn-windows.ts'
+import { formatDuration } from './duration.ts'
 import { allowedBadRatio, windowMillis, type SloDefinition } from './definition.ts'
 import { countEvents } from './event-counts.ts'
 import { countQuery, resolveSli, SliUnreadableError, type SliSeriesSource } from './sli-series.ts'
@@ -11,6 +12,13 @@ export interface BurnReading {
   long: number | undefined
   short: number | undefined
   firing: boolean
+  /**
+   * What a reader must know of this pair: that its windows were floored (scaled any
+   * shorter, they would hold no data point), and that its short window holds no events
+   * while the long one does (the data comes less often than the window is long, so the
+   * pair cannot fire). Empty when nothing is to be said.
+   */
+  notes: string[]
 }
 
 /** Where an SLO stands now. */
@@ -46,10 +54,13 @@ export function sloState(status: SloStatus): SloState {
  */
 export function sloStatus(def: SloDefinition, windowCounts: EventCount, counts: ReadonlyMap<number, EventCount>): SloStatus {
   const allowed = allowedBadRatio(def)
-  const burns = burnPairs(windowMillis(def)).map((pair): BurnReading => {
-    const long = burnRate(counts.get(pair.longMillis) ?? { bad: 0, total: 0 }, allowed)
-    const short = burnRate(counts.get(pair.shortMillis) ?? { bad: 0, total: 0 }, allowed)
-    return { pair, long, short, firing: fires(pair, long, short) }
+  const window = windowMillis(def)
+  const burns = burnPairs(window).map((pair): BurnReading => {
+    const longCount = counts.get(pair.longMillis) ?? { bad: 0, total: 0 }
+    const shortCount = counts.get(pair.shortMillis) ?? { bad: 0, total: 0 }
+    const long = burnRate(longCount, allowed)
+    const short = burnRate(shortCount, allowed)
+    return { pair, long, short, firing: fires(pair, long, short), notes: pairNotes(pair, window, longCount, shortCount) }
   })
   const { bad, total } = windowCounts
   return {
@@ -59,6 +70,21 @@ export function sloStatus(def: SloDefinition, windowCounts: EventCount, counts: 
     burns,
     alert: alertState(burns),
   }
+}
+
+function pairNotes(pair: BurnPair, window: number, long: EventCount, short: EventCount): string[] {
+  const notes: string[] = []
+  const f = formatDuration
+  if (pair.floored !== undefined) {
+    notes.push(`windows floored to ${f(pair.longMillis)}/${f(pair.shortMillis)} (scaled to this ${f(window)} SLO they would be ` +
+      `${f(pair.floored.longMillis)}/${f(pair.floored.shortMillis)}, too short to hold data points: short windows are at least ` +
+      `${f(MIN_SHORT_WINDOW_MILLIS)}, long ones ${LONG_PER_SHORT} times their short one)`)
+  }
+  if (short.total === 0 && long.total > 0) {
+    notes.push(`no events in the ${f(pair.shortMillis)} window while the ${f(pair.longMillis)} window has some: ` +
+      `the data comes less often than every ${f(pair.shortMillis)}, so this pair cannot fire (send points more often)`)
+  }
+  return notes
 }
 
 /** Reads SLO statuses from the store: the counting is ClickHouse's (see `countEvents`). */

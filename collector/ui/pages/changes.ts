@@ -1,5 +1,6 @@
 import { api, qs } from '../api.ts'
 import { badge, h, timeEl } from '../dom.ts'
+import { impactBadge, impactVerdicts, type Verdicts } from '../impact.ts'
 import { href, type PageContext } from '../router.ts'
 import type { ChangeEvent } from '../types.ts'
 
@@ -15,6 +16,7 @@ export async function changesPage(ctx: PageContext): Promise<Node> {
   const kind = ctx.query.get('kind') ?? ''
   const service = ctx.query.get('service') ?? ''
   const { events } = await api<{ events: ChangeEvent[] }>(`/events${qs({ q, kind, service, limit: 200 })}`)
+  const verdicts = await impactVerdicts(events, service)
   const qIn = h('input', { type: 'search', name: 'q', value: q, placeholder: 'search: every word must appear', 'aria-label': 'Search the change log' })
   const kindIn = h('select', { name: 'kind', 'aria-label': 'Kind' }, KINDS.map((k) => h('option', { value: k, selected: k === kind }, k === '' ? 'every kind' : k)))
   const serviceIn = h('input', { name: 'service', value: service, placeholder: 'service', 'aria-label': 'Service' })
@@ -27,16 +29,20 @@ export async function changesPage(ctx: PageContext): Promise<Node> {
         location.hash = `#/changes${qs({ q: qIn.value.trim(), kind: kindIn.value, service: serviceIn.value.trim() })}`
       },
     }, qIn, kindIn, serviceIn, h('button', { type: 'submit' }, 'Search')),
-    events.length === 0 ? h('p', { class: 'empty' }, 'No change matches.') : changeList(events))
+    events.length === 0 ? h('p', { class: 'empty' }, 'No change matches.') : changeList(events, verdicts))
 }
 
-/** A list of changes: when, what kind, which service, the title, who, and the text. */
-export function changeList(events: readonly ChangeEvent[]): HTMLElement {
+/**
+ * A list of changes: when, what kind, which service, the title, who, and the text; a deploy
+ * with its impact verdict (`verdicts`, see `impactVerdicts`).
+ */
+export function changeList(events: readonly ChangeEvent[], verdicts: Verdicts = new Map()): HTMLElement {
   return h('ol', { class: 'changes' }, events.map((e) => h('li', { class: `change kind-${e.kind}`, 'data-id': e.id },
     h('div', { class: 'change-head' },
       timeEl(e.time), ' ', badge(e.kind, toneOf(e)), ' ',
       e.service !== '' ? h('a', { href: href('service', e.service) }, e.service) : null, ' ',
-      h('span', { class: 'title' }, e.title)),
+      h('span', { class: 'title' }, e.title),
+      e.kind === 'deploy' ? [' ', impactBadge(verdicts.get(e.id))] : null),
     h('div', { class: 'muted' }, 'by ', h('span', { class: 'actor' }, e.actor), e.environment !== '' && e.environment !== 'production' ? ` in ${e.environment}` : ''),
     e.text !== '' && e.text !== e.title ? h('div', { class: 'text' }, e.text) : null)))
 }

@@ -39,7 +39,8 @@ export function sloTable(slos: readonly Slo[]): HTMLElement {
       h('td', { 'data-label': 'Budget left' }, budgetBar(s.error_budget_remaining)),
       h('td', { 'data-label': 'State' }, sloChip(s)),
       h('td', { 'data-label': 'Burn rates' }, (s.burn_rates ?? []).map((b) => h('div', { class: b.firing ? 'firing' : 'muted' },
-        `${b.long_window}/${b.short_window} > ${b.threshold}: ${num(b.long)} / ${num(b.short)}`, b.firing ? badge(b.severity, 'bad') : null))))))))
+        `${b.long_window}/${b.short_window} > ${b.threshold}: ${num(b.long)} / ${num(b.short)}`, b.firing ? badge(b.severity, 'bad') : null,
+        b.notes !== undefined && b.notes.length > 0 ? h('span', { class: 'burn-note', title: b.notes.join('\n') }, ' ⓘ') : null))))))))
 }
 
 function describeSli(s: Slo): string {

@@ -5,6 +5,7 @@ import type { PageContext } from '../router.ts'
 import { knobLines, metricCharts, type ChartRange } from '../service-charts.ts'
 import { timeChart } from '../chart.ts'
 import type { ChangeEvent, ServiceDetail } from '../types.ts'
+import { impactVerdicts } from '../impact.ts'
 import { changeList } from './changes.ts'
 import { lastDeployBanner, sloChip } from './services.ts'
 
@@ -30,6 +31,7 @@ export async function servicePage(ctx: PageContext): Promise<Node> {
     api<{ events: ChangeEvent[] }>(`/events${qs({ service, from: range.from, to: range.to, limit: 1000 })}`),
   ])
   const events = changes.events.slice().reverse() // oldest first for the charts
+  const verdicts = await impactVerdicts(changes.events.slice(0, 50), service)
   const [charts, knobCharts] = await Promise.all([
     metricCharts(service, detail.metrics, range, events),
     knobLines(detail.knobs, range).then((lines) => lines.map((l) => timeChart({ title: `knob ${l.label}`, unit: l.unit, lines: [l], changes: events, from: range.from, to: range.to, stepped: true })))
@@ -46,7 +48,7 @@ export async function servicePage(ctx: PageContext): Promise<Node> {
       h('span', { class: 'key controller' }, 'controller'), h('span', { class: 'key other' }, 'other')),
     h('div', { class: 'charts' }, charts, knobCharts),
     h('h2', null, 'Changes in this range'),
-    changes.events.length === 0 ? h('p', { class: 'empty' }, 'No change in this range.') : changeList(changes.events.slice(0, 50)),
+    changes.events.length === 0 ? h('p', { class: 'empty' }, 'No change in this range.') : changeList(changes.events.slice(0, 50), verdicts),
     h('h2', null, 'Knobs'),
     detail.knobs.length === 0 ? h('p', { class: 'empty' }, 'No knob declared.') : h('div', { class: 'grid' }, detail.knobs.map((k) => knobCard(k, ctx))))
 }

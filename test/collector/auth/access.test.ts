@@ -46,7 +46,7 @@ describe('every route declares who may call it', () => {
     'POST /api/v1/events': 'deploy', 'GET /api/v1/events': 'read', 'GET /api/v1/deploys/:id/impact': 'read',
     'PUT /api/v1/slos/:service/:name': 'operate',
     'GET /api/v1/slos': 'read',
-    'GET /api/v1/slos/:service/:name': 'read',
+    'GET /api/v1/slos/:service/:name': 'read', 'DELETE /api/v1/slos/:service/:name': 'operate',
     'GET /api/v1/gate': 'read',
     'GET /api/v1/quarantine': 'read', 'POST /api/v1/quarantine/replay': 'operate',
     // The Prometheus HTTP API: GET and form-encoded POST (as Grafana sends them), read role.
@@ -75,7 +75,7 @@ describe('every route declares who may call it', () => {
     'POST /prometheus/api/v1/status/runtimeinfo': 'read',
     'PUT /api/v1/controllers/:service/:name': 'operate',
     'GET /api/v1/controllers': 'read',
-    'GET /api/v1/controllers/:service/:name': 'read',
+    'GET /api/v1/controllers/:service/:name': 'read', 'DELETE /api/v1/controllers/:service/:name': 'operate',
     'GET /api/v1/knobs': 'read+ingest', 'GET /api/v1/knobs/stream': 'read+ingest', 'GET /api/v1/knobs/:service/:name': 'read+ingest',
     'PUT /api/v1/knobs/:service/:name': 'ingest',
     'POST /api/v1/knobs/:service/:name/value': 'operate', 'POST /api/v1/knobs/:service/:name/mode': 'operate',

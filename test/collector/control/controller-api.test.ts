@@ -36,7 +36,7 @@ describe('PUT /api/v1/controllers/{service}/{name}', () => {
       'interval_ms must be a whole number of milliseconds from 100 to 3600000, got 50',
       'min must be a finite number, got "low"',
       'dead_band must be a share from 0 (inclusive) to 1 (0.05 for ±5 %), got 1.5',
-      'mode must be one of active, shadow, got "on"',
+      'mode must be one of active, shadow, off, got "on"',
       'actor is required',
       'reason is required',
     ])

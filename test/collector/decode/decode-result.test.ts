@@ -87,3 +87,35 @@ describe('BatchBuilder', () => {
     ])
   })
 })
+
+describe('BatchBuilder: metric types', () => {
+  const attrs = (o: Record<string, string>) => Object.assign(newAttributes(), o)
+  const T = 1_700_000_000_000
+
+  it('learns a metric\'s type from its first admitted point and refuses every point of another type', () => {
+    const cache = new SeriesCache()
+    const b = new BatchBuilder(cache)
+    b.setResource(attrs({ 'service.name': 'shop' }))
+    b.setMetric('queue.depth', '', '', 'gauge', 'unspecified', false)
+    b.sample(attrs({ q: 'a' }), T, 0, 0, 3)
+    b.setMetric('queue.depth', '', '', 'sum', 'cumulative', true)
+    b.sample(attrs({ q: 'a' }), T + 1, 0, 0, 4)
+    b.histogram(attrs({ q: 'a' }), T + 1, 0, 0, 1, 1, NaN, NaN, [1], [1, 0])
+    const r = b.result()
+    expect(r.batch.pointCount).toBe(1)
+    expect(r.rejected).toBe(2)
+    expect(r.errors).toEqual(['metric "queue.depth": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)'])
+    expect(cache.types.get('queue.depth')).toBe('gauge')
+  })
+
+  it('learns nothing from a metric whose points were all refused, and nothing from a type guessed by name', () => {
+    const cache = new SeriesCache()
+    const b = new BatchBuilder(cache)
+    b.setMetric('m', '', '', 'gauge', 'unspecified', false)
+    b.sample(attrs({}), 0, 0, 0, 1) // no time: refused
+    b.setMetric('hits', '', '', 'gauge', 'unspecified', false, true)
+    b.sample(attrs({}), T, 0, 0, 1)
+    expect(b.result().batch.pointCount).toBe(1)
+    expect([cache.types.get('m'), cache.types.get('hits')]).toEqual([undefined, undefined])
+  })
+})

@@ -128,6 +128,37 @@ describe('GET /api/v1/deploys/{id}/impact', () => {
     expect((stored.json() as { events: unknown[] }).events).toEqual([])
   })
 
+  it('takes ?window= for a provisional look over shorter windows, never stored', async () => {
+    const stored = await impact(ids.checkout!)
+    const res = await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=5m` })
+    expect(res.statusCode).toBe(200)
+    const body = res.json() as ImpactAnswer
+    expect(body).toMatchObject({ provisional: true, analysis_id: null, verdict: 'worse' })
+    expect(body.window).toEqual({
+      before: { from: new Date(T - 5 * MIN).toISOString(), to: new Date(T).toISOString() },
+      after: { from: new Date(T).toISOString(), to: new Date(T + 5 * MIN).toISOString() },
+    })
+    expect(metric(body, 'p99')).toMatchObject({ verdict: 'worse', samples_before: 10, samples_after: 10 })
+    // The stored analysis is still the one of the whole window, and nothing else was stored.
+    expect((await impact(ids.checkout!)).body).toEqual(stored.body)
+    const events = (await app.inject({ method: 'GET', url: '/api/v1/events?kind=analysis&service=checkout' })).json() as { events: unknown[] }
+    expect(events.events).toHaveLength(1)
+  })
+
+  it('refuses a window too short for a verdict, longer than the configured one, or unreadable', async () => {
+    const short = await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=2m` })
+    expect(short.statusCode).toBe(400)
+    expect(short.json().error).toEqual({ code: 'GOV_ERR_QUERY_PARAM', message: 'window must be from 180 s (6 buckets of 30 s) to 900 s (GOVERNOR_IMPACT_WINDOW_MILLIS), got 120 s' })
+    expect((await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=1h` })).statusCode).toBe(400)
+    const bad = await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=soon` })
+    expect(bad.json().error.message).toBe('window must be a duration such as 5m, 90s or 1h, got "soon"')
+  })
+
+  it('says the deploy\'s verdict in one word', async () => {
+    expect((await impact(ids.checkout!)).body.verdict).toBe('worse')
+    expect((await impact(ids.catalog!)).body.verdict).toBe('unchanged')
+  })
+
   it('answers 404 for an unknown deploy, and for an event that is no deploy', async () => {
     const unknown = await impact('no-such-deploy')
     expect(unknown.status).toBe(404)

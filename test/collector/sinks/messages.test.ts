@@ -29,6 +29,22 @@ describe('Slack text', () => {
       .toBe(':mag: analysis on checkout (production): p99 up 40% after 1.4.2 (bob) <https://g/d/1|details>')
   })
 
+  it('says a deploy\'s impact verdict first: worse, better, unchanged or not enough data', () => {
+    const report = { deploy_id: 'd1', service: 'checkout', version: '1.4.2', environment: 'production', summary: 'checkout 1.4.2: p99 latency worse by 52 %', verdict: 'worse',
+      metrics: [{ verdict: 'worse' }, { verdict: 'unchanged' }], hints: ['p99 of http.server.request.duration is 52 % worse (p = 0.0003): consider turning off cart_cache'] }
+    const analysis = (data: Record<string, unknown>) => event({ kind: 'analysis', actor: 'governor', title: String(data.summary), text: 'Impact of …', data })
+    expect(slackText(analysis(report))).toBe(':red_circle: impact of checkout 1.4.2 in production: *worse* — p99 latency worse by 52 %. ' +
+      'Hint: p99 of http.server.request.duration is 52 % worse (p = 0.0003): consider turning off cart_cache')
+    expect(slackText(analysis({ ...report, verdict: 'unchanged', summary: 'checkout 1.4.2: no significant change in 2 of 3 metrics', hints: [] })))
+      .toBe(':white_circle: impact of checkout 1.4.2 in production: *unchanged* — no significant change in 2 of 3 metrics')
+    // Reports stored before the verdict field: from the metrics.
+    const { verdict: _, ...old } = report
+    expect(slackText(analysis({ ...old, metrics: [{ verdict: 'better' }], hints: [], summary: 'checkout 1.4.2: p99 latency better by 20 %' })))
+      .toBe(':large_green_circle: impact of checkout 1.4.2 in production: *better* — p99 latency better by 20 %')
+    expect(slackText(analysis({ ...old, metrics: [], hints: [], summary: 'checkout 1.4.2: not enough data to judge' })))
+      .toBe(':grey_question: impact of checkout 1.4.2 in production: *not enough data* — not enough data to judge')
+  })
+
   it('escapes Slack control characters and links only http(s) URLs', () => {
     const text = slackText(event({ title: '<!channel> & <b>', text: '', data: { url: 'javascript:alert(1)' } }))
     expect(text).toBe(':memo: note on checkout (production): &lt;!channel&gt; &amp; &lt;b&gt; (bob)')

@@ -6,14 +6,16 @@ import { formatDuration, parseWindow } from '../../../collector/src/slo/duration
 const H = 3_600_000, D = 24 * H
 
 describe('burn windows', () => {
-  it('keeps the workbook pairs for a 30-day SLO and scales them by window / 30d otherwise', () => {
+  it('keeps the workbook pairs for a 30-day SLO and scales them by window / 30d otherwise, floored', () => {
     expect(burnPairs(30 * D)).toEqual(WORKBOOK_PAIRS)
-    // 28d: 1h × 28/30 = 56m; 5m × 28/30 = 4m40s; 3d × 28/30 = 2d19h12m.
+    // 28d: 1h × 28/30 = 56m; 5m × 28/30 = 4m40s, floored to 5m (and the long to 12 × 5m); 3d × 28/30 = 2d19h12m.
     expect(burnPairs(28 * D).map((p) => [formatDuration(p.longMillis), formatDuration(p.shortMillis), p.threshold])).toEqual([
-      ['56m', '4m40s', 14.4], ['5h36m', '28m', 6], ['22h24m', '1h52m', 3], ['2d19h12m', '5h36m', 1],
+      ['1h', '5m', 14.4], ['5h36m', '28m', 6], ['22h24m', '1h52m', 3], ['2d19h12m', '5h36m', 1],
     ])
-    // 1h: 1h/720 = 5 s; 5m/720 = 0.4167 s, rounded to whole seconds and at least one.
-    expect(burnPairs(H)[0]).toMatchObject({ longMillis: 5_000, shortMillis: 1_000 })
+    expect(burnPairs(28 * D)[0]!.floored).toEqual({ longMillis: 56 * 60_000, shortMillis: 280_000 })
+    expect(burnPairs(28 * D)[1]!.floored).toBeUndefined()
+    // 1h: 1h/720 = 5 s; 5m/720 = 0.4167 s, rounded to whole seconds and at least one; floored to 1h/5m.
+    expect(burnPairs(H)[0]).toMatchObject({ longMillis: H, shortMillis: 300_000, floored: { longMillis: 5_000, shortMillis: 1_000 } })
   })
 
   it('reads budget and burn as shares of the allowed bad ratio', () => {

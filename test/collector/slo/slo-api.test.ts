@@ -21,7 +21,7 @@ describe('PUT /api/v1/slos/{service}/{name}', () => {
     expect(res.status).toBe(400)
     expect(res.body.error.code).toBe('GOV_ERR_SLO_INVALID')
     expect(res.body.error.message.split('; ')).toEqual([
-      'sli.threshold does not apply to a latency SLI (fields: type, metric, percentile, threshold_ms)',
+      'sli.threshold does not apply to a latency SLI (fields: type, metric, percentile, threshold_ms, filter)',
       'sli.percentile must be below 100, got 100',
       'sli.threshold_ms must be a positive number of milliseconds, got undefined',
       'objective must be a percentage above 1 and below 100 (99.9 for 99.9 %), got 0.999',

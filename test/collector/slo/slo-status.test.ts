@@ -153,15 +153,17 @@ describe('an error-ratio SLO on a counter that was reset inside the window', () 
     expect(s.alert).toBe('page')
   })
 
-  it('scales the window pairs of a 7-day SLO by 7/30 and keeps the thresholds', async () => {
+  it('scales the window pairs of a 7-day SLO by 7/30 and keeps the thresholds, flooring the first to 1h/5m', async () => {
     const s = await slo('checkout', 'errors-7d')
-    const burns = s.burn_rates as Burn[]
+    const burns = s.burn_rates as (Burn & { notes?: string[] })[]
     expect(burns.map((b) => [b.long_window, b.short_window, b.threshold])).toEqual([
-      ['14m', '1m10s', 14.4], ['1h24m', '7m', 6], ['5h36m', '28m', 3], ['16h48m', '1h24m', 1],
+      ['1h', '5m', 14.4], ['1h24m', '7m', 6], ['5h36m', '28m', 3], ['16h48m', '1h24m', 1],
     ])
-    // 1m10s: T−30s only: 10 of 310 → 0.0322581 / 0.001 = 32.258. 14m: 34/834 → 40.767.
-    expect(burns[0]!.short).toBeCloseTo(32.258, 2)
-    expect(burns[0]!.long).toBeCloseTo(40.767, 2)
+    expect(burns[0]!.notes).toEqual(['windows floored to 1h/5m (scaled to this 7d SLO they would be 14m/1m10s, too short to hold data points: short windows are at least 5m, long ones 12 times their short one)'])
+    expect(burns[1]!.notes).toBeUndefined()
+    // 5m: T−4m and T−30s: 34/834 → 40.767. 1h: 40/1540 → 25.974.
+    expect(burns[0]!.short).toBeCloseTo(40.767, 2)
+    expect(burns[0]!.long).toBeCloseTo(25.974, 2)
     // 7m: as 14m, 40.767; 1h24m: 40/1540 → 25.974. 28m: 40/1040 → 38.462; 5h36m: 25.974.
     expect(burns[1]!.short).toBeCloseTo(40.767, 2)
     expect(burns[1]!.long).toBeCloseTo(25.974, 2)
