@@ -8,8 +8,8 @@ import type { WriteSeries, SampleValue } from './remote-write.ts'
  * classic histogram with `le` buckets and its `_sum` and `_count`.
  *
  * Queries are plain strings, each run as an instant query at every time of `INSTANT_OFFSETS`
- * and as a range query over the data: a longer list (such as the prometheus/compliance
- * query set, with its `{{.range}}`-style templates expanded) is appended as more strings.
+ * and as a range query over the data. The prometheus/compliance query set has its own data and
+ * list: promql-compliance-data.ts and promql-compliance-queries.ts.
  */
 
 /** Sample interval of the seeded series. */

@@ -15,7 +15,7 @@ import { absentLabels, absentRow, mapValues } from './instant-functions.ts'
 import { RANGE_KERNELS, type WindowEnv } from './range-functions.ts'
 import { scalarBinop, setBinop, vectorBinop, vectorScalarBinop } from './binary.ts'
 import { aggregate } from './aggregate.ts'
-import { dropName } from './labels.ts'
+import { dropName, sortByLabels } from './labels.ts'
 import { PromqlError, TOO_MANY_SAMPLES } from './errors.ts'
 
 /** Everything one query's evaluation needs. */
@@ -115,7 +115,7 @@ export class Evaluator {
     const lookback = this.#s.lookbackDeltaMillis
     const raw = await fromStore(this.#s.querier.select(e.matchers, { start: refs[0]! - lookback, end: refs[g.n - 1]!, step: g.step }, this.#s.limits, this.#s.signal))
     const rows: Row[] = []
-    for (const s of raw) {
+    for (const s of sortByLabels(raw.slice())) {
       const r = instantRow(s, refs, lookback, asTimestamp)
       if (r.present.indexOf(1) >= 0) rows.push(r)
     }
@@ -128,7 +128,7 @@ export class Evaluator {
     for (let k = 0; k < g.n; k++) ends[k] = (sel.at ? this.#atTime(sel.at) : stepTime(g, k)) - sel.offset
     const hints = { start: ends[0]! - e.range, end: ends[g.n - 1]!, step: g.step, range: e.range, ...(func ? { func } : {}) }
     const raw = await fromStore(this.#s.querier.select(sel.matchers, hints, this.#s.limits, this.#s.signal))
-    return { kind: 'matrix', series: raw.map(withoutStale), range: e.range, ends }
+    return { kind: 'matrix', series: sortByLabels(raw.map(withoutStale)), range: e.range, ends }
   }
 
   async #subquery(e: SubqueryExpr, g: Grid): Promise<RangeValue> {
@@ -199,7 +199,7 @@ export class Evaluator {
       const req = { fn: e.func, matchers: arg.selector.matchers, range: arg.range, offset: arg.selector.offset, start: g.start, end: stepTime(g, g.n - 1), step: g.step }
       const done = await fromStore(rollup.call(this.#s.querier, req, this.#s.limits, this.#s.signal))
       if (done) {
-        const rows = done.map((s) => ({ labels: keepName ? s.labels : dropName(s.labels), values: s.values, present: s.present }))
+        const rows = sortByLabels(done.slice()).map((s) => ({ labels: keepName ? s.labels : dropName(s.labels), values: s.values, present: s.present }))
         return { kind: 'vector', rows: mergeSameLabels(rows) }
       }
     }

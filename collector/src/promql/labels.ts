@@ -76,6 +76,21 @@ export function compareLabels(a: Labels, b: Labels): number {
   return an.length - bn.length
 }
 
+/**
+ * Sorts series in place into Prometheus' storage order (`labels.Compare`), the order its engine
+ * sees selected series in. The order decides ties that PromQL leaves to evaluation order (which
+ * of two equal values `topk` keeps, which sample `count_values` meets first), so the store's own
+ * order must not leak through. Keys are built once per series: `labelsKey` orders as
+ * `compareLabels` does, its separators sorting below any label character.
+ */
+export function sortByLabels<T extends { readonly labels: Labels }>(series: T[]): T[] {
+  if (series.length < 2) return series
+  const keyed = series.map((s) => ({ s, k: labelsKey(s.labels) }))
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+  for (let i = 0; i < keyed.length; i++) series[i] = keyed[i]!.s
+  return series
+}
+
 /** `{a="b", c="d"}`, as Prometheus prints label sets in messages. */
 export function formatLabels(l: Labels): string {
   const parts = Object.keys(l).sort().map((n) => `${n}=${JSON.stringify(l[n])}`)

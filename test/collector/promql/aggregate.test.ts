@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { MemoryQuerier } from '../../../collector/src/promql/memory-querier.ts'
+import { PromqlEngine } from '../../../collector/src/promql/engine.ts'
+import type { RawSeries } from '../../../collector/src/promql/querier.ts'
 import { asMap, engineOver, matrixOf, series } from './fixtures.ts'
 
 const at = (labels: Record<string, string>, v: number) => series({ __name__: 'm', ...labels }, 1, () => v)
@@ -81,5 +84,27 @@ describe('aggregations', () => {
       '{__name__="x",k="1"}': [[0, 0], [15, 1], [30, 2]],
       '{__name__="x",k="2"}': [[45, 10]],
     })
+  })
+})
+
+describe('evaluation order of selected series', () => {
+  // A store that hands series over in reverse label order, as ClickHouse may (by series id).
+  class ReversedQuerier extends MemoryQuerier {
+    override async select(...args: Parameters<MemoryQuerier['select']>): Promise<RawSeries[]> {
+      return (await super.select(...args)).reverse()
+    }
+  }
+  const tie = [at({ inst: 'a' }, 7), at({ inst: 'b' }, 7), at({ inst: 'c' }, 9)]
+  const reversed = new PromqlEngine(new ReversedQuerier(tie), { maxSamples: 1e6, maxSeries: 1e4, timeoutMillis: 10_000 })
+
+  it('breaks topk/bottomk ties in label order whatever order the store answers in', async () => {
+    // Prometheus sees series sorted by labels: bottomk(1) keeps the first of equals, inst="a".
+    expect(asMap(await reversed.instantQuery('bottomk(1, m)', 0))).toEqual({ '{__name__="m",inst="a"}': 7 })
+    // topk(2): a and b fill the heap; c pops a (the heap's root) and is pushed: b and c stay.
+    expect(asMap(await reversed.instantQuery('topk(2, m)', 0))).toEqual({ '{__name__="m",inst="b"}': 7, '{__name__="m",inst="c"}': 9 })
+    expect(Object.keys(matrixOf(await reversed.rangeQuery('bottomk(1, m)', 0, 0, 1000)))).toEqual(['{__name__="m",inst="a"}'])
+  })
+  it('breaks the ties in label order over range selectors too', async () => {
+    expect(Object.keys(matrixOf(await reversed.rangeQuery('bottomk(1, last_over_time(m[1m]))', 0, 0, 1000)))).toEqual(['{__name__="m",inst="a"}'])
   })
 })
