@@ -1,5 +1,5 @@
 import { BUCKETS, bucketFromSeed, bucketsFor, flagSeed } from './bucketing.ts'
-import type { Knob } from './knob.ts'
+import type { Knob, KnobListener } from './knob.ts'
 
 /**
  * A feature flag on a `percent` knob (a rollout: the first `percent` % of the buckets are in,
@@ -19,7 +19,29 @@ export class Flag {
     this.#seed = flagSeed(knob.name)
     const update = (v: number | boolean) => { this.#buckets = typeof v === 'boolean' ? (v ? BUCKETS : 0) : bucketsFor(v) }
     update(knob.value)
+    // Registered first, so that `enabled()` already answers with the new value in the
+    // listeners added by `on()`.
     ;(knob as Knob<number | boolean>).on('change', update)
+  }
+
+  /** The knob's current value: the percentage of a percent flag, on or off of a bool flag. */
+  get value(): number | boolean {
+    return this.knob.value
+  }
+
+  /**
+   * Calls `listener(value, change)` after each change of the flag's value, with who changed it
+   * and why. A listener that throws is reported (`onError`) and does not stop the others.
+   */
+  on(event: 'change', listener: KnobListener<number | boolean>): this {
+    ;(this.knob as Knob<number | boolean>).on(event, listener)
+    return this
+  }
+
+  /** Removes a listener added with `on()`. */
+  off(event: 'change', listener: KnobListener<number | boolean>): this {
+    ;(this.knob as Knob<number | boolean>).off(event, listener)
+    return this
   }
 
   /**
