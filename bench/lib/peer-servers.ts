@@ -95,7 +95,7 @@ export async function startPrometheus(dir: string, config: (self: string) => str
   return server
 }
 
-export async function startVictoriaMetrics(dataDir: string, opts: { cpu?: string } = {}): Promise<Server> {
+export async function startVictoriaMetrics(dataDir: string, opts: { cpu?: string; extraArgs?: string[] } = {}): Promise<Server> {
   const port = await freePort()
   const server = launch('VictoriaMetrics', [
     ...pinned(opts.cpu), VICTORIA_BIN,
@@ -103,6 +103,7 @@ export async function startVictoriaMetrics(dataDir: string, opts: { cpu?: string
     `-httpListenAddr=127.0.0.1:${port}`,
     '-retentionPeriod=100y',
     '-loggerLevel=WARN',
+    ...(opts.extraArgs ?? []),
   ], `http://127.0.0.1:${port}`)
   await waitReady(server, '/health')
   return server

@@ -39,15 +39,19 @@ export interface RemoteWriteTemplate {
 /**
  * Series `firstSeries … firstSeries + series - 1` of `metric`, labelled (sorted, as
  * Prometheus sends them) `__name__`, `instance="host-N"`, `job`, `region="rN%5"`, the same
- * label sets as otlp-template.ts gives its points plus the job.
+ * label sets as otlp-template.ts gives its points plus the job; or, with `labels`, `__name__`
+ * and the labels it gives series N (`__name__` among them replaces `metric`).
  */
-export function buildRemoteWrite(opts: { metric: string; job: string; series: number; firstSeries: number }): RemoteWriteTemplate {
+export function buildRemoteWrite(opts: { metric: string; job: string; series: number; firstSeries: number; labels?: (n: number) => Record<string, string> }): RemoteWriteTemplate {
   const parts: Buffer[] = []
   const timeAt: number[] = [], valueAt: number[] = []
   let at = 0
   for (let i = 0; i < opts.series; i++) {
     const n = opts.firstSeries + i
-    const labels = Buffer.concat([label('__name__', opts.metric), label('instance', `host-${n}`), label('job', opts.job), label('region', `r${n % 5}`)])
+    const pairs = opts.labels === undefined
+      ? { __name__: opts.metric, instance: `host-${n}`, job: opts.job, region: `r${n % 5}` }
+      : { __name__: opts.metric, ...opts.labels(n) }
+    const labels = Buffer.concat(Object.entries(pairs).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => label(k, v)))
     const sample = Buffer.alloc(1 + 8 + 1 + TS_BYTES)
     sample[0] = (1 << 3) | 1 // value, fixed64
     sample[9] = (2 << 3) | 0 // timestamp, varint
