@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { ERROR_CODES, GovernorError, isGovernorError } from '../../collector/src/errors.ts'
 
 describe('error codes', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const readme = readFileSync(new URL('../../docs/reference/errors.md', import.meta.url), 'utf8')
 
-  it.each(Object.entries(ERROR_CODES))('%s is documented in the README with its status', (code, { status }) => {
+  it.each(Object.entries(ERROR_CODES))('%s is documented in docs/reference/errors.md with its status', (code, { status }) => {
     const line = readme.split('\n').find((l) => l.includes(`\`${code}\``))
-    expect(line, `${code} is missing from the README's error table`).toBeDefined()
+    expect(line, `${code} is missing from the error table of docs/reference/errors.md`).toBeDefined()
     expect(line).toContain(String(status))
   })
 
