@@ -12,7 +12,7 @@ let app: FastifyInstance
 let logs = ''
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ tokens: `dev=read:${READ}`, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: { level: 'info', stream: { write: (line: string) => { logs += line } } } })
+  app = await buildApp(testSettings({ tokens: `dev=read:${READ}`, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: { level: 'debug', stream: { write: (line: string) => { logs += line } } } })
 })
 afterAll(async () => { await app?.close() })
 
