@@ -21,7 +21,7 @@ describe('docs/reference/settings.md', () => {
   })
 
   it('names only settings that exist', () => {
-    const known = new Set(Object.values(SETTINGS).map((s) => s.env))
+    const known = new Set<string>(Object.values(SETTINGS).map((s) => s.env))
     expect([...rows.keys()].filter((env) => !known.has(env))).toEqual([])
   })
 })
