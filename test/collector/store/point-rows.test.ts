@@ -29,10 +29,36 @@ describe('point rows', () => {
     expect([...run!.ts]).toEqual([0, 1000, 2000])
   })
 
+  // Of points sharing a time the one kept is the one a sort of (ts, value, flags) puts last:
+  // the greatest value, NaN above all, then the stale marker. Whatever order they come in.
+  it('keeps the greatest of points that share a time, NaN and stale last', async () => {
+    const runs = await read(`SELECT toUInt64(series_id) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(ts) AS ts, toFloat64(value) AS value, toUInt8(flags) AS flags FROM values(
+      'series_id UInt64, ts Int64, value Float64, flags UInt8',
+      (1, 1000, 3, 0), (1, 1000, 7, 0), (1, 1000, -1, 0), (1, 2000, 5, 0),
+      (2, 1000, nan, 1), (2, 1000, 9, 0), (2, 1000, nan, 0), (2, 2000, 1, 0), (2, 2000, nan, 0),
+      (3, 1000, 4, 0), (3, 1000, 4, 2))`)
+    expect(runs.map((r) => ({ ts: [...r.ts], values: [...r.values], stale: r.stale && [...r.stale] }))).toEqual([
+      { ts: [1000, 2000], values: [7, 5], stale: undefined },
+      { ts: [1000, 2000], values: [NaN, NaN], stale: [1, 0] },
+      { ts: [1000], values: [4], stale: undefined },
+    ])
+  })
+
+  it('sends times as offsets from the first, or whole when a series spans 2^32 ms', async () => {
+    const big = 2 ** 45
+    const runs = await read(`SELECT toUInt64(series_id) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(ts) AS ts, toFloat64(1) AS value, toUInt8(0) AS flags FROM values(
+      'series_id UInt64, ts Int64',
+      (1, ${big + 4294967295}), (1, ${big}), (2, ${big}), (2, ${big + 4294967296}), (2, 5))`)
+    expect(runs.map((r) => [...r.ts])).toEqual([[big, big + 4294967295], [5, big, big + 4294967296]])
+    const raw = (await session.queryAsync(pointArraysSql(`SELECT toUInt64(1) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(number * 1000) AS ts, toFloat64(1) AS value, toUInt8(0) AS flags FROM numbers(100)`), { format: 'RowBinary' })).bytes()
+    // 25 bytes of head, 1 + 400 of offsets, 1 of wide times, 1 + 800 of values, 1 of stale flags
+    expect(raw.byteLength).toBe(25 + 401 + 1 + 801 + 1)
+  })
+
   it('refuses a truncated answer', () => {
     expect(() => decodePointRows(new Uint8Array(10))).toThrow(/truncated/)
     const claimsFive = new Uint8Array(30)
-    claimsFive[17] = 5 // five times announced, two bytes follow
+    claimsFive[25] = 5 // five time offsets announced (20 bytes), four bytes follow
     expect(() => decodePointRows(claimsFive)).toThrow(/truncated/)
   })
 })
