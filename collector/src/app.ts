@@ -15,6 +15,7 @@ import { knobRoutes } from './api/knobs.ts'
 import { prometheusRoutes } from './api/prometheus.ts'
 import { sqlRoutes } from './api/sql.ts'
 import { installArrivalClock } from './http/arrival-clock.ts'
+import { DebugRequestLog } from './http/request-log.ts'
 import { installBodyLimits } from './http/body-limits.ts'
 import { installGracefulClose } from './http/graceful-close.ts'
 import { installIngestAdmission } from './http/ingest-admission.ts'
@@ -74,12 +75,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     // Requests are logged with any token of their query string redacted (see AccessControl).
     logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT, serializers: { req: (req) => access.logRequest(req) } },
     bodyLimit: settings.maxBodyBytes,
-    // Every request at debug, not info: an app exporting every few seconds would otherwise
-    // fill the log with two lines a request. Errors are logged at their own levels.
-    disableRequestLogging: true,
+    logController: new DebugRequestLog(), // every request at debug, not info
   })
-  app.addHook('onRequest', async (req) => { req.log.debug({ req }, 'incoming request') })
-  app.addHook('onResponse', async (req, reply) => { req.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed') })
   installArrivalClock(app) // first: a request's wait counts from the event-loop turn that read it
   await installSecurityHeaders(app) // then, so that every answer carries them, refusals too
   installHealthChecks(app) // /healthz and /readyz answered before any other work

@@ -1,34 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnServer } from '../helpers/server.ts'
+import { NO_TOKENS, runGovernor, spawnServer } from '../helpers/server.ts'
 
 // The governor command as a user starts it: a reversed token entry stops the start without
 // printing the token; in open mode, a rebound Host is refused, a token in the URL is refused
 // and kept out of the output, and HEAD on the knob stream answers.
 
-const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta.url))
-const NO_TOKENS = { GOVERNOR_TOKENS: '', GOVERNOR_TOKENS_FILE: '', GOVERNOR_TOKEN: '' }
 const SECRET = 'c0ffee00c0ffee00c0ffee'
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...NO_TOKENS, ...env } })
-    let stdout = '', stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('governor start with a reversed token entry', () => {
   it('refuses it by position and masked form, never printing the token', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'governor-reversed-')), 'data')
-    const r = await run(['start'], { GOVERNOR_TOKENS: `${SECRET}=deploy:ci`, GOVERNOR_DATA_DIR: dataDir })
+    const r = await runGovernor(['start'], { GOVERNOR_TOKENS: `${SECRET}=deploy:ci`, GOVERNOR_DATA_DIR: dataDir })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('GOV_ERR_SETTINGS_INVALID: GOVERNOR_TOKENS entry 1 ([22 chars]=deploy:[2 chars]): the token is shorter than 16 characters (is the entry reversed?')
     expect(r.stderr + r.stdout).not.toContain(SECRET)
@@ -41,7 +29,7 @@ describe('governor start in open mode', () => {
   let server: { child: ChildProcess; url: string; output: () => string }
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'governor-open-'))
-    server = await spawnServer({ ...NO_TOKENS, GOVERNOR_DATA_DIR: join(dir, 'data'), GOVERNOR_LOG_LEVEL: 'info', GOVERNOR_HOST: '127.0.0.1' })
+    server = await spawnServer({ ...NO_TOKENS, GOVERNOR_DATA_DIR: join(dir, 'data'), GOVERNOR_LOG_LEVEL: 'debug', GOVERNOR_HOST: '127.0.0.1' })
   })
   afterAll(() => { server?.child.kill('SIGKILL') })
 

@@ -1,34 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, spawnServer } from '../helpers/server.ts'
+import { freePort, NO_TOKENS, runGovernor, spawnServer } from '../helpers/server.ts'
 
 // The governor command with tokens: refusing to start open on the network, refusing bad
 // tokens without printing them, and a CI job recording a deploy with its token.
 
-const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta.url))
 const CI_TOKEN = 'ci-5c0ffee5c0ffee5c0ffee'
 const APP_TOKEN = 'app-0ddba110ddba110ddba11'
-const NO_TOKENS = { GOVERNOR_TOKENS: '', GOVERNOR_TOKENS_FILE: '', GOVERNOR_TOKEN: '' }
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...NO_TOKENS, ...env } })
-    let stdout = '', stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('governor start', () => {
   it('refuses to listen on 0.0.0.0 without tokens, before opening the store or binding', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'governor-open-')), 'data')
     const port = await freePort()
-    const r = await run(['start'], { GOVERNOR_HOST: '0.0.0.0', GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir })
+    const r = await runGovernor(['start'], { GOVERNOR_HOST: '0.0.0.0', GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir })
     expect(r.code).toBe(1)
     expect(r.stderr).toBe('governor: could not start: GOV_ERR_SETTINGS_INVALID: refusing to listen on 0.0.0.0 without tokens: set GOVERNOR_TOKENS=name=role+role:token (roles: ingest, deploy, operate, read) or GOVERNOR_TOKENS_FILE, or bind to 127.0.0.1 (GOVERNOR_HOST)\n')
     expect(existsSync(dataDir)).toBe(false) // the store, opened before binding, was never opened
@@ -36,7 +24,7 @@ describe('governor start', () => {
 
   it('refuses bad tokens, naming the entry and never printing a token', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'governor-badtok-')), 'data')
-    const r = await run(['start'], { GOVERNOR_TOKENS: `ci=deploy+admin:${CI_TOKEN},app=ingest:${APP_TOKEN.slice(0, 10)}`, GOVERNOR_DATA_DIR: dataDir })
+    const r = await runGovernor(['start'], { GOVERNOR_TOKENS: `ci=deploy+admin:${CI_TOKEN},app=ingest:${APP_TOKEN.slice(0, 10)}`, GOVERNOR_DATA_DIR: dataDir })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('GOV_ERR_SETTINGS_INVALID: GOVERNOR_TOKENS entry 1 ("ci"): unknown role "admin"; GOVERNOR_TOKENS entry 2 ("app"): the token is shorter than 16 characters')
     expect(r.stderr).not.toContain(CI_TOKEN)
@@ -45,7 +33,7 @@ describe('governor start', () => {
   })
 
   it('--help never prints the tokens it is given', async () => {
-    const r = await run(['--help'], { GOVERNOR_TOKENS: `ci=deploy:${CI_TOKEN}` })
+    const r = await runGovernor(['--help'], { GOVERNOR_TOKENS: `ci=deploy:${CI_TOKEN}` })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/GOVERNOR_TOKENS [^\n]*\n[^\n]*default: unset/)
     expect(r.stdout).not.toContain(CI_TOKEN)
@@ -64,22 +52,22 @@ describe('a CI job with a deploy token', () => {
   afterAll(() => { server?.child.kill('SIGKILL') })
 
   it('records a deploy without --actor (the token names it) and reads the last deploys', async () => {
-    const deploy = await run(['deploy', '--service', 'api', '--version', '7', '--id', 'p-7', '--token', CI_TOKEN], { GOVERNOR_URL: server.url })
+    const deploy = await runGovernor(['deploy', '--service', 'api', '--version', '7', '--id', 'p-7', '--token', CI_TOKEN], { GOVERNOR_URL: server.url })
     expect(deploy.stderr).toBe('')
     expect(deploy.stdout).toBe('recorded deploy api 7 to production (id p-7)\n')
-    const last = await run(['deploys', 'last'], { GOVERNOR_URL: server.url, GOVERNOR_TOKEN: CI_TOKEN })
+    const last = await runGovernor(['deploys', 'last'], { GOVERNOR_URL: server.url, GOVERNOR_TOKEN: CI_TOKEN })
     expect(last.code).toBe(0)
     expect(last.stdout).toMatch(/^api\tproduction\t7\tci\t\d{4}-/)
-    const alice = await run(['deploy', '--service', 'api', '--version', '8', '--actor', 'alice'], { GOVERNOR_URL: server.url, GOVERNOR_TOKEN: CI_TOKEN })
+    const alice = await runGovernor(['deploy', '--service', 'api', '--version', '8', '--actor', 'alice'], { GOVERNOR_URL: server.url, GOVERNOR_TOKEN: CI_TOKEN })
     expect(alice.stdout).toContain('recorded deploy api 8')
-    expect((await run(['deploys', 'last', '--json'], { GOVERNOR_URL: server.url, GOVERNOR_TOKEN: CI_TOKEN })).stdout).toContain('"actor":"alice via ci"')
+    expect((await runGovernor(['deploys', 'last', '--json'], { GOVERNOR_URL: server.url, GOVERNOR_TOKEN: CI_TOKEN })).stdout).toContain('"actor":"alice via ci"')
   })
 
   it('exits 1 with the server\'s refusal without a token or with one of the wrong role', async () => {
-    const none = await run(['deploys', 'last'], { GOVERNOR_URL: server.url })
+    const none = await runGovernor(['deploys', 'last'], { GOVERNOR_URL: server.url })
     expect(none.code).toBe(1)
     expect(none.stderr).toBe('governor: the server answered 401: GOV_ERR_AUTH_MISSING: GET /api/v1/deploys/last needs a token with the read role: send Authorization: Bearer <token>\n')
-    const app = await run(['deploy', '--service', 'api', '--version', '9', '--token', APP_TOKEN], { GOVERNOR_URL: server.url })
+    const app = await runGovernor(['deploy', '--service', 'api', '--version', '9', '--token', APP_TOKEN], { GOVERNOR_URL: server.url })
     expect(app.code).toBe(1)
     expect(app.stderr).toBe('governor: the server answered 403: GOV_ERR_AUTH_FORBIDDEN: token "app-checkout" (ingest) may not POST /api/v1/deploys: that needs the deploy role\n')
   })

@@ -52,3 +52,17 @@ export async function spawnServer(env: Record<string, string>): Promise<{ child:
   child.kill('SIGKILL')
   throw new Error(`governor did not become ready in 30 s:\n${out}`)
 }
+
+/** Environment that leaves a spawned `governor` without tokens, whatever this process has. */
+export const NO_TOKENS = { GOVERNOR_TOKENS: '', GOVERNOR_TOKENS_FILE: '', GOVERNOR_TOKEN: '' }
+
+/** Runs the `governor` command to its end (no tokens unless `env` gives some): its exit code and output. */
+export function runGovernor(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...NO_TOKENS, ...env } })
+    let stdout = '', stderr = ''
+    child.stdout!.on('data', (d: Buffer) => { stdout += d })
+    child.stderr!.on('data', (d: Buffer) => { stderr += d })
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
