@@ -62,14 +62,19 @@ export interface ExposedFamily {
  * kept as they are. The series table has no column that says where a series came from; the
  * remote-write decoder gives every series an empty scope and a resource of `service.name`
  * alone, which no OpenTelemetry SDK sends (its meter has a name and its resource carries
- * `telemetry.sdk.*`). An OTLP sender that does both is read as Prometheus-native: its names
- * are then taken as they are, without unit or `_total` suffixes.
+ * `telemetry.sdk.*`), and its metric names are classic ones (no dots). An OTLP sender with
+ * no scope and no other resource attribute (a request written by hand) still has a dotted
+ * name most of the time, and is then read as OTLP; one that has not is read as
+ * Prometheus-native: its names are taken as they are, without unit or `_total` suffixes.
  */
-export function isPrometheusNative(s: Pick<StoredSeries, 'scope' | 'resource' | 'type'>): boolean {
+export function isPrometheusNative(s: Pick<StoredSeries, 'scope' | 'resource' | 'type' | 'metric'>): boolean {
   if (s.scope !== '' || (s.type !== 'gauge' && s.type !== 'sum')) return false
   for (const key in s.resource) if (key !== 'service.name') return false
-  return true
+  return CLASSIC_METRIC_NAME.test(s.metric)
 }
+
+/** Metric names as Prometheus 2 writes them (label names may be UTF-8 from Prometheus 3). */
+const CLASSIC_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 
 // OTel unit (UCUM) → Prometheus unit word, as in Prometheus' OTLP translator.
 const UNIT_WORDS: Readonly<Record<string, string>> = {

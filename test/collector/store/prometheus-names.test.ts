@@ -36,12 +36,15 @@ describe('OpenTelemetry → Prometheus names', () => {
     expect([formatKey(Infinity), formatKey(0.005), formatKey(1), formatKey(2.5)]).toEqual(['+Inf', '0.005', '1', '2.5'])
   })
 
-  it('tells remote-written series (empty scope, resource of service.name alone) from OTLP ones', () => {
-    expect(isPrometheusNative({ scope: '', resource: { 'service.name': 'api' }, type: 'sum' })).toBe(true)
-    expect(isPrometheusNative({ scope: '', resource: {}, type: 'gauge' })).toBe(true)
-    expect(isPrometheusNative({ scope: 'meter', resource: { 'service.name': 'api' }, type: 'sum' })).toBe(false)
-    expect(isPrometheusNative({ scope: '', resource: { 'service.name': 'api', 'host.name': 'h' }, type: 'gauge' })).toBe(false)
-    expect(isPrometheusNative({ scope: '', resource: { 'service.name': 'api' }, type: 'histogram' })).toBe(false)
+  it('tells remote-written series (empty scope, resource of service.name alone, classic names) from OTLP ones', () => {
+    const rw = { metric: 'http_requests_total' }
+    expect(isPrometheusNative({ ...rw, scope: '', resource: { 'service.name': 'api' }, type: 'sum' })).toBe(true)
+    expect(isPrometheusNative({ ...rw, scope: '', resource: {}, type: 'gauge' })).toBe(true)
+    expect(isPrometheusNative({ ...rw, scope: 'meter', resource: { 'service.name': 'api' }, type: 'sum' })).toBe(false)
+    expect(isPrometheusNative({ ...rw, scope: '', resource: { 'service.name': 'api', 'host.name': 'h' }, type: 'gauge' })).toBe(false)
+    expect(isPrometheusNative({ ...rw, scope: '', resource: { 'service.name': 'api' }, type: 'histogram' })).toBe(false)
+    // An OTLP request written by hand (no scope, no other resource attribute) has dotted names.
+    expect(isPrometheusNative({ metric: 'room.temperature', scope: '', resource: { 'service.name': 'demo' }, type: 'gauge' })).toBe(false)
   })
 
   it('keeps a remote-written series as it was sent', () => {
