@@ -21,7 +21,7 @@ let url: string
 let logs = ''
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ tokens: env }), { logger: { level: 'info', stream: { write: (line: string) => { logs += line } } } })
+  app = await buildApp(testSettings({ tokens: env }), { logger: { level: 'debug', stream: { write: (line: string) => { logs += line } } } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 })
