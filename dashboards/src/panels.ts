@@ -19,10 +19,16 @@ export interface Size {
  * have a rate, and SDKs export every 10 to 60 s.
  */
 export function timeSeriesPanel(title: string, sql: string, unit: string, size: Size = { w: 12, h: 8 }): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
+  const panel = new timeseries.PanelBuilder()
     .title(title)
     .datasource(clickhouse)
     .withTarget(new ClickHouseQueryBuilder(sql).refId('A'))
+  return timeSeriesStyle(panel, unit, size)
+}
+
+/** The look every time-series panel shares, whatever its data source: minute steps, thin lines, gaps shown. */
+export function timeSeriesStyle(panel: timeseries.PanelBuilder, unit: string, size: Size): timeseries.PanelBuilder {
+  return panel
     .interval('1m')
     .unit(unit)
     .span(size.w)

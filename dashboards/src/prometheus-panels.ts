@@ -2,7 +2,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard'
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus'
 import * as table from '@grafana/grafana-foundation-sdk/table'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
-import type { Size } from './panels.ts'
+import { timeSeriesStyle, type Size } from './panels.ts'
 import { CHANGE_ANNOTATION, HTTP_DURATION } from './promql-queries.ts'
 
 /** The uid the provisioned data source is given (`provisioning/datasources/governor-promql.yaml`). */
@@ -34,17 +34,11 @@ function rangeQuery(q: PanelQuery, refId: string): prometheus.DataqueryBuilder {
  * step plus the data source's scrape interval, at least four of those) then holds two points.
  */
 export function promTimeSeries(title: string, queries: readonly PanelQuery[], unit: string, size: Size = { w: 12, h: 8 }): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
+  const panel = new timeseries.PanelBuilder()
     .title(title)
     .datasource(promql)
     .targets(queries.map((q, i) => rangeQuery(q, String.fromCharCode(65 + i))))
-    .interval('1m')
-    .unit(unit)
-    .span(size.w)
-    .height(size.h)
-    .lineWidth(1)
-    .fillOpacity(10)
-    .spanNulls(false)
+  return timeSeriesStyle(panel, unit, size)
 }
 
 /** A table of one instant PromQL query at the end of the range: a row per series, its labels as columns. */

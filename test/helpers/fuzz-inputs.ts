@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib'
 import protobuf from 'protobufjs'
 import { compressSync } from 'snappy'
 import { seeded } from './random.ts'
+import { encodeOtlpRequest } from './otlp-proto.ts'
 
 /**
  * Inputs for fuzzing the receivers and the JSON API: valid seed bodies of every kind, and
@@ -27,37 +28,15 @@ export interface FuzzInput {
   body: Buffer
 }
 
-const OTLP_SCHEMA = `syntax = "proto3";
-message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7; } }
-message ArrayValue { repeated AnyValue values = 1; }
-message KeyValueList { repeated KeyValue values = 1; }
-message KeyValue { string key = 1; AnyValue value = 2; }
-message Resource { repeated KeyValue attributes = 1; }
-message Scope { string name = 1; string version = 2; }
-message Req { repeated ResourceMetrics resource_metrics = 1; }
-message ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; }
-message ScopeMetrics { Scope scope = 1; repeated Metric metrics = 2; }
-message Metric { string name = 1; string description = 2; string unit = 3; oneof data { Gauge gauge = 5; Sum sum = 7; Histogram histogram = 9; ExpHistogram exponential_histogram = 10; Summary summary = 11; } }
-message Gauge { repeated NumberPoint data_points = 1; }
-message Sum { repeated NumberPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
-message Histogram { repeated HistogramPoint data_points = 1; int32 aggregation_temporality = 2; }
-message ExpHistogram { repeated ExpPoint data_points = 1; int32 aggregation_temporality = 2; }
-message Summary { repeated SummaryPoint data_points = 1; }
-message NumberPoint { repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; oneof value { double as_double = 4; sfixed64 as_int = 6; } uint32 flags = 8; }
-message HistogramPoint { repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4; optional double sum = 5; repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7; }
-message Buckets { sint32 offset = 1; repeated uint64 bucket_counts = 2; }
-message ExpPoint { repeated KeyValue attributes = 1; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4; optional double sum = 5; sint32 scale = 6; fixed64 zero_count = 7; Buckets positive = 8; Buckets negative = 9; }
-message SummaryPoint { repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4; double sum = 5; repeated Quantile quantile_values = 6; }
-message Quantile { double quantile = 1; double value = 2; }
+// Remote write 1.0; OTLP requests are encoded with the whole OTLP schema of otlp-proto.ts.
+const RW_SCHEMA = `syntax = "proto3";
 message WriteRequest { repeated TimeSeries timeseries = 1; repeated Metadata metadata = 3; }
 message TimeSeries { repeated Label labels = 1; repeated Sample samples = 2; }
 message Label { string name = 1; string value = 2; }
 message Sample { double value = 1; int64 timestamp = 2; }
 message Metadata { int32 type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
 `
-const root = protobuf.parse(OTLP_SCHEMA).root
-const Req = root.lookupType('Req')
-const WriteRequest = root.lookupType('WriteRequest')
+const WriteRequest = protobuf.parse(RW_SCHEMA).root.lookupType('WriteRequest')
 
 const kv = (key: string, value: string) => ({ key, value: { stringValue: value } })
 
@@ -88,9 +67,7 @@ export function otlpProto(now: number, service: string): Buffer {
 }
 
 /** An ExportMetricsServiceRequest in its OTLP/JSON form, encoded as protobuf. */
-export function encodeOtlp(request: object): Buffer {
-  return Buffer.from(Req.encode(Req.fromObject(request as Record<string, unknown>)).finish())
-}
+export const encodeOtlp = encodeOtlpRequest
 
 export function remoteWriteProto(now: number, job: string): Buffer {
   return Buffer.from(WriteRequest.encode(WriteRequest.fromObject({
@@ -194,7 +171,7 @@ export function deepAnyValue(depth: number): Buffer {
   const kvBody = Buffer.concat([Buffer.from([0x0a, 0x01, 0x6b, 0x12]), varint(inner.length), inner]) // KeyValue{key:"k", value}
   const resource = Buffer.concat([Buffer.from([0x0a]), varint(kvBody.length), kvBody]) // Resource.attributes
   const rm = Buffer.concat([Buffer.from([0x0a]), varint(resource.length), resource]) // ResourceMetrics.resource
-  return Buffer.concat([Buffer.from([0x0a]), varint(rm.length), rm]) // Req.resource_metrics
+  return Buffer.concat([Buffer.from([0x0a]), varint(rm.length), rm]) // ExportMetricsServiceRequest.resource_metrics
 }
 
 export function varint(n: number): Buffer {
