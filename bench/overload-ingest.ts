@@ -6,20 +6,23 @@
  * Every answer time is measured, by status; a request not answered within 30 s is given up and
  * counted, and so is a /readyz poll not answered within 2 s.
  *
- * Two runs on a fresh server each, side by side: the admission of before (the limiter timing
- * requests from its own first hook, no wait bound, no body-bytes ceiling:
- * GOVERNOR_INGEST_MAX_WAIT_MILLIS=0, GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES=0) and the
- * default one.
+ * Runs on a fresh server each, side by side: `unbounded` (the limiter timing requests from its
+ * own first hook, no wait bound, no body-bytes ceiling: GOVERNOR_INGEST_MAX_WAIT_MILLIS=0,
+ * GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES=0), `base` (the defaults of the server as it was at
+ * --base, checked out into a temporary worktree) and `after` (this tree's defaults).
  *
  * Options: --seconds 60 (per run) --senders 128 --points 5000 (per request)
- *          --modes before,after --out bench/results/overload-ingest.md
+ *          --modes unbounded,base,after --base HEAD --out bench/results/overload-ingest.md
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { loadavg, tmpdir } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { Agent, request } from 'undici'
+import { SETTINGS } from '../collector/src/settings.ts'
 import { spawnServer } from '../test/helpers/server.ts'
 import { buildRemoteWrite, patchRemoteWrite } from './lib/remote-write-template.ts'
 import { cpuSeconds, machine, percentile } from './lib/proc.ts'
@@ -29,7 +32,8 @@ const { values: opt } = parseArgs({
     seconds: { type: 'string', default: '60' },
     senders: { type: 'string', default: '128' },
     points: { type: 'string', default: '5000' },
-    modes: { type: 'string', default: 'before,after' },
+    modes: { type: 'string', default: 'unbounded,base,after' },
+    base: { type: 'string', default: 'HEAD' },
     out: { type: 'string', default: 'bench/results/overload-ingest.md' },
   },
 })
@@ -41,9 +45,11 @@ const READYZ_TIMEOUT_MS = 2_000
 const BODIES = 64
 const METRICS = 8
 
+const SHIPPED = { GOVERNOR_INGEST_MAX_WAIT_MILLIS: String(SETTINGS.ingestMaxWaitMillis.default) }
 const MODES = {
-  before: { label: 'the limiter timed from its first hook, no wait bound, no body-bytes ceiling', env: { GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES: '0' } },
-  after: { label: 'admission timed from arrival, wait bound and body-bytes ceiling (defaults)', env: {} },
+  unbounded: { label: 'this tree with the limiter timing from its first hook, no wait bound, no body-bytes ceiling', env: { GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES: '0' } },
+  base: { label: `the server as it was at ${opt.base}, with its defaults`, env: SHIPPED },
+  after: { label: 'this tree, with its defaults', env: SHIPPED },
 } as const
 type Mode = keyof typeof MODES
 const modes = opt.modes!.split(',') as Mode[]
@@ -99,7 +105,7 @@ interface Run {
   loopLag: { p99: number; max: number }
 }
 
-async function run(mode: Mode): Promise<Run> {
+async function run(mode: Mode, bin?: string): Promise<Run> {
   const dataDir = `bench/.work/overload-ingest-${process.pid}-${mode}`
   rmSync(dataDir, { recursive: true, force: true })
   mkdirSync(dataDir, { recursive: true })
@@ -108,7 +114,7 @@ async function run(mode: Mode): Promise<Run> {
     // One address sends everything: the per-client rate limits are not what is measured.
     GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
     ...MODES[mode].env,
-  })
+  }, bin === undefined ? {} : { bin })
   console.log(`${mode}: server at ${url}`)
   const senders = new Agent({ connections: SENDERS, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 })
   const answers = new Map<string, number[]>()
@@ -183,9 +189,24 @@ function stats(values: number[]): string {
 
 const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' / ')
 const runs: Run[] = []
-for (const mode of modes) {
-  console.log(`${mode}: ${SENDERS} senders × ${POINTS} points for ${SECONDS} s …`)
-  runs.push(await run(mode))
+const worktree = modes.includes('base') ? baseWorktree(opt.base!) : undefined
+try {
+  for (const mode of modes) {
+    console.log(`${mode}: ${SENDERS} senders × ${POINTS} points for ${SECONDS} s …`)
+    runs.push(await run(mode, mode === 'base' ? join(worktree!.dir, 'collector/bin/governor.js') : undefined))
+  }
+} finally {
+  worktree?.remove()
+}
+
+/** `ref` checked out into a temporary worktree that shares this checkout's node_modules. */
+function baseWorktree(ref: string): { dir: string; commit: string; remove: () => void } {
+  const commit = execFileSync('git', ['rev-parse', '--short', ref], { encoding: 'utf8' }).trim()
+  const dir = mkdtempSync(join(tmpdir(), 'governor-overload-base-'))
+  execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' })
+  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'))
+  const remove = () => execFileSync('git', ['worktree', 'remove', '--force', dir], { stdio: 'ignore' })
+  return { dir, commit, remove }
 }
 
 const rows: string[] = []
@@ -212,7 +233,7 @@ from a thread of its own, each poll on a new connection (as a load balancer's pr
 not answered within ${ANSWER_TIMEOUT_MS / 1000} s is given up; a /readyz poll not answered within ${READYZ_TIMEOUT_MS / 1000} s is counted unanswered. Each run starts a fresh server
 (embedded store, write-ahead log on, rate limits off). The load generator runs on the same machine.
 
-${runs.map((r) => `- **${r.mode}**: ${MODES[r.mode].label}`).join('\n')}
+${runs.map((r) => `- **${r.mode}**: ${MODES[r.mode].label}${r.mode === 'base' ? ` (${worktree!.commit})` : ''}`).join('\n')}
 
 Machine: ${machine()}. Run at ${new Date().toISOString()}; load average (1 / 5 / 15 min) ${loadBefore} before,
 after each run as in the table. The machine is shared with other work and noisy: figures move

@@ -31,11 +31,12 @@ const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta
  * The `governor` command in a process of its own, as a user starts it; resolves when ready.
  * A GOVERNOR_PORT in `env` is kept (to restart on the same address), otherwise a free port.
  * Ingest has no wait bound unless `env` sets one (see `testSettings`): how busy the machine
- * is must not decide a test that is not about overload.
+ * is must not decide a test that is not about overload. `bin`: another tree's `governor`
+ * command (a benchmark's base), default this tree's.
  */
-export async function spawnServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export async function spawnServer(env: Record<string, string>, options: { bin?: string } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = env.GOVERNOR_PORT !== undefined ? Number(env.GOVERNOR_PORT) : await freePort()
-  const child = spawn(process.execPath, [BIN, 'start'], {
+  const child = spawn(process.execPath, [options.bin ?? BIN, 'start'], {
     env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_LOG_LEVEL: 'warn', GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

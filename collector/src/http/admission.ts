@@ -58,7 +58,12 @@ export class Admission {
 
   /** True, and counted, when a request that arrived then has waited past the bound: refuse it. */
   late(arrivedAtMillis: number): boolean {
-    if (this.#maxWait === 0 || this.waited(arrivedAtMillis) <= this.#maxWait) return false
+    return this.waitedTooLong(this.waited(arrivedAtMillis))
+  }
+
+  /** True, and counted, when a request that has waited `waitedMillis` has waited past the bound: refuse it. */
+  waitedTooLong(waitedMillis: number): boolean {
+    if (this.#maxWait === 0 || waitedMillis <= this.#maxWait) return false
     this.refused.waited++
     return true
   }

@@ -1,14 +1,20 @@
 import { Transform } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { GovernorError } from '../errors.ts'
 import type { Settings } from '../settings.ts'
 import { Admission } from './admission.ts'
+import { Turns } from './turns.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Body bytes this ingest request holds of the admission ceiling. */
     admittedBodyBytes: number
+    /**
+     * Waits for this request's event-loop turn (see `Turns`); decode right after, with no
+     * await between. Rejects with GOV_ERR_INGEST_OVERLOADED when the wait went past the bound.
+     */
+    ingestTurn: () => Promise<void>
   }
 }
 
@@ -17,12 +23,13 @@ declare module 'fastify' {
  *
  *   onRequest   waited past GOVERNOR_INGEST_MAX_WAIT_MILLIS since arrival?        503, body unread
  *               bodies being read over GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES?  503, body unread
- *   preHandler  body complete, but the turn that got to it ran past the bound?  503, not decoded
+ *   ingestTurn  body complete (and decompressed); waited past the bound for its
+ *               event-loop turn to decode (`Turns`: one a loop iteration)?      503, not decoded
  *
  * Arrival is `request.arrivedAtMillis` (installArrivalClock, at the root): the start of the
  * event-loop turn that read the request. Once its body is complete the wait counts again from
- * the start of the turn that handles it, not from arrival: the time the sender took to send
- * the body is its network's, and a slow uploader must not be refused for it. Refusals are
+ * the start of the turn that asks for a decoding turn, not from arrival: the time the sender
+ * took to send the body is its network's, and a slow uploader must not be refused for it. Refusals are
  * GOV_ERR_INGEST_OVERLOADED, thrown so that each receiver answers in its own shape, with
  * Retry-After; they show in /metrics as governor_ingest_admission_refused_total by reason,
  * the bytes held as governor_ingest_body_bytes_inflight.
@@ -64,9 +71,11 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
     done(null, payload.pipe(counted))
   })
 
-  scope.addHook('preHandler', (request, _reply, done) => {
-    const turn = clock.arrivalOf(request.raw)
-    done(admission.late(turn) ? late(turn) : undefined)
+  const turns = new Turns((waited) => admission.waitedTooLong(waited) ? lateBy(waited) : undefined)
+  const lateBy = (waited: number) => new GovernorError('GOV_ERR_INGEST_OVERLOADED',
+    `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
+  scope.decorateRequest('ingestTurn', function (this: FastifyRequest) {
+    return turns.take(clock.arrivalOf(this.raw))
   })
 
   const registers = [registry]
@@ -78,6 +87,7 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
       for (const [reason, n] of Object.entries(admission.refused)) this.inc({ reason }, n)
     },
   })
+  new Gauge({ name: 'governor_ingest_waiting_for_turn', help: 'Ingest requests read and waiting for their event-loop turn to be decoded (one a loop iteration).', registers, collect() { this.set(turns.waiting) } })
   new Gauge({ name: 'governor_ingest_body_bytes_inflight', help: 'Bytes of ingest bodies being read and decoded.', registers, collect() { this.set(admission.bodyBytes) } })
   return admission
 }

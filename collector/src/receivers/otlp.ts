@@ -39,6 +39,7 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
       }
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       const body = await decodedBody(raw, req.headers['content-encoding'], settings.maxBodyBytes)
+      await req.ingestTurn()
       const { seriesCache, pipeline, metrics } = app.governor
       const oldest = oldestAcceptedMillis(settings, Date.now())
       const result = asJson ? decodeOtlpJson(parseJson(body), seriesCache, oldest) : decodeOtlpProto(body, seriesCache, oldest)

@@ -39,6 +39,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
     try {
       checkContentType(req.headers['content-type'])
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+      await req.ingestTurn()
       const body = decompressed(raw, req.headers['content-encoding'], settings.maxBodyBytes)
       const { seriesCache, pipeline, metrics } = app.governor
       const result = decodeRemoteWrite(body, seriesCache, families, oldestAcceptedMillis(settings, Date.now()))

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { Turns } from '../../../collector/src/http/turns.ts'
+
+/** Turns with a hand-cranked loop: `iterate()` runs what was deferred, as one check phase. */
+function cranked(maxWait: number) {
+  let now = 0
+  let deferred: (() => void)[] = []
+  const turns = new Turns((waited) => waited > maxWait ? new Error(`waited ${waited}`) : undefined, () => now, (fn) => { deferred.push(fn) })
+  return {
+    turns,
+    advance: (ms: number) => { now += ms },
+    async iterate() {
+      const run = deferred
+      deferred = []
+      for (const fn of run) fn()
+      await new Promise((r) => setImmediate(r)) // let the granted continuations run
+    },
+    pending: () => deferred.length,
+  }
+}
+
+describe('Turns', () => {
+  it('grants one turn per loop iteration, first come first served', async () => {
+    const loop = cranked(1000)
+    const order: number[] = []
+    for (const n of [1, 2, 3]) void loop.turns.take().then(() => order.push(n))
+    expect(loop.pending()).toBe(1) // one grant scheduled, not three
+    await loop.iterate()
+    expect(order).toEqual([1])
+    await loop.iterate()
+    expect(order).toEqual([1, 2])
+    await loop.iterate()
+    expect(order).toEqual([1, 2, 3])
+    expect(loop.turns.waiting).toBe(0)
+    expect(loop.pending()).toBe(0) // idle: nothing keeps the loop awake
+  })
+
+  it('refuses the ones that waited too long without spending the turn on them', async () => {
+    const loop = cranked(100)
+    const outcome: string[] = []
+    const take = (name: string, since?: number) => loop.turns.take(since).then(() => outcome.push(`${name} served`), (err: Error) => outcome.push(`${name} refused: ${err.message}`))
+    void take('old', -50)
+    void take('older', -80)
+    loop.advance(40)
+    void take('fresh')
+    loop.advance(30) // old waited 120, older 150, fresh 30
+    await loop.iterate()
+    expect(outcome).toEqual(['old refused: waited 120', 'older refused: waited 150', 'fresh served'])
+  })
+
+  it('counts the wait from the time given, not from the call', async () => {
+    const loop = cranked(100)
+    let refused: Error | undefined
+    loop.turns.take(-200).catch((err: Error) => { refused = err })
+    await loop.iterate()
+    expect(refused?.message).toBe('waited 200')
+  })
+})
