@@ -12,7 +12,8 @@
  * --base, checked out into a temporary worktree) and `after` (this tree's defaults).
  *
  * Options: --seconds 60 (per run) --senders 128 --points 5000 (per request)
- *          --modes unbounded,base,after --base HEAD --out bench/results/overload-ingest.md
+ *          --modes unbounded,base,after --base HEAD --slice 5 (seconds, slow /readyz counted by slice)
+ *          --out bench/results/overload-ingest.md
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -34,6 +35,7 @@ const { values: opt } = parseArgs({
     points: { type: 'string', default: '5000' },
     modes: { type: 'string', default: 'unbounded,base,after' },
     base: { type: 'string', default: 'HEAD' },
+    slice: { type: 'string', default: '5' },
     out: { type: 'string', default: 'bench/results/overload-ingest.md' },
   },
 })
@@ -41,6 +43,8 @@ const SECONDS = Number(opt.seconds), SENDERS = Number(opt.senders), POINTS = Num
 const ANSWER_TIMEOUT_MS = 30_000
 const READYZ_EVERY_MS = 100
 const READYZ_TIMEOUT_MS = 2_000
+/** Slow /readyz polls are counted by slices of the run this long, to tell start-up from steady load. */
+const SLICE_SECONDS = Number(opt.slice)
 /** Distinct bodies (metric × timestamp), built and compressed once: the senders cycle through them. */
 const BODIES = 64
 const METRICS = 8
@@ -48,7 +52,7 @@ const METRICS = 8
 const SHIPPED = { GOVERNOR_INGEST_MAX_WAIT_MILLIS: String(SETTINGS.ingestMaxWaitMillis.default) }
 const MODES = {
   unbounded: { label: 'this tree with the limiter timing from its first hook, no wait bound, no body-bytes ceiling', env: { GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES: '0' } },
-  base: { label: `the server as it was at ${opt.base}, with its defaults`, env: SHIPPED },
+  base: { label: "the server as it was at the base commit, with its defaults", env: SHIPPED },
   after: { label: 'this tree, with its defaults', env: SHIPPED },
 } as const
 type Mode = keyof typeof MODES
@@ -73,7 +77,7 @@ function poll() {
   return new Promise((resolve) => {
     const started = performance.now()
     let finished = false
-    const done = (status) => { if (finished) return; finished = true; results.push({ millis: performance.now() - started, status }); resolve() }
+    const done = (status) => { if (finished) return; finished = true; results.push({ at: started - t0, millis: performance.now() - started, status }); resolve() }
     // A connection of its own each time, as a load balancer's probe: never queued behind another poll.
     const req = http.get(url, { agent: false, signal: AbortSignal.timeout(timeoutMs) }, (res) => { res.resume(); res.on('end', () => done(String(res.statusCode))) })
     req.on('error', () => done('unanswered'))
@@ -94,6 +98,8 @@ interface Run {
   /** Answer times by status ('timeout' and 'error' too), ms. */
   answers: Map<string, number[]>
   readyz: number[]
+  /** Polls over 100 ms in each slice of SLICE_SECONDS of the run, from its start. */
+  readyzSlowBySlice: number[]
   readyzStatus: Map<string, number>
   readyzUnanswered: number
   ackedPoints: number
@@ -120,6 +126,7 @@ async function run(mode: Mode, bin?: string): Promise<Run> {
   const answers = new Map<string, number[]>()
   const note = (key: string, ms: number) => { let a = answers.get(key); if (a === undefined) answers.set(key, a = []); a.push(ms) }
   const readyz: number[] = []
+  const readyzSlowBySlice = Array.from({ length: Math.ceil(SECONDS / SLICE_SECONDS) }, () => 0)
   const readyzStatus = new Map<string, number>()
   let readyzUnanswered = 0, ackedPoints = 0, next = 0
   let stop = false
@@ -152,13 +159,14 @@ async function run(mode: Mode, bin?: string): Promise<Run> {
   // The poller in a thread of its own: its timing must not include this thread's event loop,
   // busy with the senders.
   const poller = new Worker(POLLER, { eval: true, workerData: { url: `${url}/readyz`, everyMs: READYZ_EVERY_MS, timeoutMs: READYZ_TIMEOUT_MS, seconds: SECONDS } })
-  const polled = new Promise<{ millis: number; status: string }[]>((resolve, reject) => { poller.once('message', resolve); poller.once('error', reject) })
+  const polled = new Promise<{ at: number; millis: number; status: string }[]>((resolve, reject) => { poller.once('message', resolve); poller.once('error', reject) })
   const running = Array.from({ length: SENDERS }, () => sender())
   await sleep(SECONDS * 1000)
   stop = true
   await Promise.all(running)
   for (const p of await polled) {
     readyz.push(p.millis)
+    if (p.millis > 100) readyzSlowBySlice[Math.min(readyzSlowBySlice.length - 1, Math.floor(p.at / 1000 / SLICE_SECONDS))]!++
     if (p.status === 'unanswered') readyzUnanswered++
     else readyzStatus.set(p.status, (readyzStatus.get(p.status) ?? 0) + 1)
   }
@@ -173,7 +181,7 @@ async function run(mode: Mode, bin?: string): Promise<Run> {
   await new Promise((r) => child.once('exit', r))
   await senders.close()
   rmSync(dataDir, { recursive: true, force: true })
-  return { mode, answers, readyz, readyzStatus, readyzUnanswered, ackedPoints, seconds, serverCpuPercent, shed, load, loopLag }
+  return { mode, answers, readyz, readyzSlowBySlice, readyzStatus, readyzUnanswered, ackedPoints, seconds, serverCpuPercent, shed, load, loopLag }
 }
 
 function metricValue(text: string, name: string): number {
@@ -248,6 +256,12 @@ Answer times, ms:
 | run | answers | count | p50 | p99 | max |
 |---|---|---|---|---|---|
 ${rows.join('\n')}
+
+/readyz polls over 100 ms, by ${SLICE_SECONDS}-second slice of the run (the senders all connect in the first):
+
+| run | ${runs[0]!.readyzSlowBySlice.map((_, i) => `${i * SLICE_SECONDS}–${(i + 1) * SLICE_SECONDS} s`).join(' | ')} |
+|---|${runs[0]!.readyzSlowBySlice.map(() => '---|').join('')}
+${runs.map((r) => `| ${r.mode} | ${r.readyzSlowBySlice.join(' | ')} |`).join('\n')}
 `
 process.stdout.write(report)
 mkdirSync('bench/results', { recursive: true })

@@ -74,6 +74,7 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
   const turns = new Turns((waited) => admission.waitedTooLong(waited) ? lateBy(waited) : undefined)
   const lateBy = (waited: number) => new GovernorError('GOV_ERR_INGEST_OVERLOADED',
     `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
+  scope.server.on('connection', () => turns.noteAccept())
   scope.decorateRequest('ingestTurn', function (this: FastifyRequest) {
     return turns.take(clock.arrivalOf(this.raw))
   })

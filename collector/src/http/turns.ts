@@ -17,6 +17,11 @@
  * A waiter that has been waiting too long (`tooLate` says so, with the error to refuse it
  * with) is refused when its turn would come, without taking the turn: refusing is cheap, so
  * the next one is served in the same iteration.
+ *
+ * New connections go first: an iteration whose poll phase accepted one (`noteAccept`) grants
+ * no turn, so while connections queue (a fleet of senders reconnecting at once) each
+ * iteration is short and accepts the next; after `maxYields` such iterations in a row a turn
+ * is granted anyway, so a storm of connections cannot starve decoding.
  */
 export class Turns {
   readonly #defer: (fn: () => void) => void
@@ -25,6 +30,9 @@ export class Turns {
   readonly #waiting: Waiter[] = []
   #head = 0
   #scheduled = false
+  #accepted = false
+  #yields = 0
+  readonly #maxYields: number
 
   /**
    * @param tooLate the error to refuse a waiter with, given how long it has waited; undefined: serve it.
@@ -32,10 +40,16 @@ export class Turns {
    * @param defer runs a function in a later event-loop phase. Default `setImmediate`: called from
    *   the check phase itself it runs in the next iteration, after that iteration's poll phase.
    */
-  constructor(tooLate: (waitedMillis: number) => Error | undefined, clock: () => number = () => performance.now(), defer: (fn: () => void) => void = (fn) => { setImmediate(fn) }) {
+  constructor(tooLate: (waitedMillis: number) => Error | undefined, clock: () => number = () => performance.now(), defer: (fn: () => void) => void = (fn) => { setImmediate(fn) }, maxYields = 8) {
     this.#tooLate = tooLate
+    this.#maxYields = maxYields
     this.#clock = clock
     this.#defer = defer
+  }
+
+  /** A connection was accepted in this iteration: the next grant waits for one more iteration. */
+  noteAccept(): void {
+    this.#accepted = true
   }
 
   /** Requests waiting for a turn. */
@@ -63,6 +77,14 @@ export class Turns {
 
   readonly #grant = (): void => {
     this.#scheduled = false
+    if (this.#accepted && this.#yields < this.#maxYields) {
+      this.#accepted = false
+      this.#yields++
+      this.#schedule()
+      return
+    }
+    this.#accepted = false
+    this.#yields = 0
     while (this.waiting > 0) {
       const waiter = this.#waiting[this.#head]!
       this.#waiting[this.#head++] = undefined as unknown as Waiter

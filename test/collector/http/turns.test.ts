@@ -56,3 +56,23 @@ describe('Turns', () => {
     expect(refused?.message).toBe('waited 200')
   })
 })
+
+describe('Turns and new connections', () => {
+  it('grants no turn in an iteration that accepted a connection, up to a bound', async () => {
+    let deferred: (() => void)[] = []
+    const turns = new Turns(() => undefined, () => 0, (fn) => { deferred.push(fn) }, 2)
+    const iterate = async () => { const run = deferred; deferred = []; for (const fn of run) fn(); await new Promise((r) => setImmediate(r)) }
+    let served = 0
+    for (let i = 0; i < 3; i++) void turns.take().then(() => served++)
+    turns.noteAccept()
+    await iterate()
+    expect(served).toBe(0) // this iteration accepted: the turn waits
+    await iterate()
+    expect(served).toBe(1) // nothing accepted since: granted
+    for (let i = 0; i < 3; i++) {
+      turns.noteAccept()
+      await iterate()
+    }
+    expect(served).toBe(2) // two yields in a row, then a turn anyway
+  })
+})
