@@ -5,7 +5,7 @@
  *   tsx bench/lib/query-stages.ts <dataDir> <query> <startMs> <endMs> <stepMs> [runs] [profile.cpuprofile]
  *
  * (step 0: an instant query at endMs). The store is wrapped so that each round trip is timed
- * (series selection, the count() limit check, the RowBinary point fetch), the points are
+ * (series selection, the count() limit check, the Native point fetch), the points are
  * decoded again outside the querier to time the decode alone, and the querier's select is
  * timed as a whole: the engine's own evaluation is the rest. Then the trip cost of a `SELECT 1`
  * and, optionally, a CPU profile of one more run (the main thread; chDB works on its own).
@@ -16,7 +16,7 @@ import { Session } from 'node:inspector/promises'
 import { loadSettings } from '../../collector/src/settings.ts'
 import { connectStore } from '../../collector/src/store/connect.ts'
 import { ClickHouseQuerier, type QuerierStore } from '../../collector/src/store/clickhouse-querier.ts'
-import { decodePointRows } from '../../collector/src/store/point-rows.ts'
+import { decodePointRows, type PointRowsShape } from '../../collector/src/store/point-rows.ts'
 import { PromqlEngine } from '../../collector/src/promql/engine.ts'
 import type { Querier } from '../../collector/src/promql/querier.ts'
 
@@ -27,6 +27,13 @@ const start = Number(startArg), end = Number(endArg), step = Number(stepArg ?? 0
 const conn = await connectStore(loadSettings({ dataDir }, {}))
 let stage: Record<string, number> = {}
 let lastBytes: Uint8Array = new Uint8Array(0)
+let lastShape: PointRowsShape = { keyed: false, start: 0, end: 0 }
+/** The shape a point fetch's SQL asked for (pointRowsSql), to decode its bytes again alone. */
+const shapeOf = (sql: string): PointRowsShape => {
+  const keyed = /AS lo, part, key,/.test(sql)
+  const base = /toUInt32\(ts - (-?\d+)\) AS t/.exec(sql)?.[1]
+  return base === undefined ? { keyed, start: 0, end: Number.MAX_SAFE_INTEGER } : { keyed, start: Number(base), end: Number(base) }
+}
 const add = (name: string, ms: number): void => { stage[name] = (stage[name] ?? 0) + ms }
 const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
   const t0 = performance.now()
@@ -50,8 +57,9 @@ const client = new Proxy(conn.client, {
 })
 const store: QuerierStore = {
   client, db: 'governor',
-  readBinary: (q, format, signal) => timed('point fetch (RowBinary)', async () => {
+  readBinary: (q, format, signal) => timed('point fetch (Native)', async () => {
     lastBytes = await conn.readBinary(q, format, signal)
+    lastShape = shapeOf(q)
     add('point bytes', lastBytes.byteLength)
     return lastBytes
   }),
@@ -76,7 +84,7 @@ for (let r = 0; r <= runs; r++) {
   const json = JSON.stringify(data)
   const serialize = performance.now() - t1
   const t2 = performance.now()
-  const decoded = decodePointRows(lastBytes)
+  const decoded = decodePointRows(lastBytes, lastShape)
   const decode = performance.now() - t2
   if (r === 0) continue // warm-up
   results.push({

@@ -3,7 +3,7 @@ import { PromqlError, TOO_MANY_SAMPLES } from '../promql/errors.ts'
 import type { LabelMatcher, Labels, Querier, RawSeries, SelectHints, SelectLimits } from '../promql/querier.ts'
 import { CHANGE_METRIC, readChangeSeries } from './change-series.ts'
 import { compileMatchers, matchesAll } from './label-matchers.ts'
-import { decodePointRows, pointArraysSql } from './point-rows.ts'
+import { decodePointRows, pointRowsSql } from './point-rows.ts'
 import { formatKey, PART_CODE, type ExposedFamily, type Part } from './prometheus-names.ts'
 import { keyedLabels, keyMatches, selectFamilies, type Selection } from './series-selection.ts'
 
@@ -23,9 +23,8 @@ const ROWS_PER_SERIES = 10
  *   1. series table → matching stored series and their exposed families (series-selection.ts)
  *   2. series limit checked on the families
  *   3. one count over the point tables (ids and times only) → sample limit checked
- *   4. the points, one RowBinary result with a row per exposed series holding its times and
- *      values as arrays, copied whole into typed arrays (point-rows.ts); histogram buckets are
- *      made cumulative by ClickHouse
+ *   4. the points, one Native result sorted by series and time, its columns copied whole
+ *      into typed arrays (point-rows.ts); histogram buckets are made cumulative by ClickHouse
  *
  * Points never cross as JSON. `governor_change` is served from the change log.
  *
@@ -58,11 +57,12 @@ export class ClickHouseQuerier implements Querier {
     const samples = await this.#count(plan, signal) + selectedChanges.reduce((n, s) => n + s.ts.length, 0)
     if (samples > limits.maxSamples) throw new PromqlError('execution', `${TOO_MANY_SAMPLES} (${samples} > ${limits.maxSamples}, GOVERNOR_PROMQL_MAX_SAMPLES)`)
 
-    const bytes = await this.#store.readBinary(pointArraysSql(plan.map((p) => p.rows).join('\nUNION ALL\n')), 'RowBinary', signal)
+    const shape = { keyed: plan.some((p) => p.keyed), start, end }
+    const bytes = await this.#store.readBinary(pointRowsSql(plan.map((p) => p.rows).join('\nUNION ALL\n'), shape), 'Native', signal)
     const byId = new Map<string, ExposedFamily>()
     for (const f of sel.families) byId.set(`${f.series.id}:${PART_CODE[f.part]}`, f)
     const out: RawSeries[] = [...selectedChanges]
-    for (const run of decodePointRows(bytes)) {
+    for (const run of decodePointRows(bytes, shape)) {
       const f = byId.get(`${run.id}:${run.part}`)
       if (f === undefined) continue
       const key = f.keyLabel === undefined ? undefined : formatKey(run.key)
@@ -161,7 +161,7 @@ export class ClickHouseQuerier implements Querier {
 }
 
 /** The SQL of one table's share of a read: its point rows, and how many samples they make. */
-interface TablePlan { rows: string; count: string }
+interface TablePlan { rows: string; count: string; keyed: boolean }
 
 function planTables(db: string, families: readonly ExposedFamily[], start: number, end: number): TablePlan[] {
   const ids = (part: Part, types: readonly string[]): bigint[] => families.filter((f) => f.part === part && types.includes(f.series.type)).map((f) => f.series.id)
@@ -171,7 +171,7 @@ function planTables(db: string, families: readonly ExposedFamily[], start: numbe
   const value = ids('value', ['gauge', 'sum'])
   if (value.length > 0) {
     const where = `series_id IN (${list(value)}) AND ${inRange}`
-    plans.push({ rows: `SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${db}.samples WHERE ${where}`, count: `SELECT count() FROM ${db}.samples WHERE ${where}` })
+    plans.push({ rows: `SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${db}.samples WHERE ${where}`, count: `SELECT count() FROM ${db}.samples WHERE ${where}`, keyed: false })
   }
   // Histograms, exponential histograms and summaries share sum and count columns.
   const shaped: [string, readonly string[], Part | undefined, string][] = [
@@ -195,7 +195,7 @@ function planTables(db: string, families: readonly ExposedFamily[], start: numbe
     if (counts.length > 0) rows.push(`SELECT series_id, toUInt8(${PART_CODE.count}) AS part, toFloat64(0) AS key, ts, toFloat64(count) AS value, flags FROM ${db}.${table} WHERE series_id IN (${list(counts)}) AND ${inRange}`)
     const keyedCount = keyed === undefined || keyedIds.length === 0 ? '0' : `if(series_id IN (${list(keyedIds)}), length(${keyed === 'bucket' ? 'counts' : 'quantiles'}), 0)`
     const perRow = `${keyedCount} + if(series_id IN (${list(sums.length > 0 ? sums : [0n])}), 1, 0) + if(series_id IN (${list(counts.length > 0 ? counts : [0n])}), 1, 0)`
-    plans.push({ rows: rows.join('\nUNION ALL\n'), count: `SELECT sum(${perRow}) FROM ${db}.${table} WHERE series_id IN (${list(all)}) AND ${inRange}` })
+    plans.push({ rows: rows.join('\nUNION ALL\n'), count: `SELECT sum(${perRow}) FROM ${db}.${table} WHERE series_id IN (${list(all)}) AND ${inRange}`, keyed: true })
   }
   return plans
 }

@@ -1,43 +1,47 @@
 /**
- * The points of a PromQL read as ClickHouse sends them: one RowBinary row per exposed series,
- * its times and values already gathered into arrays by the store, so that JavaScript copies
- * each column whole (a memcpy) instead of reading it point by point:
+ * The points of a PromQL read as ClickHouse sends them: its Native format, one row per point,
+ * sorted by series, part, key and time. Native is columnar: each block holds every column as
+ * one contiguous run of fixed-width values, so JavaScript copies a column whole (a memcpy) and
+ * views it as a typed array instead of reading points one by one; the engine also writes
+ * Native several times faster than RowBinary (100 MB of rows: about 0.4 s against 1.0 s).
  *
- *   series_id UInt64 │ part UInt8 │ key Float64 │ t0 Float64 │ offsets Array(UInt32) │ wide Array(Float64) │ values Array(Float64) │ stale Array(UInt8)
- *   8 bytes            1            8             8            n, then 4n bytes        m, then 8m bytes      n, then 8n bytes        0 or n, then as many
+ *   block: columns (varint) │ rows (varint) │ per column: name │ type │ rows × width bytes
  *
- * (n is a LEB128 varint.) Times cross as UInt32 milliseconds after the series' first time
- * `t0` (4 bytes a point instead of 8: the bytes crossing from the engine are most of a big
- * read's cost); a series spanning 2^32 ms (49.7 days) or more sends them in `wide` as Float64
- * milliseconds instead, `offsets` then empty. Float64 is exact for any time below 2^53 ms.
- * `stale` is empty unless the series holds a stale marker. A row is one exposed series: a
- * histogram row gives one per bucket bound (`key`).
+ *   hi UInt32 │ lo UInt32 │ [part UInt8 │ key Float64] │ t UInt32 or Float64 │ value Float64 │ stale UInt8
+ *
+ * The series id crosses as two UInt32 halves (compared as numbers, no BigInt per point).
+ * `part` and `key` (the bucket bound or quantile of a histogram or summary row) are left out
+ * when the read holds plain samples only. The time crosses as UInt32 milliseconds after the
+ * read's first millisecond when the read spans less than 2^32 ms (49.7 days), else as Float64
+ * milliseconds (exact below 2^53). The rows of an exposed series are consecutive and may span
+ * blocks.
  */
 
-/** Widest span of one series whose times cross as UInt32 offsets. */
+/** Widest read whose times cross as UInt32 offsets. */
 const MAX_OFFSET = 0xffff_ffff
 
-/**
- * The SQL that turns point rows `(series_id, part, key, ts, value, flags)` into these rows,
- * times sorted.
- *
- * Times and values are gathered as plain arrays and sorted by time alone: sorting arrays of
- * `(ts, value, flags)` tuples cost 2–3 times as much on 11.5 M points. ClickHouse's sort
- * gives the same permutation for the same keys, so values and stale flags stay aligned; the
- * order of points that share a time is left to `decodePointRows`, which keeps the one the
- * tuple sort put last.
- */
-export function pointArraysSql(rows: string): string {
-  return `SELECT series_id, part, key, toFloat64(lo) AS t0,
-  if(narrow, arrayMap(x -> toUInt32(x - lo), arraySort(t)), []) AS offsets,
-  if(narrow, [], arrayMap(x -> toFloat64(x), arraySort(t))) AS wide,
-  arraySort((x, y) -> y, v, t) AS values,
-  if(anyStale = 1, arraySort((x, y) -> y, f, t), []) AS stale
-FROM (SELECT series_id, part, key, min(ts) AS lo, max(ts) - min(ts) <= ${MAX_OFFSET} AS narrow, groupArray(ts) AS t, groupArray(value) AS v,
-  groupArray(toUInt8(bitAnd(flags, 1))) AS f, max(bitAnd(flags, 1)) AS anyStale
-  FROM (${rows}) GROUP BY series_id, part, key)
-ORDER BY series_id, part, key`
+/** How a read's rows are shaped: whether they carry part and key, and the time of offset 0. */
+export interface PointRowsShape {
+  /** Rows of histogram buckets, sums, counts or summary quantiles: part and key cross. */
+  readonly keyed: boolean
+  /** First and last millisecond the rows can hold. */
+  readonly start: number
+  readonly end: number
 }
+
+/**
+ * The SQL that turns point rows `(series_id, part, key, ts, value, flags)` into these rows.
+ * Of points that share a time the order is left to the engine's sort; `decodePointRows`
+ * keeps one of them by value.
+ */
+export function pointRowsSql(rows: string, shape: PointRowsShape): string {
+  const time = narrow(shape) ? `toUInt32(ts - ${Math.floor(shape.start)})` : 'toFloat64(ts)'
+  return `SELECT toUInt32(bitShiftRight(series_id, 32)) AS hi, toUInt32(bitAnd(series_id, 4294967295)) AS lo,${shape.keyed ? ' part, key,' : ''} ${time} AS t, value, toUInt8(bitAnd(flags, 1)) AS stale
+FROM (${rows})
+ORDER BY series_id, part, key, ts`
+}
+
+const narrow = (shape: PointRowsShape): boolean => shape.end - Math.floor(shape.start) <= MAX_OFFSET
 
 /** One exposed series' points. */
 export interface PointRun {
@@ -50,8 +54,21 @@ export interface PointRun {
   readonly stale?: Uint8Array
 }
 
-export function decodePointRows(bytes: Uint8Array): PointRun[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+/** A run being gathered: its identity and its pieces, one per block it spans. */
+interface OpenRun { hi: number; lo: number; part: number; key: number; ts: Float64Array[]; values: Float64Array[]; stale: Uint8Array[] }
+
+/** The columns of a read of this shape, in order: name, type, width in bytes. */
+function columnsOf(shape: PointRowsShape): [string, string, number][] {
+  return [
+    ['hi', 'UInt32', 4], ['lo', 'UInt32', 4],
+    ...(shape.keyed ? [['part', 'UInt8', 1], ['key', 'Float64', 8]] as [string, string, number][] : []),
+    narrow(shape) ? ['t', 'UInt32', 4] : ['t', 'Float64', 8], ['value', 'Float64', 8], ['stale', 'UInt8', 1],
+  ]
+}
+
+export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): PointRun[] {
+  const COLUMNS = columnsOf(shape)
+  const base = Math.floor(shape.start)
   const runs: PointRun[] = []
   let at = 0
   const varint = (): number => {
@@ -64,6 +81,13 @@ export function decodePointRows(bytes: Uint8Array): PointRun[] {
     } while (b & 0x80)
     return v
   }
+  const text = (): string => {
+    const n = varint()
+    if (at + n > bytes.length) throw new Error('point rows: truncated')
+    const s = Buffer.from(bytes.buffer, bytes.byteOffset + at, n).toString('latin1')
+    at += n
+    return s
+  }
   // A copy of the column into its own aligned buffer: one memcpy, no per-point work.
   const column = (n: number, width: number): ArrayBuffer => {
     if (at + width * n > bytes.length) throw new Error('point rows: truncated')
@@ -71,31 +95,69 @@ export function decodePointRows(bytes: Uint8Array): PointRun[] {
     at += width * n
     return copy as ArrayBuffer
   }
-  while (at < bytes.length) {
-    if (at + 25 > bytes.length) throw new Error('point rows: truncated')
-    const id = view.getBigUint64(at, true)
-    const part = bytes[at + 8]!
-    const key = view.getFloat64(at + 9, true)
-    const t0 = view.getFloat64(at + 17, true)
-    at += 25
-    const offsets = new Uint32Array(column(varint(), 4))
-    const wide = new Float64Array(column(varint(), 8))
-    let ts = wide
-    if (offsets.length > 0) {
-      ts = new Float64Array(offsets.length)
-      for (let i = 0; i < offsets.length; i++) ts[i] = t0 + offsets[i]!
-    }
-    const values = new Float64Array(column(varint(), 8))
-    const stale = new Uint8Array(column(varint(), 1))
-    if (ts.length !== values.length || (stale.length !== 0 && stale.length !== values.length)) throw new Error('point rows: columns of different lengths')
+  let open: OpenRun | undefined
+  const close = (): void => {
+    if (open === undefined) return
+    const ts = joined(open.ts, Float64Array), values = joined(open.values, Float64Array), stale = joined(open.stale, Uint8Array)
     const kept = dedupe(ts, values, stale)
-    const anyStale = stale.indexOf(1) >= 0
+    const anyStale = stale.subarray(0, kept).indexOf(1) >= 0
     runs.push({
-      id, part, key, ts: ts.subarray(0, kept), values: values.subarray(0, kept),
+      id: (BigInt(open.hi) << 32n) | BigInt(open.lo), part: open.part, key: open.key, ts: ts.subarray(0, kept), values: values.subarray(0, kept),
       ...(anyStale ? { stale: stale.subarray(0, kept) } : {}),
     })
+    open = undefined
   }
+  while (at < bytes.length) {
+    const columns = varint()
+    const rows = varint()
+    if (columns !== COLUMNS.length) throw new Error(`point rows: ${columns} columns, expected ${COLUMNS.length}`)
+    const data: ArrayBuffer[] = []
+    for (const [name, type, width] of COLUMNS) {
+      const [gotName, gotType] = [text(), text()]
+      if (gotName !== name || gotType !== type) throw new Error(`point rows: column ${gotName} ${gotType}, expected ${name} ${type}`)
+      data.push(column(rows, width))
+    }
+    const [hi, lo] = [new Uint32Array(data[0]!), new Uint32Array(data[1]!)]
+    const part = shape.keyed ? new Uint8Array(data[2]!) : new Uint8Array(rows)
+    const key = shape.keyed ? new Float64Array(data[3]!) : new Float64Array(rows)
+    const [tData, valueData, staleData] = data.slice(-3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer]
+    const t = narrow(shape) ? offsetsToTimes(new Uint32Array(tData), base) : new Float64Array(tData)
+    const value = new Float64Array(valueData), stale = new Uint8Array(staleData)
+    let begin = 0
+    for (let i = 0; i <= rows; i++) {
+      const same = i < rows && open !== undefined && hi[i] === open.hi && lo[i] === open.lo && part[i] === open.part && Object.is(key[i], open.key)
+      if (same) continue
+      if (open !== undefined && i > begin) {
+        open.ts.push(t.subarray(begin, i))
+        open.values.push(value.subarray(begin, i))
+        open.stale.push(stale.subarray(begin, i))
+      }
+      if (i === rows) break
+      close()
+      open = { hi: hi[i]!, lo: lo[i]!, part: part[i]!, key: key[i]!, ts: [], values: [], stale: [] }
+      begin = i
+    }
+  }
+  close()
   return runs
+}
+
+function offsetsToTimes(offsets: Uint32Array, base: number): Float64Array {
+  const ts = new Float64Array(offsets.length)
+  for (let i = 0; i < offsets.length; i++) ts[i] = base + offsets[i]!
+  return ts
+}
+
+/** The pieces as one array: the piece itself when there is one (no copy). */
+function joined<A extends Float64Array | Uint8Array>(pieces: A[], Kind: { new (n: number): A }): A {
+  if (pieces.length === 1) return pieces[0]!
+  const out = new Kind(pieces.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of pieces) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 /**

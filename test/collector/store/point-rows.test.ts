@@ -1,15 +1,16 @@
 import { Session } from 'chdb'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodePointRows, pointArraysSql } from '../../../collector/src/store/point-rows.ts'
+import { decodePointRows, pointRowsSql, type PointRowsShape } from '../../../collector/src/store/point-rows.ts'
 
-// The point columns as the engine sends them (RowBinary of arrays), decoded: the SQL and the
-// decoder are tested together on the engine itself.
+// The point columns as the engine sends them (Native, a row per point), decoded: the SQL and
+// the decoder are tested together on the engine itself.
 
 describe('point rows', () => {
   const session = new Session()
   afterAll(() => session.close())
 
-  const read = async (rows: string) => decodePointRows((await session.queryAsync(pointArraysSql(rows), { format: 'RowBinary' })).bytes())
+  const WIDE = { keyed: true, start: 0, end: 2 ** 53 }
+  const read = async (rows: string, shape: PointRowsShape = WIDE) => decodePointRows((await session.queryAsync(pointRowsSql(rows, shape), { format: 'Native' })).bytes(), shape)
 
   it('gives one run per (series, part, key), times sorted, stale markers flagged', async () => {
     const runs = await read(`SELECT toUInt64(series_id) AS series_id, toUInt8(part) AS part, toFloat64(key) AS key, toInt64(ts) AS ts, toFloat64(value) AS value, toUInt8(flags) AS flags FROM values(
@@ -44,21 +45,39 @@ describe('point rows', () => {
     ])
   })
 
-  it('sends times as offsets from the first, or whole when a series spans 2^32 ms', async () => {
+  it('keeps times past 2^32 ms exact, and sends offsets from the start when the read spans less', async () => {
     const big = 2 ** 45
-    const runs = await read(`SELECT toUInt64(series_id) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(ts) AS ts, toFloat64(1) AS value, toUInt8(0) AS flags FROM values(
+    const rows = `SELECT toUInt64(series_id) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(ts) AS ts, toFloat64(1) AS value, toUInt8(0) AS flags FROM values(
       'series_id UInt64, ts Int64',
-      (1, ${big + 4294967295}), (1, ${big}), (2, ${big}), (2, ${big + 4294967296}), (2, 5))`)
-    expect(runs.map((r) => [...r.ts])).toEqual([[big, big + 4294967295], [5, big, big + 4294967296]])
-    const raw = (await session.queryAsync(pointArraysSql(`SELECT toUInt64(1) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(number * 1000) AS ts, toFloat64(1) AS value, toUInt8(0) AS flags FROM numbers(100)`), { format: 'RowBinary' })).bytes()
-    // 25 bytes of head, 1 + 400 of offsets, 1 of wide times, 1 + 800 of values, 1 of stale flags
-    expect(raw.byteLength).toBe(25 + 401 + 1 + 801 + 1)
+      (1, ${big + 4294967295}), (1, ${big}), (2, ${big}), (2, ${big + 4294967296}), (2, 5))`
+    expect((await read(rows)).map((r) => [...r.ts])).toEqual([[big, big + 4294967295], [5, big, big + 4294967296]])
+    const narrow = { keyed: false, start: big, end: big + 4294967295 }
+    const within = `SELECT * FROM (${rows}) WHERE ts >= ${narrow.start} AND ts <= ${narrow.end}`
+    expect((await read(within, narrow)).map((r) => [...r.ts])).toEqual([[big, big + 4294967295], [big]])
+    const bytes = (await session.queryAsync(pointRowsSql(within, narrow), { format: 'Native' })).bytes()
+    expect(Buffer.from(bytes).includes('UInt32')).toBe(true) // hi, lo and t
+    expect(Buffer.from(bytes).includes('Float64')).toBe(true) // value only
+    expect(Buffer.from(bytes).includes('key')).toBe(false) // plain samples: no part, no key
   })
 
-  it('refuses a truncated answer', () => {
-    expect(() => decodePointRows(new Uint8Array(10))).toThrow(/truncated/)
-    const claimsFive = new Uint8Array(30)
-    claimsFive[25] = 5 // five time offsets announced (20 bytes), four bytes follow
-    expect(() => decodePointRows(claimsFive)).toThrow(/truncated/)
+  it('joins a series whose points span blocks, and keeps series that meet at a block edge apart', async () => {
+    const rows = `SELECT toUInt64(intDiv(number, 7)) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(number % 7) * 1000 AS ts, toFloat64(number) AS value, toUInt8(number = 12) AS flags FROM numbers(21)`
+    const bytes = (await session.queryAsync(`${pointRowsSql(rows, WIDE)} SETTINGS max_block_size = 3`, { format: 'Native' })).bytes()
+    expect(bytes[0]).toBe(7) // seven columns …
+    expect(bytes[1]).toBeLessThan(7) // … in blocks smaller than one series
+    const runs = decodePointRows(bytes, WIDE)
+    expect(runs.map((r) => ({ id: r.id, ts: [...r.ts], values: [...r.values], stale: r.stale && [...r.stale] }))).toEqual([0n, 1n, 2n].map((id) => ({
+      id, ts: [0, 1000, 2000, 3000, 4000, 5000, 6000], values: Array.from({ length: 7 }, (_, i) => Number(id) * 7 + i),
+      stale: id === 1n ? [0, 0, 0, 0, 0, 1, 0] : undefined,
+    })))
+  })
+
+  it('refuses a truncated answer and columns it does not expect', async () => {
+    const bytes = (await session.queryAsync(pointRowsSql(`SELECT toUInt64(1) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(number) AS ts, toFloat64(1) AS value, toUInt8(0) AS flags FROM numbers(4)`, WIDE), { format: 'Native' })).bytes()
+    expect(decodePointRows(bytes, WIDE)).toHaveLength(1)
+    expect(() => decodePointRows(bytes.subarray(0, bytes.length - 1), WIDE)).toThrow(/truncated/)
+    expect(() => decodePointRows(bytes, { ...WIDE, keyed: false })).toThrow(/7 columns, expected 5/)
+    const other = (await session.queryAsync('SELECT 1 AS a', { format: 'Native' })).bytes()
+    expect(() => decodePointRows(other, WIDE)).toThrow(/1 columns, expected 7/)
   })
 })
