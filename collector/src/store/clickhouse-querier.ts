@@ -3,7 +3,7 @@ import { PromqlError, TOO_MANY_SAMPLES } from '../promql/errors.ts'
 import type { LabelMatcher, Labels, Querier, RawSeries, SelectHints, SelectLimits } from '../promql/querier.ts'
 import { CHANGE_METRIC, readChangeSeries } from './change-series.ts'
 import { compileMatchers, matchesAll } from './label-matchers.ts'
-import { decodePointRows, pointRowsSql } from './point-rows.ts'
+import { decodePointRows, lastPerStepSql, pointRowsSql } from './point-rows.ts'
 import { formatKey, PART_CODE, type ExposedFamily, type Part } from './prometheus-names.ts'
 import { keyedLabels, keyMatches, selectFamilies, type Selection } from './series-selection.ts'
 
@@ -24,7 +24,8 @@ const ROWS_PER_SERIES = 10
  *   2. series limit checked on the families
  *   3. one count over the point tables (ids and times only) → sample limit checked
  *   4. the points, one Native result sorted by series and time, its columns copied whole
- *      into typed arrays (point-rows.ts); histogram buckets are made cumulative by ClickHouse
+ *      into typed arrays (point-rows.ts); histogram buckets are made cumulative by ClickHouse;
+ *      for an instant selector at steps, only the last point of each step's interval
  *
  * Points never cross as JSON. `governor_change` is served from the change log.
  *
@@ -58,7 +59,10 @@ export class ClickHouseQuerier implements Querier {
     if (samples > limits.maxSamples) throw new PromqlError('execution', `${TOO_MANY_SAMPLES} (${samples} > ${limits.maxSamples}, GOVERNOR_PROMQL_MAX_SAMPLES)`)
 
     const shape = { keyed: plan.some((p) => p.keyed), start, end }
-    const bytes = await this.#store.readBinary(pointRowsSql(plan.map((p) => p.rows).join('\nUNION ALL\n'), shape), 'Native', signal)
+    let rows = plan.map((p) => p.rows).join('\nUNION ALL\n')
+    // An instant selector at steps reads only the latest point before each step (lastPerStepSql).
+    if (hints.range === undefined && hints.step > 0 && Number.isInteger(hints.end) && Number.isInteger(hints.step)) rows = lastPerStepSql(rows, hints.end, hints.step)
+    const bytes = await this.#store.readBinary(pointRowsSql(rows, shape), 'Native', signal)
     const byId = new Map<string, ExposedFamily>()
     for (const f of sel.families) byId.set(`${f.series.id}:${PART_CODE[f.part]}`, f)
     const out: RawSeries[] = [...selectedChanges]

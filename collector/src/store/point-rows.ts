@@ -41,6 +41,22 @@ FROM (${rows})
 ORDER BY series_id, part, key, ts`
 }
 
+/**
+ * Point rows thinned for an instant selector evaluated at `end`, `end - step`, `end - 2·step`…:
+ * of each series' points in each step's interval `(end - (m+1)·step, end - m·step]` only the
+ * last is kept. Exact: at every evaluation time the engine reads the latest point at or
+ * before it (then checks it against the lookback), and the latest point at or before a step's
+ * time is the last point of the latest interval that has one. Of points sharing the last time
+ * the one kept is the one `decodePointRows` would keep (NaN above every number, then the
+ * greater value, then the stale marker). A day at 15 s read at a 5-minute step: 20 times fewer
+ * points cross.
+ */
+export function lastPerStepSql(rows: string, end: number, step: number): string {
+  return `SELECT series_id, part, key, m.1 AS ts, m.3 AS value, m.4 AS flags
+FROM (SELECT series_id, part, key, max((ts, isNaN(value), value, toUInt8(bitAnd(flags, 1)))) AS m
+  FROM (${rows}) GROUP BY series_id, part, key, intDiv(${end} - ts, ${step}))`
+}
+
 const narrow = (shape: PointRowsShape): boolean => shape.end - Math.floor(shape.start) <= MAX_OFFSET
 
 /** One exposed series' points. */

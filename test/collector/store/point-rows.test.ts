@@ -1,6 +1,6 @@
 import { Session } from 'chdb'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodePointRows, pointRowsSql, type PointRowsShape } from '../../../collector/src/store/point-rows.ts'
+import { decodePointRows, lastPerStepSql, pointRowsSql, type PointRowsShape } from '../../../collector/src/store/point-rows.ts'
 
 // The point columns as the engine sends them (Native, a row per point), decoded: the SQL and
 // the decoder are tested together on the engine itself.
@@ -70,6 +70,30 @@ describe('point rows', () => {
       id, ts: [0, 1000, 2000, 3000, 4000, 5000, 6000], values: Array.from({ length: 7 }, (_, i) => Number(id) * 7 + i),
       stale: id === 1n ? [0, 0, 0, 0, 0, 1, 0] : undefined,
     })))
+  })
+
+  it('thinned for steps, keeps of each step the point the engine would read there', async () => {
+    // Series 1 every 15 s with a duplicate time (7 and NaN: NaN kept) and a stale marker; series 2 sparse.
+    const rows = `SELECT toUInt64(series_id) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(ts) AS ts, toFloat64(value) AS value, toUInt8(flags) AS flags FROM values(
+      'series_id UInt64, ts Int64, value Float64, flags UInt8',
+      (1, 0, 1, 0), (1, 15000, 2, 0), (1, 30000, 3, 0), (1, 45000, 4, 0), (1, 60000, 7, 0), (1, 60000, nan, 0), (1, 75000, 5, 0),
+      (1, 90000, 6, 0), (1, 105000, nan, 1), (1, 120000, 8, 0), (1, 120000, 9, 0),
+      (2, 10000, 1, 0), (2, 100000, 2, 0))`
+    const thinned = await read(lastPerStepSql(rows, 120000, 60000))
+    expect(thinned.map((r) => ({ ts: [...r.ts], values: [...r.values], stale: r.stale && [...r.stale] }))).toEqual([
+      // intervals (-∞…0], (0…60 s], (60 s…120 s] from the last step back
+      { ts: [0, 60000, 120000], values: [1, NaN, 9], stale: undefined },
+      { ts: [10000, 100000], values: [1, 2], stale: undefined },
+    ])
+    // The latest point at or before each step is the same thinned or not.
+    const all = await read(rows)
+    const latest = (ts: Float64Array, at: number) => { let i = -1; for (let k = 0; k < ts.length; k++) if (ts[k]! <= at) i = k; return i }
+    for (const [r, full] of thinned.map((r, i) => [r, all[i]!] as const)) {
+      for (const at of [0, 60000, 120000]) {
+        const [a, b] = [latest(r.ts, at), latest(full.ts, at)]
+        expect([r.ts[a], r.values[a]]).toEqual([full.ts[b], full.values[b]])
+      }
+    }
   })
 
   it('refuses a truncated answer and columns it does not expect', async () => {
