@@ -14,6 +14,13 @@ export interface QuerierStore {
   readBinary(query: string, format: string, signal?: AbortSignal): Promise<Uint8Array>
 }
 
+/**
+ * A read that skips the count may make the engine read this many rows per allowed sample (the
+ * rows of other series in the granules it opens), plus a fixed slack, before it is stopped.
+ */
+const READ_ROWS_PER_SAMPLE = 4
+const READ_ROWS_SLACK = 1_000_000
+
 /** How many stored rows the series selection may read per allowed series (names map in JS). */
 const ROWS_PER_SERIES = 10
 
@@ -22,7 +29,8 @@ const ROWS_PER_SERIES = 10
  *
  *   1. series table → matching stored series and their exposed families (series-selection.ts)
  *   2. series limit checked on the families
- *   3. one count over the point tables (ids and times only) → sample limit checked
+ *   3. one count over the point tables (ids and times only) → sample limit checked; a read
+ *      too small to pass the limit even at a sample a second skips it (counted as decoded)
  *   4. the points, one Native result sorted by series and time, its columns copied whole
  *      into typed arrays (point-rows.ts); histogram buckets are made cumulative by ClickHouse;
  *      for an instant selector at steps, only the last point of each step's interval
@@ -55,18 +63,36 @@ export class ClickHouseQuerier implements Querier {
     if (sel.families.length === 0) return selectedChanges
 
     const plan = planTables(db, sel.families, start, end)
-    const samples = await this.#count(plan, signal) + selectedChanges.reduce((n, s) => n + s.ts.length, 0)
-    if (samples > limits.maxSamples) throw new PromqlError('execution', `${TOO_MANY_SAMPLES} (${samples} > ${limits.maxSamples}, GOVERNOR_PROMQL_MAX_SAMPLES)`)
-
+    const changeSamples = selectedChanges.reduce((n, s) => n + s.ts.length, 0)
+    const tooManySamples = (n: number | string): PromqlError => new PromqlError('execution', `${TOO_MANY_SAMPLES} (${n} > ${limits.maxSamples}, GOVERNOR_PROMQL_MAX_SAMPLES)`)
     const shape = { keyed: plan.some((p) => p.keyed), start, end }
+    // The samples are counted before they are read, unless even one a second per series would
+    // stay under the limit (a dashboard's small read saves a round trip): then the points read
+    // are counted as they are decoded, and a cap on the rows the engine may read guards memory.
+    const small = !shape.keyed && sel.families.length * Math.max(1, (end - start) / 1000) + changeSamples <= limits.maxSamples
+    if (!small) {
+      const samples = await this.#count(plan, signal) + changeSamples
+      if (samples > limits.maxSamples) throw tooManySamples(samples)
+    }
+
     let rows = plan.map((p) => p.rows).join('\nUNION ALL\n')
     // An instant selector at steps reads only the latest point before each step (lastPerStepSql).
     if (hints.range === undefined && hints.step > 0 && Number.isInteger(hints.end) && Number.isInteger(hints.step)) rows = lastPerStepSql(rows, hints.end, hints.step)
-    const bytes = await this.#store.readBinary(pointRowsSql(rows, shape), 'Native', signal)
+    const guard = small ? ` SETTINGS max_rows_to_read = ${READ_ROWS_PER_SAMPLE * limits.maxSamples + READ_ROWS_SLACK}, read_overflow_mode = 'throw'` : ''
+    let bytes: Uint8Array
+    try {
+      bytes = await this.#store.readBinary(`${pointRowsSql(rows, shape)}${guard}`, 'Native', signal)
+    } catch (err) {
+      if (small && /TOO_MANY_ROWS|Code: 158\b/.test(String((err as Error).message))) throw tooManySamples('more')
+      throw err
+    }
     const byId = new Map<string, ExposedFamily>()
     for (const f of sel.families) byId.set(`${f.series.id}:${PART_CODE[f.part]}`, f)
     const out: RawSeries[] = [...selectedChanges]
+    let read = changeSamples
     for (const run of decodePointRows(bytes, shape)) {
+      read += run.ts.length
+      if (read > limits.maxSamples) throw tooManySamples(read)
       const f = byId.get(`${run.id}:${run.part}`)
       if (f === undefined) continue
       const key = f.keyLabel === undefined ? undefined : formatKey(run.key)

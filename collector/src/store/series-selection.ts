@@ -25,11 +25,18 @@ const TOKENS = "extractAll(metric, '[\\\\p{L}\\\\p{N}]+')"
 const NORMALIZED = `arrayStringConcat(${TOKENS}, '_')`
 const NORMALIZED_NO_TOTAL = `arrayStringConcat(arrayFilter(t -> t != 'total', ${TOKENS}), '_')`
 
-/** A SQL condition the stored rows of series exposed as `name` satisfy. */
+/**
+ * A SQL condition the stored rows of series exposed as `name` satisfy. The normalized forms
+ * cost a regular expression per row, so they are tried only on rows whose metric holds the
+ * name's first letter-and-digit run: every run of a normalized form is a run of the metric,
+ * and every stem the name could come from starts with that run.
+ */
 export function nameCondition(name: string): string {
   const own = [name, ...PART_SUFFIXES.filter((s) => name.endsWith(s)).map((s) => name.slice(0, -s.length))]
   const stems = nameStems(name).map(sqlString).join(', ')
-  return `(metric IN (${own.map(sqlString).join(', ')}) OR ${NORMALIZED} IN (${stems}) OR ${NORMALIZED_NO_TOTAL} IN (${stems}))`
+  const first = /[\p{L}\p{N}]+/u.exec(name)?.[0]
+  const normalized = first === undefined ? '' : ` OR (position(metric, ${sqlString(first)}) > 0 AND (${NORMALIZED} IN (${stems}) OR ${NORMALIZED_NO_TOTAL} IN (${stems})))`
+  return `(metric IN (${own.map(sqlString).join(', ')})${normalized})`
 }
 
 /** The WHERE clause of the series table for one matcher list ('1' when nothing can be pushed down). */

@@ -122,6 +122,20 @@ describe('ClickHouseQuerier on the embedded engine', () => {
     expect((err2 as Error).message).toMatch(/too many samples.*6 > 5/)
   })
 
+  // A read of 1 series over 2 s would stay under 5 samples at one a second, so it is not
+  // counted first; its points, 10 a second, are counted as they are decoded.
+  it('refuses a small read of dense points as it decodes them', async () => {
+    const dense = remoteWritten('dense_gauge', 'gauge', { job: 'api' })
+    const b = new PointBatch()
+    b.series.set(dense.id, dense)
+    for (let i = 0; i < 20; i++) b.samples.push(dense, T + i * 100, 0, 0, i)
+    await store.write([b])
+    const err = await q.select([eq('__name__', 'dense_gauge')], hints(T, T + 2_000), { maxSeries: 100, maxSamples: 5 }).catch((e: unknown) => e)
+    expect(isPromqlError(err) && err.errorType).toBe('execution')
+    expect((err as Error).message).toMatch(/too many samples.*\(20 > 5/)
+    expect((await q.select([eq('__name__', 'dense_gauge')], hints(T, T + 2_000), { maxSeries: 100, maxSamples: 20 }))[0]!.ts).toHaveLength(20)
+  })
+
   it('serves the change log as governor_change, 1 at each event', async () => {
     expect(plain(await q.select([eq('__name__', 'governor_change'), eq('kind', 'deploy')], hints(), LIMITS))).toEqual([
       { labels: { __name__: 'governor_change', service: 'checkout', kind: 'deploy', version: 'v2', actor: 'ci', title: 'ship it' }, ts: [90_000], values: [1], stale: undefined },
