@@ -26,6 +26,7 @@ import { installSecurityHeaders } from './http/security-headers.ts'
 import { KnobService } from './knobs/knob-service.ts'
 import { metadataRoutes } from './api/metadata.ts'
 import { queryRoutes } from './api/query.ts'
+import { otlpGrpcReceiver } from './grpc/otlp-grpc-receiver.ts'
 import { otlpReceiver } from './receivers/otlp.ts'
 import { remoteWriteReceiver } from './receivers/remote-write.ts'
 import { SelfMetrics } from './self-metrics.ts'
@@ -164,12 +165,13 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   })
 
   // The receivers in a scope of their own, behind admission (wait bound, body bytes) and the
-  // collector's adaptive ingest limiter.
+  // collector's adaptive ingest limiter; OTLP/gRPC shares both.
   await app.register(async (ingest) => {
-    installIngestAdmission(ingest, settings, services.metrics.registry)
-    await installIngestLimiter(ingest, settings, services.metrics.registry)
+    const admission = installIngestAdmission(ingest, settings, services.metrics.registry)
+    const limiter = await installIngestLimiter(ingest, settings, services.metrics.registry)
     await ingest.register(otlpReceiver)
     await ingest.register(remoteWriteReceiver)
+    await ingest.register(otlpGrpcReceiver, { admission, limiter })
   })
   await app.register(healthRoutes)
   await app.register(metadataRoutes, { prefix: '/api/v1' })

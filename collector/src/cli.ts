@@ -57,7 +57,8 @@ async function start(): Promise<number> {
   const app = await buildApp(settings)
   const { store } = app.governor
   await app.listen({ host: settings.host, port: settings.port })
-  app.log.info(`Governor is listening on http://${settings.host}:${settings.port} (OTLP/HTTP POST /v1/metrics, API /api/v1); store: ${store.embedded ? 'embedded ClickHouse (chDB) in' : 'ClickHouse server at'} ${store.location}`)
+  const grpc = settings.grpcPort === 0 ? 'off' : `${settings.host}:${settings.grpcPort}`
+  app.log.info(`Governor is listening on http://${settings.host}:${settings.port} (OTLP/HTTP POST /v1/metrics, /v1/traces, /v1/logs; API /api/v1), OTLP/gRPC ${grpc}; store: ${store.embedded ? 'embedded ClickHouse (chDB) in' : 'ClickHouse server at'} ${store.location}`)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {

@@ -12,6 +12,7 @@ export class SelfMetrics {
   readonly pointsAccepted: Counter<'receiver'>
   readonly pointsRejected: Counter<'receiver' | 'reason'>
   readonly requestsRejected: Counter<'receiver' | 'reason'>
+  readonly itemsNotKept: Counter<'receiver' | 'signal'>
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>
   readonly commitPoints: Histogram
   readonly commitDuration: Histogram
@@ -28,6 +29,10 @@ export class SelfMetrics {
     this.pointsAccepted = new Counter({ name: 'governor_points_accepted_total', help: 'Points committed to the store.', labelNames: ['receiver'], registers })
     this.pointsRejected = new Counter({ name: 'governor_points_rejected_total', help: 'Points not stored, by reason.', labelNames: ['receiver', 'reason'], registers })
     this.requestsRejected = new Counter({ name: 'governor_ingest_requests_rejected_total', help: 'Ingest requests refused whole, by reason.', labelNames: ['receiver', 'reason'], registers })
+    this.itemsNotKept = new Counter({
+      name: 'governor_otlp_items_not_kept_total', labelNames: ['receiver', 'signal'], registers,
+      help: 'Spans (signal traces) and log records (signal logs) received over OTLP and not kept: Governor keeps metrics only, and answers each such request with a partial success that says so.',
+    })
     this.requestDuration = new Histogram({
       name: 'governor_http_request_duration_seconds', help: 'HTTP request durations, by route and status.',
       labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,

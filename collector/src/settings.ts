@@ -21,6 +21,7 @@ const MiB = 1024 * 1024
 export const SETTINGS = {
   host: { env: 'GOVERNOR_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
   port: { env: 'GOVERNOR_PORT', kind: 'integer', default: 4318, min: 0, max: 65535, doc: 'Port for OTLP/HTTP, the API and the UI (4318 is the OTLP/HTTP default).' },
+  grpcPort: { env: 'GOVERNOR_GRPC_PORT', kind: 'integer', default: 4317, min: 0, max: 65535, doc: 'Port for OTLP/gRPC, on GOVERNOR_HOST (4317 is the OTLP/gRPC default); 0 turns OTLP/gRPC off.' },
   dataDir: { env: 'GOVERNOR_DATA_DIR', kind: 'string', default: './data', doc: 'Directory of the embedded ClickHouse store (unused with GOVERNOR_CLICKHOUSE_URL).' },
   clickhouseUrl: { env: 'GOVERNOR_CLICKHOUSE_URL', kind: 'string', default: '', doc: 'URL of a ClickHouse server, e.g. http://localhost:8123. Unset: the embedded engine (chDB).' },
   clickhouseUser: { env: 'GOVERNOR_CLICKHOUSE_USER', kind: 'string', default: 'default', doc: 'ClickHouse user (server mode).' },
@@ -28,7 +29,7 @@ export const SETTINGS = {
   clickhouseDatabase: { env: 'GOVERNOR_CLICKHOUSE_DATABASE', kind: 'string', default: 'governor', doc: 'Database that holds Governor\'s tables; created when missing.' },
   clickhouseCluster: { env: 'GOVERNOR_CLICKHOUSE_CLUSTER', kind: 'string', default: '', doc: 'Name of a ClickHouse cluster (remote_servers) to run on: DDL ON CLUSTER, Replicated tables, reads and writes through Distributed tables sharded by series id. Needs GOVERNOR_CLICKHOUSE_URL.' },
   retentionDays: { env: 'GOVERNOR_RETENTION_DAYS', kind: 'integer', default: 30, min: 1, max: 3650, doc: 'Days points are kept before the store drops them (TTL).' },
-  maxBodyBytes: { env: 'GOVERNOR_MAX_BODY_BYTES', kind: 'integer', default: 20 * MiB, min: 1024, max: 1024 * MiB, doc: 'Largest request body accepted, both as sent and after decompression.' },
+  maxBodyBytes: { env: 'GOVERNOR_MAX_BODY_BYTES', kind: 'integer', default: 20 * MiB, min: 1024, max: 1024 * MiB, doc: 'Largest request body (or OTLP/gRPC message) the receivers accept, both as sent and after decompression.' },
   maxBatchPoints: { env: 'GOVERNOR_MAX_BATCH_POINTS', kind: 'integer', default: 200_000, min: 1, max: 10_000_000, doc: 'Points that make one insert into the store (group commit) before it is written at once.' },
   flushIntervalMillis: { env: 'GOVERNOR_FLUSH_INTERVAL_MILLIS', kind: 'integer', default: 1000, min: 0, max: 60_000, doc: 'Longest acknowledged points wait to share an insert into the store (reads wait for them). With GOVERNOR_WAL_DIR=off, longest a request waits for others to share its insert.' },
   walDir: { env: 'GOVERNOR_WAL_DIR', kind: 'string', default: '', doc: 'Write-ahead log of ingest: a request is acknowledged once its points are in it, and inserted into the store in large commits. Empty: <data dir>/wal. off: no log; a request is acknowledged once its points are committed.' },
@@ -51,7 +52,7 @@ export const SETTINGS = {
   sqlMaxResultBytes: { env: 'GOVERNOR_SQL_MAX_RESULT_BYTES', kind: 'integer', default: 16 * MiB, min: 1024, max: 4096 * MiB, doc: 'Most bytes (uncompressed, as the store counts them) an answer of POST /api/v1/sql may hold (max_result_bytes; more is an error, not a cut).' },
   maxConcurrentReads: { env: 'GOVERNOR_MAX_CONCURRENT_READS', kind: 'integer', default: 4, min: 1, max: 1000, doc: 'Reads of points (queries, SQL) run at once; four times as many wait their turn, more are refused with 503 and Retry-After.' },
   sqlMaxMemoryBytes: { env: 'GOVERNOR_SQL_MAX_MEMORY_BYTES', kind: 'integer', default: 512 * MiB, min: 16 * MiB, max: 64 * 1024 * MiB, doc: 'Most memory a query of POST /api/v1/sql may use (max_memory_usage).' },
-  rateLimitIngestPerMinute: { env: 'GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE', kind: 'integer', default: 60_000, min: 0, max: 100_000_000, doc: 'Requests a minute one token (without tokens, one address) may send to the receivers (/v1/metrics, /api/v1/write); past it 429 with Retry-After; 0: no limit.' },
+  rateLimitIngestPerMinute: { env: 'GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE', kind: 'integer', default: 60_000, min: 0, max: 100_000_000, doc: 'Requests a minute one token (without tokens, one address) may send to the HTTP receivers (/v1/metrics, /v1/traces, /v1/logs, /api/v1/write; OTLP/gRPC is not counted); past it 429 with Retry-After; 0: no limit.' },
   rateLimitApiPerMinute: { env: 'GOVERNOR_RATE_LIMIT_API_PER_MINUTE', kind: 'integer', default: 3_000, min: 0, max: 100_000_000, doc: 'Requests a minute one token (without a valid token, one address) may send to every other route; past it 429 with Retry-After; 0: no limit.' },
   impactWindowMillis: { env: 'GOVERNOR_IMPACT_WINDOW_MILLIS', kind: 'integer', default: 900_000, min: 60_000, max: 86_400_000, doc: 'Length of the windows before and after a deploy that its impact analysis compares.' },
   impactBucketMillis: { env: 'GOVERNOR_IMPACT_BUCKET_MILLIS', kind: 'integer', default: 30_000, min: 1_000, max: 3_600_000, doc: 'Width of the buckets a deploy impact analysis compares (one p99, rate or average each); a window must be at least 6 buckets long (buckets are aligned and deploys are not, so it holds at least 5 complete ones).' },
@@ -93,6 +94,9 @@ export function loadSettings(overrides: Partial<Settings> = {}, env: NodeJS.Proc
   const settings = out as Settings
   if (!LOG_LEVELS.includes(settings.logLevel)) {
     throw invalid(SETTINGS.logLevel, settings.logLevel, `expected one of ${LOG_LEVELS.join(', ')}`)
+  }
+  if (settings.grpcPort !== 0 && settings.grpcPort === settings.port) {
+    throw invalid(SETTINGS.grpcPort, String(settings.grpcPort), 'the same port as GOVERNOR_PORT: OTLP/gRPC needs a port of its own (or 0 to turn it off)')
   }
   if (settings.clickhouseCluster !== '') {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(settings.clickhouseCluster)) throw invalid(SETTINGS.clickhouseCluster, settings.clickhouseCluster, 'expected letters, digits and underscores')

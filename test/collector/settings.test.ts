@@ -19,6 +19,7 @@ describe('settings', () => {
     ['GOVERNOR_RETENTION_DAYS', '0', /GOVERNOR_RETENTION_DAYS="0": below the minimum 1/],
     ['GOVERNOR_FLUSH_INTERVAL_MILLIS', '1.5', /expected a whole number/],
     ['GOVERNOR_LOG_LEVEL', 'loud', /GOVERNOR_LOG_LEVEL="loud": expected one of/],
+    ['GOVERNOR_GRPC_PORT', '4318', /GOVERNOR_GRPC_PORT="4318": the same port as GOVERNOR_PORT: OTLP\/gRPC needs a port of its own/],
   ])('refuses %s=%s naming the variable and the value', (name, value, message) => {
     let caught: unknown
     try { loadSettings({}, { [name]: value }) } catch (err) { caught = err }

@@ -31,13 +31,14 @@ const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta
  * The `governor` command in a process of its own, as a user starts it; resolves when ready.
  * A GOVERNOR_PORT in `env` is kept (to restart on the same address), otherwise a free port.
  * Ingest has no wait bound unless `env` sets one (see `testSettings`): how busy the machine
- * is must not decide a test that is not about overload. `bin`: another tree's `governor`
+ * is must not decide a test that is not about overload. OTLP/gRPC is off unless `env` sets
+ * GOVERNOR_GRPC_PORT: test files run side by side, and only one could hold 4317. `bin`: another tree's `governor`
  * command (a benchmark's base), default this tree's.
  */
 export async function spawnServer(env: Record<string, string>, options: { bin?: string } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = env.GOVERNOR_PORT !== undefined ? Number(env.GOVERNOR_PORT) : await freePort()
   const child = spawn(process.execPath, [options.bin ?? BIN, 'start'], {
-    env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_LOG_LEVEL: 'warn', GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', ...env },
+    env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_LOG_LEVEL: 'warn', GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_GRPC_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

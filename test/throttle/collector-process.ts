@@ -11,7 +11,7 @@ const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta
  */
 export async function startCollectorProcess(port: number, dataDir: string): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir, GOVERNOR_LOG_LEVEL: 'warn', GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0' },
+    env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir, GOVERNOR_LOG_LEVEL: 'warn', GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_GRPC_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

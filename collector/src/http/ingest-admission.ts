@@ -34,23 +34,20 @@ declare module 'fastify' {
  * Retry-After; they show in /metrics as governor_ingest_admission_refused_total by reason,
  * the bytes held as governor_ingest_body_bytes_inflight.
  */
-export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, registry: Registry): Admission {
+export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, registry: Registry): IngestAdmission {
   if (!scope.hasDecorator('arrivalClock')) throw new Error('installArrivalClock must be installed before ingest admission')
-  const admission = new Admission({ maxWaitMillis: settings.ingestMaxWaitMillis, maxBodyBytes: settings.maxInflightIngestBodyBytes, clock: () => performance.now() })
-  const maxBytes = settings.maxInflightIngestBodyBytes
+  const ingest = new IngestAdmission(settings)
+  const { admission, turns } = ingest
   const clock = scope.arrivalClock
-  const late = (since: number) => new GovernorError('GOV_ERR_INGEST_OVERLOADED',
-    `the request waited ${Math.round(admission.waited(since))} ms for the server, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
   scope.decorateRequest('admittedBodyBytes', 0)
 
   scope.addHook('onRequest', (request, reply, done) => {
-    if (admission.late(request.arrivedAtMillis)) return done(late(request.arrivedAtMillis))
+    const late = ingest.refuseLate(request.arrivedAtMillis)
+    if (late !== undefined) return done(late)
     const declared = Number(request.headers['content-length'] ?? 0)
     const bytes = Number.isSafeInteger(declared) && declared > 0 ? declared : 0
-    if (!admission.reserve(bytes)) {
-      return done(new GovernorError('GOV_ERR_INGEST_OVERLOADED',
-        `${admission.bodyBytes} bytes of bodies are being read, and ${bytes} more would pass ${maxBytes} (GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES): refused before its body was read; retry after Retry-After`))
-    }
+    const full = ingest.reserve(bytes)
+    if (full !== undefined) return done(full)
     request.admittedBodyBytes = bytes
     // 'close' ends every response, sent or cut off: the bytes always come back, once.
     reply.raw.once('close', () => admission.release(request.admittedBodyBytes))
@@ -71,9 +68,6 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
     done(null, payload.pipe(counted))
   })
 
-  const turns = new Turns((waited) => admission.waitedTooLong(waited) ? lateBy(waited) : undefined)
-  const lateBy = (waited: number) => new GovernorError('GOV_ERR_INGEST_OVERLOADED',
-    `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
   scope.server.on('connection', () => turns.noteAccept())
   scope.decorateRequest('ingestTurn', function (this: FastifyRequest) {
     return turns.take(clock.arrivalOf(this.raw))
@@ -90,5 +84,42 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
   })
   new Gauge({ name: 'governor_ingest_waiting_for_turn', help: 'Ingest requests read and waiting for their event-loop turn to be decoded (one a loop iteration).', registers, collect() { this.set(turns.waiting) } })
   new Gauge({ name: 'governor_ingest_body_bytes_inflight', help: 'Bytes of ingest bodies being read and decoded.', registers, collect() { this.set(admission.bodyBytes) } })
-  return admission
+  return ingest
+}
+
+/**
+ * The bounds of ingest admission and the decoding turns, one set for every transport: the
+ * receivers' routes pass through them in the hooks above, OTLP/gRPC calls them itself, so
+ * that both share one wait bound, one ceiling of body bytes and one queue of turns. Refusals
+ * are GOV_ERR_INGEST_OVERLOADED errors, returned for the caller to answer in its own shape.
+ */
+export class IngestAdmission {
+  readonly admission: Admission
+  readonly turns: Turns
+  readonly #maxBodyBytes: number
+
+  constructor(settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>) {
+    this.#maxBodyBytes = settings.maxInflightIngestBodyBytes
+    const admission = new Admission({ maxWaitMillis: settings.ingestMaxWaitMillis, maxBodyBytes: settings.maxInflightIngestBodyBytes, clock: () => performance.now() })
+    this.admission = admission
+    this.turns = new Turns((waited) => admission.waitedTooLong(waited) ? new GovernorError('GOV_ERR_INGEST_OVERLOADED',
+      `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`) : undefined)
+  }
+
+  /** The refusal of a request that arrived at `arrivedAtMillis` and has waited past the bound (counted); undefined: go on. */
+  refuseLate(arrivedAtMillis: number): GovernorError | undefined {
+    if (!this.admission.late(arrivedAtMillis)) return undefined
+    return new GovernorError('GOV_ERR_INGEST_OVERLOADED',
+      `the request waited ${Math.round(this.admission.waited(arrivedAtMillis))} ms for the server, past ${this.admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
+  }
+
+  /**
+   * Takes `bytes` of the ceiling of body bytes (give them back with `admission.release`), or
+   * returns the refusal (counted) when they do not fit.
+   */
+  reserve(bytes: number): GovernorError | undefined {
+    if (this.admission.reserve(bytes)) return undefined
+    return new GovernorError('GOV_ERR_INGEST_OVERLOADED',
+      `${this.admission.bodyBytes} bytes of bodies are being read, and ${bytes} more would pass ${this.#maxBodyBytes} (GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES): refused unprocessed; retry after Retry-After`)
+  }
 }

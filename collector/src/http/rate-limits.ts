@@ -5,7 +5,7 @@ import { GovernorError } from '../errors.ts'
 import type { Settings } from '../settings.ts'
 
 /** The receivers: apps and Prometheus send often, so they get the higher limit. */
-export const INGEST_ROUTES: ReadonlySet<string> = new Set(['/v1/metrics', '/api/v1/write'])
+export const INGEST_ROUTES: ReadonlySet<string> = new Set(['/v1/metrics', '/v1/traces', '/v1/logs', '/api/v1/write'])
 
 const WINDOW_MILLIS = 60_000
 

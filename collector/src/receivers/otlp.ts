@@ -1,20 +1,23 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { INGEST } from '../auth/roles.ts'
-import { decodeOtlpJson } from '../decode/otlp-json.ts'
-import { decodeOtlpProto } from '../decode/otlp-proto.ts'
-import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
-import type { RejectReason } from '../self-metrics.ts'
-import { oldestAcceptedMillis } from '../settings.ts'
+import { GovernorError, isGovernorError } from '../errors.ts'
 import { decodedBody } from './body.ts'
-import { exportResponseJson, exportResponseProto, RPC_CODE, statusProto } from './otlp-response.ts'
+import { exportOtlp } from './otlp-export.ts'
+import { exportResponseJson, exportResponseProto, statusJson, statusProto, type OtlpSignal } from './otlp-response.ts'
+import { otlpErrorStatus, REQUEST_REJECT_REASONS } from './otlp-status.ts'
 
 const PROTOBUF = 'application/x-protobuf'
 const JSON_TYPE = 'application/json'
+const RECEIVER = 'otlp'
+const SIGNALS: readonly OtlpSignal[] = ['metrics', 'traces', 'logs']
 
 /**
- * OTLP/HTTP metrics receiver, `POST /v1/metrics`, per the OTLP specification: protobuf or
- * JSON, optionally gzip; answers in the request's content type; 200 only once every stored
- * point is committed; invalid points are reported as partial success and the rest kept.
+ * OTLP/HTTP receiver, `POST /v1/metrics`, `/v1/traces` and `/v1/logs`, per the OTLP
+ * specification: protobuf or JSON, optionally gzip or zstd; answers in the request's content
+ * type; 200 only once every stored point is acknowledged; invalid points are reported as
+ * partial success and the rest kept. Spans and log records are taken and not kept: a partial
+ * success rejects them all and says so (see `exportOtlp`). Every error, the refusals of the
+ * hooks before the handler included, is a google.rpc.Status in the request's encoding.
  */
 export async function otlpReceiver(app: FastifyInstance): Promise<void> {
   const { settings } = app.governor
@@ -23,84 +26,87 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) => done(null, body))
 
-  // Governor's errors raised before the handler (a missing token) are answered in the OTLP
-  // shape too; fastify's own (a body over the limit) go on to the API's error handler.
-  app.setErrorHandler((err, req, reply) => {
-    if (!isGovernorError(err)) throw err
-    return sendError(req, reply, err, mediaType(req.headers['content-type']) === JSON_TYPE)
+  // Errors raised before the handler: Governor's (a missing token, throttling, admission)
+  // and fastify's own 4xx (a body over the limit, a bad Content-Length).
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isGovernorError(err)) return sendError(req, reply, err)
+    if (err.statusCode === 413) return sendError(req, reply, new GovernorError('GOV_ERR_BODY_TOO_LARGE', `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`))
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendStatus(req, reply, err.statusCode, err.message, err.code ?? 'FST_ERR')
+    }
+    return sendError(req, reply, err)
+  })
+  // The adaptive limiter (@governor/throttle/fastify) answers a shed request itself, in JSON;
+  // a protobuf sender is given a Status instead.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode < 400 || !wantsProtobuf(req) || String(reply.getHeader('content-type')).startsWith(PROTOBUF)) return payload
+    const { code, retryAfterSeconds } = otlpErrorStatus(reply.statusCode, retryAfterOf(reply))
+    reply.type(PROTOBUF)
+    return statusProto(code, messageOf(payload), retryAfterSeconds)
   })
 
-  app.post('/v1/metrics', { bodyLimit: settings.maxBodyBytes, config: { roles: INGEST } }, async (req, reply) => {
-    const type = mediaType(req.headers['content-type'])
-    const asJson = type === JSON_TYPE
-    try {
-      if (type !== PROTOBUF && type !== JSON_TYPE) {
-        throw new GovernorError('GOV_ERR_OTLP_CONTENT_TYPE', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: send ${PROTOBUF} or ${JSON_TYPE}`)
-      }
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-      const body = await decodedBody(raw, req.headers['content-encoding'], settings.maxBodyBytes)
-      await req.ingestTurn()
-      const { seriesCache, pipeline, metrics } = app.governor
-      const oldest = oldestAcceptedMillis(settings, Date.now())
-      const result = asJson ? decodeOtlpJson(parseJson(body), seriesCache, oldest) : decodeOtlpProto(body, seriesCache, oldest)
-      if (result.rejected > 0) metrics.pointsRejected.inc({ receiver: 'otlp', reason: 'invalid_point' }, result.rejected)
-      const points = result.batch.pointCount
+  for (const signal of SIGNALS) {
+    app.post(`/v1/${signal}`, { bodyLimit: settings.maxBodyBytes, config: { roles: INGEST } }, async (req, reply) => {
+      const type = mediaType(req.headers['content-type'])
+      const json = type === JSON_TYPE
       try {
-        await pipeline.submit(result.batch)
+        if (type !== PROTOBUF && !json) {
+          throw new GovernorError('GOV_ERR_OTLP_CONTENT_TYPE', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: send ${PROTOBUF} or ${JSON_TYPE}`)
+        }
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+        const body = await decodedBody(raw, req.headers['content-encoding'], settings.maxBodyBytes, () => req.ingestTurn())
+        const { rejected, message } = await exportOtlp(app.governor, RECEIVER, signal, body, json)
+        return json
+          ? reply.type(JSON_TYPE).send(exportResponseJson(rejected, message, signal))
+          : reply.type(PROTOBUF).send(exportResponseProto(rejected, message))
       } catch (err) {
-        const reason: RejectReason = isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
-        metrics.pointsRejected.inc({ receiver: 'otlp', reason }, points)
-        throw err
+        return sendError(req, reply, err)
       }
-      metrics.pointsAccepted.inc({ receiver: 'otlp' }, points)
-      const message = result.errors.join('; ')
-      return asJson
-        ? reply.type(JSON_TYPE).send(exportResponseJson(result.rejected, message))
-        : reply.type(PROTOBUF).send(exportResponseProto(result.rejected, message))
-    } catch (err) {
-      return sendError(req, reply, err, asJson)
-    }
-  })
+    })
+  }
 }
 
 function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0]!.trim().toLowerCase()
 }
 
-function parseJson(body: Buffer): unknown {
+/** Whether errors are answered in protobuf: every request but a JSON one. */
+function wantsProtobuf(req: FastifyRequest): boolean {
+  return mediaType(req.headers['content-type']) !== JSON_TYPE
+}
+
+/** The `message` of a JSON error body sent by another plugin, else the body as it is. */
+function messageOf(payload: unknown): string {
+  const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : ''
   try {
-    return JSON.parse(body.toString('utf8'))
-  } catch (err) {
-    throw new GovernorError('GOV_ERR_OTLP_MALFORMED', `the body is not valid JSON: ${(err as Error).message}`)
-  }
+    const message = (JSON.parse(text) as { message?: unknown }).message
+    if (typeof message === 'string') return message
+  } catch { /* not JSON: sent as it is */ }
+  return text
 }
 
-const REASONS: Partial<Record<ErrorCode, RejectReason>> = {
-  GOV_ERR_OTLP_MALFORMED: 'malformed',
-  GOV_ERR_OTLP_CONTENT_TYPE: 'unsupported_media',
-  GOV_ERR_OTLP_CONTENT_ENCODING: 'unsupported_media',
-  GOV_ERR_BODY_TOO_LARGE: 'too_large',
-  GOV_ERR_PIPELINE_FULL: 'pipeline_full',
-  GOV_ERR_STORE_WRITE: 'store_error',
-  GOV_ERR_STORE_UNAVAILABLE: 'store_error',
+/** The seconds of a Retry-After already set (the rate limiter's: the rest of its window), else 1. */
+function retryAfterOf(reply: FastifyReply): number {
+  const seconds = Number(reply.getHeader('retry-after'))
+  return Number.isSafeInteger(seconds) && seconds >= 0 ? seconds : 1
 }
 
-/** Errors as google.rpc.Status in the request's encoding, with Retry-After when retryable. */
-function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, asJson: boolean): FastifyReply {
+/** An error as google.rpc.Status, counted when it refuses the request whole. */
+function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const gov = isGovernorError(err) ? err : undefined
   if (gov === undefined) req.log.error({ err }, 'OTLP request failed')
-  const status = gov?.statusCode ?? 500
-  const message = gov?.message ?? 'internal error'
-  const rpc = status === 503 ? RPC_CODE.UNAVAILABLE : status === 429 ? RPC_CODE.RESOURCE_EXHAUSTED : status >= 500 ? RPC_CODE.INTERNAL
-    : status === 401 ? RPC_CODE.UNAUTHENTICATED : status === 403 ? RPC_CODE.PERMISSION_DENIED : RPC_CODE.INVALID_ARGUMENT
-  const reason = gov !== undefined ? REASONS[gov.code] : undefined
-  if (reason !== undefined && reason !== 'pipeline_full' && reason !== 'store_error') {
-    req.server.governor.metrics.requestsRejected.inc({ receiver: 'otlp', reason })
-  }
+  const reason = gov !== undefined ? REQUEST_REJECT_REASONS[gov.code] : undefined
+  if (reason !== undefined) req.server.governor.metrics.requestsRejected.inc({ receiver: RECEIVER, reason })
+  return sendStatus(req, reply, gov?.statusCode ?? 500, gov?.message ?? 'internal error', gov?.code ?? 'internal')
+}
+
+/** A Status in the request's encoding, with Retry-After when retryable. */
+function sendStatus(req: FastifyRequest, reply: FastifyReply, httpStatus: number, message: string, error: string): FastifyReply {
   // A 429 of the rate limiter carries its own Retry-After: the seconds left in its window.
-  if ((status === 503 || status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
-  reply.code(status)
-  return asJson
-    ? reply.type(JSON_TYPE).send(JSON.stringify({ code: rpc, message, error: gov?.code ?? 'internal' }))
-    : reply.type(PROTOBUF).send(statusProto(rpc, message))
+  const { code, retryAfterSeconds } = otlpErrorStatus(httpStatus, retryAfterOf(reply))
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds))
+  reply.code(httpStatus)
+  return wantsProtobuf(req)
+    ? reply.type(PROTOBUF).send(statusProto(code, message, retryAfterSeconds))
+    : reply.type(JSON_TYPE).send(statusJson(code, message, error))
 }

@@ -39,7 +39,7 @@ describe('every route declares who may call it', () => {
   // The whole table: a new route must be added here, with the roles it needs.
   const expected: Record<string, string> = {
     'GET /healthz': 'open', 'GET /readyz': 'open', 'GET /metrics': 'read',
-    'POST /v1/metrics': 'ingest', 'POST /api/v1/write': 'ingest',
+    'POST /v1/metrics': 'ingest', 'POST /v1/traces': 'ingest', 'POST /v1/logs': 'ingest', 'POST /api/v1/write': 'ingest',
     'GET /api/v1/metrics': 'read', 'GET /api/v1/series': 'read', 'GET /api/v1/query': 'read',
     'GET /': 'open', 'GET /ui/:name': 'open', 'GET /api/v1/services': 'read', 'GET /api/v1/services/:service': 'read', 'GET /api/v1/whoami': 'ingest+deploy+operate+read',
     'POST /api/v1/deploys': 'deploy', 'GET /api/v1/deploys': 'read', 'GET /api/v1/deploys/last': 'read', 'GET /api/v1/deploys/:id': 'read',

@@ -15,7 +15,7 @@ describe('body limits', () => {
   it('every route with a body has one: GOVERNOR_MAX_API_BODY_BYTES for the API, GOVERNOR_MAX_BODY_BYTES for the receivers', async () => {
     const routes = small.governor.access.routes.filter((r) => ['POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method))
     expect(routes.length).toBeGreaterThan(10)
-    const ingest = new Set(['/v1/metrics', '/api/v1/write'])
+    const ingest = new Set(['/v1/metrics', '/v1/traces', '/v1/logs', '/api/v1/write'])
     const pad = (n: number) => JSON.stringify({ pad: 'x'.repeat(n) })
     for (const r of routes) {
       const path = r.url.replace(/:[a-z_]+/g, 'x')

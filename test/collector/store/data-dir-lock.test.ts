@@ -42,7 +42,7 @@ describe('one process per embedded store', () => {
     store = await Store.open(settings)
     const lock = JSON.parse(readFileSync(join(settings.dataDir, LOCK_FILE), 'utf8')) as { pid: number; host: string }
     expect(lock).toMatchObject({ pid: process.pid, host: hostname() })
-    const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, GOVERNOR_DATA_DIR: settings.dataDir, GOVERNOR_PORT: '0', GOVERNOR_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, GOVERNOR_DATA_DIR: settings.dataDir, GOVERNOR_PORT: '0', GOVERNOR_GRPC_PORT: '0', GOVERNOR_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
     const [code] = await once(child, 'exit') as [number]
