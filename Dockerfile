@@ -1,5 +1,5 @@
-# Governor: the collector, run from its TypeScript sources (tsx, no build step). The compose
-# stack also runs the demo app from this image (examples/demo-app).
+# Governor: the collector, run as the bundle collector/scripts/build.js makes of its sources.
+# The compose stack also runs the demo app from this image (examples/demo-app).
 FROM node:20.19.5-slim
 
 WORKDIR /app
@@ -13,6 +13,7 @@ COPY dashboards/package.json dashboards/
 RUN npm ci --no-audit --no-fund
 
 COPY . .
+RUN node collector/scripts/build.js
 
 # In a container Governor listens on every address, which needs GOVERNOR_TOKENS (it refuses to
 # start open). The embedded store's directory, for runs without GOVERNOR_CLICKHOUSE_URL.
@@ -22,5 +23,5 @@ RUN mkdir -p /var/lib/governor && chown node:node /var/lib/governor
 VOLUME /var/lib/governor
 
 USER node
-EXPOSE 4318
-CMD ["npm", "start"]
+EXPOSE 4318 4317
+CMD ["node", "collector/bin/governor.js", "start"]

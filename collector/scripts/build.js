@@ -7,11 +7,14 @@
 // @governor/throttle, bundled from its sources as the repository's tsconfig maps it. The bundle
 // sits two directories below collector/, as the sources' src/ui/ does, so the one URL the
 // sources build from import.meta.url (the web UI's entry, ../../ui/main.ts) holds in both.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const collector = fileURLToPath(new URL('..', import.meta.url))
+// `npm ci` runs this too where the sources are not there yet (an image installs its
+// dependencies before it copies them): nothing to bundle then.
+if (!existsSync(`${collector}src/cli.ts`)) process.exit(0)
 const { dependencies } = JSON.parse(readFileSync(`${collector}package.json`, 'utf8'))
 const external = Object.keys(dependencies).filter((name) => name !== '@governor/throttle')
 
