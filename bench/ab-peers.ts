@@ -7,10 +7,11 @@
  * Options: --base HEAD --series 10000 --seconds 15 --rounds 2 --targets governor-rw,governor-otlp --out bench/results/ingest-ab.md
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { baseWorktree } from './lib/base-worktree.ts'
 import { machine } from './lib/proc.ts'
 
 const { values: opt } = parseArgs({
@@ -24,10 +25,9 @@ const { values: opt } = parseArgs({
   },
 })
 const here = resolve('.')
-const baseCommit = execFileSync('git', ['rev-parse', '--short', opt.base!], { encoding: 'utf8' }).trim()
-const worktree = mkdtempSync(join(tmpdir(), 'governor-ab-'))
-execFileSync('git', ['worktree', 'add', '--detach', worktree, opt.base!], { stdio: 'ignore' })
-symlinkSync(join(here, 'node_modules'), join(worktree, 'node_modules'))
+const base = baseWorktree(opt.base!, 'governor-ab-')
+const baseCommit = base.commit
+const worktree = base.dir
 
 type Row = { target: string; perCpu: number; acked: number; p99: string }
 const runs: Record<'base' | 'this tree', Row[][]> = { base: [], 'this tree': [] }
@@ -41,8 +41,7 @@ try {
     }
   }
 } finally {
-  execFileSync('git', ['worktree', 'remove', '--force', worktree], { stdio: 'ignore' })
-  rmSync(worktree, { recursive: true, force: true })
+  base.remove()
 }
 
 /** The Governor rows of a bench:peers table: target, samples/s acked, per CPU-s, latency. */

@@ -15,15 +15,15 @@
  *          --modes unbounded,base,after --base HEAD --slice 5 (seconds, slow /readyz counted by slice)
  *          --out bench/results/overload-ingest.md
  */
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { loadavg, tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadavg } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { Agent, request } from 'undici'
 import { SETTINGS } from '../collector/src/settings.ts'
+import { baseWorktree } from './lib/base-worktree.ts'
 import { spawnServer } from '../test/helpers/server.ts'
 import { buildRemoteWrite, patchRemoteWrite } from './lib/remote-write-template.ts'
 import { cpuSeconds, machine, percentile } from './lib/proc.ts'
@@ -197,7 +197,7 @@ function stats(values: number[]): string {
 
 const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' / ')
 const runs: Run[] = []
-const worktree = modes.includes('base') ? baseWorktree(opt.base!) : undefined
+const worktree = modes.includes('base') ? baseWorktree(opt.base!, 'governor-overload-base-') : undefined
 try {
   for (const mode of modes) {
     console.log(`${mode}: ${SENDERS} senders × ${POINTS} points for ${SECONDS} s …`)
@@ -207,15 +207,6 @@ try {
   worktree?.remove()
 }
 
-/** `ref` checked out into a temporary worktree that shares this checkout's node_modules. */
-function baseWorktree(ref: string): { dir: string; commit: string; remove: () => void } {
-  const commit = execFileSync('git', ['rev-parse', '--short', ref], { encoding: 'utf8' }).trim()
-  const dir = mkdtempSync(join(tmpdir(), 'governor-overload-base-'))
-  execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' })
-  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'))
-  const remove = () => execFileSync('git', ['worktree', 'remove', '--force', dir], { stdio: 'ignore' })
-  return { dir, commit, remove }
-}
 
 const rows: string[] = []
 for (const r of runs) {
