@@ -12,7 +12,13 @@ export interface QuerierStore {
   readonly client: ClickHouseClient
   readonly db: string
   readBinary(query: string, format: string, signal?: AbortSignal): Promise<Uint8Array>
+  /** Inserts into the series table so far, where no one else writes it (see Store.seriesGeneration): selections are remembered while it stands. */
+  readonly seriesGeneration?: number | undefined
 }
+
+/** Selections remembered (a dashboard asks the same selectors at every refresh), and the largest remembered. */
+const SELECTIONS_KEPT = 256
+const LARGEST_KEPT = 10_000
 
 /**
  * A read that skips the count may make the engine read this many rows per allowed sample (the
@@ -45,6 +51,7 @@ const ROWS_PER_SERIES = 10
  */
 export class ClickHouseQuerier implements Querier {
   readonly #store: QuerierStore
+  readonly #selections = new Map<string, { generation: number; selection: Selection }>()
 
   constructor(store: QuerierStore) {
     this.#store = store
@@ -55,7 +62,7 @@ export class ClickHouseQuerier implements Querier {
     const start = Math.floor(hints.start)
     const end = Math.floor(hints.end)
     const tooManySeries = (): PromqlError => new PromqlError('execution', `the selector ${describe(matchers)} matches more than ${limits.maxSeries} series (GOVERNOR_PROMQL_MAX_SERIES)`)
-    const sel = await selectFamilies(client, db, matchers, { maxRows: limits.maxSeries * ROWS_PER_SERIES, tooMany: tooManySeries, signal })
+    const sel = await this.#selection(matchers, limits.maxSeries * ROWS_PER_SERIES, tooManySeries, signal)
     if (sel.families.length > limits.maxSeries) throw tooManySeries()
     const changes = changeSeriesWanted(matchers) ? await readChangeSeries(client, db, start, end, limits.maxSamples + 1, signal) : []
     const compiled = compileMatchers(matchers)
@@ -101,6 +108,32 @@ export class ClickHouseQuerier implements Querier {
       if (out.length > limits.maxSeries) throw tooManySeries()
     }
     return out
+  }
+
+  /**
+   * The families `matchers` select, remembered while no series has been written since (the
+   * store's seriesGeneration; never on a store others write to): a dashboard's selectors
+   * cost a round trip the first time only. A selection read while a series was being written
+   * is remembered under the count from before it, so it is read again once that write ends.
+   */
+  async #selection(matchers: readonly LabelMatcher[], maxRows: number, tooMany: () => Error, signal?: AbortSignal): Promise<Selection> {
+    const generation = this.#store.seriesGeneration
+    const { client, db } = this.#store
+    if (generation === undefined) return selectFamilies(client, db, matchers, { maxRows, tooMany, signal })
+    const key = JSON.stringify([maxRows, matchers.map((m) => [m.name, m.type, m.value])])
+    const kept = this.#selections.get(key)
+    if (kept !== undefined && kept.generation === generation) {
+      this.#selections.delete(key) // most recently used last
+      this.#selections.set(key, kept)
+      return kept.selection
+    }
+    const selection = await selectFamilies(client, db, matchers, { maxRows, tooMany, signal })
+    this.#selections.delete(key)
+    if (selection.families.length <= LARGEST_KEPT) {
+      this.#selections.set(key, { generation, selection })
+      if (this.#selections.size > SELECTIONS_KEPT) this.#selections.delete(this.#selections.keys().next().value!)
+    }
+    return selection
   }
 
   async series(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<Labels[]> {

@@ -19,6 +19,7 @@ export class Store {
   readonly db: string
   /** Ids of series whose row is already in the series table. */
   readonly #knownSeries = new Set<bigint>()
+  #seriesWrites = 0
   #lastWriteFailure: number | undefined
 
   private constructor(conn: StoreConnection, db: string) {
@@ -76,6 +77,16 @@ export class Store {
     return this.#conn.insertTsv(`${this.db}.${table}`, columns, tsv)
   }
 
+  /**
+   * How many inserts into the series table have ended, on a store no other process writes to
+   * (embedded: the data directory is locked); undefined on a server, where other collectors
+   * may add series. A reader that remembers what it read of the series table at one count
+   * knows it is still whole while the count is the same.
+   */
+  get seriesGeneration(): number | undefined {
+    return this.#conn.embedded ? this.#seriesWrites : undefined
+  }
+
   /** Whether the series table holds this series. */
   hasSeries(id: bigint): boolean {
     return this.#knownSeries.has(id)
@@ -123,7 +134,7 @@ export class Store {
       for (let t = 0; t < COMMIT_TABLES.length; t++) {
         const tsv = group.tables[t]
         const table = COMMIT_TABLES[t]!
-        if (tsv !== undefined) await this.#conn.insertTsv(`${this.db}.${table}`, COMMIT_COLUMNS[table], tsv, group.token === undefined ? undefined : `${group.token}-${table}`)
+        if (tsv !== undefined) await this.#insert(table, tsv, group.token === undefined ? undefined : `${group.token}-${table}`)
       }
     } catch (err) {
       this.#lastWriteFailure = Date.now()
@@ -139,10 +150,19 @@ export class Store {
    */
   async insertRows(table: CommitTable, tsv: Buffer, token: string | undefined): Promise<void> {
     try {
-      await this.#conn.insertTsv(`${this.db}.${table}`, COMMIT_COLUMNS[table], tsv, token)
+      await this.#insert(table, tsv, token)
     } catch (err) {
       if (!isDataError(err)) this.#lastWriteFailure = Date.now()
       throw err
+    }
+  }
+
+  /** One insert of a commit table; an insert into the series table, landed or not, counts (seriesGeneration). */
+  async #insert(table: CommitTable, tsv: Buffer, token: string | undefined): Promise<void> {
+    try {
+      await this.#conn.insertTsv(`${this.db}.${table}`, COMMIT_COLUMNS[table], tsv, token)
+    } finally {
+      if (table === 'series') this.#seriesWrites++
     }
   }
 

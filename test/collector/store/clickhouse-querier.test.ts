@@ -136,6 +136,35 @@ describe('ClickHouseQuerier on the embedded engine', () => {
     expect((await q.select([eq('__name__', 'dense_gauge')], hints(T, T + 2_000), { maxSeries: 100, maxSamples: 20 }))[0]!.ts).toHaveLength(20)
   })
 
+  // Selections are remembered between queries while no series is written: a series written
+  // since is found at once, and the remembered one is not read again (no series-table read).
+  it('finds a series written after the same selector was asked, and remembers selections between', async () => {
+    const ask = async () => (await q.select([eq('__name__', 'fleet_size')], hints(), LIMITS)).map((x) => x.labels.instance).sort()
+    const write = async (instance: string) => {
+      const s = remoteWritten('fleet_size', 'gauge', { job: 'api', instance })
+      const b = new PointBatch()
+      b.series.set(s.id, s)
+      b.samples.push(s, T + 10_000, 0, 0, 1)
+      await store.write([b])
+    }
+    await write('a')
+    expect(await ask()).toEqual(['a'])
+    await write('b')
+    expect(await ask()).toEqual(['a', 'b'])
+    let seriesReads = 0
+    const counting = new ClickHouseQuerier({
+      db: store.db, readBinary: (query, format, signal) => store.readBinary(query, format, signal),
+      get seriesGeneration() { return store.seriesGeneration },
+      client: new Proxy(store.client, { get: (t, p, r) => (p === 'query' ? (...a: Parameters<typeof t.query>) => { seriesReads++; return t.query(...a) } : Reflect.get(t, p, r)) }),
+    })
+    await counting.select([eq('__name__', 'fleet_size')], hints(), LIMITS)
+    await counting.select([eq('__name__', 'fleet_size')], hints(), LIMITS)
+    expect(seriesReads).toBe(1)
+    await write('c')
+    expect((await counting.select([eq('__name__', 'fleet_size')], hints(), LIMITS)).map((x) => x.labels.instance).sort()).toEqual(['a', 'b', 'c'])
+    expect(seriesReads).toBe(2)
+  })
+
   it('serves the change log as governor_change, 1 at each event', async () => {
     expect(plain(await q.select([eq('__name__', 'governor_change'), eq('kind', 'deploy')], hints(), LIMITS))).toEqual([
       { labels: { __name__: 'governor_change', service: 'checkout', kind: 'deploy', version: 'v2', actor: 'ci', title: 'ship it' }, ts: [90_000], values: [1], stale: undefined },
