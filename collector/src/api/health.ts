@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter } from 'prom-client'
 import { READ } from '../auth/roles.ts'
+import { sendExposition } from './metrics-exposition.ts'
 
 /**
  * How long a failed write keeps the collector not ready when no write has been tried since.
@@ -120,8 +121,5 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get(READYZ, { config: { roles: 'open' } }, async (_req, reply) => answerReadiness(app, reply))
 
   // Prometheus scrapes it with a read token (scrape config `authorization: { credentials }`).
-  app.get('/metrics', { config: { roles: READ } }, async (_req, reply) => {
-    const { registry } = app.governor.metrics
-    return reply.type(registry.contentType).send(await registry.metrics())
-  })
+  app.get('/metrics', { config: { roles: READ } }, async (req, reply) => sendExposition(app.governor.metrics.registry, req, reply))
 }
