@@ -90,7 +90,7 @@ export class ClickHouseQuerier implements Querier {
     try {
       bytes = await this.#store.readBinary(`${pointRowsSql(rows, shape)}${guard}`, 'Native', signal)
     } catch (err) {
-      if (small && /TOO_MANY_ROWS|Code: 158\b/.test(String((err as Error).message))) throw tooManySamples('more')
+      if (small && /TOO_MANY_ROWS|Code: 158\b/.test(String((err as Error).message))) throw tooManySamples(`more: the engine read past ${READ_ROWS_PER_SAMPLE * limits.maxSamples + READ_ROWS_SLACK} rows`)
       throw err
     }
     const byId = new Map<string, ExposedFamily>()

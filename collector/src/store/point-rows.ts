@@ -84,7 +84,8 @@ function columnsOf(shape: PointRowsShape): [string, string, number][] {
 }
 
 export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): PointRun[] {
-  const COLUMNS = columnsOf(shape)
+  const wanted = columnsOf(shape)
+  const { keyed } = shape
   const base = Math.floor(shape.start)
   const runs: PointRun[] = []
   let at = 0
@@ -127,22 +128,23 @@ export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): Point
   while (at < bytes.length) {
     const columns = varint()
     const rows = varint()
-    if (columns !== COLUMNS.length) throw new Error(`point rows: ${columns} columns, expected ${COLUMNS.length}`)
+    if (columns !== wanted.length) throw new Error(`point rows: ${columns} columns, expected ${wanted.length}`)
     const data: ArrayBuffer[] = []
-    for (const [name, type, width] of COLUMNS) {
+    for (const [name, type, width] of wanted) {
       const [gotName, gotType] = [text(), text()]
       if (gotName !== name || gotType !== type) throw new Error(`point rows: column ${gotName} ${gotType}, expected ${name} ${type}`)
       data.push(column(rows, width))
     }
     const [hi, lo] = [new Uint32Array(data[0]!), new Uint32Array(data[1]!)]
-    const part = shape.keyed ? new Uint8Array(data[2]!) : new Uint8Array(rows)
-    const key = shape.keyed ? new Float64Array(data[3]!) : new Float64Array(rows)
+    // Plain samples carry no part and no key: every run is part 0, key 0.
+    const part = keyed ? new Uint8Array(data[2]!) : undefined
+    const key = keyed ? new Float64Array(data[3]!) : undefined
     const [tData, valueData, staleData] = data.slice(-3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer]
     const t = narrow(shape) ? offsetsToTimes(new Uint32Array(tData), base) : new Float64Array(tData)
     const value = new Float64Array(valueData), stale = new Uint8Array(staleData)
     let begin = 0
     for (let i = 0; i <= rows; i++) {
-      const same = i < rows && open !== undefined && hi[i] === open.hi && lo[i] === open.lo && part[i] === open.part && Object.is(key[i], open.key)
+      const same = i < rows && open !== undefined && hi[i] === open.hi && lo[i] === open.lo && (!keyed || (part![i] === open.part && Object.is(key![i], open.key)))
       if (same) continue
       if (open !== undefined && i > begin) {
         open.ts.push(t.subarray(begin, i))
@@ -151,7 +153,7 @@ export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): Point
       }
       if (i === rows) break
       close()
-      open = { hi: hi[i]!, lo: lo[i]!, part: part[i]!, key: key[i]!, ts: [], values: [], stale: [] }
+      open = { hi: hi[i]!, lo: lo[i]!, part: part?.[i] ?? 0, key: key?.[i] ?? 0, ts: [], values: [], stale: [] }
       begin = i
     }
   }
