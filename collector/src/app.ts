@@ -9,6 +9,10 @@ import { MetricTypes } from './model/metric-types.ts'
 import { changeRoutes } from './api/changes.ts'
 import { healthRoutes, installHealthChecks } from './api/health.ts'
 import { ChangeLog } from './changelog/change-log.ts'
+import { ClickHouseChangeEvents } from './store/change-events.ts'
+import { ClickHouseKnobVersions } from './store/knob-versions.ts'
+import { ClickHouseOutbox } from './store/webhook-outbox.ts'
+import { mannWhitneyUTest } from './store/rank-test.ts'
 import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver } from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
@@ -97,14 +101,15 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     quarantined: (table, rows) => metrics.quarantinedRows.inc({ table }, rows),
     walDamaged: (kind) => metrics.walDamaged.inc({ kind }),
   }))
-  const changeLog = new ChangeLog(store.client, store.db)
-  const impact = new DeployImpact({ changeLog, client: store.client, db: store.db, windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
-  const knobs = new KnobService(store.client, store.db, changeLog, {
+  const changeEvents = new ClickHouseChangeEvents(store.client, store.db)
+  const changeLog = new ChangeLog(changeEvents)
+  const queries = new StoreQueries(store.client, store.db)
+  const impact = new DeployImpact({ changeLog, queries, rankTest: (before, after) => mannWhitneyUTest(store.client, before, after), windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
+  const knobs = new KnobService(new ClickHouseKnobVersions(store.client, store.db), changeLog, {
     onEventError: (err, k) => app.log.error({ err }, `knob change ${k.service}/${k.name} v${k.version} is stored but its change-log event could not be written`),
     readBeforeWrite: !store.embedded, // a server may be shared by other collectors
   })
   await knobs.load()
-  const queries = new StoreQueries(store.client, store.db)
   const slos = new SloService(store.client, store.db, changeLog, queries)
   await slos.load()
   if (sloFile !== undefined) await applySloFile(slos, settings.sloFile, sloFile)
@@ -116,14 +121,14 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     controllers: shared?.controllers ?? controllers, slos: shared?.slos ?? slos, knobs, lease: shared?.lease, changeLog, factory: createAlgorithm, metrics: new ControllerMetrics(metrics.registry), log: app.log, now: Date.now,
     observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints), tickMillis: settings.controllerTickMillis,
   })
-  const webhooks = createWebhookSender(settings, sinks, { client: store.client, db: store.db, changes: changeLog, registry: metrics.registry, log: app.log })
-  const services: Services = { settings, store, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
+  const webhooks = createWebhookSender(settings, sinks, { outbox: new ClickHouseOutbox(store.client, store.db, changeEvents), changes: changeLog, registry: metrics.registry, log: app.log })
+  const services: Services = { settings, store, queries, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
     maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
     maxPerService: settings.maxNewSeriesPerServicePerHour,
     isKnown: (id) => store.hasSeries(id),
     now: Date.now,
     onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  }), await MetricTypes.load(store.client, store.db)), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner,
+  }), MetricTypes.of(await queries.metricTypes())), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner,
     readGate: new ReadGate({ maxRunning: settings.maxConcurrentReads, maxWaiting: 4 * settings.maxConcurrentReads }) }
   app.decorate('governor', services)
   const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })

@@ -11,12 +11,15 @@ import type { SloService } from './slo/index.ts'
 import type { Settings } from './settings.ts'
 import type { WebhookSender } from './sinks/webhook-sender.ts'
 import type { ReadGate } from './query/read-gate.ts'
+import type { StoreQueries } from './store/queries.ts'
 import type { Store } from './store/store.ts'
 
 /** The collector's shared state, set once on the root fastify instance as `app.governor`. */
 export interface Services {
   settings: Settings
   store: Store
+  /** Reads of series, metrics and points (the store's read side). */
+  queries: StoreQueries
   pipeline: WritePipeline
   seriesCache: SeriesCache
   metrics: SelfMetrics

@@ -45,7 +45,7 @@ describe('a metric sent with another type than it is stored with', () => {
   })
 
   it('takes the stored types from the series table at start', async () => {
-    const types = await MetricTypes.load(app.governor.store.client, app.governor.store.db)
+    const types = MetricTypes.of(await app.governor.queries.metricTypes())
     expect(types.get('queue.depth')).toBe('gauge')
     expect(types.get('never.sent')).toBeUndefined()
   })

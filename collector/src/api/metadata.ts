@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { READ } from '../auth/roles.ts'
 import { GovernorError } from '../errors.ts'
-import { StoreQueries } from '../store/queries.ts'
 
 /** What is stored: metric names with their type, unit and services; the label sets of a metric. */
 export async function metadataRoutes(app: FastifyInstance): Promise<void> {
-  const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
+  const queries = app.governor.queries
 
   app.get('/metrics', { config: { roles: READ, readsPoints: true } }, async () => ({ metrics: await queries.metrics() }))
 

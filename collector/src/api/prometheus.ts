@@ -5,7 +5,6 @@ import { PromqlEngine } from '../promql/engine.ts'
 import { isPromqlError, PromqlError, type PromqlErrorType } from '../promql/errors.ts'
 import type { LabelMatcher, Querier } from '../promql/querier.ts'
 import { ClickHouseQuerier } from '../store/clickhouse-querier.ts'
-import { readMetadata } from './prometheus-metadata.ts'
 import { MAX_TIME, MIN_TIME, param, paramList, parseDuration, parseLimit, parseSelector, parseTime } from './prometheus-params.ts'
 
 /** What the evaluator answers: Prometheus' `data` of a query, and any warnings. */
@@ -49,7 +48,7 @@ type Params = Record<string, unknown>
  * and, as Grafana sends them by default, form-encoded POST.
  */
 export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApiOptions): Promise<void> {
-  const { store, settings, readGate } = app.governor
+  const { store, settings, readGate, queries } = app.governor
   const querier = opts.querier ?? new ClickHouseQuerier(store)
   const now = opts.now ?? Date.now
   const engine = opts.engine ?? new PromqlEngine(querier, {
@@ -128,7 +127,7 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
     const [start, end] = range(p)
     return success(await querier.labelValues(name, matcherSets(p, false), start, end, parseLimit(param(p, 'limit'))))
   })
-  route('/metadata', async (p) => readMetadata(store.client, store.db, param(p, 'metric'), parseLimit(param(p, 'limit'))), false)
+  route('/metadata', async (p) => queries.metadata(param(p, 'metric'), parseLimit(param(p, 'limit'))), false)
   route('/query_exemplars', async (p) => {
     required(p, 'query')
     return []

@@ -6,7 +6,7 @@ import { controllerJson } from '../control/controller-routes.ts'
 import type { KnobMode } from '../knobs/knob-service.ts'
 import { sloJson, statusJson } from '../slo/slo-routes.ts'
 import type { Slo } from '../slo/slo-service.ts'
-import { StoreQueries, type MetricSummary } from '../store/queries.ts'
+import type { MetricSummary } from '../store/queries.ts'
 import { knobJson } from './knobs.ts'
 
 type P = { service: string }
@@ -23,8 +23,8 @@ type P = { service: string }
  * acknowledged before they were called (`readsPoints`).
  */
 export async function serviceRoutes(app: FastifyInstance): Promise<void> {
-  const { changeLog, knobs, slos, controllers, store } = app.governor
-  const queries = new StoreQueries(store.client, store.db)
+  const { changeLog, knobs, slos, controllers } = app.governor
+  const queries = app.governor.queries
 
   app.get('/services', { config: { roles: READ, readsPoints: true } }, async () => {
     const [metrics, deploys] = await Promise.all([queries.metrics(), changeLog.lastDeploys()])

@@ -5,9 +5,9 @@ import { explicitLayout } from '../query/eval/explicit-layout.ts'
 import type { HistogramSeries } from '../query/eval/types.ts'
 import { sliceBySeries } from '../query/groups.ts'
 import { toNumber, type StoreQueries } from '../store/queries.ts'
+import { ClickHouseSliReads, type SliReads } from '../store/sli-reads.ts'
 import { burnRate } from '../slo/burn-windows.ts'
 import { allowedBadRatio, type SloDefinition } from '../slo/definition.ts'
-import { countEvents } from '../slo/event-counts.ts'
 import { countQuery, resolveSli, SliUnreadableError, type SliSeries } from '../slo/sli-series.ts'
 
 /** What the runner reads for one tick: the SLI over the short window, or why there is none. */
@@ -34,14 +34,12 @@ const NEWEST_LOOKBACK_MILLIS = 86_400_000
  * `stale`; a metric of a type the SLI does not read is `unreadable`. Store errors throw.
  */
 export class SliObserver {
-  readonly #client: ClickHouseClient
-  readonly #db: string
+  readonly #reads: SliReads
   readonly #queries: StoreQueries
   readonly #maxPoints: number
 
   constructor(client: ClickHouseClient, db: string, queries: StoreQueries, maxPoints: number) {
-    this.#client = client
-    this.#db = db
+    this.#reads = new ClickHouseSliReads(client, db)
     this.#queries = queries
     this.#maxPoints = maxPoints
   }
@@ -61,7 +59,7 @@ export class SliObserver {
     if (now - newest > staleMillis) {
       return { ok: false, why: 'stale', text: `stale data: the newest point of ${metric} is ${seconds(now - newest)} old (more than ${seconds(staleMillis)})` }
     }
-    const [counts = { bad: 0, total: 0 }] = await countEvents(this.#client, this.#db, countQuery(series, now, [windowMillis]))
+    const [counts = { bad: 0, total: 0 }] = await this.#reads.countEvents(countQuery(series, now, [windowMillis]))
     const burn = burnRate(counts, allowedBadRatio(slo))
     const span = `over the last ${seconds(windowMillis)}`
     const sli = slo.sli
@@ -92,15 +90,8 @@ export class SliObserver {
     }
   }
 
-  async #newest(s: SliSeries, now: number): Promise<number | undefined> {
-    const rs = await this.#client.query({
-      query: `SELECT max(ts), count() FROM ${this.#db}.${s.table}
-WHERE series_id IN {ids:Array(UInt64)} AND ts > {from:Int64} AND ts <= {now:Int64} AND bitAnd(flags, 1) = 0`,
-      query_params: { ids: s.all.map((x) => BigInt(x.id)), from: now - NEWEST_LOOKBACK_MILLIS, now },
-      format: 'JSONCompactEachRow',
-    })
-    const [[ts, n] = []] = await rs.json<[string | number, string | number]>()
-    return Number(n ?? 0) > 0 ? Number(ts) : undefined
+  #newest(s: SliSeries, now: number): Promise<number | undefined> {
+    return this.#reads.newest(s.table, s.all.map((x) => x.id), now - NEWEST_LOOKBACK_MILLIS, now)
   }
 
   /**
@@ -125,17 +116,8 @@ WHERE series_id IN {ids:Array(UInt64)} AND ts > {from:Int64} AND ts <= {now:Int6
     return Number.isFinite(v) ? v * s.millisPerUnit : undefined
   }
 
-  async #lastValue(s: SliSeries, now: number, windowMillis: number): Promise<number | undefined> {
-    const rs = await this.#client.query({
-      query: `SELECT max(v), count() FROM (
-  SELECT argMax(value, ts) AS v FROM ${this.#db}.samples
-  WHERE series_id IN {ids:Array(UInt64)} AND ts > {from:Int64} AND ts <= {now:Int64} AND bitAnd(flags, 1) = 0
-  GROUP BY series_id)`,
-      query_params: { ids: s.all.map((x) => BigInt(x.id)), from: now - windowMillis, now },
-      format: 'JSONCompactEachRow',
-    })
-    const [[v, n] = []] = await rs.json<[number | string, string | number]>()
-    return Number(n ?? 0) > 0 ? Number(v) : undefined
+  #lastValue(s: SliSeries, now: number, windowMillis: number): Promise<number | undefined> {
+    return this.#reads.lastValue(s.all.map((x) => x.id), now - windowMillis, now)
   }
 }
 

@@ -1,14 +1,13 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
 import { iso } from '../changelog/change-log.ts'
 import type { ChangeEvent, DeployPlan } from '../changelog/types.ts'
 import { DEPLOY_KIND } from '../changelog/types.ts'
 import { GovernorError, isGovernorError } from '../errors.ts'
 import { TABLE_OF } from '../query/run-query.ts'
-import { StoreQueries, type PointRows, type SeriesRow } from '../store/queries.ts'
+import type { RankTest } from '../store/rank-test.ts'
+import type { PointRows, SeriesRow, StoreQueries } from '../store/queries.ts'
 import { bucketValues } from './bucket-values.ts'
 import { exactMannWhitney } from './exact-rank-test.ts'
-import { mannWhitneyUTest } from './mann-whitney.ts'
 import { analysisEvent, hintsFor, impactEventId, overallVerdict, summarise, windowJson } from './report.ts'
 import { resolveSignals, type ResolvedSignal } from './signals.ts'
 import type { ImpactReport, ImpactWindows, MetricImpact } from './types.ts'
@@ -17,10 +16,10 @@ import { completeBuckets, cutAt, impactWindows } from './windows.ts'
 
 export interface DeployImpactOptions {
   changeLog: ChangeLog
-  /** The store's client: reads the points and runs the rank test. */
-  client: ClickHouseClient
-  /** The store's database. */
-  db: string
+  /** Where the series and their points are read. */
+  queries: StoreQueries
+  /** The rank test of samples too large for the exact one (the store's `mannWhitneyUTest`). */
+  rankTest: RankTest
   /** Length of the windows before and after a deploy (`GOVERNOR_IMPACT_WINDOW_MILLIS`). */
   windowMillis: number
   /** Width of the buckets compared (`GOVERNOR_IMPACT_BUCKET_MILLIS`). */
@@ -53,7 +52,7 @@ export class DeployImpact {
         `make the window at least ${(THRESHOLDS.min_buckets + 1) * options.bucketMillis} ms or the buckets shorter`)
     }
     this.#o = options
-    this.#queries = new StoreQueries(options.client, options.db)
+    this.#queries = options.queries
   }
 
   get windowMillis(): number {
@@ -152,7 +151,7 @@ export class DeployImpact {
       let test: UTest | undefined
       if (before.length >= THRESHOLDS.min_buckets && after.length >= THRESHOLDS.min_buckets) {
         // Exact for small samples (where the normal approximation cannot reach the threshold).
-        test = exactMannWhitney(before, after) ?? await mannWhitneyUTest(this.#o.client, before, after)
+        test = exactMannWhitney(before, after) ?? await this.#o.rankTest(before, after)
       }
       return judge(s.spec, before, after, test)
     } catch (err) {

@@ -1,14 +1,11 @@
+import type { UTest } from '../store/rank-test.ts'
 import { smallestPValue } from './exact-rank-test.ts'
 import type { BadDirection, Expected, ImpactThresholds, MetricImpact, SignalSpec, Verdict } from './types.ts'
 
+export type { UTest } from '../store/rank-test.ts'
+
 /** The thresholds every analysis uses. */
 export const THRESHOLDS: Readonly<ImpactThresholds> = { p_value: 0.01, min_relative_change: 0.05, min_buckets: 5 }
-
-/** A Mann-Whitney U test's outcome (see `mannWhitneyUTest`). */
-export interface UTest {
-  u: number
-  p: number
-}
 
 /**
  * Judges one signal from its per-bucket values before and after a deploy. Pure: the rank

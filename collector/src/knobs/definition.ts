@@ -1,23 +1,7 @@
 import { GovernorError } from '../errors.ts'
 
-/** The kinds of knob: numbers with bounds, switches, percentage rollouts, choices, text. */
-export const KNOB_TYPES = ['int', 'float', 'bool', 'percent', 'enum', 'string'] as const
-export type KnobType = (typeof KNOB_TYPES)[number]
-export type KnobValue = number | boolean | string
-
-/** What an app declares in code: the type, the default, the bounds, and words for ops. */
-export interface KnobDefinition {
-  type: KnobType
-  default: KnobValue
-  /** Bounds of int, float and percent knobs (percent: 0 to 100 unless narrower). */
-  min: number | null
-  max: number | null
-  /** Allowed values of an enum knob. */
-  values: string[] | null
-  unit: string
-  description: string
-  owner: string
-}
+export { KNOB_TYPES, type KnobDefinition, type KnobType, type KnobValue } from '../model/knob.ts'
+import { KNOB_TYPES, type KnobDefinition, type KnobType, type KnobValue } from '../model/knob.ts'
 
 const MAX_STRING = 4096
 

@@ -1,5 +1,5 @@
 import type { KnobService } from './knob-service.ts'
-import type { KnobVersionStore } from './knob-versions.ts'
+import type { KnobVersionStore } from '../store/knob-versions.ts'
 
 /** Where a follower reads versions, whom it hands them to, and how often it reads everything. */
 export interface KnobFollowerOptions {

@@ -1,34 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
 import { GovernorError } from '../errors.ts'
+import type { KnobMode, KnobState } from '../model/knob.ts'
+import type { KnobVersionStore } from '../store/knob-versions.ts'
 import { carryOver, checkValue, sameDefinition, valueConflict, type KnobDefinition, type KnobValue } from './definition.ts'
-import { ClickHouseKnobVersions, type KnobVersionStore } from './knob-versions.ts'
 
-/** manual: ops set it; auto: a controller drives it inside its bounds; pinned: ops override everything. */
-export type KnobMode = 'manual' | 'auto' | 'pinned'
-export const KNOB_MODES: readonly KnobMode[] = ['manual', 'auto', 'pinned']
-
-/** A knob as it is now. */
-export interface KnobState {
-  service: string
-  name: string
-  definition: KnobDefinition
-  mode: KnobMode
-  value: KnobValue
-  version: number
-  changedAt: number
-  actor: string
-  reason: string
-  /** Id of the change-log event of the last change. */
-  changeId: string
-  /**
-   * True while the value is the declaration's: nobody (person, controller, pin, mode switch)
-   * has changed the knob since it was declared, so a new declaration moves it to its new
-   * default. Absent: the value was set, and declarations keep it.
-   */
-  declared?: boolean
-}
+export { KNOB_MODES, type KnobMode, type KnobState } from '../model/knob.ts'
 
 /** What a declaration did. */
 export interface Declaration {
@@ -77,8 +54,6 @@ export interface KnobServiceOptions {
    * collectors write too), so that the next version number follows theirs.
    */
   readBeforeWrite?: boolean
-  /** Where versions are kept; default the store's `knob_versions` table. */
-  versions?: KnobVersionStore
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -105,10 +80,10 @@ export class KnobService {
   readonly #o: KnobServiceOptions
 
   /** `options` may also be the `onEventError` function alone. */
-  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, options: KnobServiceOptions | ((err: unknown, knob: KnobState) => void) = {}) {
+  constructor(versions: KnobVersionStore, changeLog: ChangeLog, options: KnobServiceOptions | ((err: unknown, knob: KnobState) => void) = {}) {
+    this.#versions = versions
     this.#changeLog = changeLog
     this.#o = typeof options === 'function' ? { onEventError: options } : options
-    this.#versions = this.#o.versions ?? new ClickHouseKnobVersions(client, db)
   }
 
   /** Where the versions are kept (the follower reads other collectors' from it). */

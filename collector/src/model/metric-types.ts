@@ -1,4 +1,3 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { MetricType } from './types.ts'
 
 /**
@@ -19,11 +18,10 @@ export class MetricTypes {
     this.#maxEntries = maxEntries
   }
 
-  /** The types stored in `<db>.series`: per metric, the type of its first series. */
-  static async load(client: ClickHouseClient, db: string, maxEntries?: number): Promise<MetricTypes> {
+  /** Types already stored, as `StoreQueries.metricTypes` reads them: per metric, the type of its first series. */
+  static of(stored: Iterable<readonly [string, MetricType]>, maxEntries?: number): MetricTypes {
     const types = new MetricTypes(maxEntries)
-    const rs = await client.query({ query: `SELECT metric, argMin(type, first_seen) FROM ${db}.series GROUP BY metric`, format: 'JSONCompactEachRow' })
-    for (const [metric, type] of await rs.json<[string, MetricType]>()) types.learn(metric, type)
+    for (const [metric, type] of stored) types.learn(metric, type)
     return types
   }
 

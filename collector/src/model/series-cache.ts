@@ -26,7 +26,7 @@ export class SeriesCache {
   /** The stored type of each metric name (see `MetricTypes`). */
   readonly types: MetricTypes
 
-  /** `types`: the types already stored (`MetricTypes.load`); empty by default. */
+  /** `types`: the types already stored (`MetricTypes.of`); empty by default. */
   constructor(maxEntries = 1_000_000, guard?: CardinalityGuard, types = new MetricTypes(maxEntries)) {
     this.#maxEntries = maxEntries
     this.#guard = guard

@@ -1,16 +1,15 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { Registry } from 'prom-client'
 import type { Settings } from '../settings.ts'
-import { ClickHouseOutbox } from './clickhouse-outbox.ts'
 import { createGuardedFetch } from './guarded-fetch.ts'
 import type { ChangeLog } from '../changelog/change-log.ts'
+import type { OutboxStore } from './outbox.ts'
 import type { SinkConfig } from './sink-config.ts'
 import { WebhookSender, type SinkLog } from './webhook-sender.ts'
 
 /** What the collector hands the sender: its store, its change log, its metrics and logger. */
 export interface WebhookSenderDeps {
-  client: ClickHouseClient
-  db: string
+  /** Where delivery states are kept and pending deliveries found. */
+  outbox: OutboxStore
   changes: ChangeLog
   registry: Registry
   log: SinkLog
@@ -29,7 +28,7 @@ export function createWebhookSender(settings: Settings, sinks: readonly SinkConf
     fetch: guarded?.fetch,
     onClose: guarded?.close,
     sinks,
-    outbox: new ClickHouseOutbox(deps.client, deps.db, deps.changes),
+    outbox: deps.outbox,
     changes: deps.changes,
     registry: deps.registry,
     log: deps.log,

@@ -1,3 +1,5 @@
+import type { EventCount } from '../store/sli-reads.ts'
+
 /**
  * Multi-window, multi-burn-rate alerting, as the Google SRE workbook sets it out
  * ("Alerting on SLOs", table 5-8) for a 30-day SLO:
@@ -73,11 +75,7 @@ export function burnPairs(windowMillis: number): BurnPair[] {
   })
 }
 
-/** Bad and total events counted over one window. */
-export interface EventCount {
-  bad: number
-  total: number
-}
+export type { EventCount } from '../store/sli-reads.ts'
 
 /**
  * How fast the budget burns over a window: the bad share of events over the share the

@@ -1,7 +1,7 @@
 import { attr } from '../query/groups.ts'
 import type { SeriesRow } from '../store/queries.ts'
 import { matchesValue, passesFilter, type AttributeFilter, type ErrorFilter, type SliSpec } from './definition.ts'
-import type { CountKind, CountQuery } from './event-counts.ts'
+import type { CountKind, CountQuery } from '../store/sli-reads.ts'
 
 /** Where an SLI finds its series; `StoreQueries` is one. */
 export interface SliSeriesSource {

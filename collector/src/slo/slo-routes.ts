@@ -6,7 +6,6 @@ import { GovernorError, isGovernorError } from '../errors.ts'
 import { formatDuration } from './duration.ts'
 import { parseSlo, type SloDefinition } from './definition.ts'
 import { gateDecision, gateEvent } from './gate.ts'
-import { StoreQueries } from '../store/queries.ts'
 import { deletionWho } from '../control/controller-routes.ts'
 import type { Slo } from './slo-service.ts'
 import { sloState, type SloStatus } from './slo-status.ts'
@@ -25,8 +24,8 @@ type P = { service: string; name: string }
  *                                overrides and rollbacks through a spent budget are `gate` events
  */
 export async function sloRoutes(app: FastifyInstance): Promise<void> {
-  const { slos, changeLog, knobs, controllers, store } = app.governor
-  const queries = new StoreQueries(store.client, store.db)
+  const { slos, changeLog, knobs, controllers } = app.governor
+  const queries = app.governor.queries
 
   app.put<{ Params: P; Body: unknown }>('/slos/:service/:name', { config: { roles: OPERATE } }, async (req, reply) => {
     const { def, who } = sloBody(req.body, req.principal)

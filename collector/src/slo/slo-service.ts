@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
 import { GovernorError } from '../errors.ts'
+import { ClickHouseSliReads } from '../store/sli-reads.ts'
 import { DefinitionRegistry, type Versioned, type Who } from './definition-registry.ts'
 import { checkSloName, describeSlo, sameSlo, type SloDefinition } from './definition.ts'
 import type { SliSeriesSource } from './sli-series.ts'
@@ -20,7 +21,7 @@ export class SloService {
   readonly evaluator: SloEvaluator
 
   constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, series: SliSeriesSource) {
-    this.evaluator = new SloEvaluator(client, db, series)
+    this.evaluator = new SloEvaluator(new ClickHouseSliReads(client, db), series)
     this.#registry = new DefinitionRegistry<SloDefinition>({
       client, table: `${db}.slo_versions`, changeLog, kind: SLO_KIND, same: sameSlo,
       title: (old, next) => old === undefined

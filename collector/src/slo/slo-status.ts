@@ -1,8 +1,7 @@
-import type { ClickHouseClient } from '@clickhouse/client'
+import type { SliReads } from '../store/sli-reads.ts'
 import { alertState, budgetRemaining, burnPairs, burnRate, fires, LONG_PER_SHORT, MIN_SHORT_WINDOW_MILLIS, type AlertState, type BurnPair, type EventCount } from './burn-windows.ts'
 import { formatDuration } from './duration.ts'
 import { allowedBadRatio, windowMillis, type SloDefinition } from './definition.ts'
-import { countEvents } from './event-counts.ts'
 import { countQuery, resolveSli, SliUnreadableError, type SliSeriesSource } from './sli-series.ts'
 
 /** One pair of burn windows with the burn rate over each. */
@@ -89,20 +88,18 @@ function pairNotes(pair: BurnPair, window: number, long: EventCount, short: Even
 
 /** Reads SLO statuses from the store: the counting is ClickHouse's (see `countEvents`). */
 export class SloEvaluator {
-  readonly #client: ClickHouseClient
-  readonly #db: string
+  readonly #reads: SliReads
   readonly #series: SliSeriesSource
 
-  constructor(client: ClickHouseClient, db: string, series: SliSeriesSource) {
-    this.#client = client
-    this.#db = db
+  constructor(reads: SliReads, series: SliSeriesSource) {
+    this.#reads = reads
     this.#series = series
   }
 
   /** Bad and total events of the SLI over each window ending at `now`. Throws `SliUnreadableError`. */
   async counts(service: string, def: SloDefinition, now: number, windows: readonly number[]): Promise<EventCount[]> {
     const series = await resolveSli(this.#series, service, def.sli)
-    return countEvents(this.#client, this.#db, countQuery(series, now, windows))
+    return this.#reads.countEvents(countQuery(series, now, windows))
   }
 
   /** The SLO's status at `now`: one query for the window and every burn window. */

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Attributes, MetricType, Temporality } from '../model/types.ts'
+import { readMetadata, type MetricMetadata } from './prometheus-metadata.ts'
 
 /** A series row as the query API needs it. */
 export interface SeriesRow {
@@ -55,7 +56,17 @@ FROM ${this.#db}.series GROUP BY metric ORDER BY metric`,
     return (await rs.json<MetricSummary & { series: number | string }>()).map((m) => ({ ...m, series: Number(m.series) }))
   }
 
-  /** Every series of a metric, optionally of one service. */
+  /** The type every metric was first stored with (the type of its first series). */
+  async metricTypes(): Promise<[string, MetricType][]> {
+    const rs = await this.#client.query({ query: `SELECT metric, argMin(type, first_seen) FROM ${this.#db}.series GROUP BY metric`, format: 'JSONCompactEachRow' })
+    return rs.json<[string, MetricType]>()
+  }
+
+  /** `/api/v1/metadata` of the Prometheus API: every metric family by its Prometheus name, or the one named `metric`. */
+  metadata(metric: string | undefined, limit: number): Promise<Record<string, MetricMetadata[]>> {
+    return readMetadata(this.#client, this.#db, metric, limit)
+  }
+
   /** Whether any series of `service` is stored. */
   async hasService(service: string): Promise<boolean> {
     const rs = await this.#client.query({
@@ -64,6 +75,7 @@ FROM ${this.#db}.series GROUP BY metric ORDER BY metric`,
     return (await rs.json<[number]>()).length > 0
   }
 
+  /** Every series of a metric, optionally of one service. */
   async series(metric: string, service?: string): Promise<SeriesRow[]> {
     const rs = await this.#client.query({
       query: `SELECT toString(series_id) AS id, type, temporality, monotonic, unit, description, service, resource, attributes

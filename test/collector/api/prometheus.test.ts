@@ -6,6 +6,7 @@ import { PromqlError } from '../../../collector/src/promql/errors.ts'
 import { MemoryQuerier } from '../../../collector/src/promql/memory-querier.ts'
 import { ReadGate } from '../../../collector/src/query/read-gate.ts'
 import type { Services } from '../../../collector/src/services.ts'
+import { StoreQueries } from '../../../collector/src/store/queries.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
@@ -39,7 +40,7 @@ describe('Prometheus HTTP API', () => {
     const settings = testSettings()
     store = await Store.open(settings)
     app = Fastify()
-    app.decorate('governor', { store, settings, readGate: new ReadGate({ maxRunning: 2, maxWaiting: 2 }) } as unknown as Services)
+    app.decorate('governor', { store, queries: new StoreQueries(store.client, store.db), settings, readGate: new ReadGate({ maxRunning: 2, maxWaiting: 2 }) } as unknown as Services)
     const querier = new MemoryQuerier([
       { labels: { __name__: 'up', job: 'api', instance: 'a:1' }, points: [[NOW - 60_000, 1]] },
       { labels: { __name__: 'up', job: 'db', instance: 'b:1' }, points: [[NOW - 60_000, 0]] },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
+import { ClickHouseChangeEvents } from '../../../collector/src/store/change-events.ts'
 import { expandGrafanaMacros, grafanaAnnotationSql } from '../../../collector/src/changelog/grafana.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
@@ -12,7 +13,7 @@ const T = Date.now() - 3_600_000
 
 beforeAll(async () => {
   store = await Store.open(testSettings())
-  const log = new ChangeLog(store.client, store.db)
+  const log = new ChangeLog(new ClickHouseChangeEvents(store.client, store.db))
   const base = { environment: 'production', actor: 'alice', tags: [] as string[], data: {} }
   await log.append({ ...base, kind: 'deploy', time: T, timeEnd: T + 30_000, service: 'api', title: 'alice deployed api 1.2', text: 'faster', version: '1.2' })
   await log.append({ ...base, kind: 'incident', time: T + 60_000, timeEnd: T + 60_000, service: 'db', title: 'db down', text: '', version: '', tags: ['sev1'] })

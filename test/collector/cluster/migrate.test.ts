@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
+import { ClickHouseChangeEvents } from '../../../collector/src/store/change-events.ts'
+import { ClickHouseKnobVersions } from '../../../collector/src/store/knob-versions.ts'
 import { runMigrate, type MigrateStores } from '../../../collector/src/cli/store-commands.ts'
 import { COPIED_TABLES, countRows, storeSource, type CopyTarget } from '../../../collector/src/cluster/copy-store.ts'
 import { KnobService } from '../../../collector/src/knobs/knob-service.ts'
@@ -67,9 +69,9 @@ SELECT 'http.requests', number, 'sum', 'cumulative', true, '1', 'd', 'checkout',
   await c(`INSERT INTO ${db}.exp_histograms (series_id, ts, start, flags, count, sum, min, max, scale, zero_count, zero_threshold, positive_offset, positive_counts, negative_offset, negative_counts)
 SELECT 1, ${T} + number, ${T}, 0, 7, 3.25, nan, nan, 2, 1, 0.001, -2, [1, 2], 0, [3] FROM numbers(40)`)
   await c(`INSERT INTO ${db}.summaries (series_id, ts, start, flags, count, sum, quantiles, values) SELECT 2, ${T} + number, ${T}, 0, 10, 55, [0.5, 0.99], [4, 9.9] FROM numbers(30)`)
-  const log = new ChangeLog(store.client, db)
+  const log = new ChangeLog(new ClickHouseChangeEvents(store.client, db))
   for (let i = 0; i < 20; i++) await log.append({ kind: 'note', time: T + i, timeEnd: T + i, service: 'checkout', environment: '', actor: 'alice', title: `note ${i} "quoted"\nline`, text: 'x\ty', tags: ['a'], version: '', data: { i } })
-  const knobs = new KnobService(store.client, db, log)
+  const knobs = new KnobService(new ClickHouseKnobVersions(store.client, db), log)
   await knobs.declare('checkout', 'workers', { type: 'int', default: 20, min: 1, max: 200, values: null, unit: '', description: 'pool', owner: '' }, 'app')
   await knobs.setValue('checkout', 'workers', 40, { actor: 'alice', reason: 'busy' })
   await c(`INSERT INTO ${db}.webhook_sinks (name, registered_at) VALUES ('chat', now64(3))`)

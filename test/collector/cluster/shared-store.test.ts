@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
+import { ClickHouseChangeEvents } from '../../../collector/src/store/change-events.ts'
+import { ClickHouseKnobVersions } from '../../../collector/src/store/knob-versions.ts'
 import { deployFromBody, recordDeploy } from '../../../collector/src/changelog/deploys.ts'
 import { Lease } from '../../../collector/src/cluster/lease.ts'
 import { shareStore } from '../../../collector/src/cluster/shared-store.ts'
@@ -64,8 +66,8 @@ describe('two knob services on one store', () => {
   let a: KnobService, b: KnobService, follower: KnobFollower
   const heard: KnobChange[] = []
   beforeAll(async () => {
-    a = new KnobService(store.client, store.db, new ChangeLog(store.client, store.db), { readBeforeWrite: true })
-    b = new KnobService(store.client, store.db, new ChangeLog(store.client, store.db), { readBeforeWrite: true })
+    a = new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), { readBeforeWrite: true })
+    b = new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), { readBeforeWrite: true })
     await a.load()
     await b.load()
     b.subscribe((c) => heard.push(c))
@@ -97,7 +99,7 @@ describe('two knob services on one store', () => {
     expect((await a.history('checkout', 'workers')).length).toBe(before)
     const ok = await a.setValue('checkout', 'workers', 10, { actor: 'controller:ctl', reason: 'lower' }, undefined, { term: 4, assertCurrent: async () => {} })
     expect(ok).toMatchObject({ value: 10, mode: 'auto' })
-    const event = await new ChangeLog(store.client, store.db).get(ok.changeId)
+    const event = await new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)).get(ok.changeId)
     expect(event?.data).toMatchObject({ term: 4, after: 10 })
   })
 
@@ -112,7 +114,7 @@ describe('two knob services on one store', () => {
 
 describe('deploy ids across collectors', () => {
   it('a deploy retried through another collector with the same id is stored once', async () => {
-    const one = new ChangeLog(store.client, store.db), two = new ChangeLog(store.client, store.db)
+    const one = new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), two = new ChangeLog(new ClickHouseChangeEvents(store.client, store.db))
     const body = { service: 'checkout', version: '1.4.2', actor: 'ci', id: 'pipeline-981' }
     const first = await recordDeploy(one, deployFromBody(body, Date.now()))
     const again = await recordDeploy(two, deployFromBody(body, Date.now() + 5_000))
@@ -126,7 +128,7 @@ describe('deploy ids across collectors', () => {
 describe('shareStore: what a collector on a shared server runs', () => {
   const log = { error() {}, debug() {} }
   function share(knobs: KnobService, follow: number) {
-    const changeLog = new ChangeLog(store.client, store.db)
+    const changeLog = new ChangeLog(new ClickHouseChangeEvents(store.client, store.db))
     return shareStore({
       store, settings: { ...settings, knobFollowMillis: follow, controllerLeaseMillis: 5_000 }, knobs, changeLog,
       queries: new StoreQueries(store.client, store.db), checkParams: checkAlgorithmParams, registry: new Registry(), log,
@@ -134,15 +136,15 @@ describe('shareStore: what a collector on a shared server runs', () => {
   }
 
   it('takes the controller lease, follows other collectors\' knobs and reloads the definitions the runner reads', async () => {
-    const mine = new KnobService(store.client, store.db, new ChangeLog(store.client, store.db), { readBeforeWrite: true })
+    const mine = new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), { readBeforeWrite: true })
     await mine.load()
     const shared = await share(mine, 250)
     expect((await shared.lease.step()).leader).toBe(true)
     // Another collector changes a knob and puts an SLO.
-    const other = new KnobService(store.client, store.db, new ChangeLog(store.client, store.db))
+    const other = new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)))
     await other.load()
     await other.declare('billing', 'rate', def, 'app:billing')
-    const slos = new SloService(store.client, store.db, new ChangeLog(store.client, store.db), new StoreQueries(store.client, store.db))
+    const slos = new SloService(store.client, store.db, new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), new StoreQueries(store.client, store.db))
     await slos.put('billing', 'latency', parseSlo({ sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99.9, window: '30d' }), who)
     expect(shared.slos!.find('billing', 'latency')).toBeUndefined()
     expect(await shared.follower.tick()).toBeGreaterThanOrEqual(1)
@@ -152,7 +154,7 @@ describe('shareStore: what a collector on a shared server runs', () => {
   })
 
   it('without following, the runner reads the collector\'s own definitions', async () => {
-    const shared = await share(new KnobService(store.client, store.db, new ChangeLog(store.client, store.db)), 0)
+    const shared = await share(new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db))), 0)
     expect([shared.slos, shared.controllers]).toEqual([undefined, undefined])
   })
 })

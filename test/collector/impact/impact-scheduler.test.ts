@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
 import type { ChangeEvent } from '../../../collector/src/changelog/types.ts'
 import { ImpactMetrics, ImpactScheduler, type ImpactAnalyser, type ImpactReport } from '../../../collector/src/impact/index.ts'
-import { mannWhitneyUTest } from '../../../collector/src/impact/mann-whitney.ts'
+import { mannWhitneyUTest } from '../../../collector/src/store/rank-test.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { deploy, prng, seedLatency, uniform } from './seed.ts'
 

@@ -1,13 +1,13 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import { describe, expect, it } from 'vitest'
 import type { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
 import { DeployImpact } from '../../../collector/src/impact/deploy-impact.ts'
+import type { StoreQueries } from '../../../collector/src/store/queries.ts'
 
 // A window of 150 s with 30 s buckets nominally holds 5, but buckets are aligned and deploys
 // are not, so it holds 4 complete ones: every analysis would say not_enough_data. Refused at start.
 
 const make = (windowMillis: number, bucketMillis: number) => () => new DeployImpact({
-  changeLog: {} as ChangeLog, client: {} as ClickHouseClient, db: 'governor', windowMillis, bucketMillis, maxQueryPoints: 1000,
+  changeLog: {} as ChangeLog, queries: {} as StoreQueries, rankTest: async () => ({ u: 0, p: 1 }), windowMillis, bucketMillis, maxQueryPoints: 1000,
 })
 
 describe('DeployImpact settings', () => {

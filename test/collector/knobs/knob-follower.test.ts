@@ -4,7 +4,7 @@ import type { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
 import { StoreFollower } from '../../../collector/src/cluster/store-follower.ts'
 import { KnobFollower } from '../../../collector/src/knobs/knob-follower.ts'
 import { KnobService, type KnobChange } from '../../../collector/src/knobs/knob-service.ts'
-import { MemoryKnobVersions } from '../../../collector/src/knobs/knob-versions.ts'
+import { MemoryKnobVersions } from '../../../collector/src/store/knob-versions.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 
 // Two collectors' knob services sharing one store double: a change made through one reaches
@@ -15,7 +15,7 @@ const who = { actor: 'alice', reason: 'test' }
 const changeLog = { append: async () => ({ created: true }) } as unknown as ChangeLog
 
 function collector(versions: MemoryKnobVersions, clock: ManualClock) {
-  const knobs = new KnobService(undefined as never, 'governor', changeLog, { versions, readBeforeWrite: true })
+  const knobs = new KnobService(versions, changeLog, { readBeforeWrite: true })
   const heard: KnobChange[] = []
   knobs.subscribe((c) => heard.push(c))
   const follower = new KnobFollower({ versions, knobs, now: () => clock.now(), overlapMillis: 10_000, resyncMillis: 30_000 })

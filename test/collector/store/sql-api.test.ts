@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
-import { wrapReadOnly } from '../../../collector/src/sql/read-only-sql.ts'
-import { checkReadOnlySelect, FORBIDDEN_FUNCTIONS, SAFE_TABLE_FUNCTIONS } from '../../../collector/src/sql/sql-guard.ts'
+import { wrapReadOnly } from '../../../collector/src/store/read-only-sql.ts'
+import { checkReadOnlySelect, FORBIDDEN_FUNCTIONS, SAFE_TABLE_FUNCTIONS } from '../../../collector/src/store/sql-guard.ts'
 import { gaugeRequest } from '../../helpers/otlp.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
@@ -214,7 +214,7 @@ describe('checkReadOnlySelect', () => {
 
 describe('ReadOnlySql on the embedded engine\'s session', () => {
   it('runs one query at a time and refuses with 503 GOV_ERR_SQL_BUSY when too many wait', async () => {
-    const { ReadOnlySql } = await import('../../../collector/src/sql/read-only-sql.ts')
+    const { ReadOnlySql } = await import('../../../collector/src/store/read-only-sql.ts')
     let running = 0
     let most = 0
     const client = {

@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@clickhouse/client'
+import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { GovernorError, isGovernorError } from '../errors.ts'
 import { checkReadOnlySelect, FORBIDDEN_FUNCTIONS, SAFE_TABLE_FUNCTIONS } from './sql-guard.ts'
 
@@ -150,4 +150,17 @@ export function wrapReadOnly(inner: string, limits: SqlLimits): string {
   return `SELECT * FROM (\n${inner}\n) SETTINGS max_execution_time = ${limits.maxExecutionMillis / 1000}, max_result_rows = ${limits.maxResultRows}, ` +
     `max_result_bytes = ${limits.maxResultBytes}, result_overflow_mode = 'throw', max_memory_usage = ${limits.maxMemoryBytes}, output_format_json_quote_64bit_integers = 1, ` +
     'output_format_json_quote_denormals = 1, readonly = 1'
+}
+
+/**
+ * The read-only SQL of a store. With the embedded engine the queries run on a chDB session of
+ * their own, beside the store's: a failed query cannot leave output in an answer of the
+ * store's session, and a long one does not hold up commits (chDB runs one query at a time per
+ * session). `close` ends that session.
+ */
+export async function openReadOnlySql(store: { client: ClickHouseClient; embedded: boolean; location: string }, limits: SqlLimits): Promise<{ sql: ReadOnlySql; close(): Promise<void> }> {
+  if (!store.embedded) return { sql: new ReadOnlySql(store.client, { limits, drainAfterError: false }), close: async () => {} }
+  const { createChdbConnection } = await import('chdb/connection')
+  const client = createClient({ connection: createChdbConnection({ path: store.location }) } as Parameters<typeof createClient>[0])
+  return { sql: new ReadOnlySql(client, { limits, drainAfterError: true }), close: () => client.close() }
 }

@@ -1,6 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import type { KnobDefinition, KnobValue } from './definition.ts'
-import type { KnobMode, KnobState } from './knob-service.ts'
+import type { KnobDefinition, KnobMode, KnobState, KnobValue } from '../model/knob.ts'
 
 /**
  * Where knob versions live: one row per version of every knob, so the history is the

@@ -1,6 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { toNumber } from '../store/queries.ts'
-import type { UTest } from './verdict.ts'
+import { toNumber } from './queries.ts'
+
+/** A Mann-Whitney U test's outcome (see `mannWhitneyUTest`). */
+export interface UTest {
+  u: number
+  p: number
+}
+
+/** A two-sided rank test of two samples (see `mannWhitneyUTest`). */
+export type RankTest = (before: readonly number[], after: readonly number[]) => Promise<UTest>
 
 // Both samples become (value, group) rows: group 0 before, 1 after. ClickHouse's
 // mannWhitneyUTest ranks them with ties averaged and answers the two-sided p-value of the

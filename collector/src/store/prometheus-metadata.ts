@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { CHANGE_METRIC } from '../store/change-series.ts'
-import { isPrometheusNative, prometheusMetricName, unitWords, type StoredSeries } from '../store/prometheus-names.ts'
+import { CHANGE_METRIC } from './change-series.ts'
+import { isPrometheusNative, prometheusMetricName, unitWords, type StoredSeries } from './prometheus-names.ts'
 
 /** One metric family as `/api/v1/metadata` describes it. */
 export interface MetricMetadata {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
-import { ClickHouseOutbox } from '../../../collector/src/sinks/clickhouse-outbox.ts'
+import { ClickHouseChangeEvents } from '../../../collector/src/store/change-events.ts'
+import { ClickHouseOutbox } from '../../../collector/src/store/webhook-outbox.ts'
 import type { DeliveryState } from '../../../collector/src/sinks/outbox.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
@@ -13,8 +14,9 @@ describe('ClickHouseOutbox on the embedded engine', () => {
 
   beforeAll(async () => {
     store = await Store.open(testSettings())
-    log = new ChangeLog(store.client, store.db)
-    outbox = new ClickHouseOutbox(store.client, store.db, log)
+    const events = new ClickHouseChangeEvents(store.client, store.db)
+    log = new ChangeLog(events)
+    outbox = new ClickHouseOutbox(store.client, store.db, events)
   })
   afterAll(async () => { await store?.close() })
 

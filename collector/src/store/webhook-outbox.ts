@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import type { ChangeLog } from '../changelog/change-log.ts'
-import type { DeliveryFilter, DeliveryState, DeliveryStatus, OutboxScan, OutboxStore, ScanCursor } from './outbox.ts'
+import type { DeliveryFilter, DeliveryState, DeliveryStatus, OutboxScan, OutboxStore, ScanCursor } from '../model/webhook-delivery.ts'
+import type { ChangeEventStore } from './change-events.ts'
 
 interface StateRow {
   sink: string; event_id: string; kind: string; service: string; event_recorded_ms: string; attempts: number; status: string
@@ -21,12 +21,12 @@ const STATE_COLUMNS = `sink, event_id, kind, service, toUnixTimestamp64Milli(eve
 export class ClickHouseOutbox implements OutboxStore {
   readonly #client: ClickHouseClient
   readonly #db: string
-  readonly #changeLog: ChangeLog
+  readonly #events: ChangeEventStore
 
-  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog) {
+  constructor(client: ClickHouseClient, db: string, events: ChangeEventStore) {
     this.#client = client
     this.#db = db
-    this.#changeLog = changeLog
+    this.#events = events
   }
 
   async registerSinks(names: readonly string[], now: number): Promise<Map<string, number>> {
@@ -45,7 +45,7 @@ export class ClickHouseOutbox implements OutboxStore {
   }
 
   async scan(sinks: readonly string[], cursor: ScanCursor, limit: number): Promise<OutboxScan> {
-    const events = await this.#changeLog.recordedAfter(cursor.since, cursor.afterId, limit)
+    const events = await this.#events.recordedAfter(cursor.since, cursor.afterId, limit)
     if (events.length === 0) return { events, states: [] }
     const states = await this.#client.query({
       query: `SELECT ${STATE_COLUMNS} FROM ${this.#db}.webhook_deliveries FINAL
