@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { clusterDialect } from '../../collector/src/cluster/cluster-ddl.ts'
+import { clusterDialect } from '../../collector/src/store/cluster-ddl.ts'
 import { schemaStatements } from '../../collector/src/store/migrate.ts'
 
 // The `governor` command as an operator runs it, for the cluster parts that need no server.

@@ -1,4 +1,4 @@
-import type { CopyProgress } from '../cluster/copy-store.ts'
+import type { CopyProgress } from '../store/copy-store.ts'
 
 const WIDTH = 30
 

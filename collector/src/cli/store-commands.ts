@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
-import { clusterDialect } from '../cluster/cluster-ddl.ts'
-import { copyStore, storeSource, storeTarget, type CopySource, type CopyTarget, type TableCount } from '../cluster/copy-store.ts'
+import { clusterDialect } from '../store/cluster-ddl.ts'
+import { copyStore, storeSource, storeTarget, type CopySource, type CopyTarget, type TableCount } from '../store/copy-store.ts'
 import { isGovernorError } from '../errors.ts'
 import type { Settings } from '../settings.ts'
 import { schemaStatements } from '../store/migrate.ts'

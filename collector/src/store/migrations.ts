@@ -9,7 +9,7 @@ export interface Migration {
   statements: (ctx: MigrationContext) => string[]
   /**
    * How each table the migration creates lies on a ClickHouse cluster (see
-   * `cluster/cluster-ddl.ts`, which derives the cluster DDL from `statements`). The embedded
+   * `cluster-ddl.ts`, which derives the cluster DDL from `statements`). The embedded
    * and single-server DDL ignore it.
    */
   layout: Record<string, TableLayout>

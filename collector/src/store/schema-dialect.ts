@@ -2,7 +2,7 @@ import type { Migration, MigrationContext } from './migrations.ts'
 
 /**
  * How the migrations' DDL is spoken to a store: as written (the embedded engine or one
- * server), or rewritten for a cluster (`cluster/cluster-ddl.ts`). Both come from the same
+ * server), or rewritten for a cluster (`cluster-ddl.ts`). Both come from the same
  * `MIGRATIONS`; there is no second copy of any table.
  */
 export interface SchemaDialect {

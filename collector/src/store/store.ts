@@ -8,7 +8,7 @@ import type { Settings } from '../settings.ts'
 import { connectStore, type StoreConnection, type TsvChunk } from './connect.ts'
 import { applyMigrations } from './migrate.ts'
 import { SINGLE_NODE } from './schema-dialect.ts'
-import { clusterDialect } from '../cluster/cluster-ddl.ts'
+import { clusterDialect } from './cluster-ddl.ts'
 
 /**
  * Governor's one store: ClickHouse, embedded (chDB) or a server, behind the same SQL.

@@ -1,5 +1,5 @@
-import { MIGRATIONS, type Migration, type TableLayout } from '../store/migrations.ts'
-import { SINGLE_NODE, type SchemaDialect } from '../store/schema-dialect.ts'
+import { MIGRATIONS, type Migration, type TableLayout } from './migrations.ts'
+import { SINGLE_NODE, type SchemaDialect } from './schema-dialect.ts'
 
 /** Suffix of the table on each node that stores a sharded table's rows. */
 export const LOCAL_SUFFIX = '_local'

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterAlter, clusterCreate, clusterDialect, EVERYWHERE_PATH, SHARDED_PATH } from '../../../collector/src/cluster/cluster-ddl.ts'
+import { clusterAlter, clusterCreate, clusterDialect, EVERYWHERE_PATH, SHARDED_PATH } from '../../../collector/src/store/cluster-ddl.ts'
 import { runSchema } from '../../../collector/src/cli/store-commands.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
 import { loadSettings } from '../../../collector/src/settings.ts'

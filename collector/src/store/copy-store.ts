@@ -1,6 +1,6 @@
-import { MIGRATIONS } from '../store/migrations.ts'
-import type { TsvChunk } from '../store/connect.ts'
-import type { Store } from '../store/store.ts'
+import { MIGRATIONS } from './migrations.ts'
+import type { TsvChunk } from './connect.ts'
+import type { Store } from './store.ts'
 
 /** Where `governor migrate` reads: the embedded store. */
 export interface CopySource {

@@ -1,6 +1,6 @@
 // A second embedded store in a process of its own (the engine holds one per process), driven
 // over IPC as the target of `governor migrate`: it stands in for the ClickHouse server.
-import { countRows } from '../../../collector/src/cluster/copy-store.ts'
+import { countRows } from '../../../collector/src/store/copy-store.ts'
 import { loadSettings } from '../../../collector/src/settings.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 
