@@ -13,6 +13,8 @@ import { ClickHouseChangeEvents } from './store/change-events.ts'
 import { ClickHouseKnobVersions } from './store/knob-versions.ts'
 import { ClickHouseOutbox } from './store/webhook-outbox.ts'
 import { mannWhitneyUTest } from './store/rank-test.ts'
+import { ClickHouseSliReads } from './store/sli-reads.ts'
+import { ClickHouseDefinitionVersions } from './store/version-store.ts'
 import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver } from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
@@ -110,7 +112,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     readBeforeWrite: !store.embedded, // a server may be shared by other collectors
   })
   await knobs.load()
-  const slos = new SloService(store.client, store.db, changeLog, queries)
+  const slos = new SloService(new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'), changeLog, new ClickHouseSliReads(store.client, store.db), queries)
   await slos.load()
   if (sloFile !== undefined) await applySloFile(slos, settings.sloFile, sloFile)
   const controllers = new ControllerService(store.client, store.db, changeLog, { knobs, slos, checkParams: checkAlgorithmParams })

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Registry } from 'prom-client'
 import type { ChangeLog } from '../changelog/change-log.ts'
+import { RegistryFollower } from '../changelog/registry-follower.ts'
 import { ControllerService, type ParamsCheck } from '../control/controller-service.ts'
-import { KnobFollower } from '../knobs/knob-follower.ts'
 import type { KnobService } from '../knobs/knob-service.ts'
 import type { Settings } from '../settings.ts'
 import { SloService } from '../slo/slo-service.ts'
 import type { StoreQueries } from '../store/queries.ts'
+import { ClickHouseSliReads } from '../store/sli-reads.ts'
+import { ClickHouseDefinitionVersions } from '../store/version-store.ts'
 import type { Store } from '../store/store.ts'
 import { Lease } from './lease.ts'
 import { ClickHouseLeaseStore } from './lease-store.ts'
@@ -67,14 +69,14 @@ export async function shareStore(o: ShareOptions): Promise<SharedStore> {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   })
   const following = settings.knobFollowMillis > 0
-  const slos = new SloService(store.client, store.db, o.changeLog, o.queries)
+  const slos = new SloService(new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'), o.changeLog, new ClickHouseSliReads(store.client, store.db), o.queries)
   const controllers = new ControllerService(store.client, store.db, o.changeLog, { knobs: o.knobs, slos, checkParams: o.checkParams })
   if (following) {
     await slos.load()
     await controllers.load()
   }
   const follower = new StoreFollower({
-    knobs: new KnobFollower({ versions: o.knobs.versions, knobs: o.knobs, now: Date.now }),
+    knobs: new RegistryFollower({ versions: o.knobs.versions, registry: o.knobs, now: Date.now }),
     definitions: [slos, controllers],
     definitionsMillis: DEFINITIONS_RELOAD_MILLIS,
     intervalMillis: settings.knobFollowMillis,

@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client'
-import type { KnobFollower } from '../knobs/knob-follower.ts'
+import type { RegistryFollower } from '../changelog/registry-follower.ts'
 import { PeriodicLoop } from '../util/periodic-loop.ts'
 
 /** The part of a logger the follower uses. */
@@ -7,7 +7,7 @@ export interface FollowerLog { error(obj: object, msg: string): void; debug(obj:
 
 /** What the follower loop polls, how often, and where it logs and counts failures. */
 export interface StoreFollowerOptions {
-  knobs: Pick<KnobFollower, 'poll'>
+  knobs: Pick<RegistryFollower<never>, 'poll'>
   /** Reloaded every `definitionsMillis` (the controller runner's view of SLOs and controllers). */
   definitions: { load(): Promise<void> }[]
   definitionsMillis: number

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ChangeLog } from '../changelog/change-log.ts'
+import { VersionedRegistry, type Fields, type Tombstone } from '../changelog/versioned-registry.ts'
 import { GovernorError } from '../errors.ts'
 import type { KnobMode, KnobState } from '../model/knob.ts'
 import type { KnobVersionStore } from '../store/knob-versions.ts'
@@ -57,8 +58,6 @@ export interface KnobServiceOptions {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
-/** Changes kept for streams that reconnect with Last-Event-ID. */
-const RECENT_CHANGES = 10_000
 
 /**
  * The knob service: every knob of every service, held in memory and written through to
@@ -66,78 +65,55 @@ const RECENT_CHANGES = 10_000
  * each becomes an event of the change log, and listeners (live streams) hear of each.
  */
 export class KnobService {
-  readonly #versions: KnobVersionStore
+  readonly #registry: VersionedRegistry<KnobState>
   readonly #changeLog: ChangeLog
-  readonly #knobs = new Map<string, KnobState>()
-  readonly #listeners = new Set<(c: KnobChange) => void>()
-  /** Change numbers are this process's: a stream id from another boot asks for a snapshot. */
-  readonly bootId = randomUUID().slice(0, 8)
-  #seq = 0
-  readonly #recent: KnobChange[] = []
-  readonly #seqOf = new Map<string, number>()
-  #tail: Promise<unknown> = Promise.resolve()
-
-  readonly #o: KnobServiceOptions
 
   /** `options` may also be the `onEventError` function alone. */
   constructor(versions: KnobVersionStore, changeLog: ChangeLog, options: KnobServiceOptions | ((err: unknown, knob: KnobState) => void) = {}) {
-    this.#versions = versions
+    const o = typeof options === 'function' ? { onEventError: options } : options
     this.#changeLog = changeLog
-    this.#o = typeof options === 'function' ? { onEventError: options } : options
+    this.#registry = new VersionedRegistry<KnobState>({
+      versions, changeLog, readBeforeWrite: o.readBeforeWrite === true,
+      onEventError: (err, knob) => o.onEventError?.(err, knob as KnobState),
+    })
+  }
+
+  /** Change numbers are this process's: a stream id from another boot asks for a snapshot. */
+  get bootId(): string {
+    return this.#registry.bootId
   }
 
   /** Where the versions are kept (the follower reads other collectors' from it). */
   get versions(): KnobVersionStore {
-    return this.#versions
+    return this.#registry.versions
   }
 
   /** Loads the latest version of every knob. */
-  async load(): Promise<void> {
-    for (const k of await this.#versions.latest()) this.#knobs.set(key(k.service, k.name), k)
+  load(): Promise<void> {
+    return this.#registry.load()
   }
 
   /**
-   * Takes in a version written by another collector (see knob-follower.ts): when it is newer
+   * Takes in a version written by another collector (see registry-follower.ts): when it is newer
    * than the one held, it becomes the knob and every listener hears of it, as of a change made
    * here. Resolves to whether it was newer.
    */
-  observe(knob: KnobState): Promise<boolean> {
-    return this.#serial(async () => this.#observe(knob))
-  }
-
-  #observe(knob: KnobState): boolean {
-    const held = this.#knobs.get(key(knob.service, knob.name))
-    // The same version with another change id: two collectors wrote that version at once, and
-    // the store keeps one of them (the last inserted); every collector converges on it.
-    if (held !== undefined && (held.version > knob.version || (held.version === knob.version && held.changeId === knob.changeId))) return false
-    this.#knobs.set(key(knob.service, knob.name), knob)
-    this.#publish(knob)
-    return true
-  }
-
-  /** Brings one knob up to the store's latest version (readBeforeWrite). */
-  async #refresh(service: string, name: string): Promise<void> {
-    if (this.#o.readBeforeWrite !== true) return
-    const latest = await this.#versions.latestOf(service, name)
-    if (latest !== undefined) this.#observe(latest)
+  observe(knob: KnobState | Tombstone): Promise<boolean> {
+    return this.#registry.observe(knob)
   }
 
   /** The knobs of one service, of several, or of every service (sorted by service and name). */
   list(service?: string | readonly string[]): KnobState[] {
-    const wanted = typeof service === 'string' ? [service] : service
-    return [...this.#knobs.values()].filter((k) => wanted === undefined || wanted.includes(k.service))
-      .sort((a, b) => (a.service + '\0' + a.name < b.service + '\0' + b.name ? -1 : 1))
+    return this.#registry.list(service)
   }
 
   /** A validator for `GET /knobs?service=`: changes whenever any knob of the list changes. */
   etag(service?: string | readonly string[]): string {
-    const knobs = this.list(service)
-    const top = knobs.reduce((m, k) => Math.max(m, this.#seqOf.get(key(k.service, k.name)) ?? 0), 0)
-    return `"${this.bootId}.${top}.${knobs.length}"`
+    return this.#registry.etag(service)
   }
 
   get(service: string, name: string): KnobState {
-    const k = this.#knobs.get(key(service, name))
+    const k = this.#registry.get(service, name)
     if (k === undefined) throw new GovernorError('GOV_ERR_KNOB_NOT_FOUND', `no knob ${service}/${name}; apps declare knobs with PUT /api/v1/knobs/{service}/{name}`)
     return k
   }
@@ -145,7 +121,7 @@ export class KnobService {
   /** Every version of a knob, newest first. */
   async history(service: string, name: string): Promise<KnobState[]> {
     this.get(service, name)
-    return this.#versions.history(service, name, 1000)
+    return this.#registry.history(service, name)
   }
 
   /**
@@ -164,9 +140,8 @@ export class KnobService {
   declare(service: string, name: string, def: KnobDefinition, actor: string): Promise<Declaration> {
     checkName(service, 'service')
     checkName(name, 'knob name')
-    return this.#serial(async () => {
-      await this.#refresh(service, name)
-      const old = this.#knobs.get(key(service, name))
+    return this.#registry.serial(async () => {
+      const old = this.#registry.get(service, name)
       if (old !== undefined && sameDefinition(old.definition, def)) return { knob: old, created: false, changed: false, conflict: valueConflict(old.definition, old.value) }
       const follows = old === undefined || (old.declared === true && old.mode === 'manual')
       const value = follows ? def.default : old.value
@@ -182,7 +157,7 @@ export class KnobService {
       }
       const knob = await this.#write(old, { service, name, definition: def, mode: old?.mode ?? 'manual', value }, { actor, reason }, { declared: follows, conflict, title })
       return { knob, created: old === undefined, changed: true, conflict }
-    })
+    }, { service, name })
   }
 
   /**
@@ -196,8 +171,7 @@ export class KnobService {
   }
 
   #setValue(service: string, name: string, raw: unknown, who: Who, mode?: KnobMode, fence?: TermFence, changeset?: string): Promise<KnobState> {
-    return this.#serial(async () => {
-      await this.#refresh(service, name)
+    return this.#registry.serial(async () => {
       const old = this.get(service, name)
       if (old.mode === 'pinned') throw pinned(old)
       const value = checkValue(old.definition, raw)
@@ -207,35 +181,32 @@ export class KnobService {
         await fence.assertCurrent()
       }
       return this.#write(old, { ...old, value, mode: mode ?? (old.mode === 'auto' && who.actor.startsWith('controller:') ? 'auto' : 'manual') }, who, { term: fence?.term, ...(changeset !== undefined ? { changeset } : {}) })
-    })
+    }, { service, name })
   }
 
   /** Pins the knob (at `raw`, or where it is): nothing but an unpin changes it then. */
   pin(service: string, name: string, raw: unknown, who: Who): Promise<KnobState> {
-    return this.#serial(async () => {
-      await this.#refresh(service, name)
+    return this.#registry.serial(async () => {
       const old = this.get(service, name)
       const value = raw === undefined ? old.value : checkValue(old.definition, raw)
       return this.#write(old, { ...old, value, mode: 'pinned' }, who)
-    })
+    }, { service, name })
   }
 
   unpin(service: string, name: string, who: Who): Promise<KnobState> {
-    return this.#serial(async () => {
-      await this.#refresh(service, name)
+    return this.#registry.serial(async () => {
       const old = this.get(service, name)
       if (old.mode !== 'pinned') throw new GovernorError('GOV_ERR_KNOB_CONFLICT', `${service}/${name} is not pinned`)
       return this.#write(old, { ...old, mode: 'manual' }, who)
-    })
+    }, { service, name })
   }
 
   setMode(service: string, name: string, mode: KnobMode, who: Who): Promise<KnobState> {
-    return this.#serial(async () => {
-      await this.#refresh(service, name)
+    return this.#registry.serial(async () => {
       const old = this.get(service, name)
       if (old.mode === 'pinned' && mode !== 'pinned') throw pinned(old)
       return this.#write(old, { ...old, mode }, who)
-    })
+    }, { service, name })
   }
 
   /** Sets the value back to what it was at `version`. */
@@ -277,70 +248,38 @@ export class KnobService {
   }
 
   subscribe(listener: (c: KnobChange) => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    return this.#registry.subscribe((c) => listener({ seq: c.seq, knob: c.record as KnobState }))
   }
 
   /** Changes after stream id `lastId`, or undefined when they are no longer all held (send a snapshot). */
   changesSince(lastId: string): KnobChange[] | undefined {
-    const [boot, n] = lastId.split('.')
-    const seq = Number(n)
-    if (boot !== this.bootId || !Number.isInteger(seq) || seq > this.#seq) return undefined
-    const first = this.#recent[0]
-    if (seq < this.#seq && (first === undefined || first.seq > seq + 1)) return undefined
-    return this.#recent.filter((c) => c.seq > seq)
+    return this.#registry.changesSince(lastId)?.map((c) => ({ seq: c.seq, knob: c.record as KnobState }))
   }
 
   /** Stream id of the latest change. */
   get lastId(): string {
-    return `${this.bootId}.${this.#seq}`
-  }
-
-  #serial<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(run, run)
-    this.#tail = result.catch(() => undefined)
-    return result
+    return this.#registry.lastId
   }
 
   /**
    * Writes a version. Only a declaration passes `declared` (the value is still the
    * declaration's); every other change clears it.
    */
-  async #write(old: KnobState | undefined, next: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'>, who: Who, extra: WriteExtra = {}): Promise<KnobState> {
+  async #write(old: KnobState | undefined, next: Fields<KnobState> & { service: string; name: string }, who: Who, extra: WriteExtra = {}): Promise<KnobState> {
     if (who.reason.trim() === '') throw new GovernorError('GOV_ERR_KNOB_INVALID', 'a reason is required')
     const { term, conflict } = extra
-    const base: Omit<KnobState, 'version' | 'changedAt' | 'actor' | 'reason' | 'changeId'> = { ...next }
-    delete base.declared
-    const knob: KnobState = { ...base, ...(extra.declared === true ? { declared: true } : {}), version: (old?.version ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: extra.changeset ?? randomUUID() }
-    await this.#versions.insert(knob)
-    this.#knobs.set(key(knob.service, knob.name), knob)
-    if (extra.changeset !== undefined) {
-      this.#publish(knob)
-      return knob
-    }
+    const { service, name, ...rest } = next
+    const fields: Fields<KnobState> = { ...rest }
+    delete fields.declared
+    if (extra.declared === true) fields.declared = true
     // The version row is the change; its event is the record of it. When the event cannot be
     // written the change still stands and still reaches every app (the error is reported).
-    await this.#changeLog.append({
-      id: knob.changeId, kind: 'knob', time: knob.changedAt, timeEnd: knob.changedAt, service: knob.service, environment: '',
+    return this.#registry.write(service, name, fields, who, extra.changeset !== undefined ? { changeset: extra.changeset } : (knob) => ({
+      kind: 'knob', time: knob.changedAt, timeEnd: knob.changedAt, service: knob.service, environment: '',
       actor: knob.actor, title: extra.title ?? describe(old, knob), text: knob.reason, tags: [knob.name, knob.mode, ...(conflict !== undefined ? ['conflict'] : [])], version: '',
       data: { knob: knob.name, before: old?.value ?? null, after: knob.value, mode: knob.mode, version: knob.version, ...(term !== undefined ? { term } : {}), ...(conflict !== undefined ? { conflict } : {}) },
-    }).catch((err: unknown) => this.#o.onEventError?.(err, knob))
-    this.#publish(knob)
-    return knob
+    }))
   }
-
-  /** Numbers the change, keeps it for streams that reconnect, and tells every listener. */
-  #publish(knob: KnobState): void {
-    const change = { seq: ++this.#seq, knob }
-    this.#seqOf.set(key(knob.service, knob.name), change.seq)
-    this.#recent.push(change)
-    if (this.#recent.length > RECENT_CHANGES) this.#recent.splice(0, this.#recent.length - RECENT_CHANGES)
-    for (const l of this.#listeners) l(change)
-  }
-}
-
-function key(service: string, name: string): string {
-  return `${service}\0${name}`
 }
 
 function checkName(v: string, what: string): void {

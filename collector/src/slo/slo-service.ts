@@ -1,8 +1,9 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
+import { DefinitionRegistry } from '../changelog/definition-registry.ts'
+import type { Versioned, Who } from '../changelog/versioned-registry.ts'
 import { GovernorError } from '../errors.ts'
-import { ClickHouseSliReads } from '../store/sli-reads.ts'
-import { DefinitionRegistry, type Versioned, type Who } from './definition-registry.ts'
+import type { SliReads } from '../store/sli-reads.ts'
+import type { VersionStore } from '../store/version-store.ts'
 import { checkSloName, describeSlo, sameSlo, type SloDefinition } from './definition.ts'
 import type { SliSeriesSource } from './sli-series.ts'
 import { SloEvaluator, type SloStatus } from './slo-status.ts'
@@ -20,10 +21,11 @@ export class SloService {
   readonly #registry: DefinitionRegistry<SloDefinition>
   readonly evaluator: SloEvaluator
 
-  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, series: SliSeriesSource) {
-    this.evaluator = new SloEvaluator(new ClickHouseSliReads(client, db), series)
+  /** `versions`: where SLO versions live (`slo_versions`); `reads` and `series`: where their SLIs are read. */
+  constructor(versions: VersionStore<Slo>, changeLog: ChangeLog, reads: SliReads, series: SliSeriesSource) {
+    this.evaluator = new SloEvaluator(reads, series)
     this.#registry = new DefinitionRegistry<SloDefinition>({
-      client, table: `${db}.slo_versions`, changeLog, kind: SLO_KIND, same: sameSlo,
+      versions, changeLog, kind: SLO_KIND, same: sameSlo,
       title: (old, next) => old === undefined
         ? `${next.actor} defined SLO ${next.service}/${next.name}: ${describeSlo(next.definition)}`
         : `${next.actor} changed SLO ${next.service}/${next.name}: ${changes(old.definition, next.definition)}`,

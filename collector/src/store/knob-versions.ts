@@ -1,22 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { KnobDefinition, KnobMode, KnobState, KnobValue } from '../model/knob.ts'
+import { isTombstone, type Tombstone, type VersionStore } from './version-store.ts'
 
 /**
  * Where knob versions live: one row per version of every knob, so the history is the
- * table. The knob service writes and reads through it; the follower (knob-follower.ts) reads
- * what other collectors wrote.
+ * table. Knobs are never deleted, so no tombstone is ever written or read.
  */
-export interface KnobVersionStore {
-  insert(knob: KnobState): Promise<void>
-  /** The latest version of every knob. */
-  latest(): Promise<KnobState[]>
-  /** The latest version of one knob, if any. */
-  latestOf(service: string, name: string): Promise<KnobState | undefined>
-  /** Versions of one knob, newest first, at most `limit`. */
-  history(service: string, name: string, limit: number): Promise<KnobState[]>
-  /** Versions changed at or after `since` (epoch ms), oldest version first per knob. */
-  changedSince(since: number): Promise<KnobState[]>
-}
+export type KnobVersionStore = VersionStore<KnobState>
 
 const COLUMNS = 'service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms'
 
@@ -36,7 +26,8 @@ export class ClickHouseKnobVersions implements KnobVersionStore {
     this.table = `${db}.knob_versions`
   }
 
-  async insert(k: KnobState): Promise<void> {
+  async insert(k: KnobState | Tombstone): Promise<void> {
+    if (isTombstone(k)) throw new Error(`knob ${k.service}/${k.name}: knobs are not deleted`)
     await this.#client.insert({
       table: this.table,
       values: [{
@@ -92,40 +83,5 @@ function fromRow(r: VersionRow): KnobState {
     service: r.service, name: r.name, version, definition: JSON.parse(r.definition) as KnobDefinition,
     mode: r.mode === DECLARED ? 'manual' : r.mode as KnobMode, value: JSON.parse(r.value) as KnobValue, changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id,
     ...(declared ? { declared: true } : {}),
-  }
-}
-
-/**
- * Knob versions in memory, kept as the table keeps them (a second row of the same version
- * replaces the first, as FINAL shows it): a store double that several knob services can
- * share, as collectors share a ClickHouse server.
- */
-export class MemoryKnobVersions implements KnobVersionStore {
-  readonly #rows = new Map<string, KnobState>()
-
-  async insert(knob: KnobState): Promise<void> {
-    this.#rows.set(`${knob.service}\0${knob.name}\0${knob.version}`, structuredClone(knob))
-  }
-
-  async latest(): Promise<KnobState[]> {
-    const top = new Map<string, KnobState>()
-    for (const k of this.#rows.values()) {
-      const seen = top.get(`${k.service}\0${k.name}`)
-      if (seen === undefined || k.version > seen.version) top.set(`${k.service}\0${k.name}`, k)
-    }
-    return [...top.values()].map((k) => structuredClone(k))
-  }
-
-  async latestOf(service: string, name: string): Promise<KnobState | undefined> {
-    return (await this.history(service, name, 1))[0]
-  }
-
-  async history(service: string, name: string, limit: number): Promise<KnobState[]> {
-    return [...this.#rows.values()].filter((k) => k.service === service && k.name === name)
-      .sort((a, b) => b.version - a.version).slice(0, limit).map((k) => structuredClone(k))
-  }
-
-  async changedSince(since: number): Promise<KnobState[]> {
-    return [...this.#rows.values()].filter((k) => k.changedAt >= since).sort((a, b) => a.version - b.version).map((k) => structuredClone(k))
   }
 }

@@ -9,10 +9,12 @@ import { checkAlgorithmParams } from '../../../collector/src/control/index.ts'
 import { parseSlo } from '../../../collector/src/slo/definition.ts'
 import { SloService } from '../../../collector/src/slo/slo-service.ts'
 import { StoreQueries } from '../../../collector/src/store/queries.ts'
+import { ClickHouseSliReads } from '../../../collector/src/store/sli-reads.ts'
+import { ClickHouseDefinitionVersions } from '../../../collector/src/store/version-store.ts'
 import { Registry } from 'prom-client'
 import { ClickHouseLeaseStore } from '../../../collector/src/cluster/lease-store.ts'
-import { KnobFollower } from '../../../collector/src/knobs/knob-follower.ts'
-import { KnobService, type KnobChange } from '../../../collector/src/knobs/knob-service.ts'
+import { RegistryFollower } from '../../../collector/src/changelog/registry-follower.ts'
+import { KnobService, type KnobChange, type KnobState } from '../../../collector/src/knobs/knob-service.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
@@ -63,7 +65,7 @@ describe('the controller lease in the leases table', () => {
 })
 
 describe('two knob services on one store', () => {
-  let a: KnobService, b: KnobService, follower: KnobFollower
+  let a: KnobService, b: KnobService, follower: RegistryFollower<KnobState>
   const heard: KnobChange[] = []
   beforeAll(async () => {
     a = new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), { readBeforeWrite: true })
@@ -71,7 +73,7 @@ describe('two knob services on one store', () => {
     await a.load()
     await b.load()
     b.subscribe((c) => heard.push(c))
-    follower = new KnobFollower({ versions: b.versions, knobs: b, now: Date.now })
+    follower = new RegistryFollower({ versions: b.versions, registry: b, now: Date.now })
   })
 
   it('a change through one reaches the other\'s listeners at its next poll', async () => {
@@ -144,7 +146,7 @@ describe('shareStore: what a collector on a shared server runs', () => {
     const other = new KnobService(new ClickHouseKnobVersions(store.client, store.db), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)))
     await other.load()
     await other.declare('billing', 'rate', def, 'app:billing')
-    const slos = new SloService(store.client, store.db, new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), new StoreQueries(store.client, store.db))
+    const slos = new SloService(new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'), new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)), new ClickHouseSliReads(store.client, store.db), new StoreQueries(store.client, store.db))
     await slos.put('billing', 'latency', parseSlo({ sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99.9, window: '30d' }), who)
     expect(shared.slos!.find('billing', 'latency')).toBeUndefined()
     expect(await shared.follower.tick()).toBeGreaterThanOrEqual(1)

@@ -2,9 +2,10 @@ import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
 import { StoreFollower } from '../../../collector/src/cluster/store-follower.ts'
-import { KnobFollower } from '../../../collector/src/knobs/knob-follower.ts'
+import { RegistryFollower } from '../../../collector/src/changelog/registry-follower.ts'
 import { KnobService, type KnobChange } from '../../../collector/src/knobs/knob-service.ts'
-import { MemoryKnobVersions } from '../../../collector/src/store/knob-versions.ts'
+import { MemoryVersions } from '../../../collector/src/store/version-store.ts'
+import type { KnobState } from '../../../collector/src/knobs/knob-service.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 
 // Two collectors' knob services sharing one store double: a change made through one reaches
@@ -14,11 +15,11 @@ const def = { type: 'int' as const, default: 20, min: 1, max: 200, values: null,
 const who = { actor: 'alice', reason: 'test' }
 const changeLog = { append: async () => ({ created: true }) } as unknown as ChangeLog
 
-function collector(versions: MemoryKnobVersions, clock: ManualClock) {
+function collector(versions: MemoryVersions<KnobState>, clock: ManualClock) {
   const knobs = new KnobService(versions, changeLog, { readBeforeWrite: true })
   const heard: KnobChange[] = []
   knobs.subscribe((c) => heard.push(c))
-  const follower = new KnobFollower({ versions, knobs, now: () => clock.now(), overlapMillis: 10_000, resyncMillis: 30_000 })
+  const follower = new RegistryFollower({ versions, registry: knobs, now: () => clock.now(), overlapMillis: 10_000, resyncMillis: 30_000 })
   return { knobs, heard, follower }
 }
 
@@ -27,7 +28,7 @@ afterEach(async () => { for (const s of stops.splice(0)) await s() })
 
 describe('knob changes across collectors sharing a store', () => {
   it('a change through one collector reaches the other\'s listeners at its next poll, once', async () => {
-    const versions = new MemoryKnobVersions(), clock = new ManualClock(Date.now())
+    const versions = new MemoryVersions<KnobState>(), clock = new ManualClock(Date.now())
     const a = collector(versions, clock), b = collector(versions, clock)
     await a.knobs.declare('checkout', 'workers', def, 'app:checkout')
     expect(b.knobs.list()).toEqual([])
@@ -46,20 +47,20 @@ describe('knob changes across collectors sharing a store', () => {
   })
 
   it('the next version a collector writes follows the other\'s, though it has not polled yet', async () => {
-    const versions = new MemoryKnobVersions(), clock = new ManualClock(Date.now())
+    const versions = new MemoryVersions<KnobState>(), clock = new ManualClock(Date.now())
     const a = collector(versions, clock), b = collector(versions, clock)
     await a.knobs.declare('checkout', 'workers', def, 'app:checkout')
     await b.follower.poll()
     await a.knobs.setValue('checkout', 'workers', 50, who)
     const k = await b.knobs.setValue('checkout', 'workers', 60, who) // no poll in between
     expect(k.version).toBe(3)
-    expect((await versions.history('checkout', 'workers', 10)).map((v) => [v.version, v.value])).toEqual([[3, 60], [2, 50], [1, 20]])
+    expect((await versions.history('checkout', 'workers', 10)).map((v) => [v.version, (v as KnobState).value])).toEqual([[3, 60], [2, 50], [1, 20]])
     await a.follower.poll()
     expect(a.knobs.get('checkout', 'workers')).toMatchObject({ version: 3, value: 60 })
   })
 
   it('a version stamped by a clock far behind arrives at the next full resync', async () => {
-    const versions = new MemoryKnobVersions(), clock = new ManualClock(Date.now())
+    const versions = new MemoryVersions<KnobState>(), clock = new ManualClock(Date.now())
     const a = collector(versions, clock), b = collector(versions, clock)
     await a.knobs.declare('checkout', 'workers', def, 'app:checkout')
     await b.follower.poll() // the first poll is a full read
@@ -73,7 +74,7 @@ describe('knob changes across collectors sharing a store', () => {
   })
 
   it('with the follower running, a change reaches the other collector within a second', async () => {
-    const versions = new MemoryKnobVersions(), clock = new ManualClock(Date.now())
+    const versions = new MemoryVersions<KnobState>(), clock = new ManualClock(Date.now())
     const a = collector(versions, clock), b = collector(versions, clock)
     const loop = new StoreFollower({
       knobs: b.follower, definitions: [], definitionsMillis: 2_000, intervalMillis: 250, now: Date.now,
