@@ -54,12 +54,14 @@ export function checkName(name: unknown, what: string): string {
 }
 
 /**
- * A declaration in the collector's form, checked the way the collector checks it (so that
- * a declaration it would refuse fails in the app, at once, naming every problem).
+ * A declaration (the body of `PUT /api/v1/knobs/{service}/{name}`, or what an app declares)
+ * in the collector's form, and every problem of its shape. The default is only looked for
+ * here; whether it fits is `valueFit`'s to say. One check for both sides: the collector
+ * refuses exactly what an app refuses at once.
  */
-export function normalizeDeclaration(name: string, decl: KnobDeclaration): KnobDefinition {
+export function readDefinition(decl: unknown): { definition: KnobDefinition; problems: string[] } {
   const problems: string[] = []
-  const d = (decl ?? {}) as unknown as Record<string, unknown>
+  const d = (typeof decl === 'object' && decl !== null ? decl : {}) as Record<string, unknown>
   const type = d.type as KnobType
   if (!KNOB_TYPES.includes(type)) problems.push(`type must be one of ${KNOB_TYPES.join(', ')}, got ${JSON.stringify(d.type)}`)
   const bound = (k: 'min' | 'max'): number | null => {
@@ -90,41 +92,56 @@ export function normalizeDeclaration(name: string, decl: KnobDeclaration): KnobD
     if (typeof v !== 'string' || v.length > MAX_STRING) problems.push(`${k} must be a string of at most ${MAX_STRING} characters`)
     return typeof v === 'string' ? v : ''
   }
-  const def: KnobDefinition = { type, default: false, min, max, values, unit: text('unit'), description: text('description'), owner: text('owner') }
-  if (problems.length === 0) {
-    if (d.default === undefined) problems.push('default is required')
-    else {
-      const problem = valueProblem(def, d.default)
-      if (problem === undefined) def.default = d.default as KnobValue
-      else problems.push(`default: ${problem}`)
-    }
-  }
-  if (problems.length > 0) throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `knob ${name}: ${problems.join('; ')}`, { knob: name })
-  return def
+  const definition: KnobDefinition = { type, default: d.default as KnobValue, min, max, values, unit: text('unit'), description: text('description'), owner: text('owner') }
+  if (problems.length === 0 && d.default === undefined) problems.push('default is required')
+  return { definition, problems }
 }
 
 /**
- * Why `v` does not fit the knob (wrong type, outside the bounds, not one of the values), or
- * undefined when it fits. Pure: the check the client applies to every value the collector sends.
+ * A declaration in the collector's form, checked the way the collector checks it (so that
+ * a declaration it would refuse fails in the app, at once, naming every problem).
  */
-export function valueProblem(def: KnobDefinition, v: unknown): string | undefined {
+export function normalizeDeclaration(name: string, decl: KnobDeclaration): KnobDefinition {
+  const { definition, problems } = readDefinition(decl)
+  if (problems.length === 0) {
+    const problem = valueProblem(definition, definition.default)
+    if (problem !== undefined) problems.push(`default: ${problem}`)
+  }
+  if (problems.length > 0) throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `knob ${name}: ${problems.join('; ')}`, { knob: name })
+  return definition
+}
+
+/**
+ * Why `v` does not fit the knob, and how: `type` for a value of the wrong kind (or a string
+ * too long), `bounds` for one outside the bounds or not among an enum's values. Undefined
+ * when it fits. Pure: the check the client applies to every value the collector sends, and
+ * the collector to every value it is asked to set.
+ */
+export function valueFit(def: KnobDefinition, v: unknown): { kind: 'type' | 'bounds'; problem: string } | undefined {
+  const type = (problem: string) => ({ kind: 'type' as const, problem })
+  const bounds = (problem: string) => ({ kind: 'bounds' as const, problem })
   switch (def.type) {
     case 'int':
     case 'float':
     case 'percent':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return `${JSON.stringify(v)} is not a finite number (${def.type} knob)`
-      if (def.type === 'int' && !Number.isInteger(v)) return `${v} is not a whole number (int knob)`
-      if ((def.min !== null && v < def.min) || (def.max !== null && v > def.max)) return `${v} is outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}]`
+      if (typeof v !== 'number' || !Number.isFinite(v)) return type(`${JSON.stringify(v)} is not a finite number (${def.type} knob)`)
+      if (def.type === 'int' && !Number.isInteger(v)) return type(`${v} is not a whole number (int knob)`)
+      if ((def.min !== null && v < def.min) || (def.max !== null && v > def.max)) return bounds(`${v} is outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}]`)
       return undefined
     case 'bool':
-      return typeof v === 'boolean' ? undefined : `${JSON.stringify(v)} is not true or false (bool knob)`
+      return typeof v === 'boolean' ? undefined : type(`${JSON.stringify(v)} is not true or false (bool knob)`)
     case 'enum':
-      if (typeof v !== 'string') return `${JSON.stringify(v)} is not a string (enum knob)`
-      return def.values!.includes(v) ? undefined : `${JSON.stringify(v)} is not one of ${def.values!.map((x) => JSON.stringify(x)).join(', ')}`
+      if (typeof v !== 'string') return type(`${JSON.stringify(v)} is not a string (enum knob)`)
+      return def.values!.includes(v) ? undefined : bounds(`${JSON.stringify(v)} is not one of ${def.values!.map((x) => JSON.stringify(x)).join(', ')}`)
     case 'string':
-      if (typeof v !== 'string') return `${JSON.stringify(v)} is not a string (string knob)`
-      return v.length > MAX_STRING ? `a string of ${v.length} characters is over ${MAX_STRING}` : undefined
+      if (typeof v !== 'string') return type(`${JSON.stringify(v)} is not a string (string knob)`)
+      return v.length > MAX_STRING ? type(`a string of ${v.length} characters is over ${MAX_STRING}`) : undefined
   }
+}
+
+/** Why `v` does not fit the knob (see `valueFit`), or undefined when it fits. */
+export function valueProblem(def: KnobDefinition, v: unknown): string | undefined {
+  return valueFit(def, v)?.problem
 }
 
 /** True when two definitions are the same (what the collector compares before it records a change). */

@@ -14,7 +14,7 @@ export { Flag, Launch, LAUNCH_MODES, type LaunchMode } from './flag.ts'
 export { BUCKETS, bucketOf, bucketsFor, fnv1a32, isInRollout } from './bucketing.ts'
 export { backoffDelayMillis, type BackoffPolicy } from './backoff.ts'
 export {
-  KNOB_TYPES, normalizeDeclaration, valueProblem,
+  KNOB_TYPES, normalizeDeclaration, readDefinition, sameDefinition, valueFit, valueProblem,
   type BoolKnobDeclaration, type EnumKnobDeclaration, type KnobDeclaration, type KnobDefinition, type KnobType, type KnobValue,
   type NumberKnobDeclaration, type StringKnobDeclaration,
 } from './declaration.ts'

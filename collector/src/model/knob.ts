@@ -1,23 +1,9 @@
 /** A knob's definition, value and state: the shapes the knob service, the store and the API share. */
 
-/** The kinds of knob: numbers with bounds, switches, percentage rollouts, choices, text. */
-export const KNOB_TYPES = ['int', 'float', 'bool', 'percent', 'enum', 'string'] as const
-export type KnobType = (typeof KNOB_TYPES)[number]
-export type KnobValue = number | boolean | string
+// The knob model is the library's: apps and the collector read one definition, checked one way.
+import type { KnobDefinition, KnobValue } from '@governor/throttle'
 
-/** What an app declares in code: the type, the default, the bounds, and words for ops. */
-export interface KnobDefinition {
-  type: KnobType
-  default: KnobValue
-  /** Bounds of int, float and percent knobs (percent: 0 to 100 unless narrower). */
-  min: number | null
-  max: number | null
-  /** Allowed values of an enum knob. */
-  values: string[] | null
-  unit: string
-  description: string
-  owner: string
-}
+export { KNOB_TYPES, type KnobDefinition, type KnobType, type KnobValue } from '@governor/throttle'
 
 /** manual: ops set it; auto: a controller drives it inside its bounds; pinned: ops override everything. */
 export type KnobMode = 'manual' | 'auto' | 'pinned'

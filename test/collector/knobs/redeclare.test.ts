@@ -51,8 +51,8 @@ describe('redeclaring a knob with an ingest token', () => {
     expect(same.body).toMatchObject({ value: true, mode: 'pinned', default: false, conflict: null })
     // The old rule fell back to the new default when the value did not fit: true became "off".
     const flag = await declare('checkout', 'new-search', { type: 'enum', values: ['off', 'dark', 'on'], default: 'off' })
-    expect(flag.body).toMatchObject({ value: true, mode: 'pinned', type: 'enum', conflict: 'value must be a string for an enum knob, got true' })
-    expect((await call('dev', 'GET', '/knobs/checkout/new-search')).body).toMatchObject({ value: true, mode: 'pinned', conflict: 'value must be a string for an enum knob, got true' })
+    expect(flag.body).toMatchObject({ value: true, mode: 'pinned', type: 'enum', conflict: 'value true is not a string (enum knob)' })
+    expect((await call('dev', 'GET', '/knobs/checkout/new-search')).body).toMatchObject({ value: true, mode: 'pinned', conflict: 'value true is not a string (enum knob)' })
   })
 
   it('keeps a value an operator set (manual), even at the old default, and one a controller drives (auto)', async () => {
