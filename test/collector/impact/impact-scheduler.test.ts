@@ -119,15 +119,20 @@ describe('ImpactScheduler', () => {
   it('skips a tick while one runs, and stops within its timeout', async () => {
     await deploy(app, { service: 'slow', version: '1', started_at: T, finished_at: T })
     let release = () => {}
+    let entered = () => {}
+    const analysing = new Promise<void>((resolve) => { entered = resolve })
     const hanging: ImpactAnalyser = {
       windowMillis: app.governor.impact.windowMillis,
       windowsFor: (d, ds) => app.governor.impact.windowsFor(d, ds),
-      analyse: () => new Promise<never>((_, reject) => { release = () => reject(new Error('released')) }),
+      analyse: () => new Promise<never>((_, reject) => {
+        release = () => reject(new Error('released'))
+        entered()
+      }),
       store: async () => { throw new Error('not reached') },
     }
     const { s } = scheduler(hanging, { stopTimeoutMillis: 50 })
     const first = s.tick()
-    await new Promise((r) => setTimeout(r, 50))
+    await analysing // the first tick hangs in its analysis now
     expect(await s.tick()).toEqual({ skipped: true, stored: 0, failed: 0 })
     // stop() gives up on the hung tick after its timeout: it resolves while the tick still hangs.
     let settled = false
