@@ -115,7 +115,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const slos = new SloService(new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'), changeLog, new ClickHouseSliReads(store.client, store.db), queries)
   await slos.load()
   if (sloFile !== undefined) await applySloFile(slos, settings.sloFile, sloFile)
-  const controllers = new ControllerService(store.client, store.db, changeLog, { knobs, slos, checkParams: checkAlgorithmParams })
+  const controllers = new ControllerService(new ClickHouseDefinitionVersions(store.client, store.db, 'controller_versions'), changeLog, { knobs, slos, checkParams: checkAlgorithmParams })
   await controllers.load()
   // Other collectors may share a server: follow their knob changes, run controllers under a lease.
   const shared = store.embedded ? undefined : await shareStore({ store, settings, knobs, changeLog, queries, checkParams: checkAlgorithmParams, registry: metrics.registry, log: app.log })

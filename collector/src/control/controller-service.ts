@@ -1,9 +1,10 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import type { ChangeLog } from '../changelog/change-log.ts'
+import { DefinitionRegistry } from '../changelog/definition-registry.ts'
+import type { Versioned, Who } from '../changelog/versioned-registry.ts'
 import { GovernorError } from '../errors.ts'
 import type { KnobService, KnobState } from '../knobs/knob-service.ts'
-import { DefinitionRegistry, type Versioned, type Who } from '../slo/definition-registry.ts'
 import type { SloService } from '../slo/slo-service.ts'
+import type { VersionStore } from '../store/version-store.ts'
 import type { AlgorithmName } from '@governor/throttle'
 import { checkControllerName, parseController, withDefaults, type ControllerDefinition } from './definition.ts'
 
@@ -26,12 +27,13 @@ export class ControllerService {
   readonly #slos: SloService
   readonly #checkParams: ParamsCheck
 
-  constructor(client: ClickHouseClient, db: string, changeLog: ChangeLog, deps: { knobs: KnobService; slos: SloService; checkParams: ParamsCheck }) {
+  /** `versions`: where controller versions live (`controller_versions`). */
+  constructor(versions: VersionStore<ControllerBinding>, changeLog: ChangeLog, deps: { knobs: KnobService; slos: SloService; checkParams: ParamsCheck }) {
     this.#knobs = deps.knobs
     this.#slos = deps.slos
     this.#checkParams = deps.checkParams
     this.#registry = new DefinitionRegistry<ControllerDefinition>({
-      client, table: `${db}.controller_versions`, changeLog, kind: CONTROLLER_KIND,
+      versions, changeLog, kind: CONTROLLER_KIND,
       // Versions stored before a field existed compare (and read) with its default.
       same: (a, b) => JSON.stringify(withDefaults(a)) === JSON.stringify(withDefaults(b)),
       title: (old, next) => {
