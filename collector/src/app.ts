@@ -46,7 +46,7 @@ import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
 import { webhookRoutes } from './sinks/webhook-routes.ts'
 import { webUi } from './ui/index.ts'
-import { shareStore } from './cluster/shared-store.ts'
+import { shareStore } from './shared-store.ts'
 
 /** An error of the ClickHouse engine or server (ClickHouseError: a numeric code and a type). */
 function isStoreError(err: unknown): boolean {

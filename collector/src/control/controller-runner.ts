@@ -9,7 +9,7 @@ import { CONTROLLER_KIND, type ControllerBinding, type ControllerService } from 
 import type { ControllerMetrics, FailureStage } from './controller-metrics.ts'
 import type { SliObserver } from './sli-observer.ts'
 import { PeriodicLoop } from '../util/periodic-loop.ts'
-import type { Lease } from '../cluster/lease.ts'
+import type { Lease } from './lease.ts'
 
 /** Builds an algorithm from a binding's name and parameters (`createController`). */
 export type ControllerFactory = (algorithm: AlgorithmName, params: Record<string, number>) => Controller

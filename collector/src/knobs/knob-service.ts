@@ -40,7 +40,7 @@ interface WriteExtra {
 }
 
 /**
- * A controller decision's lease term (see cluster/lease.ts): the write goes ahead only when
+ * A controller decision's lease term (see control/lease.ts): the write goes ahead only when
  * `assertCurrent` finds the term still current, checked inside the serialised section just
  * before the version is written.
  */

@@ -6,7 +6,7 @@ import { GovernorError, isGovernorError } from '../errors.ts'
 import { formatDuration } from './duration.ts'
 import { parseSlo, type SloDefinition } from './definition.ts'
 import { gateDecision, gateEvent } from './gate.ts'
-import { deletionWho } from '../control/controller-routes.ts'
+import { deletionWho } from '../auth/actor.ts'
 import type { Slo } from './slo-service.ts'
 import { sloState, type SloStatus } from './slo-status.ts'
 

@@ -240,7 +240,7 @@ ORDER BY name`,
     name: 'leases',
     layout: { leases: 'everywhere' },
     statements: (ctx) => [
-      // Who runs the controllers (see cluster/lease.ts): a claim per (name, term, holder),
+      // Who runs the controllers (see control/lease.ts): a claim per (name, term, holder),
       // renewed by writing it again with a later expiry; the row with the latest written_at
       // is the claim. Times are the writer's epoch milliseconds.
       `CREATE TABLE IF NOT EXISTS ${ctx.db}.leases (

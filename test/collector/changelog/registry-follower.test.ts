@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
-import { StoreFollower } from '../../../collector/src/cluster/store-follower.ts'
+import { StoreFollower } from '../../../collector/src/store-follower.ts'
 import { RegistryFollower } from '../../../collector/src/changelog/registry-follower.ts'
 import { KnobService, type KnobChange } from '../../../collector/src/knobs/knob-service.ts'
 import { MemoryVersions } from '../../../collector/src/store/version-store.ts'

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client'
-import type { RegistryFollower } from '../changelog/registry-follower.ts'
-import { PeriodicLoop } from '../util/periodic-loop.ts'
+import type { RegistryFollower } from './changelog/registry-follower.ts'
+import { PeriodicLoop } from './util/periodic-loop.ts'
 
 /** The part of a logger the follower uses. */
 export interface FollowerLog { error(obj: object, msg: string): void; debug(obj: object, msg: string): void }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Lease, leaseHolder, leadsIn, planLease, type LeaseClaim } from '../../../collector/src/cluster/lease.ts'
-import { MemoryLeaseStore } from '../../../collector/src/cluster/lease-store.ts'
+import { Lease, leaseHolder, leadsIn, planLease, type LeaseClaim } from '../../../collector/src/control/lease.ts'
+import { MemoryLeaseStore } from '../../../collector/src/store/lease-store.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 

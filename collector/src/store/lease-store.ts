@@ -1,5 +1,22 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client'
-import type { LeaseClaim, LeaseStore } from './lease.ts'
+
+/** One holder's claim of one term of a lease, as stored (the latest write of it counts). */
+export interface LeaseClaim {
+  name: string
+  term: number
+  holder: string
+  /** Epoch ms, by the holder's clock. */
+  expiresAt: number
+  /** Epoch ms, by the holder's clock: a later write of the same claim replaces an earlier one. */
+  writtenAt: number
+}
+
+/** Where claims live: the `leases` table (`ClickHouseLeaseStore`) or memory (`MemoryLeaseStore`). */
+export interface LeaseStore {
+  /** The claims of the highest term of `name`, the latest write of each holder; [] when none. */
+  claims(name: string): Promise<LeaseClaim[]>
+  write(claim: LeaseClaim): Promise<void>
+}
 
 /**
  * Query settings of the lease on a cluster, where `leases` is replicated to every node: a
