@@ -61,7 +61,7 @@ function valueInput(k: Knob): HTMLInputElement | HTMLSelectElement {
   if (k.type === 'bool') return h('select', label, ['true', 'false'].map((v) => h('option', { value: v, selected: String(k.value) === v }, v)))
   if (k.type === 'enum') return h('select', label, (k.values ?? []).map((v) => h('option', { value: v, selected: k.value === v }, v)))
   if (k.type === 'string') return h('input', { ...label, value: String(k.value) })
-  return h('input', { ...label, type: 'number', required: true, value: String(k.value), min: k.min, max: k.max, step: k.type === 'int' ? 1 : 'any' })
+  return h('input', { ...label, type: 'number', required: true, value: String(k.value), min: k.min ?? undefined, max: k.max ?? undefined, step: k.type === 'int' ? 1 : 'any' })
 }
 
 function parse(k: Knob, raw: string): KnobValue {
@@ -76,7 +76,7 @@ function format(v: KnobValue): string {
 
 function bounds(k: Knob): string {
   if (k.type === 'enum') return `enum: ${(k.values ?? []).join(', ')}`
-  const range = k.min !== undefined || k.max !== undefined ? ` ${k.min ?? '…'} to ${k.max ?? '…'}` : ''
+  const range = k.min !== null || k.max !== null ? ` ${k.min ?? '…'} to ${k.max ?? '…'}` : ''
   return `${k.type}${range}, default ${format(k.default)}`
 }
 

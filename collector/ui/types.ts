@@ -1,5 +1,7 @@
 /** The API's answers, as far as the pages read them (see the README for every field). */
 
+import type { KnobJson, KnobVersionJson } from '../../throttle/src/wire.ts'
+
 export type Role = 'ingest' | 'deploy' | 'operate' | 'read'
 
 /** `GET /api/v1/whoami`. */
@@ -21,13 +23,9 @@ export interface ChangeEvent {
 export type KnobValue = number | string | boolean
 export type KnobMode = 'manual' | 'auto' | 'pinned'
 
-export interface Knob {
-  service: string; name: string; type: 'int' | 'float' | 'bool' | 'percent' | 'enum' | 'string'
-  default: KnobValue; min?: number; max?: number; values?: string[]; unit?: string; description?: string
-  mode: KnobMode; value: KnobValue; version: number; changed_at: string; changed_by: string; reason: string
-}
-
-export interface KnobVersion { version: number; value: KnobValue; mode: KnobMode; changed_at: string; changed_by: string; reason: string }
+/** A knob and one version of it, as the collector sends them: the library's wire schema (throttle/src/wire.ts). */
+export type Knob = KnobJson
+export type KnobVersion = KnobVersionJson
 
 export interface SloSummary {
   name: string; objective: number; window: string; current_sli: number | null

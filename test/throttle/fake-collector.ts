@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { KnobJson } from '../../throttle/src/wire.ts'
 
 /**
  * A collector stand-in speaking the knob API's wire format (SSE stream, list with ETag,
@@ -69,7 +70,8 @@ export class FakeCollector {
         const def = JSON.parse(body) as Record<string, unknown>
         const name = decodeURIComponent(m[2]!)
         const old = this.knobs.get(name)
-        const knob = old ?? { service: decodeURIComponent(m[1]!), name, ...def, value: def.default, mode: 'manual', version: 1, change_id: `declared-${name}`, changed_by: 'app', reason: 'declared' }
+        // The stand-in keeps whatever a test pushes (bad values too); a declaration it answers as the collector does.
+        const knob: Record<string, unknown> = old ?? { ...declared(decodeURIComponent(m[1]!), name, def) }
         this.knobs.set(name, knob)
         const answer = JSON.stringify(knob)
         setTimeout(() => res.writeHead(old === undefined ? 201 : 200, { 'content-type': 'application/json' }).end(answer), this.putDelayMillis)
@@ -104,6 +106,17 @@ export class FakeCollector {
       return
     }
     res.writeHead(404).end()
+  }
+}
+
+/** A knob as the collector answers a first declaration: the wire format, field for field. */
+export function declared(service: string, name: string, def: Record<string, unknown>): KnobJson {
+  return {
+    service, name, type: def.type as KnobJson['type'], default: def.default as KnobJson['default'], min: (def.min as number | undefined) ?? null,
+    max: (def.max as number | undefined) ?? null, values: (def.values as string[] | undefined) ?? null, unit: (def.unit as string | undefined) ?? '',
+    description: (def.description as string | undefined) ?? '', owner: (def.owner as string | undefined) ?? '', mode: 'manual',
+    value: def.default as KnobJson['value'], version: 1, changed_at: new Date().toISOString(), changed_by: 'app', reason: 'declared',
+    change_id: `declared-${name}`, follows_default: true, conflict: null,
   }
 }
 

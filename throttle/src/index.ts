@@ -19,6 +19,10 @@ export {
   type NumberKnobDeclaration, type StringKnobDeclaration,
 } from './declaration.ts'
 export type { KnobMode } from './remote-knob.ts'
+export {
+  KNOB_DETAIL_JSON_SCHEMA, KNOB_JSON_SCHEMA, KNOB_LIST_JSON_SCHEMA, KNOB_VERSION_JSON_SCHEMA,
+  type KnobDetailJson, type KnobJson, type KnobListJson, type KnobVersionJson,
+} from './wire.ts'
 export type { ConnectionStatus } from './live-connection.ts'
 export { isThrottleError, THROTTLE_ERROR_CODES, ThrottleError, type ThrottleErrorCode } from './errors.ts'
 export { SseParser, type SseEvent } from './sse-parser.ts'

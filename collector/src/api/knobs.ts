@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { KNOB_DETAIL_JSON_SCHEMA, KNOB_JSON_SCHEMA, KNOB_LIST_JSON_SCHEMA, type KnobDetailJson, type KnobJson, type KnobListJson } from '@governor/throttle'
 import { actorWithToken } from '../auth/actor.ts'
 import { INGEST, OPERATE, READ_KNOBS, type Principal } from '../auth/roles.ts'
 import { checkDeclareScope, checkReadScope, readableServices } from '../auth/service-scope.ts'
@@ -20,7 +21,7 @@ const HEARTBEAT_MILLIS = 15_000
  * value does not fit the definition (a declaration kept a value set by a person, a pin or a
  * controller), null when it fits.
  */
-export function knobJson(k: KnobState): Record<string, unknown> {
+export function knobJson(k: KnobState): KnobJson {
   const d = k.definition
   return {
     service: k.service, name: k.name, type: d.type, default: d.default, min: d.min, max: d.max, values: d.values,
@@ -39,17 +40,22 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
 
   // Apps read their knobs with their ingest token (a scoped one, its services' only); people
   // with a read token.
-  app.get<{ Querystring: { service?: string } }>('/knobs', { config: { roles: READ_KNOBS } }, async (req, reply) => {
+  // Every answer is serialized by its schema (@governor/throttle's wire.ts): what the library
+  // and the web UI read is what is sent, field for field.
+  const one = { response: { 200: KNOB_JSON_SCHEMA, 201: KNOB_JSON_SCHEMA } }
+
+  app.get<{ Querystring: { service?: string } }>('/knobs', { config: { roles: READ_KNOBS }, schema: { response: { 200: KNOB_LIST_JSON_SCHEMA } } }, async (req, reply) => {
     const service = readScope(req.principal, req.query.service || undefined)
     const etag = knobs.etag(service)
     reply.header('etag', etag).header('cache-control', 'no-cache')
     if (req.headers['if-none-match'] === etag) return reply.code(304).send()
-    return { knobs: knobs.list(service).map(knobJson) }
+    const answer: KnobListJson = { knobs: knobs.list(service).map(knobJson) }
+    return answer
   })
 
   app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) => stream(req, reply, readScope(req.principal, req.query.service || undefined)))
 
-  app.get<{ Params: P }>('/knobs/:service/:name', { config: { roles: READ_KNOBS } }, async (req) => {
+  app.get<{ Params: P }>('/knobs/:service/:name', { config: { roles: READ_KNOBS }, schema: { response: { 200: KNOB_DETAIL_JSON_SCHEMA } } }, async (req): Promise<KnobDetailJson> => {
     const { service, name } = req.params
     checkReadScope(req.principal, service)
     const knob = knobs.get(service, name)
@@ -57,7 +63,7 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     return { ...knobJson(knob), history: history.map((v) => ({ version: v.version, value: v.value, mode: v.mode, changed_at: new Date(v.changedAt).toISOString(), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
   })
 
-  app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', { config: { roles: INGEST } }, async (req, reply) => {
+  app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', { config: { roles: INGEST }, schema: one }, async (req, reply) => {
     const { service, name } = req.params
     const bodyActor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : undefined
     checkDeclareScope(req.principal, service) // an ingest@<service> token declares its services' knobs only
@@ -67,7 +73,7 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(created ? 201 : 200).send(knobJson(knob))
   })
 
-  const operate = { config: { roles: OPERATE } }
+  const operate = { config: { roles: OPERATE }, schema: one }
 
   app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/value', operate, async (req) => {
     const b = need(req.body, ['value', 'actor', 'reason'], req.principal)
@@ -96,7 +102,7 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     return knobJson(await knobs.revert(req.params.service, req.params.name, b.version, who(b, req.principal)))
   })
 
-  app.post<{ Body: Body }>('/changesets/revert', operate, async (req) => {
+  app.post<{ Body: Body }>('/changesets/revert', { config: { roles: OPERATE } }, async (req) => {
     const b = need(req.body, ['since_deploy', 'actor', 'reason'], req.principal)
     const deploy = await changeLog.get(String(b.since_deploy))
     if (deploy === undefined || deploy.kind !== DEPLOY_KIND) throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
