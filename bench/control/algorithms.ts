@@ -6,6 +6,7 @@ import { SloGradientLimit } from '../../throttle/src/limit/slo-gradient-limit.ts
 import { VegasLimit } from '../../throttle/src/limit/vegas-limit.ts'
 import { type Admission, limiterAdmission, noAdmission, tooBusyAdmission } from './admission.ts'
 import { EnvoyGradientLimit } from './envoy-gradient.ts'
+import { WindowedLimit } from './windowed-limit.ts'
 import type { Scenario } from './scenarios.ts'
 import { SLOTS } from './scenarios.ts'
 
@@ -30,13 +31,15 @@ export interface Algorithm {
  * The contenders. The baselines run with their published defaults; the static limit is what an
  * operator would set from a load test of the nominal server (one queued request per slot).
  * Governor gets what an operator gives it: the SLO (p99 ≤ 200 ms), from which it holds the p90
- * of its windows at half the threshold (see README-section.md for the rule).
+ * of its windows at half the threshold (see README-section.md for the rule). 'Governor
+ * (before)' is the same limit as it was before it held for latency it does not cause: old and
+ * new side by side in one run.
  */
 export const ALGORITHMS: readonly Algorithm[] = [
   { name: 'none', config: 'admits everything', make: () => noAdmission() },
   {
-    name: 'static', config: `FixedLimit(${2 * SLOTS}): 2 × the nominal slots`,
-    make: ({ clock }) => limiterAdmission(new FixedLimit(2 * SLOTS), clock),
+    name: 'static', config: `FixedLimit(2 × the server's nominal slots): ${2 * SLOTS} for ${SLOTS} slots`,
+    make: ({ clock, scenario }) => limiterAdmission(new FixedLimit(2 * scenario.slots(0)), clock),
   },
   { name: 'toobusy', config: 'maxLag 70 ms, interval 500 ms, smoothing 1/3, on the queueing delay', make: ({ random }) => tooBusyAdmission(random) },
   {
@@ -46,6 +49,10 @@ export const ALGORITHMS: readonly Algorithm[] = [
   {
     name: 'Gradient2', config: 'Gradient2Limit defaults: start 20, [20, 200], smoothing 0.2, queue 4, tolerance 1.5, long window 600',
     make: ({ clock }) => limiterAdmission(new Gradient2Limit(), clock),
+  },
+  {
+    name: 'Gradient2 (windowed)', config: 'as its README configures it: WindowedLimit defaults (windows of 1 s and ≥ 10 samples, their average RTT) around Gradient2Limit defaults',
+    make: ({ clock }) => limiterAdmission(new WindowedLimit(new Gradient2Limit()), clock),
   },
   {
     name: 'Vegas', config: 'VegasLimit defaults: start 20, [1, 1000], probe every ~30 × limit samples',
@@ -58,6 +65,11 @@ export const ALGORITHMS: readonly Algorithm[] = [
   {
     name: 'Governor', config: 'SloGradientLimit: p90 held at 100 ms (half the SLO threshold), other options default',
     make: ({ clock, scenario }) => limiterAdmission(new SloGradientLimit({ targetMillis: scenario.sloMillis / 2, percentile: 0.9 }), clock),
+    slowLoop: true,
+  },
+  {
+    name: 'Governor (before)', config: 'as Governor, with holdWhenNotFromConcurrency: false: lowers for any latency over the target, as it did before',
+    make: ({ clock, scenario }) => limiterAdmission(new SloGradientLimit({ targetMillis: scenario.sloMillis / 2, percentile: 0.9, holdWhenNotFromConcurrency: false }), clock),
     slowLoop: true,
   },
 ]

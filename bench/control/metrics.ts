@@ -7,8 +7,10 @@
 export interface Window {
   /** Attempts that reached the server's admission (first tries and retries). */
   attempts: number
-  /** First tries only (the open-loop arrivals). */
+  /** First tries only (the open-loop arrivals), those rejected by the client itself included. */
   firsts: number
+  /** Attempts the client's own throttle rejected before sending them (they never reach the server). */
+  rejectedLocally: number
   /** Attempts refused by the admission (503). */
   shed: number
   /** Admitted attempts that finished (whether or not their client still waited). */
@@ -31,7 +33,7 @@ export class RunRecorder {
 
   /** A run of `seconds` windows, judged against `sloMillis` and the client's `timeoutMillis`. */
   constructor(seconds: number, sloMillis: number, timeoutMillis: number) {
-    this.windows = Array.from({ length: seconds }, () => ({ attempts: 0, firsts: 0, shed: 0, completed: 0, good: 0, goodSlo: 0, latencies: [] }))
+    this.windows = Array.from({ length: seconds }, () => ({ attempts: 0, firsts: 0, rejectedLocally: 0, shed: 0, completed: 0, good: 0, goodSlo: 0, latencies: [] }))
     this.#slo = sloMillis
     this.#timeout = timeoutMillis
   }
@@ -47,6 +49,14 @@ export class RunRecorder {
     w.attempts++
     if (first) w.firsts++
     if (!admitted) w.shed++
+  }
+
+  /** An attempt the client's own throttle rejected: it never reached the admission. */
+  rejectLocally(now: number, first: boolean): void {
+    const w = this.#at(now)
+    if (w === undefined) return
+    w.rejectedLocally++
+    if (first) w.firsts++
   }
 
   /** An admitted attempt finished after `latency` ms. */

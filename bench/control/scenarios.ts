@@ -37,6 +37,22 @@ export interface Scenario {
   isOverload: boolean
   /** A slow-loop controller sets each limiter's max bound; its changes reach the app this late. */
   knobDelayMillis?: number
+  /** The slow loop's knob at the start. Default 200. */
+  knobStart?: number
+  /** Parameters of the slow loop's `gradient` controller over its defaults. */
+  slowLoopParams?: Record<string, number>
+  /**
+   * Time a request spends after its service on a dependency that is not the server: it holds
+   * no slot, so it queues nothing, but the client (and the limiter) waits for it. A slow
+   * downstream call, a GC pause: latency that no concurrency limit can lower.
+   */
+  dependencyMillis?: (t: number) => number
+  /**
+   * Clients that protect the server as `throttledFetch` does by default: client-side adaptive
+   * throttling (`AdaptiveThrottle`, k = 2 over 2 min) and a retry budget (`RetryBudget`, 10 %
+   * of first attempts + 10 a second over 10 s), the library's classes on the run's clock.
+   */
+  clientProtection?: boolean
 }
 
 /** Slots of the server. */
@@ -91,14 +107,37 @@ export function scenarios(): Scenario[] {
       overload: { onset: 10 }, measure: [20, 70], isOverload: true,
     },
     {
+      ...BASE, name: 'drift-30min', title: 'Slow drift over 30 minutes under 1.3× load',
+      about: '1.3× load from 10 s; over 30 minutes the service gets slower, mean 20 → 32 ms (capacity 1,600 → 1,000 a second): a drift no window sees, against the limits that hold a latency baseline of their own.',
+      seconds: 1810, rate: step(0.5, 1.3, 10),
+      meanServiceMillis: (t) => MEAN_SERVICE_MILLIS * (1 + 0.6 * Math.min(1, Math.max(0, (t - 10_000) / 1_800_000))),
+      overload: { onset: 10 }, measure: [60, 1810], isOverload: true,
+    },
+    {
       ...overload(2, 'retry-storm'), title: 'Retry storm at 2×',
       about: 'As the 2× step, but clients retry up to 3 times at once, without backoff, on a 503 or a timeout.',
       retry: { max: 3, baseMillis: 0 },
     },
     {
+      ...overload(2, 'overload-2x-8-slots'), title: 'Step overload to 2× on 8 slots, SLO 100 ms',
+      about: 'As the 2× step on a server of 8 slots (400 requests a second) with an SLO of p99 ≤ 100 ms: a bound that is any good must be within a few requests of right.',
+      slots: () => 8, sloMillis: 100, rate: (t) => (400 * (t >= 10_000 && t < 50_000 ? 2 : 0.5)),
+    },
+    ...[1.4, 2, 4].map((factor): Scenario => ({
+      ...overload(factor, `retry-storm-protected-${factor}x`), title: `Retry storm at ${factor}×, clients with throttling and a retry budget`,
+      about: `As the ${factor}× step, clients retrying up to 3 times at once on a 503 or a timeout, but as \`throttledFetch\` sends: client-side adaptive throttling (k = 2) and a 10 % retry budget.`,
+      retry: { max: 3, baseMillis: 0 }, clientProtection: true,
+    })),
+    {
       ...overload(2, 'knob-delay'), title: 'Knob updates delayed 10 s (2× step)',
       about: 'As the 2× step, with the slow loop (the `gradient` controller, every 5 s, on the p99 of the last 30 s) setting Governor\'s max bound; its changes reach the app 10 s late. The other algorithms run as in the 2× step.',
       knobDelayMillis: 10_000,
+    },
+    {
+      ...BASE, name: 'slow-dependency-0.5x', title: 'A dependency 50 ms slower at half load (SLO 100 ms)',
+      about: '0.5× load, SLO p99 ≤ 100 ms; from 20 s to 50 s every request also waits 50 ms on a dependency that holds no slot: nothing queues, so there is nothing to shed.',
+      seconds: 70, rate: () => 0.5 * CAPACITY, sloMillis: 100, dependencyMillis: (t) => (t >= 20_000 && t < 50_000 ? 50 : 0),
+      measure: [10, 70], isOverload: false,
     },
     {
       ...BASE, name: 'low-traffic', title: 'Low traffic',

@@ -15,7 +15,7 @@ import { ClickHouseOutbox } from './store/webhook-outbox.ts'
 import { mannWhitneyUTest } from './store/rank-test.ts'
 import { ClickHouseSliReads } from './store/sli-reads.ts'
 import { ClickHouseDefinitionVersions } from './store/version-store.ts'
-import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver } from './control/index.ts'
+import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver, UsageObserver } from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
 import { prometheusRoutes } from './api/prometheus.ts'
@@ -121,7 +121,8 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const shared = store.embedded ? undefined : await shareStore({ store, settings, knobs, changeLog, queries, checkParams: checkAlgorithmParams, registry: metrics.registry, log: app.log })
   const controllerRunner = new ControllerRunner({
     controllers: shared?.controllers ?? controllers, slos: shared?.slos ?? slos, knobs, lease: shared?.lease, changeLog, factory: createAlgorithm, metrics: new ControllerMetrics(metrics.registry), log: app.log, now: Date.now,
-    observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints), tickMillis: settings.controllerTickMillis,
+    observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints), usage: new UsageObserver(queries, settings.maxQueryPoints),
+    tickMillis: settings.controllerTickMillis,
   })
   const webhooks = createWebhookSender(settings, sinks, { outbox: new ClickHouseOutbox(store.client, store.db, changeEvents), changes: changeLog, registry: metrics.registry, log: app.log })
   const services: Services = { settings, store, queries, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({

@@ -9,7 +9,7 @@ import { startServer } from '../helpers/server.ts'
 // per process), with the real algorithm and a short real interval:
 //
 //   app (throttle client) ──declares workers=40──► collector ◄──OTLP JSON, p99 ≈ 1 s── "app" metrics
-//   controller (aimd, active) reads p99 > 300 ms ──► knob service ──SSE──► client sees 32
+//   controller (aimd, active) reads p99 > 300 ms ──► knob service ──SSE──► client sees 16
 //   change log: the knob event by controller:workers-p99, saying the SLI and the target
 
 let app: FastifyInstance
@@ -96,17 +96,18 @@ describe('the control loop, end to end', () => {
 
     await waitFor(() => workers.value < 40, 'the controller to lower workers')
     clearInterval(pushing)
-    // aimd multiplies by 0.8 over the target: 40 → 32; the cooldown (30 s) holds it there.
-    expect(workers.value).toBe(32)
-    const change = changes.find((c) => c.value === 32)!
+    // aimd multiplies by 0.8 over the target, and the SLO burns 1000 times too fast, so the step
+    // is four of them at once (burnSpeedup 4): 40 × 0.8⁴ = 16; the cooldown holds it there.
+    expect(workers.value).toBe(16)
+    const change = changes.find((c) => c.value === 16)!
     expect(change).toMatchObject({ previous: 40, changedBy: 'controller:workers-p99', mode: 'auto' })
     expect(change.reason).toMatch(/p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000/)
 
     // The change log explains it.
     const knobEvents = (await call('GET', '/api/v1/events?kind=knob&service=checkout')).body.events
     const event = knobEvents.find((e: { actor: string }) => e.actor === 'controller:workers-p99')
-    expect(event).toMatchObject({ title: 'controller:workers-p99 set checkout/workers 40 → 32', data: { before: 40, after: 32, mode: 'auto' } })
-    expect(event.text).toMatch(/^SLI 999 over target 300 \(\+233 %\): 40 → 32 \(aimd, ×0\.8\) — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000 \(SLO checkout\/latency\)$/)
+    expect(event).toMatchObject({ title: 'controller:workers-p99 set checkout/workers 40 → 16', data: { before: 40, after: 16, mode: 'auto' } })
+    expect(event.text).toMatch(/^SLI 999 over target 300 \(\+233 %\): 40 → 16 \(aimd, ×0\.41, step ×4 at burn rate 1000×\) — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000 \(SLO checkout\/latency\)$/)
     const controllerEvents = (await call('GET', '/api/v1/events?kind=controller&service=checkout')).body.events.map((e: { title: string }) => e.title)
     expect(controllerEvents.filter((t: string) => t.includes('no data'))).toHaveLength(1)
 
@@ -114,6 +115,6 @@ describe('the control loop, end to end', () => {
     const listed = (await call('GET', '/api/v1/controllers?service=checkout')).body.controllers[0]
     expect(listed.last_observation).toMatchObject({ target: 300, value: 40 })
     expect(listed.last_observation.sli).toBeCloseTo(999, 3)
-    expect(listed.last_decision).toMatchObject({ kind: 'lower', value: 32, applied: true })
+    expect(listed.last_decision).toMatchObject({ kind: 'lower', value: 16, applied: true })
   })
 })

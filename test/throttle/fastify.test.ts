@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs'
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { bindBounds } from '../../throttle/src/bind-knob.ts'
+import { ManualClock } from '../../throttle/src/clock.ts'
 import { throttlePlugin } from '../../throttle/src/fastify.ts'
+import { createMemoryClient } from '../../throttle/src/memory-client.ts'
 import { FixedLimit } from '../../throttle/src/limit/fixed-limit.ts'
 import { Limiter } from '../../throttle/src/limit/limiter.ts'
 import { RecordingLimit } from '../../throttle/src/limit/recording-limit.ts'
@@ -69,6 +72,42 @@ describe('the fastify plugin', () => {
     expect(limiter.counts).toMatchObject({ admitted: 2, rejectedSheddable: 2, rejectedCritical: 1, succeeded: 2 })
   })
 
+  it('derives Retry-After from how many requests the limiter sees per one it admits, over the last second or two', async () => {
+    const clock = new ManualClock()
+    let draw = 0.5
+    const limiter = new Limiter({ limit: new FixedLimit(1), criticalReserve: 0 })
+    app = Fastify()
+    await app.register(throttlePlugin, { limiter, meter: false, clock: clock.now, random: () => draw, maxRetryAfterSeconds: 30 })
+    const slow = gate()
+    app.get('/fast', async () => 'ok')
+    app.get('/slow', slow.handler)
+    for (let i = 0; i < 3; i++) expect((await app.inject('/fast')).statusCode).toBe(200)
+    const held = app.inject('/slow')
+    await slow.inside
+    const retryAfter = async () => {
+      const res = await app!.inject('/fast')
+      expect(res.statusCode).toBe(503)
+      return Number(res.headers['retry-after'])
+    }
+    // 4 admitted. Until 20 requests are seen, 1 s; then 20 seen per 4 admitted → 5 × (0.5 + 0.5) s.
+    const first = []
+    for (let i = 0; i < 16; i++) first.push(await retryAfter())
+    expect(first).toEqual([...Array(15).fill(1), 5])
+    // A second later the span reaches back to the start: 21 seen, 4 admitted.
+    clock.advance(1000)
+    expect(await retryAfter()).toBe(5)
+    // Another second: only what came since the last second counts, nothing admitted since.
+    clock.advance(1000)
+    for (let i = 0; i < 19; i++) await retryAfter()
+    expect(await retryAfter()).toBe(20) // 20 seen since the snapshot of a second ago, none admitted
+    draw = 0 // the jitter: from half …
+    expect(await retryAfter()).toBe(11)
+    draw = 0.99 // … to one and a half, clamped to maxRetryAfterSeconds
+    expect(await retryAfter()).toBe(30)
+    slow.open()
+    await held
+  })
+
   it('feeds the limit only real round trips: 5xx failures are ignored, 503 and 504 are drops, bypassed routes are not counted', async () => {
     const { app, limiter, limit } = await build(new RecordingLimit(new FixedLimit(10)))
     app.get('/ok', async () => 'ok')
@@ -105,6 +144,34 @@ describe('the fastify plugin', () => {
     ])
     slow.open()
     await held
+    await provider.shutdown()
+  })
+
+  it("names the knob bound to the limiter's max and reports the peak in flight between two collections", async () => {
+    const reader = new TestReader()
+    const provider = new MeterProvider({ readers: [reader] })
+    const { app, limiter } = await build(new RecordingLimit(new FixedLimit(10)), { meter: provider })
+    const client = createMemoryClient({ service: 'shop' })
+    bindBounds(limiter, { max: client.knob('max-concurrency', { type: 'int', default: 8, min: 1, max: 100 }) })
+    const gates = [gate(), gate(), gate()]
+    gates.forEach((g, i) => app.get(`/x${i}`, g.handler))
+    const held = gates.map((_, i) => app.inject(`/x${i}`))
+    await Promise.all(gates.map((g) => g.inside))
+    gates[0]!.open()
+    gates[1]!.open()
+    await Promise.all(held.slice(0, 2))
+    const read = async () => {
+      const metrics = (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)
+      const one = (name: string) => metrics.find((m) => m.descriptor.name === name)!.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes }))
+      return { limit: one('governor.limiter.limit'), inflight: one('governor.limiter.inflight'), peak: one('governor.limiter.peak_inflight') }
+    }
+    const attributes = { 'governor.limiter': 'http', 'governor.knob': 'max-concurrency' }
+    // Three were in flight at once; one is now. The limit is the knob's 8 (the FixedLimit's 10, bounded).
+    expect(await read()).toEqual({ limit: [{ value: 8, attributes }], inflight: [{ value: 1, attributes }], peak: [{ value: 3, attributes }] })
+    // The next collection's span starts from the one still in flight.
+    expect((await read()).peak).toEqual([{ value: 1, attributes }])
+    gates[2]!.open()
+    await held[2]
     await provider.shutdown()
   })
 

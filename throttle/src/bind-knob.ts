@@ -7,6 +7,8 @@
 /** The part of a number knob a binding uses (a `Knob<number>` from `client.knob()` is one). */
 export interface NumberKnobLike {
   readonly value: number
+  /** The knob's name (a `Knob` has one): `bindBounds` passes it on to a `Limiter`'s metrics. */
+  readonly name?: string
   on(event: 'change', listener: (value: number) => void): unknown
   off(event: 'change', listener: (value: number) => void): unknown
 }
@@ -31,13 +33,16 @@ export function bindKnob(knob: NumberKnobLike, apply: (value: number) => void): 
 /** Something with bounds a knob can set: a `Limiter`, a `Limit`. */
 export interface Bounded {
   setBounds(min: number, max: number): void
+  /** Set by `bindBounds` to the name of the knob bound to `max`, when the target has this field (a `Limiter` has). */
+  maxKnob?: string | undefined
 }
 
 /**
  * Binds `target`'s bounds to knobs (or fixed numbers): `max` is usually the knob ops and the
  * slow loop turn ("max concurrency"), `min` a floor. Values are made whole (min up, max down),
  * and a min above the max is taken as the max, so that ops moving both knobs one after the
- * other never see an error in between.
+ * other never see an error in between. A `Limiter` learns the max knob's name (`maxKnob`), so
+ * that its metrics name the knob the collector's controller turns.
  *
  * ```ts
  * const maxConcurrency = governor.knob('max-concurrency', { type: 'int', default: 200, min: 1, max: 2000 })
@@ -51,6 +56,8 @@ export function bindBounds(target: Bounded, bounds: { min?: NumberKnobLike | num
     const min = Math.min(max, Math.max(0, Math.ceil(read(bounds.min, 1))))
     target.setBounds(min, max)
   }
+  const max = bounds.max
+  if ('maxKnob' in target && typeof max === 'object' && typeof max.name === 'string') target.maxKnob = max.name
   const unbinds: (() => void)[] = []
   for (const b of [bounds.min, bounds.max]) if (b !== undefined && typeof b !== 'number') unbinds.push(bindKnob(b, apply))
   if (unbinds.length === 0) apply()

@@ -4,10 +4,13 @@
  * the library (the meter is taken from @opentelemetry/api when it is installed, by a dynamic
  * import, or passed in).
  */
-import type { BatchObservableResult, Meter } from '@opentelemetry/api'
+import type { Meter } from '@opentelemetry/api'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { numberOption } from './check-option.ts'
+import { type Clock, monotonicClock } from './clock.ts'
 import { ThrottleError } from './errors.ts'
 import type { AcquireContext, Limiter, LimiterListener } from './limit/limiter.ts'
+import { observeLimiter } from './limit/limiter-metrics.ts'
 
 /** Route config of the plugin: `{ config: { throttle: { critical: true } } }`. */
 export interface ThrottleRouteConfig {
@@ -39,8 +42,19 @@ export interface ThrottlePluginOptions {
   isCritical?: (request: FastifyRequest) => boolean
   /** Requests that skip the limiter. Default: the route's `config.throttle.bypass`. */
   bypass?: (request: FastifyRequest) => boolean
-  /** `Retry-After` of a shed request, seconds (whole; a function may look at the request). Default 1. */
+  /**
+   * `Retry-After` of a shed request, seconds (whole; a function may look at the request).
+   * Default: from the limiter's state (see the plugin): about the ratio of requests seen to
+   * requests admitted over the last second or two, jittered ±50 %, from 1 to
+   * `maxRetryAfterSeconds` (1 while that span has seen fewer than 20 requests).
+   */
   retryAfterSeconds?: number | ((request: FastifyRequest) => number)
+  /** Longest `Retry-After` the default gives, seconds. Default 30. */
+  maxRetryAfterSeconds?: number
+  /** Time for the default `Retry-After`, ms (monotonic). Default `performance.now`. */
+  clock?: Clock
+  /** Uniform randomness in [0, 1) for the default `Retry-After`'s jitter. Default Math.random. */
+  random?: () => number
   /**
    * What a finished response tells the limit. Default: below 500 a round trip (`success`), 503
    * and 504 a drop (the app itself is overloaded or timed out downstream), other 5xx `ignore`
@@ -56,8 +70,8 @@ export interface ThrottlePluginOptions {
   /** The `governor.limiter` attribute of the metrics. Default 'http'. */
   name?: string
   /**
-   * When the request arrived, on the limiter's clock (`performance.now()` unless the limiter
-   * was given another). Its round trip counts from there, so that time spent before the
+   * When the request arrived, on the limiter's clock (`performance.now()`'s scale: the default
+   * coarse clock is on it too, unless the limiter was given another). Its round trip counts from there, so that time spent before the
    * plugin's hook (the event loop busy with other requests, a queue in front) reaches the
    * limit too. Default: when the plugin's `onRequest` hook runs.
    */
@@ -86,9 +100,10 @@ function report(listener: LimiterListener, outcome: ThrottleOutcome): void {
  * Limits the concurrency of the routes registered after it (in its scope and the parent's: it
  * is not encapsulated). A request over the limit is answered 503 with `Retry-After` before its
  * body is read; critical routes (`config: { throttle: { critical: true } }`) keep a reserve of
- * the limit, so sheddable routes are shed first. Exposes, through OpenTelemetry metrics,
- * `governor.limiter.limit`, `governor.limiter.inflight` and `governor.limiter.rejections`
- * (by `governor.priority`: critical, sheddable).
+ * the limit, so sheddable routes are shed first. Exposes the limiter's state through
+ * OpenTelemetry metrics (`observeLimiter`: limit, in flight, peak in flight, rejections by
+ * priority, the limit's reason), with `governor.knob` naming the knob bound to its max, so the
+ * collector's controller on that knob knows what the fast loop does.
  *
  * ```ts
  * import { Limiter, SloGradientLimit, bindBounds } from '@governor/throttle'
@@ -106,7 +121,11 @@ export const throttlePlugin: FastifyPluginAsync<ThrottlePluginOptions> = Object.
     const isCritical = options.isCritical ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.critical === true)
     const bypass = options.bypass ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.bypass === true)
     const classify = options.classify ?? defaultClassify
-    const retryAfter = options.retryAfterSeconds ?? 1
+    const retryAfter = options.retryAfterSeconds ?? overloadRetryAfter(limiter, {
+      maxSeconds: numberOption('throttlePlugin', 'maxRetryAfterSeconds', options.maxRetryAfterSeconds, 30, 'positive'),
+      clock: options.clock ?? monotonicClock,
+      random: options.random ?? Math.random,
+    })
     const arrivedAt = options.arrivedAt
     // Not encapsulated (it limits the whole app), so a second registration would hook every
     // request twice and overwrite the first one's listener: refused.
@@ -155,6 +174,36 @@ export const throttlePlugin: FastifyPluginAsync<ThrottlePluginOptions> = Object.
   { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: '@governor/throttle/fastify' },
 )
 
+/** Requests the default `Retry-After` needs to have seen over its span before it derives anything (else 1 s). */
+const RETRY_AFTER_MIN_SEEN = 20
+
+/**
+ * The default `Retry-After`: when the limiter admits one request in r of those it sees, a
+ * client told to come back in about r seconds adds about a 1/r of its load each second, not
+ * all of it in the next one; the ±50 % jitter spreads the clients shed in the same second. r
+ * is taken from the limiter's counts over the last one to two seconds (two snapshots rolled
+ * each second, on the rejection path only: an admitted request pays nothing).
+ *
+ *   r = (admitted + rejected) / admitted      seconds = clamp(round(r × (0.5 + random)), 1, max)
+ */
+function overloadRetryAfter(limiter: Limiter<AcquireContext>, o: { maxSeconds: number; clock: Clock; random: () => number }): () => number {
+  const seen = () => limiter.counts.admitted + limiter.counts.rejectedCritical + limiter.counts.rejectedSheddable
+  let prev = { at: o.clock(), admitted: limiter.counts.admitted, seen: seen() }
+  let cur = prev
+  return () => {
+    const now = o.clock()
+    if (now - cur.at >= 1000) {
+      prev = cur
+      cur = { at: now, admitted: limiter.counts.admitted, seen: seen() }
+    }
+    const seenSince = seen() - prev.seen
+    // A ratio of a handful of requests is noise: 1 s until the span has seen RETRY_AFTER_MIN_SEEN.
+    if (seenSince < RETRY_AFTER_MIN_SEEN) return 1
+    const ratio = seenSince / Math.max(1, limiter.counts.admitted - prev.admitted)
+    return Math.min(o.maxSeconds, Math.max(1, Math.round(ratio * (0.5 + o.random()))))
+  }
+}
+
 /** The global meter of @opentelemetry/api, if the app has the package; undefined otherwise. */
 async function globalMeter(): Promise<Meter | undefined> {
   try {
@@ -165,23 +214,11 @@ async function globalMeter(): Promise<Meter | undefined> {
   }
 }
 
-/** Observable instruments: read when the SDK collects, so a request pays nothing for metrics. */
+/** The limiter's metrics (see `observeLimiter`) until the app closes. */
 function observe(fastify: FastifyInstance, meter: Meter, limiter: Limiter<AcquireContext>, name: string): void {
-  const limit = meter.createObservableGauge('governor.limiter.limit', { description: 'Concurrency limit of the adaptive limiter', unit: '{request}' })
-  const inflight = meter.createObservableGauge('governor.limiter.inflight', { description: 'Requests admitted by the limiter and not finished', unit: '{request}' })
-  const rejections = meter.createObservableCounter('governor.limiter.rejections', { description: 'Requests shed by the limiter (503)', unit: '{request}' })
-  const attrs = { 'governor.limiter': name }
-  const critical = { ...attrs, 'governor.priority': 'critical' }
-  const sheddable = { ...attrs, 'governor.priority': 'sheddable' }
-  const callback = (result: BatchObservableResult) => {
-    result.observe(limit, limiter.limit, attrs)
-    result.observe(inflight, limiter.inflight, attrs)
-    result.observe(rejections, limiter.counts.rejectedCritical, critical)
-    result.observe(rejections, limiter.counts.rejectedSheddable, sheddable)
-  }
-  meter.addBatchObservableCallback(callback, [limit, inflight, rejections])
+  const stop = observeLimiter(meter, limiter as Limiter<never>, { name })
   fastify.addHook('onClose', (_instance, done) => {
-    meter.removeBatchObservableCallback(callback, [limit, inflight, rejections])
+    stop()
     done()
   })
 }

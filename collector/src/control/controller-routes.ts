@@ -11,7 +11,8 @@ type P = { service: string; name: string }
 /**
  * Controller bindings (under /api/v1):
  *
- *   PUT /controllers/{service}/{name}   bind a knob to an SLO (201 when created)
+ *   PUT /controllers/{service}/{name}   bind a knob to an SLO (201 when created; `warnings` when
+ *                                       something will not work as the operator likely expects)
  *   GET /controllers?service=           every binding with its last observation and decision
  *   GET /controllers/{service}/{name}   one, with its history
  *   DELETE /controllers/{service}/{name}  delete it (reason required; recorded)
@@ -22,8 +23,8 @@ export async function controllerRoutes(app: FastifyInstance): Promise<void> {
   app.put<{ Params: P; Body: unknown }>('/controllers/:service/:name', { config: { roles: OPERATE } }, async (req, reply) => {
     const { service, name } = req.params
     const who = whoOf(req.body, req.principal, () => controllers.check(service, req.body))
-    const { controller, created, knob } = await controllers.put(service, name, req.body, who)
-    return reply.code(created ? 201 : 200).send({ ...json(controller), knob_mode: knob.mode })
+    const { controller, created, knob, warnings } = await controllers.put(service, name, req.body, who)
+    return reply.code(created ? 201 : 200).send({ ...json(controller), knob_mode: knob.mode, ...(warnings.length > 0 ? { warnings } : {}) })
   })
 
   app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>('/controllers/:service/:name', { config: { roles: OPERATE } }, async (req) => {
@@ -82,6 +83,7 @@ export function controllerJson(c: ControllerBinding, runtime: ControllerView | u
     service: c.service, name: c.name, ...def, ...(description !== '' ? { description } : {}),
     version: c.version, changed_at: iso(c.changedAt), changed_by: c.actor, reason: c.reason, change_id: c.changeId,
     last_observation: obs === undefined ? null : { at: iso(obs.now), sli: obs.sli ?? null, target: obs.target, value: obs.value, burn_rate: obs.burnRate ?? null, text: obs.text,
+      ...(obs.inUse !== undefined ? { in_use: obs.inUse } : {}), ...(obs.limit !== undefined ? { limiter_limit: obs.limit } : {}),
       ...(obs.guard !== undefined ? { guard: { sli: obs.guard.sli ?? null, target: obs.guard.target, text: obs.guardText ?? null } } : {}) },
     last_decision: dec === undefined ? null : { at: iso(dec.at), kind: dec.kind, value: Number.isFinite(dec.value) ? dec.value : null, reason: dec.reason, applied: dec.applied },
     holding: view?.holding === undefined ? null : { kind: view.holding.kind, reason: view.holding.reason, since: iso(view.holding.since) },

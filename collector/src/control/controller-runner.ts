@@ -5,9 +5,11 @@ import type { SloService } from '../slo/slo-service.ts'
 import type { AlgorithmName, Controller, Decision, Observation } from '@governor/throttle'
 import { steered } from '@governor/throttle'
 import { bounds, observeBinding, type HoldKind } from './binding-observation.ts'
+import { observationWindowMillis } from './definition.ts'
 import { CONTROLLER_KIND, type ControllerBinding, type ControllerService } from './controller-service.ts'
 import type { ControllerMetrics, FailureStage } from './controller-metrics.ts'
 import type { SliObserver } from './sli-observer.ts'
+import type { UsageObserver } from './usage-observer.ts'
 import { PeriodicLoop } from '../util/periodic-loop.ts'
 import type { Lease } from './lease.ts'
 
@@ -34,6 +36,12 @@ export interface ControllerRunnerOptions {
   lease?: Pick<Lease, 'due' | 'step' | 'held' | 'state' | 'assertCurrent' | 'release'> | undefined
   changeLog: { append(e: NewEvent): Promise<unknown> }
   observer: Pick<SliObserver, 'read'>
+  /**
+   * Reads what the app's fast loop does under each knob (its limiter's peak in flight and
+   * limit), passed to the algorithm as `inUse` and `limit`: it raises a bound only while the
+   * limiter uses it and reaches it. Without it, raises are gated by the SLO alone.
+   */
+  usage?: Pick<UsageObserver, 'read'> | undefined
   factory: ControllerFactory
   metrics: ControllerMetrics
   log: RunnerLog
@@ -62,6 +70,8 @@ interface Runtime extends ControllerView {
   state: unknown
   /** The last shadow decision recorded, so that a repeated one is not recorded again. */
   shadowKey: string | undefined
+  /** Whether the app's limiter under the knob last held for latency not from concurrency (recorded once per transition into it). */
+  limiterHeld: boolean
 }
 
 /** What one tick did. */
@@ -96,7 +106,7 @@ export interface RunnerTick {
  * running tick at most `stopTimeoutMillis`. Time comes from `now` only.
  */
 export class ControllerRunner {
-  readonly #o: Required<Omit<ControllerRunnerOptions, 'lease'>> & Pick<ControllerRunnerOptions, 'lease'>
+  readonly #o: Required<Omit<ControllerRunnerOptions, 'lease' | 'usage'>> & Pick<ControllerRunnerOptions, 'lease' | 'usage'>
   readonly #runtimes = new Map<string, Runtime>()
   readonly #failing = new Set<string>()
 
@@ -175,7 +185,7 @@ export class ControllerRunner {
     const id = `${b.service}/${b.name}`
     let rt = this.#runtimes.get(id)
     if (rt === undefined || rt.version !== b.version) {
-      rt = { version: b.version, lastRunAt: undefined, lastObservation: undefined, lastDecision: undefined, holding: undefined, controller: undefined, state: undefined, shadowKey: undefined }
+      rt = { version: b.version, lastRunAt: undefined, lastObservation: undefined, lastDecision: undefined, holding: undefined, controller: undefined, state: undefined, shadowKey: undefined, limiterHeld: false }
       this.#runtimes.set(id, rt)
     }
     return rt
@@ -244,6 +254,14 @@ export class ControllerRunner {
     this.#recovered(id, 'observe')
 
     const { obs } = seen
+    let explain = seen.explain
+    const usage = await this.#usage(b, def.knob, now)
+    if (usage !== undefined) {
+      if (usage.inUse !== undefined) obs.inUse = usage.inUse
+      if (usage.limit !== undefined) obs.limit = usage.limit
+      explain += ` · ${usage.text}`
+      await this.#limiterHold(b, rt, usage.notFromConcurrency === true, usage.text, now)
+    }
     const { state, decision } = rt.controller.step(rt.state, obs, bounds(def, knob))
     rt.state = state
     rt.holding = undefined
@@ -251,7 +269,7 @@ export class ControllerRunner {
     rt.lastDecision = { ...decision, at: now, applied: false }
     this.#o.metrics.decisions.inc({ kind: decision.kind, mode: def.mode })
     if (decision.kind === 'hold' || decision.value === value) return true
-    const reason = `${decision.reason} — ${seen.explain}`
+    const reason = `${decision.reason} — ${explain}`
 
     if (def.mode === 'shadow') {
       const key = `${value}→${decision.value}`
@@ -287,6 +305,43 @@ export class ControllerRunner {
       await this.#hold(b, rt, now, 'apply_failed', `setting ${def.knob} to ${decision.value} failed: ${(err as Error).message}`, value)
       return false
     }
+  }
+
+  /**
+   * The app's limiter under the knob, over the observation window; undefined when there is no
+   * usage observer, the app reports none, or the store fails (counted and logged as an observe
+   * failure: the controller still steps, as it would without the fast loop's figures).
+   */
+  async #usage(b: ControllerBinding, knob: string, now: number): Promise<Awaited<ReturnType<UsageObserver['read']>>> {
+    const usage = this.#o.usage
+    if (usage === undefined) return undefined
+    const id = `${b.service}/${b.name}`
+    try {
+      const read = await usage.read(b.service, knob, now, observationWindowMillis(b.definition.interval_ms))
+      this.#recovered(`${id}\0usage`, 'observe')
+      return read
+    } catch (err) {
+      this.#failed(`${id}\0usage`, 'observe', err, `controller ${id}: reading the app's limiter metrics failed; stepping without them`)
+      return undefined
+    }
+  }
+
+  /**
+   * Records, once per transition into it, that the app's limiter under the knob holds for
+   * latency not from its concurrency (a slow dependency, a pause, a throttled CPU): lowering
+   * limits will not help there, and people should know. A failed record is tried again at the next step.
+   */
+  async #limiterHold(b: ControllerBinding, rt: Runtime, held: boolean, text: string, now: number): Promise<void> {
+    if (!held || rt.limiterHeld) {
+      rt.limiterHeld = held
+      return
+    }
+    const knob = b.definition.knob
+    rt.limiterHeld = await this.#record(b, {
+      title: `app ${b.service}: the limiter under ${knob} holds: latency not from concurrency`,
+      text: `${text}. Requests are late whatever the concurrency (a slow dependency, a pause, a throttled CPU), so the limiter does not lower its limit for it.`,
+      tags: [b.name, 'limiter', 'not_from_concurrency'], data: { controller: b.name, knob, limiter_reason: 'not_from_concurrency' },
+    }, now)
   }
 
   /**

@@ -6,7 +6,7 @@ import type { KnobService, KnobState } from '../knobs/knob-service.ts'
 import type { SloService } from '../slo/slo-service.ts'
 import type { VersionStore } from '../store/version-store.ts'
 import type { AlgorithmName } from '@governor/throttle'
-import { checkControllerName, parseController, withDefaults, type ControllerDefinition } from './definition.ts'
+import { checkControllerName, controllerWarnings, parseController, withDefaults, type ControllerDefinition } from './definition.ts'
 
 /** The change-log kind of controller changes, holds and shadow decisions. */
 export const CONTROLLER_KIND = 'controller'
@@ -109,17 +109,19 @@ export class ControllerService {
 
   /**
    * Checks and stores a binding (the same one again changes nothing). In active mode the
-   * knob is switched to `auto` unless it is pinned; `knob` is the knob after that.
+   * knob is switched to `auto` unless it is pinned; `knob` is the knob after that. `warnings`:
+   * what the operator should know (`controllerWarnings`), stored anyway.
    */
-  async put(service: string, name: string, body: unknown, who: Who): Promise<{ controller: ControllerBinding; created: boolean; changed: boolean; knob: KnobState }> {
+  async put(service: string, name: string, body: unknown, who: Who): Promise<{ controller: ControllerBinding; created: boolean; changed: boolean; knob: KnobState; warnings: string[] }> {
     checkControllerName(name, 'controller name')
     const def = this.check(service, body)
+    const warnings = controllerWarnings(def, service, this.#slos.find(service, def.slo)?.definition)
     const { current, created, changed } = await this.#registry.put(service, name, def, who)
     let knob = this.#knobs.get(service, def.knob)
     if (def.mode === 'active' && knob.mode === 'manual') {
       knob = await this.#knobs.setMode(service, def.knob, 'auto', { actor: who.actor, reason: `controller ${service}/${name} is active: ${who.reason}` })
     }
-    return { controller: complete(current), created, changed, knob }
+    return { controller: complete(current), created, changed, knob, warnings }
   }
 }
 

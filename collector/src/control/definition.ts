@@ -1,5 +1,6 @@
 import { GovernorError } from '../errors.ts'
 import type { KnobState } from '../knobs/knob-service.ts'
+import type { SloDefinition } from '../slo/definition.ts'
 import type { AlgorithmName } from '@governor/throttle'
 import { EFFECTS, GUARD_DEFAULTS, type Effect } from '@governor/throttle'
 
@@ -200,6 +201,30 @@ function parseGuard(v: unknown, service: string, sloName: string, problems: stri
   const decrease = share('decrease', (n) => n > 0 && n < 1, 'a factor above 0 and below 1 (0.8: ×0.8 a step while the guard is breached)')
   const headroom = share('headroom', (n) => n >= 0 && n < 1, "a share from 0 (inclusive) to 1 (0.1: no raise within 10 % of the guard's threshold)")
   return problems.length > before ? null : { slo, decrease, headroom }
+}
+
+/**
+ * What a binding's operator should know before it runs, as sentences (none: nothing). Today
+ * one: a latency SLO whose objective asks more than its percentile. At the target (the
+ * SLI, the p-th percentile, at the threshold) 100 − p % of observations are over the
+ * threshold; the objective allows 100 − objective %. With p99 and 99.9 % the burn rate at the
+ * target is 10×, so a controller that raises only below `raiseBelowBurnRate` (1× by default)
+ * lowers to meet the p99 but raises only once about the p99.9 is under the threshold: it
+ * settles well under the target, and nothing said why.
+ */
+export function controllerWarnings(def: Pick<ControllerDefinition, 'slo' | 'params' | 'effect'>, service: string, slo: SloDefinition | undefined): string[] {
+  if (slo === undefined || slo.sli.type !== 'latency' || def.effect !== 'raises') return []
+  const p = slo.sli.percentile
+  const burnAtTarget = (100 - p) / (100 - slo.objective)
+  const raiseBelow = def.params.raiseBelowBurnRate ?? 1
+  if (!(burnAtTarget > raiseBelow)) return []
+  const burn = Number(burnAtTarget.toPrecision(3))
+  return [
+    `SLO ${service}/${def.slo} holds p${p} within ${slo.sli.threshold_ms} ms but promises ${slo.objective} % of observations within it: `
+    + `with the p${p} at the threshold, ${Number((100 - p).toPrecision(3))} % of observations are over it, a burn rate of ${burn}×, and this controller raises only below ${raiseBelow}× `
+    + `(params.raiseBelowBurnRate); it will lower the knob to meet the p${p} but raise it only once about the p${slo.objective} is within ${slo.sli.threshold_ms} ms. `
+    + `Make the SLO's percentile ${slo.objective} (or its objective ${p}), or set params.raiseBelowBurnRate above ${burn}`,
+  ]
 }
 
 function invalid(problems: string[]): GovernorError {

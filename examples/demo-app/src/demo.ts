@@ -1,5 +1,7 @@
-import { createServer, type Server } from 'node:http'
-import { connect, type ThrottleClient } from '@governor/throttle'
+import type { AddressInfo } from 'node:net'
+import { connect, isThrottleError, throttledFetch, type ThrottleClient } from '@governor/throttle'
+import { throttlePlugin } from '@governor/throttle/fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { recordDeploy } from './deploy.ts'
 import { Shop } from './shop.ts'
 import { startTelemetry, type Telemetry } from './telemetry.ts'
@@ -46,7 +48,7 @@ export interface Demo {
   governor: ThrottleClient
   shop: Shop
   telemetry: Telemetry
-  server: Server
+  server: FastifyInstance
   /** Sends the last metrics, stops the load, the server and the knob client. */
   stop(): Promise<void>
 }
@@ -69,28 +71,48 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   }
   await governor.ready()
   const telemetry = startTelemetry({ url: o.governorUrl, token: o.token, service: o.service, version: o.version, environment: o.environment, exportIntervalMillis: o.exportIntervalMillis })
-  const shop = new Shop(knobs, telemetry.requestDuration)
-  const server = createServer((req, res) => {
-    if (req.method === 'POST' && req.url === '/checkout') {
-      void shop.checkout().then((status) => res.writeHead(status).end())
-    } else res.writeHead(req.url === '/healthz' ? 200 : 404).end()
+  const shop = new Shop(knobs)
+  const server = Fastify()
+  // The limiter in front of the routes: a request over the limit is answered 503 with a
+  // Retry-After from how overloaded the limiter is; its limit, in-flight and peak reach
+  // Governor as OTel metrics named after the `workers` knob.
+  await server.register(throttlePlugin, { limiter: shop.limiter, meter: telemetry.provider.getMeter('@governor/throttle') })
+  server.addHook('onResponse', async (req, reply) => {
+    telemetry.requestDuration.record(reply.elapsedTime / 1000, {
+      'http.request.method': req.method, 'http.route': req.routeOptions.url ?? 'unmatched', 'http.response.status_code': reply.statusCode,
+    })
   })
-  await new Promise<void>((resolve) => server.listen(o.port, resolve))
-  // Load: a few requests every 100 ms, handled in process like requests from outside.
+  server.post('/checkout', async (_req, reply) => reply.code(await shop.checkout()).send())
+  server.get('/healthz', { config: { throttle: { bypass: true } } }, async () => 'ok')
+  await server.listen({ port: o.port, host: '0.0.0.0' })
+  const url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/checkout`
+  // Load: a few requests every 100 ms over HTTP, from a caller as an app's would be: client-side
+  // throttling and a retry budget (throttledFetch), so a shedding shop does not get a retry storm.
+  const call = throttledFetch()
   const perTick = o.loadPerSecond / 10
   let owed = 0
+  let n = 0
+  let stopping = false
+  const send = () => {
+    const key = `demo-${++n}`
+    call(url, { method: 'POST', headers: { 'idempotency-key': key } }).then((res) => res.body?.cancel(), (err: unknown) => {
+      // Rejected locally: expected while the shop sheds. Calls cut short by stop(): expected too.
+      if (!isThrottleError(err) && !stopping) console.error(`demo-app: ${(err as Error).message}`)
+    })
+  }
   const load = o.loadPerSecond > 0
     ? setInterval(() => {
       owed += perTick
-      for (; owed >= 1; owed--) void shop.checkout()
+      for (; owed >= 1; owed--) send()
     }, 100)
     : undefined
   return {
     deploy, governor, shop, telemetry, server,
     async stop() {
+      stopping = true
       if (load !== undefined) clearInterval(load)
       shop.close()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await server.close()
       await telemetry.provider.shutdown()
       await governor.close()
     },

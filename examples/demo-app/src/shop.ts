@@ -1,4 +1,3 @@
-import type { Histogram } from '@opentelemetry/api'
 import { AimdLimit, bindBounds, Limiter, type Knob } from '@governor/throttle'
 
 /** The knobs ops turn in Governor while the demo runs. */
@@ -11,46 +10,34 @@ export interface ShopKnobs {
   extraLatencyMillis: Knob<number>
 }
 
-/** What one request ended with. */
-export type Outcome = 200 | 500 | 503
+/** What an admitted request ended with (a shed one is the throttle plugin's 503). */
+export type Outcome = 200 | 500
 
 /**
  * A pretend checkout endpoint behind an adaptive concurrency limit (AIMD) whose upper bound
- * is the `workers` knob: requests over the limit are shed with a 503 at once; admitted ones
- * take `base + extra` ms and fail with `errorPercent` probability. Each request is recorded
- * in `http.server.request.duration` with its route and status, as OTel HTTP instrumentation would.
+ * is the `workers` knob. The limiter admits or sheds in the fastify plugin of
+ * `@governor/throttle` (see demo.ts); an admitted request takes `base + extra` ms and fails
+ * with `errorPercent` probability.
  */
 export class Shop {
   readonly limiter: Limiter
   readonly #knobs: ShopKnobs
-  readonly #duration: Histogram
   readonly #random: () => number
   readonly #unbind: () => void
 
-  constructor(knobs: ShopKnobs, duration: Histogram, random: () => number = Math.random) {
+  constructor(knobs: ShopKnobs, random: () => number = Math.random) {
     this.#knobs = knobs
-    this.#duration = duration
     this.#random = random
     this.limiter = new Limiter({ limit: new AimdLimit({ initialLimit: knobs.workers.value, minLimit: 1, maxLimit: knobs.workers.value }) })
+    // Also names the knob on the limiter's metrics, so Governor's controller on `workers` sees how much of it is used.
     this.#unbind = bindBounds(this.limiter, { max: knobs.workers })
   }
 
-  /** Handles one request; resolves to its status. */
+  /** Handles one admitted request; resolves to its status. */
   async checkout(): Promise<Outcome> {
-    const started = performance.now()
-    const listener = this.limiter.acquire()
-    let status: Outcome = 503
-    if (listener !== undefined) {
-      const millis = 20 + this.#random() * 60 + this.#knobs.extraLatencyMillis.value
-      await new Promise((r) => setTimeout(r, millis))
-      status = this.#random() * 100 < this.#knobs.errorPercent.value ? 500 : 200
-      if (status === 200) listener.onSuccess()
-      else listener.onIgnore()
-    }
-    this.#duration.record((performance.now() - started) / 1000, {
-      'http.request.method': 'POST', 'http.route': '/checkout', 'http.response.status_code': status,
-    })
-    return status
+    const millis = 20 + this.#random() * 60 + this.#knobs.extraLatencyMillis.value
+    await new Promise((r) => setTimeout(r, millis))
+    return this.#random() * 100 < this.#knobs.errorPercent.value ? 500 : 200
   }
 
   /** Stops following the `workers` knob. */

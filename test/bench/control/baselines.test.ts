@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { EnvoyGradientLimit } from '../../../bench/control/envoy-gradient.ts'
 import { TooBusy } from '../../../bench/control/toobusy.ts'
+import { WindowedLimit } from '../../../bench/control/windowed-limit.ts'
+import { RecordingLimit } from '../../../throttle/src/limit/recording-limit.ts'
+import { FixedLimit } from '../../../throttle/src/limit/fixed-limit.ts'
 
 describe("Envoy's gradient controller (published rule)", () => {
   const make = () => new EnvoyGradientLimit({ random: () => 0, minRttRequests: 5 })
@@ -61,5 +64,23 @@ describe('toobusy (published rule, on the queueing delay)', () => {
     expect(busy.lag).toBeCloseTo(105 * (2 / 3) ** 2, 10)
     u = 0
     expect(busy.tooBusy()).toBe(false) // under maxLag: never
+  })
+})
+
+describe("concurrency-limits' WindowedLimit (published rule, average window)", () => {
+  it('passes one sample a window: the average RTT, the most in flight, any drop; windows of ≥ 10 samples, 1 s long', () => {
+    const inner = new RecordingLimit(new FixedLimit(50))
+    const w = new WindowedLimit(inner)
+    w.onSample(0, 10, 1, false) // ends at 10, after the first window's end (0): closes an empty-enough window, next update at 1010
+    expect(inner.samples).toEqual([])
+    for (let i = 0; i < 10; i++) w.onSample(100 + i, 20 + i, 5 + i, i === 3) // ends 120..138: collected
+    expect(inner.samples).toEqual([])
+    w.onSample(1000, 30, 2, false) // ends at 1030 > 1010: closes the window of these 11 samples
+    expect(inner.samples).toEqual([{ startTime: 1000, rtt: (20 + 21 + 22 + 23 + 24 + 25 + 26 + 27 + 28 + 29 + 30) / 11, inflight: 14, didDrop: true }])
+    w.onSample(1500, 0.05, 3, false) // under 100 µs: not a sample at all
+    for (let i = 0; i < 5; i++) w.onSample(1100 + i, 10, 1, false)
+    w.onSample(2100, 10, 1, false) // past 2030, but 6 samples: too few, dropped
+    expect(inner.samples).toHaveLength(1)
+    expect(w.limit).toBe(50)
   })
 })

@@ -36,5 +36,7 @@ describe('figures of a run', () => {
     expect(checkBars(good, good).every((b) => b.met)).toBe(true)
     const bad = { ...good, goodput: 0.94, windowsWithinSlo: 0.98, timeToShed: 4, timeToRecover: 31, limitCv: 0.051, shedShare: 0.0011 }
     expect(checkBars(bad, bad).map((b) => b.met)).toEqual([false, false, false, false, false, false])
+    expect(checkBars(good, good, { ...good, shedShare: 0.01 }).map((b) => [b.scenario, b.met]).at(-1)).toEqual(['slow-dependency-0.5x', true])
+    expect(checkBars(good, good, { ...good, shedShare: 0.0101 }).at(-1)!.met).toBe(false)
   })
 })

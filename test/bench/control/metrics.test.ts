@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { limitCv, quantile, RunRecorder, shareWithinSlo, timeToRecover, timeToShed, type Window, windowP99s } from '../../../bench/control/metrics.ts'
 
-const win = (o: Partial<Window>): Window => ({ attempts: 0, firsts: 0, shed: 0, completed: 0, good: 0, goodSlo: 0, latencies: [], ...o })
+const win = (o: Partial<Window>): Window => ({ attempts: 0, firsts: 0, rejectedLocally: 0, shed: 0, completed: 0, good: 0, goodSlo: 0, latencies: [], ...o })
 
 describe('window figures', () => {
   it('takes the nearest-rank quantile: p99 of 100 values is the 99th, of 10 the largest', () => {

@@ -59,6 +59,14 @@ describe('the simulated server against queueing theory', () => {
     }
   })
 
+  it("adds a dependency's wait to the time in system without holding a slot: M/M/1 at ρ = 0.5 plus 100 ms", () => {
+    const plain = queueing({ perSecond: 25, slots: 1, meanMillis: 20, seconds: 600 })
+    const base = meanLatency(plain, 1)
+    const r = meanLatency({ ...plain, dependencyMillis: () => 100 }, 1)
+    expect(r.mean).toBeCloseTo(base.mean + 100, 2) // the same service draws, each 100 ms later; no more queueing (the last ones of the run end past it)
+    expect(r.utilisation).toBeCloseTo(base.utilisation, 2)
+  })
+
   it('is deterministic for a seed and differs between seeds', () => {
     const s = queueing({ perSecond: 140, slots: 4, meanMillis: 20, seconds: 20 })
     expect(meanLatency(s, 5)).toEqual(meanLatency(s, 5))

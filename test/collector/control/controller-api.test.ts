@@ -26,6 +26,27 @@ afterAll(async () => { await app?.close() })
 const put = (name: string, body: object) => api(app, 'PUT', `/controllers/checkout/${name}`, body)
 
 describe('PUT /api/v1/controllers/{service}/{name}', () => {
+  it('warns when the SLO promises more than its percentile (p99 with 99.9 %): raises would wait on a burn rate of 10× at the target', async () => {
+    expect((await api(app, 'PUT', '/knobs/warned/workers', { type: 'int', default: 40, min: 1, max: 200 })).status).toBe(201)
+    for (const [name, percentile] of [['latency', 99], ['latency-matched', 99.9]] as const) {
+      const slo = await api(app, 'PUT', `/slos/warned/${name}`, { sli: { type: 'latency', metric: 'http.server.request.duration', percentile, threshold_ms: 300 }, objective: 99.9, window: '30d', ...who })
+      expect(slo.status).toBe(201)
+    }
+    const putWarned = (name: string, body: object) => api(app, 'PUT', `/controllers/warned/${name}`, body)
+    const res = await putWarned('mismatch', binding)
+    expect(res.status).toBe(201)
+    expect(res.body.warnings).toEqual([
+      'SLO warned/latency holds p99 within 300 ms but promises 99.9 % of observations within it: with the p99 at the threshold, 1 % of observations are over it, '
+      + 'a burn rate of 10×, and this controller raises only below 1× (params.raiseBelowBurnRate); it will lower the knob to meet the p99 but raise it only once about '
+      + "the p99.9 is within 300 ms. Make the SLO's percentile 99.9 (or its objective 99), or set params.raiseBelowBurnRate above 10",
+    ])
+    // Raising only below a burn rate over 10×: nothing to warn about.
+    const allowed = await putWarned('mismatch', { ...binding, params: { raiseBelowBurnRate: 12 } })
+    expect(allowed.status).toBe(200)
+    expect(allowed.body).not.toHaveProperty('warnings')
+    expect((await putWarned('matched', { ...binding, slo: 'latency-matched' })).body).not.toHaveProperty('warnings')
+  })
+
   it('names every malformed field in one 400', async () => {
     const res = await put('w', { knob: 'workers', algorithm: 'fuzzy', interval_ms: 50, dead_band: 1.5, mode: 'on', min: 'low' })
     expect(res.status).toBe(400)

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import type { NewEvent } from '../../../collector/src/changelog/change-log.ts'
-import { ControllerMetrics, ControllerRunner, type ControllerBinding, type SliReading } from '../../../collector/src/control/index.ts'
+import { ControllerMetrics, ControllerRunner, type ControllerBinding, type SliReading, type UsageReading } from '../../../collector/src/control/index.ts'
 import type { KnobState } from '../../../collector/src/knobs/knob-service.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 import type { Slo } from '../../../collector/src/slo/index.ts'
@@ -26,7 +26,7 @@ const lower: Controller = {
   step: (state, obs) => ({ state, decision: { kind: 'lower', value: obs.value - 1, reason: 'over' } }),
 }
 
-function setUp(read: () => Promise<SliReading>, options: { stopTimeoutMillis?: number; factory?: () => Controller } = {}) {
+function setUp(read: () => Promise<SliReading>, options: { stopTimeoutMillis?: number; factory?: () => Controller; usage?: () => Promise<UsageReading | undefined> } = {}) {
   const clock = new ManualClock(1_000_000)
   const registry = new Registry()
   const events: NewEvent[] = []
@@ -44,6 +44,7 @@ function setUp(read: () => Promise<SliReading>, options: { stopTimeoutMillis?: n
     now: () => clock.now(),
     tickMillis: 0,
     ...(options.stopTimeoutMillis !== undefined ? { stopTimeoutMillis: options.stopTimeoutMillis } : {}),
+    ...(options.usage !== undefined ? { usage: { read: options.usage } } : {}),
   })
   const failures = async () => (await registry.getSingleMetric('governor_controller_failures_total')!.get()).values.map((v) => [v.labels.stage, v.value])
   return { clock, runner, events, logged, set, failures }
@@ -65,6 +66,20 @@ describe('the controller runner loop', () => {
     expect(events.map((e) => e.title)).toEqual(['controller shop/ctl holds workers at 40: the store could not be read: connection refused'])
     expect(set).toEqual([])
     expect(runner.view('shop', 'ctl')?.holding?.kind).toBe('store_error')
+  })
+
+  it("steps without the app's limiter metrics when they cannot be read: counted and logged once, the decision still made", async () => {
+    const { clock, runner, logged, set, failures } = setUp(async () => ({ ok: true, sli: 500, target: 300, burnRate: 2, newestAt: 0, text: 'p99 500 ms' }), {
+      usage: async () => { throw new Error('connection refused') },
+    })
+    for (let i = 0; i < 2; i++) {
+      expect(await runner.tick()).toEqual({ skipped: false, ran: 1, failed: 0 })
+      clock.advance(1000)
+    }
+    expect(set).toEqual([39, 39])
+    expect(await failures()).toEqual([['observe', 2]])
+    expect(logged.map((l) => l.level)).toEqual(['error', 'debug'])
+    expect(logged[0]!.msg).toBe("controller shop/ctl: reading the app's limiter metrics failed; stepping without them")
   })
 
   it('skips a tick while the previous one runs, and acts at the next interval', async () => {

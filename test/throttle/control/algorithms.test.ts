@@ -16,6 +16,14 @@ describe('aimd', () => {
     expect(f.tick(412, bounds({ integer: false })).value).toBe(20.5)
     expect(f.tick(100, bounds({ integer: false })).value).toBe(23)
   })
+
+  it('decreases by decrease^s while the SLO burns at s× (up to burnSpeedup)', () => {
+    const d = new Drive(aimd(defaults(AIMD_PARAMS)), 100)
+    expect(d.tick(412, bounds(), { burnRate: 2 })).toEqual({
+      kind: 'lower', value: 64, reason: 'SLI 412 over target 300 (+37 %): 100 → 64 (aimd, ×0.64, step ×2 at burn rate 2×)',
+    })
+    expect(new Drive(aimd(defaults(AIMD_PARAMS)), 100).tick(412, bounds({ integer: false }), { burnRate: 1000 }).value).toBeCloseTo(100 * 0.8 ** 4, 10)
+  })
 })
 
 describe('gradient', () => {
@@ -29,6 +37,24 @@ describe('gradient', () => {
     expect(new Drive(make(), 40).tick(120, float).value).toBeCloseTo(40 * 1.1, 10) // 2.5 clamped to 1.2, then halved
     expect(new Drive(make({ smoothing: 1 }), 40).tick(400, float).value).toBeCloseTo(30, 10)
     expect(new Drive(make(), 40).tick(412).reason).toBe('SLI 412 over target 300 (+37 %): 40 → 35 (gradient, ×0.864)')
+  })
+
+  it('applies more of the gradient while the SLO burns fast: smoothing × s, at most all of it', () => {
+    const float = bounds({ integer: false, max: 1000 })
+    // smoothing 0.5 × 1.5 = 0.75 of the way to ×0.5
+    expect(new Drive(make(), 40).tick(1200, float, { burnRate: 1.5 }).value).toBeCloseTo(40 * (1 - 0.75 * 0.5), 10)
+    expect(new Drive(make(), 40).tick(1200, float, { burnRate: 300 }).value).toBeCloseTo(20, 10) // all of it: halved
+    expect(new Drive(make(), 40).tick(1200, float, { burnRate: 0.9 }).value).toBeCloseTo(30, 10) // under 1: the plain step
+  })
+
+  it('takes 64 to 8 in three halvings 10 s apart (5 s ticks, 30 s cooldown) while the SLI is twice the target and the budget burns fast', () => {
+    const d = new Drive(make(), 64, 5_000)
+    const b = bounds({ cooldownMillis: 30_000 })
+    const values = Array.from({ length: 5 }, () => d.tick(600, b, { burnRate: 100 }).value)
+    expect(values).toEqual([32, 32, 16, 16, 8])
+    // Fixed steps: ×0.75 each 30 s.
+    const fixed = new Drive(make({ burnSpeedup: 1 }), 64, 5_000)
+    expect(Array.from({ length: 7 }, () => fixed.tick(600, b, { burnRate: 100 }).value)).toEqual([48, 48, 48, 48, 48, 48, 36])
   })
 
   it('settles where the SLI meets the target, from above and from below', () => {

@@ -42,8 +42,8 @@ describe('createController', () => {
   it('refuses an unknown parameter, naming it and the algorithm\'s parameters', () => {
     const err = thrown(() => createController('aimd', { factor: 0.8 }))
     expect(err.code).toBe('THROTTLE_ERR_CONTROLLER_INVALID')
-    expect(err.message).toBe('unknown parameter "factor" of controller aimd: its parameters are decrease, increase or raiseBelowBurnRate')
-    expect(thrown(() => createController('pid', { ki: 0.1, Kd: 1 })).message).toMatch(/"Kd" of controller pid: its parameters are kp, ki, kd or raiseBelowBurnRate/)
+    expect(err.message).toBe('unknown parameter "factor" of controller aimd: its parameters are decrease, increase, raiseBelowBurnRate or burnSpeedup')
+    expect(thrown(() => createController('pid', { ki: 0.1, Kd: 1 })).message).toMatch(/"Kd" of controller pid: its parameters are kp, ki, kd, raiseBelowBurnRate or burnSpeedup/)
   })
 
   it('refuses a parameter outside its bounds, with the value received', () => {

@@ -109,6 +109,35 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     expect(drive().tick(450, bounds(), { inUse: 1, burnRate: 9 }).kind).toBe('lower') // the gates never stop a decrease
   })
 
+  it("raises a bound only while the app's limiter reaches it (binding), and lowers whatever the limiter does", () => {
+    const idle = drive().tick(120, bounds(), { limit: 31, inUse: 30 })
+    expect(idle).toMatchObject({ kind: 'hold', value: 40 })
+    expect(idle.reason).toBe(`SLI 120 under target 300 (-60 %) but the app's limiter stays at 31, under the bound 40 (not binding): holding at 40 (${name})`)
+    expect(drive().tick(120, bounds(), { limit: 40, inUse: 30 }).kind).toBe('raise')
+    expect(drive().tick(450, bounds(), { limit: 3 }).kind).toBe('lower')
+  })
+
+  it('lowers sooner while the SLO burns fast: the cooldown divided by the burn rate, up to burnSpeedup', () => {
+    const b = bounds({ cooldownMillis: 40_000, maxStep: 5 })
+    const d = drive(100)
+    expect(d.tick(450, b, { burnRate: 50 })).toMatchObject({ kind: 'lower', value: 95 })
+    // 10 s later: the cooldown is 40 s ÷ 4 (burnSpeedup's default caps the burn rate of 50).
+    expect(d.tick(450, b, { burnRate: 50 })).toMatchObject({ kind: 'lower', value: 90 })
+    // Burning at 2×: 20 s; 10 s after the change it waits, and says why.
+    const held = d.tick(450, b, { burnRate: 2 })
+    expect(held.kind).toBe('hold')
+    expect(held.reason).toBe(`SLI 450 over target 300 (+50 %) but the last change was 10 s ago (cooldown 40 s, 20 s at burn rate 2×): holding at 90 (${name})`)
+    expect(d.tick(450, b, { burnRate: 2 }).kind).toBe('lower')
+    // Without the speedup, the full cooldown.
+    const fixed = new Drive(createController(name, { burnSpeedup: 1 }), 100)
+    expect(fixed.tick(450, b, { burnRate: 50 }).kind).toBe('lower')
+    expect(fixed.tick(450, b, { burnRate: 50 }).kind).toBe('hold')
+    // Under the target a burn rate never speeds a raise.
+    const up = drive(40)
+    expect(up.tick(120, b, { burnRate: 0.5 }).kind).toBe('raise')
+    expect(up.tick(120, b, { burnRate: 0.5 }).kind).toBe('hold')
+  })
+
   it('holds raises while the observation says they must wait, and states the reading as given', () => {
     const waiting = drive().tick(120, bounds(), { raiseHold: 'the guard is near its limit', sliText: 'lag 5400 over 1000' })
     expect(waiting).toEqual({ kind: 'hold', value: 40, reason: `lag 5400 over 1000 but the guard is near its limit: holding at 40 (${name})` })

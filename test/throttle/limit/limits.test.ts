@@ -86,6 +86,84 @@ describe('SloGradientLimit', () => {
   })
 })
 
+describe('SloGradientLimit: latency it does not cause', () => {
+  /** Feeds windows of samples that follow one another (each starts when the one before ended), `rtt(limit)` each. */
+  class Feeder {
+    t = 0
+    constructor(readonly limit: SloGradientLimit) {}
+    window(rtt: number | ((limit: number) => number), inflight: number | ((i: number) => number) = 50, size = 10): number {
+      for (let i = 0; i < size; i++) {
+        const r = typeof rtt === 'function' ? rtt(this.limit.limit) : rtt
+        this.limit.onSample(this.t, r, typeof inflight === 'function' ? inflight(i) : inflight, false)
+        this.t += r
+      }
+      return this.limit.limit
+    }
+  }
+  const make = (o: Partial<ConstructorParameters<typeof SloGradientLimit>[0]> = {}) =>
+    new SloGradientLimit({ targetMillis: 100, windowSize: 10, initialLimit: 50, ...o })
+
+  it('undoes decreases that did not lower the percentile, and holds while the latency stays', () => {
+    const f = new Feeder(make())
+    // p 150: ×(1 + 0.2 × (100/150 − 1)) a window. 50 → 46 → 43 → 40 → 37: the cut passes 20 %.
+    expect([f.window(150), f.window(150), f.window(150), f.window(150)]).toEqual([46, 43, 40, 37])
+    expect(f.limit.reason).toBe('tracking')
+    // The next window, admitted after the cut, is as slow: the cut did nothing. Back to 50, held.
+    expect(f.window(150)).toBe(50)
+    expect(f.limit.reason).toBe('not_from_concurrency')
+    for (let i = 0; i < 5; i++) expect(f.window(160)).toBe(50)
+    // Under the target again: tracking, and growing (the limit is used: 50 in flight).
+    expect(f.window(50)).toBe(60)
+    expect(f.limit.reason).toBe('tracking')
+  })
+
+  it('goes on lowering while the decreases lower the percentile (latency from its own queue)', () => {
+    const f = new Feeder(make())
+    // Latency proportional to the limit: 3 ms per request in flight, so the target is met at 33.
+    for (let i = 0; i < 40; i++) f.window((limit) => 3 * limit)
+    expect(f.limit.limit).toBeGreaterThanOrEqual(31)
+    expect(f.limit.limit).toBeLessThanOrEqual(34)
+    expect(f.limit.reason).toBe('tracking')
+  })
+
+  it('holds at once when the requests admitted at low concurrency are as late as the others', () => {
+    const spread = (i: number) => (i < 5 ? 2 + i : 45 + i) // a low and a high half
+    const late = new Feeder(make())
+    expect(late.window(150, spread)).toBe(50)
+    expect(late.limit.reason).toBe('not_from_concurrency')
+    // The same spread, where the late ones are those admitted at high concurrency: a queue. It lowers.
+    const queue = make()
+    for (let i = 0; i < 10; i++) queue.onSample(i * 300, i < 5 ? 20 : 300, spread(i), false)
+    expect(queue.limit).toBeLessThan(50)
+    expect(queue.reason).toBe('tracking')
+  })
+
+  it("keeps a held limit at the Little's-law concurrency of the goodput, plus its bunching", () => {
+    const limit = make({ windowSize: 100 })
+    // 1 completion a ms, 150 ms each: 150 in flight on average; 150 + 3 √150 = 187.
+    for (let i = 0; i < 100; i++) limit.onSample(i, 150, i < 25 ? 5 : 60, false)
+    expect(limit.reason).toBe('not_from_concurrency')
+    expect(limit.limit).toBe(187)
+  })
+
+  it('lowers again when a held latency grows past 1.25 × the one it held at', () => {
+    const f = new Feeder(make())
+    for (let i = 0; i < 5; i++) f.window(150)
+    expect(f.limit.reason).toBe('not_from_concurrency')
+    expect(f.window(180)).toBe(50) // 1.2 × 150: still held
+    expect(f.window(200)).toBe(45) // 1.33 ×: something new, perhaps a queue
+    expect(f.limit.reason).toBe('tracking')
+  })
+
+  it('lowers for any latency over the target with holdWhenNotFromConcurrency false', () => {
+    const f = new Feeder(make({ holdWhenNotFromConcurrency: false }))
+    for (let i = 0; i < 10; i++) f.window(150, (i) => (i < 5 ? 2 : 50))
+    expect(f.limit.limit).toBe(25) // 50 × (1 − 0.2 / 3)^10: every window lowered
+    expect(f.limit.reason).toBe('tracking')
+    expect(() => make({ holdWhenNotFromConcurrency: 'yes' as unknown as boolean })).toThrow(/holdWhenNotFromConcurrency must be true or false; got "yes"/)
+  })
+})
+
 describe('AimdLimit (published rule)', () => {
   it('adds one while used, backs off on a drop or a timeout, and never below the min', () => {
     const limit = new AimdLimit({ initialLimit: 10, timeoutMillis: 1000 })

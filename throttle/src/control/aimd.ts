@@ -1,6 +1,7 @@
 import type { ParamSpecs } from './params.ts'
-import { RAISE_BELOW_BURN_RATE } from './params.ts'
-import { begin, isDecision, lastChange, settle } from './rules.ts'
+import { formatNumber } from './format.ts'
+import { BURN_SPEEDUP, RAISE_BELOW_BURN_RATE } from './params.ts'
+import { begin, isDecision, lastChange, settle, speedupText, urgency } from './rules.ts'
 import type { Controller } from './types.ts'
 
 /** Parameters of `aimd`: see `AIMD_PARAMS`. */
@@ -8,6 +9,7 @@ export interface AimdParams {
   decrease: number
   increase: number
   raiseBelowBurnRate: number
+  burnSpeedup: number
 }
 
 /** The parameters of `aimd`: default, bounds, doc line. */
@@ -15,6 +17,7 @@ export const AIMD_PARAMS = {
   decrease: { default: 0.8, min: 0, minExclusive: true, max: 1, maxExclusive: true, doc: 'factor the value is multiplied by when the SLI is over the target' },
   increase: { default: 1, min: 0, minExclusive: true, max: Infinity, doc: "amount added when the SLI is under the target, in the knob's unit" },
   raiseBelowBurnRate: RAISE_BELOW_BURN_RATE,
+  burnSpeedup: BURN_SPEEDUP,
 } as const satisfies ParamSpecs
 
 /** What `aimd` remembers between ticks (JSON-serialisable). */
@@ -27,7 +30,8 @@ export interface AimdState {
  * Additive increase, multiplicative decrease: over the target (beyond the dead band) the value
  * is multiplied by `decrease`; under it, `increase` is added. The loss-based rule of TCP and of
  * concurrency-limits' AIMDLimit, with the SLO target in place of packet loss: it backs off fast
- * and probes slowly, so it saws gently under the target.
+ * and probes slowly, so it saws gently under the target. While the SLO burns fast a decrease
+ * is `decrease^s` after a cooldown ÷ s (s: the burn rate, up to `burnSpeedup`).
  */
 export function aimd(params: AimdParams): Controller<AimdState> {
   const name = 'aimd'
@@ -35,10 +39,14 @@ export function aimd(params: AimdParams): Controller<AimdState> {
     name,
     init: () => ({ lastChangeAt: null }),
     step(state, obs, bounds) {
-      const start = begin(name, state.lastChangeAt, obs, bounds)
-      const decision = isDecision(start) ? start
-        : start.over ? settle(name, `×${params.decrease}`, obs, bounds, start, obs.value * params.decrease, params)
-        : settle(name, `+${params.increase}`, obs, bounds, start, obs.value + params.increase, params)
+      const start = begin(name, state.lastChangeAt, obs, bounds, params.burnSpeedup)
+      let decision
+      if (isDecision(start)) decision = start
+      else if (start.over) {
+        const s = urgency(obs, start, params.burnSpeedup)
+        const factor = params.decrease ** s
+        decision = settle(name, `×${formatNumber(factor)}${speedupText(obs, s)}`, obs, bounds, start, obs.value * factor, params)
+      } else decision = settle(name, `+${params.increase}`, obs, bounds, start, obs.value + params.increase, params)
       return { state: { lastChangeAt: lastChange(state.lastChangeAt, decision, obs.now) }, decision }
     },
   }

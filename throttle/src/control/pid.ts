@@ -1,7 +1,7 @@
 import { formatNumber } from './format.ts'
 import type { ParamSpecs } from './params.ts'
-import { RAISE_BELOW_BURN_RATE } from './params.ts'
-import { cooldownLeft, hold, holdForInput, holdInBand, holdInCooldown, intoBounds, lastChange, read, settle } from './rules.ts'
+import { BURN_SPEEDUP, RAISE_BELOW_BURN_RATE } from './params.ts'
+import { cooldownLeft, hold, holdForInput, holdInBand, holdInCooldown, intoBounds, lastChange, read, settle, urgency } from './rules.ts'
 import type { Controller } from './types.ts'
 
 /** Parameters of `pid`: see `PID_PARAMS`. */
@@ -10,6 +10,7 @@ export interface PidParams {
   ki: number
   kd: number
   raiseBelowBurnRate: number
+  burnSpeedup: number
 }
 
 /** The parameters of `pid`: default, bounds, doc line. */
@@ -18,6 +19,7 @@ export const PID_PARAMS = {
   ki: { default: 0.02, min: 0, max: Infinity, doc: 'integral gain, per second: relative change per second per unit of relative error' },
   kd: { default: 0, min: 0, max: Infinity, doc: 'derivative gain, in seconds, on the measurement (sli / target per second), not on the error' },
   raiseBelowBurnRate: RAISE_BELOW_BURN_RATE,
+  burnSpeedup: { ...BURN_SPEEDUP, doc: "while lowering, the cooldown is divided by the SLO's burn rate, up to this factor (1: fixed cooldown); the terms themselves are not scaled" },
 } as const satisfies ParamSpecs
 
 /** What `pid` remembers between ticks (JSON-serialisable). */
@@ -88,8 +90,9 @@ export function pid(params: PidParams): Controller<PidState> {
       const d = dt > 0 && state.prevSli !== null ? (-params.kd * (sli - state.prevSli)) / target / dt : 0
       const i = integral + params.ki * e * dt
 
-      if (state.lastChangeAt !== null && cooldownLeft(state.lastChangeAt, obs.now, bounds) !== undefined) {
-        return after(holdInCooldown(name, obs, bounds, reading, state.lastChangeAt), { integral: i, lastP: p, lastD: d })
+      const speedup = urgency(obs, reading, params.burnSpeedup)
+      if (state.lastChangeAt !== null && cooldownLeft(state.lastChangeAt, obs.now, bounds, speedup) !== undefined) {
+        return after(holdInCooldown(name, obs, bounds, reading, state.lastChangeAt, speedup), { integral: i, lastP: p, lastD: d })
       }
       const raw = anchor * (1 + p + i + d)
       const decision = settle(name, `P ${formatNumber(p)}, I ${formatNumber(i)}, D ${formatNumber(d)}`, obs, bounds, reading, raw, params)

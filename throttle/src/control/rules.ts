@@ -4,7 +4,8 @@ import type { Bounds, Decision, Observation } from './types.ts'
 /**
  * The rules every controller algorithm obeys, whatever it computes: hold without good data,
  * keep the value inside the bounds, rest inside the dead band and during the cooldown, move at
- * most `maxStep` a tick, round for whole-number knobs, raise only what is used. An algorithm
+ * most `maxStep` a tick, round for whole-number knobs, raise only what is used and binding,
+ * lower faster while the SLO burns fast (`urgency`). An algorithm
  * proposes a raw value; `settle` turns it into a decision with a reason.
  *
  *   obs ─► holdForInput ─► intoBounds ─► read (dead band) ─► cooldownLeft ─► algorithm ─► settle
@@ -82,16 +83,38 @@ export function holdInBand(algorithm: string, obs: Observation, reading: Reading
   return hold(obs, `${reading.text}: ${holding(obs, algorithm)}`)
 }
 
-/** Milliseconds left before the next change is allowed, or undefined when a change is allowed now. */
-export function cooldownLeft(lastChangeAt: number | null, now: number, bounds: Bounds): number | undefined {
+/**
+ * Milliseconds left before the next change is allowed, or undefined when a change is allowed
+ * now. `speedup` (see `urgency`) divides the cooldown.
+ */
+export function cooldownLeft(lastChangeAt: number | null, now: number, bounds: Bounds, speedup = 1): number | undefined {
   if (lastChangeAt === null) return undefined
   const since = now - lastChangeAt
-  return since < bounds.cooldownMillis ? bounds.cooldownMillis - since : undefined
+  const cooldown = bounds.cooldownMillis / speedup
+  return since < cooldown ? cooldown - since : undefined
 }
 
 /** The hold for a tick inside the cooldown. */
-export function holdInCooldown(algorithm: string, obs: Observation, bounds: Bounds, reading: Reading, lastChangeAt: number): Decision {
-  return hold(obs, `${reading.text} but the last change was ${formatDuration(obs.now - lastChangeAt)} ago (cooldown ${formatDuration(bounds.cooldownMillis)}): ${holding(obs, algorithm)}`)
+export function holdInCooldown(algorithm: string, obs: Observation, bounds: Bounds, reading: Reading, lastChangeAt: number, speedup = 1): Decision {
+  const scaled = speedup > 1 ? `, ${formatDuration(bounds.cooldownMillis / speedup)} at burn rate ${formatNumber(obs.burnRate as number)}×` : ''
+  return hold(obs, `${reading.text} but the last change was ${formatDuration(obs.now - lastChangeAt)} ago (cooldown ${formatDuration(bounds.cooldownMillis)}${scaled}): ${holding(obs, algorithm)}`)
+}
+
+/**
+ * How much faster a lowering step goes while the SLO burns fast: the burn rate, between 1 and
+ * `burnSpeedup`. 1 under the target (raises never speed up) and without a burn rate. A p99
+ * twice the SLO's threshold burns the budget at tens to hundreds × the allowed rate; waiting
+ * a full cooldown between small steps then costs minutes of a breached SLO.
+ */
+export function urgency(obs: Observation, reading: Reading, burnSpeedup: number): number {
+  const b = obs.burnRate
+  if (!reading.over || b === undefined || !(b > 1) || !(burnSpeedup > 1)) return 1
+  return Math.min(b, burnSpeedup)
+}
+
+/** ", step ×4 at burn rate 12×" when `speedup` scales the step; '' otherwise. */
+export function speedupText(obs: Observation, speedup: number): string {
+  return speedup > 1 ? `, step ×${formatNumber(speedup)} at burn rate ${formatNumber(obs.burnRate as number)}×` : ''
 }
 
 /** Settings of `settle` that algorithms share. */
@@ -102,7 +125,8 @@ export interface SettleOptions {
 
 /**
  * Turns an algorithm's raw proposal into a decision: no move against the error, no raise while
- * raises must wait (`obs.raiseHold`), the value is not used or the error budget burns, at
+ * raises must wait (`obs.raiseHold`), the value is not used, the app's limiter stays under it
+ * (`obs.limit`: the bound is not binding) or the error budget burns, at
  * most `maxStep`, inside the bounds, whole numbers for integer knobs (a move that rounding
  * would erase becomes a move of 1, so that a small knob still moves). `how` names the
  * algorithm's own step ("×0.8", "+1").
@@ -118,6 +142,9 @@ export function settle(algorithm: string, how: string, obs: Observation, bounds:
     if (obs.raiseHold !== undefined) return hold(obs, `${reading.text} but ${obs.raiseHold}: ${at}`)
     if (obs.inUse !== undefined && obs.inUse * 2 < value) {
       return hold(obs, `${reading.text} but only ${formatNumber(obs.inUse)} of ${formatNumber(value)} in use: ${at}`)
+    }
+    if (obs.limit !== undefined && obs.limit < value) {
+      return hold(obs, `${reading.text} but the app's limiter stays at ${formatNumber(obs.limit)}, under the bound ${formatNumber(value)} (not binding): ${at}`)
     }
     if (obs.burnRate !== undefined && obs.burnRate >= options.raiseBelowBurnRate) {
       return hold(obs, `${reading.text} but the error budget burns at ${formatNumber(obs.burnRate)}× (raises wait below ${formatNumber(options.raiseBelowBurnRate)}×): ${at}`)
@@ -163,12 +190,13 @@ export function settle(algorithm: string, how: string, obs: Observation, bounds:
  * The shared start of a step for algorithms that keep no running terms: a decision that ends
  * the tick (hold or forced into bounds), or the reading to act on.
  */
-export function begin(algorithm: string, lastChangeAt: number | null, obs: Observation, bounds: Bounds): Decision | Reading {
+export function begin(algorithm: string, lastChangeAt: number | null, obs: Observation, bounds: Bounds, burnSpeedup = 1): Decision | Reading {
   const early = holdForInput(algorithm, obs, bounds) ?? intoBounds(algorithm, obs, bounds)
   if (early !== undefined) return early
   const reading = read(obs, bounds)
   if (reading.inBand) return holdInBand(algorithm, obs, reading)
-  if (lastChangeAt !== null && cooldownLeft(lastChangeAt, obs.now, bounds) !== undefined) return holdInCooldown(algorithm, obs, bounds, reading, lastChangeAt)
+  const speedup = urgency(obs, reading, burnSpeedup)
+  if (lastChangeAt !== null && cooldownLeft(lastChangeAt, obs.now, bounds, speedup) !== undefined) return holdInCooldown(algorithm, obs, bounds, reading, lastChangeAt, speedup)
   return reading
 }
 

@@ -30,6 +30,13 @@ export interface Observation {
    */
   inUse?: number
   /**
+   * Optional: the limit the app's fast loop (an adaptive limiter whose max bound this knob
+   * sets) reached in the window, at its highest. When given, a controller raises only while
+   * it reaches the value (`limit >= value`): a bound the fast loop stays under is not binding,
+   * and raising it changes nothing but the room the app has to overload itself.
+   */
+  limit?: number
+  /**
    * Optional: the guard SLO's reading (see `steered`): an SLO the controller must not break
    * while it raises the knob, e.g. a downstream latency. `sli` and `target` in its own unit.
    */

@@ -17,6 +17,11 @@ export interface Limit {
   onSample(startTime: number, rtt: number, inflight: number, didDrop: boolean): number
   /** Keeps the limit inside [min, max] from now on, moving it there at once. */
   setBounds(min: number, max: number): void
+  /**
+   * Optional: why the limit moves as it does now, one word (`SloGradientLimit`: `tracking`,
+   * `not_from_concurrency`, …). The `governor.reason` of the limiter's state metric.
+   */
+  readonly reason?: string
 }
 
 /** The bounds and start of a limit. */

@@ -1,5 +1,5 @@
 import { numberOption } from '../check-option.ts'
-import { type Clock, monotonicClock } from '../clock.ts'
+import { type Clock, coarseClock } from '../clock.ts'
 import type { Limit } from './limit.ts'
 
 /**
@@ -25,7 +25,11 @@ export interface AcquireContext {
 export interface LimiterOptions<C> {
   /** The algorithm (SloGradientLimit, AimdLimit, Gradient2Limit, VegasLimit, FixedLimit …). */
   limit: Limit
-  /** Time source, ms. Default `performance.now`. */
+  /**
+   * Time source, ms. Default `coarseClock`: `performance.now()` as of the last 1 ms tick, a
+   * variable read where each `performance.now()` costs about 40 ns (two a request). Pass
+   * `monotonicClock` for round trips of a few ms, a `ManualClock`'s `now` in tests.
+   */
   clock?: Clock
   /**
    * Share of the limit kept for critical requests, in [0, 1): sheddable requests are admitted
@@ -101,8 +105,8 @@ class Admitted implements LimiterListener {
  * try { await handle(); listener.onSuccess() } catch { listener.onIgnore() }
  * ```
  *
- * Cost per request (acquire + onSuccess): two clock reads, one small allocation and the
- * limit's update: see bench/results/limiter.md.
+ * Cost per request (acquire + onSuccess): two reads of the coarse clock, one small
+ * allocation and the limit's update: see bench/results/limiter.md.
  */
 export class Limiter<C = AcquireContext> {
   readonly #limit: Limit
@@ -111,14 +115,23 @@ export class Limiter<C = AcquireContext> {
   readonly #isCritical: (context: C | undefined) => boolean
   readonly #bypass: ((context: C | undefined) => boolean) | undefined
   #inflight = 0
+  // The highest #inflight since takePeakInflight last read it: what the slow loop needs to know
+  // whether a bound is used, which a gauge read once a minute would mostly miss.
+  #peak = 0
   // Cached from the Limit after each sample, so that acquire reads two fields and compares.
   #current = 0
   #sheddable = 0
+  /**
+   * The name of the knob that sets the max bound, when one does (`bindBounds` sets it): the
+   * `governor.knob` attribute of the limiter's metrics, by which the collector's controller on
+   * that knob finds how much of it the limiter uses.
+   */
+  maxKnob: string | undefined = undefined
   readonly #counts: LimiterCounts = { admitted: 0, rejectedCritical: 0, rejectedSheddable: 0, succeeded: 0, ignored: 0, dropped: 0, bypassed: 0 }
 
   constructor(options: LimiterOptions<C>) {
     this.#limit = options.limit
-    this.#clock = options.clock ?? monotonicClock
+    this.#clock = options.clock ?? coarseClock
     this.#reserve = numberOption('Limiter', 'criticalReserve', options.criticalReserve, 0.2, 'share')
     this.#isCritical = options.isCritical ?? ((context) => (context as AcquireContext | undefined)?.critical === true)
     this.#bypass = options.bypass
@@ -138,6 +151,16 @@ export class Limiter<C = AcquireContext> {
   /** Requests admitted and not yet reported. */
   get inflight(): number {
     return this.#inflight
+  }
+
+  /**
+   * The most requests in flight at once since the last call (or since the limiter was made),
+   * and starts a new span from the current count. Read by one metrics reader.
+   */
+  takePeakInflight(): number {
+    const peak = this.#peak
+    this.#peak = this.#inflight
+    return peak
   }
 
   /** The counts so far (a live object: do not modify). */
@@ -174,7 +197,9 @@ export class Limiter<C = AcquireContext> {
     const now = this.#clock()
     // Never later than now: a clock of another origin must not make a round trip negative.
     const start = arrivedAtMillis !== undefined && arrivedAtMillis < now ? arrivedAtMillis : now
-    return new Admitted(this as Limiter<never>, start, ++this.#inflight)
+    const inflight = ++this.#inflight
+    if (inflight > this.#peak) this.#peak = inflight
+    return new Admitted(this as Limiter<never>, start, inflight)
   }
 
   /** Keeps the limit inside [min, max] (whole numbers, 0 ≤ min ≤ max): what a knob sets. Throws THROTTLE_ERR_LIMIT_INVALID. */
