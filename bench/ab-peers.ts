@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { baseWorktree } from './lib/base-worktree.ts'
@@ -31,11 +31,19 @@ const worktree = base.dir
 
 type Row = { target: string; perCpu: number; acked: number; p99: string }
 const runs: Record<'base' | 'this tree', Row[][]> = { base: [], 'this tree': [] }
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' / ')
+const loadBefore = load()
 try {
   for (let round = 0; round < Number(opt.rounds); round++) {
-    for (const [name, dir] of [['base', worktree], ['this tree', here]] as const) {
+    // The order flips every round, so that a machine whose load drifts favours neither tree.
+    const trees = [['base', worktree], ['this tree', here]] as const
+    for (const [name, dir] of round % 2 === 0 ? trees : [...trees].reverse()) {
       const out = join(tmpdir(), `governor-ab-${process.pid}-${name.replace(' ', '-')}-${round}.md`)
-      execFileSync('npm', ['run', 'bench:peers', '--', '--series', opt.series!, '--seconds', opt.seconds!, '--targets', opt.targets!, '--out', out], { cwd: dir, stdio: 'ignore' })
+      execFileSync('npm', ['run', 'bench:peers', '--', '--series', opt.series!, '--seconds', opt.seconds!, '--targets', opt.targets!, '--out', out], {
+        cwd: dir, stdio: ['ignore', 'ignore', 'inherit'],
+        // A base whose bench:peers leaves OTLP/gRPC on its fixed port must not fail when another Governor holds it.
+        env: { ...process.env, GOVERNOR_GRPC_PORT: '0' },
+      })
       runs[name].push(parseRows(readFileSync(out, 'utf8')))
       process.stderr.write(`round ${round + 1}, ${name}: ${runs[name].at(-1)!.map((r) => `${r.target} ${Math.round(r.perCpu).toLocaleString('en')}/CPU-s`).join(', ')}\n`)
     }
@@ -52,17 +60,18 @@ function parseRows(md: string): Row[] {
   })
 }
 function num(s: string): number { return Number(s.replace(/,/g, '')) }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 const targets = runs.base[0]!.map((r) => r.target)
 const cell = (name: 'base' | 'this tree', t: string) => median(runs[name].map((rows) => rows.find((r) => r.target === t)!.perCpu))
 const md = `# Ingest, old against new
 
 \`npm run bench:ab -- --base ${opt.base} --series ${opt.series} --seconds ${opt.seconds} --rounds ${opt.rounds} --targets ${opt.targets}\`
 
-Machine: ${machine()}. Run at ${new Date().toISOString()}. Base: ${baseCommit}; this tree: ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()} and its uncommitted changes.
+Machine: ${machine()}. Run at ${new Date().toISOString()}; load average (1 / 5 / 15 min) ${loadBefore} before, ${load()} after. Base: ${baseCommit}; this tree: ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()} and its uncommitted changes.
 
 \`bench:peers\` (server pinned to one core, generator to the other, 8 senders, 1,000 samples a
-request) from each tree in turn, ${opt.rounds} rounds; samples per server CPU-second, median of the rounds.
+request) from each tree in turn, ${opt.rounds} rounds, the order flipping every round; samples per server
+CPU-second, median of the rounds.
 
 | target | base | this tree | this tree ÷ base | every run, base | every run, this tree |
 |---|---|---|---|---|---|

@@ -41,7 +41,9 @@ const cmd = [...taskset, process.execPath, ...profile, 'collector/bin/governor.j
 const server = spawn(cmd[0]!, cmd.slice(1), {
   env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: `${workDir}/data`, GOVERNOR_LOG_LEVEL: 'warn',
     // Load from one address, far past the per-client request rate limits: off.
-    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0' },
+    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+    // OTLP/gRPC is not benched, and its fixed port may be taken by another Governor on the machine.
+    GOVERNOR_GRPC_PORT: '0' },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const url = `http://127.0.0.1:${port}`

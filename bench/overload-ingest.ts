@@ -13,6 +13,8 @@
  *
  * Options: --seconds 60 (per run) --senders 128 --points 5000 (per request)
  *          --modes unbounded,base,after --base HEAD --slice 5 (seconds, slow /readyz counted by slice)
+ *          --rounds 1 (each round runs every mode; the order flips every other round, so that a
+ *          machine whose load drifts favours neither; with more than one, medians by mode)
  *          --out bench/results/overload-ingest.md
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -36,6 +38,7 @@ const { values: opt } = parseArgs({
     modes: { type: 'string', default: 'unbounded,base,after' },
     base: { type: 'string', default: 'HEAD' },
     slice: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench/results/overload-ingest.md' },
   },
 })
@@ -95,6 +98,8 @@ const timer = setInterval(() => {
 
 interface Run {
   mode: Mode
+  /** `mode`, with the round when there are several. */
+  name: string
   /** Answer times by status ('timeout' and 'error' too), ms. */
   answers: Map<string, number[]>
   readyz: number[]
@@ -111,7 +116,7 @@ interface Run {
   loopLag: { p99: number; max: number }
 }
 
-async function run(mode: Mode, bin?: string): Promise<Run> {
+async function run(mode: Mode, name: string, bin?: string): Promise<Run> {
   const dataDir = `bench/.work/overload-ingest-${process.pid}-${mode}`
   rmSync(dataDir, { recursive: true, force: true })
   mkdirSync(dataDir, { recursive: true })
@@ -181,7 +186,7 @@ async function run(mode: Mode, bin?: string): Promise<Run> {
   await new Promise((r) => child.once('exit', r))
   await senders.close()
   rmSync(dataDir, { recursive: true, force: true })
-  return { mode, answers, readyz, readyzSlowBySlice, readyzStatus, readyzUnanswered, ackedPoints, seconds, serverCpuPercent, shed, load, loopLag }
+  return { mode, name, answers, readyz, readyzSlowBySlice, readyzStatus, readyzUnanswered, ackedPoints, seconds, serverCpuPercent, shed, load, loopLag }
 }
 
 function metricValue(text: string, name: string): number {
@@ -198,10 +203,14 @@ function stats(values: number[]): string {
 const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' / ')
 const runs: Run[] = []
 const worktree = modes.includes('base') ? baseWorktree(opt.base!, 'governor-overload-base-') : undefined
+const ROUNDS = Number(opt.rounds)
 try {
-  for (const mode of modes) {
-    console.log(`${mode}: ${SENDERS} senders × ${POINTS} points for ${SECONDS} s …`)
-    runs.push(await run(mode, mode === 'base' ? join(worktree!.dir, 'collector/bin/governor.js') : undefined))
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const mode of round % 2 === 1 ? modes : [...modes].reverse()) {
+      const name = ROUNDS > 1 ? `${mode} ${round}` : mode
+      console.log(`${name}: ${SENDERS} senders × ${POINTS} points for ${SECONDS} s …`)
+      runs.push(await run(mode, name, mode === 'base' ? join(worktree!.dir, 'collector/bin/governor.js') : undefined))
+    }
   }
 } finally {
   worktree?.remove()
@@ -212,18 +221,44 @@ const rows: string[] = []
 for (const r of runs) {
   const all = [...r.answers.values()].flat()
   const keys = [...r.answers.keys()].sort()
-  rows.push(`| ${r.mode} | all answers | ${stats(all)} |`)
-  for (const k of keys) rows.push(`| ${r.mode} | ${/^\d+$/.test(k) ? `HTTP ${k}` : k} | ${stats(r.answers.get(k)!)} |`)
-  rows.push(`| ${r.mode} | GET /readyz every 100 ms | ${stats(r.readyz)} |`)
+  rows.push(`| ${r.name} | all answers | ${stats(all)} |`)
+  for (const k of keys) rows.push(`| ${r.name} | ${/^\d+$/.test(k) ? `HTTP ${k}` : k} | ${stats(r.answers.get(k)!)} |`)
+  rows.push(`| ${r.name} | GET /readyz every 100 ms | ${stats(r.readyz)} |`)
 }
 const summary = runs.map((r) => {
   const all = Float64Array.from([...r.answers.values()].flat()).sort()
   const over = r.readyz.filter((t) => t > 100).length
-  return `| ${r.mode} | ${Math.round(r.ackedPoints / r.seconds).toLocaleString('en-US')} | ${ms(percentile(all, 0.99))} | ${r.answers.get('unanswered in 30 s')?.length ?? 0} | ${ms(Math.max(...r.readyz))} | ${over} of ${r.readyz.length} | ${r.readyzUnanswered} | ${[...r.readyzStatus].map(([s, n]) => `${s}: ${n}`).join(', ')} | ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.serverCpuPercent.toFixed(0)} % | ${ms(r.loopLag.p99)} / ${ms(r.loopLag.max)} | ${r.load} |`
+  return `| ${r.name} | ${Math.round(r.ackedPoints / r.seconds).toLocaleString('en-US')} | ${ms(percentile(all, 0.99))} | ${r.answers.get('unanswered in 30 s')?.length ?? 0} | ${ms(Math.max(...r.readyz))} | ${over} of ${r.readyz.length} | ${r.readyzUnanswered} | ${[...r.readyzStatus].map(([s, n]) => `${s}: ${n}`).join(', ')} | ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.serverCpuPercent.toFixed(0)} % | ${ms(r.loopLag.p99)} / ${ms(r.loopLag.max)} | ${r.load} |`
 })
+/** Medians over the rounds, by mode, and each mode's ratio to the first. */
+function medians(): string {
+  const figures: [string, (r: Run) => number][] = [
+    ['/readyz over 100 ms (polls)', (r) => r.readyz.filter((t) => t > 100).length],
+    ['/readyz over 100 ms after the first 5 s', (r) => r.readyzSlowBySlice.slice(1).reduce((a, b) => a + b, 0)],
+    ['/readyz worst (ms)', (r) => Math.max(...r.readyz)],
+    ['/readyz p99 (ms)', (r) => percentile(Float64Array.from(r.readyz).sort(), 0.99)],
+    ['points/s acknowledged', (r) => r.ackedPoints / r.seconds],
+    ['p99 answer (ms)', (r) => percentile(Float64Array.from([...r.answers.values()].flat()).sort(), 0.99)],
+    ['server CPU (%)', (r) => r.serverCpuPercent],
+  ]
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
+  const by = modes.map((m) => runs.filter((r) => r.mode === m))
+  const lines = figures.map(([label, f]) => {
+    const meds = by.map((rs) => median(rs.map(f)))
+    return `| ${label} | ${meds.map((v, i) => `${ms(v)}${i > 0 && meds[0]! !== 0 ? ` (${(v / meds[0]!).toFixed(2)}×)` : ''}`).join(' | ')} | ${by.map((rs) => rs.map((r) => ms(f(r))).join(', ')).join(' | ')} |`
+  })
+  return `
+Medians of the ${ROUNDS} rounds (ratio to ${modes[0]}), then every round:
+
+| figure | ${modes.join(' | ')} | ${modes.map((m) => `every ${m}`).join(' | ')} |
+|---|${modes.map(() => '---|---|').join('')}
+${lines.join('\n')}
+`
+}
+
 const report = `# Overload: remote write past capacity
 
-\`npm run bench:overload-ingest -- --seconds ${SECONDS}\`
+\`npm run bench:overload-ingest -- ${process.argv.slice(2).join(' ')}\`
 
 ${SENDERS} senders, each sending a ${POINTS.toLocaleString('en-US')}-point remote-write request (snappy,
 ${(bodies[0]!.length / 1024).toFixed(0)} KiB) as soon as its previous one is answered, after Retry-After
@@ -232,7 +267,7 @@ from a thread of its own, each poll on a new connection (as a load balancer's pr
 not answered within ${ANSWER_TIMEOUT_MS / 1000} s is given up; a /readyz poll not answered within ${READYZ_TIMEOUT_MS / 1000} s is counted unanswered. Each run starts a fresh server
 (embedded store, write-ahead log on, rate limits off). The load generator runs on the same machine.
 
-${runs.map((r) => `- **${r.mode}**: ${MODES[r.mode].label}${r.mode === 'base' ? ` (${worktree!.commit})` : ''}`).join('\n')}
+${modes.map((m) => `- **${m}**: ${MODES[m].label}${m === 'base' ? ` (${worktree!.commit})` : ''}`).join('\n')}
 
 Machine: ${machine()}. Run at ${new Date().toISOString()}; load average (1 / 5 / 15 min) ${loadBefore} before,
 after each run as in the table. The machine is shared with other work and noisy: figures move
@@ -252,8 +287,8 @@ ${rows.join('\n')}
 
 | run | ${runs[0]!.readyzSlowBySlice.map((_, i) => `${i * SLICE_SECONDS}–${(i + 1) * SLICE_SECONDS} s`).join(' | ')} |
 |---|${runs[0]!.readyzSlowBySlice.map(() => '---|').join('')}
-${runs.map((r) => `| ${r.mode} | ${r.readyzSlowBySlice.join(' | ')} |`).join('\n')}
-`
+${runs.map((r) => `| ${r.name} | ${r.readyzSlowBySlice.join(' | ')} |`).join('\n')}
+${ROUNDS > 1 ? medians() : ''}`
 process.stdout.write(report)
 mkdirSync('bench/results', { recursive: true })
 writeFileSync(opt.out!, report)

@@ -71,6 +71,8 @@ export async function startGovernor(dataDir: string, opts: { cpu?: string; logLe
   const port = await freePort()
   const server = launch('Governor', [...pinned(opts.cpu), process.execPath, 'collector/bin/governor.js', 'start'], `http://127.0.0.1:${port}`, {
     GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir, GOVERNOR_LOG_LEVEL: opts.logLevel ?? 'warn', GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+    // OTLP/gRPC is not benched, and its fixed port may be taken by another Governor on the machine.
+    GOVERNOR_GRPC_PORT: '0',
   })
   await waitReady(server, '/readyz')
   return server

@@ -2,6 +2,7 @@ import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
 import { encodeBatch, joinChunks, seriesIdsOf, type EncodedBatch } from './encoded-batch.ts'
+import { RequestRows } from './request-rows.ts'
 import type { QuarantineEntry, ReplayOutcome } from './quarantine.ts'
 import { segmentToken, type LeftoverSegment, type WriteAheadLog } from './wal.ts'
 
@@ -156,14 +157,33 @@ export class WritePipeline {
 
   /** Resolves when the batch is acknowledged: logged (with a log) or committed (without). */
   submit(batch: PointBatch): Promise<void> {
+    const refused = this.#refusal(batch.pointCount)
+    if (refused !== undefined) return refused
+    return this.#submitEncoded(encodeBatch(batch, this.#o.isStored, (id) => this.#loggedSeries.has(id)))
+  }
+
+  /**
+   * A request whose points come in slices (decoded over several event-loop turns): each slice
+   * is encoded as it is added, and `submit` hands the whole request in as `submit` does one
+   * batch (one log record, the same checks), so it is acknowledged whole or not at all.
+   */
+  begin(): RequestRows {
+    return new RequestRows(this.#o.isStored, (id) => this.#loggedSeries.has(id), (encoded) => this.#refusal(encoded.points) ?? this.#submitEncoded(encoded))
+  }
+
+  /** The refusal of a batch of `points` points (shutting down, pipeline full); undefined: take it. */
+  #refusal(points: number): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new GovernorError('GOV_ERR_STORE_UNAVAILABLE', 'Governor is shutting down'))
-    const points = batch.pointCount
     if (points === 0) return Promise.resolve()
     // An empty pipeline takes any batch, so one request above the limit is not refused forever.
     if (this.#pendingPoints > 0 && this.#pendingPoints + points > this.#o.maxPendingPoints) {
       return Promise.reject(new GovernorError('GOV_ERR_PIPELINE_FULL', `the write pipeline is full (${this.#pendingPoints} points pending, limit ${this.#o.maxPendingPoints})`))
     }
-    const encoded = encodeBatch(batch, this.#o.isStored, (id) => this.#loggedSeries.has(id))
+    return undefined
+  }
+
+  #submitEncoded(encoded: EncodedBatch): Promise<void> {
+    const points = encoded.points
     if (this.#o.wal !== undefined) {
       try {
         this.#o.wal.append(encoded)

@@ -1,9 +1,10 @@
 import { GovernorError, isGovernorError } from '../errors.ts'
+import type { PointBatch } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
-import type { Attributes, SeriesInfo } from '../model/types.ts'
-import { BatchBuilder, UNKNOWN_SERVICE, newAttributes, type DecodeResult } from './decode-result.ts'
-import { I64, LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
-import { MetricFamilies, seriesTyping } from './remote-write-typing.ts'
+import { BatchBuilder, type DecodeResult } from './decode-result.ts'
+import { LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
+import { MetricFamilies } from './remote-write-typing.ts'
+import { TimeSeriesReader } from './time-series-reader.ts'
 
 /*
  * Field numbers of prometheus/prompb remote.proto and types.proto (remote write 1.0):
@@ -30,37 +31,91 @@ import { MetricFamilies, seriesTyping } from './remote-write-typing.ts'
  * Throws `GOV_ERR_RW_MALFORMED` when the body is not valid protobuf of that schema.
  */
 export function decodeRemoteWrite(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies(), oldestMillis = 0): DecodeResult {
-  try {
-    return decode(body, cache, families, oldestMillis)
-  } catch (err) {
-    // The shared reader speaks OTLP; the message (byte offset and field) holds for both.
-    if (isGovernorError(err) && err.code === 'GOV_ERR_OTLP_MALFORMED') {
-      throw new GovernorError('GOV_ERR_RW_MALFORMED', err.message, { cause: err })
+  const decoding = new RemoteWriteDecoding(body, cache, families, oldestMillis)
+  const batch = decoding.next()
+  return { batch, rejected: decoding.rejected, errors: decoding.errors }
+}
+
+/**
+ * `decodeRemoteWrite` in slices: a request of thousands of new series takes tens of
+ * milliseconds to decode, too long to hold the event loop in one go (see http/turns.ts), so
+ * the receiver decodes a slice per turn:
+ *
+ *   new RemoteWriteDecoding(body, …)   reads the metadata and delimits every series (cheap);
+ *                                      a body that is not a WriteRequest throws here
+ *   next(stop)                          decodes series until stop() says so; the points of
+ *                                      those series, as a batch of their own
+ *   … until done
+ *
+ * Every sample lands in exactly one slice's batch, in the order `decodeRemoteWrite` gives.
+ * Nothing is written anywhere: what the caller does with the slices decides when the request
+ * counts as taken (the receiver logs them as one record once all are decoded). A body found
+ * malformed in a later slice throws `GOV_ERR_RW_MALFORMED` there.
+ */
+export class RemoteWriteDecoding {
+  readonly #b: BatchBuilder
+  readonly #series: TimeSeriesReader
+  #done = false
+
+  constructor(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies(), oldestMillis = 0) {
+    const r = new ProtobufReader(body)
+    this.#b = new BatchBuilder(cache, oldestMillis)
+    this.#series = new TimeSeriesReader(r, body, this.#b, families)
+    const end = r.length
+    // One pass reads the metadata (it may come after the series it describes) and delimits
+    // the series; they are then stored grouped by service and metric.
+    try {
+      while (r.pos < end) {
+        const tag = r.tag()
+        const field = tag >>> 3
+        if (field === 1) {
+          r.expect(tag, LEN, 'WriteRequest.timeseries')
+          this.#series.scan(r.delimitedEnd())
+        } else if (field === 3) {
+          r.expect(tag, LEN, 'WriteRequest.metadata')
+          metadata(r, r.delimitedEnd(), families)
+        } else r.skip(tag)
+      }
+    } catch (err) {
+      throw remoteWriteError(err)
     }
-    throw err
+  }
+
+  /** Whether every series has been decoded. */
+  get done(): boolean {
+    return this.#done
+  }
+
+  /** Samples dropped so far (see `decodeRemoteWrite`). */
+  get rejected(): number {
+    return this.#b.result().rejected
+  }
+
+  /** Up to MAX_ERRORS distinct reasons for the samples dropped so far. */
+  get errors(): string[] {
+    return this.#b.result().errors
+  }
+
+  /**
+   * Decodes the next series, until `stop()` returns true (it is asked every few dozen series)
+   * or none is left, and returns their points. Without `stop`, decodes all that are left.
+   */
+  next(stop?: () => boolean): PointBatch {
+    try {
+      this.#done = this.#series.store(stop)
+    } catch (err) {
+      throw remoteWriteError(err)
+    }
+    return this.#b.cut()
   }
 }
 
-function decode(body: Uint8Array, cache: SeriesCache, families: MetricFamilies, oldestMillis: number): DecodeResult {
-  const r = new ProtobufReader(body)
-  const b = new BatchBuilder(cache, oldestMillis)
-  const series = new TimeSeriesReader(r, body, b, families)
-  const end = r.length
-  // One pass reads the metadata (it may come after the series it describes) and delimits
-  // the series; they are then stored grouped by service and metric.
-  while (r.pos < end) {
-    const tag = r.tag()
-    const field = tag >>> 3
-    if (field === 1) {
-      r.expect(tag, LEN, 'WriteRequest.timeseries')
-      series.scan(r.delimitedEnd())
-    } else if (field === 3) {
-      r.expect(tag, LEN, 'WriteRequest.metadata')
-      metadata(r, r.delimitedEnd(), families)
-    } else r.skip(tag)
+/** The shared reader speaks OTLP; its message (byte offset and field) holds for both. */
+function remoteWriteError(err: unknown): unknown {
+  if (isGovernorError(err) && err.code === 'GOV_ERR_OTLP_MALFORMED') {
+    return new GovernorError('GOV_ERR_RW_MALFORMED', err.message, { cause: err })
   }
-  series.store()
-  return b.result()
+  return err
 }
 
 function metadata(r: ProtobufReader, end: number, families: MetricFamilies): void {
@@ -80,294 +135,4 @@ function metadata(r: ProtobufReader, end: number, families: MetricFamilies): voi
   }
   r.endOf(end, 'MetricMetadata')
   if (name !== '') families.set(name, { type, help, unit })
-}
-
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
-const NAME_LABEL = ascii('__name__')
-const SERVICE_LABELS = [ascii('service_name'), ascii('service'), ascii('job')] as const
-
-/** Prometheus' stale marker: a NaN with this bit pattern (high and low 32-bit halves). */
-const STALE_HI = 0x7ff0_0000
-const STALE_LO = 2
-/** OTLP DataPointFlags bit 0: no recorded value. */
-const NO_RECORDED_VALUE = 1
-/** `labelsStart` of a series whose labels are not one run of bytes: it has no encoded key. */
-const SCATTERED = -2
-
-/**
- * Reads the TimeSeries of one request into the batch in two steps:
- *
- *   scan   delimit each series: its label bytes, the offsets of its name and service values,
- *          its sample count; only label names are looked at (as bytes), nothing is decoded
- *   store  visit the series grouped by (service, metric name), so that the builder's
- *          resource and metric context (a canonical key each) is set once per group, not
- *          once per series: senders interleave series of many jobs and metrics
- *
- * Within a group, a series seen before is found by its raw label bytes (knownSeries);
- * only a new one has its labels decoded.
- */
-class TimeSeriesReader {
-  readonly #r: ProtobufReader
-  readonly #body: Uint8Array
-  readonly #b: BatchBuilder
-  readonly #families: MetricFamilies
-  // One entry per scanned series (parallel arrays: no object per series).
-  readonly #start: number[] = []
-  readonly #end: number[] = []
-  /** First byte of the labels, -1 when there are none, SCATTERED when not contiguous. */
-  readonly #labelsStart: number[] = []
-  readonly #labelsEnd: number[] = []
-  /** Offsets of the length prefixes of the name and service values; -1 when absent. */
-  readonly #nameAt: number[] = []
-  readonly #serviceAt: number[] = []
-  readonly #samples: number[] = []
-  readonly #histograms: number[] = []
-  readonly #group: number[] = []
-  readonly #groups = new Map<string, number>()
-  /** Label name and value offsets of the series being decoded (see #label). */
-  readonly #names: number[] = []
-  readonly #values: number[] = []
-  #labels = 0
-
-  constructor(r: ProtobufReader, body: Uint8Array, b: BatchBuilder, families: MetricFamilies) {
-    this.#r = r
-    this.#body = body
-    this.#b = b
-    this.#families = families
-  }
-
-  /** Delimits one TimeSeries ending at `end` and checks its labels' structure. */
-  scan(end: number): void {
-    const r = this.#r
-    const start = r.pos
-    let labelsStart = -1
-    let labelsEnd = -1
-    let samples = 0
-    let histograms = 0
-    let nameAt = -1
-    // Value offsets of service_name, service and job, in that order of precedence.
-    let service0 = -1, service1 = -1, service2 = -1
-    this.#labels = 0
-    while (r.pos < end) {
-      const at = r.pos
-      const tag = r.tag()
-      switch (tag >>> 3) {
-        case 1: {
-          r.expect(tag, LEN, 'TimeSeries.labels')
-          if (labelsStart === -1) labelsStart = at
-          else if (at !== labelsEnd) labelsStart = SCATTERED
-          const i = this.#label(r.delimitedEnd())
-          labelsEnd = r.pos
-          const valueAt = this.#values[i]!
-          if (this.#nameIs(i, NAME_LABEL)) nameAt = valueAt
-          else if (this.#nameIs(i, SERVICE_LABELS[0])) service0 = valueAt
-          else if (this.#nameIs(i, SERVICE_LABELS[1])) service1 = valueAt
-          else if (this.#nameIs(i, SERVICE_LABELS[2])) service2 = valueAt
-          break
-        }
-        case 2: r.expect(tag, LEN, 'TimeSeries.samples'); r.pos = r.delimitedEnd(); samples++; break
-        case 4: r.expect(tag, LEN, 'TimeSeries.histograms'); r.pos = r.delimitedEnd(); histograms++; break
-        default: r.skip(tag) // exemplars (3) and unknown fields
-      }
-    }
-    r.endOf(end, 'TimeSeries')
-    if (samples === 0 && histograms === 0) return
-    // An empty value counts as absent, as in Prometheus.
-    const serviceAt = this.#nonEmpty(service0) ?? this.#nonEmpty(service1) ?? this.#nonEmpty(service2) ?? -1
-    // The length-prefixed value bytes of name and service, side by side, identify the group.
-    // Senders often send a metric's series one after another: the same name and service bytes
-    // as the series before reuse its group without building a key.
-    const n = this.#group.length
-    let group: number | undefined
-    if (n > 0 && this.#sameField(nameAt, this.#nameAt[n - 1]!) && this.#sameField(serviceAt, this.#serviceAt[n - 1]!)) group = this.#group[n - 1]!
-    else {
-      const key = this.#rawField(nameAt) + this.#rawField(serviceAt)
-      group = this.#groups.get(key)
-      if (group === undefined) {
-        group = this.#groups.size
-        this.#groups.set(key, group)
-      }
-    }
-    this.#start.push(start)
-    this.#end.push(end)
-    this.#labelsStart.push(labelsStart)
-    this.#labelsEnd.push(labelsEnd)
-    this.#nameAt.push(nameAt)
-    this.#serviceAt.push(serviceAt)
-    this.#samples.push(samples)
-    this.#histograms.push(histograms)
-    this.#group.push(group)
-  }
-
-  /** Adds the samples of every scanned series to the batch, group by group. */
-  store(): void {
-    const n = this.#start.length
-    // Counting sort of the series by group, stable: series keep their order within a group.
-    const first = new Array<number>(this.#groups.size + 1).fill(0)
-    for (let i = 0; i < n; i++) first[this.#group[i]! + 1]!++
-    for (let g = 1; g < first.length; g++) first[g]! += first[g - 1]!
-    const order = new Array<number>(n)
-    for (let i = 0; i < n; i++) order[first[this.#group[i]!]!++] = i
-    let group = -1
-    for (const i of order) {
-      if (this.#group[i] !== group) {
-        group = this.#group[i]!
-        this.#enter(i)
-      }
-      this.#series(i)
-    }
-  }
-
-  /** Sets the builder's resource and metric for the group of series `i`. */
-  #enter(i: number): void {
-    const name = this.#stringAt(this.#nameAt[i]!)
-    const service = this.#stringAt(this.#serviceAt[i]!) || UNKNOWN_SERVICE
-    const resource = newAttributes()
-    resource['service.name'] = service
-    this.#b.setResource(resource)
-    const t = seriesTyping(name, this.#families)
-    const counter = t.type === 'sum'
-    this.#b.setMetric(name, t.help, t.unit, t.type, counter ? 'cumulative' : 'unspecified', counter, t.guessed === true)
-  }
-
-  #series(i: number): void {
-    const b = this.#b
-    const samples = this.#samples[i]!
-    const histograms = this.#histograms[i]!
-    if (histograms > 0) b.rejectPoints('native histogram samples are not supported (remote write 1.0 float samples only)', histograms)
-    if (samples === 0) return
-    if (this.#nonEmpty(this.#nameAt[i]!) === undefined) return b.rejectPoints('series has no __name__ label', samples)
-
-    const r = this.#r
-    const labelsStart = this.#labelsStart[i]!
-    const encoded = labelsStart === SCATTERED ? undefined : labelsStart === -1 ? '' : r.bytesKey(labelsStart, this.#labelsEnd[i]!)
-    const series = (encoded === undefined ? undefined : b.knownSeries(encoded)) ?? b.resolveSeries(this.#attributes(i), encoded, samples)
-    if (series === undefined) return // refused by the series limit; its samples are counted
-    const end = this.#end[i]!
-    r.pos = this.#start[i]!
-    while (r.pos < end) {
-      const tag = r.tag()
-      if (tag >>> 3 === 2) this.#sample(r.delimitedEnd(), series)
-      else r.skip(tag)
-    }
-  }
-
-  /** Delimits one Label, records where its name and value are, and returns its index. */
-  #label(end: number): number {
-    const r = this.#r
-    let nameAt = -1
-    let valueAt = -1
-    while (r.pos < end) {
-      const tag = r.tag()
-      const field = tag >>> 3
-      if (field === 1 || field === 2) {
-        r.expect(tag, LEN, field === 1 ? 'Label.name' : 'Label.value')
-        if (field === 1) nameAt = r.pos
-        else valueAt = r.pos
-        r.pos = r.delimitedEnd()
-      } else r.skip(tag)
-    }
-    r.endOf(end, 'Label')
-    const i = this.#labels++
-    this.#names[i] = nameAt
-    this.#values[i] = valueAt
-    return i
-  }
-
-  /** Whether label `i`'s name is exactly `expected` (compared as bytes, nothing decoded). */
-  #nameIs(i: number, expected: Uint8Array): boolean {
-    const at = this.#names[i]!
-    if (at < 0) return false
-    const body = this.#body
-    // Label names are short: a one-byte length prefix is all that can match.
-    if (body[at] !== expected.length) return false
-    for (let k = 0; k < expected.length; k++) if (body[at + 1 + k] !== expected[k]) return false
-    return true
-  }
-
-  /** Whether the length-prefixed fields at `a` and `b` (-1: absent) hold the same bytes; short ones only. */
-  #sameField(a: number, b: number): boolean {
-    if (a === b) return true
-    if (a < 0 || b < 0) return false
-    const body = this.#body
-    const n = body[a]!
-    // A one-byte length prefix (under 128 bytes) or no shortcut: the key path decides.
-    if (n >= 0x80 || body[b] !== n) return false
-    for (let k = 1; k <= n; k++) if (body[a + k] !== body[b + k]) return false
-    return true
-  }
-
-  /** `at` when the length-prefixed value there is not empty. */
-  #nonEmpty(at: number): number | undefined {
-    return at >= 0 && this.#body[at] !== 0 ? at : undefined
-  }
-
-  /** The length-prefixed field at `at` as raw bytes (a map key), '' when -1. */
-  #rawField(at: number): string {
-    if (at < 0) return ''
-    const r = this.#r
-    const pos = r.pos
-    r.pos = at
-    const end = r.delimitedEnd()
-    r.pos = pos
-    return r.bytesKey(at, end)
-  }
-
-  /** The string whose length prefix is at `at`, '' when -1. Leaves the cursor where it was. */
-  #stringAt(at: number): string {
-    if (at < 0) return ''
-    const r = this.#r
-    const pos = r.pos
-    r.pos = at
-    const s = r.string()
-    r.pos = pos
-    return s
-  }
-
-  /** Every label of series `i` but `__name__`, as point attributes (a series not seen before). */
-  #attributes(i: number): Attributes {
-    const r = this.#r
-    const end = this.#end[i]!
-    this.#labels = 0
-    r.pos = this.#start[i]!
-    while (r.pos < end) {
-      const tag = r.tag()
-      if (tag >>> 3 === 1) this.#label(r.delimitedEnd())
-      else r.skip(tag)
-    }
-    const attributes = newAttributes()
-    for (let k = 0; k < this.#labels; k++) {
-      if (this.#nameIs(k, NAME_LABEL)) continue
-      attributes[this.#stringAt(this.#names[k]!)] = this.#stringAt(this.#values[k]!)
-    }
-    return attributes
-  }
-
-  #sample(end: number, series: SeriesInfo): void {
-    const r = this.#r
-    let value = 0
-    let ts = 0
-    let flags = 0
-    while (r.pos < end) {
-      const tag = r.tag()
-      const field = tag >>> 3
-      if (field === 1) {
-        r.expect(tag, I64, 'Sample.value')
-        const at = r.pos
-        value = r.double()
-        flags = 0
-        // NaN payloads are not observable through a double: read the bits when it is one.
-        if (value !== value) {
-          r.pos = at
-          r.fixed64()
-          if (r.hi === STALE_HI && r.lo === STALE_LO) flags = NO_RECORDED_VALUE
-        }
-      } else if (field === 2) {
-        r.expect(tag, VARINT, 'Sample.timestamp')
-        ts = r.int64()
-      } else r.skip(tag)
-    }
-    r.endOf(end, 'Sample')
-    this.#b.sampleOf(series, ts, 0, flags, value)
-  }
 }

@@ -6,6 +6,9 @@ import type { Settings } from '../settings.ts'
 import { Admission } from './admission.ts'
 import { Turns } from './turns.ts'
 
+/** Default of `IngestAdmission.sliceMillis`. */
+export const DECODE_SLICE_MILLIS = 8
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Body bytes this ingest request holds of the admission ceiling. */
@@ -15,6 +18,16 @@ declare module 'fastify' {
      * await between. Rejects with GOV_ERR_INGEST_OVERLOADED when the wait went past the bound.
      */
     ingestTurn: () => Promise<void>
+    /**
+     * After `ingestTurn`, waits for the next event-loop turn, ahead of every request waiting
+     * for its first (see `Turns.resume`): decode the next slice right after. Never refused.
+     */
+    ingestResume: () => Promise<void>
+    /**
+     * The end of a slice of decoding that starts now: a test that turns true once the slice
+     * has had its time (`IngestAdmission.sliceMillis`); then `ingestResume`, and decode on.
+     */
+    ingestSliceEnd: () => () => boolean
   }
 }
 
@@ -25,6 +38,7 @@ declare module 'fastify' {
  *               bodies being read over GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES?  503, body unread
  *   ingestTurn  body complete (and decompressed); waited past the bound for its
  *               event-loop turn to decode (`Turns`: one a loop iteration)?      503, not decoded
+ *   ingestResume  a request decoded in slices: the next slice, next iteration   never refused
  *
  * Arrival is `request.arrivedAtMillis` (installArrivalClock, at the root): the start of the
  * event-loop turn that read the request. Once its body is complete the wait counts again from
@@ -34,9 +48,12 @@ declare module 'fastify' {
  * Retry-After; they show in /metrics as governor_ingest_admission_refused_total by reason,
  * the bytes held as governor_ingest_body_bytes_inflight.
  */
-export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, registry: Registry): IngestAdmission {
+export function installIngestAdmission(
+  scope: FastifyInstance, settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, registry: Registry,
+  options: { sliceMillis?: number } = {},
+): IngestAdmission {
   if (!scope.hasDecorator('arrivalClock')) throw new Error('installArrivalClock must be installed before ingest admission')
-  const ingest = new IngestAdmission(settings)
+  const ingest = new IngestAdmission(settings, options.sliceMillis)
   const { admission, turns } = ingest
   const clock = scope.arrivalClock
   scope.decorateRequest('admittedBodyBytes', 0)
@@ -72,6 +89,8 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
   scope.decorateRequest('ingestTurn', function (this: FastifyRequest) {
     return turns.take(clock.arrivalOf(this.raw))
   })
+  scope.decorateRequest('ingestResume', () => turns.resume())
+  scope.decorateRequest('ingestSliceEnd', () => ingest.sliceEnd())
 
   const registers = [registry]
   new Counter({
@@ -96,14 +115,30 @@ export function installIngestAdmission(scope: FastifyInstance, settings: Pick<Se
 export class IngestAdmission {
   readonly admission: Admission
   readonly turns: Turns
+  /**
+   * Longest a request is decoded in one event-loop turn before it yields (to accept a
+   * connection, answer a probe) and goes on at the next (`Turns.resume`). A request of
+   * thousands of new series takes tens of milliseconds; one of known series a few, and is
+   * decoded in one turn. Its slice is encoded in the same turn, about half as long again for
+   * new series. 0: a slice ends at the decoder's first look at the clock (a few dozen series).
+   */
+  readonly sliceMillis: number
   readonly #maxBodyBytes: number
 
-  constructor(settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>) {
+  /** `sliceMillis`: default DECODE_SLICE_MILLIS. */
+  constructor(settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, sliceMillis = DECODE_SLICE_MILLIS) {
+    this.sliceMillis = sliceMillis
     this.#maxBodyBytes = settings.maxInflightIngestBodyBytes
     const admission = new Admission({ maxWaitMillis: settings.ingestMaxWaitMillis, maxBodyBytes: settings.maxInflightIngestBodyBytes, clock: () => performance.now() })
     this.admission = admission
     this.turns = new Turns((waited) => admission.waitedTooLong(waited) ? new GovernorError('GOV_ERR_INGEST_OVERLOADED',
       `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`) : undefined)
+  }
+
+  /** A stop test for a slice of decoding that starts now: true once it has had `sliceMillis`. */
+  sliceEnd(): () => boolean {
+    const deadline = performance.now() + this.sliceMillis
+    return () => performance.now() >= deadline
   }
 
   /** The refusal of a request that arrived at `arrivedAtMillis` and has waited past the bound (counted); undefined: go on. */

@@ -22,6 +22,11 @@
  * no turn, so while connections queue (a fleet of senders reconnecting at once) each
  * iteration is short and accepts the next; after `maxYields` such iterations in a row a turn
  * is granted anyway, so a storm of connections cannot starve decoding.
+ *
+ * Work too long for one turn (a request of thousands of new series) takes its turn, does a
+ * slice, and asks to `resume`: a resumed caller is granted the next turn, ahead of every
+ * waiter and never refused for its wait, so that what was begun ends first, in consecutive
+ * iterations, and is not thrown away half done.
  */
 export class Turns {
   readonly #defer: (fn: () => void) => void
@@ -29,6 +34,8 @@ export class Turns {
   readonly #tooLate: (waitedMillis: number) => Error | undefined
   readonly #waiting: Waiter[] = []
   #head = 0
+  /** Callers that had a turn and go on (see `resume`); one at a time in practice. */
+  readonly #resuming: (() => void)[] = []
   #scheduled = false
   #accepted = false
   #yields = 0
@@ -69,8 +76,19 @@ export class Turns {
     })
   }
 
+  /**
+   * Resolves at the next turn, before any waiter of `take` and without a wait bound: for a
+   * caller that had a turn and has more to do (run the next slice then, before any other await).
+   */
+  resume(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#resuming.push(resolve)
+      this.#schedule()
+    })
+  }
+
   #schedule(): void {
-    if (this.#scheduled || this.waiting === 0) return
+    if (this.#scheduled || (this.waiting === 0 && this.#resuming.length === 0)) return
     this.#scheduled = true
     this.#defer(this.#grant)
   }
@@ -85,6 +103,13 @@ export class Turns {
     }
     this.#accepted = false
     this.#yields = 0
+    // shift() on a queue of one or two (one request decodes at a time): no ring buffer needed.
+    const resumed = this.#resuming.shift()
+    if (resumed !== undefined) {
+      resumed()
+      this.#schedule()
+      return
+    }
     while (this.waiting > 0) {
       const waiter = this.#waiting[this.#head]!
       this.#waiting[this.#head++] = undefined as unknown as Waiter

@@ -1,6 +1,6 @@
 import type { CardinalityGuard } from './cardinality-guard.ts'
 import { MetricTypes } from './metric-types.ts'
-import { seriesId, seriesKey } from './series-key.ts'
+import { entriesKey, seriesId, seriesKeyOf } from './series-key.ts'
 import type { SeriesInfo } from './types.ts'
 
 /**
@@ -47,9 +47,12 @@ export class SeriesCache {
     return this.#byEncoding.size
   }
 
-  /** The series for these fields; a cached one when its identity and metadata match. */
-  resolve(fields: Omit<SeriesInfo, 'id'>): SeriesInfo {
-    const key = seriesKey(fields.metric, fields.resource, fields.attributes)
+  /**
+   * The series for these fields; a cached one when its identity and metadata match.
+   * `resourceKey`: `entriesKey(fields.resource)`, when the caller has it already.
+   */
+  resolve(fields: Omit<SeriesInfo, 'id'>, resourceKey = entriesKey(fields.resource)): SeriesInfo {
+    const key = seriesKeyOf(fields.metric, resourceKey, fields.attributes)
     const hit = this.#map.get(key)
     if (hit !== undefined && sameMetadata(hit, fields)) return hit
     const info: SeriesInfo = { id: hit?.id ?? seriesId(fields.metric, key), ...fields }

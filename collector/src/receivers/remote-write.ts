@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { INGEST } from '../auth/roles.ts'
-import { decodeRemoteWrite } from '../decode/remote-write.ts'
+import { RemoteWriteDecoding } from '../decode/remote-write.ts'
 import { MetricFamilies } from '../decode/remote-write-typing.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
@@ -40,16 +40,26 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
       checkContentType(req.headers['content-type'])
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       await req.ingestTurn()
+      let sliceEnd = req.ingestSliceEnd()
       const body = decompressed(raw, req.headers['content-encoding'], settings.maxBodyBytes)
       const { seriesCache, pipeline, metrics } = app.governor
-      const result = decodeRemoteWrite(body, seriesCache, families, oldestAcceptedMillis(settings, Date.now()))
-      if (result.rejected > 0) {
-        metrics.pointsRejected.inc({ receiver: RECEIVER, reason: 'invalid_point' }, result.rejected)
-        req.log.debug({ rejected: result.rejected, reasons: result.errors }, 'remote write: samples dropped')
+      // Decoded a slice per turn; logged as one record once every slice is: nothing of a
+      // request refused part way (malformed further on, pipeline full) is written.
+      const decoding = new RemoteWriteDecoding(body, seriesCache, families, oldestAcceptedMillis(settings, Date.now()))
+      const rows = pipeline.begin()
+      for (;;) {
+        rows.add(decoding.next(sliceEnd))
+        if (decoding.done) break
+        await req.ingestResume()
+        sliceEnd = req.ingestSliceEnd()
       }
-      const points = result.batch.pointCount
+      if (decoding.rejected > 0) {
+        metrics.pointsRejected.inc({ receiver: RECEIVER, reason: 'invalid_point' }, decoding.rejected)
+        req.log.debug({ rejected: decoding.rejected, reasons: decoding.errors }, 'remote write: samples dropped')
+      }
+      const points = rows.points
       try {
-        await pipeline.submit(result.batch)
+        await rows.submit()
       } catch (err) {
         const reason: RejectReason = isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
         metrics.pointsRejected.inc({ receiver: RECEIVER, reason }, points)

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { seriesIdsOf } from '../../../collector/src/batch/encoded-batch.ts'
 import { WriteAheadLog } from '../../../collector/src/batch/wal.ts'
 import { WritePipeline, type CommitFn, type CommitGroup, type WritePipelineOptions } from '../../../collector/src/batch/write-pipeline.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
@@ -254,5 +255,85 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
     const err = await p.submit(batchOf(1)).catch((e: unknown) => e)
     expect(isGovernorError(err) && err.code).toBe('GOV_ERR_STORE_WRITE')
     expect(p.pendingPoints).toBe(0)
+  })
+})
+
+describe('WritePipeline.begin: a request handed in slices', () => {
+  const dirs: string[] = []
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+  function openLog() {
+    const dir = mkdtempSync(join(tmpdir(), 'governor-wal-'))
+    dirs.push(dir)
+    return { dir, ...WriteAheadLog.open(dir) }
+  }
+  /** A slice with one point of each series. */
+  function sliceOf(...ids: bigint[]): PointBatch {
+    const b = new PointBatch()
+    for (const id of ids) {
+      const s = seriesOf(id)
+      b.series.set(id, s)
+      b.samples.push(s, Number(id), 0, 0, Number(id))
+    }
+    return b
+  }
+
+  it('logs nothing until submit, then the whole request as one record, each new series row once', async () => {
+    const { dir, wal } = openLog()
+    const p = pipeline({ commit: () => new Promise(() => {}), wal, flushIntervalMillis: 60_000 })
+    const request = p.begin()
+    request.add(sliceOf(1n, 2n))
+    request.add(sliceOf(2n, 3n))
+    expect(request.points).toBe(4)
+    expect(readdirSync(dir).filter((n) => n.endsWith('.wal'))).toHaveLength(0) // not a byte logged yet
+    expect(p.pendingPoints).toBe(0)
+    await request.submit()
+    expect(p.pendingPoints).toBe(4)
+    wal.close() // the process dies here: nothing was committed
+    const again = WriteAheadLog.open(dir)
+    expect(again.leftovers).toHaveLength(1)
+    const records = again.leftovers[0]!.batches
+    expect(records.map((r) => r.points)).toEqual([4])
+    expect(seriesIdsOf(records[0]!.chunks[0])).toEqual([1n, 2n, 3n])
+    expect(records[0]!.chunks[1]!.toString().split('\n').filter(Boolean)).toHaveLength(4)
+    again.wal.close()
+  })
+
+  it('leaves out the row of a series that rows logged before carry, as submit does', async () => {
+    const groups: CommitGroup[] = []
+    const p = pipeline({ commit: async (g) => { groups.push(g) }, flushIntervalMillis: 60_000 })
+    const other = p.submit(sliceOf(5n))
+    const request = p.begin()
+    request.add(sliceOf(5n, 6n))
+    const done = request.submit()
+    await p.sync()
+    await Promise.all([other, done])
+    expect(groups.map((g) => seriesIdsOf(g.tables[0]))).toEqual([[5n, 6n]])
+    expect(rows(groups[0]!, 1)).toBe(3)
+  })
+
+  it('refuses the whole request when the pipeline is full, and logs none of it', async () => {
+    const { dir, wal } = openLog()
+    const p = pipeline({ commit: () => new Promise(() => {}), wal, flushIntervalMillis: 60_000, maxPendingPoints: 10 })
+    await p.submit(batchOf(8))
+    const request = p.begin()
+    request.add(sliceOf(1n, 2n))
+    request.add(sliceOf(3n))
+    const err = await request.submit().catch((e: unknown) => e)
+    expect(isGovernorError(err) && err.code).toBe('GOV_ERR_PIPELINE_FULL')
+    expect(p.pendingPoints).toBe(8)
+    wal.close()
+    const again = WriteAheadLog.open(dir)
+    expect(again.leftovers.flatMap((s) => s.batches.map((b) => b.points))).toEqual([8])
+    again.wal.close()
+  })
+
+  it('acknowledges an empty request without logging anything', async () => {
+    const { dir, wal } = openLog()
+    const p = pipeline({ commit: () => new Promise(() => {}), wal })
+    const request = p.begin()
+    request.add(new PointBatch())
+    await request.submit()
+    expect(readdirSync(dir).filter((n) => n.endsWith('.wal'))).toHaveLength(0)
+    wal.close()
   })
 })

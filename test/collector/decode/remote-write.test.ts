@@ -1,10 +1,12 @@
 import protobuf from 'protobufjs'
 import { describe, expect, it } from 'vitest'
 import type { DecodeResult } from '../../../collector/src/decode/decode-result.ts'
-import { decodeRemoteWrite } from '../../../collector/src/decode/remote-write.ts'
+import { RemoteWriteDecoding, decodeRemoteWrite } from '../../../collector/src/decode/remote-write.ts'
 import { FAMILY_TYPE, MetricFamilies, seriesTyping } from '../../../collector/src/decode/remote-write-typing.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
+import { CardinalityGuard } from '../../../collector/src/model/cardinality-guard.ts'
 import { SeriesCache } from '../../../collector/src/model/series-cache.ts'
+import type { PointBatch } from '../../../collector/src/model/batch.ts'
 import type { SeriesInfo } from '../../../collector/src/model/types.ts'
 
 /*
@@ -318,5 +320,82 @@ describe('decodeRemoteWrite', () => {
   it('decodes an empty request to an empty batch', () => {
     const r = decode(new Uint8Array(0))
     expect([r.batch.pointCount, r.rejected]).toEqual([0, 0])
+  })
+})
+
+describe('RemoteWriteDecoding (a request decoded in slices)', () => {
+  /** 200 series of two services and three metrics, interleaved as senders send them, one with no name. */
+  const request = {
+    timeseries: [
+      ...Array.from({ length: 200 }, (_, n) => ts({ __name__: `m${n % 3}`, job: `j${n % 2}`, n: String(n) }, [[n, T + n], [n + 0.5, T + n + 1]])),
+      ts({ job: 'j0', n: 'nameless' }, [[1, T]]),
+    ],
+  }
+  const rowsOf = (batches: PointBatch[]) => batches.flatMap((b) => b.samples.series.map((s, i) => [s.metric, s.service, s.attributes.n, b.samples.ts[i], b.samples.value[i]]))
+
+  it('gives every sample in exactly one slice, in the order and with the series of a decode in one go', () => {
+    const whole = decodeRemoteWrite(encode(request), new SeriesCache())
+    const cache = new SeriesCache()
+    const decoding = new RemoteWriteDecoding(encode(request), cache)
+    const slices: PointBatch[] = []
+    let asked = 0
+    while (!decoding.done) slices.push(decoding.next(() => ++asked > 0))
+    expect(slices.length).toBeGreaterThan(3) // stopped at every look at the clock
+    expect(rowsOf(slices)).toEqual(rowsOf([whole.batch]))
+    expect(slices.flatMap((b) => b.samples.series.map((s) => s.id))).toEqual(whole.batch.samples.series.map((s) => s.id))
+    // Each slice names the series of its own points, and only those.
+    for (const b of slices) expect(new Set(b.series.keys())).toEqual(new Set(b.samples.series.map((s) => s.id)))
+    expect([decoding.rejected, decoding.errors]).toEqual([whole.rejected, whole.errors])
+    expect(decoding.rejected).toBe(1)
+  })
+
+  it('decodes everything in one slice when stop never says so, and a request of no series is done at once', () => {
+    const decoding = new RemoteWriteDecoding(encode(request), new SeriesCache())
+    expect(decoding.done).toBe(false)
+    expect(decoding.next(() => false).pointCount).toBe(400)
+    expect(decoding.done).toBe(true)
+    const empty = new RemoteWriteDecoding(new Uint8Array(0), new SeriesCache())
+    expect(empty.next(() => true).pointCount).toBe(0)
+    expect(empty.done).toBe(true)
+  })
+
+  it('refuses a body that is not a WriteRequest at once, and a sample malformed further on in the slice that reaches it', () => {
+    expect(malformed(() => new RemoteWriteDecoding(new Uint8Array([0x08, 0x01]), new SeriesCache()))).toMatch(/WriteRequest\.timeseries has wire type 0/)
+    // The last series' sample has a value of wire type varint: delimiting the series does not see it.
+    const named = [0x0a, 0x0d, 0x0a, 0x08, ...Buffer.from('__name__'), 0x12, 0x01, 0x6d]
+    const bad = new Uint8Array([...encode(request), 0x0a, 19, ...named, 0x12, 0x02, 0x08, 0x01])
+    const decoding = new RemoteWriteDecoding(bad, new SeriesCache())
+    expect(decoding.next(() => true).pointCount).toBeGreaterThan(0)
+    expect(malformed(() => { while (!decoding.done) decoding.next(() => false) })).toMatch(/Sample\.value/)
+  })
+
+  it('refuses the rest of a metric whose name another request stored under another type between two slices', () => {
+    // The series limit refuses every new series; a series the store knows passes. The first
+    // slice of "flip" (sent as a counter) is all new series: refused, so its type is not
+    // learned; then another request stores "flip" as a gauge; the last series of the first
+    // request is one the store knows.
+    const flip = (family: number, ns: number[]) => ({
+      metadata: [{ type: family, metricFamilyName: 'flip' }],
+      timeseries: ns.map((n) => ts({ __name__: 'flip', job: 'j', n: String(n) }, [[n, T]])),
+    })
+    const ids = seriesOf(decode(flip(FAMILY_TYPE.COUNTER, [39]))).map((s) => s.id)
+    const cache = new SeriesCache(1000, new CardinalityGuard({ maxPerMetric: 0, maxPerService: 0, isKnown: (id) => ids.includes(id), now: () => 0 }))
+    const first = new RemoteWriteDecoding(encode(flip(FAMILY_TYPE.COUNTER, Array.from({ length: 40 }, (_, n) => n))), cache, new MetricFamilies())
+    expect(first.next(() => true).pointCount).toBe(0)
+    expect(first.done).toBe(false)
+    const other = decode(flip(FAMILY_TYPE.GAUGE, [39]), new MetricFamilies(), cache)
+    expect(seriesOf(other).map((s) => s.type)).toEqual(['gauge'])
+    expect(first.next().pointCount).toBe(0) // not a counter point stored under a gauge's name
+    expect(first.errors).toContain('metric "flip": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)')
+    expect(cache.types.get('flip')).toBe('gauge')
+  })
+
+  it('gives a series the id it has always had (ids are stored: a change would split every series in two)', () => {
+    // Pinned values: the first 8 bytes of SHA-256 of the metric name and of the series key.
+    const r = decode({ timeseries: [
+      ts({ __name__: 'http_requests_total', job: 'api', instance: 'a:9090', path: '/x"\u00e9\\\n' }, [[1, T]]),
+      ts({ __name__: 'm', 10: 'ten', 9: 'nine', b: '1', a: '2' }, [[1, T]]),
+    ] })
+    expect(seriesOf(r).map((s) => s.id)).toEqual([2192903172011523187n, 7117551220389472305n])
   })
 })

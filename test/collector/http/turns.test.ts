@@ -76,3 +76,45 @@ describe('Turns and new connections', () => {
     expect(served).toBe(2) // two yields in a row, then a turn anyway
   })
 })
+
+describe('Turns.resume (work done in slices)', () => {
+  it('grants the next turn to a resumed caller, before every waiter, one turn per iteration', async () => {
+    const loop = cranked(1000)
+    const order: string[] = []
+    const sliced = async () => {
+      await loop.turns.take()
+      for (let slice = 1; slice <= 3; slice++) {
+        order.push(`sliced ${slice}`)
+        if (slice < 3) await loop.turns.resume()
+      }
+    }
+    void sliced()
+    void loop.turns.take().then(() => order.push('next'))
+    for (let i = 0; i < 4; i++) await loop.iterate()
+    expect(order).toEqual(['sliced 1', 'sliced 2', 'sliced 3', 'next'])
+    expect(loop.pending()).toBe(0)
+  })
+
+  it('never refuses a resumed caller for its wait, and still refuses a late waiter', async () => {
+    const loop = cranked(100)
+    const outcome: string[] = []
+    void loop.turns.take(-50).then(() => outcome.push('late served'), () => outcome.push('late refused'))
+    void loop.turns.resume().then(() => outcome.push('resumed'))
+    loop.advance(500)
+    await loop.iterate()
+    expect(outcome).toEqual(['resumed'])
+    await loop.iterate()
+    expect(outcome).toEqual(['resumed', 'late refused'])
+  })
+
+  it('gives way to a new connection before resuming, like any turn', async () => {
+    const loop = cranked(1000)
+    let resumed = false
+    void loop.turns.resume().then(() => { resumed = true })
+    loop.turns.noteAccept()
+    await loop.iterate()
+    expect(resumed).toBe(false)
+    await loop.iterate()
+    expect(resumed).toBe(true)
+  })
+})
