@@ -20,7 +20,7 @@ const { decodeRemoteWrite } = await load('collector/src/decode/remote-write.ts')
 const { MetricFamilies } = await load('collector/src/decode/remote-write-typing.ts')
 const { SeriesCache } = await load('collector/src/model/series-cache.ts')
 const { CardinalityGuard } = await load('collector/src/model/cardinality-guard.ts')
-const { encodeBatch } = await load('collector/src/batch/encoded-batch.ts')
+const { encodeBatch } = await load('collector/src/store/encoded-batch.ts')
 
 interface Series { id: bigint; rowStored?: boolean }
 const t0 = Math.floor((Date.now() - 3_600_000) / 1000) * 1000

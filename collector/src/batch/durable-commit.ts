@@ -1,4 +1,4 @@
-import { seriesIdsOf } from './encoded-batch.ts'
+import { seriesIdsOf } from '../store/encoded-batch.ts'
 import type { Quarantine, QuarantineEntry } from './quarantine.ts'
 import { commitSplitting, type TableInsert } from './split-commit.ts'
 import type { CommitFn } from './write-pipeline.ts'

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { syncDir, writeDurably } from './durable-files.ts'
-import { COMMIT_COLUMNS, COMMIT_TABLES, type CommitTable } from './encoded-batch.ts'
+import { COMMIT_COLUMNS, COMMIT_TABLES, type CommitTable } from '../store/encoded-batch.ts'
 import { commitSplitting, lineStarts, type RefusedRows, type TableInsert } from './split-commit.ts'
 
 /** A set of rows the store refused for their content, kept on disk until replayed. */

@@ -1,5 +1,5 @@
 import type { PointBatch } from '../model/batch.ts'
-import { encodeBatch, joinChunks, type EncodedBatch } from './encoded-batch.ts'
+import { encodeBatch, joinChunks, type EncodedBatch } from '../store/encoded-batch.ts'
 
 /**
  * The rows of one request decoded in slices (see decode/remote-write.ts, `RemoteWriteDecoding`),

@@ -1,4 +1,4 @@
-import { COMMIT_TABLES, type CommitTable } from './encoded-batch.ts'
+import { COMMIT_TABLES, type CommitTable } from '../store/encoded-batch.ts'
 import type { CommitGroup } from './write-pipeline.ts'
 
 /** One insert of TSV rows into a commit table; with a token, the store takes the same insert once. */

@@ -3,7 +3,7 @@ import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { lockDataDir } from '../store/data-dir-lock.ts'
-import { COMMIT_TABLES } from './encoded-batch.ts'
+import { COMMIT_TABLES } from '../store/encoded-batch.ts'
 import { syncDir } from './durable-files.ts'
 
 /** A batch as the log holds it: its point count and a TSV chunk per commit table. */

@@ -1,18 +1,12 @@
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
-import { encodeBatch, joinChunks, seriesIdsOf, type EncodedBatch } from './encoded-batch.ts'
+import { encodeBatch, joinChunks, seriesIdsOf, type CommitGroup, type EncodedBatch } from '../store/encoded-batch.ts'
 import { RequestRows } from './request-rows.ts'
 import type { QuarantineEntry, ReplayOutcome } from './quarantine.ts'
 import { segmentToken, type LeftoverSegment, type WriteAheadLog } from './wal.ts'
 
-/** The rows of one commit: a Buffer per commit table (see COMMIT_TABLES), and its token. */
-export interface CommitGroup {
-  /** Deduplication token: the same rows committed twice (a replay) are stored once. */
-  readonly token: string | undefined
-  readonly tables: readonly (Buffer | undefined)[]
-  readonly points: number
-}
+export type { CommitGroup } from '../store/encoded-batch.ts'
 
 /** What a commit reports back: the series whose row the store refused (set aside, not stored). */
 export interface CommitResult {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { isDataError } from '../../../collector/src/batch/data-error.ts'
+import { isDataError } from '../../../collector/src/store/data-error.ts'
 import { Quarantine } from '../../../collector/src/batch/quarantine.ts'
 import type { TableInsert } from '../../../collector/src/batch/split-commit.ts'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DATA_ERROR_CODES, isDataError, storeErrorCode } from '../../../collector/src/batch/data-error.ts'
-import { COMMIT_TABLES, type CommitTable } from '../../../collector/src/batch/encoded-batch.ts'
+import { DATA_ERROR_CODES, isDataError, storeErrorCode } from '../../../collector/src/store/data-error.ts'
+import { COMMIT_TABLES, type CommitTable } from '../../../collector/src/store/encoded-batch.ts'
 import { commitSplitting, type TableInsert } from '../../../collector/src/batch/split-commit.ts'
 
 /** An error as the embedded engine throws it. */

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { seriesIdsOf } from '../../../collector/src/batch/encoded-batch.ts'
+import { seriesIdsOf } from '../../../collector/src/store/encoded-batch.ts'
 import { WritePipeline, type CommitGroup } from '../../../collector/src/batch/write-pipeline.ts'
 import { installArrivalClock } from '../../../collector/src/http/arrival-clock.ts'
 import { installIngestAdmission } from '../../../collector/src/http/ingest-admission.ts'

@@ -1,7 +1,7 @@
 import type { PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
-import { encodePoints, encodeSeries, POINT_COLUMNS, SERIES_COLUMNS } from '../store/encode-tsv.ts'
-import { POINT_TABLES } from '../store/migrations.ts'
+import { encodePoints, encodeSeries, POINT_COLUMNS, SERIES_COLUMNS } from './encode-tsv.ts'
+import { POINT_TABLES } from './migrations.ts'
 
 /**
  * The tables one commit writes, in the order it writes them: new series first, so that no
@@ -68,4 +68,12 @@ export function seriesIdsOf(rows: Buffer | undefined): bigint[] {
     start = end === -1 ? text.length : end + 1
   }
   return ids
+}
+
+/** What one commit writes: the encoded rows of each commit table (see `COMMIT_TABLES`), from one or more requests. */
+export interface CommitGroup {
+  /** Deduplication token: the same rows committed twice (a replay) are stored once. */
+  readonly token: string | undefined
+  readonly tables: readonly (Buffer | undefined)[]
+  readonly points: number
 }
