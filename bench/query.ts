@@ -143,6 +143,22 @@ const allChunks = chunks()
 const samplesPerStep = allChunks.reduce((n, c) => n + c.template.timeAt.length, 0)
 console.log(`${fmt(samplesPerStep)} series × ${fmt(STEPS)} steps = ${fmt(samplesPerStep * STEPS)} samples per server, the last at ${end} (epoch ms)`)
 
+/** Seconds each server took to fall idle after its load (or to reach the bound, SETTLE_MAX_SECONDS). */
+const settled = new Map<Name, number>()
+const SETTLE_MAX_SECONDS = 180
+/** CPU-seconds per 3 s below which a server counts as idle. */
+const IDLE_CPU_SECONDS = 0.15
+
+async function settle(server: Server): Promise<number> {
+  const t0 = performance.now()
+  for (;;) {
+    const before = cpuSeconds(server.pid)
+    await new Promise((r) => setTimeout(r, 3000))
+    const seconds = (performance.now() - t0) / 1000
+    if (cpuSeconds(server.pid) - before < IDLE_CPU_SECONDS || seconds >= SETTLE_MAX_SECONDS) return seconds
+  }
+}
+
 type Timings = Map<string, Map<Name, number[]>>
 const timings: Timings = new Map()
 const mismatches = new Map<string, { points: number; of: number; first: string }>()
@@ -156,6 +172,10 @@ try {
     const l = loads.get(name)!
     console.log(`${LABEL[name]}: loaded ${fmt(l.samples)} samples in ${l.seconds.toFixed(0)} s (${fmt(l.samples / l.seconds)}/s, ${l.cpu.toFixed(0)} CPU-s), ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB on disk`)
   }
+  // Every server settles before it is asked anything: merges and compactions after a load
+  // would otherwise share the servers' core with the first rounds of queries.
+  for (const [name, server] of servers) settled.set(name, await settle(server))
+  console.log(`settled: ${[...settled].map(([n, s]) => `${LABEL[n]} ${s.toFixed(0)} s`).join(', ')}`)
   await checkAnswers()
   await measure()
 } finally {
@@ -332,9 +352,12 @@ a classic histogram \`bench_latency_seconds\` of 20 routes × 11 buckets (with \
 ${HOURS} h at 15 s: ${fmt(samplesPerStep)} series, ${fmt(samplesPerStep * STEPS)} samples. Each server loaded alone, in time order
 per series, requests of about ${fmt(SAMPLES_PER_REQUEST)} samples (consecutive steps of one group of up to 1,000 series), ${SENDERS} in flight.
 
-| server | load time | samples/s | server CPU-s | on disk after load |
-|---|---|---|---|---|
-${(['governor', 'prometheus', 'victoria'] as const).map((n) => { const l = loads.get(n)!; return `| ${LABEL[n]} | ${l.seconds.toFixed(0)} s | ${fmt(l.samples / l.seconds)} | ${l.cpu.toFixed(0)} | ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB |` }).join('\n')}
+| server | load time | samples/s | server CPU-s | on disk after load | idle after load |
+|---|---|---|---|---|---|
+${(['governor', 'prometheus', 'victoria'] as const).map((n) => { const l = loads.get(n)!; return `| ${LABEL[n]} | ${l.seconds.toFixed(0)} s | ${fmt(l.samples / l.seconds)} | ${l.cpu.toFixed(0)} | ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB | ${(settled.get(n) ?? 0).toFixed(0)} s |` }).join('\n')}
+
+Before the queries each server was left until it used under ${IDLE_CPU_SECONDS} CPU-s in 3 s (at most ${SETTLE_MAX_SECONDS} s),
+so that merges or compactions after its load do not share the core with the queries.
 
 Query latency in ms, median / p90 of ${ROUNDS} rounds (a warm-up round first, not counted), each
 query asked of each server in turn with the order of the servers rotating per round. Range

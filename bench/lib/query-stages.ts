@@ -30,9 +30,11 @@ let lastBytes: Uint8Array = new Uint8Array(0)
 let lastShape: PointRowsShape = { keyed: false, start: 0, end: 0 }
 /** The shape a point fetch's SQL asked for (pointRowsSql), to decode its bytes again alone. */
 const shapeOf = (sql: string): PointRowsShape => {
-  const keyed = /AS lo, part, key,/.test(sql)
-  const base = /toUInt32\(ts - (-?\d+)\) AS t/.exec(sql)?.[1]
-  return base === undefined ? { keyed, start: 0, end: Number.MAX_SAFE_INTEGER } : { keyed, start: Number(base), end: Number(base) }
+  const keyed = /AS (lo|n), part, key,/.test(sql)
+  const base = /toUInt32\(ts - (-?\d+)\)/.exec(sql)?.[1]
+  const list = /transform\(series_id, \[([\d,]*)\]/.exec(sql)?.[1]
+  const ids = list === undefined ? {} : { ids: list.split(',').map((x) => BigInt(x)) }
+  return base === undefined ? { keyed, start: 0, end: Number.MAX_SAFE_INTEGER, ...ids } : { keyed, start: Number(base), end: Number(base), ...ids }
 }
 const add = (name: string, ms: number): void => { stage[name] = (stage[name] ?? 0) + ms }
 const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -62,6 +64,13 @@ const store: QuerierStore = {
     lastShape = shapeOf(q)
     add('point bytes', lastBytes.byteLength)
     return lastBytes
+  }),
+  readBinaryChunks: (q, format, signal) => timed('point fetch (Native)', async () => {
+    const chunks = await conn.readBinaryChunks(q, format, signal)
+    lastBytes = Buffer.concat(chunks)
+    lastShape = shapeOf(q)
+    add('point bytes', lastBytes.byteLength)
+    return chunks
   }),
 }
 const inner = new ClickHouseQuerier(store)

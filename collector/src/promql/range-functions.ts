@@ -51,22 +51,27 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
         prev = v
       }
     }
-    let durationToStart = (ts[lo]! - env.start) / 1000
-    const durationToEnd = (env.end - ts[hi - 1]!) / 1000
-    const sampledInterval = (ts[hi - 1]! - ts[lo]!) / 1000
-    const averageBetween = sampledInterval / (n - 1)
-    if (isCounter && result > 0 && first >= 0) {
-      const durationToZero = sampledInterval * (first / result)
-      if (durationToZero < durationToStart) durationToStart = durationToZero
-    }
-    const threshold = averageBetween * 1.1
-    let extrapolateTo = sampledInterval
-    extrapolateTo += durationToStart < threshold ? durationToStart : averageBetween / 2
-    extrapolateTo += durationToEnd < threshold ? durationToEnd : averageBetween / 2
-    result = result * (extrapolateTo / sampledInterval)
+    result = extrapolate(result, first, ts[lo]!, ts[hi - 1]!, n, env.start, env.end, isCounter)
     if (isRate) result = result / (env.range / 1000)
     return result
   }
+}
+
+/** The difference `result` of a window's n points extrapolated towards its edges `[start, end]`. */
+function extrapolate(result: number, first: number, firstT: number, lastT: number, n: number, start: number, end: number, isCounter: boolean): number {
+  let durationToStart = (firstT - start) / 1000
+  const durationToEnd = (end - lastT) / 1000
+  const sampledInterval = (lastT - firstT) / 1000
+  const averageBetween = sampledInterval / (n - 1)
+  if (isCounter && result > 0 && first >= 0) {
+    const durationToZero = sampledInterval * (first / result)
+    if (durationToZero < durationToStart) durationToStart = durationToZero
+  }
+  const threshold = averageBetween * 1.1
+  let extrapolateTo = sampledInterval
+  extrapolateTo += durationToStart < threshold ? durationToStart : averageBetween / 2
+  extrapolateTo += durationToEnd < threshold ? durationToEnd : averageBetween / 2
+  return result * (extrapolateTo / sampledInterval)
 }
 
 function instantValue(isRate: boolean): RangeFn {
@@ -201,10 +206,67 @@ function extremeKernel(isMax: boolean): SeriesKernel {
   }
 }
 
+/**
+ * rate/increase/delta over a whole series, each window in O(1) plus its counter resets: the
+ * same arithmetic as `extrapolatedRate` in the same order, but the resets (a point below the
+ * one before it) are found once per series, so a window adds the value before each of its own
+ * resets, in time order, as Prometheus' loop over the window does, without visiting its other
+ * points. Prometheus' loop also compares the window's first point with 0 (adding 0 when it is
+ * negative, which turns a −0 result into +0); kept.
+ *
+ *   points  ●  ●  ●  ●  ●↓ ●  ●        resets [5]: a window [lo, hi) adds vs[4] when lo < 5 < hi
+ */
+function extrapolatedRateKernel(isCounter: boolean, isRate: boolean): SeriesKernel {
+  const env: WindowEnv = { start: 0, end: 0, evalTime: 0, range: 0, args: new Float64Array(0) }
+  const windowFn = extrapolatedRate(isCounter, false)
+  return (ts, vs, ends, range, out, present) => {
+    const len = ts.length
+    let resets: Int32Array | undefined
+    if (isCounter) {
+      let n = 0
+      for (let i = 1; i < len; i++) if (vs[i]! < vs[i - 1]!) n++
+      if (n > 0) {
+        resets = new Int32Array(n)
+        n = 0
+        for (let i = 1; i < len; i++) if (vs[i]! < vs[i - 1]!) resets[n++] = i
+      }
+    }
+    const rangeSeconds = range / 1000
+    let lo = 0, hi = 0, r = 0
+    for (let k = 0; k < ends.length; k++) {
+      const end = ends[k]!
+      const start = end - range
+      while (hi < len && ts[hi]! <= end) hi++
+      while (lo < hi && ts[lo]! < start) lo++
+      if (hi - lo < 2) continue
+      let result: number
+      if (!isCounter) {
+        env.start = start
+        env.end = end
+        result = windowFn(ts, vs, lo, hi, env)!
+      } else {
+        const first = vs[lo]!
+        result = vs[hi - 1]! - first
+        if (first < 0) result += 0
+        if (resets !== undefined) {
+          while (r < resets.length && resets[r]! <= lo) r++
+          for (let j = r; j < resets.length && resets[j]! < hi; j++) result += vs[resets[j]! - 1]!
+        }
+        result = extrapolate(result, first, ts[lo]!, ts[hi - 1]!, hi - lo, start, end, true)
+      }
+      out[k] = isRate ? result / rangeSeconds : result
+      present[k] = 1
+    }
+  }
+}
+
 /** Functions computed by a whole-series kernel instead of window by window. */
 export const RANGE_KERNELS: Readonly<Record<string, SeriesKernel>> = {
   max_over_time: extremeKernel(true),
   min_over_time: extremeKernel(false),
+  rate: extrapolatedRateKernel(true, true),
+  increase: extrapolatedRateKernel(true, false),
+  delta: extrapolatedRateKernel(false, false),
 }
 
 /** The range functions by name. */

@@ -33,6 +33,12 @@ export interface StoreConnection {
    * path of PromQL decodes points from it into typed arrays, never row by row from JSON.
    */
   readBinary: (query: string, format: string, signal?: AbortSignal) => Promise<Uint8Array>
+  /**
+   * The same result as `readBinary`, in the pieces the engine hands over: embedded, its streamed
+   * blocks, about twice as fast as one materialised buffer for a result of tens of MB (a small
+   * result pays a millisecond or two more); on a server, the response's chunks.
+   */
+  readBinaryChunks: (query: string, format: string, signal?: AbortSignal) => Promise<Uint8Array[]>
   /** Closes the client and, embedded, releases the data directory. */
   close(): Promise<void>
 }
@@ -74,12 +80,8 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
       location: settings.clickhouseUrl,
       cluster: settings.clickhouseCluster,
       close: () => client.close(),
-      readBinary: async (query, format, signal) => {
-        const rs = await client.exec({ query: `${query} FORMAT ${format}`, ...(signal === undefined ? {} : { abort_signal: signal }) })
-        const chunks: Buffer[] = []
-        for await (const chunk of rs.stream) chunks.push(chunk as Buffer)
-        return Buffer.concat(chunks)
-      },
+      readBinary: async (query, format, signal) => Buffer.concat(await serverChunks(client, query, format, signal)),
+      readBinaryChunks: (query, format, signal) => serverChunks(client, query, format, signal),
       insertTsv: async (table, columns, tsv, token) => {
         await client.insert({
           table, columns: [...columns] as [string, ...string[]], values: Readable.from([tsv], { objectMode: false }), format: 'TabSeparated',
@@ -100,11 +102,24 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
   }
 }
 
+/** A server's answer to a SELECT in a binary format, as the chunks it arrived in. */
+async function serverChunks(client: ClickHouseClient, query: string, format: string, signal?: AbortSignal): Promise<Buffer[]> {
+  const rs = await client.exec({ query: `${query} FORMAT ${format}`, ...(signal === undefined ? {} : { abort_signal: signal }) })
+  const chunks: Buffer[] = []
+  for await (const chunk of rs.stream) chunks.push(chunk as Buffer)
+  return chunks
+}
+
 async function openChdb(dir: string, release: () => void): Promise<StoreConnection> {
   // chdb is loaded only in embedded mode: a server deployment never maps the engine.
   const { createChdbConnection } = await import('chdb/connection')
   const connection = createChdbConnection({ path: dir })
   const client = createClient({ connection } as Parameters<typeof createClient>[0])
+  // Streamed reads run on a connection of their own, one at a time: chDB keeps one streaming
+  // cursor per connection, and any other query on that connection ends it ("No active
+  // streaming query"), while connections on the same directory stream beside each other.
+  let streaming: ReturnType<typeof createChdbConnection> | undefined
+  let streamed: Promise<unknown> = Promise.resolve()
   return {
     client,
     embedded: true,
@@ -112,6 +127,8 @@ async function openChdb(dir: string, release: () => void): Promise<StoreConnecti
     cluster: '',
     close: async () => {
       try {
+        await streamed
+        await streaming?.close()
         await client.close()
       } finally {
         release()
@@ -122,6 +139,16 @@ async function openChdb(dir: string, release: () => void): Promise<StoreConnecti
       await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TSV', settings: { ...INSERT_SETTINGS, ...(token === undefined ? {} : { insert_deduplication_token: token }) } })
     },
     readBinary: async (query, format, signal) => (await connection.chdb.queryAsync(query, { format, ...(signal === undefined ? {} : { signal }) })).bytes(),
+    readBinaryChunks: (query, format, signal) => {
+      const read = streamed.then(async () => {
+        streaming ??= createChdbConnection({ path: dir })
+        const chunks: Uint8Array[] = []
+        for await (const chunk of streaming.chdb.queryStream(query, { format, ...(signal === undefined ? {} : { signal }) })) chunks.push(chunk.raw())
+        return chunks
+      })
+      streamed = read.catch(() => undefined)
+      return read
+    },
     streamTsv: async function* (query) {
       for await (const chunk of connection.chdb.queryStream(query, { format: 'TabSeparated' })) yield { rows: chunk.numRows, tsv: chunk.raw() }
     },

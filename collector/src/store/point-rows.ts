@@ -27,6 +27,12 @@ export interface PointRowsShape {
   /** First and last millisecond the rows can hold. */
   readonly start: number
   readonly end: number
+  /**
+   * The series ids the read can hold: given, a row carries its series as a position in this
+   * list (UInt16, or UInt32 past 65,535 ids) instead of the id's two UInt32 halves: 6 bytes
+   * less per point, a quarter of a plain sample's row.
+   */
+  readonly ids?: readonly bigint[]
 }
 
 /**
@@ -35,10 +41,56 @@ export interface PointRowsShape {
  * keeps one of them by value.
  */
 export function pointRowsSql(rows: string, shape: PointRowsShape): string {
-  const time = narrow(shape) ? `toUInt32(ts - ${Math.floor(shape.start)})` : 'toFloat64(ts)'
-  return `SELECT toUInt32(bitShiftRight(series_id, 32)) AS hi, toUInt32(bitAnd(series_id, 4294967295)) AS lo,${shape.keyed ? ' part, key,' : ''} ${time} AS t, value, toUInt8(bitAnd(flags, 1)) AS stale
+  return `SELECT ${idColumns(shape)},${shape.keyed ? ' part, key,' : ''} ${timeColumn(shape)} AS t, value, toUInt8(bitAnd(flags, 1)) AS stale
 FROM (${rows})
 ORDER BY series_id, part, key, ts`
+}
+
+const idColumns = (shape: PointRowsShape): string => shape.ids === undefined
+  ? 'toUInt32(bitShiftRight(series_id, 32)) AS hi, toUInt32(bitAnd(series_id, 4294967295)) AS lo'
+  : `transform(series_id, [${shape.ids.join(',')}]::Array(UInt64), range(1, ${shape.ids.length + 1}), 0)::${indexType(shape)} AS n`
+const indexType = (shape: PointRowsShape): string => (shape.ids?.length ?? 0) < 65_536 ? 'UInt16' : 'UInt32'
+const timeColumn = (shape: PointRowsShape): string => narrow(shape) ? `toUInt32(ts - ${Math.floor(shape.start)})` : 'toFloat64(ts)'
+
+/**
+ * The rows of plain samples (no part, no key) read straight from `table` where `where` holds,
+ * in the table's own order: no subquery around the read and no sort of the points, so the
+ * engine merges the parts' sorted runs instead of sorting every point again (one series over
+ * an hour: 15 → 6.5 ms; the planning of a subquery costs more than the read).
+ */
+export function samplePointsSql(table: string, where: string, shape: PointRowsShape): string {
+  return `SELECT ${idColumns(shape)}, ${timeColumn(shape)} AS t, value, toUInt8(bitAnd(flags, 1)) AS stale
+FROM ${table} WHERE ${where}
+ORDER BY series_id, ts`
+}
+
+/**
+ * Plain samples thinned for an instant selector at steps, as `lastPerStepSql` thins them, but
+ * by one aggregation instead of a sort of every point: of each series' points in each step's
+ * interval the greatest by one 128-bit key is kept, the key ordering points as the decoder
+ * keeps them (time, then NaN above every number, then value, then the stale marker):
+ *
+ *   bits  98 … 67 │ 66  │ 65 … 2                 │ 1     │ 0
+ *         t (ms)  │ NaN │ value, order-preserving │ stale │ −0
+ *
+ * The value's bits are made order-preserving (negative: all bits flipped; positive: the sign
+ * bit set), NaN's are zero (every NaN ties, then the stale marker wins) and −0 ties with +0
+ * (its own bit, below everything, brings it back). The point is decoded from the key alone.
+ * A day of 100 gauges at 15 s read at a 5-minute step: 99 → 28 ms. Times must cross as
+ * UInt32 offsets (a read under 49.7 days); wider reads use `lastPerStepSql`.
+ */
+export function lastSamplePerStepSql(table: string, where: string, shape: PointRowsShape, end: number, step: number): string {
+  if (!narrow(shape)) return pointRowsSql(lastPerStepSql(`SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${table} WHERE ${where}`, end, step), shape)
+  const bits = 'reinterpretAsUInt64(value + 0)' // + 0 turns −0 into +0
+  const ordered = `if(isNaN(value), 0, if(bitShiftRight(${bits}, 63) = 1, bitNot(${bits}), bitOr(${bits}, 9223372036854775808)))`
+  const key = `bitShiftLeft(toUInt128(${timeColumn(shape)}), 67) + bitShiftLeft(toUInt128(isNaN(value)), 66) + bitShiftLeft(toUInt128(${ordered}), 2)
+    + bitShiftLeft(toUInt128(bitAnd(flags, 1)), 1) + toUInt128(value = 0 AND bitShiftRight(reinterpretAsUInt64(value), 63) = 1)`
+  const o = 'toUInt64(bitAnd(bitShiftRight(k, 2), 18446744073709551615))'
+  return `SELECT ${shape.ids === undefined ? 'hi, lo' : 'n'}, t, if(bitAnd(bitShiftRight(k, 66), 1) = 1, nan, if(bitAnd(k, 1) = 1, -0., reinterpretAsFloat64(if(${o} >= 9223372036854775808, bitXor(${o}, 9223372036854775808), bitNot(${o}))))) AS value,
+  toUInt8(bitAnd(bitShiftRight(k, 1), 1)) AS stale
+FROM (SELECT series_id, ${idColumns(shape)}, max(${key}) AS k, toUInt32(bitShiftRight(k, 67)) AS t FROM ${table} WHERE ${where}
+  GROUP BY series_id, intDiv(${end} - ts, ${step}))
+ORDER BY series_id, t`
 }
 
 /**
@@ -77,22 +129,36 @@ interface OpenRun { hi: number; lo: number; part: number; key: number; ts: Float
 /** The columns of a read of this shape, in order: name, type, width in bytes. */
 function columnsOf(shape: PointRowsShape): [string, string, number][] {
   return [
-    ['hi', 'UInt32', 4], ['lo', 'UInt32', 4],
+    ...(shape.ids === undefined ? [['hi', 'UInt32', 4], ['lo', 'UInt32', 4]] as [string, string, number][] : [['n', indexType(shape), indexType(shape) === 'UInt16' ? 2 : 4]] as [string, string, number][]),
     ...(shape.keyed ? [['part', 'UInt8', 1], ['key', 'Float64', 8]] as [string, string, number][] : []),
     narrow(shape) ? ['t', 'UInt32', 4] : ['t', 'Float64', 8], ['value', 'Float64', 8], ['stale', 'UInt8', 1],
   ]
 }
 
-export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): PointRun[] {
+/**
+ * The runs of a read's bytes, given whole or in the pieces the engine streamed (a block cut
+ * by the end of a piece is read once the rest of it has come).
+ */
+export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape: PointRowsShape): PointRun[] {
+  const pieces = input instanceof Uint8Array ? [input] : input
   const wanted = columnsOf(shape)
   const { keyed } = shape
   const base = Math.floor(shape.start)
+  const { ids } = shape
+  const indexed = ids !== undefined, wideIndex = indexType(shape) === 'UInt32'
+  const idOf = (run: OpenRun): bigint => {
+    if (!indexed) return (BigInt(run.hi) << 32n) | BigInt(run.lo)
+    const id = ids[run.hi - 1]
+    if (id === undefined) throw new Error(`point rows: series position ${run.hi} of ${ids.length}`)
+    return id
+  }
   const runs: PointRun[] = []
+  let bytes: Uint8Array = new Uint8Array(0)
   let at = 0
   const varint = (): number => {
     let v = 0, shift = 0, b: number
     do {
-      if (at >= bytes.length) throw new Error('point rows: truncated')
+      if (at >= bytes.length) throw TRUNCATED
       b = bytes[at++]!
       v += (b & 0x7f) * 2 ** shift
       shift += 7
@@ -101,14 +167,14 @@ export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): Point
   }
   const text = (): string => {
     const n = varint()
-    if (at + n > bytes.length) throw new Error('point rows: truncated')
+    if (at + n > bytes.length) throw TRUNCATED
     const s = Buffer.from(bytes.buffer, bytes.byteOffset + at, n).toString('latin1')
     at += n
     return s
   }
   // A copy of the column into its own aligned buffer: one memcpy, no per-point work.
   const column = (n: number, width: number): ArrayBuffer => {
-    if (at + width * n > bytes.length) throw new Error('point rows: truncated')
+    if (at + width * n > bytes.length) throw TRUNCATED
     const copy = bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + width * n)
     at += width * n
     return copy as ArrayBuffer
@@ -120,12 +186,12 @@ export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): Point
     const kept = dedupe(ts, values, stale)
     const anyStale = stale.subarray(0, kept).indexOf(1) >= 0
     runs.push({
-      id: (BigInt(open.hi) << 32n) | BigInt(open.lo), part: open.part, key: open.key, ts: ts.subarray(0, kept), values: values.subarray(0, kept),
+      id: idOf(open), part: open.part, key: open.key, ts: ts.subarray(0, kept), values: values.subarray(0, kept),
       ...(anyStale ? { stale: stale.subarray(0, kept) } : {}),
     })
     open = undefined
   }
-  while (at < bytes.length) {
+  const block = (): void => {
     const columns = varint()
     const rows = varint()
     if (columns !== wanted.length) throw new Error(`point rows: ${columns} columns, expected ${wanted.length}`)
@@ -135,16 +201,19 @@ export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): Point
       if (gotName !== name || gotType !== type) throw new Error(`point rows: column ${gotName} ${gotType}, expected ${name} ${type}`)
       data.push(column(rows, width))
     }
-    const [hi, lo] = [new Uint32Array(data[0]!), new Uint32Array(data[1]!)]
+    // A run's series: a position in shape.ids (in `hi`, `lo` unused), or the id's two halves.
+    const hi = indexed ? (wideIndex ? new Uint32Array(data[0]!) : new Uint16Array(data[0]!)) : new Uint32Array(data[0]!)
+    const lo = indexed ? undefined : new Uint32Array(data[1]!)
+    const idCount = indexed ? 1 : 2
     // Plain samples carry no part and no key: every run is part 0, key 0.
-    const part = keyed ? new Uint8Array(data[2]!) : undefined
-    const key = keyed ? new Float64Array(data[3]!) : undefined
+    const part = keyed ? new Uint8Array(data[idCount]!) : undefined
+    const key = keyed ? new Float64Array(data[idCount + 1]!) : undefined
     const [tData, valueData, staleData] = data.slice(-3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer]
     const t = narrow(shape) ? offsetsToTimes(new Uint32Array(tData), base) : new Float64Array(tData)
     const value = new Float64Array(valueData), stale = new Uint8Array(staleData)
     let begin = 0
     for (let i = 0; i <= rows; i++) {
-      const same = i < rows && open !== undefined && hi[i] === open.hi && lo[i] === open.lo && (!keyed || (part![i] === open.part && Object.is(key![i], open.key)))
+      const same = i < rows && open !== undefined && hi[i] === open.hi && (lo === undefined || lo[i] === open.lo) && (!keyed || (part![i] === open.part && Object.is(key![i], open.key)))
       if (same) continue
       if (open !== undefined && i > begin) {
         open.ts.push(t.subarray(begin, i))
@@ -153,13 +222,31 @@ export function decodePointRows(bytes: Uint8Array, shape: PointRowsShape): Point
       }
       if (i === rows) break
       close()
-      open = { hi: hi[i]!, lo: lo[i]!, part: part?.[i] ?? 0, key: key?.[i] ?? 0, ts: [], values: [], stale: [] }
+      open = { hi: hi[i]!, lo: lo?.[i] ?? 0, part: part?.[i] ?? 0, key: key?.[i] ?? 0, ts: [], values: [], stale: [] }
       begin = i
+    }
+  }
+  for (let p = 0; p < pieces.length; p++) {
+    bytes = at < bytes.length ? Buffer.concat([bytes.subarray(at), pieces[p]!]) : pieces[p]!
+    at = 0
+    while (at < bytes.length) {
+      const from = at
+      try {
+        block() // reads every column of the block before it touches a run: a cut block is read again whole
+      } catch (err) {
+        if (err !== TRUNCATED) throw err
+        if (p === pieces.length - 1) throw new Error('point rows: truncated')
+        at = from
+        break
+      }
     }
   }
   close()
   return runs
 }
+
+/** Thrown inside the decoder when a block runs past the bytes at hand. */
+const TRUNCATED = new Error('point rows: truncated')
 
 function offsetsToTimes(offsets: Uint32Array, base: number): Float64Array {
   const ts = new Float64Array(offsets.length)

@@ -35,6 +35,19 @@ describe('PromqlEngine answers', () => {
       resultType: 'matrix', result: [{ metric: {}, values: [[0, '0'], [1, '2'], [2, '4']] }],
     })
   })
+  it('answers a query asked again as it answers it the first time, at other times and ranges', async () => {
+    const kept = engineOver(data)
+    const queries = ['m{job="b"} @ start()', 'sum(m offset 15s)', 'rate(m[1m])', 'm{job="a"} + 1']
+    for (const [start, end] of [[30_000, 60_000], [90_000, 135_000], [30_000, 60_000]] as const) {
+      for (const q of queries) {
+        expect(await kept.rangeQuery(q, start, end, 15_000), `${q} over ${start}…${end}`).toEqual(await engineOver(data).rangeQuery(q, start, end, 15_000))
+        expect(await kept.instantQuery(q, end), `${q} at ${end}`).toEqual(await engineOver(data).instantQuery(q, end))
+      }
+    }
+    // A query that does not parse fails every time, and more distinct queries than are kept all answer.
+    for (let i = 0; i < 2; i++) await expect(kept.instantQuery('sum(', 0)).rejects.toMatchObject({ errorType: 'bad_data' })
+    for (let i = 0; i < 300; i++) expect(await kept.instantQuery(`m{job="b"} * ${i}`, 45_000)).toEqual({ resultType: 'vector', result: [{ metric: { job: 'b' }, value: [45, String(3 * i)] }] })
+  })
   it('fails past maxSamples with Prometheus words', async () => {
     const e = engineOver(data, { maxSamples: 15 })
     await expect(e.rangeQuery('m', 0, 135_000, 15_000)).rejects.toMatchObject({

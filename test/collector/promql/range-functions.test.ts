@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { RANGE_FUNCTIONS, RANGE_KERNELS } from '../../../collector/src/promql/range-functions.ts'
 import { asMap, engineOver, matrixOf, series } from './fixtures.ts'
 
 // A counter every 15 s from 5 s on, with a reset at the 4th point: 10 20 30 5 15 25 35 45…
@@ -173,5 +174,59 @@ describe('sliding min_over_time / max_over_time and quantile with NaN', () => {
     expect(asMap(await q.instantQuery('quantile_over_time(1, n[1m])', 30_000))).toEqual({ '{}': 2 })
     // Rank 0.75 · 2 = 1.5 between 1 and 2.
     expect(asMap(await q.instantQuery('quantile_over_time(0.75, n[1m])', 30_000))).toEqual({ '{}': 1.5 })
+  })
+})
+
+describe('rate, increase and delta over whole series', () => {
+  // Counters with resets (some to negative values, some several in one window), NaN, −0 and
+  // zeros, repeated values, irregular gaps: every window's value must be the very float the
+  // window-by-window function gives (the kernel only skips visiting points that are no reset).
+  let seed = 11
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const makeSeries = (n: number): { ts: Float64Array; vs: Float64Array } => {
+    const ts = new Float64Array(n), vs = new Float64Array(n)
+    let t = 0, v = rnd() < 0.5 ? 0 : rnd() * 50
+    for (let i = 0; i < n; i++) {
+      t += 1_000 + Math.floor(rnd() * 30_000)
+      const r = rnd()
+      if (r < 0.06) v = r < 0.02 ? -rnd() * 5 : rnd() * 3 // a reset, sometimes below zero
+      else if (r < 0.09) v = NaN
+      else if (r < 0.11) v = -0
+      else if (r < 0.2) v = Number.isNaN(v) ? 1 : v // repeated
+      else v = (Number.isNaN(v) ? 0 : v) + rnd() * 10 + 1e-9 * i
+      ts[i] = t
+      vs[i] = v
+    }
+    return { ts, vs }
+  }
+  const same = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))
+
+  it.each([['rate'], ['increase'], ['delta']])('%s: every window equals the window-by-window function, bit for bit', (fn) => {
+    const kernel = RANGE_KERNELS[fn]!
+    const windowFn = RANGE_FUNCTIONS[fn]!
+    let windowsWithResets = 0, compared = 0
+    for (let s = 0; s < 40; s++) {
+      const { ts, vs } = makeSeries(300)
+      for (const [range, step] of [[60_000, 15_000], [300_000, 60_000], [120_000, 7_000], [1_800_000, 300_000]] as const) {
+        const n = Math.floor(ts[ts.length - 1]! / step) + 2
+        const ends = new Float64Array(n).map((_, k) => k * step)
+        const out = new Float64Array(n).fill(NaN), present = new Uint8Array(n)
+        kernel(ts, vs, ends, range, out, present)
+        let lo = 0, hi = 0
+        for (let k = 0; k < n; k++) {
+          const end = ends[k]!
+          while (hi < ts.length && ts[hi]! <= end) hi++
+          while (lo < hi && ts[lo]! < end - range) lo++
+          const want = hi > lo ? windowFn(ts, vs, lo, hi, { start: end - range, end, evalTime: end, range, args: new Float64Array(1) }) : undefined
+          expect(present[k], `${fn} series ${s} range ${range} step ${k}`).toBe(want === undefined ? 0 : 1)
+          if (want === undefined) continue
+          compared++
+          for (let i = lo + 1; i < hi; i++) if (vs[i]! < vs[i - 1]!) { windowsWithResets++; break }
+          expect(same(out[k]!, want), `${fn} series ${s} range ${range} step ${k}: ${out[k]} vs ${want}`).toBe(true)
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000)
+    if (fn !== 'delta') expect(windowsWithResets).toBeGreaterThan(1_000)
   })
 })

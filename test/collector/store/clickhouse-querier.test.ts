@@ -165,6 +165,27 @@ describe('ClickHouseQuerier on the embedded engine', () => {
     expect(seriesReads).toBe(2)
   })
 
+  it('streams a long read and answers it as a short one, thinned for steps too', async () => {
+    const calls: string[] = []
+    const spying = new ClickHouseQuerier({
+      db: store.db, client: store.client,
+      readBinary: (query, format, signal) => { calls.push('whole'); return store.readBinary(query, format, signal) },
+      readBinaryChunks: (query, format, signal) => { calls.push('pieces'); return store.readBinaryChunks(query, format, signal) },
+    })
+    const limits = { maxSeries: 1000, maxSamples: 10_000_000 }
+    const long = { start: T - 30 * 86_400_000, end: T + 600_000, step: 0 }
+    for (const m of [[eq('__name__', 'up')], [re('__name__', 'http_requests_total|up')]]) {
+      calls.length = 0
+      expect(plain(await spying.select(m, long, limits))).toEqual(plain(await q.select(m, hints(), LIMITS)))
+      expect(calls).toEqual(['pieces'])
+    }
+    // An instant selector at a 1 s step over the month: the last point of each step, streamed.
+    calls.length = 0
+    const stepped = await spying.select([eq('__name__', 'up')], { ...long, step: 1000 }, limits)
+    expect(calls).toEqual(['pieces'])
+    expect(plain(stepped)).toEqual(plain(await q.select([eq('__name__', 'up')], hints(), LIMITS)))
+  })
+
   it('serves the change log as governor_change, 1 at each event', async () => {
     expect(plain(await q.select([eq('__name__', 'governor_change'), eq('kind', 'deploy')], hints(), LIMITS))).toEqual([
       { labels: { __name__: 'governor_change', service: 'checkout', kind: 'deploy', version: 'v2', actor: 'ci', title: 'ship it' }, ts: [90_000], values: [1], stale: undefined },

@@ -1,6 +1,6 @@
 import { Session } from 'chdb'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodePointRows, lastPerStepSql, pointRowsSql, type PointRowsShape } from '../../../collector/src/store/point-rows.ts'
+import { decodePointRows, lastPerStepSql, lastSamplePerStepSql, pointRowsSql, samplePointsSql, type PointRowsShape } from '../../../collector/src/store/point-rows.ts'
 
 // The point columns as the engine sends them (Native, a row per point), decoded: the SQL and
 // the decoder are tested together on the engine itself.
@@ -72,6 +72,20 @@ describe('point rows', () => {
     })))
   })
 
+  it('reads the same runs from the pieces a stream hands over, wherever they are cut', async () => {
+    const rows = `SELECT toUInt64(intDiv(number, 5)) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(number % 5) * 1000 AS ts, toFloat64(number) AS value, toUInt8(number = 7) AS flags FROM numbers(15)`
+    const bytes = (await session.queryAsync(`${pointRowsSql(rows, WIDE)} SETTINGS max_block_size = 4`, { format: 'Native' })).bytes()
+    const whole = decodePointRows(bytes, WIDE).map((r) => ({ id: r.id, ts: [...r.ts], values: [...r.values], stale: r.stale && [...r.stale] }))
+    expect(whole).toHaveLength(3)
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      for (const second of [cut, Math.min(bytes.length, cut + 37)]) {
+        const pieces = [bytes.subarray(0, cut), bytes.subarray(cut, second), bytes.subarray(second)]
+        expect(decodePointRows(pieces, WIDE).map((r) => ({ id: r.id, ts: [...r.ts], values: [...r.values], stale: r.stale && [...r.stale] })), `cut at ${cut}, ${second}`).toEqual(whole)
+      }
+    }
+    expect(() => decodePointRows([bytes.subarray(0, 40), bytes.subarray(40, bytes.length - 1)], WIDE)).toThrow(/truncated/)
+  })
+
   it('thinned for steps, keeps of each step the point the engine would read there', async () => {
     // Series 1 every 15 s with a duplicate time (7 and NaN: NaN kept) and a stale marker; series 2 sparse.
     const rows = `SELECT toUInt64(series_id) AS series_id, toUInt8(0) AS part, toFloat64(0) AS key, toInt64(ts) AS ts, toFloat64(value) AS value, toUInt8(flags) AS flags FROM values(
@@ -94,6 +108,59 @@ describe('point rows', () => {
         expect([r.ts[a], r.values[a]]).toEqual([full.ts[b], full.values[b]])
       }
     }
+  })
+
+  // Plain samples read straight from a table must give what the subquery form gives, and the
+  // thinning by a 128-bit key must keep the point the sort keeps, on ties of every kind: a
+  // number and NaN, NaN and a stale marker, two numbers, +0 and −0, negative values.
+  describe('read straight from a table', () => {
+    const table = 'point_rows_direct'
+    const POINTS = `(1, 0, 1, 0), (1, 15000, -2.5, 0), (1, 30000, 3, 0), (1, 45000, 4, 0), (1, 60000, 7, 0), (1, 60000, nan, 0), (1, 75000, 5, 0),
+      (1, 90000, 6, 0), (1, 105000, nan, 1), (1, 120000, 8, 0), (1, 120000, 9, 0), (1, 150000, nan, 0), (1, 150000, nan, 1),
+      (2, 10000, -1, 0), (2, 10000, -3, 0), (2, 100000, 2, 0), (2, 170000, -0., 0), (2, 230000, -0., 0), (2, 230000, -7, 0),
+      (3, 5000, 1e300, 0), (3, 5000, -1e-300, 0), (3, 65000, 0, 0), (3, 70000, 0, 1), (3, 179999, -inf, 0), (3, 180000, inf, 0),
+      (18446744073709551615, 59999, 4, 0), (18446744073709551615, 60001, 5, 0)`
+    const where = 'ts >= 0 AND ts <= 240000'
+    const shape = { keyed: false, start: 0, end: 240000 }
+    const plainRuns = (runs: ReturnType<typeof decodePointRows>) => runs.map((r) => ({ id: r.id, ts: [...r.ts], values: [...r.values].map((v) => Object.is(v, -0) ? '-0' : v), stale: r.stale && [...r.stale] }))
+    const decoded = async (sql: string) => plainRuns(decodePointRows((await session.queryAsync(sql, { format: 'Native' })).bytes(), shape))
+
+    it('reads the points the subquery form reads', async () => {
+      await session.queryAsync(`CREATE TABLE ${table} (series_id UInt64, ts Int64, value Float64, flags UInt8) ENGINE = MergeTree ORDER BY (series_id, ts)`)
+      // Two inserts: two parts, so points of one series come from two sorted runs.
+      await session.queryAsync(`INSERT INTO ${table} SELECT * FROM values('series_id UInt64, ts Int64, value Float64, flags UInt8', ${POINTS}) WHERE ts % 2 = 0`)
+      await session.queryAsync(`INSERT INTO ${table} SELECT * FROM values('series_id UInt64, ts Int64, value Float64, flags UInt8', ${POINTS}) WHERE ts % 2 = 1`)
+      const viaSubquery = await decoded(pointRowsSql(`SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${table} WHERE ${where}`, shape))
+      expect(viaSubquery).toHaveLength(4)
+      expect(await decoded(samplePointsSql(table, where, shape))).toEqual(viaSubquery)
+      // Series as positions in the read's id list: the same runs, 6 bytes a point fewer.
+      const listed = { ...shape, ids: [2n, 18446744073709551615n, 1n, 3n, 99n] }
+      const bytes = async (sql: string) => (await session.queryAsync(sql, { format: 'Native' })).bytes()
+      expect(plainRuns(decodePointRows(await bytes(samplePointsSql(table, where, listed)), listed))).toEqual(viaSubquery)
+      expect((await bytes(samplePointsSql(table, where, shape))).length - (await bytes(samplePointsSql(table, where, listed))).length).toBe(6 * 27 + 11) // 27 points: hi, lo (8 bytes) → n (2 bytes), and two column headers → one
+      const keyedRows = `SELECT series_id, toUInt8(series_id % 3) AS part, toFloat64(ts % 7) AS key, ts, value, flags FROM ${table} WHERE ${where}`
+      const keyed = { ...shape, keyed: true }
+      const runsOf = async (s: PointRowsShape) => plainRuns(decodePointRows(await bytes(pointRowsSql(keyedRows, s)), s)).map((r) => ({ ...r, n: r.ts.length }))
+      expect(await runsOf({ ...keyed, ids: listed.ids })).toEqual(await runsOf(keyed))
+      // A series missing from the list is an error, not a run under another id.
+      await expect(async () => decodePointRows(await bytes(samplePointsSql(table, where, { ...shape, ids: [1n, 2n] })), { ...shape, ids: [1n, 2n] })).rejects.toThrow(/series position 0 of 2/)
+    })
+
+    it('thinned for steps, keeps the point the sort keeps', async () => {
+      const rows = `SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${table} WHERE ${where}`
+      for (const [end, step] of [[240000, 60000], [240000, 15000], [235000, 30000], [240000, 1], [240000, 240001]] as const) {
+        const bySort = await decoded(pointRowsSql(lastPerStepSql(rows, end, step), shape))
+        expect(await decoded(lastSamplePerStepSql(table, where, shape, end, step)), `end ${end}, step ${step}`).toEqual(bySort)
+        const listed = { ...shape, ids: [3n, 2n, 1n, 18446744073709551615n] }
+        const viaList = plainRuns(decodePointRows((await session.queryAsync(lastSamplePerStepSql(table, where, listed, end, step), { format: 'Native' })).bytes(), listed))
+        expect(viaList, `listed, end ${end}, step ${step}`).toEqual(bySort)
+      }
+      // The ties themselves, at a 60 s step: NaN over 7, 9 over 8, the stale NaN over NaN, −1 over −3, −0 over −7, 1e300 over −1e-300.
+      const kept = await decoded(lastSamplePerStepSql(table, where, shape, 240000, 60000))
+      expect(kept[0]).toEqual({ id: 1n, ts: [0, 60000, 120000, 150000], values: [1, NaN, 9, NaN], stale: [0, 0, 0, 1] })
+      expect(kept[1]).toEqual({ id: 2n, ts: [10000, 100000, 170000, 230000], values: [-1, 2, '-0', '-0'], stale: undefined })
+      expect(kept[2]).toEqual({ id: 3n, ts: [5000, 70000, 180000], values: [1e300, 0, Infinity], stale: [0, 1, 0] })
+    })
   })
 
   it('refuses a truncated answer and columns it does not expect', async () => {
