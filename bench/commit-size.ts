@@ -24,13 +24,28 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: 'bench/results/commit-size.md' },
   },
 })
-const RATE = Number(opt.rate), TOTAL = Number(opt.total), RUNS = Number(opt.runs)
+const RATE = Number(opt.rate),
+  TOTAL = Number(opt.total),
+  RUNS = Number(opt.runs)
 const SIZES = opt.sizes!.split(',').map(Number)
 const results = new Map<number, number[]>()
 for (let run = 0; run < RUNS; run++) {
   for (const rows of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), 'governor-commit-size-'))
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/lib/paced-insert.ts', dir, POINT_TABLE_SETTINGS, String(rows), String(RATE), String(TOTAL)], { encoding: 'utf8' })
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/lib/paced-insert.ts',
+        dir,
+        POINT_TABLE_SETTINGS,
+        String(rows),
+        String(RATE),
+        String(TOTAL),
+      ],
+      { encoding: 'utf8' },
+    )
     const { usPerRow } = JSON.parse(out.trim().split('\n').pop()!) as { usPerRow: number }
     results.set(rows, [...(results.get(rows) ?? []), usPerRow])
     rmSync(dir, { recursive: true, force: true })
@@ -54,7 +69,10 @@ threads) over the rows. Sizes alternate, each run in a fresh process and directo
 |---|---|---|---|---|
 ${SIZES.map((rows) => {
   const us = median(results.get(rows)!)
-  return `| ${rows.toLocaleString('en')} | ${(RATE / rows).toFixed(1)} | ${us.toFixed(3)} | ${results.get(rows)!.map((x) => x.toFixed(3)).join(', ')} | ${(us / largest).toFixed(2)} |`
+  return `| ${rows.toLocaleString('en')} | ${(RATE / rows).toFixed(1)} | ${us.toFixed(3)} | ${results
+    .get(rows)!
+    .map((x) => x.toFixed(3))
+    .join(', ')} | ${(us / largest).toFixed(2)} |`
 }).join('\n')}
 
 Acknowledging only after a commit ties answer time to commit size: at 8 senders a collector

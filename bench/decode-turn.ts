@@ -29,14 +29,29 @@ const { values: opt } = parseArgs({
 type Times = Record<'newDecode' | 'newEncode' | 'knownDecode' | 'knownEncode', number[]>
 const here = resolve('.')
 const child = resolve('bench/lib/decode-turn-child.ts')
-const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' / ')
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' / ')
 const base = baseWorktree(opt.base!, 'governor-decode-turn-')
 const runs: Record<'base' | 'this tree', Times[]> = { base: [], 'this tree': [] }
 try {
   for (let round = 0; round < Number(opt.rounds); round++) {
     const order = round % 2 === 0 ? (['base', 'this tree'] as const) : (['this tree', 'base'] as const)
     for (const name of order) {
-      const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, name === 'base' ? base.dir : here, opt.points!, opt.metrics!, opt.reps!], { encoding: 'utf8' })
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--expose-gc',
+          '--import',
+          'tsx',
+          child,
+          name === 'base' ? base.dir : here,
+          opt.points!,
+          opt.metrics!,
+          opt.reps!,
+        ],
+        { encoding: 'utf8' },
+      )
       runs[name].push(JSON.parse(out) as Times)
       process.stderr.write(`round ${round + 1}, ${name}: done\n`)
     }
@@ -44,17 +59,37 @@ try {
 } finally {
   base.remove()
 }
-const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' / ')
+const loadAfter = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' / ')
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
 /** Median over every request of every round, and the median of each round. */
-const figure = (name: 'base' | 'this tree', key: keyof Times) => ({ all: median(runs[name].flatMap((t) => t[key])), rounds: runs[name].map((t) => median(t[key])) })
+const figure = (name: 'base' | 'this tree', key: keyof Times) => ({
+  all: median(runs[name].flatMap((t) => t[key])),
+  rounds: runs[name].map((t) => median(t[key])),
+})
 const f = (ms: number) => ms.toFixed(ms >= 10 ? 1 : 2)
-const rows = ([['new series', 'newDecode', 'newEncode'], ['known series', 'knownDecode', 'knownEncode']] as const).flatMap(([label, dec, enc]) =>
-  ([['decode', dec], ['encode its rows', enc]] as const).map(([what, key]) => {
-    const b = figure('base', key), t = figure('this tree', key)
+const rows = (
+  [
+    ['new series', 'newDecode', 'newEncode'],
+    ['known series', 'knownDecode', 'knownEncode'],
+  ] as const
+).flatMap(([label, dec, enc]) =>
+  (
+    [
+      ['decode', dec],
+      ['encode its rows', enc],
+    ] as const
+  ).map(([what, key]) => {
+    const b = figure('base', key),
+      t = figure('this tree', key)
     return `| ${label} | ${what} | ${f(b.all)} | ${f(t.all)} | ${(t.all / b.all).toFixed(2)} | ${b.rounds.map(f).join(', ')} | ${t.rounds.map(f).join(', ')} |`
-  }))
+  }),
+)
 const requests = Number(opt.metrics) * Number(opt.reps)
 const report = `# One ingest turn: a remote-write request of ${Number(opt.points).toLocaleString('en-US')} series, base against this tree
 

@@ -7,12 +7,24 @@ import { SeriesCache } from '../collector/src/model/series-cache.ts'
 import { encodeSamples } from '../collector/src/store/encode-tsv.ts'
 import type { SeriesInfo } from '../collector/src/model/types.ts'
 
-const SERIES = 10_000, POINTS = 200_000, ROUNDS = 15
+const SERIES = 10_000,
+  POINTS = 200_000,
+  ROUNDS = 15
 const cache = new SeriesCache()
-const series: SeriesInfo[] = Array.from({ length: SERIES }, (_, i) => cache.resolve({
-  metric: `bench.metric_${i % 10}`, type: 'gauge', temporality: 'unspecified', monotonic: false, unit: '', description: '',
-  service: 'bench', scope: '', resource: { 'service.name': 'bench' }, attributes: { instance: `host-${i}` },
-}))
+const series: SeriesInfo[] = Array.from({ length: SERIES }, (_, i) =>
+  cache.resolve({
+    metric: `bench.metric_${i % 10}`,
+    type: 'gauge',
+    temporality: 'unspecified',
+    monotonic: false,
+    unit: '',
+    description: '',
+    service: 'bench',
+    scope: '',
+    resource: { 'service.name': 'bench' },
+    attributes: { instance: `host-${i}` },
+  }),
+)
 const batch = new PointBatch()
 const base = Date.now()
 for (let i = 0; i < POINTS; i++) {
@@ -45,13 +57,15 @@ function timed(f: () => unknown): number {
 }
 
 // The two alternate round by round so that machine noise falls on both alike.
-const oldTimes: number[] = [], newTimes: number[] = []
+const oldTimes: number[] = [],
+  newTimes: number[] = []
 for (let r = 0; r < ROUNDS; r++) {
   oldTimes.push(timed(() => templateEncoder([batch])))
   newTimes.push(timed(() => encodeSamples([batch])))
 }
 const median = (t: number[]) => t.sort((a, b) => a - b)[t.length >> 1]!
-const oldMs = median(oldTimes), newMs = median(newTimes)
+const oldMs = median(oldTimes),
+  newMs = median(newTimes)
 const perPoint = (ms: number) => ((ms * 1e6) / POINTS).toFixed(0)
 process.stdout.write(`| encoder | median ms for ${POINTS.toLocaleString('en-US')} points | ns per point |
 |---|---|---|

@@ -26,7 +26,10 @@ const { values: opt } = parseArgs({
     profile: { type: 'string' },
   },
 })
-const SERIES = Number(opt.series), POINTS = Number(opt.points), SECONDS = Number(opt.seconds), SENDERS = Number(opt.senders)
+const SERIES = Number(opt.series),
+  POINTS = Number(opt.points),
+  SECONDS = Number(opt.seconds),
+  SENDERS = Number(opt.senders)
 const METRICS = Math.ceil(SERIES / POINTS)
 const STEP_MS = 10_000
 const workDir = `bench/.work/ingest-${process.pid}`
@@ -39,16 +42,26 @@ const taskset = opt['server-cpu'] !== undefined ? ['taskset', '-c', opt['server-
 const profile = opt.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${opt.profile}`] : []
 const cmd = [...taskset, process.execPath, ...profile, 'collector/bin/governor.js', 'start']
 const server = spawn(cmd[0]!, cmd.slice(1), {
-  env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: `${workDir}/data`, GOVERNOR_LOG_LEVEL: 'warn',
+  env: {
+    ...process.env,
+    GOVERNOR_PORT: String(port),
+    GOVERNOR_DATA_DIR: `${workDir}/data`,
+    GOVERNOR_LOG_LEVEL: 'warn',
     // Load from one address, far past the per-client request rate limits: off.
-    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0',
+    GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
     // OTLP/gRPC is not benched, and its fixed port may be taken by another Governor on the machine.
-    GOVERNOR_GRPC_PORT: '0' },
+    GOVERNOR_GRPC_PORT: '0',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const url = `http://127.0.0.1:${port}`
 for (let i = 0; ; i++) {
-  try { if ((await fetch(`${url}/readyz`)).ok) break } catch { /* starting */ }
+  try {
+    if ((await fetch(`${url}/readyz`)).ok) break
+  } catch {
+    /* starting */
+  }
   if (i > 300) throw new Error('server did not start')
   await new Promise((r) => setTimeout(r, 100))
 }
@@ -56,25 +69,45 @@ for (let i = 0; ; i++) {
 const serverPid = server.pid!
 
 // Half the metrics are gauges (integer-valued, wandering), half cumulative counters.
-const templates: Template[][] = Array.from({ length: SENDERS }, () => Array.from({ length: METRICS }, (_, m) => buildTemplate({
-  service: 'bench', metric: `bench.metric_${m}`, kind: m % 2 === 0 ? 'gauge' : 'counter', series: Math.min(POINTS, SERIES - m * POINTS), firstSeries: m * POINTS,
-})))
+const templates: Template[][] = Array.from({ length: SENDERS }, () =>
+  Array.from({ length: METRICS }, (_, m) =>
+    buildTemplate({
+      service: 'bench',
+      metric: `bench.metric_${m}`,
+      kind: m % 2 === 0 ? 'gauge' : 'counter',
+      series: Math.min(POINTS, SERIES - m * POINTS),
+      firstSeries: m * POINTS,
+    }),
+  ),
+)
 const base = Math.floor((Date.now() - 86_400_000) / STEP_MS) * STEP_MS
 const dispatcher = new Agent({ connections: SENDERS, pipelining: 1 })
 const latencies = new Float64Array(10_000_000)
-let sent = 0, acked = 0, ackedPoints = 0, refused = 0, nextRequest = 0
+let acked = 0,
+  ackedPoints = 0,
+  refused = 0,
+  nextRequest = 0
 let stop = false
 
 async function sender(s: number): Promise<void> {
   while (!stop) {
     const r = nextRequest++
-    const m = r % METRICS, k = Math.floor(r / METRICS)
+    const m = r % METRICS,
+      k = Math.floor(r / METRICS)
     const t = templates[s]![m]!
-    patch(t, base + k * STEP_MS, m % 2 === 0 ? (i) => 100 + ((i * 7 + k * 13) % 50) : (i) => k * (1 + (i % 10)) + Math.floor(k / 3))
+    patch(
+      t,
+      base + k * STEP_MS,
+      m % 2 === 0 ? (i) => 100 + ((i * 7 + k * 13) % 50) : (i) => k * (1 + (i % 10)) + Math.floor(k / 3),
+    )
     const started = performance.now()
-    const res = await request(`${url}/v1/metrics`, { method: 'POST', body: t.body, headers: { 'content-type': 'application/x-protobuf' }, dispatcher })
+    const res = await request(`${url}/v1/metrics`, {
+      method: 'POST',
+      body: t.body,
+      headers: { 'content-type': 'application/x-protobuf' },
+      dispatcher,
+    })
     await res.body.arrayBuffer()
-    sent++
     if (res.statusCode === 200) {
       latencies[acked++] = performance.now() - started
       ackedPoints += t.timeAt.length
@@ -95,7 +128,8 @@ const wall = (performance.now() - wall0) / 1000
 const cpu = cpuSeconds(serverPid) - cpu0
 const rss = peakRssBytes(serverPid)
 const self = await (await fetch(`${url}/metrics`)).text()
-const commits = metricValue(self, 'governor_commit_points_count'), commitPoints = metricValue(self, 'governor_commit_points_sum')
+const commits = metricValue(self, 'governor_commit_points_count'),
+  commitPoints = metricValue(self, 'governor_commit_points_sum')
 const commitSeconds = metricValue(self, 'governor_commit_duration_seconds_sum')
 server.kill('SIGTERM')
 await new Promise((r) => server.once('exit', r))
@@ -106,12 +140,20 @@ const store = await storeFigures(`${workDir}/data`, ackedPoints)
 const rows = [
   ['points/s acknowledged', fmt(ackedPoints / wall), fmt(store.ceilingPointsPerSecond)],
   ['points per server CPU-second', fmt(ackedPoints / cpu), fmt(store.ceilingPointsPerCpuSecond)],
-  ['p50 / p99 acknowledgement latency', `${lat.length ? percentile(lat, 0.5).toFixed(1) : '-'} / ${lat.length ? percentile(lat, 0.99).toFixed(1) : '-'} ms`, '-'],
+  [
+    'p50 / p99 acknowledgement latency',
+    `${lat.length ? percentile(lat, 0.5).toFixed(1) : '-'} / ${lat.length ? percentile(lat, 0.99).toFixed(1) : '-'} ms`,
+    '-',
+  ],
   ['server peak RSS', `${(rss / 2 ** 20).toFixed(0)} MiB`, '-'],
   ['bytes per point on disk (after merges)', store.bytesPerPoint.toFixed(3), '-'],
   ['points stored / acknowledged', `${store.storedPoints} / ${ackedPoints}`, '-'],
   ['requests refused (503)', String(refused), '-'],
-  ['group commits: count, mean points, mean duration', `${commits}, ${fmt(commitPoints / commits)}, ${(1000 * commitSeconds / commits).toFixed(1)} ms`, '-'],
+  [
+    'group commits: count, mean points, mean duration',
+    `${commits}, ${fmt(commitPoints / commits)}, ${((1000 * commitSeconds) / commits).toFixed(1)} ms`,
+    '-',
+  ],
 ]
 const report = `# Ingest benchmark
 
@@ -141,4 +183,3 @@ function metricValue(text: string, name: string): number {
 function fmt(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'
 }
-

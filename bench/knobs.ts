@@ -34,14 +34,22 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: 'bench/results/knobs.md' },
   },
 })
-const CLIENTS = Number(opt.clients), BATCH = Number(opt.batch ?? opt.clients), ROUNDS = Number(opt.rounds), READS = Number(opt.reads), EVALS = Number(opt.evals)
+const CLIENTS = Number(opt.clients),
+  BATCH = Number(opt.batch ?? opt.clients),
+  ROUNDS = Number(opt.rounds),
+  READS = Number(opt.reads),
+  EVALS = Number(opt.evals)
 const RUNS = 5
 /** The soft limit of open files of this process, from /proc. */
 function openFilesLimit(): string {
   const m = /Max open files\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'))
   return m?.[1] ?? 'unknown'
 }
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5)
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  )
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const ms = (n: number) => `${n.toFixed(1)} ms`
 
@@ -49,7 +57,9 @@ const ms = (n: number) => `${n.toFixed(1)} ms`
 const mem = createMemoryClient({ service: 'bench' })
 // 1024 handles read in turn: each read is an array load and a field load, and the field
 // cannot be hoisted out of the loop as it could be for one handle.
-const handles: Knob<number>[] = Array.from({ length: 1024 }, (_, i) => mem.knob(`k${i}`, { type: 'int', default: i, min: 0, max: 1_000_000 }))
+const handles: Knob<number>[] = Array.from({ length: 1024 }, (_, i) =>
+  mem.knob(`k${i}`, { type: 'int', default: i, min: 0, max: 1_000_000 }),
+)
 function readMany(n: number): number {
   let sum = 0
   for (let i = 0; i < n; i++) sum += handles[i & 1023]!.value
@@ -63,8 +73,12 @@ function readOne(k: Knob<number>, n: number): number {
 /** The design not taken: the value behind a getter. */
 class GetterKnob {
   #v: number
-  constructor(v: number) { this.#v = v }
-  get value(): number { return this.#v }
+  constructor(v: number) {
+    this.#v = v
+  }
+  get value(): number {
+    return this.#v
+  }
 }
 const getters = Array.from({ length: 1024 }, (_, i) => new GetterKnob(i))
 function readGetters(n: number): number {
@@ -123,14 +137,24 @@ rmSync(workDir, { recursive: true, force: true })
 mkdirSync(workDir, { recursive: true })
 const port = await freePort()
 const server = spawn(process.execPath, ['collector/bin/governor.js', 'start'], {
-  env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: `${workDir}/data`, GOVERNOR_LOG_LEVEL: 'warn',
+  env: {
+    ...process.env,
+    GOVERNOR_PORT: String(port),
+    GOVERNOR_DATA_DIR: `${workDir}/data`,
+    GOVERNOR_LOG_LEVEL: 'warn',
     // Load from one address, far past the per-client request rate limits: off.
-    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0' },
+    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0',
+    GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const url = `http://127.0.0.1:${port}`
 for (let i = 0; ; i++) {
-  try { if ((await fetch(`${url}/readyz`)).ok) break } catch { /* starting */ }
+  try {
+    if ((await fetch(`${url}/readyz`)).ok) break
+  } catch {
+    /* starting */
+  }
   if (i > 300) throw new Error('the collector did not start')
   await new Promise((r) => setTimeout(r, 100))
 }
@@ -146,14 +170,18 @@ for (let i = 0; i < CLIENTS; i += BATCH) {
   const batch: Promise<unknown>[] = []
   for (let j = i; j < Math.min(CLIENTS, i + BATCH); j++) {
     const c = connect({
-      url, service: 'bench', startupTimeoutMillis: 30_000,
+      url,
+      service: 'bench',
+      startupTimeoutMillis: 30_000,
       onError: (e: ThrottleError) => {
         errors.set(e.code, (errors.get(e.code) ?? 0) + 1)
         if (errorSamples.length < 5) errorSamples.push(`${e.code}: ${e.message}`)
       },
     })
     const k = c.knob('level', { type: 'int', default: 0, min: 0, max: 1_000_000, description: 'bench knob' })
-    k.on('change', (v) => { if (v === target) seenAt[j] = performance.now() })
+    k.on('change', (v) => {
+      if (v === target) seenAt[j] = performance.now()
+    })
     clients.push(c)
     knobs.push(k)
     batch.push(c.ready())
@@ -164,22 +192,41 @@ const connectMillis = performance.now() - connectStarted
 const streaming = clients.filter((c) => c.status === 'streaming').length
 console.log(`${streaming} of ${CLIENTS} clients streaming after ${ms(connectMillis)}`)
 
-interface Round { p50: number; p99: number; max: number; p50FromSend: number; p99FromSend: number; missed: number; early: number; postMillis: number }
+interface Round {
+  p50: number
+  p99: number
+  max: number
+  p50FromSend: number
+  p99FromSend: number
+  missed: number
+  early: number
+  postMillis: number
+}
 const rounds: Round[] = []
 for (let r = 1; r <= ROUNDS; r++) {
   seenAt.fill(0)
   target = r
   const sent = performance.now()
-  const res = await fetch(`${url}/api/v1/knobs/bench/level/value`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: r, actor: 'bench', reason: `round ${r}` }) })
+  const res = await fetch(`${url}/api/v1/knobs/bench/level/value`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value: r, actor: 'bench', reason: `round ${r}` }),
+  })
   await res.arrayBuffer()
   const answered = performance.now()
   if (res.status !== 200) throw new Error(`POST answered ${res.status}`)
   const deadline = answered + 10_000
-  while (knobs.some((k) => k.value !== r) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1))
-  const fromAnswer: number[] = [], fromSend: number[] = []
-  let missed = 0, early = 0
+  while (knobs.some((k) => k.value !== r) && performance.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  const fromAnswer: number[] = [],
+    fromSend: number[] = []
+  let missed = 0,
+    early = 0
   for (let i = 0; i < CLIENTS; i++) {
-    if (seenAt[i] === 0) { missed++; continue }
+    if (seenAt[i] === 0) {
+      missed++
+      continue
+    }
     if (seenAt[i]! < answered) early++
     // The collector writes the event to the streams before it answers the POST, so a client
     // can see the value before the answer is read: that counts as 0.
@@ -188,7 +235,16 @@ for (let r = 1; r <= ROUNDS; r++) {
   }
   fromAnswer.sort((a, b) => a - b)
   fromSend.sort((a, b) => a - b)
-  rounds.push({ p50: percentile(fromAnswer, 0.5), p99: percentile(fromAnswer, 0.99), max: fromAnswer.at(-1) ?? NaN, p50FromSend: percentile(fromSend, 0.5), p99FromSend: percentile(fromSend, 0.99), missed, early, postMillis: answered - sent })
+  rounds.push({
+    p50: percentile(fromAnswer, 0.5),
+    p99: percentile(fromAnswer, 0.99),
+    max: fromAnswer.at(-1) ?? NaN,
+    p50FromSend: percentile(fromSend, 0.5),
+    p99FromSend: percentile(fromSend, 0.99),
+    missed,
+    early,
+    postMillis: answered - sent,
+  })
   await new Promise((resolve) => setTimeout(resolve, 50))
 }
 await Promise.all(clients.map((c) => c.close()))
@@ -196,8 +252,10 @@ server.kill('SIGTERM')
 await new Promise((r) => server.once('exit', r))
 rmSync(workDir, { recursive: true, force: true })
 
-const p50 = median(rounds.map((r) => r.p50)), p99 = median(rounds.map((r) => r.p99))
-const worstP99 = Math.max(...rounds.map((r) => r.p99)), worstMax = Math.max(...rounds.map((r) => r.max))
+const p50 = median(rounds.map((r) => r.p50)),
+  p99 = median(rounds.map((r) => r.p99))
+const worstP99 = Math.max(...rounds.map((r) => r.p99)),
+  worstMax = Math.max(...rounds.map((r) => r.max))
 const missed = rounds.reduce((s, r) => s + r.missed, 0)
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**')
 
@@ -229,9 +287,9 @@ Machine: ${machine()}. Run at ${new Date().toISOString()}.
 - The POST itself took ${ms(median(rounds.map((r) => r.postMillis)))} (median: the change is stored and logged
   before it is answered, and written to every stream just before the answer). A client that
   has the value before this process has read the answer counts as 0 ms;
-  ${(median(rounds.map((r) => r.early)) / CLIENTS * 100).toFixed(1)} % of the clients did (median of the rounds). The spread from first to last
+  ${((median(rounds.map((r) => r.early)) / CLIENTS) * 100).toFixed(1)} % of the clients did (median of the rounds). The spread from first to last
   client is this one process reading ${CLIENTS} streams on one thread (fetch body chunk, SSE
-  parse, JSON, validation, listener): about ${(median(rounds.map((r) => r.max)) / CLIENTS * 1000).toFixed(0)} µs per client.
+  parse, JSON, validation, listener): about ${((median(rounds.map((r) => r.max)) / CLIENTS) * 1000).toFixed(0)} µs per client.
 - Connection limits: none was hit. ${CLIENTS} streams from one process need ${CLIENTS} sockets here
   and ${CLIENTS} in the collector; open files are limited to ${openFilesLimit()} per process on
   this machine (a soft limit of 1,024, common elsewhere, would stop both sides short of 1,000

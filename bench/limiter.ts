@@ -35,7 +35,9 @@ import { seeded } from '../test/helpers/random.ts'
 import { runModel } from '../test/throttle/limit/queue-model.ts'
 import { machine, percentile } from './lib/proc.ts'
 
-const LOAD = loadavg().map((l) => l.toFixed(2)).join(', ')
+const LOAD = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(', ')
 const { values: opt } = parseArgs({
   options: {
     ops: { type: 'string', default: '1000000' },
@@ -47,7 +49,10 @@ const { values: opt } = parseArgs({
     'child-runs': { type: 'string' },
   },
 })
-const OPS = Number(opt.ops), RUNS = Number(opt.runs), INFLIGHT = Number(opt.inflight), TARGET_NS = Number(opt['target-ns'])
+const OPS = Number(opt.ops),
+  RUNS = Number(opt.runs),
+  INFLIGHT = Number(opt.inflight),
+  TARGET_NS = Number(opt['target-ns'])
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
 
 /** ns per operation of one run of `body(ops)`. */
@@ -88,11 +93,24 @@ const limits: [string, () => Limit][] = [
   ['Gradient2Limit', () => new Gradient2Limit({ maxLimit: 1000 })],
   ['VegasLimit', () => new VegasLimit({ random: seeded(1) })],
 ]
-const OLD = 'performance.now (old default)', NEW = 'coarseClock (new default)'
-interface Case { name: string; clock: string; make: () => (ops: number) => void }
+const OLD = 'performance.now (old default)',
+  NEW = 'coarseClock (new default)'
+interface Case {
+  name: string
+  clock: string
+  make: () => (ops: number) => void
+}
 const cases: Case[] = [
-  { name: 'two clock reads (the floor: the limiter reads its clock at acquire and at onSuccess)', clock: OLD, make: () => clockFloor(monotonicClock) },
-  { name: 'two clock reads (the floor: the limiter reads its clock at acquire and at onSuccess)', clock: NEW, make: () => clockFloor(coarseClock) },
+  {
+    name: 'two clock reads (the floor: the limiter reads its clock at acquire and at onSuccess)',
+    clock: OLD,
+    make: () => clockFloor(monotonicClock),
+  },
+  {
+    name: 'two clock reads (the floor: the limiter reads its clock at acquire and at onSuccess)',
+    clock: NEW,
+    make: () => clockFloor(coarseClock),
+  },
   ...limits.flatMap(([name, make]): Case[] => [
     { name: `acquire + onSuccess, ${name}`, clock: OLD, make: () => limiterLoop(make(), monotonicClock) },
     { name: `acquire + onSuccess, ${name}`, clock: NEW, make: () => limiterLoop(make(), coarseClock) },
@@ -100,7 +118,11 @@ const cases: Case[] = [
   // The limiter's own work: a counter for a clock (1 µs a read), so that no clock cost is in the figure.
   ...limits.slice(0, 2).map(([name, make]): Case => {
     let t = 0
-    return { name: `acquire + onSuccess, ${name}`, clock: 'a counter (the limiter\'s own work)', make: () => limiterLoop(make(), () => (t += 0.001)) }
+    return {
+      name: `acquire + onSuccess, ${name}`,
+      clock: "a counter (the limiter's own work)",
+      make: () => limiterLoop(make(), () => (t += 0.001)),
+    }
   }),
 ]
 
@@ -109,7 +131,9 @@ const cases: Case[] = [
  * `seconds` (so that the coarse timer keeps ticking), µs of CPU per second, with `clock`.
  */
 async function idleCpu(clock: Clock, seconds: number): Promise<number> {
-  const reader = setInterval(() => { sink += clock() }, 100)
+  const reader = setInterval(() => {
+    sink += clock()
+  }, 100)
   const before = process.cpuUsage()
   await new Promise((r) => setTimeout(r, seconds * 1000))
   const used = process.cpuUsage(before)
@@ -144,7 +168,8 @@ if (opt.case !== undefined) {
     await perTurn(monotonicClock, n) // warm-up
     await perTurn(coarseClock, n)
     const out: { old: number; coarse: number }[] = []
-    for (let r = 0; r < 3; r++) out.push({ old: await perTurn(monotonicClock, n), coarse: await perTurn(coarseClock, n) })
+    for (let r = 0; r < 3; r++)
+      out.push({ old: await perTurn(monotonicClock, n), coarse: await perTurn(coarseClock, n) })
     process.stdout.write(JSON.stringify(out))
     process.exit(0)
   }
@@ -164,7 +189,19 @@ if (opt.case !== undefined) {
 }
 
 const child = (args: string[]) => {
-  const c = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, '--ops', String(OPS), '--inflight', String(INFLIGHT)], { encoding: 'utf8' })
+  const c = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      ...args,
+      '--ops',
+      String(OPS),
+      '--inflight',
+      String(INFLIGHT),
+    ],
+    { encoding: 'utf8' },
+  )
   if (c.status !== 0) throw new Error(`bench child ${args.join(' ')} failed: ${c.stderr}`)
   return JSON.parse(c.stdout) as unknown
 }
@@ -172,7 +209,9 @@ const child = (args: string[]) => {
 const PER_CHILD = 3
 const perCase: number[][] = cases.map(() => [])
 for (let r = 0; r < Math.ceil(RUNS / PER_CHILD); r++) {
-  cases.forEach((_, i) => perCase[i]!.push(...(child(['--case', String(i), '--child-runs', String(PER_CHILD)]) as number[])))
+  cases.forEach((_, i) =>
+    perCase[i]!.push(...(child(['--case', String(i), '--child-runs', String(PER_CHILD)]) as number[])),
+  )
 }
 const stats = (xs: number[]) => {
   const s = sorted(xs)
@@ -184,7 +223,8 @@ for (let r = 0; r < 5; r++) timers.push(child(['--case', 'timer']) as { old: num
 const timerCpu = percentile(sorted(timers.map((t) => t.coarse - t.old)), 0.5) // µs of CPU a second
 const turns: { old: number; coarse: number }[] = []
 for (let r = 0; r < 3; r++) turns.push(...(child(['--case', 'turns']) as { old: number; coarse: number }[]))
-const turnOld = percentile(sorted(turns.map((t) => t.old)), 0.5), turnNew = percentile(sorted(turns.map((t) => t.coarse)), 0.5)
+const turnOld = percentile(sorted(turns.map((t) => t.old)), 0.5),
+  turnNew = percentile(sorted(turns.map((t) => t.coarse)), 0.5)
 const turnRatio = percentile(sorted(turns.map((t) => t.coarse / t.old)), 0.5)
 const fmt = (n: number) => n.toFixed(0)
 const row = (name: string, clock: string) => rows.find((r) => r.name === name && r.clock === clock)!
@@ -195,7 +235,10 @@ const pairs = [...new Set(rows.filter((r) => r.clock === OLD).map((r) => r.name)
 const MODEL = { arrivalsPerSecond: 5000, servers: 16, serviceMillis: 5, seconds: 60, seed: 1 }
 const TARGET = 30
 const models: [string, () => Limit][] = [
-  [`SloGradientLimit (target p90 ${TARGET} ms)`, () => new SloGradientLimit({ targetMillis: TARGET, initialLimit: 20 })],
+  [
+    `SloGradientLimit (target p90 ${TARGET} ms)`,
+    () => new SloGradientLimit({ targetMillis: TARGET, initialLimit: 20 }),
+  ],
   ['Gradient2Limit (bounds [1, 1000])', () => new Gradient2Limit({ minLimit: 1, maxLimit: 1000 })],
   ['VegasLimit', () => new VegasLimit({ random: seeded(9) })],
   ['AimdLimit (timeout 100 ms)', () => new AimdLimit({ maxLimit: 1000, timeoutMillis: 100 })],
@@ -214,9 +257,11 @@ function describeModel(): string {
   const lines: string[] = []
   for (const name of ['Gradient2Limit', 'VegasLimit']) {
     const m = settledAt.get(name)!
-    lines.push(m.limit < MODEL.servers
-      ? `- ${name} settles at ${m.limit.toFixed(0)} in flight, below the ${MODEL.servers} servers: its setpoint is its own measured latency, so it keeps the p90 at ${m.p90.toFixed(1)} ms, well under the SLO, and sheds work the servers could have done.`
-      : `- ${name} settles at ${m.limit.toFixed(0)} in flight (its bound), the p90 at ${m.p90.toFixed(1)} ms: its setpoint is its own long-term latency, which rises with the queue it lets build, so nothing in it stops at the SLO.`)
+    lines.push(
+      m.limit < MODEL.servers
+        ? `- ${name} settles at ${m.limit.toFixed(0)} in flight, below the ${MODEL.servers} servers: its setpoint is its own measured latency, so it keeps the p90 at ${m.p90.toFixed(1)} ms, well under the SLO, and sheds work the servers could have done.`
+        : `- ${name} settles at ${m.limit.toFixed(0)} in flight (its bound), the p90 at ${m.p90.toFixed(1)} ms: its setpoint is its own long-term latency, which rises with the queue it lets build, so nothing in it stops at the SLO.`,
+    )
   }
   lines.push('- AIMD only sees the timeout: it saws between a few requests and hundreds.')
   return lines.join('\n')
@@ -237,10 +282,13 @@ medians and the ratios, the spread says how noisy it was).
 
 | | \`performance.now\` (old default) | \`coarseClock\` (new default) | new ÷ old |
 |---|---:|---:|---:|
-${pairs.map((name) => {
-  const o = row(name, OLD), n = row(name, NEW)
-  return `| ${name} | ${fmt(o.median)} ns (${fmt(o.p10)}–${fmt(o.p90)}) | ${fmt(n.median)} ns (${fmt(n.p10)}–${fmt(n.p90)}) | ${(n.median / o.median).toFixed(2)} |`
-}).join('\n')}
+${pairs
+  .map((name) => {
+    const o = row(name, OLD),
+      n = row(name, NEW)
+    return `| ${name} | ${fmt(o.median)} ns (${fmt(o.p10)}–${fmt(o.p90)}) | ${fmt(n.median)} ns (${fmt(n.p10)}–${fmt(n.p90)}) | ${(n.median / o.median).toFixed(2)} |`
+  })
+  .join('\n')}
 
 The bar, ≤ ${TARGET_NS} ns a request including the clock, with SloGradientLimit on the new default clock:
 **${fmt(sloNew.median)} ns, ${sloNew.median <= TARGET_NS ? 'met' : 'NOT met'}**.
@@ -271,7 +319,7 @@ The bar, ≤ ${TARGET_NS} ns a request including the clock, with SloGradientLimi
 
 The queueing model of \`test/throttle/limit/queue-model.ts\`: ${MODEL.servers} servers at ${MODEL.serviceMillis} ms
 (exponential) behind one FIFO queue, ${MODEL.arrivalsPerSecond.toLocaleString('en-US')} requests/s offered (Poisson; capacity
-${(MODEL.servers / MODEL.serviceMillis * 1000).toLocaleString('en-US')}/s), seed ${MODEL.seed}, ${MODEL.seconds} s simulated, figures averaged over the
+${((MODEL.servers / MODEL.serviceMillis) * 1000).toLocaleString('en-US')}/s), seed ${MODEL.seed}, ${MODEL.seconds} s simulated, figures averaged over the
 last ${MODEL.seconds - 20} s.
 
 | limit | limit settled at (range) | p90 latency | throughput |

@@ -15,13 +15,17 @@ const results: Record<string, { usPerRow: number; parts: number }[]> = {}
 for (let run = 0; run < RUNS; run++) {
   for (const [name, settings] of Object.entries(variants)) {
     const dir = mkdtempSync(join(tmpdir(), 'governor-merges-'))
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/lib/paced-insert.ts', dir, settings], { encoding: 'utf8' })
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/lib/paced-insert.ts', dir, settings], {
+      encoding: 'utf8',
+    })
     ;(results[name] ??= []).push(JSON.parse(out.trim().split('\n').pop()!))
     rmSync(dir, { recursive: true, force: true })
   }
 }
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!
-const rows = Object.entries(results).map(([name, r]) => [name, median(r.map((x) => x.usPerRow)), median(r.map((x) => x.parts))] as const)
+const rows = Object.entries(results).map(
+  ([name, r]) => [name, median(r.map((x) => x.usPerRow)), median(r.map((x) => x.parts))] as const,
+)
 process.stdout.write(`| table settings | CPU µs per row (median of ${RUNS}) | active parts after |
 |---|---|---|
 ${rows.map(([n, us, parts]) => `| ${n} | ${us.toFixed(2)} | ${parts} |`).join('\n')}

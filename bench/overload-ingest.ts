@@ -42,7 +42,9 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: 'bench/results/overload-ingest.md' },
   },
 })
-const SECONDS = Number(opt.seconds), SENDERS = Number(opt.senders), POINTS = Number(opt.points)
+const SECONDS = Number(opt.seconds),
+  SENDERS = Number(opt.senders),
+  POINTS = Number(opt.points)
 const ANSWER_TIMEOUT_MS = 30_000
 const READYZ_EVERY_MS = 100
 const READYZ_TIMEOUT_MS = 2_000
@@ -54,8 +56,11 @@ const METRICS = 8
 
 const SHIPPED = { GOVERNOR_INGEST_MAX_WAIT_MILLIS: String(SETTINGS.ingestMaxWaitMillis.default) }
 const MODES = {
-  unbounded: { label: 'this tree with the limiter timing from its first hook, no wait bound, no body-bytes ceiling', env: { GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES: '0' } },
-  base: { label: "the server as it was at the base commit, with its defaults", env: SHIPPED },
+  unbounded: {
+    label: 'this tree with the limiter timing from its first hook, no wait bound, no body-bytes ceiling',
+    env: { GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES: '0' },
+  },
+  base: { label: 'the server as it was at the base commit, with its defaults', env: SHIPPED },
   after: { label: 'this tree, with its defaults', env: SHIPPED },
 } as const
 type Mode = keyof typeof MODES
@@ -65,7 +70,12 @@ for (const m of modes) if (!(m in MODES)) throw new Error(`unknown mode ${m}: on
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const base = Math.floor((Date.now() - 3_600_000) / 1000) * 1000
 const bodies = Array.from({ length: BODIES }, (_, b) => {
-  const t = buildRemoteWrite({ metric: `overload_metric_${b % METRICS}`, job: 'overload', series: POINTS, firstSeries: 0 })
+  const t = buildRemoteWrite({
+    metric: `overload_metric_${b % METRICS}`,
+    job: 'overload',
+    series: POINTS,
+    firstSeries: 0,
+  })
   patchRemoteWrite(t, base + Math.floor(b / METRICS) * 1000, (i) => (i * 7 + b) % 100)
   return compressSync(t.body)
 })
@@ -120,20 +130,30 @@ async function run(mode: Mode, name: string, bin?: string): Promise<Run> {
   const dataDir = `bench/.work/overload-ingest-${process.pid}-${mode}`
   rmSync(dataDir, { recursive: true, force: true })
   mkdirSync(dataDir, { recursive: true })
-  const { child, url } = await spawnServer({
-    GOVERNOR_DATA_DIR: dataDir,
-    // One address sends everything: the per-client rate limits are not what is measured.
-    GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
-    ...MODES[mode].env,
-  }, bin === undefined ? {} : { bin })
+  const { child, url } = await spawnServer(
+    {
+      GOVERNOR_DATA_DIR: dataDir,
+      // One address sends everything: the per-client rate limits are not what is measured.
+      GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0',
+      GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+      ...MODES[mode].env,
+    },
+    bin === undefined ? {} : { bin },
+  )
   console.log(`${mode}: server at ${url}`)
   const senders = new Agent({ connections: SENDERS, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 })
   const answers = new Map<string, number[]>()
-  const note = (key: string, ms: number) => { let a = answers.get(key); if (a === undefined) answers.set(key, a = []); a.push(ms) }
+  const note = (key: string, ms: number) => {
+    let a = answers.get(key)
+    if (a === undefined) answers.set(key, (a = []))
+    a.push(ms)
+  }
   const readyz: number[] = []
   const readyzSlowBySlice = Array.from({ length: Math.ceil(SECONDS / SLICE_SECONDS) }, () => 0)
   const readyzStatus = new Map<string, number>()
-  let readyzUnanswered = 0, ackedPoints = 0, next = 0
+  let readyzUnanswered = 0,
+    ackedPoints = 0,
+    next = 0
   let stop = false
 
   async function sender(): Promise<void> {
@@ -143,8 +163,15 @@ async function run(mode: Mode, name: string, bin?: string): Promise<Run> {
       let retryAfterMs = 0
       try {
         const res = await request(`${url}/api/v1/write`, {
-          method: 'POST', body, dispatcher: senders, signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
-          headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+          method: 'POST',
+          body,
+          dispatcher: senders,
+          signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+          headers: {
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'x-prometheus-remote-write-version': '0.1.0',
+          },
         })
         await res.body.arrayBuffer()
         note(String(res.statusCode), performance.now() - started)
@@ -163,30 +190,57 @@ async function run(mode: Mode, name: string, bin?: string): Promise<Run> {
   const t0 = performance.now()
   // The poller in a thread of its own: its timing must not include this thread's event loop,
   // busy with the senders.
-  const poller = new Worker(POLLER, { eval: true, workerData: { url: `${url}/readyz`, everyMs: READYZ_EVERY_MS, timeoutMs: READYZ_TIMEOUT_MS, seconds: SECONDS } })
-  const polled = new Promise<{ at: number; millis: number; status: string }[]>((resolve, reject) => { poller.once('message', resolve); poller.once('error', reject) })
+  const poller = new Worker(POLLER, {
+    eval: true,
+    workerData: { url: `${url}/readyz`, everyMs: READYZ_EVERY_MS, timeoutMs: READYZ_TIMEOUT_MS, seconds: SECONDS },
+  })
+  const polled = new Promise<{ at: number; millis: number; status: string }[]>((resolve, reject) => {
+    poller.once('message', resolve)
+    poller.once('error', reject)
+  })
   const running = Array.from({ length: SENDERS }, () => sender())
   await sleep(SECONDS * 1000)
   stop = true
   await Promise.all(running)
   for (const p of await polled) {
     readyz.push(p.millis)
-    if (p.millis > 100) readyzSlowBySlice[Math.min(readyzSlowBySlice.length - 1, Math.floor(p.at / 1000 / SLICE_SECONDS))]!++
+    if (p.millis > 100)
+      readyzSlowBySlice[Math.min(readyzSlowBySlice.length - 1, Math.floor(p.at / 1000 / SLICE_SECONDS))]!++
     if (p.status === 'unanswered') readyzUnanswered++
     else readyzStatus.set(p.status, (readyzStatus.get(p.status) ?? 0) + 1)
   }
   const seconds = (performance.now() - t0) / 1000
   const serverCpuPercent = (100 * (cpuSeconds(child.pid!) - cpu0)) / seconds
-  const load = loadavg().map((l) => l.toFixed(2)).join(' / ')
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')
   const metrics = await (await fetch(`${url}/metrics`)).text()
-  const loopLag = { p99: 1000 * metricValue(metrics, 'governor_nodejs_eventloop_lag_p99_seconds'), max: 1000 * metricValue(metrics, 'governor_nodejs_eventloop_lag_max_seconds') }
+  const loopLag = {
+    p99: 1000 * metricValue(metrics, 'governor_nodejs_eventloop_lag_p99_seconds'),
+    max: 1000 * metricValue(metrics, 'governor_nodejs_eventloop_lag_max_seconds'),
+  }
   const shed: Record<string, number> = { limiter: metricValue(metrics, 'governor_ingest_shed_requests_total') }
-  for (const m of metrics.matchAll(/^governor_ingest_admission_refused_total\{reason="([a-z_]+)"\} (\S+)$/gm)) shed[m[1]!] = Number(m[2])
+  for (const m of metrics.matchAll(/^governor_ingest_admission_refused_total\{reason="([a-z_]+)"\} (\S+)$/gm))
+    shed[m[1]!] = Number(m[2])
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))
   await senders.close()
   rmSync(dataDir, { recursive: true, force: true })
-  return { mode, name, answers, readyz, readyzSlowBySlice, readyzStatus, readyzUnanswered, ackedPoints, seconds, serverCpuPercent, shed, load, loopLag }
+  return {
+    mode,
+    name,
+    answers,
+    readyz,
+    readyzSlowBySlice,
+    readyzStatus,
+    readyzUnanswered,
+    ackedPoints,
+    seconds,
+    serverCpuPercent,
+    shed,
+    load,
+    loopLag,
+  }
 }
 
 function metricValue(text: string, name: string): number {
@@ -200,7 +254,9 @@ function stats(values: number[]): string {
   return `${s.length} | ${ms(percentile(s, 0.5))} | ${ms(percentile(s, 0.99))} | ${ms(s.at(-1) ?? NaN)}`
 }
 
-const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' / ')
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' / ')
 const runs: Run[] = []
 const worktree = modes.includes('base') ? baseWorktree(opt.base!, 'governor-overload-base-') : undefined
 const ROUNDS = Number(opt.rounds)
@@ -216,7 +272,6 @@ try {
   worktree?.remove()
 }
 
-
 const rows: string[] = []
 for (const r of runs) {
   const all = [...r.answers.values()].flat()
@@ -228,7 +283,11 @@ for (const r of runs) {
 const summary = runs.map((r) => {
   const all = Float64Array.from([...r.answers.values()].flat()).sort()
   const over = r.readyz.filter((t) => t > 100).length
-  return `| ${r.name} | ${Math.round(r.ackedPoints / r.seconds).toLocaleString('en-US')} | ${ms(percentile(all, 0.99))} | ${r.answers.get('unanswered in 30 s')?.length ?? 0} | ${ms(Math.max(...r.readyz))} | ${over} of ${r.readyz.length} | ${r.readyzUnanswered} | ${[...r.readyzStatus].map(([s, n]) => `${s}: ${n}`).join(', ')} | ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.serverCpuPercent.toFixed(0)} % | ${ms(r.loopLag.p99)} / ${ms(r.loopLag.max)} | ${r.load} |`
+  return `| ${r.name} | ${Math.round(r.ackedPoints / r.seconds).toLocaleString('en-US')} | ${ms(percentile(all, 0.99))} | ${r.answers.get('unanswered in 30 s')?.length ?? 0} | ${ms(Math.max(...r.readyz))} | ${over} of ${r.readyz.length} | ${r.readyzUnanswered} | ${[...r.readyzStatus].map(([s, n]) => `${s}: ${n}`).join(', ')} | ${Object.entries(
+    r.shed,
+  )
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} | ${r.serverCpuPercent.toFixed(0)} % | ${ms(r.loopLag.p99)} / ${ms(r.loopLag.max)} | ${r.load} |`
 })
 /** Medians over the rounds, by mode, and each mode's ratio to the first. */
 function medians(): string {
@@ -241,7 +300,10 @@ function medians(): string {
     ['p99 answer (ms)', (r) => percentile(Float64Array.from([...r.answers.values()].flat()).sort(), 0.99)],
     ['server CPU (%)', (r) => r.serverCpuPercent],
   ]
-  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+  }
   const by = modes.map((m) => runs.filter((r) => r.mode === m))
   const lines = figures.map(([label, f]) => {
     const meds = by.map((rs) => median(rs.map(f)))

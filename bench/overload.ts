@@ -35,14 +35,23 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: 'bench/results/overload.md' },
   },
 })
-const SECONDS = Number(opt.seconds), RATE = Number(opt.rate), CONNECTIONS = Number(opt.connections), INSTANCES = Number(opt.instances)
-const SLOTS = Number(opt.slots), MEAN = Number(opt['mean-ms']), TIMEOUT_S = Number(opt['timeout-s'])
+const SECONDS = Number(opt.seconds),
+  RATE = Number(opt.rate),
+  CONNECTIONS = Number(opt.connections),
+  INSTANCES = Number(opt.instances)
+const SLOTS = Number(opt.slots),
+  MEAN = Number(opt['mean-ms']),
+  TIMEOUT_S = Number(opt['timeout-s'])
 const CAPACITY = (SLOTS * 1000) / MEAN
 const SLO_MS = 200
 const WARMUP_S = 5
 const MODES = ['none', 'under-pressure', 'governor'] as const
 type Mode = (typeof MODES)[number]
-const LABEL: Record<Mode, string> = { none: 'no protection', 'under-pressure': '@fastify/under-pressure', governor: 'Governor (SloGradientLimit, p90 at 100 ms)' }
+const LABEL: Record<Mode, string> = {
+  none: 'no protection',
+  'under-pressure': '@fastify/under-pressure',
+  governor: 'Governor (SloGradientLimit, p90 at 100 ms)',
+}
 
 // Pinning needs two cores: the server on one, the load generator on the other.
 const CORES = cpus().length
@@ -60,8 +69,21 @@ interface RunFigures {
 }
 
 async function runMode(mode: Mode): Promise<RunFigures> {
-  const cmd = [...(PINNED ? ['taskset', '-c', '1'] : []), process.execPath, '--import', 'tsx', 'bench/lib/overload-server.ts',
-    '--mode', mode, '--slots', String(SLOTS), '--mean-ms', String(MEAN), '--target-ms', String(SLO_MS / 2)]
+  const cmd = [
+    ...(PINNED ? ['taskset', '-c', '1'] : []),
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/lib/overload-server.ts',
+    '--mode',
+    mode,
+    '--slots',
+    String(SLOTS),
+    '--mean-ms',
+    String(MEAN),
+    '--target-ms',
+    String(SLO_MS / 2),
+  ]
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const port = await new Promise<number>((resolve, reject) => {
@@ -70,7 +92,9 @@ async function runMode(mode: Mode): Promise<RunFigures> {
       const m = /listening (\d+)/.exec(output)
       if (m !== null) resolve(Number(m[1]))
     })
-    child.stderr.on('data', (d: Buffer) => { output += d.toString() })
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString()
+    })
     child.once('exit', (code) => reject(new Error(`the ${mode} server exited (${code}):\n${output}`)))
   })
   const server: Server = { name: mode, child, pid: child.pid!, url: `http://127.0.0.1:${port}`, output: () => output }
@@ -93,7 +117,11 @@ async function runMode(mode: Mode): Promise<RunFigures> {
     const runs: Promise<autocannon.Result>[] = []
     for (let i = 0; i < INSTANCES; i++) {
       const instance = autocannon({
-        url: `${server.url}/work`, connections: CONNECTIONS / INSTANCES, overallRate: RATE / INSTANCES, duration: SECONDS - i / INSTANCES, timeout: TIMEOUT_S,
+        url: `${server.url}/work`,
+        connections: CONNECTIONS / INSTANCES,
+        overallRate: RATE / INSTANCES,
+        duration: SECONDS - i / INSTANCES,
+        timeout: TIMEOUT_S,
       })
       instance.on('response', onResponse)
       runs.push(instance)
@@ -105,8 +133,13 @@ async function runMode(mode: Mode): Promise<RunFigures> {
     if (!res.ok) throw new Error(`GET /stats of the ${mode} server answered ${res.status}: ${await res.text()}`)
     const stats = (await res.json()) as { samples: [number, number | null, number][] }
     return {
-      mode, perSecond, goodLatencies: goodLatencies.sort((a, b) => a - b), timeouts,
-      shed: perSecond.reduce((s, w) => s + w.shed, 0), samples: stats.samples, load: loadavg()[0]!.toFixed(2),
+      mode,
+      perSecond,
+      goodLatencies: goodLatencies.sort((a, b) => a - b),
+      timeouts,
+      shed: perSecond.reduce((s, w) => s + w.shed, 0),
+      samples: stats.samples,
+      load: loadavg()[0]!.toFixed(2),
     }
   } finally {
     await stop(server, 5000)
@@ -126,7 +159,9 @@ const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '–')
 // Governor alone: the unprotected runs' queues reach thousands and would flatten its lines.
 const gov = results[2]!
 const chart = lineChartSvg({
-  title: `Governor under a 2× overload of a real fastify app`, xLabel: 'seconds', yLabel: 'requests',
+  title: `Governor under a 2× overload of a real fastify app`,
+  xLabel: 'seconds',
+  yLabel: 'requests',
   series: [
     { label: 'in flight', points: gov.samples.map(([t, , i]) => [t / 1000, i] as [number, number]) },
     { label: 'limit', points: gov.samples.map(([t, l]) => [t / 1000, l ?? 0] as [number, number]) },
@@ -134,7 +169,9 @@ const chart = lineChartSvg({
 })
 const svgName = opt.out!.replace(/\.md$/, '.svg')
 writeFileSync(svgName, chart)
-writeFileSync(opt.out!, `# Overload of a real fastify app
+writeFileSync(
+  opt.out!,
+  `# Overload of a real fastify app
 
 Generated by \`npm run bench:overload\` (\`bench/overload.ts\`, server \`bench/lib/overload-server.ts\`).
 Machine: ${machine()}. Run at ${new Date().toISOString()}.
@@ -144,9 +181,11 @@ lognormal time (mean ${MEAN} ms, σ 0.5) by setTimeout, so at most ${CAPACITY} r
 queue in the app. autocannon offers ${RATE} requests a second (${(RATE / CAPACITY).toFixed(1)}× capacity) over ${CONNECTIONS} connections
 (${INSTANCES} instances started ${1000 / INSTANCES} ms apart: autocannon refills each instance's quota once a second, so one instance
 alone would send each second's requests in one burst) for
-${SECONDS} s per run, with a ${TIMEOUT_S} s timeout; the first ${WARMUP_S} s are not judged. ${PINNED
-  ? 'The server is pinned to core 1 (`taskset -c 1`), autocannon (in the bench process) to core 0; other processes on the machine are not kept off them.'
-  : 'Fewer than 2 cores: server and load generator share the CPU (not pinned).'}
+${SECONDS} s per run, with a ${TIMEOUT_S} s timeout; the first ${WARMUP_S} s are not judged. ${
+    PINNED
+      ? 'The server is pinned to core 1 (`taskset -c 1`), autocannon (in the bench process) to core 0; other processes on the machine are not kept off them.'
+      : 'Fewer than 2 cores: server and load generator share the CPU (not pinned).'
+  }
 Each connection has one request outstanding at a time, so at most ${CONNECTIONS} wait at once: once the
 unprotected app's queue passes ${TIMEOUT_S} s the offered load falls to about ${CONNECTIONS / TIMEOUT_S} requests a second (a closed loop), which
 caps its queue and leaves it a partial collapse where open-loop arrivals would leave none (see \`npm run bench:control\`).
@@ -167,5 +206,6 @@ Responses per second (200 / 503):
 ${results[0]!.perSecond.map((_, s) => `| ${s + 1} | ${results.map((r) => `${r.perSecond[s]!.good} / ${r.perSecond[s]!.shed}`).join(' | ')} |`).join('\n')}
 
 ![Governor: in flight and limit](${svgName.split('/').at(-1)})
-`)
+`,
+)
 console.log(`wrote ${opt.out} and ${svgName}`)

@@ -26,7 +26,15 @@ import { compressSync } from 'snappy'
 import { Agent, request } from 'undici'
 import { buildTemplate, patch, type Template } from './lib/otlp-template.ts'
 import {
-  dirBytes, ensurePackages, PROMETHEUS_BIN, startGovernor, startPrometheus, startVictoriaMetrics, stop, VICTORIA_BIN, type Server,
+  dirBytes,
+  ensurePackages,
+  PROMETHEUS_BIN,
+  startGovernor,
+  startPrometheus,
+  startVictoriaMetrics,
+  stop,
+  VICTORIA_BIN,
+  type Server,
 } from './lib/peer-servers.ts'
 import { cpuSeconds, machine, peakRssBytes, percentile } from './lib/proc.ts'
 import { buildRemoteWrite, patchRemoteWrite, type RemoteWriteTemplate } from './lib/remote-write-template.ts'
@@ -43,11 +51,14 @@ const { values: opt } = parseArgs({
   },
 })
 const SERIES_RUNS = opt.series!.split(',').map(Number)
-const SECONDS = Number(opt.seconds), POINTS = Number(opt.points), SENDERS = Number(opt.senders)
+const SECONDS = Number(opt.seconds),
+  POINTS = Number(opt.points),
+  SENDERS = Number(opt.senders)
 const TARGETS = opt.targets!.split(',') as TargetName[]
 const STEP_MS = 10_000
 const JOB = 'bench'
-const SERVER_CPU = '1', GENERATOR_CPU = '0'
+const SERVER_CPU = '1',
+  GENERATOR_CPU = '0'
 
 type TargetName = 'prometheus' | 'victoria' | 'governor-rw' | 'governor-otlp'
 const LABEL: Record<TargetName, string> = {
@@ -91,15 +102,24 @@ class Load {
     this.series = series
     this.metrics = Math.ceil(series / POINTS)
     const count = (m: number): number => Math.min(POINTS, series - m * POINTS)
-    this.rw = Array.from({ length: this.metrics }, (_, m) => buildRemoteWrite({ metric: metricName(m), job: JOB, series: count(m), firstSeries: m * POINTS }))
-    this.otlp = Array.from({ length: this.metrics }, (_, m) => buildTemplate({
-      service: JOB, metric: metricName(m), kind: m % 2 === 0 ? 'gauge' : 'counter', series: count(m), firstSeries: m * POINTS,
-    }))
+    this.rw = Array.from({ length: this.metrics }, (_, m) =>
+      buildRemoteWrite({ metric: metricName(m), job: JOB, series: count(m), firstSeries: m * POINTS }),
+    )
+    this.otlp = Array.from({ length: this.metrics }, (_, m) =>
+      buildTemplate({
+        service: JOB,
+        metric: metricName(m),
+        kind: m % 2 === 0 ? 'gauge' : 'counter',
+        series: count(m),
+        firstSeries: m * POINTS,
+      }),
+    )
   }
 
   /** The body of metric m at step k: remote write patched then snappy-compressed, or OTLP patched. */
   body(kind: 'rw' | 'otlp', m: number, k: number): { body: Buffer; samples: number } {
-    const value = m % 2 === 0 ? (i: number) => 100 + ((i * 7 + k * 13) % 50) : (i: number) => k * (1 + (i % 10)) + Math.floor(k / 3)
+    const value =
+      m % 2 === 0 ? (i: number) => 100 + ((i * 7 + k * 13) % 50) : (i: number) => k * (1 + (i % 10)) + Math.floor(k / 3)
     const ts = base + k * STEP_MS
     if (kind === 'rw') {
       const t = this.rw[m]!
@@ -113,7 +133,8 @@ class Load {
 
   /** Samples per second this core can produce bodies for, with nothing else running. */
   generatorRate(kind: 'rw' | 'otlp'): number {
-    let samples = 0, k = 0
+    let samples = 0,
+      k = 0
     const t0 = performance.now()
     while (performance.now() - t0 < 1500) {
       for (let m = 0; m < this.metrics; m++) samples += this.body(kind, m, k).samples
@@ -123,7 +144,10 @@ class Load {
   }
 }
 
-ensurePackages([{ pkg: 'prometheus', bin: PROMETHEUS_BIN }, { pkg: 'victoria-metrics', bin: VICTORIA_BIN }])
+ensurePackages([
+  { pkg: 'prometheus', bin: PROMETHEUS_BIN },
+  { pkg: 'victoria-metrics', bin: VICTORIA_BIN },
+])
 // Every thread of this process (and whatever it spawns without taskset) on core 0.
 execFileSync('taskset', ['-acp', GENERATOR_CPU, String(process.pid)], { stdio: 'ignore' })
 
@@ -132,17 +156,23 @@ const base = Math.floor((Date.now() - 86_400_000) / STEP_MS) * STEP_MS
 const results: Result[] = []
 const generatorRates: { series: number; rw: number; otlp: number }[] = []
 let current: Server | undefined
-process.on('SIGINT', () => { void stop(current, 5000).finally(() => process.exit(130)) })
+process.on('SIGINT', () => {
+  void stop(current, 5000).finally(() => process.exit(130))
+})
 
 try {
   for (const series of SERIES_RUNS) {
     const load = new Load(series)
     generatorRates.push({ series, rw: load.generatorRate('rw'), otlp: load.generatorRate('otlp') })
-    console.log(`${series} series: generator alone ${fmt(generatorRates.at(-1)!.rw)} samples/s (remote write, patch + snappy), ${fmt(generatorRates.at(-1)!.otlp)} (OTLP, patch)`)
+    console.log(
+      `${series} series: generator alone ${fmt(generatorRates.at(-1)!.rw)} samples/s (remote write, patch + snappy), ${fmt(generatorRates.at(-1)!.otlp)} (OTLP, patch)`,
+    )
     for (const target of TARGETS) {
       const r = await runTarget(target, load)
       results.push(r)
-      console.log(`  ${LABEL[target].padEnd(36)} ${fmt(r.acked / r.seconds).padStart(10)} samples/s  ${fmt(r.acked / r.cpu).padStart(10)} per CPU-s  stored ${r.stored}/${r.acked}  refused ${r.refused}${r.firstError ? ` (${r.firstError})` : ''}`)
+      console.log(
+        `  ${LABEL[target].padEnd(36)} ${fmt(r.acked / r.seconds).padStart(10)} samples/s  ${fmt(r.acked / r.cpu).padStart(10)} per CPU-s  stored ${r.stored}/${r.acked}  refused ${r.refused}${r.firstError ? ` (${r.firstError})` : ''}`,
+      )
     }
   }
 } finally {
@@ -158,12 +188,17 @@ function metricName(m: number): string {
 async function runTarget(target: TargetName, load: Load): Promise<Result> {
   const dir = join(workRoot, `${target}-${load.series}`)
   mkdirSync(dir, { recursive: true })
-  const server = current = await startTarget(target, dir)
+  const server = (current = await startTarget(target, dir))
   const kind = target === 'governor-otlp' ? 'otlp' : 'rw'
   const path = kind === 'otlp' ? '/v1/metrics' : '/api/v1/write'
-  const headers: Record<string, string> = kind === 'otlp'
-    ? { 'content-type': 'application/x-protobuf' }
-    : { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' }
+  const headers: Record<string, string> =
+    kind === 'otlp'
+      ? { 'content-type': 'application/x-protobuf' }
+      : {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'snappy',
+          'x-prometheus-remote-write-version': '0.1.0',
+        }
   const dispatcher = new Agent({ connections: SENDERS, pipelining: 1 })
   const url = server.url + path
 
@@ -171,13 +206,18 @@ async function runTarget(target: TargetName, load: Load): Promise<Result> {
   const ready: number[] = Array.from({ length: load.metrics }, (_, m) => m)
   const step = new Int32Array(load.metrics)
   const latencies = new Float64Array(10_000_000)
-  let acked = 0, requests = 0, refused = 0, firstError = '', stopped = false
+  let acked = 0,
+    requests = 0,
+    refused = 0,
+    firstError = '',
+    stopped = false
   const sender = async (): Promise<void> => {
     while (!stopped) {
       // At most senders-1 other metrics are in flight and senders ≤ metrics: one is always ready.
       const m = ready.shift()!
       const k = step[m]!
-      if (base + k * STEP_MS > Date.now() - 3_600_000) throw new Error('the run outran its time range: use fewer seconds or more series')
+      if (base + k * STEP_MS > Date.now() - 3_600_000)
+        throw new Error('the run outran its time range: use fewer seconds or more series')
       const { body, samples } = load.body(kind, m, k)
       const started = performance.now()
       try {
@@ -219,10 +259,19 @@ async function runTarget(target: TargetName, load: Load): Promise<Result> {
   const figures = await storedFigures(target, server, dir, lastStep)
   current = undefined
   return {
-    target, series: load.series, seconds, acked, refused, firstError, cpu,
+    target,
+    series: load.series,
+    seconds,
+    acked,
+    refused,
+    firstError,
+    cpu,
     generatorCpuShare: (gen.user + gen.system) / 1e6 / seconds,
     otherCpu: Math.max(0, busy - cpu - (gen.user + gen.system) / 1e6),
-    p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rssBytes, ...figures,
+    p50: percentile(lat, 0.5),
+    p99: percentile(lat, 0.99),
+    rssBytes,
+    ...figures,
   }
 }
 
@@ -230,7 +279,8 @@ async function startTarget(target: TargetName, dir: string): Promise<Server> {
   switch (target) {
     case 'prometheus':
       return startPrometheus(dir, () => 'global:\n  scrape_interval: 1m\n', {
-        cpu: SERVER_CPU, extraArgs: ['--web.enable-remote-write-receiver', '--query.max-samples=2000000000', '--query.timeout=10m'],
+        cpu: SERVER_CPU,
+        extraArgs: ['--web.enable-remote-write-receiver', '--query.max-samples=2000000000', '--query.timeout=10m'],
       })
     case 'victoria':
       return startVictoriaMetrics(join(dir, 'data'), { cpu: SERVER_CPU })
@@ -241,24 +291,34 @@ async function startTarget(target: TargetName, dir: string): Promise<Server> {
 }
 
 /** Samples stored, read back from the server (or its store), and bytes on disk; stops the server. */
-async function storedFigures(target: TargetName, server: Server, dir: string, lastStep: number): Promise<Pick<Result, 'stored' | 'storedHow' | 'diskBytes' | 'diskHow' | 'dataBytes' | 'dataHow'>> {
+async function storedFigures(
+  target: TargetName,
+  server: Server,
+  dir: string,
+  lastStep: number,
+): Promise<Pick<Result, 'stored' | 'storedHow' | 'diskBytes' | 'diskHow' | 'dataBytes' | 'dataHow'>> {
   const dataDir = join(dir, 'data')
   if (target === 'governor-rw' || target === 'governor-otlp') {
     await stop(server)
     const diskBytes = dirBytes(dataDir)
     // The embedded engine is opened in a process of its own (one chDB per process).
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/lib/store-figures-cli.ts', dataDir], { encoding: 'utf8' })
+    const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/lib/store-figures-cli.ts', dataDir], {
+      encoding: 'utf8',
+    })
     if (out.status !== 0) throw new Error(`store figures: ${out.stderr}`)
     const f = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { storedPoints: number; bytesPerPoint: number }
     return {
-      stored: f.storedPoints, storedHow: 'count() of the samples table',
-      diskBytes, diskHow: 'data dir after shutdown, before merges',
-      dataBytes: f.bytesPerPoint * f.storedPoints, dataHow: 'samples table after OPTIMIZE FINAL',
+      stored: f.storedPoints,
+      storedHow: 'count() of the samples table',
+      diskBytes,
+      diskHow: 'data dir after shutdown, before merges',
+      dataBytes: f.bytesPerPoint * f.storedPoints,
+      dataHow: 'samples table after OPTIMIZE FINAL',
     }
   }
   // Evaluated just after the last step, over a range reaching back past the first.
   const at = (base + (lastStep + 1) * STEP_MS) / 1000
-  const range = `${(lastStep + 2) * STEP_MS / 1000}s`
+  const range = `${((lastStep + 2) * STEP_MS) / 1000}s`
   const query = `sum(count_over_time({job="${JOB}"}[${range}]))`
   if (target === 'victoria') {
     const flushed = await fetch(`${server.url}/internal/force_flush`)
@@ -266,24 +326,30 @@ async function storedFigures(target: TargetName, server: Server, dir: string, la
     const stored = await promQuery(server, query, at)
     await stop(server)
     return {
-      stored, storedHow: 'PromQL sum(count_over_time(...)) after /internal/force_flush',
-      diskBytes: dirBytes(dataDir), diskHow: 'storage dir after shutdown (data + indexdb)',
-      dataBytes: dirBytes(join(dataDir, 'data')), dataHow: 'data/ part of the storage dir (without indexdb)',
+      stored,
+      storedHow: 'PromQL sum(count_over_time(...)) after /internal/force_flush',
+      diskBytes: dirBytes(dataDir),
+      diskHow: 'storage dir after shutdown (data + indexdb)',
+      dataBytes: dirBytes(join(dataDir, 'data')),
+      dataHow: 'data/ part of the storage dir (without indexdb)',
     }
   }
   const stored = await promQuery(server, query, at)
   await stop(server)
   const bytes = dirBytes(dataDir)
   return {
-    stored, storedHow: 'PromQL sum(count_over_time(...))',
-    diskBytes: bytes, diskHow: 'storage dir after shutdown: WAL + head chunks, no block compacted yet',
-    dataBytes: bytes, dataHow: 'same (the WAL holds the samples)',
+    stored,
+    storedHow: 'PromQL sum(count_over_time(...))',
+    diskBytes: bytes,
+    diskHow: 'storage dir after shutdown: WAL + head chunks, no block compacted yet',
+    dataBytes: bytes,
+    dataHow: 'same (the WAL holds the samples)',
   }
 }
 
 async function promQuery(server: Server, query: string, at: number): Promise<number> {
   const res = await fetch(`${server.url}/api/v1/query?${new URLSearchParams({ query, time: String(at) })}`)
-  const body = await res.json() as { status: string; data?: { result: { value: [number, string] }[] } }
+  const body = (await res.json()) as { status: string; data?: { result: { value: [number, string] }[] } }
   if (body.status !== 'success') throw new Error(`${server.name} query ${query}: ${JSON.stringify(body).slice(0, 300)}`)
   return Number(body.data!.result[0]?.value[1] ?? 0)
 }
@@ -291,10 +357,18 @@ async function promQuery(server: Server, query: string, at: number): Promise<num
 function writeReport(): void {
   const command = `npm run bench:peers -- --series ${SERIES_RUNS.join(',')} --seconds ${SECONDS} --points ${POINTS} --senders ${SENDERS}${opt.targets === 'prometheus,victoria,governor-rw,governor-otlp' ? '' : ` --targets ${opt.targets}`}`
   const rows = results.map((r) => [
-    fmt(r.series), LABEL[r.target], fmt(r.acked / r.seconds), fmt(r.acked / r.cpu), `${(100 * r.cpu / r.seconds).toFixed(0)}%`,
-    `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}`, `${(r.rssBytes / 2 ** 20).toFixed(0)}`,
-    (r.dataBytes / r.stored).toFixed(2), (r.diskBytes / r.stored).toFixed(2),
-    `${r.stored === r.acked ? 'yes' : '**NO**'}: ${fmt(r.stored)} / ${fmt(r.acked)}`, String(r.refused), `${(100 * r.generatorCpuShare).toFixed(0)}%`,
+    fmt(r.series),
+    LABEL[r.target],
+    fmt(r.acked / r.seconds),
+    fmt(r.acked / r.cpu),
+    `${((100 * r.cpu) / r.seconds).toFixed(0)}%`,
+    `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}`,
+    `${(r.rssBytes / 2 ** 20).toFixed(0)}`,
+    (r.dataBytes / r.stored).toFixed(2),
+    (r.diskBytes / r.stored).toFixed(2),
+    `${r.stored === r.acked ? 'yes' : '**NO**'}: ${fmt(r.stored)} / ${fmt(r.acked)}`,
+    String(r.refused),
+    `${(100 * r.generatorCpuShare).toFixed(0)}%`,
     (r.otherCpu / r.seconds).toFixed(2),
   ])
   const ratios = SERIES_RUNS.map((series) => {
@@ -305,8 +379,10 @@ function writeReport(): void {
     const parts: string[] = []
     for (const g of ['governor-rw', 'governor-otlp'] as const) {
       for (const p of ['prometheus', 'victoria'] as const) {
-        const a = per(g), b = per(p)
-        if (a !== undefined && b !== undefined) parts.push(`${LABEL[g]} / ${LABEL[p].replace(/ \(.*/, '')} = ${(a / b).toFixed(2)}`)
+        const a = per(g),
+          b = per(p)
+        if (a !== undefined && b !== undefined)
+          parts.push(`${LABEL[g]} / ${LABEL[p].replace(/ \(.*/, '')} = ${(a / b).toFixed(2)}`)
       }
     }
     return `- ${fmt(series)} series: ${parts.join('; ')}`
@@ -382,7 +458,11 @@ ${failures.length > 0 ? `\n**Loss**: ${failures.map((r) => `${LABEL[r.target]} a
 
 /** Non-idle CPU seconds of the whole machine so far, from the first line of /proc/stat. */
 function machineBusySeconds(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number)
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .map(Number)
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100
 }
 

@@ -26,7 +26,15 @@ import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { Agent, request } from 'undici'
 import {
-  dirBytes, ensurePackages, PROMETHEUS_BIN, startGovernor, startPrometheus, startVictoriaMetrics, stop, VICTORIA_BIN, type Server,
+  dirBytes,
+  ensurePackages,
+  PROMETHEUS_BIN,
+  startGovernor,
+  startPrometheus,
+  startVictoriaMetrics,
+  stop,
+  VICTORIA_BIN,
+  type Server,
 } from './lib/peer-servers.ts'
 import { cpuSeconds, machine, percentile } from './lib/proc.ts'
 import { buildRemoteWrite, patchRemoteWrite, type RemoteWriteTemplate } from './lib/remote-write-template.ts'
@@ -44,11 +52,16 @@ const { values: opt } = parseArgs({
     keep: { type: 'string' },
   },
 })
-const HOURS = Number(opt.hours), COUNTERS = Number(opt.counters), BIG = Number(opt.big)
-const ROUNDS = Number(opt.rounds), SENDERS = Number(opt.senders), SAMPLES_PER_REQUEST = Number(opt['samples-per-request'])
+const HOURS = Number(opt.hours),
+  COUNTERS = Number(opt.counters),
+  BIG = Number(opt.big)
+const ROUNDS = Number(opt.rounds),
+  SENDERS = Number(opt.senders),
+  SAMPLES_PER_REQUEST = Number(opt['samples-per-request'])
 const STEP_MS = 15_000
-const STEPS = Math.round(HOURS * 3_600_000 / STEP_MS)
-const SERVER_CPU = '1', CLIENT_CPU = '0'
+const STEPS = Math.round((HOURS * 3_600_000) / STEP_MS)
+const SERVER_CPU = '1',
+  CLIENT_CPU = '0'
 const JOB = 'bench'
 const ROUTES = 20
 const BOUNDS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf']
@@ -58,32 +71,70 @@ const PER_ROUTE = BOUNDS.length + 2 // buckets, _sum, _count
  * A request body family: one template, patched per step; value(n, k) of its series n at step k.
  * A request carries `steps` consecutive steps of it.
  */
-interface Chunk { template: RemoteWriteTemplate; first: number; value: (n: number, k: number) => number; steps: number }
+interface Chunk {
+  template: RemoteWriteTemplate
+  first: number
+  value: (n: number, k: number) => number
+  steps: number
+}
 
 /** A monotonic counter of series n at step k: integer increments that vary with n and k. */
-const counter = (n: number, k: number): number => k * (1 + (n % 10)) + Math.floor((k * (n % 7)) / 3) + ((k * k) % (n % 5 + 2))
+const counter = (n: number, k: number): number =>
+  k * (1 + (n % 10)) + Math.floor((k * (n % 7)) / 3) + ((k * k) % ((n % 5) + 2))
 
 function chunks(): Chunk[] {
   const out: Chunk[] = []
-  const split = (metric: string, count: number, labels: (n: number) => Record<string, string>, value: Chunk['value']): void => {
+  const split = (
+    metric: string,
+    count: number,
+    labels: (n: number) => Record<string, string>,
+    value: Chunk['value'],
+  ): void => {
     for (let first = 0; first < count; first += 1000) {
       const series = Math.min(1000, count - first)
-      out.push({ template: buildRemoteWrite({ metric, job: JOB, series, firstSeries: first, labels }), first, value, steps: Math.max(1, Math.round(SAMPLES_PER_REQUEST / series)) })
+      out.push({
+        template: buildRemoteWrite({ metric, job: JOB, series, firstSeries: first, labels }),
+        first,
+        value,
+        steps: Math.max(1, Math.round(SAMPLES_PER_REQUEST / series)),
+      })
     }
   }
-  split('bench_requests_total', COUNTERS, (n) => ({ instance: `host-${n % 10}`, job: JOB, route: `/r${n % ROUTES}`, series: String(n) }), counter)
-  split('bench_temperature', 100, (n) => ({ instance: `host-${n % 10}`, job: JOB, series: String(n) }), (n, k) => 100 + ((n * 7 + k * 13) % 50) + (n % 4) * 0.25)
+  split(
+    'bench_requests_total',
+    COUNTERS,
+    (n) => ({ instance: `host-${n % 10}`, job: JOB, route: `/r${n % ROUTES}`, series: String(n) }),
+    counter,
+  )
+  split(
+    'bench_temperature',
+    100,
+    (n) => ({ instance: `host-${n % 10}`, job: JOB, series: String(n) }),
+    (n, k) => 100 + ((n * 7 + k * 13) % 50) + (n % 4) * 0.25,
+  )
   // Histogram series n: route n / PER_ROUTE, part n % PER_ROUTE (bucket j, then _sum, _count).
   const observed = (route: number, k: number): number => k * (3 + (route % 7)) + Math.floor((k * route) / 5)
-  split('bench_latency_seconds_bucket', ROUTES * PER_ROUTE, (n): Record<string, string> => {
-    const route = `/r${Math.floor(n / PER_ROUTE)}`, j = n % PER_ROUTE
-    if (j < BOUNDS.length) return { __name__: 'bench_latency_seconds_bucket', job: JOB, le: BOUNDS[j]!, route }
-    return { __name__: j === BOUNDS.length ? 'bench_latency_seconds_sum' : 'bench_latency_seconds_count', job: JOB, route }
-  }, (n, k) => {
-    const route = Math.floor(n / PER_ROUTE), j = n % PER_ROUTE, c = observed(route, k)
-    if (j < BOUNDS.length) return Math.floor((c * (j + 1) * (j + 1)) / (BOUNDS.length * BOUNDS.length))
-    return j === BOUNDS.length ? c * 0.125 * (route + 1) : c
-  })
+  split(
+    'bench_latency_seconds_bucket',
+    ROUTES * PER_ROUTE,
+    (n): Record<string, string> => {
+      const route = `/r${Math.floor(n / PER_ROUTE)}`,
+        j = n % PER_ROUTE
+      if (j < BOUNDS.length) return { __name__: 'bench_latency_seconds_bucket', job: JOB, le: BOUNDS[j]!, route }
+      return {
+        __name__: j === BOUNDS.length ? 'bench_latency_seconds_sum' : 'bench_latency_seconds_count',
+        job: JOB,
+        route,
+      }
+    },
+    (n, k) => {
+      const route = Math.floor(n / PER_ROUTE),
+        j = n % PER_ROUTE,
+        c = observed(route, k)
+      if (j < BOUNDS.length) return Math.floor((c * (j + 1) * (j + 1)) / (BOUNDS.length * BOUNDS.length))
+      return j === BOUNDS.length ? c * 0.125 * (route + 1) : c
+    },
+  )
   split('bench_big_total', BIG, (n) => ({ job: JOB, route: `/r${n % ROUTES}`, series: String(n) }), counter)
   return out
 }
@@ -103,21 +154,62 @@ function body(c: Chunk, k: number): { body: Buffer; steps: number } {
   return { body: compressSync(Buffer.concat(parts)), steps }
 }
 
-interface Query { id: string; text: string; kind: 'instant' | 'range'; hours: number; stepSeconds: number }
+interface Query {
+  id: string
+  text: string
+  kind: 'instant' | 'range'
+  hours: number
+  stepSeconds: number
+}
 const QUERIES: Query[] = [
   { id: '1 raw series 1 h', text: 'bench_requests_total{series="17"}[1h]', kind: 'instant', hours: 1, stepSeconds: 0 },
   { id: '2 sum(rate) 24 h', text: 'sum(rate(bench_requests_total[5m]))', kind: 'range', hours: 24, stepSeconds: 60 },
-  { id: '3 sum by route 6 h', text: 'sum by (route) (rate(bench_requests_total[5m]))', kind: 'range', hours: 6, stepSeconds: 60 },
-  { id: '4 avg gauges 24 h', text: 'avg by (instance) (bench_temperature)', kind: 'range', hours: 24, stepSeconds: 300 },
-  { id: '5 histogram_quantile 6 h', text: 'histogram_quantile(0.99, sum by (le, route) (rate(bench_latency_seconds_bucket[5m])))', kind: 'range', hours: 6, stepSeconds: 60 },
-  ...(BIG > 0 ? [{ id: `6 sum(rate) ${fmt(BIG)} counters 24 h`, text: 'sum(rate(bench_big_total[5m]))', kind: 'range' as const, hours: 24, stepSeconds: 60 }] : []),
+  {
+    id: '3 sum by route 6 h',
+    text: 'sum by (route) (rate(bench_requests_total[5m]))',
+    kind: 'range',
+    hours: 6,
+    stepSeconds: 60,
+  },
+  {
+    id: '4 avg gauges 24 h',
+    text: 'avg by (instance) (bench_temperature)',
+    kind: 'range',
+    hours: 24,
+    stepSeconds: 300,
+  },
+  {
+    id: '5 histogram_quantile 6 h',
+    text: 'histogram_quantile(0.99, sum by (le, route) (rate(bench_latency_seconds_bucket[5m])))',
+    kind: 'range',
+    hours: 6,
+    stepSeconds: 60,
+  },
+  ...(BIG > 0
+    ? [
+        {
+          id: `6 sum(rate) ${fmt(BIG)} counters 24 h`,
+          text: 'sum(rate(bench_big_total[5m]))',
+          kind: 'range' as const,
+          hours: 24,
+          stepSeconds: 60,
+        },
+      ]
+    : []),
 ]
 
 type Name = 'governor' | 'prometheus' | 'victoria'
-const LABEL: Record<Name, string> = { governor: 'Governor', prometheus: 'Prometheus 2.42', victoria: 'VictoriaMetrics 1.79' }
+const LABEL: Record<Name, string> = {
+  governor: 'Governor',
+  prometheus: 'Prometheus 2.42',
+  victoria: 'VictoriaMetrics 1.79',
+}
 const API: Record<Name, string> = { governor: '/prometheus/api/v1', prometheus: '/api/v1', victoria: '/api/v1' }
 
-ensurePackages([{ pkg: 'prometheus', bin: PROMETHEUS_BIN }, { pkg: 'victoria-metrics', bin: VICTORIA_BIN }])
+ensurePackages([
+  { pkg: 'prometheus', bin: PROMETHEUS_BIN },
+  { pkg: 'victoria-metrics', bin: VICTORIA_BIN },
+])
 execFileSync('taskset', ['-acp', CLIENT_CPU, String(process.pid)], { stdio: 'ignore' })
 // A 24 h query over 10,000 series reads ~58 M samples, past Governor's default limit of 50 M.
 process.env.GOVERNOR_PROMQL_MAX_SAMPLES = '1000000000'
@@ -137,11 +229,18 @@ process.on('SIGINT', () => {
   })
 })
 
-interface Load { seconds: number; cpu: number; samples: number; diskBytes: number }
+interface Load {
+  seconds: number
+  cpu: number
+  samples: number
+  diskBytes: number
+}
 const loads = new Map<Name, Load>()
 const allChunks = chunks()
 const samplesPerStep = allChunks.reduce((n, c) => n + c.template.timeAt.length, 0)
-console.log(`${fmt(samplesPerStep)} series × ${fmt(STEPS)} steps = ${fmt(samplesPerStep * STEPS)} samples per server, the last at ${end} (epoch ms)`)
+console.log(
+  `${fmt(samplesPerStep)} series × ${fmt(STEPS)} steps = ${fmt(samplesPerStep * STEPS)} samples per server, the last at ${end} (epoch ms)`,
+)
 
 /** Seconds each server took to fall idle after its load (or to reach the bound, SETTLE_MAX_SECONDS). */
 const settled = new Map<Name, number>()
@@ -170,7 +269,9 @@ try {
     servers.set(name, server)
     loads.set(name, await load(server, dir))
     const l = loads.get(name)!
-    console.log(`${LABEL[name]}: loaded ${fmt(l.samples)} samples in ${l.seconds.toFixed(0)} s (${fmt(l.samples / l.seconds)}/s, ${l.cpu.toFixed(0)} CPU-s), ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB on disk`)
+    console.log(
+      `${LABEL[name]}: loaded ${fmt(l.samples)} samples in ${l.seconds.toFixed(0)} s (${fmt(l.samples / l.seconds)}/s, ${l.cpu.toFixed(0)} CPU-s), ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB on disk`,
+    )
   }
   // Every server settles before it is asked anything: merges and compactions after a load
   // would otherwise share the servers' core with the first rounds of queries.
@@ -188,11 +289,19 @@ writeReport()
 async function start(name: Name, dir: string): Promise<Server> {
   switch (name) {
     case 'prometheus':
-      return startPrometheus(dir, () => 'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\n', {
-        cpu: SERVER_CPU, extraArgs: ['--web.enable-remote-write-receiver', '--query.max-samples=2000000000', '--query.timeout=10m'],
-      })
+      return startPrometheus(
+        dir,
+        () => 'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\n',
+        {
+          cpu: SERVER_CPU,
+          extraArgs: ['--web.enable-remote-write-receiver', '--query.max-samples=2000000000', '--query.timeout=10m'],
+        },
+      )
     case 'victoria':
-      return startVictoriaMetrics(join(dir, 'data'), { cpu: SERVER_CPU, extraArgs: ['-search.disableCache', '-search.maxSamplesPerQuery=2000000000', '-search.latencyOffset=0s'] })
+      return startVictoriaMetrics(join(dir, 'data'), {
+        cpu: SERVER_CPU,
+        extraArgs: ['-search.disableCache', '-search.maxSamplesPerQuery=2000000000', '-search.latencyOffset=0s'],
+      })
     case 'governor':
       return startGovernor(join(dir, 'data'), { cpu: SERVER_CPU })
   }
@@ -204,16 +313,27 @@ async function start(name: Name, dir: string): Promise<Server> {
  */
 async function load(server: Server, dir: string): Promise<Load> {
   const dispatcher = new Agent({ connections: SENDERS, pipelining: 1 })
-  const headers = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' }
+  const headers = {
+    'content-type': 'application/x-protobuf',
+    'content-encoding': 'snappy',
+    'x-prometheus-remote-write-version': '0.1.0',
+  }
   const ready = allChunks.map((_, i) => i)
   const step = new Int32Array(allChunks.length)
-  let samples = 0, remaining = allChunks.length, lastReport = performance.now()
-  const cpu0 = cpuSeconds(server.pid), t0 = performance.now()
+  let samples = 0,
+    remaining = allChunks.length,
+    lastReport = performance.now()
+  const cpu0 = cpuSeconds(server.pid),
+    t0 = performance.now()
   const sender = async (): Promise<void> => {
     while (remaining > 0) {
       const i = ready.shift()
-      if (i === undefined) { await new Promise((r) => setTimeout(r, 5)); continue }
-      const c = allChunks[i]!, k = step[i]!
+      if (i === undefined) {
+        await new Promise((r) => setTimeout(r, 5))
+        continue
+      }
+      const c = allChunks[i]!,
+        k = step[i]!
       const req = body(c, k)
       for (let attempt = 1; ; attempt++) {
         const res = await request(server.url + '/api/v1/write', { method: 'POST', body: req.body, headers, dispatcher })
@@ -224,7 +344,8 @@ async function load(server: Server, dir: string): Promise<Load> {
       }
       samples += c.template.timeAt.length * req.steps
       step[i] = k + req.steps
-      if (k + req.steps < STEPS) ready.push(i) // ≤ a few dozen chunks: shift() costs nothing next to a request
+      if (k + req.steps < STEPS)
+        ready.push(i) // ≤ a few dozen chunks: shift() costs nothing next to a request
       else remaining--
       if (performance.now() - lastReport > 30_000) {
         lastReport = performance.now()
@@ -247,17 +368,29 @@ function params(q: Query): { path: string; form: Record<string, string> } {
   const t = String(end / 1000)
   if (q.kind === 'instant') return { path: '/query', form: { query: q.text, time: t } }
   const hours = Math.min(q.hours, HOURS)
-  return { path: '/query_range', form: { query: q.text, start: String((end - hours * 3_600_000) / 1000), end: t, step: String(q.stepSeconds) } }
+  return {
+    path: '/query_range',
+    form: { query: q.text, start: String((end - hours * 3_600_000) / 1000), end: t, step: String(q.stepSeconds) },
+  }
 }
 
-interface Answer { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[] } }
+interface Answer {
+  status: string
+  error?: string
+  data?: {
+    resultType: string
+    result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[]
+  }
+}
 
 /** Asks one server; the time is until the whole body is in, JSON parsing excluded. */
 async function ask(name: Name, q: Query): Promise<{ ms: number; answer: Answer }> {
   const { path, form } = params(q)
   const t0 = performance.now()
   const res = await fetch(servers.get(name)!.url + API[name] + path, {
-    method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    body: new URLSearchParams(form),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
   })
   const text = await res.text()
   const ms = performance.now() - t0
@@ -268,13 +401,21 @@ async function ask(name: Name, q: Query): Promise<{ ms: number; answer: Answer }
 
 /** Points of `got` that are missing from or differ from `want` (1e-6 relative, NaN = NaN), and the reference's point count. */
 function countMismatches(got: Answer, want: Answer): { points: number; of: number; first: string } {
-  const key = (m: Record<string, string>): string => JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)))
-  const points = (s: { value?: [number, string]; values?: [number, string][] }): [number, string][] => s.values ?? (s.value === undefined ? [] : [s.value])
+  const key = (m: Record<string, string>): string =>
+    JSON.stringify(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)))
+  const points = (s: { value?: [number, string]; values?: [number, string][] }): [number, string][] =>
+    s.values ?? (s.value === undefined ? [] : [s.value])
   const mine = new Map(got.data!.result.map((s) => [key(s.metric), new Map(points(s).map(([t, v]) => [t, v]))]))
-  let bad = 0, of = 0, first = ''
-  const note = (what: string): void => { bad++; if (first === '') first = what }
+  let bad = 0,
+    of = 0,
+    first = ''
+  const note = (what: string): void => {
+    bad++
+    if (first === '') first = what
+  }
   for (const s of want.data!.result) {
-    const k = key(s.metric), g = mine.get(k)
+    const k = key(s.metric),
+      g = mine.get(k)
     mine.delete(k)
     for (const [t, v] of points(s)) {
       of++
@@ -290,7 +431,8 @@ function countMismatches(got: Answer, want: Answer): { points: number; of: numbe
 }
 
 function sameFloat(a: string, b: string): boolean {
-  const x = Number(a), y = Number(b)
+  const x = Number(a),
+    y = Number(b)
   if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y)
   return x === y || Math.abs(x - y) <= TOLERANCE * Math.max(Math.abs(x), Math.abs(y))
 }
@@ -302,7 +444,9 @@ async function checkAnswers(): Promise<void> {
     for (const name of ['governor', 'victoria'] as const) {
       const m = countMismatches((await ask(name, q)).answer, want)
       mismatches.set(`${q.id}|${name}`, m)
-      console.log(`${q.id}: ${LABEL[name]} ${m.points} of ${m.of} points differ from Prometheus${m.first === '' ? '' : ` (first: ${m.first})`}`)
+      console.log(
+        `${q.id}: ${LABEL[name]} ${m.points} of ${m.of} points differ from Prometheus${m.first === '' ? '' : ` (first: ${m.first})`}`,
+      )
     }
   }
 }
@@ -330,13 +474,19 @@ function writeReport(): void {
   }
   const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0))
   const rows = QUERIES.map((q) => {
-    const g = stat('governor', q), p = stat('prometheus', q), v = stat('victoria', q)
-    const mg = mismatches.get(`${q.id}|governor`)!, mv = mismatches.get(`${q.id}|victoria`)!
+    const g = stat('governor', q),
+      p = stat('prometheus', q),
+      v = stat('victoria', q)
+    const mg = mismatches.get(`${q.id}|governor`)!,
+      mv = mismatches.get(`${q.id}|victoria`)!
     return `| ${q.id} | \`${q.text}\` | ${ms(g.p50)} / ${ms(g.p90)} | ${ms(p.p50)} / ${ms(p.p90)} | ${ms(v.p50)} / ${ms(v.p90)} | ${(g.p50 / p.p50).toFixed(2)} | ${(g.p50 / v.p50).toFixed(2)} | ${mg.points} / ${fmt(mg.of)} | ${mv.points} / ${fmt(mv.of)} |`
   })
-  const firsts = [...mismatches].filter(([, m]) => m.first !== '').map(([k, m]) => `- ${k.replace('|', ', ')}: ${m.points} points, first ${m.first}`)
+  const firsts = [...mismatches]
+    .filter(([, m]) => m.first !== '')
+    .map(([k, m]) => `- ${k.replace('|', ', ')}: ${m.points} points, first ${m.first}`)
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
-  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== ''
+  const dirty =
+    execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== ''
   const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ')
   const command = `npm run bench:query -- --hours ${HOURS} --counters ${COUNTERS} --big ${BIG} --rounds ${ROUNDS}`
   const report = `# PromQL queries against peers: Governor, Prometheus, VictoriaMetrics
@@ -354,7 +504,12 @@ per series, requests of about ${fmt(SAMPLES_PER_REQUEST)} samples (consecutive s
 
 | server | load time | samples/s | server CPU-s | on disk after load | idle after load |
 |---|---|---|---|---|---|
-${(['governor', 'prometheus', 'victoria'] as const).map((n) => { const l = loads.get(n)!; return `| ${LABEL[n]} | ${l.seconds.toFixed(0)} s | ${fmt(l.samples / l.seconds)} | ${l.cpu.toFixed(0)} | ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB | ${(settled.get(n) ?? 0).toFixed(0)} s |` }).join('\n')}
+${(['governor', 'prometheus', 'victoria'] as const)
+  .map((n) => {
+    const l = loads.get(n)!
+    return `| ${LABEL[n]} | ${l.seconds.toFixed(0)} s | ${fmt(l.samples / l.seconds)} | ${l.cpu.toFixed(0)} | ${(l.diskBytes / 2 ** 20).toFixed(0)} MiB | ${(settled.get(n) ?? 0).toFixed(0)} s |`
+  })
+  .join('\n')}
 
 Before the queries each server was left until it used under ${IDLE_CPU_SECONDS} CPU-s in 3 s (at most ${SETTLE_MAX_SECONDS} s),
 so that merges or compactions after its load do not share the core with the queries.

@@ -50,9 +50,15 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: 'bench/results/soak.md' },
   },
 })
-const MINUTES = Number(opt.minutes), SHARE = Number(opt.share), CALIBRATE_SECONDS = Number(opt['calibrate-seconds'])
-const CLIENTS = Number(opt.clients), KNOB_SECONDS = Number(opt['knob-seconds']), SAMPLE_SECONDS = Number(opt['sample-seconds'])
-const SERIES = Number(opt.series), POINTS = Number(opt.points), SENDERS = Number(opt.senders)
+const MINUTES = Number(opt.minutes),
+  SHARE = Number(opt.share),
+  CALIBRATE_SECONDS = Number(opt['calibrate-seconds'])
+const CLIENTS = Number(opt.clients),
+  KNOB_SECONDS = Number(opt['knob-seconds']),
+  SAMPLE_SECONDS = Number(opt['sample-seconds'])
+const SERIES = Number(opt.series),
+  POINTS = Number(opt.points),
+  SENDERS = Number(opt.senders)
 const METRICS = Math.ceil(SERIES / POINTS)
 /** Request r carries metric r % METRICS at time BASE + floor(r / METRICS) * STEP_MS: (metric, time) names it. */
 const STEP_MS = 1000
@@ -68,7 +74,12 @@ mkdirSync(workDir, { recursive: true })
 const dataDir = `${workDir}/data`
 const port = await freePort()
 const server = spawn(process.execPath, ['collector/bin/governor.js', 'start'], {
-  env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir, GOVERNOR_LOG_LEVEL: process.env.GOVERNOR_LOG_LEVEL ?? 'warn' },
+  env: {
+    ...process.env,
+    GOVERNOR_PORT: String(port),
+    GOVERNOR_DATA_DIR: dataDir,
+    GOVERNOR_LOG_LEVEL: process.env.GOVERNOR_LOG_LEVEL ?? 'warn',
+  },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 // SOAK_SERVER_LOG=<file> keeps everything the server prints (with GOVERNOR_LOG_LEVEL=info, its requests).
@@ -89,7 +100,11 @@ server.stderr!.on('data', onLog)
 const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)))
 const url = `http://127.0.0.1:${port}`
 for (let i = 0; ; i++) {
-  try { if ((await fetch(`${url}/readyz`)).ok) break } catch { /* starting */ }
+  try {
+    if ((await fetch(`${url}/readyz`)).ok) break
+  } catch {
+    /* starting */
+  }
   if (i > 300) throw new Error('the server did not start')
   await sleep(100)
 }
@@ -100,7 +115,12 @@ const clientErrors = new Map<string, number>()
 const clients: ThrottleClient[] = []
 const knobs: Knob<number>[] = []
 for (let i = 0; i < CLIENTS; i++) {
-  const c = connect({ url, service: 'soak', startupTimeoutMillis: 30_000, onError: (e) => clientErrors.set(e.code, (clientErrors.get(e.code) ?? 0) + 1) })
+  const c = connect({
+    url,
+    service: 'soak',
+    startupTimeoutMillis: 30_000,
+    onError: (e) => clientErrors.set(e.code, (clientErrors.get(e.code) ?? 0) + 1),
+  })
   knobs.push(c.knob('level', { type: 'int', default: 0, min: 0, max: 1_000_000_000, description: 'soak knob' }))
   clients.push(c)
 }
@@ -110,9 +130,15 @@ console.log(`${streaming} of ${CLIENTS} knob clients streaming`)
 
 // ---------------------------------------------------------------- ingest
 const dispatcher = new Agent({ connections: MAX_IN_FLIGHT, pipelining: 1 })
-const templates: Template[] = Array.from({ length: METRICS }, (_, m) => buildTemplate({
-  service: 'soak', metric: `soak.metric_${m}`, kind: m % 2 === 0 ? 'gauge' : 'counter', series: Math.min(POINTS, SERIES - m * POINTS), firstSeries: m * POINTS,
-}))
+const templates: Template[] = Array.from({ length: METRICS }, (_, m) =>
+  buildTemplate({
+    service: 'soak',
+    metric: `soak.metric_${m}`,
+    kind: m % 2 === 0 ? 'gauge' : 'counter',
+    series: Math.min(POINTS, SERIES - m * POINTS),
+    firstSeries: m * POINTS,
+  }),
+)
 const acked: number[] = [] // request numbers answered 200
 const ingest = { ackedPoints: 0, refused: 0, failed: new Map<string, number>(), inFlight: 0 }
 const latencies: number[] = []
@@ -120,14 +146,20 @@ let nextRequest = 0
 
 /** Sends request r; resolves once it is answered (or failed). */
 async function send(r: number): Promise<void> {
-  const m = r % METRICS, k = Math.floor(r / METRICS)
+  const m = r % METRICS,
+    k = Math.floor(r / METRICS)
   const t = templates[m]!
   patch(t, BASE + k * STEP_MS, m % 2 === 0 ? (i) => 100 + ((i * 7 + k * 13) % 50) : (i) => k * (1 + (i % 10)))
   const body = Buffer.from(t.body) // a copy: the template is patched again before this is sent
   ingest.inFlight++
   const started = performance.now()
   try {
-    const res = await request(`${url}/v1/metrics`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' }, dispatcher })
+    const res = await request(`${url}/v1/metrics`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-protobuf' },
+      dispatcher,
+    })
     await res.body.arrayBuffer()
     if (res.statusCode === 200) {
       acked.push(r)
@@ -148,9 +180,11 @@ async function calibrate(seconds: number): Promise<number> {
   const points0 = ingest.ackedPoints
   const t0 = performance.now()
   const end = t0 + seconds * 1000
-  await Promise.all(Array.from({ length: SENDERS }, async () => {
-    while (performance.now() < end) await send(nextRequest++)
-  }))
+  await Promise.all(
+    Array.from({ length: SENDERS }, async () => {
+      while (performance.now() < end) await send(nextRequest++)
+    }),
+  )
   return (ingest.ackedPoints - points0) / ((performance.now() - t0) / 1000)
 }
 
@@ -161,7 +195,9 @@ if (opt.rate === undefined) {
 }
 const targetRate = maxRate * SHARE
 const requestsPerSecond = targetRate / POINTS
-console.log(`max ${Math.round(maxRate)} points/s; soak at ${Math.round(targetRate)} points/s (${requestsPerSecond.toFixed(1)} requests/s) for ${MINUTES} min`)
+console.log(
+  `max ${Math.round(maxRate)} points/s; soak at ${Math.round(targetRate)} points/s (${requestsPerSecond.toFixed(1)} requests/s) for ${MINUTES} min`,
+)
 
 // ---------------------------------------------------------------- knob changes
 const knobRounds: { postMillis: number; allSeenMillis: number; missed: number; status: number }[] = []
@@ -173,15 +209,26 @@ async function changeKnobs(): Promise<void> {
     const value = ++knobValue
     let status = 0
     try {
-      const res = await fetch(`${url}/api/v1/knobs/soak/level/value`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value, actor: 'soak', reason: `change ${value}` }) })
+      const res = await fetch(`${url}/api/v1/knobs/soak/level/value`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ value, actor: 'soak', reason: `change ${value}` }),
+      })
       await res.arrayBuffer()
       status = res.status
-    } catch { status = -1 }
+    } catch {
+      status = -1
+    }
     const posted = performance.now()
     const deadline = started + KNOB_SECONDS * 1000
     while (knobs.some((k) => k.value !== value) && performance.now() < deadline) await sleep(5)
     const missed = knobs.filter((k) => k.value !== value).length
-    knobRounds.push({ postMillis: posted - started, allSeenMillis: missed === 0 ? performance.now() - posted : NaN, missed, status })
+    knobRounds.push({
+      postMillis: posted - started,
+      allSeenMillis: missed === 0 ? performance.now() - posted : NaN,
+      missed,
+      status,
+    })
     await sleep(Math.max(0, deadline - performance.now()))
   }
 }
@@ -221,17 +268,26 @@ async function takeSample(): Promise<void> {
   })
   lastSample = { t: now, points: ingest.ackedPoints, refused: ingest.refused, failed: failedCount(), cpu }
   const s = samples.at(-1)!
-  console.log(`${s.minute.toFixed(1)} min: RSS ${s.rssMiB.toFixed(0)} MiB, heap ${s.heapMiB.toFixed(0)} MiB, loop p99 ${s.loopP99Millis.toFixed(1)} ms, ${Math.round(s.pointsPerSecond)} points/s, CPU ${s.cpuPercent.toFixed(0)} %, load ${s.load}, refused ${s.refused}, failed ${s.failed}`)
+  console.log(
+    `${s.minute.toFixed(1)} min: RSS ${s.rssMiB.toFixed(0)} MiB, heap ${s.heapMiB.toFixed(0)} MiB, loop p99 ${s.loopP99Millis.toFixed(1)} ms, ${Math.round(s.pointsPerSecond)} points/s, CPU ${s.cpuPercent.toFixed(0)} %, load ${s.load}, refused ${s.refused}, failed ${s.failed}`,
+  )
 }
 
 // ---------------------------------------------------------------- the soak
 await scrape() // resets the event-loop histogram: the first sample covers the soak only
 const ackedBefore = ingest.ackedPoints
 soakStart = performance.now()
-lastSample = { t: soakStart, points: ingest.ackedPoints, refused: ingest.refused, failed: failedCount(), cpu: cpuSeconds(serverPid) }
+lastSample = {
+  t: soakStart,
+  points: ingest.ackedPoints,
+  refused: ingest.refused,
+  failed: failedCount(),
+  cpu: cpuSeconds(serverPid),
+}
 const knobLoop = changeKnobs()
 const soakMillis = MINUTES * 60_000
-let issued = 0, behindMax = 0
+let issued = 0,
+  behindMax = 0
 const inFlight = new Set<Promise<void>>()
 let nextSampleAt = soakStart + SAMPLE_SECONDS * 1000
 const sampling: Promise<void>[] = []
@@ -272,27 +328,55 @@ GROUP BY metric, ts`,
 const stored = new Map<string, number>()
 for (const [metric, ts, n] of await rs.json<[string, string, string]>()) stored.set(`${metric}@${ts}`, Number(n))
 await client.close()
-let missingRequests = 0, missingPoints = 0
+let missingRequests = 0,
+  missingPoints = 0
 for (const r of acked) {
   const m = r % METRICS
   const n = stored.get(`soak.metric_${m}@${BASE + Math.floor(r / METRICS) * STEP_MS}`) ?? 0
   const want = templates[m]!.timeAt.length
-  if (n < want) { missingRequests++; missingPoints += want - n }
+  if (n < want) {
+    missingRequests++
+    missingPoints += want - n
+  }
 }
 const storedPoints = [...stored.values()].reduce((a, b) => a + b, 0)
 
 const lat = latencies.sort((a, b) => a - b)
 const report = soakReport({
   command: `npm run bench:soak -- --minutes ${MINUTES}${opt.rate !== undefined ? ` --rate ${opt.rate}` : ''} --share ${SHARE} --clients ${CLIENTS} --knob-seconds ${KNOB_SECONDS}`,
-  machine: machine(), at: new Date().toISOString(), chart: `${basename(opt.out!, '.md')}.svg`,
-  series: SERIES, pointsPerRequest: POINTS, senders: SENDERS, calibrateSeconds: opt.rate === undefined ? CALIBRATE_SECONDS : 0,
-  maxRate, targetRate, soakSeconds, soakPoints, behindMax, sampleSeconds: SAMPLE_SECONDS,
-  latencyP50: percentile(lat, 0.5), latencyP99: percentile(lat, 0.99),
-  samples, clients: CLIENTS, streaming, knobSeconds: KNOB_SECONDS, knobRounds, clientErrors,
-  refused: ingest.refused, failed: ingest.failed, serverLog,
+  machine: machine(),
+  at: new Date().toISOString(),
+  chart: `${basename(opt.out!, '.md')}.svg`,
+  series: SERIES,
+  pointsPerRequest: POINTS,
+  senders: SENDERS,
+  calibrateSeconds: opt.rate === undefined ? CALIBRATE_SECONDS : 0,
+  maxRate,
+  targetRate,
+  soakSeconds,
+  soakPoints,
+  behindMax,
+  sampleSeconds: SAMPLE_SECONDS,
+  latencyP50: percentile(lat, 0.5),
+  latencyP99: percentile(lat, 0.99),
+  samples,
+  clients: CLIENTS,
+  streaming,
+  knobSeconds: KNOB_SECONDS,
+  knobRounds,
+  clientErrors,
+  refused: ingest.refused,
+  failed: ingest.failed,
+  serverLog,
   commitFailures: final.get('governor_commit_failures_total') ?? NaN,
-  ackedRequests: acked.length, ackedPoints: ingest.ackedPoints, storedPoints, missingRequests, missingPoints,
-  exitCode, stopMillis, cores: availableParallelism(),
+  ackedRequests: acked.length,
+  ackedPoints: ingest.ackedPoints,
+  storedPoints,
+  missingRequests,
+  missingPoints,
+  exitCode,
+  stopMillis,
+  cores: availableParallelism(),
 })
 process.stdout.write(report.markdown)
 mkdirSync('bench/results', { recursive: true })

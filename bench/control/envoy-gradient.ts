@@ -54,8 +54,15 @@ export class EnvoyGradientLimit implements Limit {
 
   constructor(options: EnvoyGradientOptions) {
     this.#o = {
-      updateIntervalMillis: 100, percentile: 0.5, maxLimit: 1000, minRttIntervalMillis: 60_000, minRttRequests: 50,
-      jitter: 0.1, minConcurrency: 3, buffer: 0.25, ...options,
+      updateIntervalMillis: 100,
+      percentile: 0.5,
+      maxLimit: 1000,
+      minRttIntervalMillis: 60_000,
+      minRttRequests: 50,
+      jitter: 0.1,
+      minConcurrency: 3,
+      buffer: 0.25,
+      ...options,
     }
     this.#min = this.#o.minConcurrency
     this.#max = this.#o.maxLimit

@@ -25,7 +25,9 @@ export class EventQueue<T> {
   /** Schedules `item` at `time` (ms). Equal times come out in the order they went in. */
   push(time: number, item: T): void {
     if (Number.isNaN(time)) throw new RangeError('an event needs a time; got NaN')
-    const times = this.#times, seqs = this.#seqs, items = this.#items
+    const times = this.#times,
+      seqs = this.#seqs,
+      items = this.#items
     let i = items.length
     const seq = this.#next++
     times.push(time)
@@ -47,11 +49,15 @@ export class EventQueue<T> {
 
   /** Removes and returns the earliest event (read its time with `peekTime` first), or undefined when there is none. */
   pop(): T | undefined {
-    const times = this.#times, seqs = this.#seqs, items = this.#items
+    const times = this.#times,
+      seqs = this.#seqs,
+      items = this.#items
     const n = items.length
     if (n === 0) return undefined
     const top = items[0]!
-    const lastTime = times.pop()!, lastSeq = seqs.pop()!, lastItem = items.pop()!
+    const lastTime = times.pop()!,
+      lastSeq = seqs.pop()!,
+      lastItem = items.pop()!
     const size = n - 1
     if (size === 0) return top
     // Sift down: the last element takes the root's place and sinks below earlier children.

@@ -33,7 +33,16 @@ export class RunRecorder {
 
   /** A run of `seconds` windows, judged against `sloMillis` and the client's `timeoutMillis`. */
   constructor(seconds: number, sloMillis: number, timeoutMillis: number) {
-    this.windows = Array.from({ length: seconds }, () => ({ attempts: 0, firsts: 0, rejectedLocally: 0, shed: 0, completed: 0, good: 0, goodSlo: 0, latencies: [] }))
+    this.windows = Array.from({ length: seconds }, () => ({
+      attempts: 0,
+      firsts: 0,
+      rejectedLocally: 0,
+      shed: 0,
+      completed: 0,
+      good: 0,
+      goodSlo: 0,
+      latencies: [],
+    }))
     this.#slo = sloMillis
     this.#timeout = timeoutMillis
   }
@@ -93,7 +102,8 @@ export function windowP99s(windows: readonly Window[]): number[] {
  * traffic at all is left out.
  */
 export function shareWithinSlo(windows: readonly Window[], from: number, to: number, sloMillis: number): number {
-  let inside = 0, counted = 0
+  let inside = 0,
+    counted = 0
   for (let i = from; i < to && i < windows.length; i++) {
     const w = windows[i]!
     if (w.completed === 0 && w.attempts === 0) continue
@@ -140,7 +150,12 @@ export function limitCv(limits: readonly [number, number][], from: number, to: n
 }
 
 /** Sums a field of the windows in [from, to). */
-export function sum(windows: readonly Window[], from: number, to: number, field: 'attempts' | 'firsts' | 'shed' | 'completed' | 'good' | 'goodSlo'): number {
+export function sum(
+  windows: readonly Window[],
+  from: number,
+  to: number,
+  field: 'attempts' | 'firsts' | 'shed' | 'completed' | 'good' | 'goodSlo',
+): number {
   let s = 0
   for (let i = from; i < to && i < windows.length; i++) s += windows[i]![field]
   return s

@@ -42,9 +42,12 @@ function beats(r: ControlResults, table: number[][]): string[] {
     // Baselines only: Governor's own earlier configuration is no baseline to beat.
     const ours = (a: number) => r.algorithms[a]!.name.startsWith('Governor')
     const best = row.reduce((b, v, a) => (!ours(a) && (ours(b) || v > row[b]!) ? a : b), 0)
-    const gov = row[g]!, other = row[best]!
+    const gov = row[g]!,
+      other = row[best]!
     const verdict = gov > other ? 'beats every baseline' : gov === other ? 'ties' : 'does not beat'
-    lines.push(`| ${sc.name} | ${pct(gov)} | ${r.algorithms[best]!.name} ${pct(other)} | ${verdict} (${gov >= other ? '+' : '−'}${(Math.abs(gov - other) * 100).toFixed(2)} points) |`)
+    lines.push(
+      `| ${sc.name} | ${pct(gov)} | ${r.algorithms[best]!.name} ${pct(other)} | ${verdict} (${gov >= other ? '+' : '−'}${(Math.abs(gov - other) * 100).toFixed(2)} points) |`,
+    )
   })
   return lines
 }
@@ -52,12 +55,16 @@ function beats(r: ControlResults, table: number[][]): string[] {
 /** " (100 ms in `a`, `b`)" for the scenarios whose SLO is not the model's 200 ms; '' when none. */
 function otherSlos(scenarios: readonly Scenario[]): string {
   const by = new Map<number, string[]>()
-  for (const sc of scenarios) if (sc.sloMillis !== 200) by.set(sc.sloMillis, [...(by.get(sc.sloMillis) ?? []), `\`${sc.name}\``])
+  for (const sc of scenarios)
+    if (sc.sloMillis !== 200) by.set(sc.sloMillis, [...(by.get(sc.sloMillis) ?? []), `\`${sc.name}\``])
   return by.size === 0 ? '' : ` (${[...by].map(([ms, names]) => `${ms} ms in ${names.join(', ')}`).join('; ')})`
 }
 
 /** The report (markdown) and its charts (file name → SVG text). */
-export function renderControlReport(r: ControlResults, chartPrefix: string): { md: string; charts: Map<string, string> } {
+export function renderControlReport(
+  r: ControlResults,
+  chartPrefix: string,
+): { md: string; charts: Map<string, string> } {
   const charts = new Map<string, string>()
   const table = meanGoodputSlo(r)
   const names = r.algorithms.map((a) => a.name)
@@ -72,14 +79,26 @@ export function renderControlReport(r: ControlResults, chartPrefix: string): { m
     ...checkBars(f[sIdx('overload-2x')]![g]!, f[sIdx('heavy-tail-0.8x')]![g]!, slow < 0 ? undefined : f[slow]![g]!),
     ...storms.map((s): Bar => {
       const amp = f[s]![g]!.retryAmplification
-      return { bar: 'retry amplification ≤ 1.1× with client throttling and a retry budget', scenario: r.scenarios[s]!.name, value: `${amp.toFixed(2)}×`, met: amp <= 1.1 }
+      return {
+        bar: 'retry amplification ≤ 1.1× with client throttling and a retry budget',
+        scenario: r.scenarios[s]!.name,
+        value: `${amp.toFixed(2)}×`,
+        met: amp <= 1.1,
+      }
     }),
   ])
 
-  charts.set(`${chartPrefix}goodput.svg`, barChartSvg({
-    title: 'Goodput within the SLO, % of capacity (overload scenarios, mean over seeds)',
-    groups: r.scenarios.flatMap((sc, s) => (sc.isOverload ? [{ label: sc.title, bars: r.algorithms.map((a, i) => ({ label: a.name, value: table[s]![i]! * 100 })) }] : [])),
-  }))
+  charts.set(
+    `${chartPrefix}goodput.svg`,
+    barChartSvg({
+      title: 'Goodput within the SLO, % of capacity (overload scenarios, mean over seeds)',
+      groups: r.scenarios.flatMap((sc, s) =>
+        sc.isOverload
+          ? [{ label: sc.title, bars: r.algorithms.map((a, i) => ({ label: a.name, value: table[s]![i]! * 100 })) }]
+          : [],
+      ),
+    }),
+  )
   const out: string[] = []
   out.push(`# Adaptive limits in simulation
 
@@ -109,12 +128,14 @@ ${r.algorithms.map((a) => `| ${a.name} | ${a.config} |`).join('\n')}
 
 | scenario | ${names.join(' | ')} |
 |---|${names.map(() => '---:').join('|')}|
-${r.scenarios.map((sc, s) => {
+${r.scenarios
+  .map((sc, s) => {
     const row = table[s]!
     // Bold the best as printed: differences below the last digit shown are no win.
     const best = Math.max(...row.map((v) => Math.round(v * 1000)))
     return `| ${sc.name} | ${row.map((v) => (Math.round(v * 1000) === best ? `**${pct(v)}**` : pct(v))).join(' | ')} |`
-  }).join('\n')}
+  })
+  .join('\n')}
 
 ![goodput within the SLO](${chartPrefix}goodput.svg)
 
@@ -188,27 +209,49 @@ ${f.map((x, a) => `| ${names[a]} | ${pct(x.goodput)} | ${pct(x.goodputSlo)} | ${
     if (knob.length > 0) {
       const highest = Math.max(...runs[g]!.recorder.limits.map(([, v]) => v))
       const lowestKnob = Math.min(...knob.map(([, v]) => v))
-      out.push(`Governor's max bound, the knob the slow loop turns: ${knob[0]![1]} from the start, then (when decided → value, each reaching the limiter ${(sc.knobDelayMillis ?? 0) / 1000} s later) ${knob.slice(1).map(([t, v]) => `${t} s → ${v}`).join(', ') || 'no change'}. ${highest < lowestKnob
-        ? `Governor's limit never went past ${highest}, so the knob never bound it, and the slow loop, which sees the limiter's limit, ${knob.length > 1 ? 'moved it only where the limiter reached it' : 'left it where it was (a bound the limiter does not reach is not raised)'}: the delay changes nothing.`
-        : `Governor's limit reached ${highest}, at the knob.`}\n`)
+      out.push(
+        `Governor's max bound, the knob the slow loop turns: ${knob[0]![1]} from the start, then (when decided → value, each reaching the limiter ${(sc.knobDelayMillis ?? 0) / 1000} s later) ${
+          knob
+            .slice(1)
+            .map(([t, v]) => `${t} s → ${v}`)
+            .join(', ') || 'no change'
+        }. ${
+          highest < lowestKnob
+            ? `Governor's limit never went past ${highest}, so the knob never bound it, and the slow loop, which sees the limiter's limit, ${knob.length > 1 ? 'moved it only where the limiter reached it' : 'left it where it was (a bound the limiter does not reach is not raised)'}: the delay changes nothing.`
+            : `Governor's limit reached ${highest}, at the knob.`
+        }\n`,
+      )
     }
     const limitName = `${chartPrefix}limit-${sc.name}.svg`
-    charts.set(limitName, lineChartSvg({
-      title: `${sc.title}: the limit over time`, xLabel: 'seconds', yLabel: 'limit (requests in flight)',
-      // At most about a thousand points a line, whatever the scenario's length (every 0.5 s for the short ones).
-      series: CHARTED.map((n) => {
-        const limits = runs[names.indexOf(n)]!.recorder.limits
-        const every = Math.max(5, Math.ceil(limits.length / 1000))
-        return { label: n, points: limits.filter((_, i) => i % every === 0) }
+    charts.set(
+      limitName,
+      lineChartSvg({
+        title: `${sc.title}: the limit over time`,
+        xLabel: 'seconds',
+        yLabel: 'limit (requests in flight)',
+        // At most about a thousand points a line, whatever the scenario's length (every 0.5 s for the short ones).
+        series: CHARTED.map((n) => {
+          const limits = runs[names.indexOf(n)]!.recorder.limits
+          const every = Math.max(5, Math.ceil(limits.length / 1000))
+          return { label: n, points: limits.filter((_, i) => i % every === 0) }
+        }),
       }),
-    }))
+    )
     const p99Name = `${chartPrefix}p99-${sc.name}.svg`
-    charts.set(p99Name, lineChartSvg({
-      title: `${sc.title}: p99 of each second (SLO ${sc.sloMillis} ms), capped at 1 s`, xLabel: 'seconds', yLabel: 'p99, ms',
-      series: ['Governor', 'static', 'toobusy', 'Envoy'].map((n) => ({
-        label: n, points: windowP99s(runs[names.indexOf(n)]!.recorder.windows).map((v, i) => [i + 1, Number.isFinite(v) ? Math.min(v, 1000) : 0] as [number, number]),
-      })),
-    }))
+    charts.set(
+      p99Name,
+      lineChartSvg({
+        title: `${sc.title}: p99 of each second (SLO ${sc.sloMillis} ms), capped at 1 s`,
+        xLabel: 'seconds',
+        yLabel: 'p99, ms',
+        series: ['Governor', 'static', 'toobusy', 'Envoy'].map((n) => ({
+          label: n,
+          points: windowP99s(runs[names.indexOf(n)]!.recorder.windows).map(
+            (v, i) => [i + 1, Number.isFinite(v) ? Math.min(v, 1000) : 0] as [number, number],
+          ),
+        })),
+      }),
+    )
     out.push(`![limit over time](${limitName}) ![p99 per second](${p99Name})\n`)
   })
   return { md: out.join('\n'), charts }

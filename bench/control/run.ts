@@ -26,7 +26,10 @@ const { values: opt } = parseArgs({
 const seeds = opt.seeds!.split(',').map(Number)
 const wanted = opt.scenarios?.split(',')
 const scenarios = allScenarios().filter((s) => wanted === undefined || wanted.includes(s.name))
-if (wanted !== undefined && !(scenarios.some((s) => s.name === 'overload-2x') && scenarios.some((s) => s.name === 'heavy-tail-0.8x'))) {
+if (
+  wanted !== undefined &&
+  !(scenarios.some((s) => s.name === 'overload-2x') && scenarios.some((s) => s.name === 'heavy-tail-0.8x'))
+) {
   throw new Error('--scenarios must include overload-2x and heavy-tail-0.8x: the bars are checked on them')
 }
 
@@ -40,7 +43,12 @@ for (const seed of seeds) {
     const row = ALGORITHMS.map((algorithm) => simulate(scenario, algorithm, seed))
     runs.push(row)
     perScenario.push(row.map((run) => figures(scenario, run)))
-    process.stdout.write(`seed ${seed} ${scenario.name}: ${perScenario.at(-1)!.map((f, a) => `${ALGORITHMS[a]!.name} ${(f.goodputSlo * 100).toFixed(1)}%`).join(', ')}\n`)
+    process.stdout.write(
+      `seed ${seed} ${scenario.name}: ${perScenario
+        .at(-1)!
+        .map((f, a) => `${ALGORITHMS[a]!.name} ${(f.goodputSlo * 100).toFixed(1)}%`)
+        .join(', ')}\n`,
+    )
   }
   all.push(perScenario)
   if (firstRuns.length === 0) firstRuns = runs
@@ -48,9 +56,19 @@ for (const seed of seeds) {
 const elapsedSeconds = (performance.now() - t0) / 1000
 const out = opt.out!
 const prefix = `${basename(out, '.md')}.`
-const { md, charts } = renderControlReport({
-  seeds, scenarios, algorithms: ALGORITHMS, figures: all, runs: firstRuns, machine: machine(), at: new Date().toISOString(), elapsedSeconds,
-}, prefix)
+const { md, charts } = renderControlReport(
+  {
+    seeds,
+    scenarios,
+    algorithms: ALGORITHMS,
+    figures: all,
+    runs: firstRuns,
+    machine: machine(),
+    at: new Date().toISOString(),
+    elapsedSeconds,
+  },
+  prefix,
+)
 writeFileSync(out, md)
 for (const [name, svg] of charts) writeFileSync(join(dirname(out), name), svg)
 console.log(`wrote ${out} and ${charts.size} charts in ${elapsedSeconds.toFixed(1)} s`)

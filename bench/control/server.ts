@@ -21,7 +21,8 @@ export class Server<J> {
 
   /** A server with `slots` slots (a whole number above 0). */
   constructor(slots: number) {
-    if (!(Number.isInteger(slots) && slots > 0)) throw new RangeError(`a server needs whole slots above 0; got ${slots}`)
+    if (!(Number.isInteger(slots) && slots > 0))
+      throw new RangeError(`a server needs whole slots above 0; got ${slots}`)
     this.#slots = slots
   }
 
@@ -94,7 +95,8 @@ export class Server<J> {
    * undefined to start the waiting jobs.
    */
   setSlots(slots: number): void {
-    if (!(Number.isInteger(slots) && slots > 0)) throw new RangeError(`a server needs whole slots above 0; got ${slots}`)
+    if (!(Number.isInteger(slots) && slots > 0))
+      throw new RangeError(`a server needs whole slots above 0; got ${slots}`)
     this.#slots = slots
   }
 }

@@ -26,7 +26,13 @@ interface Job {
   finished: boolean
 }
 
-const ARRIVE = 0, RETRY = 1, FINISH = 2, TIMEOUT = 3, TICK = 4, KNOB = 5, DONE = 6
+const ARRIVE = 0,
+  RETRY = 1,
+  FINISH = 2,
+  TIMEOUT = 3,
+  TICK = 4,
+  KNOB = 5,
+  DONE = 6
 type Event =
   | { kind: typeof ARRIVE | typeof TICK }
   | { kind: typeof RETRY; request: Request }
@@ -64,26 +70,39 @@ const SLOW_LOOP_WINDOW_SECONDS = 30
  */
 export function simulate(scenario: Scenario, algorithm: Algorithm, seed: number): RunResult {
   const clock = new ManualClock(0)
-  const arrivals = seeded(seed), service = seeded(seed + 1), backoff = seeded(seed + 2)
+  const arrivals = seeded(seed),
+    service = seeded(seed + 1),
+    backoff = seeded(seed + 2)
   const admission: Admission = algorithm.make({ clock: clock.now, random: seeded(seed + 3), scenario })
   const recorder = new RunRecorder(scenario.seconds, scenario.sloMillis, scenario.timeoutMillis)
   const server = new Server<Job>(scenario.slots(0))
   const queue = new EventQueue<Event>()
   const end = scenario.seconds * 1000
-  let slotMillis = 0, latencySum = 0, completed = 0, last = 0
+  let slotMillis = 0,
+    latencySum = 0,
+    completed = 0,
+    last = 0
   const knob: [number, number][] = []
-  const slowLoop = scenario.knobDelayMillis !== undefined && algorithm.slowLoop === true && admission.setMax !== undefined ? makeSlowLoop(scenario) : undefined
+  const slowLoop =
+    scenario.knobDelayMillis !== undefined && algorithm.slowLoop === true && admission.setMax !== undefined
+      ? makeSlowLoop(scenario)
+      : undefined
   if (slowLoop !== undefined) {
     admission.setMax!(slowLoop.initial)
     knob.push([0, slowLoop.initial])
   }
 
-  const draw = scenario.drawService ?? ((t: number, random: () => number) => lognormal(random, scenario.meanServiceMillis(t), scenario.sigma))
+  const draw =
+    scenario.drawService ??
+    ((t: number, random: () => number) => lognormal(random, scenario.meanServiceMillis(t), scenario.sigma))
   const start = (job: Job, now: number) => {
     queue.push(now + draw(now, service), { kind: FINISH, job })
   }
   // The clients' own protection, one for the whole client population (as one caller service would have).
-  const throttle = scenario.clientProtection === true ? new AdaptiveThrottle({ clock: clock.now, random: seeded(seed + 4) }) : undefined
+  const throttle =
+    scenario.clientProtection === true
+      ? new AdaptiveThrottle({ clock: clock.now, random: seeded(seed + 4) })
+      : undefined
   const budget = scenario.clientProtection === true ? new RetryBudget({ clock: clock.now }) : undefined
   const retry = (request: Request, now: number) => {
     if (request.attempts > scenario.retry.max) return
@@ -185,25 +204,43 @@ export function simulate(scenario: Scenario, algorithm: Algorithm, seed: number)
  * over the threshold ÷ 1 %) and the limiter's highest limit over the window, as the app's
  * `governor.limiter.limit` reports it (so it raises the bound only where the limiter reaches it).
  */
-function makeSlowLoop(scenario: Scenario): { initial: number; step(now: number, recorder: RunRecorder): number | undefined } {
+function makeSlowLoop(scenario: Scenario): {
+  initial: number
+  step(now: number, recorder: RunRecorder): number | undefined
+} {
   const controller = createController('gradient', scenario.slowLoopParams)
-  const bounds: Bounds = { min: 1, max: 1000, maxStep: 999, cooldownMillis: SLOW_LOOP_WINDOW_SECONDS * 1000, deadBand: 0.05, integer: true }
+  const bounds: Bounds = {
+    min: 1,
+    max: 1000,
+    maxStep: 999,
+    cooldownMillis: SLOW_LOOP_WINDOW_SECONDS * 1000,
+    deadBand: 0.05,
+    integer: true,
+  }
   let value = scenario.knobStart ?? 200
   let state = controller.init(value, 0)
   return {
     initial: value,
     step(now, recorder) {
-      const to = Math.floor(now / 1000), from = Math.max(0, to - SLOW_LOOP_WINDOW_SECONDS)
+      const to = Math.floor(now / 1000),
+        from = Math.max(0, to - SLOW_LOOP_WINDOW_SECONDS)
       const latencies = recorder.windows.slice(from, to).flatMap((w) => w.latencies)
       const sli = latencies.length === 0 ? undefined : quantile(latencies, 0.99)
       const over = latencies.reduce((n, l) => (l > scenario.sloMillis ? n + 1 : n), 0)
       let limit = -Infinity
       for (const [t, v] of recorder.limits) if (t >= from && t < to && v > limit) limit = v
-      const out = controller.step(state, {
-        now, sli, target: scenario.sloMillis, value,
-        ...(latencies.length > 0 ? { burnRate: over / latencies.length / 0.01 } : {}),
-        ...(Number.isFinite(limit) ? { limit } : {}),
-      }, bounds)
+      const out = controller.step(
+        state,
+        {
+          now,
+          sli,
+          target: scenario.sloMillis,
+          value,
+          ...(latencies.length > 0 ? { burnRate: over / latencies.length / 0.01 } : {}),
+          ...(Number.isFinite(limit) ? { limit } : {}),
+        },
+        bounds,
+      )
       state = out.state
       if (out.decision.kind === 'hold') return undefined
       value = out.decision.value

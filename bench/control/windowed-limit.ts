@@ -64,14 +64,19 @@ export class WindowedLimit implements Limit {
     this.#count++
     this.#dropped ||= didDrop
     if (end <= this.#nextUpdate) return this.#delegate.limit
-    const least = this.#least, sum = this.#sum, count = this.#count, maxInflight = this.#maxInflight, dropped = this.#dropped
+    const least = this.#least,
+      sum = this.#sum,
+      count = this.#count,
+      maxInflight = this.#maxInflight,
+      dropped = this.#dropped
     this.#least = Infinity
     this.#sum = 0
     this.#maxInflight = 0
     this.#count = 0
     this.#dropped = false
     this.#nextUpdate = end + Math.min(Math.max(least * 2, this.#minWindow), this.#maxWindow)
-    if (least < Infinity && count >= this.#windowSize) return this.#delegate.onSample(startTime, sum / count, maxInflight, dropped)
+    if (least < Infinity && count >= this.#windowSize)
+      return this.#delegate.onSample(startTime, sum / count, maxInflight, dropped)
     return this.#delegate.limit
   }
 

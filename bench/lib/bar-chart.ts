@@ -11,7 +11,10 @@ const COLORS = ['#e6522c', '#7b61ff', '#2a9d8f', '#264653', '#e9c46a', '#8d99ae'
 export function barChartSvg(opts: { title: string; groups: BarGroup[] }): string {
   const labels = [...new Set(opts.groups.flatMap((g) => g.bars.map((b) => b.label)))]
   const max = Math.max(1, ...opts.groups.flatMap((g) => g.bars.map((b) => b.value)))
-  const left = 260, barWidth = 420, rowHeight = 22, width = left + barWidth + 110
+  const left = 260,
+    barWidth = 420,
+    rowHeight = 22,
+    width = left + barWidth + 110
   const parts: string[] = []
   let y = 40
   for (const g of opts.groups) {

@@ -18,7 +18,8 @@ export function baseWorktree(ref: string, prefix = 'governor-base-'): BaseWorktr
   execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' })
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'))
   return {
-    dir, commit,
+    dir,
+    commit,
     remove: () => {
       execFileSync('git', ['worktree', 'remove', '--force', dir], { stdio: 'ignore' })
       rmSync(dir, { recursive: true, force: true })

@@ -12,7 +12,12 @@ export function lineChartSvg(opts: { title: string; xLabel: string; yLabel: stri
   const all = opts.series.flatMap((s) => s.points)
   const xMax = Math.max(1e-9, ...all.map((p) => p[0]))
   const yMax = niceCeil(Math.max(1e-9, ...all.map((p) => p[1])))
-  const left = 70, top = 40, w = 640, h = 260, width = left + w + 20, height = top + h + 70
+  const left = 70,
+    top = 40,
+    w = 640,
+    h = 260,
+    width = left + w + 20,
+    height = top + h + 70
   const x = (v: number) => (left + (v / xMax) * w).toFixed(1)
   const y = (v: number) => (top + h - (v / yMax) * h).toFixed(1)
   const parts: string[] = []
@@ -27,7 +32,9 @@ export function lineChartSvg(opts: { title: string; xLabel: string; yLabel: stri
   }
   opts.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${s.points.map((p) => `${x(p[0])},${y(p[1])}`).join(' ')}"/>`)
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${s.points.map((p) => `${x(p[0])},${y(p[1])}`).join(' ')}"/>`,
+    )
     parts.push(`<rect x="${left + i * 200}" y="${top + h + 40}" width="14" height="4" fill="${color}"/>`)
     parts.push(`<text x="${left + i * 200 + 20}" y="${top + h + 46}">${esc(s.label)}</text>`)
   })

@@ -6,11 +6,17 @@
  */
 
 /** Bytes plus the offsets of interest inside them. */
-interface Chunk { buf: Buffer; marks: number[] }
+interface Chunk {
+  buf: Buffer
+  marks: number[]
+}
 
 function varint(n: number): Buffer {
   const out: number[] = []
-  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
   out.push(n)
   return Buffer.from(out)
 }
@@ -30,10 +36,18 @@ function field(num: number, c: Chunk): Chunk {
   return { buf: Buffer.concat([head, c.buf]), marks: c.marks.map((m) => m + head.length) }
 }
 
-function bytes(b: Buffer): Chunk { return { buf: b, marks: [] } }
-function str(num: number, s: string): Chunk { return field(num, bytes(Buffer.from(s))) }
-function uint(num: number, n: number): Chunk { return bytes(Buffer.concat([varint(num << 3), varint(n)])) }
-function keyValue(k: string, v: string): Chunk { return concat([str(1, k), field(2, str(1, v))]) }
+function bytes(b: Buffer): Chunk {
+  return { buf: b, marks: [] }
+}
+function str(num: number, s: string): Chunk {
+  return field(num, bytes(Buffer.from(s)))
+}
+function uint(num: number, n: number): Chunk {
+  return bytes(Buffer.concat([varint(num << 3), varint(n)]))
+}
+function keyValue(k: string, v: string): Chunk {
+  return concat([str(1, k), field(2, str(1, v))])
+}
 
 /** A request of one gauge or cumulative monotonic sum with one point per series. */
 export interface Template {
@@ -44,7 +58,13 @@ export interface Template {
   valueAt: number[]
 }
 
-export function buildTemplate(opts: { service: string; metric: string; kind: 'gauge' | 'counter'; series: number; firstSeries: number }): Template {
+export function buildTemplate(opts: {
+  service: string
+  metric: string
+  kind: 'gauge' | 'counter'
+  series: number
+  firstSeries: number
+}): Template {
   const points: Chunk[] = []
   for (let i = 0; i < opts.series; i++) {
     const fixed = Buffer.alloc(27)
@@ -59,15 +79,17 @@ export function buildTemplate(opts: { service: string; metric: string; kind: 'ga
     ])
     points.push(field(1, point))
   }
-  const data = opts.kind === 'gauge'
-    ? field(5, concat(points))
-    : field(7, concat([...points, uint(2, 2), uint(3, 1)]))
+  const data = opts.kind === 'gauge' ? field(5, concat(points)) : field(7, concat([...points, uint(2, 2), uint(3, 1)]))
   const metric = concat([str(1, opts.metric), str(3, opts.kind === 'gauge' ? 'By' : '1'), data])
   const scope = concat([field(1, str(1, 'bench')), field(2, metric)])
   const resource = field(1, field(1, keyValue('service.name', opts.service)))
   const request = field(1, concat([resource, field(2, scope)]))
-  const timeAt: number[] = [], valueAt: number[] = []
-  for (let i = 0; i < request.marks.length; i += 2) { timeAt.push(request.marks[i]!); valueAt.push(request.marks[i + 1]!) }
+  const timeAt: number[] = [],
+    valueAt: number[] = []
+  for (let i = 0; i < request.marks.length; i += 2) {
+    timeAt.push(request.marks[i]!)
+    valueAt.push(request.marks[i + 1]!)
+  }
   return { body: request.buf, timeAt, valueAt }
 }
 

@@ -25,7 +25,8 @@ const { values: opt } = parseArgs({
     seed: { type: 'string', default: '1' },
   },
 })
-const SLOTS = Number(opt.slots), MEAN = Number(opt['mean-ms'])
+const SLOTS = Number(opt.slots),
+  MEAN = Number(opt['mean-ms'])
 const random = seeded(Number(opt.seed))
 
 // The backend: a counting semaphore with a FIFO of waiters (array + head cursor: no O(n) shift).
@@ -66,7 +67,10 @@ if (opt.mode === 'under-pressure') {
 
 const samples: [number, number, number][] = [] // [ms since start, limit, in flight]
 const t0 = performance.now()
-const sampler = setInterval(() => samples.push([Math.round(performance.now() - t0), limiter?.limit ?? NaN, inflight()]), 250)
+const sampler = setInterval(
+  () => samples.push([Math.round(performance.now() - t0), limiter?.limit ?? NaN, inflight()]),
+  250,
+)
 app.addHook('onClose', async () => clearInterval(sampler))
 
 app.get('/work', async () => {

@@ -8,7 +8,10 @@ import { loadSettings } from '../../collector/src/settings.ts'
 import { connectStore } from '../../collector/src/store/connect.ts'
 
 const [dir, settings = '', rowsArg = '8000', rateArg = '133333', totalArg = '1600000'] = process.argv.slice(2)
-const ROWS = Number(rowsArg), INSERTS = Math.round(Number(totalArg) / ROWS), PACE_MS = (1000 * ROWS) / Number(rateArg), SERIES = 10_000
+const ROWS = Number(rowsArg),
+  INSERTS = Math.round(Number(totalArg) / ROWS),
+  PACE_MS = (1000 * ROWS) / Number(rateArg),
+  SERIES = 10_000
 const { client, insertTsv } = await connectStore(loadSettings({ dataDir: dir! }, {}))
 await client.command({
   query: `CREATE TABLE s (series_id UInt64 CODEC(Delta, ZSTD(1)), ts Int64 CODEC(DoubleDelta, ZSTD(1)), start Int64 CODEC(DoubleDelta, ZSTD(1)),
@@ -18,7 +21,9 @@ const base = Math.floor((Date.now() - 86_400_000) / 10_000) * 10_000
 const payloads = Array.from({ length: INSERTS }, (_, k) => {
   let text = ''
   for (let i = 0; i < ROWS; i++) {
-    const r = k * ROWS + i, s = r % SERIES, step = Math.floor(r / SERIES)
+    const r = k * ROWS + i,
+      s = r % SERIES,
+      step = Math.floor(r / SERIES)
     text += `${(1234n << 48n) | BigInt(s * 7919)}\t${base + step * 10_000}\t0\t0\t${100 + ((s * 7 + step * 13) % 50)}\n`
   }
   return Buffer.from(text)
@@ -32,7 +37,12 @@ for (let k = 0; k < INSERTS; k++) {
 }
 await new Promise((r) => setTimeout(r, 2000))
 const cpu = process.cpuUsage(cpu0)
-const rs = await client.query({ query: `SELECT count() AS parts FROM system.parts WHERE active AND table = 's'`, format: 'JSONEachRow' })
+const rs = await client.query({
+  query: `SELECT count() AS parts FROM system.parts WHERE active AND table = 's'`,
+  format: 'JSONEachRow',
+})
 const parts = (await rs.json<{ parts: string }>())[0]?.parts
-process.stdout.write(JSON.stringify({ usPerRow: (cpu.user + cpu.system) / (ROWS * INSERTS), parts: Number(parts) }) + '\n')
+process.stdout.write(
+  JSON.stringify({ usPerRow: (cpu.user + cpu.system) / (ROWS * INSERTS), parts: Number(parts) }) + '\n',
+)
 await client.close()

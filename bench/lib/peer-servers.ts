@@ -16,9 +16,15 @@ export function ensurePackages(wanted: { pkg: string; bin: string }[]): void {
   const missing = wanted.filter((w) => !existsSync(w.bin))
   if (missing.length === 0) return
   const pkgs = missing.map((m) => m.pkg)
-  process.stderr.write(`${missing.map((m) => m.bin).join(', ')} missing: running apt-get install -y ${pkgs.join(' ')}\n`)
-  execFileSync('apt-get', ['install', '-y', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-  for (const m of missing) if (!existsSync(m.bin)) throw new Error(`apt-get installed ${m.pkg} but ${m.bin} is still missing`)
+  process.stderr.write(
+    `${missing.map((m) => m.bin).join(', ')} missing: running apt-get install -y ${pkgs.join(' ')}\n`,
+  )
+  execFileSync('apt-get', ['install', '-y', ...pkgs], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })
+  for (const m of missing)
+    if (!existsSync(m.bin)) throw new Error(`apt-get installed ${m.pkg} but ${m.bin} is still missing`)
 }
 
 /** A server child process and the URL it answers on. */
@@ -35,7 +41,9 @@ export interface Server {
 function launch(name: string, cmd: string[], url: string, env: Record<string, string> = {}): Server {
   const child = spawn(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-8000) }
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-8000)
+  }
   child.stdout!.on('data', keep)
   child.stderr!.on('data', keep)
   return { name, child, pid: child.pid!, url, output: () => out }
@@ -45,8 +53,13 @@ function launch(name: string, cmd: string[], url: string, env: Record<string, st
 export async function waitReady(server: Server, path: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (server.child.exitCode !== null) throw new Error(`${server.name} exited (${server.child.exitCode}):\n${server.output()}`)
-    try { if ((await fetch(server.url + path)).ok) return } catch { /* starting */ }
+    if (server.child.exitCode !== null)
+      throw new Error(`${server.name} exited (${server.child.exitCode}):\n${server.output()}`)
+    try {
+      if ((await fetch(server.url + path)).ok) return
+    } catch {
+      /* starting */
+    }
     if (Date.now() > deadline) throw new Error(`${server.name} not ready after ${timeoutMs} ms:\n${server.output()}`)
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -69,11 +82,20 @@ function pinned(cpu: string | undefined): string[] {
 
 export async function startGovernor(dataDir: string, opts: { cpu?: string; logLevel?: string } = {}): Promise<Server> {
   const port = await freePort()
-  const server = launch('Governor', [...pinned(opts.cpu), process.execPath, 'collector/bin/governor.js', 'start'], `http://127.0.0.1:${port}`, {
-    GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: dataDir, GOVERNOR_LOG_LEVEL: opts.logLevel ?? 'warn', GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
-    // OTLP/gRPC is not benched, and its fixed port may be taken by another Governor on the machine.
-    GOVERNOR_GRPC_PORT: '0',
-  })
+  const server = launch(
+    'Governor',
+    [...pinned(opts.cpu), process.execPath, 'collector/bin/governor.js', 'start'],
+    `http://127.0.0.1:${port}`,
+    {
+      GOVERNOR_PORT: String(port),
+      GOVERNOR_DATA_DIR: dataDir,
+      GOVERNOR_LOG_LEVEL: opts.logLevel ?? 'warn',
+      GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0',
+      GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+      // OTLP/gRPC is not benched, and its fixed port may be taken by another Governor on the machine.
+      GOVERNOR_GRPC_PORT: '0',
+    },
+  )
   await waitReady(server, '/readyz')
   return server
 }
@@ -82,31 +104,48 @@ export async function startGovernor(dataDir: string, opts: { cpu?: string; logLe
  * Prometheus with its config (YAML text, given its own `host:port`) written into `dir`,
  * storage under `dir/data`.
  */
-export async function startPrometheus(dir: string, config: (self: string) => string, opts: { cpu?: string; extraArgs?: string[] } = {}): Promise<Server> {
+export async function startPrometheus(
+  dir: string,
+  config: (self: string) => string,
+  opts: { cpu?: string; extraArgs?: string[] } = {},
+): Promise<Server> {
   const port = await freePort()
   writeFileSync(join(dir, 'prometheus.yml'), config(`127.0.0.1:${port}`))
-  const server = launch('Prometheus', [
-    ...pinned(opts.cpu), PROMETHEUS_BIN,
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-    ...(opts.extraArgs ?? []),
-  ], `http://127.0.0.1:${port}`)
+  const server = launch(
+    'Prometheus',
+    [
+      ...pinned(opts.cpu),
+      PROMETHEUS_BIN,
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      ...(opts.extraArgs ?? []),
+    ],
+    `http://127.0.0.1:${port}`,
+  )
   await waitReady(server, '/-/ready')
   return server
 }
 
-export async function startVictoriaMetrics(dataDir: string, opts: { cpu?: string; extraArgs?: string[] } = {}): Promise<Server> {
+export async function startVictoriaMetrics(
+  dataDir: string,
+  opts: { cpu?: string; extraArgs?: string[] } = {},
+): Promise<Server> {
   const port = await freePort()
-  const server = launch('VictoriaMetrics', [
-    ...pinned(opts.cpu), VICTORIA_BIN,
-    `-storageDataPath=${dataDir}`,
-    `-httpListenAddr=127.0.0.1:${port}`,
-    '-retentionPeriod=100y',
-    '-loggerLevel=WARN',
-    ...(opts.extraArgs ?? []),
-  ], `http://127.0.0.1:${port}`)
+  const server = launch(
+    'VictoriaMetrics',
+    [
+      ...pinned(opts.cpu),
+      VICTORIA_BIN,
+      `-storageDataPath=${dataDir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-retentionPeriod=100y',
+      '-loggerLevel=WARN',
+      ...(opts.extraArgs ?? []),
+    ],
+    `http://127.0.0.1:${port}`,
+  )
   await waitReady(server, '/health')
   return server
 }

@@ -23,7 +23,9 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 /** A line naming the machine a benchmark ran on. */
 export function machine(): string {
   const cpu = /model name\s+:\s+(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU'
-  const cores = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length
+  const cores = readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('processor')).length
   const memGiB = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024
   return `${cpu}, ${cores} cores, ${memGiB.toFixed(0)} GiB, Node ${process.version}`
 }

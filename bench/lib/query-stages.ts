@@ -21,8 +21,12 @@ import { PromqlEngine } from '../../collector/src/promql/engine.ts'
 import type { Querier } from '../../collector/src/promql/querier.ts'
 
 const [dataDir, query, startArg, endArg, stepArg, runsArg, profileOut] = process.argv.slice(2)
-if (dataDir === undefined || query === undefined || endArg === undefined) throw new Error('usage: query-stages.ts <dataDir> <query> <startMs> <endMs> <stepMs> [runs] [profile]')
-const start = Number(startArg), end = Number(endArg), step = Number(stepArg ?? 0), runs = Number(runsArg ?? 5)
+if (dataDir === undefined || query === undefined || endArg === undefined)
+  throw new Error('usage: query-stages.ts <dataDir> <query> <startMs> <endMs> <stepMs> [runs] [profile]')
+const start = Number(startArg),
+  end = Number(endArg),
+  step = Number(stepArg ?? 0),
+  runs = Number(runsArg ?? 5)
 
 const conn = await connectStore(loadSettings({ dataDir }, {}))
 let stage: Record<string, number> = {}
@@ -34,12 +38,20 @@ const shapeOf = (sql: string): PointRowsShape => {
   const base = /toUInt32\(ts - (-?\d+)\)/.exec(sql)?.[1]
   const list = /transform\(series_id, \[([\d,]*)\]/.exec(sql)?.[1]
   const ids = list === undefined ? {} : { ids: list.split(',').map((x) => BigInt(x)) }
-  return base === undefined ? { keyed, start: 0, end: Number.MAX_SAFE_INTEGER, ...ids } : { keyed, start: Number(base), end: Number(base), ...ids }
+  return base === undefined
+    ? { keyed, start: 0, end: Number.MAX_SAFE_INTEGER, ...ids }
+    : { keyed, start: Number(base), end: Number(base), ...ids }
 }
-const add = (name: string, ms: number): void => { stage[name] = (stage[name] ?? 0) + ms }
+const add = (name: string, ms: number): void => {
+  stage[name] = (stage[name] ?? 0) + ms
+}
 const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
   const t0 = performance.now()
-  try { return await f() } finally { add(name, performance.now() - t0) }
+  try {
+    return await f()
+  } finally {
+    add(name, performance.now() - t0)
+  }
 }
 
 // The client's query() is timed by what it asks: series table, count, or anything else.
@@ -48,7 +60,11 @@ const client = new Proxy(conn.client, {
     const v = Reflect.get(target, prop, receiver) as unknown
     if (prop !== 'query' || typeof v !== 'function') return v
     return async (params: { query: string }) => {
-      const name = /FROM \w+\.series\b/.test(params.query) ? 'series selection SQL' : params.query.includes('count()') ? 'count() limit check' : 'other SQL'
+      const name = /FROM \w+\.series\b/.test(params.query)
+        ? 'series selection SQL'
+        : params.query.includes('count()')
+          ? 'count() limit check'
+          : 'other SQL'
       const t0 = performance.now()
       const rs = await (v as (p: unknown) => Promise<{ json: () => Promise<unknown> }>).call(target, params)
       const body = await rs.json()
@@ -58,20 +74,23 @@ const client = new Proxy(conn.client, {
   },
 })
 const store: QuerierStore = {
-  client, db: 'governor',
-  readBinary: (q, format, signal) => timed('point fetch (Native)', async () => {
-    lastBytes = await conn.readBinary(q, format, signal)
-    lastShape = shapeOf(q)
-    add('point bytes', lastBytes.byteLength)
-    return lastBytes
-  }),
-  readBinaryChunks: (q, format, signal) => timed('point fetch (Native)', async () => {
-    const chunks = await conn.readBinaryChunks(q, format, signal)
-    lastBytes = Buffer.concat(chunks)
-    lastShape = shapeOf(q)
-    add('point bytes', lastBytes.byteLength)
-    return chunks
-  }),
+  client,
+  db: 'governor',
+  readBinary: (q, format, signal) =>
+    timed('point fetch (Native)', async () => {
+      lastBytes = await conn.readBinary(q, format, signal)
+      lastShape = shapeOf(q)
+      add('point bytes', lastBytes.byteLength)
+      return lastBytes
+    }),
+  readBinaryChunks: (q, format, signal) =>
+    timed('point fetch (Native)', async () => {
+      const chunks = await conn.readBinaryChunks(q, format, signal)
+      lastBytes = Buffer.concat(chunks)
+      lastShape = shapeOf(q)
+      add('point bytes', lastBytes.byteLength)
+      return chunks
+    }),
 }
 const inner = new ClickHouseQuerier(store)
 const querier: Querier = {
@@ -81,7 +100,8 @@ const querier: Querier = {
   labelValues: (...a) => inner.labelValues(...a),
 }
 const engine = new PromqlEngine(querier, { maxSamples: 1e9, maxSeries: 1e6, timeoutMillis: 600_000 })
-const run = async (): Promise<unknown> => step > 0 ? engine.rangeQuery(query, start, end, step) : engine.instantQuery(query, end)
+const run = async (): Promise<unknown> =>
+  step > 0 ? engine.rangeQuery(query, start, end, step) : engine.instantQuery(query, end)
 
 const results: Record<string, number>[] = []
 for (let r = 0; r <= runs; r++) {
@@ -97,9 +117,13 @@ for (let r = 0; r <= runs; r++) {
   const decode = performance.now() - t2
   if (r === 0) continue // warm-up
   results.push({
-    ...stage, total, 'decode (again, alone)': decode,
+    ...stage,
+    total,
+    'decode (again, alone)': decode,
     'engine evaluation (total - select)': total - (stage['select (all store stages)'] ?? 0),
-    'JSON.stringify of the answer': serialize, 'answer bytes': json.length, series: decoded.length,
+    'JSON.stringify of the answer': serialize,
+    'answer bytes': json.length,
+    series: decoded.length,
     points: decoded.reduce((n, d) => n + d.ts.length, 0),
   })
 }

@@ -10,11 +10,15 @@
  */
 
 const TS_BYTES = 6
-const TS_MIN = 2 ** 35, TS_MAX = 2 ** 42
+const TS_MIN = 2 ** 35,
+  TS_MAX = 2 ** 42
 
 function varint(n: number): Buffer {
   const out: number[] = []
-  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
   out.push(n)
   return Buffer.from(out)
 }
@@ -42,16 +46,28 @@ export interface RemoteWriteTemplate {
  * label sets as otlp-template.ts gives its points plus the job; or, with `labels`, `__name__`
  * and the labels it gives series N (`__name__` among them replaces `metric`).
  */
-export function buildRemoteWrite(opts: { metric: string; job: string; series: number; firstSeries: number; labels?: (n: number) => Record<string, string> }): RemoteWriteTemplate {
+export function buildRemoteWrite(opts: {
+  metric: string
+  job: string
+  series: number
+  firstSeries: number
+  labels?: (n: number) => Record<string, string>
+}): RemoteWriteTemplate {
   const parts: Buffer[] = []
-  const timeAt: number[] = [], valueAt: number[] = []
+  const timeAt: number[] = [],
+    valueAt: number[] = []
   let at = 0
   for (let i = 0; i < opts.series; i++) {
     const n = opts.firstSeries + i
-    const pairs = opts.labels === undefined
-      ? { __name__: opts.metric, instance: `host-${n}`, job: opts.job, region: `r${n % 5}` }
-      : { __name__: opts.metric, ...opts.labels(n) }
-    const labels = Buffer.concat(Object.entries(pairs).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => label(k, v)))
+    const pairs =
+      opts.labels === undefined
+        ? { __name__: opts.metric, instance: `host-${n}`, job: opts.job, region: `r${n % 5}` }
+        : { __name__: opts.metric, ...opts.labels(n) }
+    const labels = Buffer.concat(
+      Object.entries(pairs)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => label(k, v)),
+    )
     const sample = Buffer.alloc(1 + 8 + 1 + TS_BYTES)
     sample[0] = (1 << 3) | 1 // value, fixed64
     sample[9] = (2 << 3) | 0 // timestamp, varint
@@ -69,11 +85,15 @@ export function buildRemoteWrite(opts: { metric: string; job: string; series: nu
 
 /** Rewrites every sample's timestamp (ms) and value; `value(i)` gives sample i's value. */
 export function patchRemoteWrite(t: RemoteWriteTemplate, timeMs: number, value: (i: number) => number): void {
-  if (!(timeMs >= TS_MIN && timeMs < TS_MAX && Number.isInteger(timeMs))) throw new RangeError(`timestamp ${timeMs} does not fit the template's 6-byte varint`)
+  if (!(timeMs >= TS_MIN && timeMs < TS_MAX && Number.isInteger(timeMs)))
+    throw new RangeError(`timestamp ${timeMs} does not fit the template's 6-byte varint`)
   // The 6 varint bytes of timeMs, computed once for the whole request.
   const ts = Buffer.alloc(TS_BYTES)
   let n = timeMs
-  for (let b = 0; b < TS_BYTES - 1; b++) { ts[b] = (n % 128) | 0x80; n = Math.floor(n / 128) }
+  for (let b = 0; b < TS_BYTES - 1; b++) {
+    ts[b] = (n % 128) | 0x80
+    n = Math.floor(n / 128)
+  }
   ts[TS_BYTES - 1] = n
   for (let i = 0; i < t.timeAt.length; i++) {
     ts.copy(t.body, t.timeAt[i]!)

@@ -63,14 +63,22 @@ const FLAT_SHARE = 0.05
 export function slope(points: [number, number][]): number {
   const n = points.length
   if (n < 2) return NaN
-  const mx = points.reduce((s, p) => s + p[0], 0) / n, my = points.reduce((s, p) => s + p[1], 0) / n
-  let num = 0, den = 0
-  for (const [x, y] of points) { num += (x - mx) * (y - my); den += (x - mx) ** 2 }
+  const mx = points.reduce((s, p) => s + p[0], 0) / n,
+    my = points.reduce((s, p) => s + p[1], 0) / n
+  let num = 0,
+    den = 0
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my)
+    den += (x - mx) ** 2
+  }
   return den === 0 ? NaN : num / den
 }
 
 /** How a quantity moved over the second half of the soak: slope (per minute) and growth as a share of its mean. */
-export function secondHalfTrend(samples: Sample[], pick: (s: Sample) => number): { perMinute: number; growth: number; share: number; mean: number } {
+export function secondHalfTrend(
+  samples: Sample[],
+  pick: (s: Sample) => number,
+): { perMinute: number; growth: number; share: number; mean: number } {
   const half = samples.slice(Math.floor(samples.length / 2))
   const pts = half.map((s) => [s.minute, pick(s)] as [number, number])
   const perMinute = slope(pts)
@@ -85,17 +93,28 @@ export function soakReport(f: SoakFigures): { markdown: string; svg: string } {
   const heap = secondHalfTrend(s, (x) => x.heapMiB)
   const firstHalf = slope(s.slice(0, Math.floor(s.length / 2)).map((x) => [x.minute, x.rssMiB]))
   const flat = rss.share < FLAT_SHARE // a fall is no leak
-  const loop = s.map((x) => x.loopP99Millis).filter(Number.isFinite).sort((a, b) => a - b)
+  const loop = s
+    .map((x) => x.loopP99Millis)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b)
   const loopMax = Math.max(...s.map((x) => x.loopMaxMillis).filter(Number.isFinite))
-  const seen = f.knobRounds.map((r) => r.allSeenMillis).filter(Number.isFinite).sort((a, b) => a - b)
+  const seen = f.knobRounds
+    .map((r) => r.allSeenMillis)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b)
   const knobFailed = f.knobRounds.filter((r) => r.status !== 200).length
   const missedRounds = f.knobRounds.filter((r) => r.missed > 0).length
   const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-')
   const mib = (n: number) => `${n.toFixed(0)} MiB`
   const list = (m: Map<string, number>) => (m.size === 0 ? 'none' : [...m].map(([k, n]) => `${k} × ${n}`).join(', '))
   const failedTotal = [...f.failed.values()].reduce((a, b) => a + b, 0)
-  const everyMinute = s.filter((x, i) => i === 0 || i === s.length - 1 || Math.floor(x.minute) !== Math.floor(s[i - 1]!.minute))
-  const rows = everyMinute.map((x) => `| ${x.minute.toFixed(1)} | ${x.rssMiB.toFixed(0)} | ${x.heapMiB.toFixed(0)} | ${x.loopP99Millis.toFixed(1)} | ${fmt(x.pointsPerSecond)} | ${x.cpuPercent.toFixed(0)} | ${x.load.toFixed(1)} | ${x.refused} | ${x.failed} |`)
+  const everyMinute = s.filter(
+    (x, i) => i === 0 || i === s.length - 1 || Math.floor(x.minute) !== Math.floor(s[i - 1]!.minute),
+  )
+  const rows = everyMinute.map(
+    (x) =>
+      `| ${x.minute.toFixed(1)} | ${x.rssMiB.toFixed(0)} | ${x.heapMiB.toFixed(0)} | ${x.loopP99Millis.toFixed(1)} | ${fmt(x.pointsPerSecond)} | ${x.cpuPercent.toFixed(0)} | ${x.load.toFixed(1)} | ${x.refused} | ${x.failed} |`,
+  )
   const loads = s.map((x) => x.load).sort((a, b) => a - b)
 
   const markdown = `# Soak
@@ -135,7 +154,7 @@ a knob changed every ${f.knobSeconds} s. The server was sampled every ${f.sample
 **How memory is judged.** The soak's second half is past the warm-up (the engine's caches,
 V8's heap sizing). A least-squares line through its RSS samples gives the growth over that half;
 memory counts as flat when that growth is under ${FLAT_SHARE * 100} % of the half's mean RSS (a fall counts as flat). At
-${(s.length > 1 ? (s.at(-1)!.minute - s[Math.floor(s.length / 2)]!.minute) : 0).toFixed(1)} minutes that resolves a leak of
+${(s.length > 1 ? s.at(-1)!.minute - s[Math.floor(s.length / 2)]!.minute : 0).toFixed(1)} minutes that resolves a leak of
 about ${((FLAT_SHARE * rss.mean) / Math.max(0.1, s.length > 1 ? s.at(-1)!.minute - s[Math.floor(s.length / 2)]!.minute : 1)).toFixed(1)} MiB/min; a slower one needs a longer run (\`--minutes\`). The JS heap's
 trend separates Governor's own objects from the engine's memory.
 

@@ -24,13 +24,18 @@ export async function storeFigures(dataDir: string, rowsForCeiling: number): Pro
   }
   const { n } = await one<{ n: string }>('SELECT count() AS n FROM governor.samples')
   await client.command({ query: 'OPTIMIZE TABLE governor.samples FINAL' })
-  const { bytes } = await one<{ bytes: string }>(`SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE active AND database = 'governor' AND table = 'samples'`)
+  const { bytes } = await one<{ bytes: string }>(
+    `SELECT sum(bytes_on_disk) AS bytes FROM system.parts WHERE active AND database = 'governor' AND table = 'samples'`,
+  )
   const rs = await client.query({
     query: `SELECT name, data_compressed_bytes AS b FROM system.columns WHERE database = 'governor' AND table = 'samples' AND data_compressed_bytes > 0 ORDER BY b DESC`,
     format: 'JSONEachRow',
   })
   const stored = Number(n)
-  const columns = (await rs.json<{ name: string; b: string }>()).map((c) => ({ name: c.name, bytesPerPoint: Number(c.b) / stored }))
+  const columns = (await rs.json<{ name: string; b: string }>()).map((c) => ({
+    name: c.name,
+    bytesPerPoint: Number(c.b) / stored,
+  }))
 
   const rows = Math.max(1_000_000, rowsForCeiling)
   await client.command({ query: 'CREATE TABLE governor.ceiling AS governor.samples' })

@@ -2,7 +2,14 @@
 import { main } from './governor.ts'
 import { httpFetch } from './http-fetch.ts'
 
-const out = { stdout: (s: string) => { process.stdout.write(s) }, stderr: (s: string) => { process.stderr.write(s) } }
+const out = {
+  stdout: (s: string) => {
+    process.stdout.write(s)
+  },
+  stderr: (s: string) => {
+    process.stderr.write(s)
+  },
+}
 
 /** Exits once what was written has gone out (a pipe may still hold it). */
 function exit(code: number): void {

@@ -37,6 +37,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: Out, fet
   }
   if (command === 'knobs') return runKnobCommand(argv.slice(1), env, out, fetchFn)
   if (command !== undefined && CLIENT_COMMANDS.has(command)) return runClientCommand(argv, env, out, fetchFn)
-  out.stderr(command === undefined ? USAGE : `governor: unknown command ${JSON.stringify(command)} (governor --help lists them)\n`)
+  out.stderr(
+    command === undefined
+      ? USAGE
+      : `governor: unknown command ${JSON.stringify(command)} (governor --help lists them)\n`,
+  )
   return EXIT.USAGE
 }

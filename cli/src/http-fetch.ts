@@ -14,16 +14,20 @@ export const httpFetch: Fetch = async (input, init = {}) => {
   const headers: Record<string, string | number> = { ...(init.headers as Record<string, string> | undefined) }
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body)
   return new Promise<Response>((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers, signal: init.signal ?? undefined, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('error', reject)
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const status = res.statusCode ?? 0
-        resolve({ ok: status >= 200 && status < 300, status, text: async () => text } as Response)
-      })
-    })
+    const req = request(
+      url,
+      { method: init.method ?? 'GET', headers, signal: init.signal ?? undefined, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          const status = res.statusCode ?? 0
+          resolve({ ok: status >= 200 && status < 300, status, text: async () => text } as Response)
+        })
+      },
+    )
     // As fetch does: a TypeError whose cause is the socket's error (ECONNREFUSED…).
     req.on('error', (err) => reject(new TypeError('fetch failed', { cause: err })))
     req.end(body)

@@ -15,7 +15,16 @@ import { ClickHouseOutbox } from './store/webhook-outbox.ts'
 import { mannWhitneyUTest } from './store/rank-test.ts'
 import { ClickHouseSliReads } from './store/sli-reads.ts'
 import { ClickHouseDefinitionVersions } from './store/version-store.ts'
-import { checkAlgorithmParams, ControllerMetrics, ControllerRunner, ControllerService, controllerRoutes, createAlgorithm, SliObserver, UsageObserver } from './control/index.ts'
+import {
+  checkAlgorithmParams,
+  ControllerMetrics,
+  ControllerRunner,
+  ControllerService,
+  controllerRoutes,
+  createAlgorithm,
+  SliObserver,
+  UsageObserver,
+} from './control/index.ts'
 import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
 import { knobRoutes } from './api/knobs.ts'
 import { prometheusRoutes } from './api/prometheus.ts'
@@ -80,7 +89,10 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const logger = options.logger ?? (settings.logLevel === 'silent' ? false : { level: settings.logLevel })
   const app = Fastify({
     // Requests are logged with any token of their query string redacted (see AccessControl).
-    logger: logger === false ? false : { ...(logger === true ? {} : logger), redact: REDACT, serializers: { req: (req) => access.logRequest(req) } },
+    logger:
+      logger === false
+        ? false
+        : { ...(logger === true ? {} : logger), redact: REDACT, serializers: { req: (req) => access.logRequest(req) } },
     bodyLimit: settings.maxBodyBytes,
     logController: new DebugRequestLog(), // every request at debug, not info
   })
@@ -106,39 +118,113 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   const changeEvents = new ClickHouseChangeEvents(store.client, store.db)
   const changeLog = new ChangeLog(changeEvents)
   const queries = new StoreQueries(store.client, store.db)
-  const impact = new DeployImpact({ changeLog, queries, rankTest: (before, after) => mannWhitneyUTest(store.client, before, after), windowMillis: settings.impactWindowMillis, bucketMillis: settings.impactBucketMillis, maxQueryPoints: settings.maxQueryPoints })
+  const impact = new DeployImpact({
+    changeLog,
+    queries,
+    rankTest: (before, after) => mannWhitneyUTest(store.client, before, after),
+    windowMillis: settings.impactWindowMillis,
+    bucketMillis: settings.impactBucketMillis,
+    maxQueryPoints: settings.maxQueryPoints,
+  })
   const knobs = new KnobService(new ClickHouseKnobVersions(store.client, store.db), changeLog, {
-    onEventError: (err, k) => app.log.error({ err }, `knob change ${k.service}/${k.name} v${k.version} is stored but its change-log event could not be written`),
+    onEventError: (err, k) =>
+      app.log.error(
+        { err },
+        `knob change ${k.service}/${k.name} v${k.version} is stored but its change-log event could not be written`,
+      ),
     readBeforeWrite: !store.embedded, // a server may be shared by other collectors
   })
   await knobs.load()
-  const slos = new SloService(new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'), changeLog, new ClickHouseSliReads(store.client, store.db), queries)
+  const slos = new SloService(
+    new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'),
+    changeLog,
+    new ClickHouseSliReads(store.client, store.db),
+    queries,
+  )
   await slos.load()
   if (sloFile !== undefined) await applySloFile(slos, settings.sloFile, sloFile)
-  const controllers = new ControllerService(new ClickHouseDefinitionVersions(store.client, store.db, 'controller_versions'), changeLog, { knobs, slos, checkParams: checkAlgorithmParams })
+  const controllers = new ControllerService(
+    new ClickHouseDefinitionVersions(store.client, store.db, 'controller_versions'),
+    changeLog,
+    { knobs, slos, checkParams: checkAlgorithmParams },
+  )
   await controllers.load()
   // Other collectors may share a server: follow their knob changes, run controllers under a lease.
-  const shared = store.embedded ? undefined : await shareStore({ store, settings, knobs, changeLog, queries, checkParams: checkAlgorithmParams, registry: metrics.registry, log: app.log })
+  const shared = store.embedded
+    ? undefined
+    : await shareStore({
+        store,
+        settings,
+        knobs,
+        changeLog,
+        queries,
+        checkParams: checkAlgorithmParams,
+        registry: metrics.registry,
+        log: app.log,
+      })
   const controllerRunner = new ControllerRunner({
-    controllers: shared?.controllers ?? controllers, slos: shared?.slos ?? slos, knobs, lease: shared?.lease, changeLog, factory: createAlgorithm, metrics: new ControllerMetrics(metrics.registry), log: app.log, now: Date.now,
-    observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints), usage: new UsageObserver(queries, settings.maxQueryPoints),
+    controllers: shared?.controllers ?? controllers,
+    slos: shared?.slos ?? slos,
+    knobs,
+    lease: shared?.lease,
+    changeLog,
+    factory: createAlgorithm,
+    metrics: new ControllerMetrics(metrics.registry),
+    log: app.log,
+    now: Date.now,
+    observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints),
+    usage: new UsageObserver(queries, settings.maxQueryPoints),
     tickMillis: settings.controllerTickMillis,
   })
-  const webhooks = createWebhookSender(settings, sinks, { outbox: new ClickHouseOutbox(store.client, store.db, changeEvents), changes: changeLog, registry: metrics.registry, log: app.log })
-  const services: Services = { settings, store, queries, pipeline, seriesCache: new SeriesCache(1_000_000, new CardinalityGuard({
-    maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
-    maxPerService: settings.maxNewSeriesPerServicePerHour,
-    isKnown: (id) => store.hasSeries(id),
-    now: Date.now,
-    onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
-  }), MetricTypes.of(await queries.metricTypes())), metrics, changeLog, impact, knobs, webhooks, access, slos, controllers, controllerRunner,
-    readGate: new ReadGate({ maxRunning: settings.maxConcurrentReads, maxWaiting: 4 * settings.maxConcurrentReads }) }
+  const webhooks = createWebhookSender(settings, sinks, {
+    outbox: new ClickHouseOutbox(store.client, store.db, changeEvents),
+    changes: changeLog,
+    registry: metrics.registry,
+    log: app.log,
+  })
+  const services: Services = {
+    settings,
+    store,
+    queries,
+    pipeline,
+    seriesCache: new SeriesCache(
+      1_000_000,
+      new CardinalityGuard({
+        maxPerMetric: settings.maxNewSeriesPerMetricPerHour,
+        maxPerService: settings.maxNewSeriesPerServicePerHour,
+        isKnown: (id) => store.hasSeries(id),
+        now: Date.now,
+        onRefused: (limit) => metrics?.seriesRefused.inc({ limit }),
+      }),
+      MetricTypes.of(await queries.metricTypes()),
+    ),
+    metrics,
+    changeLog,
+    impact,
+    knobs,
+    webhooks,
+    access,
+    slos,
+    controllers,
+    controllerRunner,
+    readGate: new ReadGate({ maxRunning: settings.maxConcurrentReads, maxWaiting: 4 * settings.maxConcurrentReads }),
+  }
   app.decorate('governor', services)
-  const impactScheduler = new ImpactScheduler({ impact, changeLog, metrics: new ImpactMetrics(metrics.registry), log: app.log, now: Date.now, intervalMillis: settings.impactIntervalMillis })
+  const impactScheduler = new ImpactScheduler({
+    impact,
+    changeLog,
+    metrics: new ImpactMetrics(metrics.registry),
+    log: app.log,
+    now: Date.now,
+    intervalMillis: settings.impactIntervalMillis,
+  })
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched'
-    services.metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    services.metrics.requestDuration.observe(
+      { method: req.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
   })
   // A route that reads points sees every point acknowledged before it was called.
   app.addHook('preHandler', async (req) => {
@@ -151,17 +237,29 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
       return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } })
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: { code: 'GOV_ERR_BODY_TOO_LARGE', message: `the body is over ${req.routeOptions.bodyLimit ?? settings.maxApiBodyBytes} bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)` } })
+      return reply.code(413).send({
+        error: {
+          code: 'GOV_ERR_BODY_TOO_LARGE',
+          message: `the body is over ${req.routeOptions.bodyLimit ?? settings.maxApiBodyBytes} bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)`,
+        },
+      })
     }
     if (isStoreError(err)) {
       // The store refused (a full disk, a server gone): retryable, and no engine number leaks.
       req.log.error({ err }, 'the store refused a request')
       reply.header('retry-after', '1')
-      return reply.code(503).send({ error: { code: 'GOV_ERR_STORE_UNAVAILABLE', message: `the store refused the operation (${(err as { type?: string }).type ?? 'error'}); retry later` } })
+      return reply.code(503).send({
+        error: {
+          code: 'GOV_ERR_STORE_UNAVAILABLE',
+          message: `the store refused the operation (${(err as { type?: string }).type ?? 'error'}); retry later`,
+        },
+      })
     }
     const status = err.statusCode ?? 500
     if (status >= 500) req.log.error({ err }, 'request failed')
-    return reply.code(status).send({ error: { code: err.code ?? 'internal', message: status >= 500 ? 'internal error' : err.message } })
+    return reply
+      .code(status)
+      .send({ error: { code: err.code ?? 'internal', message: status >= 500 ? 'internal error' : err.message } })
   })
   app.addHook('onClose', async () => {
     await shared?.follower.stop()

@@ -27,13 +27,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'deploy' || command === 'deploys' || command === 'events' || command === 'gate') {
-    return runClientCommand(argv, process.env, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
+    return runClientCommand(argv, process.env, {
+      stdout: (s) => process.stdout.write(s),
+      stderr: (s) => process.stderr.write(s),
+    })
   }
   if (command === 'schema' || command === 'migrate') {
-    const out = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), stderrIsTTY: process.stderr.isTTY === true }
+    const out = {
+      stdout: (s: string) => process.stdout.write(s),
+      stderr: (s: string) => process.stderr.write(s),
+      stderrIsTTY: process.stderr.isTTY === true,
+    }
     try {
       const settings = loadSettings()
-      return command === 'schema' ? runSchema(argv.slice(1), settings, out) : await runMigrate(argv.slice(1), settings, out)
+      return command === 'schema'
+        ? runSchema(argv.slice(1), settings, out)
+        : await runMigrate(argv.slice(1), settings, out)
     } catch (err) {
       process.stderr.write(`governor: ${isGovernorError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`)
       return (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true ? 2 : 1
@@ -46,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await start()
   } catch (err) {
-    const message = isGovernorError(err) ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err)
+    const message = isGovernorError(err) ? `${err.code}: ${err.message}` : ((err as Error).stack ?? String(err))
     process.stderr.write(`governor: could not start: ${message}\n`)
     return 1
   }
@@ -58,7 +67,9 @@ async function start(): Promise<number> {
   const { store } = app.governor
   await app.listen({ host: settings.host, port: settings.port })
   const grpc = settings.grpcPort === 0 ? 'off' : `${settings.host}:${settings.grpcPort}`
-  app.log.info(`Governor is listening on http://${settings.host}:${settings.port} (OTLP/HTTP POST /v1/metrics, /v1/traces, /v1/logs; API /api/v1), OTLP/gRPC ${grpc}; store: ${store.embedded ? 'embedded ClickHouse (chDB) in' : 'ClickHouse server at'} ${store.location}`)
+  app.log.info(
+    `Governor is listening on http://${settings.host}:${settings.port} (OTLP/HTTP POST /v1/metrics, /v1/traces, /v1/logs; API /api/v1), OTLP/gRPC ${grpc}; store: ${store.embedded ? 'embedded ClickHouse (chDB) in' : 'ClickHouse server at'} ${store.location}`,
+  )
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
@@ -70,10 +81,16 @@ async function start(): Promise<number> {
         resolve(1)
       }, SHUTDOWN_TIMEOUT_MILLIS)
       timer.unref()
-      app.close().then(() => resolve(0), (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed')
-        resolve(1)
-      }).finally(() => clearTimeout(timer))
+      app
+        .close()
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            app.log.error({ err }, 'shutdown failed')
+            resolve(1)
+          },
+        )
+        .finally(() => clearTimeout(timer))
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))

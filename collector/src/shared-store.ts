@@ -69,8 +69,17 @@ export async function shareStore(o: ShareOptions): Promise<SharedStore> {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   })
   const following = settings.knobFollowMillis > 0
-  const slos = new SloService(new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'), o.changeLog, new ClickHouseSliReads(store.client, store.db), o.queries)
-  const controllers = new ControllerService(new ClickHouseDefinitionVersions(store.client, store.db, 'controller_versions'), o.changeLog, { knobs: o.knobs, slos, checkParams: o.checkParams })
+  const slos = new SloService(
+    new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'),
+    o.changeLog,
+    new ClickHouseSliReads(store.client, store.db),
+    o.queries,
+  )
+  const controllers = new ControllerService(
+    new ClickHouseDefinitionVersions(store.client, store.db, 'controller_versions'),
+    o.changeLog,
+    { knobs: o.knobs, slos, checkParams: o.checkParams },
+  )
   if (following) {
     await slos.load()
     await controllers.load()

@@ -3,7 +3,10 @@ import type { RegistryFollower } from './changelog/registry-follower.ts'
 import { PeriodicLoop } from './util/periodic-loop.ts'
 
 /** The part of a logger the follower uses. */
-export interface FollowerLog { error(obj: object, msg: string): void; debug(obj: object, msg: string): void }
+export interface FollowerLog {
+  error(obj: object, msg: string): void
+  debug(obj: object, msg: string): void
+}
 
 /** What the follower loop polls, how often, and where it logs and counts failures. */
 export interface StoreFollowerOptions {
@@ -35,10 +38,15 @@ export class StoreFollower {
   constructor(options: StoreFollowerOptions) {
     this.#o = options
     this.#failures = new Counter({
-      name: 'governor_follower_failures_total', help: 'Polls of the shared store for other collectors\' changes that failed, by what was read (knobs, definitions).',
-      labelNames: ['what'], registers: [options.registry],
+      name: 'governor_follower_failures_total',
+      help: "Polls of the shared store for other collectors' changes that failed, by what was read (knobs, definitions).",
+      labelNames: ['what'],
+      registers: [options.registry],
     })
-    this.#loop = new PeriodicLoop(() => this.#run(), -1, { intervalMillis: options.intervalMillis, stopTimeoutMillis: 5_000 })
+    this.#loop = new PeriodicLoop(() => this.#run(), -1, {
+      intervalMillis: options.intervalMillis,
+      stopTimeoutMillis: 5_000,
+    })
   }
 
   start(): void {

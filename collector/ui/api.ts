@@ -39,13 +39,21 @@ export async function api<T>(path: string, method = 'GET', body?: unknown): Prom
   const t = token.get()
   if (t !== null && t !== '') headers.authorization = `Bearer ${t}`
   if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   const text = await res.text()
-  const json = text === '' ? {} : JSON.parse(text) as unknown
+  const json = text === '' ? {} : (JSON.parse(text) as unknown)
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string } }).error
     if (res.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED))
-    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `${method} ${path}: HTTP ${res.status}`)
+    throw new ApiError(
+      res.status,
+      e?.code ?? `HTTP_${res.status}`,
+      e?.message ?? `${method} ${path}: HTTP ${res.status}`,
+    )
   }
   return json as T
 }

@@ -11,12 +11,17 @@ export type Child = Node | string | number | null | undefined | false | readonly
 export type Props = Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>
 
 /** Creates an element: `h('a', { href: '#/', class: 'nav' }, 'Services')`. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag)
   for (const [key, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue
     if (typeof value === 'function') el.addEventListener(key.slice(2), value)
-    else if (key === 'style') throw new Error('style attributes are refused by the Content-Security-Policy: use a class')
+    else if (key === 'style')
+      throw new Error('style attributes are refused by the Content-Security-Policy: use a class')
     else if (value === true) el.setAttribute(key, '')
     else el.setAttribute(key, String(value))
   }
@@ -29,7 +34,7 @@ export function append(parent: Node, children: readonly Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue
     if (Array.isArray(c)) append(parent, c)
-    else parent.appendChild(typeof c === 'object' ? c as Node : document.createTextNode(String(c)))
+    else parent.appendChild(typeof c === 'object' ? (c as Node) : document.createTextNode(String(c)))
   }
 }
 
@@ -43,7 +48,14 @@ export function replace(parent: Node, ...children: Child[]): void {
 export function ago(ms: number, now = Date.now()): string {
   const s = Math.round((now - ms) / 1000)
   const abs = Math.abs(s)
-  const [n, unit] = abs < 60 ? [abs, 's'] : abs < 3600 ? [Math.round(abs / 60), 'min'] : abs < 86400 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86400), 'd']
+  const [n, unit] =
+    abs < 60
+      ? [abs, 's']
+      : abs < 3600
+        ? [Math.round(abs / 60), 'min']
+        : abs < 86400
+          ? [Math.round(abs / 3600), 'h']
+          : [Math.round(abs / 86400), 'd']
   return s >= 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`
 }
 
@@ -64,7 +76,9 @@ export function timeEl(iso: string, relative = false): HTMLTimeElement {
 export function num(v: unknown): string {
   if (typeof v !== 'number') return v === null || v === undefined ? '–' : String(v)
   if (!Number.isFinite(v)) return String(v)
-  return Math.abs(v) >= 1e4 || Number.isInteger(v) ? v.toLocaleString('en-US', { maximumFractionDigits: 0 }) : String(Number(v.toPrecision(4)))
+  return Math.abs(v) >= 1e4 || Number.isInteger(v)
+    ? v.toLocaleString('en-US', { maximumFractionDigits: 0 })
+    : String(Number(v.toPrecision(4)))
 }
 
 /** A small coloured label: `badge('page', 'bad')`. */

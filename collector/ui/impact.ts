@@ -3,7 +3,12 @@ import { badge } from './dom.ts'
 import type { ChangeEvent, ImpactVerdict } from './types.ts'
 
 const ORDER: readonly ImpactVerdict[] = ['worse', 'better', 'unchanged', 'not_enough_data']
-const TONE: Record<ImpactVerdict, 'bad' | 'ok' | 'muted' | 'warn'> = { worse: 'bad', better: 'ok', unchanged: 'muted', not_enough_data: 'warn' }
+const TONE: Record<ImpactVerdict, 'bad' | 'ok' | 'muted' | 'warn'> = {
+  worse: 'bad',
+  better: 'ok',
+  unchanged: 'muted',
+  not_enough_data: 'warn',
+}
 
 /** Deploy id → the verdict of its stored impact analysis. */
 export type Verdicts = ReadonlyMap<string, ImpactVerdict>
@@ -13,8 +18,8 @@ function verdictOf(e: ChangeEvent): [string, ImpactVerdict] | undefined {
   const d = e.data as { deploy_id?: unknown; verdict?: unknown; metrics?: { verdict?: unknown }[] }
   if (e.kind !== 'analysis' || typeof d.deploy_id !== 'string') return undefined
   const v = ORDER.includes(d.verdict as ImpactVerdict)
-    ? d.verdict as ImpactVerdict
-    : ORDER.find((o) => (d.metrics ?? []).some((m) => m.verdict === o)) ?? 'not_enough_data'
+    ? (d.verdict as ImpactVerdict)
+    : (ORDER.find((o) => (d.metrics ?? []).some((m) => m.verdict === o)) ?? 'not_enough_data')
   return [d.deploy_id, v]
 }
 
@@ -32,7 +37,9 @@ export async function impactVerdicts(events: readonly ChangeEvent[], service = '
   if (missing.length === 0) return out
   const from = Math.min(...missing.map((e) => Date.parse(e.time)))
   try {
-    const { events: analyses } = await api<{ events: ChangeEvent[] }>(`/events${qs({ kind: 'analysis', service, from, limit: 1000 })}`)
+    const { events: analyses } = await api<{ events: ChangeEvent[] }>(
+      `/events${qs({ kind: 'analysis', service, from, limit: 1000 })}`,
+    )
     for (const e of analyses) {
       const v = verdictOf(e)
       if (v !== undefined) out.set(...v)
@@ -45,9 +52,15 @@ export async function impactVerdicts(events: readonly ChangeEvent[], service = '
 
 /** A deploy row's impact: `impact worse` (red), `better`, `unchanged`, `not enough data`, or `impact pending` before it is analysed. */
 export function impactBadge(verdict: ImpactVerdict | undefined): HTMLSpanElement {
-  const b = verdict === undefined ? badge('impact pending', 'muted') : badge(`impact ${verdict.replace(/_/g, ' ')}`, TONE[verdict])
+  const b =
+    verdict === undefined
+      ? badge('impact pending', 'muted')
+      : badge(`impact ${verdict.replace(/_/g, ' ')}`, TONE[verdict])
   b.classList.add('impact')
   b.dataset.verdict = verdict ?? 'pending'
-  b.title = verdict === undefined ? 'No stored impact analysis yet: it is made once the window after the deploy has passed' : 'Deploy impact: the window before against the window after'
+  b.title =
+    verdict === undefined
+      ? 'No stored impact analysis yet: it is made once the window after the deploy has passed'
+      : 'Deploy impact: the window before against the window after'
   return b
 }

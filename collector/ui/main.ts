@@ -55,7 +55,13 @@ async function render(): Promise<void> {
     return
   }
   main.setAttribute('aria-busy', 'true')
-  const ctx = { params: route.params, query: route.query, who, canOperate: who.roles.includes('operate'), reload: () => void render() }
+  const ctx = {
+    params: route.params,
+    query: route.query,
+    who,
+    canOperate: who.roles.includes('operate'),
+    reload: () => void render(),
+  }
   let content: Node
   try {
     content = await route.page(ctx)
@@ -71,21 +77,55 @@ async function render(): Promise<void> {
 function drawHeader(w: Whoami, nav: string | undefined): void {
   const session = w.open
     ? h('span', { class: 'who' }, 'open mode')
-    : h('span', { class: 'who' }, h('span', { 'data-test': 'token-name' }, w.name ?? ''), ` (${w.roles.filter((r) => r !== 'ingest').join(', ')}) `,
-      h('button', { type: 'button', class: 'link', onclick: () => { token.clear(); who = undefined; void render() } }, 'Sign out'))
-  replace(header,
+    : h(
+        'span',
+        { class: 'who' },
+        h('span', { 'data-test': 'token-name' }, w.name ?? ''),
+        ` (${w.roles.filter((r) => r !== 'ingest').join(', ')}) `,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: () => {
+              token.clear()
+              who = undefined
+              void render()
+            },
+          },
+          'Sign out',
+        ),
+      )
+  replace(
+    header,
     h('a', { class: 'brand', href: '#/' }, 'Governor'),
-    h('nav', null, NAV.map(([key, link, label]) => h('a', { href: link, class: key === nav ? 'active' : undefined, 'aria-current': key === nav ? 'page' : undefined }, label))),
-    session)
+    h(
+      'nav',
+      null,
+      NAV.map(([key, link, label]) =>
+        h(
+          'a',
+          { href: link, class: key === nav ? 'active' : undefined, 'aria-current': key === nav ? 'page' : undefined },
+          label,
+        ),
+      ),
+    ),
+    session,
+  )
 }
 
 function showToken(err?: unknown): void {
   who = undefined
   replace(header, h('span', { class: 'brand' }, 'Governor'))
-  replace(main, tokenPage(err, () => void render()))
+  replace(
+    main,
+    tokenPage(err, () => void render()),
+  )
 }
 
 window.addEventListener('hashchange', () => void render())
 // A token revoked or replaced while the page is open: ask again.
-window.addEventListener(UNAUTHORIZED, () => { if (who !== undefined && !who.open) showToken(new Error('the token is no longer accepted')) })
+window.addEventListener(UNAUTHORIZED, () => {
+  if (who !== undefined && !who.open) showToken(new Error('the token is no longer accepted'))
+})
 void render()

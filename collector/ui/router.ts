@@ -16,7 +16,12 @@ export interface PageContext {
 /** A page: builds its content, or throws (shown as an error). */
 export type Page = (ctx: PageContext) => Promise<Node>
 
-interface Route { pattern: RegExp; keys: string[]; page: Page; nav: string }
+interface Route {
+  pattern: RegExp
+  keys: string[]
+  page: Page
+  nav: string
+}
 
 /** Hash routes: `#/`, `#/service/:service`, … */
 export class Router {
@@ -25,7 +30,10 @@ export class Router {
   /** Adds a route; `nav` names the menu entry it highlights. */
   add(path: string, nav: string, page: Page): this {
     const keys: string[] = []
-    const source = path.replace(/:([a-z]+)/g, (_, k: string) => { keys.push(k); return '([^/]+)' })
+    const source = path.replace(/:([a-z]+)/g, (_, k: string) => {
+      keys.push(k)
+      return '([^/]+)'
+    })
     this.#routes.push({ pattern: new RegExp(`^${source}$`), keys, page, nav })
     return this
   }
@@ -38,7 +46,9 @@ export class Router {
       const m = r.pattern.exec(path)
       if (m === null) continue
       const params: Record<string, string> = {}
-      r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1] ?? '') })
+      r.keys.forEach((k, i) => {
+        params[k] = decodeURIComponent(m[i + 1] ?? '')
+      })
       return { page: r.page, nav: r.nav, params, query: new URLSearchParams(search) }
     }
     return undefined

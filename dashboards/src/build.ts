@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url'
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import { fleetDashboard } from './fleet.ts'
 import { governorDashboard } from './governor.ts'
-import { fleetPrometheusDashboard, governorPrometheusDashboard, servicePrometheusDashboard } from './prometheus-dashboards.ts'
+import {
+  fleetPrometheusDashboard,
+  governorPrometheusDashboard,
+  servicePrometheusDashboard,
+} from './prometheus-dashboards.ts'
 import { serviceDashboard } from './service.ts'
 
 /** Where the generated JSON goes: `dashboards/generated/`, mounted into Grafana by the compose stack. */

@@ -1,6 +1,13 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard'
 import { controllerDecisionsSql, recentDecisionsSql, webhookDeliveriesSql, webhookStatusSql } from './ops-queries.ts'
-import { changeAnnotation, GENERATED, serviceVariable, environmentVariable, tablePanel, timeSeriesPanel } from './panels.ts'
+import {
+  changeAnnotation,
+  GENERATED,
+  serviceVariable,
+  environmentVariable,
+  tablePanel,
+  timeSeriesPanel,
+} from './panels.ts'
 import { commitLatencySql, DB, pointsStoredSql, selfCounterRateSql } from './queries.ts'
 
 /**
@@ -22,19 +29,43 @@ export function governorDashboard(db = DB): dashboard.Dashboard {
     .withVariable(environmentVariable(db))
     .annotation(changeAnnotation(db))
     .withRow(new dashboard.RowBuilder('Ingest'))
-    .withPanel(timeSeriesPanel('Points stored per second, by table', pointsStoredSql(db), 'short')
-      .description('Rows of each point table per step by the points\' own timestamps (late points land in their own time).'))
-    .withPanel(timeSeriesPanel('Points accepted per second, by receiver', selfCounterRateSql(['governor_points_accepted_total'], 'receiver', db), 'short')
-      .description('governor_points_accepted_total, from Governor\'s /metrics remote-written into the store.'))
-    .withPanel(timeSeriesPanel('Rejections per second, by reason', selfCounterRateSql(['governor_points_rejected_total', 'governor_ingest_requests_rejected_total'], 'reason', db), 'short')
-      .description('Points rejected and requests refused whole (governor_points_rejected_total, governor_ingest_requests_rejected_total).'))
-    .withPanel(timeSeriesPanel('Commit (flush) latency p50 and p99', commitLatencySql(db), 'ms')
-      .description('governor_commit_duration_seconds buckets: histogram_quantile over each step\'s increase.'))
+    .withPanel(
+      timeSeriesPanel('Points stored per second, by table', pointsStoredSql(db), 'short').description(
+        "Rows of each point table per step by the points' own timestamps (late points land in their own time).",
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Points accepted per second, by receiver',
+        selfCounterRateSql(['governor_points_accepted_total'], 'receiver', db),
+        'short',
+      ).description("governor_points_accepted_total, from Governor's /metrics remote-written into the store."),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Rejections per second, by reason',
+        selfCounterRateSql(['governor_points_rejected_total', 'governor_ingest_requests_rejected_total'], 'reason', db),
+        'short',
+      ).description(
+        'Points rejected and requests refused whole (governor_points_rejected_total, governor_ingest_requests_rejected_total).',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel('Commit (flush) latency p50 and p99', commitLatencySql(db), 'ms').description(
+        "governor_commit_duration_seconds buckets: histogram_quantile over each step's increase.",
+      ),
+    )
     .withRow(new dashboard.RowBuilder('Controllers and webhooks'))
-    .withPanel(timeSeriesPanel('Controller decisions, by outcome', controllerDecisionsSql(db), 'short')
-      .description('applied: an active controller turned its knob; shadow: what a shadow controller would do; hold: it held, and why; changed: its definition changed.'))
-    .withPanel(timeSeriesPanel('Webhook deliveries, by status', webhookDeliveriesSql(db), 'short')
-      .description('Deliveries by their current status, stamped at their latest update.'))
+    .withPanel(
+      timeSeriesPanel('Controller decisions, by outcome', controllerDecisionsSql(db), 'short').description(
+        'applied: an active controller turned its knob; shadow: what a shadow controller would do; hold: it held, and why; changed: its definition changed.',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel('Webhook deliveries, by status', webhookDeliveriesSql(db), 'short').description(
+        'Deliveries by their current status, stamped at their latest update.',
+      ),
+    )
     .withPanel(tablePanel('Latest controller decisions', recentDecisionsSql(db), { w: 12, h: 8 }))
     .withPanel(tablePanel('Webhook deliveries by sink and status', webhookStatusSql(db), { w: 12, h: 8 }))
     .build()

@@ -18,7 +18,12 @@ export interface Size {
  * Its step (`$__interval_s`) is at least a minute: a step needs two points of a counter to
  * have a rate, and SDKs export every 10 to 60 s.
  */
-export function timeSeriesPanel(title: string, sql: string, unit: string, size: Size = { w: 12, h: 8 }): timeseries.PanelBuilder {
+export function timeSeriesPanel(
+  title: string,
+  sql: string,
+  unit: string,
+  size: Size = { w: 12, h: 8 },
+): timeseries.PanelBuilder {
   const panel = new timeseries.PanelBuilder()
     .title(title)
     .datasource(clickhouse)
@@ -28,14 +33,7 @@ export function timeSeriesPanel(title: string, sql: string, unit: string, size: 
 
 /** The look every time-series panel shares, whatever its data source: minute steps, thin lines, gaps shown. */
 export function timeSeriesStyle(panel: timeseries.PanelBuilder, unit: string, size: Size): timeseries.PanelBuilder {
-  return panel
-    .interval('1m')
-    .unit(unit)
-    .span(size.w)
-    .height(size.h)
-    .lineWidth(1)
-    .fillOpacity(10)
-    .spanNulls(false)
+  return panel.interval('1m').unit(unit).span(size.w).height(size.h).lineWidth(1).fillOpacity(10).spanNulls(false)
 }
 
 /** A table panel of one ClickHouse query. */
@@ -51,7 +49,10 @@ export function tablePanel(title: string, sql: string, size: Size = { w: 24, h: 
 /** Units of the SLO columns of the SLO and fleet tables. */
 export function sloUnits(panel: table.PanelBuilder): table.PanelBuilder {
   return panel
-    .overrideByName('sli_percent', [{ id: 'unit', value: 'percent' }, { id: 'decimals', value: 3 }])
+    .overrideByName('sli_percent', [
+      { id: 'unit', value: 'percent' },
+      { id: 'decimals', value: 3 },
+    ])
     .overrideByName('budget_remaining', [{ id: 'unit', value: 'percentunit' }])
     .overrideByName('burn_rate', [{ id: 'decimals', value: 2 }])
 }

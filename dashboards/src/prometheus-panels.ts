@@ -33,7 +33,12 @@ function rangeQuery(q: PanelQuery, refId: string): prometheus.DataqueryBuilder {
  * a minute, as in the SQL flavour: SDKs export every 10 to 60 s, and `$__rate_interval` (the
  * step plus the data source's scrape interval, at least four of those) then holds two points.
  */
-export function promTimeSeries(title: string, queries: readonly PanelQuery[], unit: string, size: Size = { w: 12, h: 8 }): timeseries.PanelBuilder {
+export function promTimeSeries(
+  title: string,
+  queries: readonly PanelQuery[],
+  unit: string,
+  size: Size = { w: 12, h: 8 },
+): timeseries.PanelBuilder {
   const panel = new timeseries.PanelBuilder()
     .title(title)
     .datasource(promql)
@@ -43,20 +48,24 @@ export function promTimeSeries(title: string, queries: readonly PanelQuery[], un
 
 /** A table of one instant PromQL query at the end of the range: a row per series, its labels as columns. */
 export function promTable(title: string, expr: string, size: Size = { w: 24, h: 8 }): table.PanelBuilder {
-  return new table.PanelBuilder()
-    .title(title)
-    .datasource(promql)
-    .withTarget(new prometheus.DataqueryBuilder()
+  return (
+    new table.PanelBuilder()
+      .title(title)
       .datasource(promql)
-      .editorMode(prometheus.QueryEditorMode.Code)
-      .expr(expr)
-      .format(prometheus.PromQueryFormat.Table)
-      .instant()
-      .refId('A'))
-    // The evaluation time, the value (1) and the metric name say nothing of a row.
-    .withTransformation({ id: 'organize', options: { excludeByName: { Time: true, Value: true, __name__: true } } })
-    .span(size.w)
-    .height(size.h)
+      .withTarget(
+        new prometheus.DataqueryBuilder()
+          .datasource(promql)
+          .editorMode(prometheus.QueryEditorMode.Code)
+          .expr(expr)
+          .format(prometheus.PromQueryFormat.Table)
+          .instant()
+          .refId('A'),
+      )
+      // The evaluation time, the value (1) and the metric name say nothing of a row.
+      .withTransformation({ id: 'organize', options: { excludeByName: { Time: true, Value: true, __name__: true } } })
+      .span(size.w)
+      .height(size.h)
+  )
 }
 
 /**

@@ -96,7 +96,8 @@ export function commitQuantile(q: number): string {
 }
 
 /** Controller decisions per step from Governor's /metrics, by kind (raise, lower, hold) and mode (active, shadow). */
-export const CONTROLLER_DECISIONS = 'sum by (kind, mode) (increase(governor_controller_decisions_total[$__rate_interval]))'
+export const CONTROLLER_DECISIONS =
+  'sum by (kind, mode) (increase(governor_controller_decisions_total[$__rate_interval]))'
 
 /** Webhook deliveries per second, by sink and outcome. */
 export const WEBHOOK_DELIVERIES = selfRate('governor_webhook_deliveries_total', 'sink, outcome')

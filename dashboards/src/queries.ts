@@ -17,13 +17,16 @@ export const ENVIRONMENTS = '${environment:singlequote}'
 export const LATENCY_METRIC = '${latency_metric:singlequote}'
 
 /** A series' environment: the OTel resource attribute, new name first. */
-const SERIES_ENV = "if(resource['deployment.environment.name'] != '', resource['deployment.environment.name'], resource['deployment.environment'])"
+const SERIES_ENV =
+  "if(resource['deployment.environment.name'] != '', resource['deployment.environment.name'], resource['deployment.environment'])"
 /** Series of the selected environments, and series that name none. */
 export const SERIES_IN_ENV = `(${SERIES_ENV} IN (${ENVIRONMENTS}) OR ${SERIES_ENV} = '')`
 /** Milliseconds per unit of a duration histogram (`millisPerUnit`): `s`, `us`, `ns`, `min`; else ms. */
-const MS_PER_UNIT = "multiIf(unit = 's', 1000., unit IN ('us', 'µs', 'μs'), 0.001, unit = 'ns', 0.000001, unit = 'min', 60000., 1.)"
+const MS_PER_UNIT =
+  "multiIf(unit = 's', 1000., unit IN ('us', 'µs', 'μs'), 0.001, unit = 'ns', 0.000001, unit = 'min', 60000., 1.)"
 /** A 5xx answer, by the OTel HTTP attribute (new name, then old). */
-const IS_SERVER_ERROR = "startsWith(if(attributes['http.response.status_code'] != '', attributes['http.response.status_code'], attributes['http.status_code']), '5')"
+const IS_SERVER_ERROR =
+  "startsWith(if(attributes['http.response.status_code'] != '', attributes['http.response.status_code'], attributes['http.status_code']), '5')"
 /** A stored knob value (JSON) as a number: booleans 1 and 0, strings none. */
 const KNOB_NUMBER = "multiIf(value = 'true', 1., value = 'false', 0., toFloat64OrNull(value))"
 
@@ -43,10 +46,14 @@ function histogramPoints(db: string, perBucket: boolean): string {
 
 /** Points of cumulative or delta sums named `metrics` (any service), in the buckets of the range. */
 function counterPoints(db: string, metrics: readonly string[], keys: Record<string, string>): string {
-  const keyCols = Object.entries(keys).map(([name, expr]) => `, ${expr} AS ${name}`).join('')
+  const keyCols = Object.entries(keys)
+    .map(([name, expr]) => `, ${expr} AS ${name}`)
+    .join('')
   const series = `SELECT series_id, temporality = 'delta' AS is_delta, monotonic AS is_counter${keyCols}
     FROM ${db}.series FINAL WHERE metric IN (${metrics.map((m) => `'${m}'`).join(', ')}) AND type = 'sum'`
-  const keyRefs = Object.keys(keys).map((k) => `, s.${k} AS ${k}`).join('')
+  const keyRefs = Object.keys(keys)
+    .map((k) => `, s.${k} AS ${k}`)
+    .join('')
   return `SELECT p.series_id AS series_id, p.ts AS ts, p.start AS start, p.value AS v, s.is_delta AS is_delta, s.is_counter AS is_counter${keyRefs}
     FROM (SELECT series_id, ts, start, value FROM ${db}.samples
       WHERE series_id IN (SELECT series_id FROM (${series})) AND ${STEP_RANGE} AND bitAnd(flags, 1) = 0) AS p
@@ -146,7 +153,8 @@ GROUP BY b, kind ORDER BY b, kind`
 
 /** Points stored per second by their own time, per point table. */
 export function pointsStoredSql(db = DB): string {
-  const table = (t: string) => `SELECT intDiv(ts, ${STEP_MS}) * ${STEP_MS} AS b, '${t}' AS point_table FROM ${db}.${t} WHERE ${STEP_RANGE}`
+  const table = (t: string) =>
+    `SELECT intDiv(ts, ${STEP_MS}) * ${STEP_MS} AS b, '${t}' AS point_table FROM ${db}.${t} WHERE ${STEP_RANGE}`
   return `SELECT ${bucketTime('b')}, point_table, count() / $__interval_s AS points
 FROM (${['samples', 'histograms', 'exp_histograms', 'summaries'].map(table).join('\n  UNION ALL ')})
 GROUP BY b, point_table ORDER BY b, point_table`
@@ -163,5 +171,8 @@ GROUP BY b, ${label} ORDER BY b, ${label}`
 /** p50 and p99 commit (flush) duration in ms from Governor's remote-written `governor_commit_duration_seconds` buckets. */
 export function commitLatencySql(db = DB): string {
   const le = "if(attributes['le'] = '+Inf', inf, toFloat64OrZero(attributes['le']))"
-  return p50p99Sql(stepIncreaseSql(counterPoints(db, ['governor_commit_duration_seconds_bucket'], { le }), ['le']), 1000)
+  return p50p99Sql(
+    stepIncreaseSql(counterPoints(db, ['governor_commit_duration_seconds_bucket'], { le }), ['le']),
+    1000,
+  )
 }

@@ -11,7 +11,12 @@ import { DB, ENVIRONMENTS, SERVICES } from './queries.ts'
  */
 
 /** The workbook's burn pairs for 30 days: long, short (ms), threshold, page (1) or ticket (0). */
-const PAIRS = [[3_600_000, 300_000, 14.4, 1], [21_600_000, 1_800_000, 6, 1], [86_400_000, 7_200_000, 3, 0], [259_200_000, 21_600_000, 1, 0]] as const
+const PAIRS = [
+  [3_600_000, 300_000, 14.4, 1],
+  [21_600_000, 1_800_000, 6, 1],
+  [86_400_000, 7_200_000, 3, 0],
+  [259_200_000, 21_600_000, 1, 0],
+] as const
 const THIRTY_DAYS = 2_592_000_000
 /** Growth before a window is read back this far (`LOOKBACK_MARGIN_MILLIS`). */
 const LOOKBACK = 900_000
@@ -20,9 +25,11 @@ const LOOKBACK = 900_000
 const scaled = (ms: number) => `greatest(1000, toInt64(floor(${ms} * window_ms / ${THIRTY_DAYS} / 1000 + 0.5)) * 1000)`
 
 /** The attribute of a series, point attributes first, then resource (`attr`). */
-const attr = (k: string) => `if(mapContains(s.attributes, ${k}), s.attributes[${k}], if(mapContains(s.resource, ${k}), s.resource[${k}], if(${k} = 'service', s.service, NULL)))`
+const attr = (k: string) =>
+  `if(mapContains(s.attributes, ${k}), s.attributes[${k}], if(mapContains(s.resource, ${k}), s.resource[${k}], if(${k} = 'service', s.service, NULL)))`
 /** `matchesValue`: `5xx` (any `Nxx`) matches N00..N99 and the literal; others exactly. */
-const matches = (a: string, w: string) => `if(match(${w}, '(?i)^[1-5]xx$'), match(${a}, concat('(?i)^', substring(${w}, 1, 1), '([0-9][0-9]|xx)$')), ${a} = ${w})`
+const matches = (a: string, w: string) =>
+  `if(match(${w}, '(?i)^[1-5]xx$'), match(${a}, concat('(?i)^', substring(${w}, 1, 1), '([0-9][0-9]|xx)$')), ${a} = ${w})`
 const IS_BAD_SERIES = `arrayAll(kv -> arrayExists(w -> coalesce(${matches(attr('kv.1'), 'w')}, false),
       if(JSONType(kv.2) = 'Array', JSONExtract(kv.2, 'Array(String)'), [JSONExtractString(kv.2)])), errors)`
 
@@ -72,9 +79,14 @@ export function sloStatusSql(db = DB): string {
       sumForEach(arrayMap(w -> if(ts > ${TO_MS} - w, dt, 0.), wins)) AS total
     FROM (${growth}) GROUP BY service, name`
   const burn = (i: number) => `if(c.total[${i}] > 0, c.bad[${i}] / c.total[${i}] / o.allowed, NULL)`
-  const fires = (i: number, threshold: number) => `(coalesce(${burn(2 * i + 2)}, -1) > ${threshold} AND coalesce(${burn(2 * i + 3)}, -1) > ${threshold})`
-  const page = PAIRS.map(([, , th, p], i) => (p === 1 ? fires(i, th) : '')).filter(Boolean).join(' OR ')
-  const ticket = PAIRS.map(([, , th, p], i) => (p === 0 ? fires(i, th) : '')).filter(Boolean).join(' OR ')
+  const fires = (i: number, threshold: number) =>
+    `(coalesce(${burn(2 * i + 2)}, -1) > ${threshold} AND coalesce(${burn(2 * i + 3)}, -1) > ${threshold})`
+  const page = PAIRS.map(([, , th, p], i) => (p === 1 ? fires(i, th) : ''))
+    .filter(Boolean)
+    .join(' OR ')
+  const ticket = PAIRS.map(([, , th, p], i) => (p === 0 ? fires(i, th) : ''))
+    .filter(Boolean)
+    .join(' OR ')
   return `SELECT o.service AS service, o.name AS slo, o.sli_type AS sli, o.objective AS objective, o.window AS window,
   if(c.total[1] > 0, (1 - c.bad[1] / c.total[1]) * 100, NULL) AS sli_percent,
   1 - coalesce(${burn(1)}, 0) AS budget_remaining,

@@ -17,9 +17,14 @@ let server: { child: ChildProcess; url: string }
 function governor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // The bin link npm made, run as a shell would: its #!/usr/bin/env node line picks node.
-    execFile(join(project, 'node_modules/.bin/governor'), args, { cwd: project, env: { ...cleanEnv(), GOVERNOR_URL: server.url } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : Number((err as { code?: number }).code), stdout, stderr })
-    })
+    execFile(
+      join(project, 'node_modules/.bin/governor'),
+      args,
+      { cwd: project, env: { ...cleanEnv(), GOVERNOR_URL: server.url } },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : Number((err as { code?: number }).code), stdout, stderr })
+      },
+    )
   })
 }
 
@@ -28,22 +33,31 @@ beforeAll(async () => {
   server = await spawnServer({ GOVERNOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'governor-cli-package-')) })
   project = await packAndInstall(CLI)
 }, 300_000)
-afterAll(() => { server?.child.kill('SIGKILL') })
+afterAll(() => {
+  server?.child.kill('SIGKILL')
+})
 
 describe('@governor/cli from its tarball', () => {
   it('is one file of JavaScript with no dependencies', () => {
-    const pkg = JSON.parse(readFileSync(join(project, 'node_modules/@governor/cli/package.json'), 'utf8')) as Record<string, unknown>
+    const pkg = JSON.parse(readFileSync(join(project, 'node_modules/@governor/cli/package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >
     expect(pkg.dependencies).toBeUndefined()
     expect(pkg.bin).toEqual({ governor: 'dist/governor.js' })
     const js = readFileSync(join(project, 'node_modules/@governor/cli/dist/governor.js'), 'utf8')
     // Node's own modules only: nothing to resolve from node_modules at run time.
-    expect([...js.matchAll(/^import .* from "([^"]+)"/gm)].map((m) => m[1]).filter((m) => !m!.startsWith('node:'))).toEqual([])
+    expect(
+      [...js.matchAll(/^import .* from "([^"]+)"/gm)].map((m) => m[1]).filter((m) => !m!.startsWith('node:')),
+    ).toEqual([])
   })
 
   it('records a deploy (exit 0), and the server has it', async () => {
     const r = await governor('deploy', '--service', 'api', '--version', '1.4.2', '--actor', 'ci', '--id', 'pipeline-7')
     expect(r).toEqual({ code: 0, stdout: 'recorded deploy api 1.4.2 to production (id pipeline-7)\n', stderr: '' })
-    const { deploys } = await (await fetch(`${server.url}/api/v1/deploys/last?service=api`)).json() as { deploys: { version: string; actor: string }[] }
+    const { deploys } = (await (await fetch(`${server.url}/api/v1/deploys/last?service=api`)).json()) as {
+      deploys: { version: string; actor: string }[]
+    }
     expect(deploys).toMatchObject([{ version: '1.4.2', actor: 'ci' }])
   })
 
@@ -57,11 +71,30 @@ describe('@governor/cli from its tarball', () => {
   })
 
   it('sets a knob (exit 0), and exits 1 when the server refuses, 2 on a wrong command line, 3 when unreachable', async () => {
-    const declared = await fetch(`${server.url}/api/v1/knobs/api/pool.size`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'int', default: 8, min: 1, max: 64 }) })
+    const declared = await fetch(`${server.url}/api/v1/knobs/api/pool.size`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'int', default: 8, min: 1, max: 64 }),
+    })
     expect(declared.status).toBe(201)
-    expect(await governor('knobs', 'set', '--service', 'api', 'pool.size', '16', '--actor', 'ci', '--reason', 'load test')).toEqual({ code: 0, stdout: 'api pool.size = 16 (manual, v2)\n', stderr: '' })
-    expect(((await (await fetch(`${server.url}/api/v1/knobs/api/pool.size`)).json()) as { value: number }).value).toBe(16)
-    const refused = await governor('knobs', 'set', '--service', 'api', 'pool.size', '99', '--actor', 'ci', '--reason', 'r')
+    expect(
+      await governor('knobs', 'set', '--service', 'api', 'pool.size', '16', '--actor', 'ci', '--reason', 'load test'),
+    ).toEqual({ code: 0, stdout: 'api pool.size = 16 (manual, v2)\n', stderr: '' })
+    expect(((await (await fetch(`${server.url}/api/v1/knobs/api/pool.size`)).json()) as { value: number }).value).toBe(
+      16,
+    )
+    const refused = await governor(
+      'knobs',
+      'set',
+      '--service',
+      'api',
+      'pool.size',
+      '99',
+      '--actor',
+      'ci',
+      '--reason',
+      'r',
+    )
     expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('99 is outside the bounds [1, 64]')])
     expect((await governor('deploy', '--service', 'api')).code).toBe(2)
     const unreachable = await governor('deploys', 'last', '--url', 'http://127.0.0.1:9')

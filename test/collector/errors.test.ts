@@ -5,11 +5,14 @@ import { ERROR_CODES, GovernorError, isGovernorError } from '../../collector/src
 describe('error codes', () => {
   const readme = readFileSync(new URL('../../docs/reference/errors.md', import.meta.url), 'utf8')
 
-  it.each(Object.entries(ERROR_CODES))('%s is documented in docs/reference/errors.md with its status', (code, { status }) => {
-    const line = readme.split('\n').find((l) => l.includes(`\`${code}\``))
-    expect(line, `${code} is missing from the error table of docs/reference/errors.md`).toBeDefined()
-    expect(line).toContain(String(status))
-  })
+  it.each(Object.entries(ERROR_CODES))(
+    '%s is documented in docs/reference/errors.md with its status',
+    (code, { status }) => {
+      const line = readme.split('\n').find((l) => l.includes(`\`${code}\``))
+      expect(line, `${code} is missing from the error table of docs/reference/errors.md`).toBeDefined()
+      expect(line).toContain(String(status))
+    },
+  )
 
   it('names follow GOV_ERR_<AREA>_<WHAT>', () => {
     for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^GOV_ERR_[A-Z]+_[A-Z_]+$/)

@@ -6,10 +6,12 @@ import { SETTINGS } from '../../collector/src/settings.ts'
 // is in it with its default, and it names no setting the registry does not have.
 
 const page = readFileSync(new URL('../../docs/reference/settings.md', import.meta.url), 'utf8')
-const rows = new Map(page.split('\n').flatMap((l) => {
-  const m = /^\| `(GOVERNOR_[A-Z0-9_]+)` \| ([^|]*) \|/.exec(l)
-  return m === null ? [] : [[m[1]!, m[2]!.trim()] as const]
-}))
+const rows = new Map(
+  page.split('\n').flatMap((l) => {
+    const m = /^\| `(GOVERNOR_[A-Z0-9_]+)` \| ([^|]*) \|/.exec(l)
+    return m === null ? [] : [[m[1]!, m[2]!.trim()] as const]
+  }),
+)
 
 describe('docs/reference/settings.md', () => {
   it.each(Object.values(SETTINGS).map((s) => [s.env, s] as const))('documents %s with its default', (env, spec) => {

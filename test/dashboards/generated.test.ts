@@ -2,7 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import { describe, expect, it } from 'vitest'
-import { buildDashboards, buildPrometheusDashboards, buildSqlDashboards, GENERATED_DIR, renderDashboard } from '../../dashboards/src/build.ts'
+import {
+  buildDashboards,
+  buildPrometheusDashboards,
+  buildSqlDashboards,
+  GENERATED_DIR,
+  renderDashboard,
+} from '../../dashboards/src/build.ts'
 import { CLICKHOUSE_PLUGIN, CLICKHOUSE_UID } from '../../dashboards/src/clickhouse-query.ts'
 import { PROMQL_UID } from '../../dashboards/src/prometheus-panels.ts'
 import { grafanaAnnotationSql } from '../../collector/src/changelog/grafana.ts'
@@ -15,10 +21,14 @@ const built = buildDashboards()
 
 describe('generated dashboards', () => {
   it('the committed files are exactly what the source builds (run `npm run dashboards` after a change)', () => {
-    const committed = readdirSync(GENERATED_DIR).filter((f) => f.endsWith('.json')).sort()
+    const committed = readdirSync(GENERATED_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
     expect(committed).toEqual(Object.keys(built).sort())
     for (const [name, d] of Object.entries(built)) {
-      expect(readFileSync(join(GENERATED_DIR, name), 'utf8'), `${name} differs from its source`).toBe(renderDashboard(d))
+      expect(readFileSync(join(GENERATED_DIR, name), 'utf8'), `${name} differs from its source`).toBe(
+        renderDashboard(d),
+      )
     }
   })
 
@@ -33,11 +43,18 @@ describe('generated dashboards', () => {
 })
 
 describe.each(Object.entries(buildSqlDashboards()) as [string, Dashboard][])('%s', (_name: string, d: Dashboard) => {
-  const panels = (d.panels ?? []).filter((p) => p.type !== 'row') as { type: string; title?: string; targets?: unknown[]; datasource?: unknown }[]
+  const panels = (d.panels ?? []).filter((p) => p.type !== 'row') as {
+    type: string
+    title?: string
+    targets?: unknown[]
+    datasource?: unknown
+  }[]
 
   it('shows the change log on every time-series panel: one enabled annotation query, no panel filter', () => {
     const annotations = d.annotations?.list ?? []
-    const changes = annotations.filter((a) => (a.target as { rawSql?: string } | undefined)?.rawSql === grafanaAnnotationSql('governor'))
+    const changes = annotations.filter(
+      (a) => (a.target as { rawSql?: string } | undefined)?.rawSql === grafanaAnnotationSql('governor'),
+    )
     expect(changes).toHaveLength(1)
     const [a] = changes
     expect(a).toMatchObject({ enable: true, hide: false, datasource: { type: CLICKHOUSE_PLUGIN, uid: CLICKHOUSE_UID } })
@@ -62,7 +79,8 @@ describe.each(Object.entries(buildSqlDashboards()) as [string, Dashboard][])('%s
       const t = p.targets![0] as { editorType: string; rawSql: string; format: number; queryType: string }
       expect(t.editorType).toBe('sql')
       expect([t.format, t.queryType]).toEqual(p.type === 'timeseries' ? [0, 'timeseries'] : [1, 'table'])
-      for (const [, name] of t.rawSql.matchAll(/\$\{(\w+)(?::\w+)?\}/g)) expect(declared, `${p.title} uses \${${name}}`).toContain(name)
+      for (const [, name] of t.rawSql.matchAll(/\$\{(\w+)(?::\w+)?\}/g))
+        expect(declared, `${p.title} uses \${${name}}`).toContain(name)
     }
   })
 })
@@ -80,45 +98,68 @@ describe('the flavours', () => {
   })
 })
 
-describe.each(Object.entries(buildPrometheusDashboards()) as [string, Dashboard][])('%s', (_name: string, d: Dashboard) => {
-  const panels = (d.panels ?? []).filter((p) => p.type !== 'row') as { type: string; title?: string; targets?: unknown[]; datasource?: unknown; interval?: string }[]
-  const declared = new Set((d.templating?.list ?? []).map((v) => v.name))
+describe.each(Object.entries(buildPrometheusDashboards()) as [string, Dashboard][])(
+  '%s',
+  (_name: string, d: Dashboard) => {
+    const panels = (d.panels ?? []).filter((p) => p.type !== 'row') as {
+      type: string
+      title?: string
+      targets?: unknown[]
+      datasource?: unknown
+      interval?: string
+    }[]
+    const declared = new Set((d.templating?.list ?? []).map((v) => v.name))
 
-  it('marks every change on every time-series panel: the annotation query of the docs, no panel filter', () => {
-    const annotations = d.annotations?.list ?? []
-    expect(annotations).toHaveLength(1)
-    const [a] = annotations
-    expect(a).toMatchObject({
-      enable: true, hide: false, datasource: PROMQL, target: { expr: DOCS_ANNOTATION },
-      titleFormat: '{{kind}} {{service}} {{version}}', textFormat: '{{title}}', tagKeys: 'kind,service', useValueForTime: false,
+    it('marks every change on every time-series panel: the annotation query of the docs, no panel filter', () => {
+      const annotations = d.annotations?.list ?? []
+      expect(annotations).toHaveLength(1)
+      const [a] = annotations
+      expect(a).toMatchObject({
+        enable: true,
+        hide: false,
+        datasource: PROMQL,
+        target: { expr: DOCS_ANNOTATION },
+        titleFormat: '{{kind}} {{service}} {{version}}',
+        textFormat: '{{title}}',
+        tagKeys: 'kind,service',
+        useValueForTime: false,
+      })
+      expect(a!.filter).toBeUndefined()
+      expect(panels.filter((p) => p.type === 'timeseries').length).toBeGreaterThan(0)
     })
-    expect(a!.filter).toBeUndefined()
-    expect(panels.filter((p) => p.type === 'timeseries').length).toBeGreaterThan(0)
-  })
 
-  it('has the service variable, from label_values(job) on the PromQL data source', () => {
-    const v = (d.templating?.list ?? []).find((x) => x.name === 'service')
-    expect(v).toMatchObject({ type: 'query', query: 'label_values(job)', datasource: PROMQL })
-  })
+    it('has the service variable, from label_values(job) on the PromQL data source', () => {
+      const v = (d.templating?.list ?? []).find((x) => x.name === 'service')
+      expect(v).toMatchObject({ type: 'query', query: 'label_values(job)', datasource: PROMQL })
+    })
 
-  it('queries Governor in PromQL from every panel: range queries over $__rate_interval or $__interval, tables instant', () => {
-    for (const p of panels) {
-      expect(p.datasource, p.title).toEqual(PROMQL)
-      expect(p.targets!.length, p.title).toBeGreaterThan(0)
-      for (const t of p.targets as { expr: string; datasource: unknown; range?: boolean; instant?: boolean; format?: string }[]) {
-        expect(t.datasource).toEqual(PROMQL)
-        expect(t.expr, p.title).not.toMatch(/SELECT|\$__interval_s/)
-        if (p.type === 'timeseries') {
-          expect([t.range, t.instant ?? false], p.title).toEqual([true, false])
-          // A rate over the bare step misses points when the step nears the export interval;
-          // its windows are $__rate_interval, or the fixed windows of a burn rate.
-          for (const [, window] of t.expr.matchAll(/\b(?:rate|increase)\([^()]*\[([^\]]+)\]/g)) expect(['$__rate_interval', '1h', '5m'], p.title).toContain(window)
-        } else {
-          expect([t.instant, t.format], p.title).toEqual([true, 'table'])
+    it('queries Governor in PromQL from every panel: range queries over $__rate_interval or $__interval, tables instant', () => {
+      for (const p of panels) {
+        expect(p.datasource, p.title).toEqual(PROMQL)
+        expect(p.targets!.length, p.title).toBeGreaterThan(0)
+        for (const t of p.targets as {
+          expr: string
+          datasource: unknown
+          range?: boolean
+          instant?: boolean
+          format?: string
+        }[]) {
+          expect(t.datasource).toEqual(PROMQL)
+          expect(t.expr, p.title).not.toMatch(/SELECT|\$__interval_s/)
+          if (p.type === 'timeseries') {
+            expect([t.range, t.instant ?? false], p.title).toEqual([true, false])
+            // A rate over the bare step misses points when the step nears the export interval;
+            // its windows are $__rate_interval, or the fixed windows of a burn rate.
+            for (const [, window] of t.expr.matchAll(/\b(?:rate|increase)\([^()]*\[([^\]]+)\]/g))
+              expect(['$__rate_interval', '1h', '5m'], p.title).toContain(window)
+          } else {
+            expect([t.instant, t.format], p.title).toEqual([true, 'table'])
+          }
+          for (const [, a, b] of t.expr.matchAll(/\$\{(\w+)\}|\$(?!__)(\w+)/g))
+            expect(declared, `${p.title} uses ${a ?? b}`).toContain(a ?? b)
         }
-        for (const [, a, b] of t.expr.matchAll(/\$\{(\w+)\}|\$(?!__)(\w+)/g)) expect(declared, `${p.title} uses ${a ?? b}`).toContain(a ?? b)
+        if (p.type === 'timeseries') expect(p.interval, p.title).toBe('1m')
       }
-      if (p.type === 'timeseries') expect(p.interval, p.title).toBe('1m')
-    }
-  })
-})
+    })
+  },
+)

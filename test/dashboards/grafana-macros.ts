@@ -41,16 +41,32 @@ export function expandMacros(sql: string, ctx: MacroContext): string {
     return v
   }
   const out = sql
-    .replace(/\$__timeFilter_ms\(([^)]+)\)/g, (_m, c: string) => `${c} >= fromUnixTimestamp64Milli(${ctx.fromMillis}) AND ${c} <= fromUnixTimestamp64Milli(${ctx.toMillis})`)
-    .replace(/\$__timeFilter\(([^)]+)\)/g, (_m, c: string) => `${c} >= toDateTime(${fromS}) AND ${c} <= toDateTime(${toS})`)
-    .replace(/\$__timeInterval\(([^)]+)\)/g, (_m, c: string) => `toStartOfInterval(toDateTime(${c}), INTERVAL ${intervalS} second)`)
+    .replace(
+      /\$__timeFilter_ms\(([^)]+)\)/g,
+      (_m, c: string) =>
+        `${c} >= fromUnixTimestamp64Milli(${ctx.fromMillis}) AND ${c} <= fromUnixTimestamp64Milli(${ctx.toMillis})`,
+    )
+    .replace(
+      /\$__timeFilter\(([^)]+)\)/g,
+      (_m, c: string) => `${c} >= toDateTime(${fromS}) AND ${c} <= toDateTime(${toS})`,
+    )
+    .replace(
+      /\$__timeInterval\(([^)]+)\)/g,
+      (_m, c: string) => `toStartOfInterval(toDateTime(${c}), INTERVAL ${intervalS} second)`,
+    )
     .replace(/\$__fromTime_ms\b/g, `fromUnixTimestamp64Milli(${ctx.fromMillis})`)
     .replace(/\$__toTime_ms\b/g, `fromUnixTimestamp64Milli(${ctx.toMillis})`)
     .replace(/\$__fromTime\b/g, `toDateTime(${fromS})`)
     .replace(/\$__toTime\b/g, `toDateTime(${toS})`)
     .replace(/\$__interval_s\b/g, String(intervalS))
-    .replace(/\$\{(\w+):singlequote\}/g, (_m, name: string) => variable(name).map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(','))
-    .replace(/\$\{(\w+)\}|\$([A-Za-z_]\w*)/g, (m, a?: string, b?: string) => (m.startsWith('$__') ? m : variable((a ?? b) as string).join(',')))
+    .replace(/\$\{(\w+):singlequote\}/g, (_m, name: string) =>
+      variable(name)
+        .map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+        .join(','),
+    )
+    .replace(/\$\{(\w+)\}|\$([A-Za-z_]\w*)/g, (m, a?: string, b?: string) =>
+      m.startsWith('$__') ? m : variable((a ?? b) as string).join(','),
+    )
   const left = /\$__\w+|\$\{[^}]*\}/.exec(out)
   if (left !== null) throw new Error(`macro not expanded: ${left[0]}`)
   return out

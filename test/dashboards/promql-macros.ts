@@ -42,7 +42,14 @@ export interface PromMacroContext {
 
 /** Grafana's `gtime.FormatInterval`: the largest whole unit. */
 export function formatInterval(ms: number): string {
-  const units: [number, string][] = [[365 * 86_400_000, 'y'], [86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's'], [1, 'ms']]
+  const units: [number, string][] = [
+    [365 * 86_400_000, 'y'],
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+    [1, 'ms'],
+  ]
   for (const [size, unit] of units) if (ms >= size) return `${Math.floor(ms / size)}${unit}`
   return '1ms'
 }
@@ -90,7 +97,9 @@ export function expandPromMacros(expr: string, ctx: PromMacroContext): string {
     .replaceAll('$__rate_interval_ms', String(rate))
     .replaceAll('$__rate_interval', goDuration(rate))
     .replaceAll('$__interval', formatInterval(ctx.intervalMillis))
-    .replace(/\$\{(\w+)\}|\$([A-Za-z_]\w*)/g, (m, a?: string, b?: string) => (m.startsWith('$__') ? m : variable((a ?? b) as string)))
+    .replace(/\$\{(\w+)\}|\$([A-Za-z_]\w*)/g, (m, a?: string, b?: string) =>
+      m.startsWith('$__') ? m : variable((a ?? b) as string),
+    )
   const left = /\$__\w+|\$\{[^}]*\}/.exec(out)
   if (left !== null) throw new Error(`macro not expanded: ${left[0]}`)
   return out

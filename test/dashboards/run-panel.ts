@@ -12,11 +12,13 @@ export interface PanelSql {
 
 /** Every panel (rows left out) of `d` that runs a query, with its SQL. */
 export function panelQueries(d: Dashboard): PanelSql[] {
-  return (d.panels ?? []).filter((p): p is Panel => p.type !== 'row').map((p) => {
-    const target = (p.targets ?? [])[0] as { rawSql?: string } | undefined
-    if (target?.rawSql === undefined) throw new Error(`${d.title} / ${p.title}: no rawSql`)
-    return { dashboard: d.title ?? '', title: p.title ?? '', type: p.type, sql: target.rawSql }
-  })
+  return (d.panels ?? [])
+    .filter((p): p is Panel => p.type !== 'row')
+    .map((p) => {
+      const target = (p.targets ?? [])[0] as { rawSql?: string } | undefined
+      if (target?.rawSql === undefined) throw new Error(`${d.title} / ${p.title}: no rawSql`)
+      return { dashboard: d.title ?? '', title: p.title ?? '', type: p.type, sql: target.rawSql }
+    })
 }
 
 /** The panel titled `title` in `d`. */
@@ -44,7 +46,11 @@ export async function runSql(client: ClickHouseClient, sql: string, ctx: MacroCo
   })
   const out = await rs.json<Record<string, unknown>>()
   const timeCols = new Set(out.meta?.filter((m) => /DateTime/.test(m.type)).map((m) => m.name))
-  const rows = out.data.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, timeCols.has(k) && v !== null ? Math.round(Number(v) * 1000) : v])))
+  const rows = out.data.map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [k, timeCols.has(k) && v !== null ? Math.round(Number(v) * 1000) : v]),
+    ),
+  )
   return { columns: (out.meta ?? []).map((m) => m.name), rows }
 }
 
@@ -52,10 +58,21 @@ export async function runSql(client: ClickHouseClient, sql: string, ctx: MacroCo
  * The macro context of a test: the range from `t0` to now, a one-minute interval, and the
  * seeded service `checkout` in production unless `vars` says otherwise.
  */
-export function context(t0: number, over: Partial<MacroContext> = {}, vars: Record<string, string[]> = {}): MacroContext {
+export function context(
+  t0: number,
+  over: Partial<MacroContext> = {},
+  vars: Record<string, string[]> = {},
+): MacroContext {
   return {
-    fromMillis: t0, toMillis: Date.now(), intervalMillis: 60_000,
-    variables: { service: ['checkout'], environment: ['production'], latency_metric: ['http.server.request.duration'], ...vars },
+    fromMillis: t0,
+    toMillis: Date.now(),
+    intervalMillis: 60_000,
+    variables: {
+      service: ['checkout'],
+      environment: ['production'],
+      latency_metric: ['http.server.request.duration'],
+      ...vars,
+    },
     ...over,
   }
 }

@@ -15,11 +15,23 @@ export interface PanelTarget {
 
 /** Every query of every panel (rows left out) of `d`. */
 export function panelTargets(d: Dashboard): PanelTarget[] {
-  return (d.panels ?? []).filter((p): p is Panel => p.type !== 'row').flatMap((p) => (p.targets ?? []).map((t) => {
-    const q = t as { expr?: string; refId?: string; legendFormat?: string; instant?: boolean }
-    if (q.expr === undefined) throw new Error(`${d.title} / ${p.title}: a target without expr`)
-    return { dashboard: d.title ?? '', panel: p.title ?? '', type: p.type, refId: q.refId ?? '', expr: q.expr, legend: q.legendFormat ?? '', instant: q.instant === true }
-  }))
+  return (d.panels ?? [])
+    .filter((p): p is Panel => p.type !== 'row')
+    .flatMap((p) =>
+      (p.targets ?? []).map((t) => {
+        const q = t as { expr?: string; refId?: string; legendFormat?: string; instant?: boolean }
+        if (q.expr === undefined) throw new Error(`${d.title} / ${p.title}: a target without expr`)
+        return {
+          dashboard: d.title ?? '',
+          panel: p.title ?? '',
+          type: p.type,
+          refId: q.refId ?? '',
+          expr: q.expr,
+          legend: q.legendFormat ?? '',
+          instant: q.instant === true,
+        }
+      }),
+    )
 }
 
 /** The queries of the panel titled `title` in `d`, in refId order. */
@@ -51,10 +63,16 @@ export interface VectorSample {
 }
 
 /** Sends `params` form-encoded by POST, as the data source does with `httpMethod: POST`; expects 200. */
-export async function promPost<T>(app: FastifyInstance, path: string, params: Record<string, string>): Promise<PromAnswer<T>> {
+export async function promPost<T>(
+  app: FastifyInstance,
+  path: string,
+  params: Record<string, string>,
+): Promise<PromAnswer<T>> {
   const res = await app.inject({
-    method: 'POST', url: `/prometheus/api/v1/${path}`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(params).toString(),
+    method: 'POST',
+    url: `/prometheus/api/v1/${path}`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(params).toString(),
   })
   if (res.statusCode !== 200) throw new Error(`${path} ${JSON.stringify(params)}: ${res.statusCode} ${res.body}`)
   return res.json() as PromAnswer<T>
@@ -71,13 +89,26 @@ export function alignedRange(ctx: PromMacroContext): { start: number; end: numbe
 }
 
 /** Runs a range query as the data source sends it, macros and variables expanded. */
-export async function runRange(app: FastifyInstance, expr: string, ctx: PromMacroContext): Promise<PromAnswer<{ resultType: string; result: MatrixSeries[] }>> {
+export async function runRange(
+  app: FastifyInstance,
+  expr: string,
+  ctx: PromMacroContext,
+): Promise<PromAnswer<{ resultType: string; result: MatrixSeries[] }>> {
   const { start, end, step } = alignedRange(ctx)
-  return promPost(app, 'query_range', { query: expandPromMacros(expr, ctx), start: String(start), end: String(end), step: String(step) })
+  return promPost(app, 'query_range', {
+    query: expandPromMacros(expr, ctx),
+    start: String(start),
+    end: String(end),
+    step: String(step),
+  })
 }
 
 /** Runs an instant query at the end of the range, as a table panel's instant query is sent. */
-export async function runInstant(app: FastifyInstance, expr: string, ctx: PromMacroContext): Promise<PromAnswer<{ resultType: string; result: VectorSample[] }>> {
+export async function runInstant(
+  app: FastifyInstance,
+  expr: string,
+  ctx: PromMacroContext,
+): Promise<PromAnswer<{ resultType: string; result: VectorSample[] }>> {
   return promPost(app, 'query', { query: expandPromMacros(expr, ctx), time: String(ctx.toMillis / 1000) })
 }
 
@@ -86,11 +117,19 @@ export async function runInstant(app: FastifyInstance, expr: string, ctx: PromMa
  * `label_values(selector, label)` ask `label/<label>/values` (with `match[]`) over the range,
  * then the variable's regex keeps the values it matches (its first group when it has one).
  */
-export async function variableOptions(app: FastifyInstance, query: string, regex: string | undefined, ctx: PromMacroContext): Promise<string[]> {
+export async function variableOptions(
+  app: FastifyInstance,
+  query: string,
+  regex: string | undefined,
+  ctx: PromMacroContext,
+): Promise<string[]> {
   const m = /^label_values\((?:(.+),\s*)?(\w+)\)$/.exec(query)
   if (m === null) throw new Error(`not a label_values query: ${query}`)
   const [, selector, label] = m
-  const params = new URLSearchParams({ start: String(Math.floor(ctx.fromMillis / 1000)), end: String(Math.floor(ctx.toMillis / 1000)) })
+  const params = new URLSearchParams({
+    start: String(Math.floor(ctx.fromMillis / 1000)),
+    end: String(Math.floor(ctx.toMillis / 1000)),
+  })
   if (selector !== undefined) params.append('match[]', expandPromMacros(selector, ctx))
   const res = await app.inject({ method: 'GET', url: `/prometheus/api/v1/label/${label}/values?${params}` })
   if (res.statusCode !== 200) throw new Error(`label values ${query}: ${res.statusCode} ${res.body}`)
@@ -121,18 +160,32 @@ export interface AnnotationEvent {
  * them (value-as-time off): each step of a series with a non-zero value marks the event, with
  * title and text formatted from the series' labels and tags from the values of `tagKeys`.
  */
-export function annotationEvents(series: MatrixSeries[], anno: { titleFormat?: string; textFormat?: string; tagKeys?: string }): AnnotationEvent[] {
-  const tagKeys = (anno.tagKeys ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
-  return series.flatMap((s) => s.values.filter(([, v]) => Number(v) !== 0).map(([t]) => ({
-    time: t * 1000,
-    title: renderFormat(anno.titleFormat ?? '', s.metric),
-    text: renderFormat(anno.textFormat ?? '', s.metric),
-    tags: tagKeys.map((k) => s.metric[k]).filter((v): v is string => v !== undefined && v !== ''),
-  })))
+export function annotationEvents(
+  series: MatrixSeries[],
+  anno: { titleFormat?: string; textFormat?: string; tagKeys?: string },
+): AnnotationEvent[] {
+  const tagKeys = (anno.tagKeys ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+  return series.flatMap((s) =>
+    s.values
+      .filter(([, v]) => Number(v) !== 0)
+      .map(([t]) => ({
+        time: t * 1000,
+        title: renderFormat(anno.titleFormat ?? '', s.metric),
+        text: renderFormat(anno.textFormat ?? '', s.metric),
+        tags: tagKeys.map((k) => s.metric[k]).filter((v): v is string => v !== undefined && v !== ''),
+      })),
+  )
 }
 
 /** The macro context of a dashboard: its variables with `values`, interpolated as its templating says (multi, include-all, allValue). */
-export function dashboardContext(d: Dashboard, values: Record<string, string[] | 'All'>, over: Omit<PromMacroContext, 'variables'>): PromMacroContext {
+export function dashboardContext(
+  d: Dashboard,
+  values: Record<string, string[] | 'All'>,
+  over: Omit<PromMacroContext, 'variables'>,
+): PromMacroContext {
   const variables: Record<string, VariableValue> = {}
   for (const v of d.templating?.list ?? []) {
     const chosen = values[v.name]

@@ -24,10 +24,15 @@ async function visible(app: FastifyInstance, points: number): Promise<void> {
   const want = { h: 2 * points, s: 6 * points, series: 8 }
   const deadline = Date.now() + 10_000
   for (;;) {
-    const rs = await app.governor.store.client.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })
+    const rs = await app.governor.store.client.query({
+      query,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    })
     const [got] = await rs.json<typeof want>()
     if (got !== undefined && got.h === want.h && got.s === want.s && got.series === want.series) return
-    if (Date.now() > deadline) throw new Error(`seeded data not visible: ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
+    if (Date.now() > deadline)
+      throw new Error(`seeded data not visible: ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -35,7 +40,10 @@ async function visible(app: FastifyInstance, points: number): Promise<void> {
 /** A sink answering every delivery with `status`. */
 async function sink(status: number, servers: Server[]): Promise<string> {
   const port = await freePort()
-  const srv = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(status).end()) }).listen(port, '127.0.0.1')
+  const srv = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(status).end())
+  }).listen(port, '127.0.0.1')
   servers.push(srv)
   return `http://127.0.0.1:${port}/hook`
 }
@@ -55,25 +63,67 @@ export async function seedStack(t0: number): Promise<SeededStack> {
     { name: 'audit', type: 'webhook', url: await sink(204, servers), secret },
     { name: 'flaky', type: 'webhook', url: await sink(500, servers), secret },
   ]
-  const { app } = await startServer({ sinks: JSON.stringify(sinks), webhookAllowPrivate: 1, webhookScanIntervalMillis: 50, impactIntervalMillis: 0 })
+  const { app } = await startServer({
+    sinks: JSON.stringify(sinks),
+    webhookAllowPrivate: 1,
+    webhookScanIntervalMillis: 50,
+    impactIntervalMillis: 0,
+  })
   const ts = pointTimes(t0, Date.now())
   await sendLatency(app, ts)
   await sendSelfMetrics(app, ts)
   const deploy = { service: 'checkout', environment: 'production' }
   await ok(app, 'POST', '/deploys', { ...deploy, version: '1.4.1', actor: 'bob', started_at: t0 + 60_000 })
   await ok(app, 'POST', '/deploys', { ...deploy, version: '1.4.2', actor: 'alice', started_at: t0 + 10 * 60_000 })
-  await ok(app, 'POST', '/deploys', { ...deploy, environment: 'staging', version: '2.0.0', actor: 'carol', started_at: t0 + 15 * 60_000 })
-  await ok(app, 'POST', '/deploys', { service: 'payments', version: '3.1', actor: 'dave', started_at: t0 + 20 * 60_000 })
+  await ok(app, 'POST', '/deploys', {
+    ...deploy,
+    environment: 'staging',
+    version: '2.0.0',
+    actor: 'carol',
+    started_at: t0 + 15 * 60_000,
+  })
+  await ok(app, 'POST', '/deploys', {
+    service: 'payments',
+    version: '3.1',
+    actor: 'dave',
+    started_at: t0 + 20 * 60_000,
+  })
   await ok(app, 'PUT', '/knobs/checkout/workers', { type: 'int', default: 20, min: 1, max: 200 })
   await ok(app, 'PUT', '/knobs/checkout/cache', { type: 'bool', default: true })
   await ok(app, 'POST', '/knobs/checkout/workers/value', { value: 40, actor: 'alice', reason: 'queue backing up' }, 200)
-  await ok(app, 'POST', '/knobs/checkout/workers/value', { value: 32, actor: 'controller:workers-p99', reason: 'SLI over target' }, 200)
+  await ok(
+    app,
+    'POST',
+    '/knobs/checkout/workers/value',
+    { value: 32, actor: 'controller:workers-p99', reason: 'SLI over target' },
+    200,
+  )
   const controllerEvent = { kind: 'controller', service: 'checkout', actor: 'controller:workers-p99' }
-  await ok(app, 'POST', '/events', { ...controllerEvent, title: 'controller checkout/workers-p99 (shadow) would lower workers 40 → 32', tags: ['workers-p99', 'shadow', 'lower'] })
-  await ok(app, 'POST', '/events', { ...controllerEvent, title: 'controller checkout/workers-p99 holds workers at 32: stale data', tags: ['workers-p99', 'hold', 'stale'] })
+  await ok(app, 'POST', '/events', {
+    ...controllerEvent,
+    title: 'controller checkout/workers-p99 (shadow) would lower workers 40 → 32',
+    tags: ['workers-p99', 'shadow', 'lower'],
+  })
+  await ok(app, 'POST', '/events', {
+    ...controllerEvent,
+    title: 'controller checkout/workers-p99 holds workers at 32: stale data',
+    tags: ['workers-p99', 'hold', 'stale'],
+  })
   const slo = { objective: 99, window: '30d', actor: 'alice', reason: 'agreed' }
-  await ok(app, 'PUT', '/slos/checkout/latency', { ...slo, sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 500 } })
-  await ok(app, 'PUT', '/slos/checkout/errors', { ...slo, objective: 99.9, window: '7d', sli: { type: 'error_ratio', metric: 'http.server.request.duration', errors: { 'http.response.status_code': '5xx' } } })
+  await ok(app, 'PUT', '/slos/checkout/latency', {
+    ...slo,
+    sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 500 },
+  })
+  await ok(app, 'PUT', '/slos/checkout/errors', {
+    ...slo,
+    objective: 99.9,
+    window: '7d',
+    sli: {
+      type: 'error_ratio',
+      metric: 'http.server.request.duration',
+      errors: { 'http.response.status_code': '5xx' },
+    },
+  })
   await visible(app, ts.length)
   return {
     app,

@@ -38,24 +38,43 @@ const times = (adds: number[], k: number) => adds.map((a) => a * k)
 /** Sends the latency histogram of `checkout` through POST /v1/metrics. */
 export async function sendLatency(app: FastifyInstance, ts: number[]): Promise<void> {
   const start = ts[0]! - 3_600_000
-  const ok: HistogramPoint[] = ts.map((t, i) => i < RESTART
-    ? { ts: t, start, counts: times(OK_ADDS, i + 1), attrs: { 'http.response.status_code': '200' } }
-    : { ts: t, start: ts[RESTART]! - 5_000, counts: times(OK_ADDS, i - RESTART + 1), attrs: { 'http.response.status_code': '200' } })
-  const errors: HistogramPoint[] = ts.map((t, i) => ({ ts: t, start, counts: times(ERROR_ADDS, i + 1), attrs: { 'http.response.status_code': '500' } }))
+  const ok: HistogramPoint[] = ts.map((t, i) =>
+    i < RESTART
+      ? { ts: t, start, counts: times(OK_ADDS, i + 1), attrs: { 'http.response.status_code': '200' } }
+      : {
+          ts: t,
+          start: ts[RESTART]! - 5_000,
+          counts: times(OK_ADDS, i - RESTART + 1),
+          attrs: { 'http.response.status_code': '200' },
+        },
+  )
+  const errors: HistogramPoint[] = ts.map((t, i) => ({
+    ts: t,
+    start,
+    counts: times(ERROR_ADDS, i + 1),
+    attrs: { 'http.response.status_code': '500' },
+  }))
   await send(app, 'checkout', [histogram('http.server.request.duration', 's', BOUNDS, [...ok, ...errors])])
 }
 
-const WriteRequest = protobuf.parse(`syntax = "proto3"; package prometheus;
+const WriteRequest = protobuf
+  .parse(
+    `syntax = "proto3"; package prometheus;
   message WriteRequest { repeated TimeSeries timeseries = 1; }
   message TimeSeries { repeated Label labels = 1; repeated Sample samples = 2; }
   message Label { string name = 1; string value = 2; }
   message Sample { double value = 1; int64 timestamp = 2; }
-`).root.lookupType('prometheus.WriteRequest')
+`,
+  )
+  .root.lookupType('prometheus.WriteRequest')
 
 /** Sends Governor's own counters as a Prometheus scraping it would remote-write them (uncompressed 1.0). */
 export async function sendSelfMetrics(app: FastifyInstance, ts: number[]): Promise<void> {
   const counter = (labels: Record<string, string>, per: number) => ({
-    labels: Object.entries({ job: 'governor', instance: 'governor:4318', ...labels }).map(([name, value]) => ({ name, value })),
+    labels: Object.entries({ job: 'governor', instance: 'governor:4318', ...labels }).map(([name, value]) => ({
+      name,
+      value,
+    })),
     samples: ts.map((timestamp, i) => ({ timestamp, value: per * (i + 1) })),
   })
   const timeseries = [
@@ -76,7 +95,10 @@ export async function sendSelfMetrics(app: FastifyInstance, ts: number[]): Promi
  */
 export async function sendControllerAndWebhookMetrics(app: FastifyInstance, ts: number[]): Promise<void> {
   const series = (labels: Record<string, string>, value: (i: number) => number) => ({
-    labels: Object.entries({ job: 'governor', instance: 'governor:4318', ...labels }).map(([name, v]) => ({ name, value: v })),
+    labels: Object.entries({ job: 'governor', instance: 'governor:4318', ...labels }).map(([name, v]) => ({
+      name,
+      value: v,
+    })),
     samples: ts.map((timestamp, i) => ({ timestamp, value: value(i) })),
   })
   await remoteWrite(app, [
@@ -89,12 +111,23 @@ export async function sendControllerAndWebhookMetrics(app: FastifyInstance, ts: 
 /** Sends series as Prometheus remote write 1.0 does (uncompressed protobuf). */
 async function remoteWrite(app: FastifyInstance, timeseries: unknown[]): Promise<void> {
   const body = Buffer.from(WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish())
-  const res = await app.inject({ method: 'POST', url: '/api/v1/write', headers: { 'content-type': 'application/x-protobuf' }, payload: body })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/write',
+    headers: { 'content-type': 'application/x-protobuf' },
+    payload: body,
+  })
   expect(res.statusCode, res.body).toBe(204)
 }
 
 /** POSTs or PUTs through the API and expects `status`. */
-export async function ok(app: FastifyInstance, method: string, path: string, body: unknown, status = 201): Promise<Record<string, any>> {
+export async function ok(
+  app: FastifyInstance,
+  method: string,
+  path: string,
+  body: unknown,
+  status = 201,
+): Promise<Record<string, any>> {
   const res = await api(app, method, path, body)
   expect(res.status, JSON.stringify(res.body)).toBe(status)
   return res.body

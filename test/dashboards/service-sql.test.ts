@@ -26,26 +26,39 @@ beforeAll(async () => {
   stack = await seedStack(T0)
   client = stack.app.governor.store.client
 }, 120_000)
-afterAll(async () => { await stack?.close() })
+afterAll(async () => {
+  await stack?.close()
+})
 
 describe('every panel', () => {
   const all = Object.values(dashboards).flatMap(panelQueries)
   it.each(all.map((p) => [`${p.dashboard} / ${p.title}`, p] as const))('%s runs on the engine', async (_name, p) => {
-    const r = await run(p.sql, ctx({}, { service: ['checkout', 'payments', 'governor'], environment: ['production', 'staging'] }))
+    const r = await run(
+      p.sql,
+      ctx({}, { service: ['checkout', 'payments', 'governor'], environment: ['production', 'staging'] }),
+    )
     expect(r.columns.length).toBeGreaterThan(0)
     if (p.type === 'timeseries') expect(r.columns[0]).toBe('time')
   })
 })
 
 describe('Service dashboard', () => {
-  it('requests and errors per second: the histogram count\'s rate, as agg=rate computes it', async () => {
+  it("requests and errors per second: the histogram count's rate, as agg=rate computes it", async () => {
     const r = await run(panel(service, 'Requests and errors per second').sql)
     expect(r.columns).toEqual(['time', 'requests', 'errors'])
     const [row] = at(r, MINUTE_5)
     expect(row!.requests).toBeCloseTo(1.1, 9)
     expect(row!.errors).toBeCloseTo(0.2, 9)
-    const all = await api(stack.app, 'GET', `/query?metric=http.server.request.duration&service=checkout&agg=rate&step=60&by=service&from=${T0}&to=${Date.now()}`)
-    const errors = await api(stack.app, 'GET', `/query?metric=http.server.request.duration&service=checkout&agg=rate&step=60&from=${T0}&to=${Date.now()}&match=http.response.status_code=500`)
+    const all = await api(
+      stack.app,
+      'GET',
+      `/query?metric=http.server.request.duration&service=checkout&agg=rate&step=60&by=service&from=${T0}&to=${Date.now()}`,
+    )
+    const errors = await api(
+      stack.app,
+      'GET',
+      `/query?metric=http.server.request.duration&service=checkout&agg=rate&step=60&from=${T0}&to=${Date.now()}&match=http.response.status_code=500`,
+    )
     const expected = all.body.series[0].points as [number, number][]
     expect(r.rows.map((x) => x.time)).toEqual(expected.map(([t]) => t))
     r.rows.forEach((x, i) => expect(x.requests as number).toBeCloseTo(expected[i]![1], 9))
@@ -65,7 +78,11 @@ describe('Service dashboard', () => {
     expect(at(r, MINUTE_5)[0]!.p50).toBeCloseTo(68.75, 6)
     expect(at(r, MINUTE_5)[0]!.p99).toBeCloseTo(972.5, 6)
     for (const q of ['p50', 'p99'] as const) {
-      const res = await api(stack.app, 'GET', `/query?metric=http.server.request.duration&service=checkout&agg=${q}&step=60&by=service&from=${T0}&to=${Date.now()}`)
+      const res = await api(
+        stack.app,
+        'GET',
+        `/query?metric=http.server.request.duration&service=checkout&agg=${q}&step=60&by=service&from=${T0}&to=${Date.now()}`,
+      )
       const points = res.body.series[0].points as [number, number][]
       expect(r.rows.map((x) => x.time)).toEqual(points.map(([t]) => t))
       r.rows.forEach((x, i) => expect(x[q] as number).toBeCloseTo(points[i]![1] * 1000, 6))
@@ -77,7 +94,12 @@ describe('Service dashboard', () => {
     expect(r.columns).toEqual(['version', 'actor', 'deployed_at', 'seconds_ago', 'ago', 'environment', 'title'])
     expect(r.rows).toHaveLength(1)
     const [row] = r.rows
-    expect(row).toMatchObject({ version: '1.4.2', actor: 'alice', deployed_at: T0 + 10 * 60_000, environment: 'production' })
+    expect(row).toMatchObject({
+      version: '1.4.2',
+      actor: 'alice',
+      deployed_at: T0 + 10 * 60_000,
+      environment: 'production',
+    })
     expect(Math.abs((row!.seconds_ago as number) - (Date.now() - (T0 + 10 * 60_000)) / 1000)).toBeLessThan(60)
     expect(row!.ago).toMatch(/minutes/)
     const staging = await run(panel(service, 'Last deploy').sql, ctx({}, { environment: ['staging'] }))
@@ -89,17 +111,33 @@ describe('Service dashboard', () => {
     const to = Date.now() + 60_000
     const r = await run(sql, ctx({ toMillis: to }))
     expect(r.columns).toEqual(['time', 'knob', 'value'])
-    const series = (rows: Record<string, unknown>[], knob: string) => rows.filter((x) => x.knob === knob).map((x) => x.value)
+    const series = (rows: Record<string, unknown>[], knob: string) =>
+      rows.filter((x) => x.knob === knob).map((x) => x.value)
     expect(series(r.rows, 'workers')).toEqual([20, 40, 32, 32])
     expect(series(r.rows, 'cache')).toEqual([1, 1])
     expect(r.rows.at(-1)!.time).toBe(to)
     const later = await run(sql, ctx({ fromMillis: to - 30_000, toMillis: to }))
-    expect(later.rows.filter((x) => x.knob === 'workers')).toEqual([{ time: to - 30_000, knob: 'workers', value: 32 }, { time: to, knob: 'workers', value: 32 }])
+    expect(later.rows.filter((x) => x.knob === 'workers')).toEqual([
+      { time: to - 30_000, knob: 'workers', value: 32 },
+      { time: to, knob: 'workers', value: 32 },
+    ])
   })
 
   it('SLO status: the SLI, budget, burn rate and alert GET /api/v1/slos computes', async () => {
     const r = await run(panel(service, 'SLOs: status and error budget').sql)
-    expect(r.columns).toEqual(['service', 'slo', 'sli', 'objective', 'window', 'sli_percent', 'budget_remaining', 'burn_rate', 'alert', 'bad_events', 'total_events'])
+    expect(r.columns).toEqual([
+      'service',
+      'slo',
+      'sli',
+      'objective',
+      'window',
+      'sli_percent',
+      'budget_remaining',
+      'burn_rate',
+      'alert',
+      'bad_events',
+      'total_events',
+    ])
     const fromApi = (await api(stack.app, 'GET', '/slos?service=checkout')).body.slos as Record<string, any>[]
     expect(r.rows.map((x) => x.slo)).toEqual(['errors', 'latency'])
     for (const row of r.rows) {

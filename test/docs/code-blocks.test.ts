@@ -13,25 +13,38 @@ import { makeReaderProject } from './reader-project.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PAGES = docFiles(ROOT).map((file) => ({ file, blocks: docBlocks(ROOT, file) }))
-const RUN = PAGES.map((p) => ({ ...p, run: p.blocks.filter((b) => b.mark.kind === 'run') })).filter((p) => p.run.length > 0)
+const RUN = PAGES.map((p) => ({ ...p, run: p.blocks.filter((b) => b.mark.kind === 'run') })).filter(
+  (p) => p.run.length > 0,
+)
 
 // The programs the blocks run besides node and npm. One that is missing skips what needs it,
 // loudly, unless GOVERNOR_REQUIRE_PEERS=1 (CI): a page's shell blocks need bash and the
 // programs they name; a Prometheus configuration needs promtool (Debian's prometheus package,
 // which the global setup installs when it can).
 const REQUIRE = process.env.GOVERNOR_REQUIRE_PEERS === '1'
-const onPath = (program: string): boolean => (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, program)))
+const onPath = (program: string): boolean =>
+  (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, program)))
 const needsPromtool = (b: DocBlock): boolean => b.mark.kind === 'run' && b.mark.options.prometheusConfig
 const shellPrograms = (blocks: DocBlock[]): string[] => {
-  const sh = blocks.filter((b) => b.lang === 'sh').map((b) => b.text).join('\n')
+  const sh = blocks
+    .filter((b) => b.lang === 'sh')
+    .map((b) => b.text)
+    .join('\n')
   return sh === '' ? [] : ['bash', ...['curl', 'openssl'].filter((p) => new RegExp(`\\b${p}\\b`).test(sh))]
 }
 const PROMTOOL = onPath('promtool') || REQUIRE
 const skipped = [
-  ...RUN.flatMap((p) => shellPrograms(p.run).filter((program) => !onPath(program)).map((program) => `${program} is missing: the blocks of ${p.file} are NOT run`)),
-  ...(PROMTOOL || !RUN.some((p) => p.run.some(needsPromtool)) ? [] : ['promtool (Debian package prometheus) is missing: the Prometheus configurations of the docs are NOT checked']),
+  ...RUN.flatMap((p) =>
+    shellPrograms(p.run)
+      .filter((program) => !onPath(program))
+      .map((program) => `${program} is missing: the blocks of ${p.file} are NOT run`),
+  ),
+  ...(PROMTOOL || !RUN.some((p) => p.run.some(needsPromtool))
+    ? []
+    : ['promtool (Debian package prometheus) is missing: the Prometheus configurations of the docs are NOT checked']),
 ]
-if (skipped.length > 0 && !REQUIRE) process.stderr.write(`\n${'!'.repeat(72)}\n${skipped.map((l) => `  ${l}`).join('\n')}\n${'!'.repeat(72)}\n\n`)
+if (skipped.length > 0 && !REQUIRE)
+  process.stderr.write(`\n${'!'.repeat(72)}\n${skipped.map((l) => `  ${l}`).join('\n')}\n${'!'.repeat(72)}\n\n`)
 const runnable = (page: (typeof RUN)[number]): boolean => REQUIRE || shellPrograms(page.run).every(onPath)
 
 // Pages run one after another, each with its own Governor; while a page runs, the Governors
@@ -69,17 +82,28 @@ describe('code blocks of README.md and docs/', () => {
   })
 
   it('has every block run, or marked with why it is not', () => {
-    const unmarked = PAGES.flatMap((p) => p.blocks).flatMap((b) => (b.mark.kind === 'unmarked' ? [`${b.file}:${b.line}: ${b.mark.problem}`] : []))
+    const unmarked = PAGES.flatMap((p) => p.blocks).flatMap((b) =>
+      b.mark.kind === 'unmarked' ? [`${b.file}:${b.line}: ${b.mark.problem}`] : [],
+    )
     expect(unmarked).toEqual([])
   })
 
   it('names the file and line of a new block that is neither run nor marked', () => {
     const root = mkdtempSync(join(tmpdir(), 'governor-docs-marks-'))
     mkdirSync(join(root, 'docs'))
-    writeFileSync(join(root, 'docs/new.md'), '# New\n\n```json\n{"a": 1}\n```\n\n<!-- not run: shown for reading -->\n```yaml\na: 1\n```\n\n<!-- run: prints x; sometimes -->\n```sh\necho x\n```\n')
-    const blocks = docFiles(root).filter((f) => f !== 'README.md').flatMap((f) => docBlocks(root, f))
+    writeFileSync(
+      join(root, 'docs/new.md'),
+      '# New\n\n```json\n{"a": 1}\n```\n\n<!-- not run: shown for reading -->\n```yaml\na: 1\n```\n\n<!-- run: prints x; sometimes -->\n```sh\necho x\n```\n',
+    )
+    const blocks = docFiles(root)
+      .filter((f) => f !== 'README.md')
+      .flatMap((f) => docBlocks(root, f))
     rmSync(root, { recursive: true, force: true })
-    expect(blocks.map((b) => [b.file, b.line, b.mark.kind])).toEqual([['docs/new.md', 3, 'unmarked'], ['docs/new.md', 8, 'not-run'], ['docs/new.md', 13, 'unmarked']])
+    expect(blocks.map((b) => [b.file, b.line, b.mark.kind])).toEqual([
+      ['docs/new.md', 3, 'unmarked'],
+      ['docs/new.md', 8, 'not-run'],
+      ['docs/new.md', 13, 'unmarked'],
+    ])
     expect(blocks[2]!.mark).toEqual({ kind: 'unmarked', problem: 'unknown run option "sometimes"' })
   })
 })
@@ -92,7 +116,9 @@ for (const page of RUN) {
       for (let next = i + 1; next < Math.min(i + OPEN, PAGES_RUN.length); next++) void sessionOf(next)
       session = await sessionOf(i)
     }, 300_000)
-    afterAll(async () => { await session?.close() })
+    afterAll(async () => {
+      await session?.close()
+    })
 
     for (const block of page.run) {
       it.skipIf(needsPromtool(block) && !PROMTOOL)(`${page.file}:${block.line} (${block.lang})`, async () => {

@@ -12,11 +12,13 @@ export function shapeDifferences(shown: unknown, actual: unknown, path = '$'): s
     return shown.length > 0 && actual.length > 0 ? shapeDifferences(shown[0], actual[0], `${path}[0]`) : []
   }
   if (typeof shown === 'object') {
-    if (typeof actual !== 'object' || Array.isArray(actual)) return [`${path}: an object is shown, the answer has ${kindOf(actual)}`]
+    if (typeof actual !== 'object' || Array.isArray(actual))
+      return [`${path}: an object is shown, the answer has ${kindOf(actual)}`]
     return Object.entries(shown as Record<string, unknown>).flatMap(([key, value]) =>
       key in (actual as Record<string, unknown>)
         ? shapeDifferences(value, (actual as Record<string, unknown>)[key], `${path}.${key}`)
-        : [`${path}.${key}: shown, but not in the answer`])
+        : [`${path}.${key}: shown, but not in the answer`],
+    )
   }
   return typeof shown === typeof actual ? [] : [`${path}: ${kindOf(shown)} shown, the answer has ${kindOf(actual)}`]
 }

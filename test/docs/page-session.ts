@@ -90,15 +90,19 @@ export class PageSession {
       writeFileSync(path, toTestAddress(b.text, port))
       starting[b.mark.options.startWith] = path
     }
-    const start = (env: Record<string, string>): ReturnType<typeof spawnServer> => spawnServer({
-      ...NO_TOKENS,
-      ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('GOVERNOR_') && k !== 'GOVERNOR_URL')),
-      ...starting,
-      GOVERNOR_PORT: String(port), GOVERNOR_DATA_DIR: join(home, 'data'),
-      // Every request and its answer, read by server-requests.ts.
-      GOVERNOR_LOG_LEVEL: 'debug',
-    })
-    const first = blocks.flatMap((b) => (b.mark.kind === 'run' && b.mark.options.beforeStart ? [{ block: b, options: b.mark.options }] : []))
+    const start = (env: Record<string, string>): ReturnType<typeof spawnServer> =>
+      spawnServer({
+        ...NO_TOKENS,
+        ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('GOVERNOR_') && k !== 'GOVERNOR_URL')),
+        ...starting,
+        GOVERNOR_PORT: String(port),
+        GOVERNOR_DATA_DIR: join(home, 'data'),
+        // Every request and its answer, read by server-requests.ts.
+        GOVERNOR_LOG_LEVEL: 'debug',
+      })
+    const first = blocks.flatMap((b) =>
+      b.mark.kind === 'run' && b.mark.options.beforeStart ? [{ block: b, options: b.mark.options }] : [],
+    )
     const early = first.length === 0 ? start(readerEnv(`http://127.0.0.1:${port}`)) : null
     early?.catch(() => {})
     try {
@@ -109,7 +113,7 @@ export class PageSession {
       session.#server = await (early ?? start(session.#env))
       return session
     } catch (err) {
-      (await early?.catch(() => null))?.child.kill('SIGKILL')
+      ;(await early?.catch(() => null))?.child.kill('SIGKILL')
       rmSync(home, { recursive: true, force: true })
       throw err
     }
@@ -132,7 +136,11 @@ export class PageSession {
     const o = block.mark.options
     const early = this.#early.get(block.line)
     if (early !== undefined) return this.#also(early, await this.#thenChecks(o))
-    if (o.startWith !== null) return this.#also({ problems: [], transcript: `Governor started with ${o.startWith} naming this block\n` }, await this.#thenChecks(o))
+    if (o.startWith !== null)
+      return this.#also(
+        { problems: [], transcript: `Governor started with ${o.startWith} naming this block\n` },
+        await this.#thenChecks(o),
+      )
     if (o.file !== null) {
       writeFileSync(join(this.#dir, o.file), toTestAddress(block.text, this.#port))
       return { problems: [], transcript: `saved as ${o.file}\n` }
@@ -150,9 +158,14 @@ export class PageSession {
     const outcome = block.lang === 'sh' ? await this.#sh(block, o) : await this.#program(block, o)
     await settle(this.#url, this.#server!.output, String(++this.#barriers), this.#auth('read'))
     const requests = readerRequests(this.#server!.output().slice(from))
-    const refused = requests.filter((r) => r.status !== null && r.status >= 400).map((r) => `Governor answered ${r.method} ${r.url} with ${r.status}`)
+    const refused = requests
+      .filter((r) => r.status !== null && r.status >= 400)
+      .map((r) => `Governor answered ${r.method} ${r.url} with ${r.status}`)
     const listed = requests.map((r) => `  ${r.method} ${r.url} → ${r.status ?? 'open'}`).join('\n')
-    const done = { problems: [...outcome.problems, ...refused], transcript: `${outcome.transcript}requests Governor answered:\n${listed || '  none'}\n` }
+    const done = {
+      problems: [...outcome.problems, ...refused],
+      transcript: `${outcome.transcript}requests Governor answered:\n${listed || '  none'}\n`,
+    }
     return this.#also(done, o.app ? { problems: [], transcript: '' } : await this.#thenChecks(o))
   }
 
@@ -177,12 +190,20 @@ export class PageSession {
     const problems: string[] = []
     const ran = await this.#spawn(process.execPath, args, o, async (seen) => {
       const printed = o.prints.every((p) => seen.includes(p))
-      return printed && (await Promise.all(o.then.map((t) => this.#shows(t.path, t.text).catch(() => ({ ok: false }))))).every((r) => r.ok)
+      return (
+        printed &&
+        (await Promise.all(o.then.map((t) => this.#shows(t.path, t.text).catch(() => ({ ok: false }))))).every(
+          (r) => r.ok,
+        )
+      )
     })
     if (ran.code === -1) problems.push(`did not do what the page says within ${WAIT_MILLIS / 1000} s`)
     else if (ran.code !== null && ran.code !== 0) problems.push(`exited with ${ran.code} before it was stopped`)
     const checked = this.#checked(text, { ...ran, code: 0 }, o)
-    return this.#also({ problems: [...problems, ...checked.problems], transcript: checked.transcript }, await this.#thenChecks(o))
+    return this.#also(
+      { problems: [...problems, ...checked.problems], transcript: checked.transcript },
+      await this.#thenChecks(o),
+    )
   }
 
   #checked(text: string, ran: Ran, o: RunOptions): Outcome {
@@ -192,7 +213,10 @@ export class PageSession {
       ...(ran.code === 0 ? [] : [`exited with ${ran.code}`]),
       ...o.prints.filter((p) => !seen.includes(p)).map((p) => `its output does not show ${p}`),
     ]
-    return { problems, transcript: `${text}exit code ${ran.code}\nstdout:\n${cut(ran.stdout)}\nstderr:\n${cut(ran.stderr)}\n` }
+    return {
+      problems,
+      transcript: `${text}exit code ${ran.code}\nstdout:\n${cut(ran.stdout)}\nstderr:\n${cut(ran.stderr)}\n`,
+    }
   }
 
   /**
@@ -201,13 +225,26 @@ export class PageSession {
    */
   #spawn(command: string, args: string[], o: RunOptions, until?: (output: string) => Promise<boolean>): Promise<Ran> {
     return new Promise((resolve) => {
-      const child = spawn(command, args, { cwd: this.#dir, env: { ...this.#env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
+      const child = spawn(command, args, {
+        cwd: this.#dir,
+        env: { ...this.#env, ...o.env },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      })
       const ran: Ran = { code: null, stdout: '', stderr: '', fd3: '' }
-      child.stdout!.on('data', (d: Buffer) => { ran.stdout += d })
-      child.stderr!.on('data', (d: Buffer) => { ran.stderr += d })
-      ;(child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => { ran.fd3 += d })
+      child.stdout!.on('data', (d: Buffer) => {
+        ran.stdout += d
+      })
+      child.stderr!.on('data', (d: Buffer) => {
+        ran.stderr += d
+      })
+      ;(child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
+        ran.fd3 += d
+      })
       const limit = until === undefined ? HANG_MILLIS : WAIT_MILLIS
-      const guard = setTimeout(() => { ran.stderr += `\n[still running after ${limit / 1000} s: killed]`; child.kill('SIGKILL') }, limit)
+      const guard = setTimeout(() => {
+        ran.stderr += `\n[still running after ${limit / 1000} s: killed]`
+        child.kill('SIGKILL')
+      }, limit)
       child.on('close', (code, signal) => {
         clearTimeout(guard)
         resolve({ ...ran, code: code ?? (signal === 'SIGTERM' && until !== undefined ? null : -1) })
@@ -215,7 +252,10 @@ export class PageSession {
       if (until === undefined) return
       void (async () => {
         while (child.exitCode === null && child.signalCode === null) {
-          if (await until(ran.stdout + ran.stderr)) { child.kill('SIGTERM'); return }
+          if (await until(ran.stdout + ran.stderr)) {
+            child.kill('SIGTERM')
+            return
+          }
           await sleep(100)
         }
       })()
@@ -244,10 +284,22 @@ export class PageSession {
   async #grafana(block: DocBlock, o: RunOptions): Promise<Outcome> {
     const problems: string[] = []
     // The page says collector/src/changelog/grafana.ts holds the same text.
-    if (block.text.trimEnd() !== grafanaAnnotationSql('governor')) problems.push('differs from grafanaAnnotationSql() of collector/src/changelog/grafana.ts')
-    const { services } = await (await fetch(`${this.#url}/api/v1/services`, { headers: this.#auth('read') })).json() as { services: { service: string }[] }
-    const query = expandGrafanaMacros(block.text, Date.now() - 3_600_000, Date.now() + 60_000, services.map((s) => s.service))
-    const res = await fetch(`${this.#url}/api/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json', ...this.#auth('read') }, body: JSON.stringify({ query }) })
+    if (block.text.trimEnd() !== grafanaAnnotationSql('governor'))
+      problems.push('differs from grafanaAnnotationSql() of collector/src/changelog/grafana.ts')
+    const { services } = (await (
+      await fetch(`${this.#url}/api/v1/services`, { headers: this.#auth('read') })
+    ).json()) as { services: { service: string }[] }
+    const query = expandGrafanaMacros(
+      block.text,
+      Date.now() - 3_600_000,
+      Date.now() + 60_000,
+      services.map((s) => s.service),
+    )
+    const res = await fetch(`${this.#url}/api/v1/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.#auth('read') },
+      body: JSON.stringify({ query }),
+    })
     const body = await res.text()
     if (!res.ok) problems.push(`POST /api/v1/sql answered ${res.status}`)
     problems.push(...o.prints.filter((p) => !body.includes(p)).map((p) => `its answer does not show ${p}`))
@@ -283,7 +335,8 @@ export class PageSession {
 
   /** A token of the page's Governor (GOVERNOR_TOKENS) that has `role`, null in open mode. */
   #token(role: 'ingest' | 'read'): string | null {
-    const grants = (r: string): boolean => (role === 'read' ? ['read', 'deploy', 'operate'].includes(r) : r === 'ingest' || r.startsWith('ingest@'))
+    const grants = (r: string): boolean =>
+      role === 'read' ? ['read', 'deploy', 'operate'].includes(r) : r === 'ingest' || r.startsWith('ingest@')
     for (const entry of (this.#env.GOVERNOR_TOKENS ?? '').split(',')) {
       const m = /^(?:[^=:]+=)?([^:]+):(.+)$/.exec(entry.trim())
       if (m !== null && m[1]!.split('+').some(grants)) return m[2]!

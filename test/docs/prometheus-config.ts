@@ -15,7 +15,12 @@ export interface PrometheusTarget {
 
 interface PromConfig {
   remote_write?: { url: string; authorization?: { credentials?: string } }[]
-  scrape_configs?: { job_name: string; metrics_path?: string; authorization?: { credentials?: string }; static_configs?: { targets: string[] }[] }[]
+  scrape_configs?: {
+    job_name: string
+    metrics_path?: string
+    authorization?: { credentials?: string }
+    static_configs?: { targets: string[] }[]
+  }[]
 }
 
 /**
@@ -24,7 +29,12 @@ interface PromConfig {
  * then every `remote_write` URL takes a snappy-compressed remote write request, and every
  * scrape target answers its metrics path, on the page's Governor. Returns what failed.
  */
-export async function checkPrometheusConfig(text: string, dir: string, name: string, governor: PrometheusTarget): Promise<string[]> {
+export async function checkPrometheusConfig(
+  text: string,
+  dir: string,
+  name: string,
+  governor: PrometheusTarget,
+): Promise<string[]> {
   const file = join(dir, name)
   writeFileSync(file, text)
   const promtool = await new Promise<{ code: number; out: string }>((resolve) => {
@@ -36,21 +46,37 @@ export async function checkPrometheusConfig(text: string, dir: string, name: str
   const config = parse(text) as PromConfig
   const problems: string[] = []
   for (const rw of config.remote_write ?? []) {
-    const token = usable(rw.authorization?.credentials) ?? (rw.authorization !== undefined ? governor.tokenFor('ingest') : null)
-    const body = compressSync(Buffer.from(encodeWriteRequest([{ labels: { __name__: 'docs_remote_write_check', job: 'prometheus' }, samples: [[Date.now(), 1]] }])))
+    const token =
+      usable(rw.authorization?.credentials) ?? (rw.authorization !== undefined ? governor.tokenFor('ingest') : null)
+    const body = compressSync(
+      Buffer.from(
+        encodeWriteRequest([
+          { labels: { __name__: 'docs_remote_write_check', job: 'prometheus' }, samples: [[Date.now(), 1]] },
+        ]),
+      ),
+    )
     const res = await fetch(governor.address(rw.url), {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...auth(token) },
+      headers: {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'snappy',
+        'x-prometheus-remote-write-version': '0.1.0',
+        ...auth(token),
+      },
     })
     if (!res.ok) problems.push(`remote_write ${rw.url}: ${res.status} ${await res.text()}`)
   }
   for (const job of config.scrape_configs ?? []) {
-    const token = usable(job.authorization?.credentials) ?? (job.authorization !== undefined ? governor.tokenFor('read') : null)
+    const token =
+      usable(job.authorization?.credentials) ?? (job.authorization !== undefined ? governor.tokenFor('read') : null)
     for (const target of (job.static_configs ?? []).flatMap((s) => s.targets)) {
-      const res = await fetch(`http://${governor.address(target)}${job.metrics_path ?? '/metrics'}`, { headers: auth(token) })
+      const res = await fetch(`http://${governor.address(target)}${job.metrics_path ?? '/metrics'}`, {
+        headers: auth(token),
+      })
       const body = await res.text()
-      if (!res.ok || !body.includes('# TYPE')) problems.push(`scrape ${job.job_name} of ${target}: ${res.status} ${body.slice(0, 200)}`)
+      if (!res.ok || !body.includes('# TYPE'))
+        problems.push(`scrape ${job.job_name} of ${target}: ${res.status} ${body.slice(0, 200)}`)
     }
   }
   return problems

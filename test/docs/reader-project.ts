@@ -21,16 +21,30 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
  */
 export async function makeReaderProject(): Promise<string> {
   const project = await packAndInstall(join(ROOT, 'cli'))
-  if (!existsSync(join(project, 'node_modules/.bin/governor'))) throw new Error(`npm install of @governor/cli left no node_modules/.bin/governor in ${project}`)
+  if (!existsSync(join(project, 'node_modules/.bin/governor')))
+    throw new Error(`npm install of @governor/cli left no node_modules/.bin/governor in ${project}`)
   const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as Record<string, unknown>
   writeFileSync(join(project, 'package.json'), JSON.stringify({ ...pkg, type: 'module' }, null, 2))
   symlinkSync(join(ROOT, 'node_modules/@opentelemetry'), join(project, 'node_modules/@opentelemetry'))
   const throttle = join(ROOT, 'throttle/src')
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true,
-      paths: { '@governor/throttle': [join(throttle, 'index.ts')], '@governor/throttle/*': [join(throttle, '*.ts')] },
-    },
-  }, null, 2))
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          paths: {
+            '@governor/throttle': [join(throttle, 'index.ts')],
+            '@governor/throttle/*': [join(throttle, '*.ts')],
+          },
+        },
+      },
+      null,
+      2,
+    ),
+  )
   return project
 }

@@ -32,7 +32,8 @@ export function requestsIn(log: string): ServedRequest[] {
       continue
     }
     if (entry.reqId === undefined) continue
-    if (entry.msg === 'incoming request') byId.set(entry.reqId, { method: entry.req?.method ?? '?', url: entry.req?.url ?? '?', status: null })
+    if (entry.msg === 'incoming request')
+      byId.set(entry.reqId, { method: entry.req?.method ?? '?', url: entry.req?.url ?? '?', status: null })
     else if (entry.res?.statusCode !== undefined) {
       const seen = byId.get(entry.reqId)
       if (seen !== undefined) seen.status = entry.res.statusCode
@@ -48,7 +49,12 @@ const BARRIER = '/readyz?docs-barrier='
  * sends one more, tagged, and waits for that one's answer in the log (requests are logged in
  * the order they are answered, so every earlier line is in). `deadline` only guards a hang.
  */
-export async function settle(url: string, output: () => string, tag: string, headers: Record<string, string>): Promise<void> {
+export async function settle(
+  url: string,
+  output: () => string,
+  tag: string,
+  headers: Record<string, string>,
+): Promise<void> {
   await (await fetch(`${url}${BARRIER}${tag}`, { headers })).arrayBuffer()
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {

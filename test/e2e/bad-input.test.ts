@@ -13,12 +13,16 @@ let app: FastifyInstance
 let url: string
 const now = Date.now()
 
-const Status = protobuf.parse(`syntax = "proto3"; message Status { int32 code = 1; string message = 2; }`).root.lookupType('Status')
+const Status = protobuf
+  .parse(`syntax = "proto3"; message Status { int32 code = 1; string message = 2; }`)
+  .root.lookupType('Status')
 
 beforeAll(async () => {
-  ({ app, url } = await startServer({ maxBodyBytes: LIMIT }))
+  ;({ app, url } = await startServer({ maxBodyBytes: LIMIT }))
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 function post(body: string | Uint8Array, headers: Record<string, string>) {
   return fetch(`${url}/v1/metrics`, { method: 'POST', body, headers })
@@ -26,7 +30,11 @@ function post(body: string | Uint8Array, headers: Record<string, string>) {
 
 async function storedMetrics(): Promise<string[]> {
   await app.governor.pipeline.sync()
-  const rs = await app.governor.store.client.query({ query: 'SELECT DISTINCT metric FROM governor.series WHERE series_id IN (SELECT series_id FROM governor.samples) ORDER BY metric', format: 'JSONCompactEachRow' })
+  const rs = await app.governor.store.client.query({
+    query:
+      'SELECT DISTINCT metric FROM governor.series WHERE series_id IN (SELECT series_id FROM governor.samples) ORDER BY metric',
+    format: 'JSONCompactEachRow',
+  })
   return (await rs.json<[string]>()).map((r) => r[0])
 }
 
@@ -35,7 +43,10 @@ describe('OTLP bad input', () => {
     const res = await post(new Uint8Array([0x0a, 0xff, 0xff, 0x01, 0x02]), { 'content-type': 'application/x-protobuf' })
     expect(res.status).toBe(400)
     expect(res.headers.get('content-type')).toContain('application/x-protobuf')
-    const status = Status.toObject(Status.decode(new Uint8Array(await res.arrayBuffer()))) as { code: number; message: string }
+    const status = Status.toObject(Status.decode(new Uint8Array(await res.arrayBuffer()))) as {
+      code: number
+      message: string
+    }
     expect(status.code).toBe(3)
     expect(status.message).toMatch(/byte|length|truncat|end/i)
   })
@@ -43,30 +54,37 @@ describe('OTLP bad input', () => {
   it('malformed JSON: 400 in JSON with the parse error', async () => {
     const res = await post('{"resourceMetrics": [', { 'content-type': 'application/json' })
     expect(res.status).toBe(400)
-    const body = await res.json() as { message: string; error: string }
+    const body = (await res.json()) as { message: string; error: string }
     expect(body.error).toBe('GOV_ERR_OTLP_MALFORMED')
     expect(body.message).toMatch(/not valid JSON/)
   })
 
   it('JSON of the wrong shape: 400 naming the field', async () => {
-    const res = await post(JSON.stringify({ resourceMetrics: { not: 'an array' } }), { 'content-type': 'application/json' })
+    const res = await post(JSON.stringify({ resourceMetrics: { not: 'an array' } }), {
+      'content-type': 'application/json',
+    })
     expect(res.status).toBe(400)
-    expect((await res.json() as { message: string }).message).toMatch(/resourceMetrics/)
+    expect(((await res.json()) as { message: string }).message).toMatch(/resourceMetrics/)
   })
 
   it('unsupported content type: 415', async () => {
     const res = await post('hello', { 'content-type': 'text/plain' })
     expect(res.status).toBe(415)
-    expect((await res.text())).toMatch(/text\/plain/)
+    expect(await res.text()).toMatch(/text\/plain/)
   })
 
   it('unsupported content encoding: 415', async () => {
-    const res = await post(JSON.stringify(gaugeRequest('bad', { 'bad.br': [{ ts: now, value: 1 }] })), { 'content-type': 'application/json', 'content-encoding': 'br' })
+    const res = await post(JSON.stringify(gaugeRequest('bad', { 'bad.br': [{ ts: now, value: 1 }] })), {
+      'content-type': 'application/json',
+      'content-encoding': 'br',
+    })
     expect(res.status).toBe(415)
   })
 
   it('a body over the limit as sent: 413', async () => {
-    const big = JSON.stringify(gaugeRequest('bad', { 'bad.big': [{ ts: now, value: 1, attrs: { pad: 'x'.repeat(LIMIT) } }] }))
+    const big = JSON.stringify(
+      gaugeRequest('bad', { 'bad.big': [{ ts: now, value: 1, attrs: { pad: 'x'.repeat(LIMIT) } }] }),
+    )
     const res = await post(big, { 'content-type': 'application/json' })
     expect(res.status).toBe(413)
   })
@@ -76,7 +94,7 @@ describe('OTLP bad input', () => {
     expect(bomb.length).toBeLessThan(LIMIT)
     const res = await post(bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
     expect(res.status).toBe(413)
-    expect((await res.json() as { message: string }).message).toMatch(/decompresses to more than/)
+    expect(((await res.json()) as { message: string }).message).toMatch(/decompresses to more than/)
   })
 
   it('gzip that is not gzip: 400', async () => {
@@ -93,39 +111,67 @@ describe('OTLP bad input', () => {
 
   it('points that cannot be stored: 200 with partial success, the rest stored', async () => {
     const body = {
-      resourceMetrics: [{
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'partial' } }] },
-        scopeMetrics: [{
-          metrics: [
-            { name: '', gauge: { dataPoints: [{ timeUnixNano: nanos(now), asDouble: 1 }] } },
-            { name: 'partial.no_time', gauge: { dataPoints: [{ asDouble: 1 }, { timeUnixNano: nanos(now), asDouble: 2 }] } },
-            { name: 'partial.hist', histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: nanos(now), count: '3', sum: 3, bucketCounts: ['1', '2'], explicitBounds: [1, 2, 3] }] } },
-            { name: 'partial.ok', gauge: { dataPoints: [{ timeUnixNano: nanos(now), asDouble: 42 }] } },
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'partial' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: '', gauge: { dataPoints: [{ timeUnixNano: nanos(now), asDouble: 1 }] } },
+                {
+                  name: 'partial.no_time',
+                  gauge: { dataPoints: [{ asDouble: 1 }, { timeUnixNano: nanos(now), asDouble: 2 }] },
+                },
+                {
+                  name: 'partial.hist',
+                  histogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [
+                      {
+                        timeUnixNano: nanos(now),
+                        count: '3',
+                        sum: 3,
+                        bucketCounts: ['1', '2'],
+                        explicitBounds: [1, 2, 3],
+                      },
+                    ],
+                  },
+                },
+                { name: 'partial.ok', gauge: { dataPoints: [{ timeUnixNano: nanos(now), asDouble: 42 }] } },
+              ],
+            },
           ],
-        }],
-      }],
+        },
+      ],
     }
     const res = await post(JSON.stringify(body), { 'content-type': 'application/json' })
     expect(res.status).toBe(200)
-    const answer = await res.json() as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } }
+    const answer = (await res.json()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } }
     expect(Number(answer.partialSuccess.rejectedDataPoints)).toBe(3)
     expect(answer.partialSuccess.errorMessage).toMatch(/name/)
     expect(answer.partialSuccess.errorMessage).toMatch(/bucket/)
-    const q = await (await fetch(`${url}/api/v1/query?metric=partial.ok`)).json() as { series: { points: number[][] }[] }
+    const q = (await (await fetch(`${url}/api/v1/query?metric=partial.ok`)).json()) as {
+      series: { points: number[][] }[]
+    }
     expect(q.series[0]!.points).toEqual([[now, 42]])
-    const t = await (await fetch(`${url}/api/v1/query?metric=partial.no_time`)).json() as { series: { points: number[][] }[] }
+    const t = (await (await fetch(`${url}/api/v1/query?metric=partial.no_time`)).json()) as {
+      series: { points: number[][] }[]
+    }
     expect(t.series[0]!.points).toEqual([[now, 2]])
   })
 
   it('rejects points older than the retention instead of acknowledging them into a TTL', async () => {
     const old = now - 31 * 86_400_000
-    const body = gaugeRequest('partial', { 'partial.old': [{ ts: old, value: 1 }], 'partial.recent': [{ ts: now, value: 2 }] })
+    const body = gaugeRequest('partial', {
+      'partial.old': [{ ts: old, value: 1 }],
+      'partial.recent': [{ ts: now, value: 2 }],
+    })
     const res = await post(JSON.stringify(body), { 'content-type': 'application/json' })
-    const answer = await res.json() as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } }
+    const answer = (await res.json()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } }
     expect(answer.partialSuccess.rejectedDataPoints).toBe('1')
     expect(answer.partialSuccess.errorMessage).toMatch(/older than the retention/)
-    expect((await storedMetrics())).toContain('partial.recent')
-    expect((await storedMetrics())).not.toContain('partial.old')
+    expect(await storedMetrics()).toContain('partial.recent')
+    expect(await storedMetrics()).not.toContain('partial.old')
   })
 
   it('stores nothing of the requests it refused', async () => {

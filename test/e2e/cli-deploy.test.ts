@@ -11,12 +11,20 @@ import { freePort, spawnServer } from '../helpers/server.ts'
 const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta.url))
 let server: { child: ChildProcess; url: string }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GOVERNOR_URL: server.url, ...env } })
-    let stdout = '', stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
+    let stdout = '',
+      stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d
+    })
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
 }
@@ -24,13 +32,31 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 beforeAll(async () => {
   server = await spawnServer({ GOVERNOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'governor-cli-')) })
 })
-afterAll(() => { server?.child.kill('SIGKILL') })
+afterAll(() => {
+  server?.child.kill('SIGKILL')
+})
 
 describe('governor deploy, deploys last, events search', () => {
   it('records a deploy with its plan and prints one line', async () => {
     const plan = join(mkdtempSync(join(tmpdir(), 'plan-')), 'plan.json')
     writeFileSync(plan, JSON.stringify({ watch: ['http.server.request.duration'], contingency: ['cart_cache'] }))
-    const r = await cli(['deploy', '--service', 'api', '--version', '1.4.2', '--actor', 'alice', '--commit', '9f2c1e0', '--description', 'faster totals', '--plan', plan, '--id', 'pipeline-1'])
+    const r = await cli([
+      'deploy',
+      '--service',
+      'api',
+      '--version',
+      '1.4.2',
+      '--actor',
+      'alice',
+      '--commit',
+      '9f2c1e0',
+      '--description',
+      'faster totals',
+      '--plan',
+      plan,
+      '--id',
+      'pipeline-1',
+    ])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe('recorded deploy api 1.4.2 to production (id pipeline-1)\n')
@@ -42,11 +68,28 @@ describe('governor deploy, deploys last, events search', () => {
     expect(last.stdout).toMatch(/^api\tproduction\t1\.4\.2\talice\t\d{4}-/)
     const found = await cli(['events', 'search', 'faster', '--json'])
     expect(found.code).toBe(0)
-    expect(JSON.parse(found.stdout)).toMatchObject([{ kind: 'deploy', service: 'api', version: '1.4.2', data: { commit: '9f2c1e0', plan: { contingency: ['cart_cache'] } } }])
+    expect(JSON.parse(found.stdout)).toMatchObject([
+      {
+        kind: 'deploy',
+        service: 'api',
+        version: '1.4.2',
+        data: { commit: '9f2c1e0', plan: { contingency: ['cart_cache'] } },
+      },
+    ])
   })
 
-  it('exits 1 with the server\'s message when it refuses', async () => {
-    const r = await cli(['deploy', '--service', 'api', '--version', '2', '--actor', 'x', '--finished-at', '2999-01-01T00:00:00Z'])
+  it("exits 1 with the server's message when it refuses", async () => {
+    const r = await cli([
+      'deploy',
+      '--service',
+      'api',
+      '--version',
+      '2',
+      '--actor',
+      'x',
+      '--finished-at',
+      '2999-01-01T00:00:00Z',
+    ])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('400: GOV_ERR_CHANGE_INVALID: finished_at="2999-01-01T00:00:00Z" is in the future')
   })

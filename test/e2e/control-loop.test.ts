@@ -19,7 +19,7 @@ let pushing: NodeJS.Timeout | undefined
 const BOUNDS = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]
 
 beforeAll(async () => {
-  ({ app, url } = await startServer({ controllerTickMillis: 50, impactIntervalMillis: 0 }))
+  ;({ app, url } = await startServer({ controllerTickMillis: 50, impactIntervalMillis: 0 }))
 })
 afterAll(async () => {
   clearInterval(pushing)
@@ -27,8 +27,16 @@ afterAll(async () => {
   await app?.close()
 })
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   return { status: res.status, body: (await res.json()) as Record<string, any> }
 }
 
@@ -43,15 +51,37 @@ function exporter(): (ts: number) => Promise<void> {
     counts[BOUNDS.length - 1]! += 20
     const total = counts.reduce((a, b) => a + b, 0)
     const res = await fetch(`${url}/v1/metrics`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        resourceMetrics: [{
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
-          scopeMetrics: [{ metrics: [{
-            name: 'http.server.request.duration', unit: 'ms',
-            histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: nanos(ts), startTimeUnixNano: nanos(start), count: String(total), sum: total * 950, bucketCounts: counts.map(String), explicitBounds: BOUNDS }] },
-          }] }],
-        }],
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'http.server.request.duration',
+                    unit: 'ms',
+                    histogram: {
+                      aggregationTemporality: 2,
+                      dataPoints: [
+                        {
+                          timeUnixNano: nanos(ts),
+                          startTimeUnixNano: nanos(start),
+                          count: String(total),
+                          sum: total * 950,
+                          bucketCounts: counts.map(String),
+                          explicitBounds: BOUNDS,
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     })
     expect(res.status).toBe(200)
@@ -69,30 +99,52 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ti
 describe('the control loop, end to end', () => {
   it('lowers the knob when the p99 breaks the SLO, the app sees it live, and the change log says why', async () => {
     client = connect({ url, service: 'checkout', startupTimeoutMillis: 5_000 })
-    const workers = client.knob('workers', { type: 'int', default: 40, min: 1, max: 200, unit: '{worker}', description: 'worker pool size' })
+    const workers = client.knob('workers', {
+      type: 'int',
+      default: 40,
+      min: 1,
+      max: 200,
+      unit: '{worker}',
+      description: 'worker pool size',
+    })
     expect(await client.ready()).toBe('collector')
     expect(client.status).toBe('streaming')
     const changes: KnobChange<number>[] = []
     workers.on('change', (_v, c) => changes.push(c))
 
     const slo = await call('PUT', '/api/v1/slos/checkout/latency', {
-      sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99.9, window: '30d',
-      actor: 'alice', reason: 'checkout must answer in 300 ms',
+      sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 },
+      objective: 99.9,
+      window: '30d',
+      actor: 'alice',
+      reason: 'checkout must answer in 300 ms',
     })
     expect(slo.status).toBe(201)
     const ctl = await call('PUT', '/api/v1/controllers/checkout/workers-p99', {
-      knob: 'workers', slo: 'latency', algorithm: 'aimd', interval_ms: 1000, mode: 'active', actor: 'alice', reason: 'shed load when checkout is slow',
+      knob: 'workers',
+      slo: 'latency',
+      algorithm: 'aimd',
+      interval_ms: 1000,
+      mode: 'active',
+      actor: 'alice',
+      reason: 'shed load when checkout is slow',
     })
     expect(ctl.status, JSON.stringify(ctl.body)).toBe(201)
     expect(ctl.body.knob_mode).toBe('auto')
 
     // No data yet: the controller holds, and says so once.
-    await waitFor(async () => (await call('GET', '/api/v1/controllers?service=checkout')).body.controllers[0].holding?.kind === 'no_data', 'the no-data hold')
+    await waitFor(
+      async () =>
+        (await call('GET', '/api/v1/controllers?service=checkout')).body.controllers[0].holding?.kind === 'no_data',
+      'the no-data hold',
+    )
 
     // The app's metrics arrive: 25 s of history, then a point every 200 ms as an exporter would send.
     const send = exporter()
     for (let t = Date.now() - 25_000; t < Date.now() - 1000; t += 5_000) await send(t)
-    pushing = setInterval(() => { void send(Date.now()) }, 200)
+    pushing = setInterval(() => {
+      void send(Date.now())
+    }, 200)
 
     await waitFor(() => workers.value < 40, 'the controller to lower workers')
     clearInterval(pushing)
@@ -101,14 +153,23 @@ describe('the control loop, end to end', () => {
     expect(workers.value).toBe(16)
     const change = changes.find((c) => c.value === 16)!
     expect(change).toMatchObject({ previous: 40, changedBy: 'controller:workers-p99', mode: 'auto' })
-    expect(change.reason).toMatch(/p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000/)
+    expect(change.reason).toMatch(
+      /p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000/,
+    )
 
     // The change log explains it.
     const knobEvents = (await call('GET', '/api/v1/events?kind=knob&service=checkout')).body.events
     const event = knobEvents.find((e: { actor: string }) => e.actor === 'controller:workers-p99')
-    expect(event).toMatchObject({ title: 'controller:workers-p99 set checkout/workers 40 → 16', data: { before: 40, after: 16, mode: 'auto' } })
-    expect(event.text).toMatch(/^SLI 999 over target 300 \(\+233 %\): 40 → 16 \(aimd, ×0\.41, step ×4 at burn rate 1000×\) — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000 \(SLO checkout\/latency\)$/)
-    const controllerEvents = (await call('GET', '/api/v1/events?kind=controller&service=checkout')).body.events.map((e: { title: string }) => e.title)
+    expect(event).toMatchObject({
+      title: 'controller:workers-p99 set checkout/workers 40 → 16',
+      data: { before: 40, after: 16, mode: 'auto' },
+    })
+    expect(event.text).toMatch(
+      /^SLI 999 over target 300 \(\+233 %\): 40 → 16 \(aimd, ×0\.41, step ×4 at burn rate 1000×\) — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000 \(SLO checkout\/latency\)$/,
+    )
+    const controllerEvents = (await call('GET', '/api/v1/events?kind=controller&service=checkout')).body.events.map(
+      (e: { title: string }) => e.title,
+    )
     expect(controllerEvents.filter((t: string) => t.includes('no data'))).toHaveLength(1)
 
     // And the API shows what the controller saw and did.

@@ -13,7 +13,9 @@ import type { ChildProcess } from 'node:child_process'
 const SENDERS = 8
 const POINTS_PER_REQUEST = 50
 const children: ChildProcess[] = []
-afterAll(() => { for (const c of children) c.kill('SIGKILL') })
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL')
+})
 
 describe('crash safety', () => {
   it('keeps every acknowledged point across a SIGKILL', async () => {
@@ -30,12 +32,22 @@ describe('crash safety', () => {
       const sent: number[] = []
       acked.set(`s${id}`, sent)
       for (let round = 0; !killed; round++) {
-        const points = Array.from({ length: POINTS_PER_REQUEST }, (_, i) => ({ ts: base + round * POINTS_PER_REQUEST + i, value: round, attrs: { sender: `s${id}` } }))
+        const points = Array.from({ length: POINTS_PER_REQUEST }, (_, i) => ({
+          ts: base + round * POINTS_PER_REQUEST + i,
+          value: round,
+          attrs: { sender: `s${id}` },
+        }))
         inFlight++
         try {
-          const res = await fetch(`${first.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(gaugeRequest('crash', { 'crash.points': points })) })
+          const res = await fetch(`${first.url}/v1/metrics`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(gaugeRequest('crash', { 'crash.points': points })),
+          })
           if (res.status === 200) sent.push(...points.map((p) => p.ts))
-        } catch { /* the connection died with the process */ } finally {
+        } catch {
+          /* the connection died with the process */
+        } finally {
           inFlight--
         }
       }
@@ -53,8 +65,15 @@ describe('crash safety', () => {
     const second = await spawnServer({ GOVERNOR_DATA_DIR: dataDir })
     children.push(second.child)
     for (const [name, ts] of acked) {
-      const q = new URLSearchParams({ metric: 'crash.points', match: `sender=${name}`, from: String(base), to: String(base + 10_000_000) })
-      const res = await (await fetch(`${second.url}/api/v1/query?${q}`)).json() as { series: { points: number[][] }[] }
+      const q = new URLSearchParams({
+        metric: 'crash.points',
+        match: `sender=${name}`,
+        from: String(base),
+        to: String(base + 10_000_000),
+      })
+      const res = (await (await fetch(`${second.url}/api/v1/query?${q}`)).json()) as {
+        series: { points: number[][] }[]
+      }
       const stored = new Set((res.series[0]?.points ?? []).map((p) => p[0]))
       const missing = ts.filter((t) => !stored.has(t))
       expect(missing, `${name}: ${missing.length} of ${ts.length} acknowledged points missing`).toEqual([])

@@ -28,9 +28,36 @@ const CHECK_EVERY = 20
 
 /** What an integer field of OTLP JSON may be replaced with. */
 const JSON_VALUES: readonly unknown[] = [
-  -1, -5, '-1', 1.5, '0.5', 1e300, '1e300', -1e300, 2 ** 64, '18446744073709551616', '18446744073709551615',
-  2 ** 53 + 1, '9007199254740993', 'NaN', 'Infinity', '-Infinity', 256, 255, 2 ** 31, -(2 ** 31) - 1, 21, -11, 20, '-0', 0,
-  '99999999999999999999999', 1e-300, '1.0', 2 ** 63, '-9223372036854775809',
+  -1,
+  -5,
+  '-1',
+  1.5,
+  '0.5',
+  1e300,
+  '1e300',
+  -1e300,
+  2 ** 64,
+  '18446744073709551616',
+  '18446744073709551615',
+  2 ** 53 + 1,
+  '9007199254740993',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  256,
+  255,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  21,
+  -11,
+  20,
+  '-0',
+  0,
+  '99999999999999999999999',
+  1e-300,
+  '1.0',
+  2 ** 63,
+  '-9223372036854775809',
 ]
 
 /** What protobuf can carry in each wire type (a fixed64 "-1" is 2^64 - 1). */
@@ -47,25 +74,65 @@ type Point = Record<string, unknown>
 
 /** Each kind's integer fields: where they are in a point, and their protobuf wire type. */
 const FIELDS: Record<Kind, [string, Wire][]> = {
-  gauge: [['flags', 'uint32'], ['asInt', 'sfixed64'], ['timeUnixNano', 'fixed64'], ['startTimeUnixNano', 'fixed64']],
-  sum: [['flags', 'uint32'], ['asInt', 'sfixed64'], ['timeUnixNano', 'fixed64']],
-  histogram: [['count', 'fixed64'], ['bucketCounts.0', 'fixed64'], ['bucketCounts.2', 'fixed64'], ['flags', 'uint32'], ['timeUnixNano', 'fixed64'], ['startTimeUnixNano', 'fixed64']],
-  exponentialHistogram: [
-    ['count', 'fixed64'], ['zeroCount', 'fixed64'], ['scale', 'sint32'], ['flags', 'uint32'], ['positive.offset', 'sint32'],
-    ['positive.bucketCounts.1', 'fixed64'], ['negative.offset', 'sint32'], ['negative.bucketCounts.0', 'fixed64'], ['timeUnixNano', 'fixed64'],
+  gauge: [
+    ['flags', 'uint32'],
+    ['asInt', 'sfixed64'],
+    ['timeUnixNano', 'fixed64'],
+    ['startTimeUnixNano', 'fixed64'],
   ],
-  summary: [['count', 'fixed64'], ['flags', 'uint32'], ['timeUnixNano', 'fixed64']],
+  sum: [
+    ['flags', 'uint32'],
+    ['asInt', 'sfixed64'],
+    ['timeUnixNano', 'fixed64'],
+  ],
+  histogram: [
+    ['count', 'fixed64'],
+    ['bucketCounts.0', 'fixed64'],
+    ['bucketCounts.2', 'fixed64'],
+    ['flags', 'uint32'],
+    ['timeUnixNano', 'fixed64'],
+    ['startTimeUnixNano', 'fixed64'],
+  ],
+  exponentialHistogram: [
+    ['count', 'fixed64'],
+    ['zeroCount', 'fixed64'],
+    ['scale', 'sint32'],
+    ['flags', 'uint32'],
+    ['positive.offset', 'sint32'],
+    ['positive.bucketCounts.1', 'fixed64'],
+    ['negative.offset', 'sint32'],
+    ['negative.bucketCounts.0', 'fixed64'],
+    ['timeUnixNano', 'fixed64'],
+  ],
+  summary: [
+    ['count', 'fixed64'],
+    ['flags', 'uint32'],
+    ['timeUnixNano', 'fixed64'],
+  ],
 }
 const KINDS = Object.keys(FIELDS) as Kind[]
 
 function validPoint(kind: Kind, ms: number): Point {
   const time = { timeUnixNano: `${ms}000000`, startTimeUnixNano: `${ms - 60_000}000000` }
   switch (kind) {
-    case 'gauge': return { ...time, asDouble: 2.5 }
-    case 'sum': return { ...time, asInt: '42' }
-    case 'histogram': return { ...time, count: '3', sum: 6, bucketCounts: ['1', '1', '1'], explicitBounds: [1, 2], flags: 0 }
-    case 'exponentialHistogram': return { ...time, count: '4', sum: 3, scale: 2, zeroCount: '1', positive: { offset: -1, bucketCounts: ['1', '1'] }, negative: { offset: 2, bucketCounts: ['1'] } }
-    case 'summary': return { ...time, count: '4', sum: 10, quantileValues: [{ quantile: 0.5, value: 2 }] }
+    case 'gauge':
+      return { ...time, asDouble: 2.5 }
+    case 'sum':
+      return { ...time, asInt: '42' }
+    case 'histogram':
+      return { ...time, count: '3', sum: 6, bucketCounts: ['1', '1', '1'], explicitBounds: [1, 2], flags: 0 }
+    case 'exponentialHistogram':
+      return {
+        ...time,
+        count: '4',
+        sum: 3,
+        scale: 2,
+        zeroCount: '1',
+        positive: { offset: -1, bucketCounts: ['1', '1'] },
+        negative: { offset: 2, bucketCounts: ['1'] },
+      }
+    case 'summary':
+      return { ...time, count: '4', sum: 10, quantileValues: [{ quantile: 0.5, value: 2 }] }
   }
 }
 
@@ -85,7 +152,20 @@ const resource = (service: string) => ({ attributes: [{ key: 'service.name', val
 /** One round's OTLP request: the good point, then 1 to 3 metrics with a mutated point beside a valid one. */
 function otlpRound(rnd: Random, round: number, ms: number, proto: boolean): { body: object; mutated: string[] } {
   const mutated: string[] = []
-  const metrics: object[] = [{ name: 'intfuzz.good', gauge: { dataPoints: [{ timeUnixNano: `${ms}000000`, asDouble: round, attributes: [{ key: 'round', value: { intValue: String(round) } }] }] } }]
+  const metrics: object[] = [
+    {
+      name: 'intfuzz.good',
+      gauge: {
+        dataPoints: [
+          {
+            timeUnixNano: `${ms}000000`,
+            asDouble: round,
+            attributes: [{ key: 'round', value: { intValue: String(round) } }],
+          },
+        ],
+      },
+    },
+  ]
   for (let m = 1 + rnd.int(3); m > 0; m--) {
     const kind = rnd.pick(KINDS)
     let bad = validPoint(kind, ms + 1)
@@ -95,27 +175,57 @@ function otlpRound(rnd: Random, round: number, ms: number, proto: boolean): { bo
       bad = set(bad, path, value)
       mutated.push(`${kind}.${path}=${JSON.stringify(value)}`)
     }
-    const data: Record<string, unknown> = { dataPoints: rnd.chance(0.5) ? [validPoint(kind, ms), bad] : [bad, validPoint(kind, ms)] }
+    const data: Record<string, unknown> = {
+      dataPoints: rnd.chance(0.5) ? [validPoint(kind, ms), bad] : [bad, validPoint(kind, ms)],
+    }
     if (kind === 'sum' || kind === 'histogram' || kind === 'exponentialHistogram') data.aggregationTemporality = 2
     metrics.push({ name: `intfuzz.${kind}`, [kind]: data })
   }
-  return { body: { resourceMetrics: [{ resource: resource('intfuzz'), scopeMetrics: [{ scope: { name: 'intfuzz' }, metrics }] }] }, mutated }
+  return {
+    body: {
+      resourceMetrics: [{ resource: resource('intfuzz'), scopeMetrics: [{ scope: { name: 'intfuzz' }, metrics }] }],
+    },
+    mutated,
+  }
 }
 
-const WriteRequest = protobuf.parse(`syntax = "proto3";
+const WriteRequest = protobuf
+  .parse(
+    `syntax = "proto3";
 message WriteRequest { repeated TimeSeries timeseries = 1; }
 message TimeSeries { repeated Label labels = 1; repeated Sample samples = 2; }
 message Label { string name = 1; string value = 2; }
-message Sample { double value = 1; int64 timestamp = 2; }`).root.lookupType('WriteRequest')
+message Sample { double value = 1; int64 timestamp = 2; }`,
+  )
+  .root.lookupType('WriteRequest')
 const RW_TIMES = ['9223372036854775807', '-9223372036854775808', String(2 ** 53), '-1', '0', '9007199254740991', '1']
 
 /** A remote write request: the good sample at `ms` and one at a mutated timestamp. */
 function remoteWriteRound(rnd: Random, ms: number): { body: Buffer; mutated: string[] } {
   const ts = rnd.pick(RW_TIMES)
-  const body = WriteRequest.encode(WriteRequest.fromObject({ timeseries: [
-    { labels: [{ name: '__name__', value: 'intfuzz_rw_good' }, { name: 'job', value: 'intfuzz' }], samples: [{ value: 1, timestamp: ms }] },
-    { labels: [{ name: '__name__', value: 'intfuzz_rw' }, { name: 'job', value: 'intfuzz' }], samples: [{ value: 1, timestamp: ms }, { value: 2, timestamp: ts }] },
-  ] })).finish()
+  const body = WriteRequest.encode(
+    WriteRequest.fromObject({
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'intfuzz_rw_good' },
+            { name: 'job', value: 'intfuzz' },
+          ],
+          samples: [{ value: 1, timestamp: ms }],
+        },
+        {
+          labels: [
+            { name: '__name__', value: 'intfuzz_rw' },
+            { name: 'job', value: 'intfuzz' },
+          ],
+          samples: [
+            { value: 1, timestamp: ms },
+            { value: 2, timestamp: ts },
+          ],
+        },
+      ],
+    }),
+  ).finish()
   return { body: Buffer.from(body), mutated: [`timestamp=${ts}`] }
 }
 
@@ -145,14 +255,20 @@ afterAll(async () => {
 
 /** The single value of a SELECT through the SQL API (a read: it waits for acknowledged points). */
 async function scalar(query: string): Promise<string> {
-  const res = await fetch(`${server.url}/api/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
+  const res = await fetch(`${server.url}/api/v1/sql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  })
   const text = await res.text()
   if (res.status !== 200) throw new Error(`SQL answered ${res.status}: ${text}`)
   return String((JSON.parse(text) as { rows: unknown[][] }).rows[0]?.[0])
 }
 
 const countOf = (table: string, metric: string) =>
-  scalar(`SELECT count() FROM governor.${table} WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = '${metric}')`)
+  scalar(
+    `SELECT count() FROM governor.${table} WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = '${metric}')`,
+  )
 
 describe('fuzzing the integer fields of points', () => {
   it('never answers 5xx, stays ready and keeps storing good points', async () => {
@@ -166,21 +282,33 @@ describe('fuzzing the integer fields of points', () => {
       const ms = base + round * 10
       if (rnd.chance(0.15)) {
         const { body, mutated } = remoteWriteRound(rnd, ms)
-        const res = await fetch(`${server.url}/api/v1/write`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body })
-        if (res.status !== 204) problems.push(`round ${round} remote write ${mutated.join(' ')}: ${res.status} ${await res.text()}`)
+        const res = await fetch(`${server.url}/api/v1/write`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body,
+        })
+        if (res.status !== 204)
+          problems.push(`round ${round} remote write ${mutated.join(' ')}: ${res.status} ${await res.text()}`)
         else goodRw++
       } else {
         const proto = rnd.chance(0.5)
         const { body, mutated } = otlpRound(rnd, round, ms, proto)
         const res = await fetch(`${server.url}/v1/metrics`, {
-          method: 'POST', headers: { 'content-type': proto ? 'application/x-protobuf' : 'application/json' }, body: proto ? encodeOtlpRequest(body) : JSON.stringify(body),
+          method: 'POST',
+          headers: { 'content-type': proto ? 'application/x-protobuf' : 'application/json' },
+          body: proto ? encodeOtlpRequest(body) : JSON.stringify(body),
         })
         const text = proto ? '' : await res.text()
         // Every mutated value is a number: the request is well formed and the good points are kept.
-        if (res.status !== 200) problems.push(`round ${round} ${proto ? 'protobuf' : 'JSON'} ${mutated.join(' ')}: ${res.status} ${text}`)
+        if (res.status !== 200)
+          problems.push(`round ${round} ${proto ? 'protobuf' : 'JSON'} ${mutated.join(' ')}: ${res.status} ${text}`)
         else {
           goodOtlp++
-          if (!proto) rejected += Number((JSON.parse(text) as { partialSuccess?: { rejectedDataPoints?: string } }).partialSuccess?.rejectedDataPoints ?? 0)
+          if (!proto)
+            rejected += Number(
+              (JSON.parse(text) as { partialSuccess?: { rejectedDataPoints?: string } }).partialSuccess
+                ?.rejectedDataPoints ?? 0,
+            )
         }
       }
       if ((round + 1) % CHECK_EVERY === 0 || round === ROUNDS - 1) {
@@ -193,10 +321,15 @@ describe('fuzzing the integer fields of points', () => {
         expect(ready.status, `after round ${round}: ${await ready.text()}`).toBe(200)
       }
     }
-    console.log(`integer fuzz: ${ROUNDS} rounds (seed ${SEED}), ${goodOtlp} OTLP and ${goodRw} remote write requests stored their good points; JSON answers rejected ${rejected} points`)
+    console.log(
+      `integer fuzz: ${ROUNDS} rounds (seed ${SEED}), ${goodOtlp} OTLP and ${goodRw} remote write requests stored their good points; JSON answers rejected ${rejected} points`,
+    )
     expect(server.child.exitCode, server.output()).toBeNull()
     // The mutations bite: many points were refused, and some mutated points were stored.
     expect(rejected).toBeGreaterThan(ROUNDS / 4)
-    expect(Number(await countOf('histograms', 'intfuzz.histogram')) + Number(await countOf('exp_histograms', 'intfuzz.exponentialHistogram'))).toBeGreaterThan(0)
+    expect(
+      Number(await countOf('histograms', 'intfuzz.histogram')) +
+        Number(await countOf('exp_histograms', 'intfuzz.exponentialHistogram')),
+    ).toBeGreaterThan(0)
   }, 120_000)
 })

@@ -1,7 +1,13 @@
 import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http'
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { AggregationTemporality, AggregationType, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics'
+import {
+  AggregationTemporality,
+  AggregationType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer } from '../helpers/server.ts'
@@ -14,11 +20,16 @@ let app: FastifyInstance
 let url: string
 
 beforeAll(async () => {
-  ({ app, url } = await startServer())
+  ;({ app, url } = await startServer())
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
-async function query(params: Record<string, string>): Promise<{ metric: { type: string; unit: string }; series: { labels: Record<string, string>; points: number[][] }[] }> {
+async function query(params: Record<string, string>): Promise<{
+  metric: { type: string; unit: string }
+  series: { labels: Record<string, string>; points: number[][] }[]
+}> {
   const res = await fetch(`${url}/api/v1/query?${new URLSearchParams(params)}`)
   expect(res.status, await res.clone().text()).toBe(200)
   return res.json() as never
@@ -39,21 +50,28 @@ function provider(service: string, exporter: PushMetricExporter) {
   return mp
 }
 
-for (const [protocol, Exporter] of [['protobuf', ProtoExporter], ['json', JsonExporter]] as const) {
+for (const [protocol, Exporter] of [
+  ['protobuf', ProtoExporter],
+  ['json', JsonExporter],
+] as const) {
   for (const temporality of ['cumulative', 'delta'] as const) {
     describe(`OTel SDK over OTLP/${protocol}, ${temporality}`, () => {
       const service = `svc-${protocol}-${temporality}`
       it('stores every instrument type with exact values', async () => {
         const exporter = new Exporter({
           url: `${url}/v1/metrics`,
-          temporalityPreference: temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+          temporalityPreference:
+            temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
         })
         const mp = provider(service, exporter)
         const meter = mp.getMeter('e2e', '1.0.0')
         const requests = meter.createCounter('http.requests', { unit: '{request}', description: 'requests served' })
         const inflight = meter.createUpDownCounter('http.inflight')
         const temp = meter.createGauge('room.temperature', { unit: 'Cel' })
-        const latency = meter.createHistogram('http.duration', { unit: 'ms', advice: { explicitBucketBoundaries: [10, 50, 100] } })
+        const latency = meter.createHistogram('http.duration', {
+          unit: 'ms',
+          advice: { explicitBucketBoundaries: [10, 50, 100] },
+        })
         const jobs = meter.createHistogram('jobs.duration.exp', { unit: 's' })
         let queue = 7
         meter.createObservableGauge('queue.depth').addCallback((r) => r.observe(queue, { queue: 'emails' }))
@@ -75,7 +93,12 @@ for (const [protocol, Exporter] of [['protobuf', ProtoExporter], ['json', JsonEx
         const counter = await query({ metric: 'http.requests', service, match: 'route=/a', from: 'now-1h' })
         expect(counter.metric).toMatchObject({ type: 'sum', unit: '{request}' })
         expect(counter.series).toHaveLength(1)
-        expect(counter.series[0]!.labels).toMatchObject({ route: '/a', status: '200', 'service.name': service, 'deployment.environment': 'test' })
+        expect(counter.series[0]!.labels).toMatchObject({
+          route: '/a',
+          status: '200',
+          'service.name': service,
+          'deployment.environment': 'test',
+        })
         const values = counter.series[0]!.points.map((p) => p[1])
         // Cumulative: the running totals. Delta: what was added in each interval.
         expect(values).toEqual(temporality === 'cumulative' ? [7, 17] : [7, 10])
@@ -98,18 +121,21 @@ for (const [protocol, Exporter] of [['protobuf', ProtoExporter], ['json', JsonEx
         expect(hist.metric.type).toBe('histogram')
         expect(hist.series[0]!.points[0]!.slice(1)).toEqual([5, 242])
         const [row] = await sql<{ bounds: number[]; counts: string[]; min: number; max: number }>(
-          `SELECT bounds, counts, min, max FROM governor.histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'http.duration' AND service = '${service}') ORDER BY ts LIMIT 1`)
+          `SELECT bounds, counts, min, max FROM governor.histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'http.duration' AND service = '${service}') ORDER BY ts LIMIT 1`,
+        )
         expect(row).toEqual({ bounds: [10, 50, 100], counts: ['2', '1', '1', '1'], min: 5, max: 150 })
 
         const exp = await query({ metric: 'jobs.duration.exp', service })
         expect(exp.metric.type).toBe('exponential_histogram')
         expect(exp.series[0]!.points[0]!.slice(1)).toEqual([4, 7.5])
         const [e] = await sql<{ total: string; zero_count: string }>(
-          `SELECT arraySum(positive_counts) + arraySum(negative_counts) + zero_count AS total, zero_count FROM governor.exp_histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'jobs.duration.exp' AND service = '${service}') ORDER BY ts LIMIT 1`)
+          `SELECT arraySum(positive_counts) + arraySum(negative_counts) + zero_count AS total, zero_count FROM governor.exp_histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'jobs.duration.exp' AND service = '${service}') ORDER BY ts LIMIT 1`,
+        )
         expect(e).toEqual({ total: '4', zero_count: '0' })
 
         const [s] = await sql<{ temporality: string; monotonic: boolean; scope: string; description: string }>(
-          `SELECT temporality, monotonic, scope, description FROM governor.series FINAL WHERE metric = 'http.requests' AND service = '${service}' LIMIT 1`)
+          `SELECT temporality, monotonic, scope, description FROM governor.series FINAL WHERE metric = 'http.requests' AND service = '${service}' LIMIT 1`,
+        )
         expect(s).toEqual({ temporality, monotonic: true, scope: 'e2e', description: 'requests served' })
         await mp.shutdown()
       })
@@ -120,17 +146,26 @@ for (const [protocol, Exporter] of [['protobuf', ProtoExporter], ['json', JsonEx
 describe('metadata endpoints', () => {
   it('lists the metrics and the label sets of one', async () => {
     const res = await fetch(`${url}/api/v1/metrics`)
-    const { metrics } = await res.json() as { metrics: { name: string; type: string; services: string[] }[] }
+    const { metrics } = (await res.json()) as { metrics: { name: string; type: string; services: string[] }[] }
     const requests = metrics.find((m) => m.name === 'http.requests')
     expect(requests?.type).toBe('sum')
-    expect(requests?.services).toEqual(['svc-json-cumulative', 'svc-json-delta', 'svc-protobuf-cumulative', 'svc-protobuf-delta'])
-    const series = await (await fetch(`${url}/api/v1/series?metric=http.requests&service=svc-json-delta`)).json() as { series: { labels: Record<string, string> }[] }
+    expect(requests?.services).toEqual([
+      'svc-json-cumulative',
+      'svc-json-delta',
+      'svc-protobuf-cumulative',
+      'svc-protobuf-delta',
+    ])
+    const series = (await (await fetch(`${url}/api/v1/series?metric=http.requests&service=svc-json-delta`)).json()) as {
+      series: { labels: Record<string, string> }[]
+    }
     expect(series.series.map((s) => s.labels.route).sort()).toEqual(['/a', '/b'])
   })
 
   it('answers 404 with a message for an unknown metric', async () => {
     const res = await fetch(`${url}/api/v1/query?metric=no.such.metric`)
     expect(res.status).toBe(404)
-    expect(await res.json()).toEqual({ error: { code: 'GOV_ERR_QUERY_UNKNOWN_METRIC', message: expect.stringContaining('no.such.metric') } })
+    expect(await res.json()).toEqual({
+      error: { code: 'GOV_ERR_QUERY_UNKNOWN_METRIC', message: expect.stringContaining('no.such.metric') },
+    })
   })
 })

@@ -17,10 +17,13 @@ describe('OTLP/gRPC at shutdown', () => {
     const { app } = await startServer({ grpcPort, walDir: 'off', flushIntervalMillis: 1500 })
     const client = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure())
     const bytes = (b: Buffer) => b
-    const call = (value: number) => new Promise<ServiceError | null>((resolve) => {
-      const body = encodeOtlpRequest(gaugeRequest('grpc-shutdown', { 'grpc.shutdown': [{ ts: Date.now() - 1000, value }] }))
-      client.makeUnaryRequest(PATH, bytes, bytes, body, new Metadata(), (error) => resolve(error))
-    })
+    const call = (value: number) =>
+      new Promise<ServiceError | null>((resolve) => {
+        const body = encodeOtlpRequest(
+          gaugeRequest('grpc-shutdown', { 'grpc.shutdown': [{ ts: Date.now() - 1000, value }] }),
+        )
+        client.makeUnaryRequest(PATH, bytes, bytes, body, new Metadata(), (error) => resolve(error))
+      })
     try {
       const inFlight = call(1)
       while (app.governor.pipeline.pendingPoints === 0) await new Promise((r) => setTimeout(r, 5))

@@ -6,7 +6,12 @@ import { join } from 'node:path'
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { AggregationTemporality, MeterProvider, MetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics'
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gaugeRequest } from '../helpers/otlp.ts'
@@ -31,8 +36,13 @@ let client: Client
 beforeAll(async () => {
   grpcPort = await freePort()
   ;({ app, url } = await startServer({
-    tokens: `app=ingest:${TOKENS.app},dev=read:${TOKENS.dev}`, grpcPort,
-    maxPendingPoints: 1, flushIntervalMillis: 60_000, maxInflightIngestBodyBytes: 1024, maxBodyBytes: MAX_BODY, maxIngestConcurrency: 1,
+    tokens: `app=ingest:${TOKENS.app},dev=read:${TOKENS.dev}`,
+    grpcPort,
+    maxPendingPoints: 1,
+    flushIntervalMillis: 60_000,
+    maxInflightIngestBodyBytes: 1024,
+    maxBodyBytes: MAX_BODY,
+    maxIngestConcurrency: 1,
   }))
   client = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure())
 })
@@ -54,10 +64,17 @@ function withToken(token: string | null): Metadata {
 }
 
 /** One unary call with the message as bytes (and a token unless null): its answer, or its error. */
-function call(path: string, body: Buffer, token: string | null = TOKENS.app, via = client): Promise<{ answer?: Buffer; error?: ServiceError }> {
+function call(
+  path: string,
+  body: Buffer,
+  token: string | null = TOKENS.app,
+  via = client,
+): Promise<{ answer?: Buffer; error?: ServiceError }> {
   const bytes = (b: Buffer) => b
   return new Promise((resolve) => {
-    via.makeUnaryRequest(path, bytes, bytes, body, withToken(token), (error, answer) => resolve(error !== null ? { error } : { answer: answer! }))
+    via.makeUnaryRequest(path, bytes, bytes, body, withToken(token), (error, answer) =>
+      resolve(error !== null ? { error } : { answer: answer! }),
+    )
   })
 }
 
@@ -71,10 +88,12 @@ function retryAfter(error: ServiceError): number | undefined {
 }
 
 async function query(metric: string, service: string): Promise<number[][]> {
-  const res = await fetch(`${url}/api/v1/query?metric=${metric}&service=${service}&from=now-1h`, { headers: { authorization: `Bearer ${TOKENS.dev}` } })
+  const res = await fetch(`${url}/api/v1/query?metric=${metric}&service=${service}&from=now-1h`, {
+    headers: { authorization: `Bearer ${TOKENS.dev}` },
+  })
   if (res.status === 404) return [] // a metric never stored
   expect(res.status).toBe(200)
-  const body = await res.json() as { series: { points: number[][] }[] }
+  const body = (await res.json()) as { series: { points: number[][] }[] }
   return body.series.flatMap((s) => s.points)
 }
 
@@ -89,7 +108,9 @@ async function exportWith(exporter: PushMetricExporter, service: string, record:
   const mp = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': service }), readers: [reader] })
   record(mp)
   const { resourceMetrics } = await reader.collect()
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(resourceMetrics, resolve))
+  const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
+    exporter.export(resourceMetrics, resolve),
+  )
   await mp.shutdown()
   return result
 }
@@ -111,55 +132,89 @@ describe('OTLP/gRPC', () => {
   })
 
   it('refuses a wrong token with UNAUTHENTICATED, a token without the ingest role with PERMISSION_DENIED', async () => {
-    const exporter = new OTLPMetricExporter({ url: `http://127.0.0.1:${grpcPort}`, metadata: withToken('ingest-not-a-token-at-all') })
-    const result = await exportWith(exporter, 'grpc-intruder', (mp) => mp.getMeter('x').createCounter('grpc.intruder').add(1))
+    const exporter = new OTLPMetricExporter({
+      url: `http://127.0.0.1:${grpcPort}`,
+      metadata: withToken('ingest-not-a-token-at-all'),
+    })
+    const result = await exportWith(exporter, 'grpc-intruder', (mp) =>
+      mp.getMeter('x').createCounter('grpc.intruder').add(1),
+    )
     await exporter.shutdown()
     expect(result.code).toBe(1)
     expect(result.error).toMatchObject({ code: 16, details: expect.stringContaining('the bearer token is not valid') })
 
     const body = encodeOtlpRequest(gaugeRequest('grpc-intruder', { 'grpc.intruder': [{ ts: Date.now(), value: 1 }] }))
-    expect((await call(PATHS.metrics, body, null)).error).toMatchObject({ code: 16, details: expect.stringContaining('send the metadata authorization: Bearer <token>') })
-    expect((await call(PATHS.metrics, body, TOKENS.dev)).error).toMatchObject({ code: 7, details: expect.stringContaining('needs the ingest role') })
+    expect((await call(PATHS.metrics, body, null)).error).toMatchObject({
+      code: 16,
+      details: expect.stringContaining('send the metadata authorization: Bearer <token>'),
+    })
+    expect((await call(PATHS.metrics, body, TOKENS.dev)).error).toMatchObject({
+      code: 7,
+      details: expect.stringContaining('needs the ingest role'),
+    })
     expect(await query('grpc.intruder', 'grpc-intruder')).toEqual([])
   })
 
   it('answers a full pipeline with UNAVAILABLE and a RetryInfo, and keeps what it took', async () => {
     const ts = Date.now() - 1000
-    const first = await call(PATHS.metrics, encodeOtlpRequest(gaugeRequest('grpc-bp', { 'grpc.bp': [{ ts, value: 1 }] })))
+    const first = await call(
+      PATHS.metrics,
+      encodeOtlpRequest(gaugeRequest('grpc-bp', { 'grpc.bp': [{ ts, value: 1 }] })),
+    )
     expect(first.error).toBeUndefined()
     expect(app.governor.pipeline.pendingPoints).toBe(1) // acknowledged, not yet committed
-    const second = await call(PATHS.metrics, encodeOtlpRequest(gaugeRequest('grpc-bp', { 'grpc.bp': [{ ts: ts + 1, value: 2 }] })))
+    const second = await call(
+      PATHS.metrics,
+      encodeOtlpRequest(gaugeRequest('grpc-bp', { 'grpc.bp': [{ ts: ts + 1, value: 2 }] })),
+    )
     expect(second.error).toMatchObject({ code: 14, details: expect.stringContaining('GOV_ERR_PIPELINE_FULL') })
     expect(retryAfter(second.error!)).toBe(1)
     expect(await query('grpc.bp', 'grpc-bp')).toEqual([[ts, 1]])
   })
 
-  it('shares the receivers\' admission and adaptive limiter with OTLP/HTTP', async () => {
+  it("shares the receivers' admission and adaptive limiter with OTLP/HTTP", async () => {
     // An HTTP request that sent its head only holds 900 of the 1024 bytes, and the limiter's one slot.
     const socket = connect(Number(new URL(url).port), '127.0.0.1')
     await once(socket, 'connect')
-    socket.write(`POST /v1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.app}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 900\r\n\r\n`)
-    const inflight = async () => (await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKENS.dev}` } })).text()).match(/^governor_ingest_body_bytes_inflight (\d+)$/m)?.[1]
+    socket.write(
+      `POST /v1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.app}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 900\r\n\r\n`,
+    )
+    const inflight = async () =>
+      (await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKENS.dev}` } })).text()).match(
+        /^governor_ingest_body_bytes_inflight (\d+)$/m,
+      )?.[1]
     try {
-      while (await inflight() !== '900') await new Promise((r) => setTimeout(r, 10))
+      while ((await inflight()) !== '900') await new Promise((r) => setTimeout(r, 10))
       const refused = await call(PATHS.traces, encodeSignalRequest('traces', tracesRequest(['grpc-a', 'grpc-b'], 2, 2)))
-      expect(refused.error).toMatchObject({ code: 14, details: expect.stringContaining('(GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES)') })
+      expect(refused.error).toMatchObject({
+        code: 14,
+        details: expect.stringContaining('(GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES)'),
+      })
       expect(retryAfter(refused.error!)).toBe(1)
       const shed = await call(PATHS.logs, Buffer.alloc(0)) // fits the bytes left
-      expect(shed.error).toMatchObject({ code: 14, details: expect.stringContaining('over capacity (1 in flight, limit 1): shed unprocessed') })
+      expect(shed.error).toMatchObject({
+        code: 14,
+        details: expect.stringContaining('over capacity (1 in flight, limit 1): shed unprocessed'),
+      })
       expect(retryAfter(shed.error!)).toBe(1)
     } finally {
       socket.destroy()
     }
-    while (await inflight() !== '0') await new Promise((r) => setTimeout(r, 10))
+    while ((await inflight()) !== '0') await new Promise((r) => setTimeout(r, 10))
   })
 
   it('takes traces and logs, rejecting every item with a message that says why, and counts them', async () => {
-    for (const [signal, request] of [['traces', tracesRequest(['grpc-a'], 2, 3)], ['logs', logsRequest(['grpc-a'], 1, 4)]] as const) {
+    for (const [signal, request] of [
+      ['traces', tracesRequest(['grpc-a'], 2, 3)],
+      ['logs', logsRequest(['grpc-a'], 1, 4)],
+    ] as const) {
       const { answer, error } = await call(PATHS[signal], encodeSignalRequest(signal, request))
       expect(error).toBeUndefined()
       const rejected = signal === 'traces' ? 6 : 4
-      expect(decodeExportResponse(answer!)).toEqual({ rejected, message: expect.stringMatching(new RegExp(`^Governor keeps metrics only: the ${rejected} `)) })
+      expect(decodeExportResponse(answer!)).toEqual({
+        rejected,
+        message: expect.stringMatching(new RegExp(`^Governor keeps metrics only: the ${rejected} `)),
+      })
     }
     const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKENS.dev}` } })).text()
     expect(metrics).toContain('governor_otlp_items_not_kept_total{receiver="otlp_grpc",signal="traces"} 6')
@@ -167,11 +222,20 @@ describe('OTLP/gRPC', () => {
   })
 
   it('decompresses gzip messages, and refuses a message over GOVERNOR_MAX_BODY_BYTES, as sent or decompressed, with RESOURCE_EXHAUSTED, not retryable', async () => {
-    const gzipClient = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 })
+    const gzipClient = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': 2,
+    })
     try {
-      const ok = await call(PATHS.logs, encodeSignalRequest('logs', logsRequest(['grpc-gzip'], 1, 2)), TOKENS.app, gzipClient)
+      const ok = await call(
+        PATHS.logs,
+        encodeSignalRequest('logs', logsRequest(['grpc-gzip'], 1, 2)),
+        TOKENS.app,
+        gzipClient,
+      )
       expect(ok.error).toBeUndefined()
-      const padded = encodeSignalRequest('logs', { resourceLogs: [{ resource: { attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(MAX_BODY) } }] } }] })
+      const padded = encodeSignalRequest('logs', {
+        resourceLogs: [{ resource: { attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(MAX_BODY) } }] } }],
+      })
       const bomb = await call(PATHS.logs, padded, TOKENS.app, gzipClient)
       expect(bomb.error).toMatchObject({ code: 8 })
       expect(retryAfter(bomb.error!)).toBeUndefined()
@@ -183,15 +247,26 @@ describe('OTLP/gRPC', () => {
     expect(retryAfter(big.error!)).toBeUndefined()
   })
 
-  it('refuses a message that is not protobuf of the service\'s request with INVALID_ARGUMENT', async () => {
+  it("refuses a message that is not protobuf of the service's request with INVALID_ARGUMENT", async () => {
     const { error } = await call(PATHS.metrics, Buffer.from([0x0a, 0x09, 0x12]))
-    expect(error).toMatchObject({ code: 3, details: expect.stringMatching(/^GOV_ERR_OTLP_MALFORMED: invalid protobuf at byte 1: /) })
+    expect(error).toMatchObject({
+      code: 3,
+      details: expect.stringMatching(/^GOV_ERR_OTLP_MALFORMED: invalid protobuf at byte 1: /),
+    })
     expect(retryAfter(error!)).toBeUndefined()
   })
 
   it('stops a start whose gRPC port is taken, naming the setting', async () => {
-    const r = await runGovernor(['start'], { GOVERNOR_PORT: String(await freePort()), GOVERNOR_GRPC_PORT: String(grpcPort), GOVERNOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'governor-grpc-busy-')) })
+    const r = await runGovernor(['start'], {
+      GOVERNOR_PORT: String(await freePort()),
+      GOVERNOR_GRPC_PORT: String(grpcPort),
+      GOVERNOR_DATA_DIR: mkdtempSync(join(tmpdir(), 'governor-grpc-busy-')),
+    })
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(new RegExp(`^governor: could not start: GOV_ERR_GRPC_LISTEN: could not listen for OTLP/gRPC on 127\\.0\\.0\\.1:${grpcPort} \\(GOVERNOR_GRPC_PORT on GOVERNOR_HOST\\): .*; stop what holds the port, choose another one, or set GOVERNOR_GRPC_PORT=0 to turn OTLP/gRPC off\\n$`))
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^governor: could not start: GOV_ERR_GRPC_LISTEN: could not listen for OTLP/gRPC on 127\\.0\\.0\\.1:${grpcPort} \\(GOVERNOR_GRPC_PORT on GOVERNOR_HOST\\): .*; stop what holds the port, choose another one, or set GOVERNOR_GRPC_PORT=0 to turn OTLP/gRPC off\\n$`,
+      ),
+    )
   })
 })

@@ -43,7 +43,11 @@ let governor: { child: ChildProcess; url: string } | undefined
 const dirs: string[] = []
 
 async function ask(base: string, path: string, params: Record<string, string>): Promise<PromAnswer> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', body: new URLSearchParams(params), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    body: new URLSearchParams(params),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  })
   const text = await res.text()
   try {
     return JSON.parse(text) as PromAnswer
@@ -52,17 +56,34 @@ async function ask(base: string, path: string, params: Record<string, string>): 
   }
 }
 
-const RANGE = { start: String(START / 1000), end: String((START + SPAN_MILLIS + 5 * 60_000) / 1000), step: String(RANGE_STEP_MILLIS / 1000) }
+const RANGE = {
+  start: String(START / 1000),
+  end: String((START + SPAN_MILLIS + 5 * 60_000) / 1000),
+  step: String(RANGE_STEP_MILLIS / 1000),
+}
 
-const COMPLIANCE_RANGE = { start: String((START + 25 * 60_000) / 1000), end: String((START + SPAN_MILLIS + 5 * 60_000) / 1000), step: '10' }
+const COMPLIANCE_RANGE = {
+  start: String((START + 25 * 60_000) / 1000),
+  end: String((START + SPAN_MILLIS + 5 * 60_000) / 1000),
+  step: '10',
+}
 
 /**
  * The first difference of Governor's answer from Prometheus' (undefined when they agree), and
  * whether Prometheus' answer holds any series or value (an empty answer agrees cheaply).
  */
-async function compare(path: string, params: Record<string, string>, shouldFail = false): Promise<{ diff: string | undefined; hasData: boolean }> {
-  const [got, want] = await Promise.all([ask(`${governor!.url}/prometheus`, path, params), ask(prometheus!.url, path, params)])
-  const diff = answerDiff(got, want) ?? (shouldFail && want.status !== 'error' ? 'Prometheus answers where the query set expects an error' : undefined)
+async function compare(
+  path: string,
+  params: Record<string, string>,
+  shouldFail = false,
+): Promise<{ diff: string | undefined; hasData: boolean }> {
+  const [got, want] = await Promise.all([
+    ask(`${governor!.url}/prometheus`, path, params),
+    ask(prometheus!.url, path, params),
+  ])
+  const diff =
+    answerDiff(got, want) ??
+    (shouldFail && want.status !== 'error' ? 'Prometheus answers where the query set expects an error' : undefined)
   const result = want.data?.result
   return { diff, hasData: Array.isArray(result) && result.length > 0 }
 }
@@ -70,14 +91,19 @@ async function compare(path: string, params: Record<string, string>, shouldFail 
 /** Runs `fn` over `items`, PARALLEL_QUERIES at a time. */
 async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
-  await Promise.all(Array.from({ length: PARALLEL_QUERIES }, async () => {
-    while (next < items.length) await fn(items[next++]!)
-  }))
+  await Promise.all(
+    Array.from({ length: PARALLEL_QUERIES }, async () => {
+      while (next < items.length) await fn(items[next++]!)
+    }),
+  )
 }
 
 /** The failures that are not on the known list, one per query with its first differences. */
 function unexplained(failures: ReadonlyMap<string, string>, known: Readonly<Record<string, string>>): string {
-  return [...failures].filter(([q]) => known[q] === undefined).map(([q, d]) => `${q}\n    ${d}`).join('\n')
+  return [...failures]
+    .filter(([q]) => known[q] === undefined)
+    .map(([q, d]) => `${q}\n    ${d}`)
+    .join('\n')
 }
 
 // Debian's Prometheus is installed by the global setup when it can be; without it, skipped loudly.
@@ -86,10 +112,18 @@ describe.skipIf(!hasPeer('prometheus'))('PromQL answers against Prometheus', { t
     const promDir = mkdtempSync(join(tmpdir(), 'promql-prometheus-'))
     const govDir = mkdtempSync(join(tmpdir(), 'promql-governor-'))
     dirs.push(promDir, govDir)
-    prometheus = await startPrometheus(promDir, () => 'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\n', {
-      extraArgs: ['--web.enable-remote-write-receiver', '--storage.tsdb.allow-overlapping-blocks'],
+    prometheus = await startPrometheus(
+      promDir,
+      () => 'global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 30d\n',
+      {
+        extraArgs: ['--web.enable-remote-write-receiver', '--storage.tsdb.allow-overlapping-blocks'],
+      },
+    )
+    governor = await spawnServer({
+      GOVERNOR_DATA_DIR: govDir,
+      GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0',
+      GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0',
     })
-    governor = await spawnServer({ GOVERNOR_DATA_DIR: govDir, GOVERNOR_RATE_LIMIT_API_PER_MINUTE: '0', GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE: '0' })
     const series = [...seededSeries(START), ...demoSeries(START)]
     for (let i = 0; i < series.length; i += 20) {
       const chunk = series.slice(i, i + 20)
@@ -118,17 +152,25 @@ describe.skipIf(!hasPeer('prometheus'))('PromQL answers against Prometheus', { t
     const failures = new Map<string, string>()
     let cases = 0
     await inParallel(QUERIES, async (query) => {
-      const asks: [string, Record<string, string>][] = INSTANT_OFFSETS.map((o) => ['/api/v1/query', { query, time: String((START + o) / 1000) }])
+      const asks: [string, Record<string, string>][] = INSTANT_OFFSETS.map((o) => [
+        '/api/v1/query',
+        { query, time: String((START + o) / 1000) },
+      ])
       asks.push(['/api/v1/query_range', { query, ...RANGE }])
       const diffs: string[] = []
       for (const [path, params] of asks) {
         cases++
         const d = (await compare(path, params)).diff
-        if (d !== undefined) diffs.push(`${path.endsWith('range') ? 'range' : `at +${(Number(params.time) * 1000 - START) / 1000}s`}: ${d}`)
+        if (d !== undefined)
+          diffs.push(
+            `${path.endsWith('range') ? 'range' : `at +${(Number(params.time) * 1000 - START) / 1000}s`}: ${d}`,
+          )
       }
       if (diffs.length > 0) failures.set(query, diffs.slice(0, 2).join('\n    '))
     })
-    process.stdout.write(`PromQL vs Prometheus ${PROMETHEUS_BIN}: ${QUERIES.length - failures.size}/${QUERIES.length} queries (${cases} instant and range cases) agree\n`)
+    process.stdout.write(
+      `PromQL vs Prometheus ${PROMETHEUS_BIN}: ${QUERIES.length - failures.size}/${QUERIES.length} queries (${cases} instant and range cases) agree\n`,
+    )
     expect(unexplained(failures, KNOWN_DIFFERENCES)).toBe('')
     expect(Object.keys(KNOWN_DIFFERENCES).filter((q) => !failures.has(q))).toEqual([])
   })
@@ -146,7 +188,9 @@ describe.skipIf(!hasPeer('prometheus'))('PromQL answers against Prometheus', { t
       if (diff !== undefined) failures.set(query, diff.slice(0, 300))
     })
     const agree = queries.length - failures.size
-    process.stdout.write(`PromQL compliance set vs Prometheus ${PROMETHEUS_BIN}: ${agree}/${queries.length} queries agree (${((100 * agree) / queries.length).toFixed(1)} %), ${withData} of them with data\n`)
+    process.stdout.write(
+      `PromQL compliance set vs Prometheus ${PROMETHEUS_BIN}: ${agree}/${queries.length} queries agree (${((100 * agree) / queries.length).toFixed(1)} %), ${withData} of them with data\n`,
+    )
     expect(unexplained(failures, KNOWN_COMPLIANCE_DIFFERENCES)).toBe('')
     expect(Object.keys(KNOWN_COMPLIANCE_DIFFERENCES).filter((q) => !failures.has(q))).toEqual([])
     expect(agree / queries.length).toBeGreaterThanOrEqual(COMPLIANCE_PASS_RATIO)

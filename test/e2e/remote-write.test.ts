@@ -15,7 +15,9 @@ let url: string
 // Whole minutes, ten minutes ago: inside the query API's default hour, buckets aligned.
 const B = Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000
 
-const WriteRequest = protobuf.parse(`syntax = "proto3"; package prometheus;
+const WriteRequest = protobuf
+  .parse(
+    `syntax = "proto3"; package prometheus;
   message WriteRequest { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
   message MetricMetadata {
     enum MetricType { UNKNOWN = 0; COUNTER = 1; GAUGE = 2; HISTOGRAM = 3; GAUGEHISTOGRAM = 4; SUMMARY = 5; INFO = 6; STATESET = 7; }
@@ -24,7 +26,9 @@ const WriteRequest = protobuf.parse(`syntax = "proto3"; package prometheus;
   message TimeSeries { repeated Label labels = 1; repeated Sample samples = 2; }
   message Label { string name = 1; string value = 2; }
   message Sample { double value = 1; int64 timestamp = 2; }
-`).root.lookupType('prometheus.WriteRequest')
+`,
+  )
+  .root.lookupType('prometheus.WriteRequest')
 
 type Series = { labels: Record<string, string>; samples: [number, number][] }
 
@@ -36,13 +40,20 @@ function writeRequest(series: Series[], metadata: object[] = []): Uint8Array {
   return WriteRequest.encode(WriteRequest.fromObject({ timeseries, metadata })).finish()
 }
 
-const V1 = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' }
+const V1 = {
+  'content-type': 'application/x-protobuf',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-write-version': '0.1.0',
+}
 
 function post(body: Uint8Array, headers: Record<string, string> = V1) {
   return fetch(`${url}/api/v1/write`, { method: 'POST', body, headers })
 }
 
-async function query(params: string): Promise<{ metric: { type: string; unit: string }; series: { labels: Record<string, string>; points: number[][] }[] }> {
+async function query(params: string): Promise<{
+  metric: { type: string; unit: string }
+  series: { labels: Record<string, string>; points: number[][] }[]
+}> {
   const res = await fetch(`${url}/api/v1/query?${params}`)
   expect(res.status, await res.clone().text()).toBe(200)
   return res.json() as never
@@ -50,7 +61,11 @@ async function query(params: string): Promise<{ metric: { type: string; unit: st
 
 async function storedMetrics(): Promise<string[]> {
   await app.governor.pipeline.sync()
-  const rs = await app.governor.store.client.query({ query: 'SELECT DISTINCT metric FROM governor.series WHERE series_id IN (SELECT series_id FROM governor.samples) ORDER BY metric', format: 'JSONCompactEachRow' })
+  const rs = await app.governor.store.client.query({
+    query:
+      'SELECT DISTINCT metric FROM governor.series WHERE series_id IN (SELECT series_id FROM governor.samples) ORDER BY metric',
+    format: 'JSONCompactEachRow',
+  })
   return (await rs.json<[string]>()).map((r) => r[0])
 }
 
@@ -65,50 +80,103 @@ async function refused(res: Response, status: number, code: string): Promise<str
 
 beforeAll(async () => {
   // One pending point fills the pipeline: concurrent requests meet a full pipeline.
-  ({ app, url } = await startServer({ maxBodyBytes: LIMIT, maxPendingPoints: 1, flushIntervalMillis: 200 }))
+  ;({ app, url } = await startServer({ maxBodyBytes: LIMIT, maxPendingPoints: 1, flushIntervalMillis: 200 }))
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 // Acknowledged points stay pending until their commit: each test starts with them committed.
-beforeEach(async () => { await app.governor.pipeline.sync() })
+beforeEach(async () => {
+  await app.governor.pipeline.sync()
+})
 
 describe('Prometheus remote write', () => {
   it('stores snappy-compressed samples: 204, and the raw values come back exactly', async () => {
-    const res = await post(compressSync(writeRequest([
-      { labels: { __name__: 'room_temperature', job: 'sensors', room: 'kitchen' }, samples: [[B, 21.5], [B + 15_000, 21.75], [B + 30_000, -3.125]] },
-      { labels: { __name__: 'room_temperature', job: 'sensors', room: 'hall' }, samples: [[B, 19]] },
-    ])))
+    const res = await post(
+      compressSync(
+        writeRequest([
+          {
+            labels: { __name__: 'room_temperature', job: 'sensors', room: 'kitchen' },
+            samples: [
+              [B, 21.5],
+              [B + 15_000, 21.75],
+              [B + 30_000, -3.125],
+            ],
+          },
+          { labels: { __name__: 'room_temperature', job: 'sensors', room: 'hall' }, samples: [[B, 19]] },
+        ]),
+      ),
+    )
     expect(res.status).toBe(204)
     expect(await res.text()).toBe('')
     const q = await query(`metric=room_temperature&service=sensors&match=room=kitchen`)
     expect(q.metric.type).toBe('gauge')
-    expect(q.series).toEqual([{ labels: { 'service.name': 'sensors', job: 'sensors', room: 'kitchen' }, points: [[B, 21.5], [B + 15_000, 21.75], [B + 30_000, -3.125]] }])
+    expect(q.series).toEqual([
+      {
+        labels: { 'service.name': 'sensors', job: 'sensors', room: 'kitchen' },
+        points: [
+          [B, 21.5],
+          [B + 15_000, 21.75],
+          [B + 30_000, -3.125],
+        ],
+      },
+    ])
     const all = await query('metric=room_temperature')
     expect(all.series.map((s) => s.labels['room']).sort()).toEqual(['hall', 'kitchen'])
   })
 
   it('accepts an uncompressed body without Content-Encoding, and the proto=prometheus.WriteRequest parameter', async () => {
-    const res = await post(writeRequest([{ labels: { __name__: 'plain_gauge', service_name: 'plain', job: 'j' }, samples: [[B, 7]] }]), {
-      'content-type': 'application/x-protobuf;proto=prometheus.WriteRequest',
-    })
+    const res = await post(
+      writeRequest([{ labels: { __name__: 'plain_gauge', service_name: 'plain', job: 'j' }, samples: [[B, 7]] }]),
+      {
+        'content-type': 'application/x-protobuf;proto=prometheus.WriteRequest',
+      },
+    )
     expect(res.status).toBe(204)
     expect((await query('metric=plain_gauge&service=plain')).series[0]!.points).toEqual([[B, 7]])
   })
 
   it('stores counters as cumulative monotonic sums: increase corrects a reset exactly as for an OTLP sum', async () => {
-    const samples: [number, number][] = [[B, 10], [B + 15_000, 20], [B + 30_000, 5], [B + 45_000, 15]]
-    const res = await post(compressSync(writeRequest(
-      [{ labels: { __name__: 'jobs_total', job: 'worker' }, samples }],
-      [{ type: 'COUNTER', metricFamilyName: 'jobs', help: 'Jobs run.', unit: '' }],
-    )))
+    const samples: [number, number][] = [
+      [B, 10],
+      [B + 15_000, 20],
+      [B + 30_000, 5],
+      [B + 45_000, 15],
+    ]
+    const res = await post(
+      compressSync(
+        writeRequest(
+          [{ labels: { __name__: 'jobs_total', job: 'worker' }, samples }],
+          [{ type: 'COUNTER', metricFamilyName: 'jobs', help: 'Jobs run.', unit: '' }],
+        ),
+      ),
+    )
     expect(res.status).toBe(204)
     await app.governor.pipeline.sync() // one pending point fills this server's pipeline
     const otlp = await fetch(`${url}/v1/metrics`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resourceMetrics: [{
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] },
-        scopeMetrics: [{ metrics: [{ name: 'otlp_jobs', sum: { aggregationTemporality: 2, isMonotonic: true,
-          dataPoints: samples.map(([t, v]) => ({ timeUnixNano: nanos(t), asDouble: v })) } }] }],
-      }] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'otlp_jobs',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: samples.map(([t, v]) => ({ timeUnixNano: nanos(t), asDouble: v })),
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
     })
     expect(otlp.status).toBe(200)
     const range = `from=${B}&to=${B + 60_000}&step=60`
@@ -125,17 +193,40 @@ describe('Prometheus remote write', () => {
 
   it('skips stale markers in queries, and drops samples without a time, still answering 204', async () => {
     const bytes = writeRequest([
-      { labels: { __name__: 'stale_gauge', job: 'j' }, samples: [[B, 1], [B + 15_000, 424242.5], [B + 30_000, 3]] },
-      { labels: { __name__: 'no_time_gauge', job: 'j' }, samples: [[0, 1], [B, 2]] },
+      {
+        labels: { __name__: 'stale_gauge', job: 'j' },
+        samples: [
+          [B, 1],
+          [B + 15_000, 424242.5],
+          [B + 30_000, 3],
+        ],
+      },
+      {
+        labels: { __name__: 'no_time_gauge', job: 'j' },
+        samples: [
+          [0, 1],
+          [B, 2],
+        ],
+      },
       { labels: { job: 'nameless' }, samples: [[B, 1]] },
     ])
     const stand = Buffer.alloc(8)
     stand.writeDoubleLE(424242.5)
-    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).set([0x02, 0, 0, 0, 0, 0, 0xf0, 0x7f], Buffer.from(bytes).indexOf(stand))
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).set(
+      [0x02, 0, 0, 0, 0, 0, 0xf0, 0x7f],
+      Buffer.from(bytes).indexOf(stand),
+    )
     const res = await post(compressSync(bytes))
     expect(res.status).toBe(204)
-    expect((await query('metric=stale_gauge')).series[0]!.points).toEqual([[B, 1], [B + 30_000, 3]])
-    const rs = await app.governor.store.client.query({ query: "SELECT flags FROM governor.samples WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'stale_gauge') ORDER BY ts", format: 'JSONCompactEachRow' })
+    expect((await query('metric=stale_gauge')).series[0]!.points).toEqual([
+      [B, 1],
+      [B + 30_000, 3],
+    ])
+    const rs = await app.governor.store.client.query({
+      query:
+        "SELECT flags FROM governor.samples WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'stale_gauge') ORDER BY ts",
+      format: 'JSONCompactEachRow',
+    })
     expect(await rs.json()).toEqual([[0], [1], [0]])
     expect((await query('metric=no_time_gauge')).series[0]!.points).toEqual([[B, 2]])
     const self = await (await fetch(`${url}/metrics`)).text()
@@ -144,26 +235,40 @@ describe('Prometheus remote write', () => {
   })
 
   it('malformed protobuf: 400 naming the byte', async () => {
-    const text = await refused(await post(compressSync(Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]))), 400, 'GOV_ERR_RW_MALFORMED')
+    const text = await refused(
+      await post(compressSync(Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]))),
+      400,
+      'GOV_ERR_RW_MALFORMED',
+    )
     expect(text).toMatch(/invalid protobuf at byte \d+/)
   })
 
   it('bad snappy data: 400', async () => {
     const good = compressSync(writeRequest([{ labels: { __name__: 'bad_snappy', job: 'j' }, samples: [[B, 1]] }]))
     // Cut short: fewer bytes than the header declares.
-    expect(await refused(await post(good.subarray(0, good.length - 2)), 400, 'GOV_ERR_RW_MALFORMED')).toMatch(/could not be decompressed/)
+    expect(await refused(await post(good.subarray(0, good.length - 2)), 400, 'GOV_ERR_RW_MALFORMED')).toMatch(
+      /could not be decompressed/,
+    )
     // A copy from before the start of the output.
     await refused(await post(Buffer.from([0x05, 0x01, 0x02])), 400, 'GOV_ERR_RW_MALFORMED')
     // The framing format (stream identifier chunk first) is not what remote write sends.
     const framed = Buffer.concat([Buffer.from([0xff, 0x06, 0x00, 0x00]), Buffer.from('sNaPpY'), good])
     expect(await refused(await post(framed), 400, 'GOV_ERR_RW_MALFORMED')).toMatch(/framing format/)
-    const text = await refused(await post(writeRequest([{ labels: { __name__: 'bad_raw', job: 'j' }, samples: [[B, 1]] }])), 400, 'GOV_ERR_RW_MALFORMED')
+    const text = await refused(
+      await post(writeRequest([{ labels: { __name__: 'bad_raw', job: 'j' }, samples: [[B, 1]] }])),
+      400,
+      'GOV_ERR_RW_MALFORMED',
+    )
     expect(text).toMatch(/snappy/)
   })
 
   it('a snappy header declaring more than the limit: 413 before decompressing', async () => {
     // Declares 2^32 - 1 bytes, holds almost nothing: decompressing first would answer 400.
-    const text = await refused(await post(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x01, 0x02])), 413, 'GOV_ERR_BODY_TOO_LARGE')
+    const text = await refused(
+      await post(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x01, 0x02])),
+      413,
+      'GOV_ERR_BODY_TOO_LARGE',
+    )
     expect(text).toMatch(/declares 4294967295 bytes/)
     const bomb = compressSync(Buffer.alloc(1024 * 1024))
     expect(bomb.length).toBeLessThan(LIMIT)
@@ -178,16 +283,30 @@ describe('Prometheus remote write', () => {
   it('wrong content type, remote write 2.0 or another encoding: 415', async () => {
     const body = compressSync(writeRequest([{ labels: { __name__: 'bad_type', job: 'j' }, samples: [[B, 1]] }]))
     await refused(await post(body, { ...V1, 'content-type': 'application/json' }), 415, 'GOV_ERR_RW_CONTENT_TYPE')
-    await refused(await post(body, { ...V1, 'content-type': 'application/x-protobuf;proto=other.Message' }), 415, 'GOV_ERR_RW_CONTENT_TYPE')
-    const v2 = await refused(await post(body, { ...V1, 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request', 'x-prometheus-remote-write-version': '2.0.0' }), 415, 'GOV_ERR_RW_CONTENT_TYPE')
+    await refused(
+      await post(body, { ...V1, 'content-type': 'application/x-protobuf;proto=other.Message' }),
+      415,
+      'GOV_ERR_RW_CONTENT_TYPE',
+    )
+    const v2 = await refused(
+      await post(body, {
+        ...V1,
+        'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
+        'x-prometheus-remote-write-version': '2.0.0',
+      }),
+      415,
+      'GOV_ERR_RW_CONTENT_TYPE',
+    )
     expect(v2).toMatch(/2\.0.*not supported/)
     await refused(await post(body, { ...V1, 'content-encoding': 'gzip' }), 415, 'GOV_ERR_RW_CONTENT_ENCODING')
   })
 
   it('a full pipeline: 503 with Retry-After, and only the accepted requests are stored', async () => {
-    const responses = await Promise.all([0, 1, 2, 3, 4].map((i) =>
-      post(compressSync(writeRequest([{ labels: { __name__: `full_${i}`, job: 'j' }, samples: [[B, i]] }]))),
-    ))
+    const responses = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        post(compressSync(writeRequest([{ labels: { __name__: `full_${i}`, job: 'j' }, samples: [[B, i]] }]))),
+      ),
+    )
     const statuses = responses.map((r) => r.status)
     expect(statuses).toContain(204)
     expect(statuses).toContain(503)

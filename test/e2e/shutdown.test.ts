@@ -18,13 +18,18 @@ const FLUSH_INTERVAL_MILLIS = 1500
 const REQUESTS = 20
 const POINTS = 100
 const children: ChildProcess[] = []
-afterAll(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+})
 
 /** Resolves 'refused' when a new TCP connection to the port is refused, 'accepted' when one opens. */
 function tryConnect(port: number): Promise<'refused' | 'accepted'> {
   return new Promise((resolve) => {
     const socket = tcpConnect(port, '127.0.0.1')
-    socket.once('connect', () => { socket.destroy(); resolve('accepted') })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve('accepted')
+    })
     socket.once('error', () => resolve('refused'))
   })
 }
@@ -37,15 +42,24 @@ async function pendingPoints(url: string): Promise<number> {
 describe('graceful shutdown', () => {
   it('on SIGTERM refuses new connections, answers and stores what it accepted, and exits 0 in time', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'governor-shutdown-'))
-    const server = await spawnServer({ GOVERNOR_DATA_DIR: dataDir, GOVERNOR_FLUSH_INTERVAL_MILLIS: String(FLUSH_INTERVAL_MILLIS), GOVERNOR_WAL_DIR: 'off' })
+    const server = await spawnServer({
+      GOVERNOR_DATA_DIR: dataDir,
+      GOVERNOR_FLUSH_INTERVAL_MILLIS: String(FLUSH_INTERVAL_MILLIS),
+      GOVERNOR_WAL_DIR: 'off',
+    })
     children.push(server.child)
     const port = Number(new URL(server.url).port)
-    const exited = new Promise<{ code: number | null; at: number }>((r) => server.child.once('exit', (code) => r({ code, at: performance.now() })))
+    const exited = new Promise<{ code: number | null; at: number }>((r) =>
+      server.child.once('exit', (code) => r({ code, at: performance.now() })),
+    )
 
     // An app's knob stream stays open through the shutdown: it must not hold the process.
     const stream = await fetch(`${server.url}/api/v1/knobs/stream`)
     expect(stream.status).toBe(200)
-    const streamDone = stream.body!.pipeTo(new WritableStream()).then(() => 'ended', () => 'ended')
+    const streamDone = stream.body!.pipeTo(new WritableStream()).then(
+      () => 'ended',
+      () => 'ended',
+    )
     // And a connection opened but never used (a warm pool, a load balancer's TCP probe).
     const silent = tcpConnect(port, '127.0.0.1')
     silent.on('error', () => {})
@@ -55,13 +69,17 @@ describe('graceful shutdown', () => {
     const answers: { status: number; at: number }[] = []
     const sent = Array.from({ length: REQUESTS }, async (_, r) => {
       const points = Array.from({ length: POINTS }, (_, i) => ({ ts: base + r * POINTS + i, value: r }))
-      const res = await fetch(`${server.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(gaugeRequest('shutdown', { 'shutdown.points': points })) })
+      const res = await fetch(`${server.url}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(gaugeRequest('shutdown', { 'shutdown.points': points })),
+      })
       await res.arrayBuffer()
       answers.push({ status: res.status, at: performance.now() })
     })
     // Every request is in the pipeline, waiting for the flush interval, before the signal.
     const deadline = performance.now() + 5_000
-    while (await pendingPoints(server.url) < REQUESTS * POINTS) {
+    while ((await pendingPoints(server.url)) < REQUESTS * POINTS) {
       expect(performance.now(), 'the requests reach the pipeline').toBeLessThan(deadline)
       await new Promise((r) => setTimeout(r, 10))
     }
@@ -71,7 +89,7 @@ describe('graceful shutdown', () => {
     server.child.kill('SIGTERM')
     let refusedAt: number | undefined
     while (refusedAt === undefined && performance.now() - signalled < 1_000) {
-      if (await tryConnect(port) === 'refused') refusedAt = performance.now()
+      if ((await tryConnect(port)) === 'refused') refusedAt = performance.now()
       else await new Promise((r) => setTimeout(r, 10))
     }
     await Promise.all(sent)
@@ -88,8 +106,13 @@ describe('graceful shutdown', () => {
 
     const again = await spawnServer({ GOVERNOR_DATA_DIR: dataDir })
     children.push(again.child)
-    const q = new URLSearchParams({ metric: 'shutdown.points', service: 'shutdown', from: String(base), to: String(base + 60_000) })
-    const res = await (await fetch(`${again.url}/api/v1/query?${q}`)).json() as { series: { points: number[][] }[] }
+    const q = new URLSearchParams({
+      metric: 'shutdown.points',
+      service: 'shutdown',
+      from: String(base),
+      to: String(base + 60_000),
+    })
+    const res = (await (await fetch(`${again.url}/api/v1/query?${q}`)).json()) as { series: { points: number[][] }[] }
     expect(res.series[0]?.points.length).toBe(REQUESTS * POINTS)
     again.child.kill('SIGTERM')
   }, 60_000)

@@ -38,7 +38,11 @@ afterAll(async () => {
     await new Promise((r) => child!.once('exit', r))
   }
   if (mounted) {
-    try { execFileSync('umount', [mnt]) } catch { execFileSync('umount', ['-l', mnt]) }
+    try {
+      execFileSync('umount', [mnt])
+    } catch {
+      execFileSync('umount', ['-l', mnt])
+    }
   }
   rmSync(mnt, { recursive: true, force: true })
 })
@@ -67,14 +71,25 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
 
 describe.skipIf(!mounted)('store outage (disk full)', () => {
   it('answers 503 with Retry-After, reads not ready, recovers without a restart, and apps keep their knobs', async () => {
-    const server = await spawnServer({ GOVERNOR_DATA_DIR: join(mnt, 'data'), GOVERNOR_FLUSH_INTERVAL_MILLIS: '20', GOVERNOR_IMPACT_INTERVAL_MILLIS: '0' })
+    const server = await spawnServer({
+      GOVERNOR_DATA_DIR: join(mnt, 'data'),
+      GOVERNOR_FLUSH_INTERVAL_MILLIS: '20',
+      GOVERNOR_IMPACT_INTERVAL_MILLIS: '0',
+    })
     child = server.child
     const { url } = server
-    const post = (path: string, body: unknown, method = 'POST') => fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    const readyz = async () => { const r = await fetch(`${url}/readyz`); return { status: r.status, store: (await r.json() as { store: string }).store } }
+    const post = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const readyz = async () => {
+      const r = await fetch(`${url}/readyz`)
+      return { status: r.status, store: ((await r.json()) as { store: string }).store }
+    }
     const def = { type: 'int', default: 10, min: 1, max: 100 } as const
     expect((await post('/api/v1/knobs/outage/workers', def, 'PUT')).status).toBe(201)
-    expect((await post('/api/v1/knobs/outage/workers/value', { value: 40, actor: 'ops', reason: 'before the outage' })).status).toBe(200)
+    expect(
+      (await post('/api/v1/knobs/outage/workers/value', { value: 40, actor: 'ops', reason: 'before the outage' }))
+        .status,
+    ).toBe(200)
 
     const errors: ThrottleError[] = []
     const app = connect({ url, service: 'outage', startupTimeoutMillis: 5_000, onError: (e) => errors.push(e) })
@@ -96,13 +111,27 @@ describe.skipIf(!mounted)('store outage (disk full)', () => {
         const p = phase
         try {
           const res = await fetch(`${url}/v1/metrics`, {
-            method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5_000),
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            signal: AbortSignal.timeout(5_000),
             body: JSON.stringify(gaugeRequest('outage', { 'outage.gauge': [{ ts: at, value: 1 }] })),
           })
           await res.arrayBuffer()
-          answers.push({ phase: p, status: res.status, retryAfter: res.headers.get('retry-after'), millis: performance.now() - started, ts: at })
+          answers.push({
+            phase: p,
+            status: res.status,
+            retryAfter: res.headers.get('retry-after'),
+            millis: performance.now() - started,
+            ts: at,
+          })
         } catch (err) {
-          answers.push({ phase: p, status: -1, retryAfter: (err as Error).name, millis: performance.now() - started, ts: at })
+          answers.push({
+            phase: p,
+            status: -1,
+            retryAfter: (err as Error).name,
+            millis: performance.now() - started,
+            ts: at,
+          })
         }
         await sleep(30)
       }
@@ -115,7 +144,11 @@ describe.skipIf(!mounted)('store outage (disk full)', () => {
     await until(() => answers.some((a) => a.phase === 'outage' && a.status === 503), 'a 503 once the disk is full')
     await until(async () => (await readyz()).status === 503, '/readyz to turn not ready')
     expect((await readyz()).store).toBe('failing writes')
-    const change = await post('/api/v1/knobs/outage/workers/value', { value: 55, actor: 'ops', reason: 'during the outage' })
+    const change = await post('/api/v1/knobs/outage/workers/value', {
+      value: 55,
+      actor: 'ops',
+      reason: 'during the outage',
+    })
     expect(change.status).toBeGreaterThanOrEqual(500) // the change is not stored, so not acknowledged
     // An app that starts now still gets the collector's value: its declaration changes nothing.
     const late = connect({ url, service: 'outage', startupTimeoutMillis: 5_000, onError: () => {} })
@@ -134,26 +167,46 @@ describe.skipIf(!mounted)('store outage (disk full)', () => {
     phase = 'after'
     await until(() => answers.some((a) => a.phase === 'after' && a.status === 200), 'ingest to succeed again')
     await until(async () => (await readyz()).status === 200, '/readyz to turn ready again')
-    expect((await post('/api/v1/knobs/outage/workers/value', { value: 60, actor: 'ops', reason: 'after the outage' })).status).toBe(200)
-    await until(() => workers.value === 60 && lateWorkers.value === 60, 'the apps to follow the change made after the outage', 5_000)
+    expect(
+      (await post('/api/v1/knobs/outage/workers/value', { value: 60, actor: 'ops', reason: 'after the outage' }))
+        .status,
+    ).toBe(200)
+    await until(
+      () => workers.value === 60 && lateWorkers.value === 60,
+      'the apps to follow the change made after the outage',
+      5_000,
+    )
     sending = false
     await sender
 
     const outage = answers.filter((a) => a.phase === 'outage')
     const refused = outage.filter((a) => a.status === 503)
-    expect(answers.filter((a) => a.status !== 200 && a.status !== 503), 'every request is answered 200 or 503, none hangs').toEqual([])
+    expect(
+      answers.filter((a) => a.status !== 200 && a.status !== 503),
+      'every request is answered 200 or 503, none hangs',
+    ).toEqual([])
     expect(refused.length).toBeGreaterThanOrEqual(3)
     expect(refused.every((a) => a.retryAfter === '1')).toBe(true)
     expect(Math.max(...answers.map((a) => a.millis))).toBeLessThan(2_000)
     expect(child.exitCode).toBeNull() // the same process throughout
     expect(errors.filter((e) => e.code !== 'THROTTLE_ERR_CONNECTION')).toEqual([])
-    console.log(`store outage: ${answers.length} requests, ${refused.length} refused with 503 + Retry-After during the outage; ` +
-      `slowest answer ${Math.max(...answers.map((a) => a.millis)).toFixed(0)} ms; the knob stayed at 40 through a refused change`)
+    console.log(
+      `store outage: ${answers.length} requests, ${refused.length} refused with 503 + Retry-After during the outage; ` +
+        `slowest answer ${Math.max(...answers.map((a) => a.millis)).toFixed(0)} ms; the knob stayed at 40 through a refused change`,
+    )
 
     const acked = answers.filter((a) => a.status === 200).map((a) => a.ts)
-    const q = new URLSearchParams({ metric: 'outage.gauge', service: 'outage', from: String(Math.min(...acked)), to: String(Math.max(...acked) + 1) })
-    const stored = await (await fetch(`${url}/api/v1/query?${q}`)).json() as { series: { points: number[][] }[] }
+    const q = new URLSearchParams({
+      metric: 'outage.gauge',
+      service: 'outage',
+      from: String(Math.min(...acked)),
+      to: String(Math.max(...acked) + 1),
+    })
+    const stored = (await (await fetch(`${url}/api/v1/query?${q}`)).json()) as { series: { points: number[][] }[] }
     const have = new Set(stored.series[0]!.points.map((p) => p[0]))
-    expect(acked.filter((t) => !have.has(t)), 'every acknowledged point is stored').toEqual([])
+    expect(
+      acked.filter((t) => !have.has(t)),
+      'every acknowledged point is stored',
+    ).toEqual([])
   }, 60_000)
 })

@@ -35,30 +35,70 @@ async function startCollector(): Promise<void> {
 }
 
 function open(stateFile: string, onError: (e: ThrottleError) => void, startupTimeoutMillis = 5_000): ThrottleClient {
-  const c = connect({ url, service: 'checkout', stateFile, startupTimeoutMillis, reconnectInitialDelayMillis: 50, reconnectMaxDelayMillis: 200, onError })
+  const c = connect({
+    url,
+    service: 'checkout',
+    stateFile,
+    startupTimeoutMillis,
+    reconnectInitialDelayMillis: 50,
+    reconnectMaxDelayMillis: 200,
+    onError,
+  })
   clients.push(c)
   return c
 }
 
 async function setValue(value: number): Promise<void> {
-  const res = await fetch(`${url}/api/v1/knobs/checkout/workers/value`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value, actor: 'ops', reason: `set ${value}` }) })
+  const res = await fetch(`${url}/api/v1/knobs/checkout/workers/value`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value, actor: 'ops', reason: `set ${value}` }),
+  })
   expect(res.status).toBe(200)
 }
 
 const stored = (path: string): unknown => {
-  try { return (JSON.parse(readFileSync(path, 'utf8')) as { knobs: { workers?: { value: unknown } } }).knobs.workers?.value } catch { return undefined }
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { knobs: { workers?: { value: unknown } } }).knobs.workers?.value
+  } catch {
+    return undefined
+  }
 }
 
 describe('the state file under faults', () => {
   it('starts on the defaults with one clear error when the last known good file is corrupted and the collector is away, then rewrites it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'throttle-corrupt-'))
-    const good = stateFileText('checkout', new Map([['workers', { value: 40, info: { mode: 'manual', version: 2, changeId: 'c', changedBy: 'ops', reason: 'r', changedAt: '2026-01-01T00:00:00.000Z' } }]]), new Date())
+    const good = stateFileText(
+      'checkout',
+      new Map([
+        [
+          'workers',
+          {
+            value: 40,
+            info: {
+              mode: 'manual',
+              version: 2,
+              changeId: 'c',
+              changedBy: 'ops',
+              reason: 'r',
+              changedAt: '2026-01-01T00:00:00.000Z',
+            },
+          },
+        ],
+      ]),
+      new Date(),
+    )
     // A write cut short (what a non-atomic writer leaves after a crash), an empty file, bytes that are no text.
-    const corruptions = { truncated: good.slice(0, Math.floor(good.length / 2)), empty: '', binary: '\u0000\u00ff\u0001garbage' }
+    const corruptions = {
+      truncated: good.slice(0, Math.floor(good.length / 2)),
+      empty: '',
+      binary: '\u0000\u00ff\u0001garbage',
+    }
     const apps = Object.entries(corruptions).map(([kind, text]) => {
       const path = join(dir, `${kind}.json`)
       writeFileSync(path, text)
-      const onError: ThrottleError[] = [], onEvent: ThrottleError[] = []
+      const onError: ThrottleError[] = [],
+        onEvent: ThrottleError[] = []
       const client = open(path, (e) => onError.push(e), 300)
       client.on('error', (e) => onEvent.push(e))
       return { kind, path, client, workers: client.knob('workers', WORKERS), onError, onEvent }
@@ -79,7 +119,8 @@ describe('the state file under faults', () => {
     // The collector comes up: the apps take its values and write good files over the bad ones.
     await startCollector()
     // The apps reconnect and declare the knob; then ops set it.
-    while ((await fetch(`${url}/api/v1/knobs/checkout/workers`)).status !== 200) await new Promise((r) => setTimeout(r, 20))
+    while ((await fetch(`${url}/api/v1/knobs/checkout/workers`)).status !== 200)
+      await new Promise((r) => setTimeout(r, 20))
     await setValue(40)
     for (const a of apps) {
       await waitFor(() => a.workers.value === 40, `${a.kind}: the collector's value`)
@@ -90,7 +131,8 @@ describe('the state file under faults', () => {
   it('keeps the latest value and the old file whole when the disk is full, says so, and saves again once there is room', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'throttle-full-'))
     const path = join(dir, 'knobs.json')
-    const errors: ThrottleError[] = [], events: ThrottleError[] = []
+    const errors: ThrottleError[] = [],
+      events: ThrottleError[] = []
     const client = open(path, (e) => errors.push(e))
     client.on('error', (e) => events.push(e))
     const workers = client.knob('workers', WORKERS)
@@ -105,7 +147,10 @@ describe('the state file under faults', () => {
     await setValue(55)
     await waitFor(() => workers.value === 55, 'the new value')
     await waitFor(() => errors.length > 0 && events.length > 0, 'the error')
-    expect(links.filter((l) => !existsSync(l)).length, 'a save went to /dev/full (else the temporary names changed: update this test)').toBe(1)
+    expect(
+      links.filter((l) => !existsSync(l)).length,
+      'a save went to /dev/full (else the temporary names changed: update this test)',
+    ).toBe(1)
     expect(errors.map((e) => e.code)).toEqual(['THROTTLE_ERR_STATE_FILE_WRITE'])
     expect(events.map((e) => e.code)).toEqual(['THROTTLE_ERR_STATE_FILE_WRITE'])
     expect(errors[0]!.message).toMatch(new RegExp(`state file ${path} could not be written: ENOSPC`))

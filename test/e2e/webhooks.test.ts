@@ -12,17 +12,33 @@ import { startServer } from '../helpers/server.ts'
 const KEY_B64 = Buffer.from('governor-e2e-webhook-key-0123456789').toString('base64')
 const SECRET = `whsec_${KEY_B64}`
 
-interface Received { path: string; headers: IncomingHttpHeaders; body: string; answered: number; valid: boolean }
-
-function verify(headers: IncomingHttpHeaders, body: string): boolean {
-  const id = headers['webhook-id'], ts = headers['webhook-timestamp'], sig = headers['webhook-signature']
-  if (typeof id !== 'string' || typeof ts !== 'string' || typeof sig !== 'string') return false
-  if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false
-  const expected = Buffer.from(`v1,${createHmac('sha256', Buffer.from(KEY_B64, 'base64')).update(`${id}.${ts}.${body}`).digest('base64')}`)
-  return sig.split(' ').some((s) => Buffer.from(s).length === expected.length && timingSafeEqual(Buffer.from(s), expected))
+interface Received {
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+  answered: number
+  valid: boolean
 }
 
-async function until<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMillis = 10_000): Promise<T> {
+function verify(headers: IncomingHttpHeaders, body: string): boolean {
+  const id = headers['webhook-id'],
+    ts = headers['webhook-timestamp'],
+    sig = headers['webhook-signature']
+  if (typeof id !== 'string' || typeof ts !== 'string' || typeof sig !== 'string') return false
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false
+  const expected = Buffer.from(
+    `v1,${createHmac('sha256', Buffer.from(KEY_B64, 'base64')).update(`${id}.${ts}.${body}`).digest('base64')}`,
+  )
+  return sig
+    .split(' ')
+    .some((s) => Buffer.from(s).length === expected.length && timingSafeEqual(Buffer.from(s), expected))
+}
+
+async function until<T>(
+  what: string,
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMillis = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMillis
   for (;;) {
     const v = await f()
@@ -42,7 +58,9 @@ describe('webhooks end to end', () => {
     receiver = createServer((req, res) => {
       let body = ''
       req.setEncoding('utf8')
-      req.on('data', (c: string) => { body += c })
+      req.on('data', (c: string) => {
+        body += c
+      })
       req.on('end', () => {
         let status = 200
         let valid = true
@@ -75,15 +93,29 @@ describe('webhooks end to end', () => {
   })
 
   const post = async (path: string, body: object) => {
-    const res = await fetch(`${governor.url}/api/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const res = await fetch(`${governor.url}/api/v1/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     expect(res.status).toBe(201)
     return (await res.json()) as { id: string }
   }
 
   it('delivers each event exactly once after two 500s, signed, with a stable webhook-id', async () => {
     const ids = [
-      (await post('deploys', { service: 'checkout', version: '1.4.2', actor: 'alice', commit: '9f2c1e0', description: 'faster cart totals', url: 'https://ci.example.com/b/1' })).id,
-      (await post('events', { kind: 'incident', title: 'card payments failing', actor: 'bob', service: 'checkout' })).id,
+      (
+        await post('deploys', {
+          service: 'checkout',
+          version: '1.4.2',
+          actor: 'alice',
+          commit: '9f2c1e0',
+          description: 'faster cart totals',
+          url: 'https://ci.example.com/b/1',
+        })
+      ).id,
+      (await post('events', { kind: 'incident', title: 'card payments failing', actor: 'bob', service: 'checkout' }))
+        .id,
       (await post('events', { kind: 'note', title: 'cache warmed', actor: 'carol', service: 'search' })).id,
     ]
     const hooks = () => received.filter((r) => r.path === '/hook')
@@ -93,12 +125,18 @@ describe('webhooks end to end', () => {
 
     for (const id of ids) {
       const attempts = hooks().filter((r) => JSON.parse(r.body).data.id === id)
-      expect(attempts.map((a) => a.answered), `event ${id}`).toEqual([500, 500, 200])
+      expect(
+        attempts.map((a) => a.answered),
+        `event ${id}`,
+      ).toEqual([500, 500, 200])
       expect(new Set(attempts.map((a) => a.headers['webhook-id'])).size).toBe(1)
       expect(attempts.every((a) => a.valid)).toBe(true)
     }
     expect(hooks().every((r) => r.valid)).toBe(true)
-    expect(JSON.parse(delivered(ids[0]!)[0]!.body)).toMatchObject({ type: 'governor.deploy', data: { id: ids[0], kind: 'deploy', service: 'checkout', version: '1.4.2' } })
+    expect(JSON.parse(delivered(ids[0]!)[0]!.body)).toMatchObject({
+      type: 'governor.deploy',
+      data: { id: ids[0], kind: 'deploy', service: 'checkout', version: '1.4.2' },
+    })
 
     const texts = received.filter((r) => r.path === '/slack').map((r) => JSON.parse(r.body).text as string)
     expect(texts).toEqual([
@@ -106,17 +144,28 @@ describe('webhooks end to end', () => {
       ':rotating_light: incident on checkout: card payments failing (bob)',
     ])
 
-    const res = await (await fetch(`${governor.url}/api/v1/webhooks/deliveries?sink=audit`)).json() as { deliveries: Record<string, unknown>[] }
+    const res = (await (await fetch(`${governor.url}/api/v1/webhooks/deliveries?sink=audit`)).json()) as {
+      deliveries: Record<string, unknown>[]
+    }
     expect(res.deliveries).toHaveLength(3)
     for (const d of res.deliveries) {
       const headerId = hooks().find((r) => JSON.parse(r.body).data.id === d.event_id)!.headers['webhook-id']
-      expect(d).toMatchObject({ sink: 'audit', status: 'delivered', attempts: 3, last_status_code: 200, webhook_id: headerId, next_attempt_at: null })
+      expect(d).toMatchObject({
+        sink: 'audit',
+        status: 'delivered',
+        attempts: 3,
+        last_status_code: 200,
+        webhook_id: headerId,
+        next_attempt_at: null,
+      })
     }
     expect(res.deliveries.map((d) => d.event_id)).toEqual([...ids].reverse())
     const failed = await fetch(`${governor.url}/api/v1/webhooks/deliveries?status=lost`)
     expect(failed.status).toBe(400)
 
-    const sinks = await (await fetch(`${governor.url}/api/v1/webhooks/sinks`)).json() as { sinks: Record<string, unknown>[] }
+    const sinks = (await (await fetch(`${governor.url}/api/v1/webhooks/sinks`)).json()) as {
+      sinks: Record<string, unknown>[]
+    }
     expect(sinks.sinks).toEqual([
       expect.objectContaining({ name: 'audit', type: 'webhook', signed: true, disabled: false, pending: 0 }),
       expect.objectContaining({ name: 'chat', type: 'slack', kinds: ['deploy', 'incident'], signed: false }),

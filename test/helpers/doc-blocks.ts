@@ -90,10 +90,16 @@ function markOf(previous: string, lang: string): DocMark {
   if (said === null || !/^(not run|run)\b/.test(said)) {
     return RUN_BY_DEFAULT.has(lang)
       ? { kind: 'run', options: parseOptions('') }
-      : { kind: 'unmarked', problem: `a \`${lang || 'plain'}\` block is not run by default: put <!-- run: … --> or <!-- not run: why --> on the line before its fence` }
+      : {
+          kind: 'unmarked',
+          problem: `a \`${lang || 'plain'}\` block is not run by default: put <!-- run: … --> or <!-- not run: why --> on the line before its fence`,
+        }
   }
   const notRun = /^not run:\s*(.*)$/.exec(said)
-  if (notRun !== null) return notRun[1] === '' ? { kind: 'unmarked', problem: 'not run, but says not why' } : { kind: 'not-run', reason: notRun[1]! }
+  if (notRun !== null)
+    return notRun[1] === ''
+      ? { kind: 'unmarked', problem: 'not run, but says not why' }
+      : { kind: 'not-run', reason: notRun[1]! }
   const run = /^run(?::\s*(.*))?$/.exec(said)
   if (run === null) return { kind: 'unmarked', problem: `cannot read the mark "${said}"` }
   let options: RunOptions
@@ -108,7 +114,8 @@ function markOf(previous: string, lang: string): DocMark {
 
 /** Why `options` cannot run a block of `lang`, null when they can. */
 function whyNotRunnable(lang: string, o: RunOptions): string | null {
-  const needs = (langs: string[], option: string): string | null => (langs.includes(lang) ? null : `${option} is for ${langs.join(' or ')} blocks, not ${lang || 'plain'} ones`)
+  const needs = (langs: string[], option: string): string | null =>
+    langs.includes(lang) ? null : `${option} is for ${langs.join(' or ')} blocks, not ${lang || 'plain'} ones`
   if (o.file !== null || o.startWith !== null) return null
   if (o.answerOf !== null) return needs(['json'], 'answer of')
   if (o.prometheusConfig) return needs(['yaml'], 'prometheus config')
@@ -119,8 +126,22 @@ function whyNotRunnable(lang: string, o: RunOptions): string | null {
 }
 
 function parseOptions(said: string): RunOptions {
-  const o = { beforeStart: false, startWith: null as string | null, file: null as string | null, env: {} as Record<string, string>, prints: [] as string[], app: false, then: [] as { path: string; text: string }[], answerOf: null as RunOptions['answerOf'], prometheusConfig: false, grafanaQuery: false }
-  for (const option of said.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
+  const o = {
+    beforeStart: false,
+    startWith: null as string | null,
+    file: null as string | null,
+    env: {} as Record<string, string>,
+    prints: [] as string[],
+    app: false,
+    then: [] as { path: string; text: string }[],
+    answerOf: null as RunOptions['answerOf'],
+    prometheusConfig: false,
+    grafanaQuery: false,
+  }
+  for (const option of said
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     let m: RegExpExecArray | null
     if (option === 'before start') o.beforeStart = true
     else if (option === 'app') o.app = true
@@ -133,7 +154,8 @@ function parseOptions(said: string): RunOptions {
     else if ((m = /^prints (.+)$/.exec(option)) !== null) o.prints.push(m[1]!)
     else if ((m = /^then GET (\/\S+) shows (.+)$/.exec(option)) !== null) o.then.push({ path: m[1]!, text: m[2]! })
     else if ((m = /^with (.+)$/.exec(option)) !== null) {
-      for (const [, name, quoted, bare] of m[1]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))/g)) o.env[name!] = quoted ?? bare!
+      for (const [, name, quoted, bare] of m[1]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))/g))
+        o.env[name!] = quoted ?? bare!
     } else throw new Error(`unknown run option "${option}"`)
   }
   return o

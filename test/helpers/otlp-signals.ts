@@ -30,12 +30,18 @@ export function tracesRequest(services: string[], scopes: number, perScope: numb
   let n = 0
   return {
     resourceSpans: services.map((s) => ({
-      resource: resource(s), schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+      resource: resource(s),
+      schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
       scopeSpans: Array.from({ length: scopes }, (_, i) => ({
         scope: { name: `scope-${i}` },
         spans: Array.from({ length: perScope }, () => ({
-          traceId: 'W47/95gDgQPSabYzgT/GDA==', spanId: Buffer.from(String(n++).padStart(8, '0')).toString('base64'), name: 'GET /orders', kind: 2,
-          startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000250000000', attributes: [{ key: 'http.route', value: { stringValue: '/orders' } }],
+          traceId: 'W47/95gDgQPSabYzgT/GDA==',
+          spanId: Buffer.from(String(n++).padStart(8, '0')).toString('base64'),
+          name: 'GET /orders',
+          kind: 2,
+          startTimeUnixNano: '1700000000000000000',
+          endTimeUnixNano: '1700000000250000000',
+          attributes: [{ key: 'http.route', value: { stringValue: '/orders' } }],
         })),
       })),
     })),
@@ -49,7 +55,12 @@ export function logsRequest(services: string[], scopes: number, perScope: number
       resource: resource(s),
       scopeLogs: Array.from({ length: scopes }, (_, i) => ({
         scope: { name: `scope-${i}` },
-        logRecords: Array.from({ length: perScope }, (_, j) => ({ timeUnixNano: '1700000000000000000', severityNumber: 9, severityText: 'INFO', body: { stringValue: `line ${j}` } })),
+        logRecords: Array.from({ length: perScope }, (_, j) => ({
+          timeUnixNano: '1700000000000000000',
+          severityNumber: 9,
+          severityText: 'INFO',
+          body: { stringValue: `line ${j}` },
+        })),
       })),
     })),
   }

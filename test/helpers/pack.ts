@@ -29,7 +29,10 @@ export async function packAndInstall(packageDir: string): Promise<string> {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }))
   // No dependencies to fetch (both packages have none), so the registry is asked nothing
   // when the cache can answer; CI has the registry if it must.
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball)], { cwd: project, env })
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball)], {
+    cwd: project,
+    env,
+  })
   return project
 }
 
@@ -41,7 +44,10 @@ export async function packAndInstall(packageDir: string): Promise<string> {
  * owner is gone is taken over.
  */
 async function whileBuilding<T>(packageDir: string, fn: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), `governor-build-${createHash('sha256').update(packageDir).digest('hex').slice(0, 16)}.lock`)
+  const lock = join(
+    tmpdir(),
+    `governor-build-${createHash('sha256').update(packageDir).digest('hex').slice(0, 16)}.lock`,
+  )
   const mine = `${lock}.${process.pid}`
   writeFileSync(mine, String(process.pid))
   try {

@@ -46,10 +46,15 @@ export function demoSeries(start: number): WriteSeries[] {
     }
 
     // Memory gauges in bytes: random walks around a few gigabytes.
-    for (const [type, level] of [['buffers', 1e8], ['cached', 5e8], ['free', 2e9], ['used', 4e9]] as const) {
+    for (const [type, level] of [
+      ['buffers', 1e8],
+      ['cached', 5e8],
+      ['free', 2e9],
+      ['used', 4e9],
+    ] as const) {
       let v = level * (1 + x / 4)
       series({ __name__: 'demo_memory_usage_bytes', ...base, type }, () => {
-        v = Math.max(0, Math.round(v + (rnd() - 0.5) * level / 50))
+        v = Math.max(0, Math.round(v + ((rnd() - 0.5) * level) / 50))
         return v
       })
     }
@@ -87,7 +92,11 @@ export function demoSeries(start: number): WriteSeries[] {
 
     // A classic histogram of request durations: cumulative buckets, +Inf equal to _count.
     const bounds = ['0.0001', '0.00015', '0.0002', '0.0003', '0.0005', '0.001', '+Inf']
-    for (const [method, path, status] of [['GET', '/api/foo', '200'], ['POST', '/api/bar', '200'], ['GET', '/api/foo', '500']] as const) {
+    for (const [method, path, status] of [
+      ['GET', '/api/foo', '200'],
+      ['POST', '/api/bar', '200'],
+      ['GET', '/api/foo', '500'],
+    ] as const) {
       const labels = { ...base, method, path, status }
       const counts = bounds.map(() => 0)
       let sum = 0
@@ -99,13 +108,20 @@ export function demoSeries(start: number): WriteSeries[] {
         for (let j = 0; j < k; j++) {
           const d = 0.00005 + rnd() ** 2 * 0.0012
           sum += d
-          bounds.forEach((b, m) => { if (b === '+Inf' || d <= Number(b)) counts[m]!++ })
+          bounds.forEach((b, m) => {
+            if (b === '+Inf' || d <= Number(b)) counts[m]!++
+          })
         }
         buckets.forEach((b, m) => b.push([t, counts[m]!]))
         sums.push([t, Math.round(sum * 1e9) / 1e9])
         totals.push([t, counts[counts.length - 1]!])
       }
-      bounds.forEach((le, m) => out.push({ labels: { __name__: 'demo_api_request_duration_seconds_bucket', ...labels, le }, samples: buckets[m]! }))
+      bounds.forEach((le, m) =>
+        out.push({
+          labels: { __name__: 'demo_api_request_duration_seconds_bucket', ...labels, le },
+          samples: buckets[m]!,
+        }),
+      )
       out.push({ labels: { __name__: 'demo_api_request_duration_seconds_sum', ...labels }, samples: sums })
       out.push({ labels: { __name__: 'demo_api_request_duration_seconds_count', ...labels }, samples: totals })
     }

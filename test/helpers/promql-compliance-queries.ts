@@ -43,7 +43,15 @@ const fails = (query: string): ComplianceCase => ({ query, shouldFail: true })
 /** The templates, in the order of `promql-test-queries.yml`. */
 export const COMPLIANCE_CASES: readonly ComplianceCase[] = [
   // Scalar literals.
-  q('42'), q('1.234'), q('.123'), q('1.23e-3'), q('0x3d'), q('Inf'), q('+Inf'), q('-Inf'), q('NaN'),
+  q('42'),
+  q('1.234'),
+  q('.123'),
+  q('1.23e-3'),
+  q('0x3d'),
+  q('Inf'),
+  q('+Inf'),
+  q('-Inf'),
+  q('NaN'),
 
   // Vector selectors.
   q('demo_memory_usage_bytes'),
@@ -92,7 +100,10 @@ export const COMPLIANCE_CASES: readonly ComplianceCase[] = [
   q('timestamp(demo_memory_usage_bytes * 1)'),
   q('timestamp(-demo_memory_usage_bytes)'),
   q('demo_memory_usage_bytes {{.binOp}} on(instance, job, type) demo_memory_usage_bytes', 'binOp'),
-  q('sum by(instance, type) (demo_memory_usage_bytes) {{.binOp}} on(instance, type) group_left(job) demo_memory_usage_bytes', 'binOp'),
+  q(
+    'sum by(instance, type) (demo_memory_usage_bytes) {{.binOp}} on(instance, type) group_left(job) demo_memory_usage_bytes',
+    'binOp',
+  ),
   q('demo_memory_usage_bytes {{.compBinOp}} bool on(instance, job, type) demo_memory_usage_bytes', 'compBinOp'),
   q('demo_memory_usage_bytes / on(instance, job, type, __name__) demo_memory_usage_bytes'),
   q('sum without(job) (demo_memory_usage_bytes) / on(instance, type) demo_memory_usage_bytes'),
@@ -102,10 +113,14 @@ export const COMPLIANCE_CASES: readonly ComplianceCase[] = [
   q('demo_memory_usage_bytes / on(instance, type, job, non_existent) demo_memory_usage_bytes'),
 
   // NaN/Inf/-Inf support.
-  q('demo_num_cpus * Inf'), q('demo_num_cpus * -Inf'), q('demo_num_cpus * NaN'),
+  q('demo_num_cpus * Inf'),
+  q('demo_num_cpus * -Inf'),
+  q('demo_num_cpus * NaN'),
 
   // Unary expressions.
-  q('demo_memory_usage_bytes + -(1)'), q('-demo_memory_usage_bytes'), q('-1 ^ 2'),
+  q('demo_memory_usage_bytes + -(1)'),
+  q('-demo_memory_usage_bytes'),
+  q('-1 ^ 2'),
 
   // Binary operators involving non-constant scalars.
   q('1 {{.arithBinOp}} time()', 'arithBinOp'),
@@ -159,7 +174,11 @@ export const COMPLIANCE_CASES: readonly ComplianceCase[] = [
   q('histogram_quantile(0.9, nonexistent_metric)'),
   q('histogram_quantile(0.9, demo_memory_usage_bytes)'),
   q('histogram_quantile(0.9, {__name__=~"demo_api_request_duration_seconds_.+"})'),
-  q('holt_winters(demo_disk_usage_bytes[10m], {{.smoothingFactor}}, {{.trendFactor}})', 'smoothingFactor', 'trendFactor'),
+  q(
+    'holt_winters(demo_disk_usage_bytes[10m], {{.smoothingFactor}}, {{.trendFactor}})',
+    'smoothingFactor',
+    'trendFactor',
+  ),
   q('count_values("value", demo_api_request_duration_seconds_bucket)'),
   q('absent(demo_memory_usage_bytes)'),
   q('absent(nonexistent_metric_name)'),
@@ -176,11 +195,14 @@ export interface ComplianceQuery {
 }
 
 function expand(template: string, args: readonly string[], values: Record<string, string>): string[] {
-  if (args.length === 0) return [template.replace(/\{\{\.(\w+)\}\}/g, (_, name: string) => {
-    const v = values[name]
-    if (v === undefined) throw new Error(`template ${template} uses {{.${name}}} without declaring it`)
-    return v
-  })]
+  if (args.length === 0)
+    return [
+      template.replace(/\{\{\.(\w+)\}\}/g, (_, name: string) => {
+        const v = values[name]
+        if (v === undefined) throw new Error(`template ${template} uses {{.${name}}} without declaring it`)
+        return v
+      }),
+    ]
   const [first, ...rest] = args
   const choices = VARIANT_ARGS[first!]
   if (choices === undefined) throw new Error(`unknown variant argument ${first}`)
@@ -189,5 +211,7 @@ function expand(template: string, args: readonly string[], values: Record<string
 
 /** Every template with every combination of its variant arguments. */
 export function expandComplianceCases(cases: readonly ComplianceCase[] = COMPLIANCE_CASES): ComplianceQuery[] {
-  return cases.flatMap((c) => expand(c.query, c.variantArgs ?? [], {}).map((query) => ({ query, shouldFail: c.shouldFail === true })))
+  return cases.flatMap((c) =>
+    expand(c.query, c.variantArgs ?? [], {}).map((query) => ({ query, shouldFail: c.shouldFail === true })),
+  )
 }

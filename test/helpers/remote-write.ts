@@ -43,16 +43,27 @@ export function encodeWriteRequest(series: readonly WriteSeries[]): Uint8Array {
  * Sends `series` to `url` (a server's `/api/v1/write`), snappy-compressed, as Prometheus does:
  * a 503 or 429 is retried (a loaded server sheds requests), anything else but 2xx throws.
  */
-export async function remoteWrite(url: string, series: readonly WriteSeries[], headers: Record<string, string> = {}): Promise<void> {
+export async function remoteWrite(
+  url: string,
+  series: readonly WriteSeries[],
+  headers: Record<string, string> = {},
+): Promise<void> {
   const body = compressSync(Buffer.from(encodeWriteRequest(series)))
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(url, {
-      method: 'POST', body,
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...headers },
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'snappy',
+        'x-prometheus-remote-write-version': '0.1.0',
+        ...headers,
+      },
     })
     if (res.ok) return
     const text = await res.text()
-    if ((res.status !== 503 && res.status !== 429) || attempt >= 50) throw new Error(`remote write to ${url}: ${res.status} ${text}`)
+    if ((res.status !== 503 && res.status !== 429) || attempt >= 50)
+      throw new Error(`remote write to ${url}: ${res.status} ${text}`)
     await new Promise((r) => setTimeout(r, 100 * Math.min(attempt, 10)))
   }
 }

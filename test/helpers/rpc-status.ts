@@ -18,13 +18,27 @@ const RetryInfo = root.lookupType('google.rpc.RetryInfo')
 const ExportResponse = root.lookupType('google.rpc.ExportResponse')
 
 /** A decoded Status: its code, message, and the retry delay of a RetryInfo detail (undefined without one). */
-export interface DecodedStatus { code: number; message: string; retryAfterSeconds: number | undefined; details: number }
+export interface DecodedStatus {
+  code: number
+  message: string
+  retryAfterSeconds: number | undefined
+  details: number
+}
 
 /** Decodes a google.rpc.Status (protobuf), failing on anything else. */
 export function decodeStatus(bytes: Uint8Array): DecodedStatus {
-  const s = Status.toObject(Status.decode(bytes), { longs: Number, defaults: true }) as { code: number; message: string; details: { typeUrl: string; value: Uint8Array }[] }
+  const s = Status.toObject(Status.decode(bytes), { longs: Number, defaults: true }) as {
+    code: number
+    message: string
+    details: { typeUrl: string; value: Uint8Array }[]
+  }
   const retry = s.details.find((d) => d.typeUrl === 'type.googleapis.com/google.rpc.RetryInfo')
-  const info = retry === undefined ? undefined : RetryInfo.toObject(RetryInfo.decode(retry.value), { longs: Number, defaults: true }) as { retryDelay?: { seconds: number } }
+  const info =
+    retry === undefined
+      ? undefined
+      : (RetryInfo.toObject(RetryInfo.decode(retry.value), { longs: Number, defaults: true }) as {
+          retryDelay?: { seconds: number }
+        })
   return { code: s.code, message: s.message, retryAfterSeconds: info?.retryDelay?.seconds, details: s.details.length }
 }
 
@@ -33,6 +47,8 @@ export function decodeStatus(bytes: Uint8Array): DecodedStatus {
  * { rejected_data_points / rejected_spans / rejected_log_records = 1, error_message = 2 }).
  */
 export function decodeExportResponse(bytes: Uint8Array): { rejected: number; message: string } {
-  const r = ExportResponse.toObject(ExportResponse.decode(bytes), { longs: Number, defaults: true }) as { partialSuccess?: { rejected: number; errorMessage: string } }
+  const r = ExportResponse.toObject(ExportResponse.decode(bytes), { longs: Number, defaults: true }) as {
+    partialSuccess?: { rejected: number; errorMessage: string }
+  }
   return { rejected: r.partialSuccess?.rejected ?? 0, message: r.partialSuccess?.errorMessage ?? '' }
 }

@@ -8,7 +8,9 @@ import type { Settings } from '../../collector/src/settings.ts'
 import { testSettings } from './settings.ts'
 
 /** A collector listening on a free loopback port, in this process. */
-export async function startServer(overrides: Partial<Settings> = {}): Promise<{ app: FastifyInstance; url: string; settings: Settings }> {
+export async function startServer(
+  overrides: Partial<Settings> = {},
+): Promise<{ app: FastifyInstance; url: string; settings: Settings }> {
   const settings = testSettings(overrides)
   const app = await buildApp(settings, { logger: false })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -35,22 +37,38 @@ const BIN = fileURLToPath(new URL('../../collector/bin/governor.js', import.meta
  * GOVERNOR_GRPC_PORT: test files run side by side, and only one could hold 4317. `bin`: another tree's `governor`
  * command (a benchmark's base), default this tree's.
  */
-export async function spawnServer(env: Record<string, string>, options: { bin?: string } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { bin?: string } = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = env.GOVERNOR_PORT !== undefined ? Number(env.GOVERNOR_PORT) : await freePort()
   const child = spawn(process.execPath, [options.bin ?? BIN, 'start'], {
-    env: { ...process.env, GOVERNOR_PORT: String(port), GOVERNOR_LOG_LEVEL: 'warn', GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0', GOVERNOR_GRPC_PORT: '0', ...env },
+    env: {
+      ...process.env,
+      GOVERNOR_PORT: String(port),
+      GOVERNOR_LOG_LEVEL: 'warn',
+      GOVERNOR_INGEST_MAX_WAIT_MILLIS: '0',
+      GOVERNOR_GRPC_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`governor exited with ${child.exitCode}:\n${out}`)
     try {
       if ((await fetch(`${url}/readyz`)).ok) return { child, url, output: () => out }
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 100))
   }
   child.kill('SIGKILL')
@@ -61,12 +79,20 @@ export async function spawnServer(env: Record<string, string>, options: { bin?: 
 export const NO_TOKENS = { GOVERNOR_TOKENS: '', GOVERNOR_TOKENS_FILE: '', GOVERNOR_TOKEN: '' }
 
 /** Runs the `governor` command to its end (no tokens unless `env` gives some): its exit code and output. */
-export function runGovernor(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runGovernor(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...NO_TOKENS, ...env } })
-    let stdout = '', stderr = ''
-    child.stdout!.on('data', (d: Buffer) => { stdout += d })
-    child.stderr!.on('data', (d: Buffer) => { stderr += d })
+    let stdout = '',
+      stderr = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d
+    })
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d
+    })
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
 }

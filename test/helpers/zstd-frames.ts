@@ -41,7 +41,8 @@ export function zstdRawFrame(data: Buffer, options: { declareSize?: boolean } = 
 /** `count` copies of `byte` as one frame of RLE blocks (4 bytes a block, whatever it regenerates), declaring no size. */
 export function zstdRleFrame(byte: number, count: number): Buffer {
   const parts = [frameHeader()]
-  for (let left = count; left > 0; left -= MAX_BLOCK) parts.push(blockHeader(Math.min(left, MAX_BLOCK), 1, left <= MAX_BLOCK), Buffer.from([byte]))
+  for (let left = count; left > 0; left -= MAX_BLOCK)
+    parts.push(blockHeader(Math.min(left, MAX_BLOCK), 1, left <= MAX_BLOCK), Buffer.from([byte]))
   return Buffer.concat(parts)
 }
 
@@ -56,20 +57,39 @@ export function skippableFrame(length: number): Buffer {
 /** The plaintext of the fixtures: an OTLP/JSON traces request of 40 spans of service checkout. */
 export function fixturePlaintext(): Buffer {
   const spans = Array.from({ length: 40 }, (_, i) => ({
-    traceId: '5b8efff798038103d269b633813fc60c', spanId: (1000000000000000 + i).toString(16).padStart(16, '0'), name: `GET /orders/${i % 4}`,
-    kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000250000000',
+    traceId: '5b8efff798038103d269b633813fc60c',
+    spanId: (1000000000000000 + i).toString(16).padStart(16, '0'),
+    name: `GET /orders/${i % 4}`,
+    kind: 2,
+    startTimeUnixNano: '1700000000000000000',
+    endTimeUnixNano: '1700000000250000000',
   }))
-  return Buffer.from(JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] }, scopeSpans: [{ scope: { name: 'zstd-fixture' }, spans }] }] }))
+  return Buffer.from(
+    JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] },
+          scopeSpans: [{ scope: { name: 'zstd-fixture' }, spans }],
+        },
+      ],
+    }),
+  )
 }
 
 /**
  * `zstd -19` of the plaintext: one single-segment frame (content size declared) of compressed
  * blocks, with a checksum.
  */
-export const FIXTURE_FILE = Buffer.from('KLUv/WQuHaULAFZSOR8wrxucK3oNJOGbo3Adc/ZxgFMqtG13Zkl6oaqgoAAMMwAxADEAG7VtOrXs8d7xdNHApAZxE2X0Iw4T/Lsm8aVOWvnHT6264pxOL5MyJpWYkyD+RS2TH/US0fMa9xDc1bfPs5wj96eSnoa+HPlGEmRZ1keVo5NCwz8Xp37UJuWyAnBKi06S7EllApFD/bCzjXs3M7M5DbFXRhdinTTD3IFyYYqPXIkZ3ZTK9KQQux4DGR/GbABIEAqM7m4btVEb5VA/7Gzj3s282271M9znVTuWNnKoH3a2ce9m3mW3+hnu86odSxtiqEHIpKScFBSkMBygg4LqQiAcigBCIIITgquFRPg/IQI/alEWlahFQ2TRixaFThSiL5oIRFf0ohO16EUr6qITXdRFxaEXNdGLLsqiF72oiS56URa96EQteuaWgPehQbQIqQe/VtV+tBU4h5O/RmB6FdWYVtmyRwQBF3NxhcpHiXWP4Aab/93eSfFtGhni1Uk=', 'base64')
+export const FIXTURE_FILE = Buffer.from(
+  'KLUv/WQuHaULAFZSOR8wrxucK3oNJOGbo3Adc/ZxgFMqtG13Zkl6oaqgoAAMMwAxADEAG7VtOrXs8d7xdNHApAZxE2X0Iw4T/Lsm8aVOWvnHT6264pxOL5MyJpWYkyD+RS2TH/US0fMa9xDc1bfPs5wj96eSnoa+HPlGEmRZ1keVo5NCwz8Xp37UJuWyAnBKi06S7EllApFD/bCzjXs3M7M5DbFXRhdinTTD3IFyYYqPXIkZ3ZTK9KQQux4DGR/GbABIEAqM7m4btVEb5VA/7Gzj3s282271M9znVTuWNnKoH3a2ce9m3mW3+hnu86odSxtiqEHIpKScFBSkMBygg4LqQiAcigBCIIITgquFRPg/IQI/alEWlahFQ2TRixaFThSiL5oIRFf0ohO16EUr6qITXdRFxaEXNdGLLsqiF72oiS56URa96EQteuaWgPehQbQIqQe/VtV+tBU4h5O/RmB6FdWYVtmyRwQBF3NxhcpHiXWP4Aab/93eSfFtGhni1Uk=',
+  'base64',
+)
 
 /**
  * `zstd -19` of the plaintext from standard input: a frame with a window descriptor and no
  * declared size, of compressed blocks, with a checksum.
  */
-export const FIXTURE_STREAM = Buffer.from('KLUv/QRopQsAVlI5HzCvG5wreg0k4ZujcB1z9nGAUyq0bXdmSXqhqqCgAAwzADEAMQAbtW06tezx3vF00cCkBnETZfQjDhP8uybxpU5a+cdPrbrinE4vkzImlZiTIP5FLZMf9RLR8xr3ENzVt8+znCP3p5Kehr4c+UYSZFnWR5Wjk0LDPxenftQm5bICcEqLTpLsSWUCkUP9sLONezczszkNsVdGF2KdNMPcgXJhio9ciRndlMr0pBC7HgMZH8ZsAEgQCozubhu1URvlUD/sbOPezbzbbvUz3OdVO5Y2cqgfdrZx72beZbf6Ge7zqh1LG2KoQcikpJwUFKQwHKCDgupCIByKAEIgghOCq4VE+D8hAj9qURaVqEVDZNGLFoVOFKIvmghEV/SiE7XoRSvqohNd1EXFoRc10YsuyqIXvaiJLnpRFr3oRC165paA96FBtAipB79W1X60FTiHk79GYHoV1ZhW2bJHBAEXc3GFykeJdY/gBpv/3d5J8W0aGeLVSQ==', 'base64')
+export const FIXTURE_STREAM = Buffer.from(
+  'KLUv/QRopQsAVlI5HzCvG5wreg0k4ZujcB1z9nGAUyq0bXdmSXqhqqCgAAwzADEAMQAbtW06tezx3vF00cCkBnETZfQjDhP8uybxpU5a+cdPrbrinE4vkzImlZiTIP5FLZMf9RLR8xr3ENzVt8+znCP3p5Kehr4c+UYSZFnWR5Wjk0LDPxenftQm5bICcEqLTpLsSWUCkUP9sLONezczszkNsVdGF2KdNMPcgXJhio9ciRndlMr0pBC7HgMZH8ZsAEgQCozubhu1URvlUD/sbOPezbzbbvUz3OdVO5Y2cqgfdrZx72beZbf6Ge7zqh1LG2KoQcikpJwUFKQwHKCDgupCIByKAEIgghOCq4VE+D8hAj9qURaVqEVDZNGLFoVOFKIvmghEV/SiE7XoRSvqohNd1EXFoRc10YsuyqIXvaiJLnpRFr3oRC165paA96FBtAipB79W1X60FTiHk79GYHoV1ZhW2bJHBAEXc3GFykeJdY/gBpv/3d5J8W0aGeLVSQ==',
+  'base64',
+)

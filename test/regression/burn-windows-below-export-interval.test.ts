@@ -16,13 +16,20 @@ const who = { actor: 'alice', reason: 'r' }
 /** Requests per status, exported every `everyMin` minutes for the last hour (the last `lastMillis` ago): half of them fail from 20 minutes ago. */
 function requests(everyMin: number, lastMillis: number): object {
   const points: NumberPoint[] = []
-  let ok = 0, failed = 0
+  let ok = 0,
+    failed = 0
   for (let m = 60; m >= 0; m -= everyMin) {
     const ts = T - m * M - lastMillis
     if (m < 60) {
-      if (m < 20) { ok += 50 * everyMin; failed += 50 * everyMin } else ok += 100 * everyMin
+      if (m < 20) {
+        ok += 50 * everyMin
+        failed += 50 * everyMin
+      } else ok += 100 * everyMin
     }
-    points.push({ ts, start: T - 70 * M, value: ok, attrs: { code: '200' } }, { ts, start: T - 70 * M, value: failed, attrs: { code: '500' } })
+    points.push(
+      { ts, start: T - 70 * M, value: ok, attrs: { code: '200' } },
+      { ts, start: T - 70 * M, value: failed, attrs: { code: '500' } },
+    )
   }
   return counter('requests_total', points)
 }
@@ -32,13 +39,27 @@ beforeAll(async () => {
   await send(app, 'every-minute', [requests(1, 5_000)])
   await send(app, 'every-15-minutes', [requests(15, 7 * M)])
   for (const service of ['every-minute', 'every-15-minutes']) {
-    const res = await api(app, 'PUT', `/slos/${service}/availability`, { sli: { type: 'error_ratio', metric: 'requests_total', errors: { code: '5xx' } }, objective: 99, window: '1h', ...who })
+    const res = await api(app, 'PUT', `/slos/${service}/availability`, {
+      sli: { type: 'error_ratio', metric: 'requests_total', errors: { code: '5xx' } },
+      objective: 99,
+      window: '1h',
+      ...who,
+    })
     expect(res.status).toBe(201)
   }
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
-type Burn = { long_window: string; short_window: string; long: number | null; short: number | null; firing: boolean; notes?: string[] }
+type Burn = {
+  long_window: string
+  short_window: string
+  long: number | null
+  short: number | null
+  firing: boolean
+  notes?: string[]
+}
 
 describe('burn windows of a short SLO', () => {
   it('are never shorter than 5 minutes (short) and 12 times that (long)', () => {
@@ -55,13 +76,17 @@ describe('burn windows of a short SLO', () => {
     expect(fast.long).toBeCloseTo(50 / 3, 6)
     expect(fast.firing).toBe(true)
     expect(s.alert).toBe('page')
-    expect(fast.notes).toEqual(['windows floored to 1h/5m (scaled to this 1h SLO they would be 5s/1s, too short to hold data points: short windows are at least 5m, long ones 12 times their short one)'])
+    expect(fast.notes).toEqual([
+      'windows floored to 1h/5m (scaled to this 1h SLO they would be 5s/1s, too short to hold data points: short windows are at least 5m, long ones 12 times their short one)',
+    ])
   })
 
   it('say when a short window holds no data point of data exported less often', async () => {
     const s = (await api(app, 'GET', '/slos/every-15-minutes/availability')).body
     const fast = (s.burn_rates as Burn[])[0]!
     expect(fast.short).toBeNull()
-    expect(fast.notes).toContain('no events in the 5m window while the 1h window has some: the data comes less often than every 5m, so this pair cannot fire (send points more often)')
+    expect(fast.notes).toContain(
+      'no events in the 5m window while the 1h window has some: the data comes less often than every 5m, so this pair cannot fire (send points more often)',
+    )
   })
 })

@@ -19,8 +19,10 @@ describe('closing with connections open', () => {
     await once(silent, 'connect')
     const silentEnded = once(silent, 'close')
     silent.on('error', () => {})
-    const answer = fetch(`${url}/v1/metrics`, { // fetch keeps its connections alive
-      method: 'POST', headers: { 'content-type': 'application/json' },
+    const answer = fetch(`${url}/v1/metrics`, {
+      // fetch keeps its connections alive
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify(gaugeRequest('close', { 'close.gauge': [{ ts: Date.now(), value: 1 }] })),
     })
     while (app.governor.pipeline.pendingPoints === 0) await new Promise((r) => setTimeout(r, 5))

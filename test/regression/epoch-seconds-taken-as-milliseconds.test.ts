@@ -10,8 +10,12 @@ import { testSettings } from '../helpers/settings.ts'
 
 let app: FastifyInstance
 const SECONDS = Math.floor(Date.now() / 1000) - 3600
-beforeAll(async () => { app = await buildApp(testSettings(), { logger: false }) })
-afterAll(async () => { await app?.close() })
+beforeAll(async () => {
+  app = await buildApp(testSettings(), { logger: false })
+})
+afterAll(async () => {
+  await app?.close()
+})
 
 const post = (url: string, payload: object) => app.inject({ method: 'POST', url, payload })
 
@@ -25,22 +29,36 @@ describe('a time in the wrong unit is refused with 400, naming the field and the
   })
 
   it('deploy started_at as a string of seconds (as the CLI sends --started-at)', async () => {
-    const res = await post('/api/v1/deploys', { service: 'shop', version: '1', actor: 'ci', started_at: String(SECONDS) })
+    const res = await post('/api/v1/deploys', {
+      service: 'shop',
+      version: '1',
+      actor: 'ci',
+      started_at: String(SECONDS),
+    })
     expect(res.statusCode).toBe(400)
     expect(res.json().error.message).toContain('looks like epoch seconds')
   })
 
   it('event time, in nanoseconds', async () => {
-    const res = await post('/api/v1/events', { kind: 'note', service: 'shop', actor: 'ops', title: 'x', time: SECONDS * 1e9 })
+    const res = await post('/api/v1/events', {
+      kind: 'note',
+      service: 'shop',
+      actor: 'ops',
+      title: 'x',
+      time: SECONDS * 1e9,
+    })
     expect(res.statusCode).toBe(400)
     expect(res.json().error.message).toContain('looks like epoch nanoseconds')
   })
 
-  it.each(['/api/v1/query?metric=m&from=SEC', '/api/v1/query?metric=m&to=SEC', '/api/v1/events?from=SEC'])('%s', async (url) => {
-    const res = await app.inject({ method: 'GET', url: url.replace('SEC', String(SECONDS)) })
-    expect(res.statusCode).toBe(400)
-    expect(res.json().error.message).toMatch(/(from|to)=\d+ looks like epoch seconds/)
-  })
+  it.each(['/api/v1/query?metric=m&from=SEC', '/api/v1/query?metric=m&to=SEC', '/api/v1/events?from=SEC'])(
+    '%s',
+    async (url) => {
+      const res = await app.inject({ method: 'GET', url: url.replace('SEC', String(SECONDS)) })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().error.message).toMatch(/(from|to)=\d+ looks like epoch seconds/)
+    },
+  )
 
   it('and nothing is stored', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/deploys?service=shop' })
@@ -53,7 +71,10 @@ describe('a deploy with only a past start', () => {
     const started = Date.now() - 6 * 3_600_000
     const res = await post('/api/v1/deploys', { service: 'backfill', version: '1', actor: 'ci', started_at: started })
     expect(res.statusCode).toBe(201)
-    expect(res.json()).toMatchObject({ started_at: new Date(started).toISOString(), finished_at: new Date(started).toISOString() })
+    expect(res.json()).toMatchObject({
+      started_at: new Date(started).toISOString(),
+      finished_at: new Date(started).toISOString(),
+    })
   })
 })
 

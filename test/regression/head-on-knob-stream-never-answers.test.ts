@@ -10,8 +10,12 @@ import { startServer } from '../helpers/server.ts'
 
 let app: FastifyInstance
 let url: string
-beforeAll(async () => { ({ app, url } = await startServer({ impactIntervalMillis: 0, controllerTickMillis: 0 })) })
-afterAll(async () => { await app?.close() })
+beforeAll(async () => {
+  ;({ app, url } = await startServer({ impactIntervalMillis: 0, controllerTickMillis: 0 }))
+})
+afterAll(async () => {
+  await app?.close()
+})
 
 /** A HEAD through a real connection: the answer's status and headers, or a rejection after `millis`. */
 function head(path: string, millis: number): Promise<{ status: number; headers: Record<string, unknown> }> {
@@ -27,7 +31,7 @@ function head(path: string, millis: number): Promise<{ status: number; headers: 
 }
 
 describe('HEAD on the knob stream', () => {
-  it('answers at once with the stream\'s headers, over a real connection', async () => {
+  it("answers at once with the stream's headers, over a real connection", async () => {
     const res = await head('/api/v1/knobs/stream?service=checkout', 5_000)
     expect(res.status).toBe(200)
     expect(res.headers['content-type']).toBe('text/event-stream')

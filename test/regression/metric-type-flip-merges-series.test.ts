@@ -14,19 +14,49 @@ import { testSettings } from '../helpers/settings.ts'
 // the stored type and the sent type.
 
 let app: FastifyInstance
-beforeAll(async () => { app = await buildApp(testSettings(), { logger: false }) })
-afterAll(async () => { await app?.close() })
+beforeAll(async () => {
+  app = await buildApp(testSettings(), { logger: false })
+})
+afterAll(async () => {
+  await app?.close()
+})
 
 const now = Date.now()
 const sumRequest = (name: string, values: number[]) => ({
-  resourceMetrics: [{
-    resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
-    scopeMetrics: [{ metrics: [{ name, sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: values.map((v, i) => ({ timeUnixNano: nanos(now - 1000 * (values.length - i)), asDouble: v })) } }] }],
-  }],
+  resourceMetrics: [
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+      scopeMetrics: [
+        {
+          metrics: [
+            {
+              name,
+              sum: {
+                aggregationTemporality: 2,
+                isMonotonic: true,
+                dataPoints: values.map((v, i) => ({
+                  timeUnixNano: nanos(now - 1000 * (values.length - i)),
+                  asDouble: v,
+                })),
+              },
+            },
+          ],
+        },
+      ],
+    },
+  ],
 })
 const post = async (payload: object) => {
-  const res = await app.inject({ method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/json' }, payload })
-  return { status: res.statusCode, body: res.json() as { partialSuccess?: { rejectedDataPoints?: string | number; errorMessage?: string } } }
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/metrics',
+    headers: { 'content-type': 'application/json' },
+    payload,
+  })
+  return {
+    status: res.statusCode,
+    body: res.json() as { partialSuccess?: { rejectedDataPoints?: string | number; errorMessage?: string } },
+  }
 }
 
 describe('a metric sent with another type than it is stored with', () => {
@@ -35,12 +65,19 @@ describe('a metric sent with another type than it is stored with', () => {
     const flipped = await post(sumRequest('queue.depth', [1, 2, 3]))
     expect(flipped.status).toBe(200)
     expect(Number(flipped.body.partialSuccess?.rejectedDataPoints)).toBe(3)
-    expect(flipped.body.partialSuccess?.errorMessage).toBe('metric "queue.depth": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)')
+    expect(flipped.body.partialSuccess?.errorMessage).toBe(
+      'metric "queue.depth": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)',
+    )
     // The same type again is taken.
-    expect((await post(gaugeRequest('shop', { 'queue.depth': [{ ts: now - 4000, value: 4 }] }))).body.partialSuccess ?? {}).toEqual({})
+    expect(
+      (await post(gaugeRequest('shop', { 'queue.depth': [{ ts: now - 4000, value: 4 }] }))).body.partialSuccess ?? {},
+    ).toEqual({})
     // One series, of one type.
     await app.governor.pipeline.sync()
-    const rows = await app.governor.store.client.query({ query: `SELECT DISTINCT type FROM ${app.governor.store.db}.series WHERE metric = 'queue.depth'`, format: 'JSONCompactEachRow' })
+    const rows = await app.governor.store.client.query({
+      query: `SELECT DISTINCT type FROM ${app.governor.store.db}.series WHERE metric = 'queue.depth'`,
+      format: 'JSONCompactEachRow',
+    })
     expect(await rows.json()).toEqual([['gauge']])
   })
 
@@ -57,15 +94,33 @@ describe('a metric sent with another type than it is stored with', () => {
     types.learn('queue_depth', 'sum')
     const cache = new SeriesCache(1000, undefined, types)
     const write = (name: string, families = new MetricFamilies()) =>
-      decodeRemoteWrite(encodeWriteRequest([{ labels: { __name__: name, job: 'worker' }, samples: [[now - 2000, 1], [now - 1000, 2]] }]), cache, families, 0)
+      decodeRemoteWrite(
+        encodeWriteRequest([
+          {
+            labels: { __name__: name, job: 'worker' },
+            samples: [
+              [now - 2000, 1],
+              [now - 1000, 2],
+            ],
+          },
+        ]),
+        cache,
+        families,
+        0,
+      )
     const histogram = write('jobs_total')
     expect([histogram.rejected, histogram.batch.pointCount]).toEqual([2, 0])
-    expect(histogram.errors).toEqual(['metric "jobs_total": type sum contradicts the stored type histogram: points of another type are refused (send them under another name)'])
+    expect(histogram.errors).toEqual([
+      'metric "jobs_total": type sum contradicts the stored type histogram: points of another type are refused (send them under another name)',
+    ])
     // Metadata says counter, the name is stored as a gauge: refused.
     const families = new MetricFamilies()
     families.set('hits', { type: 1, help: 'Hits.', unit: '' })
     const declared = write('hits', families)
-    expect([declared.rejected, declared.errors[0]]).toEqual([2, 'metric "hits": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)'])
+    expect([declared.rejected, declared.errors[0]]).toEqual([
+      2,
+      'metric "hits": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)',
+    ])
     // No metadata: 'queue_depth' would be guessed a gauge; it is stored as a sum, and stays one.
     const guessed = write('queue_depth')
     expect(guessed.rejected).toBe(0)

@@ -10,16 +10,26 @@ import { startServer } from '../helpers/server.ts'
 
 let app: FastifyInstance
 let url: string
-beforeAll(async () => { ({ app, url } = await startServer({ impactIntervalMillis: 0, controllerTickMillis: 0 })) })
-afterAll(async () => { await app?.close() })
+beforeAll(async () => {
+  ;({ app, url } = await startServer({ impactIntervalMillis: 0, controllerTickMillis: 0 }))
+})
+afterAll(async () => {
+  await app?.close()
+})
 
 function send(method: string, path: string, host: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = ''
-      res.on('data', (d: Buffer) => { text += d.toString() })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-    })
+    const req = request(
+      `${url}${path}`,
+      { method, headers: { host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) } },
+      (res) => {
+        let text = ''
+        res.on('data', (d: Buffer) => {
+          text += d.toString()
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -31,7 +41,12 @@ describe('open mode and the Host header', () => {
     const read = await send('GET', '/api/v1/knobs', `rebind.example:${port}`)
     expect(read.status).toBe(403)
     expect(JSON.parse(read.body).error.code).toBe('GOV_ERR_AUTH_HOST')
-    const write = await send('PUT', '/api/v1/knobs/laptop/workers', 'rebind.example', JSON.stringify({ type: 'int', default: 1 }))
+    const write = await send(
+      'PUT',
+      '/api/v1/knobs/laptop/workers',
+      'rebind.example',
+      JSON.stringify({ type: 'int', default: 1 }),
+    )
     expect(write.status).toBe(403)
     expect(app.governor.knobs.list('laptop')).toEqual([])
   })

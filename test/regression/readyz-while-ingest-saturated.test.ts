@@ -16,28 +16,45 @@ let app: FastifyInstance
 let url: string
 beforeAll(async () => {
   // No wait bound: what saturates ingest here is the held commit, whatever the machine's load.
-  ({ app, url } = await startServer({ walDir: 'off', flushIntervalMillis: 60_000, maxIngestConcurrency: 2, ingestMaxWaitMillis: 0, rateLimitApiPerMinute: 1 }))
+  ;({ app, url } = await startServer({
+    walDir: 'off',
+    flushIntervalMillis: 60_000,
+    maxIngestConcurrency: 2,
+    ingestMaxWaitMillis: 0,
+    rateLimitApiPerMinute: 1,
+  }))
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 let ts = Date.now() - 60_000
-const ingest = () => fetch(`${url}/v1/metrics`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(gaugeRequest('saturated', { 'saturated.gauge': [{ ts: ts++, value: 1 }] })),
-})
+const ingest = () =>
+  fetch(`${url}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(gaugeRequest('saturated', { 'saturated.gauge': [{ ts: ts++, value: 1 }] })),
+  })
 
 describe('health while ingest is saturated', () => {
   it('answers /healthz and /readyz while every ingest slot waits on a held commit, without waiting on the store or the rate limit', async () => {
     // The store's ping, held: a readiness that asked for it would not answer.
     let pings = 0
     let releasePings!: () => void
-    const held = new Promise<boolean>((resolve) => { releasePings = () => resolve(true) })
+    const held = new Promise<boolean>((resolve) => {
+      releasePings = () => resolve(true)
+    })
     const ping = app.governor.store.ping.bind(app.governor.store)
-    app.governor.store.ping = () => { pings++; return held }
+    app.governor.store.ping = () => {
+      pings++
+      return held
+    }
     try {
       const waiting = [ingest(), ingest()]
       let settled = false
-      void Promise.all(waiting).then(() => { settled = true })
+      void Promise.all(waiting).then(() => {
+        settled = true
+      })
       while (app.governor.pipeline.pendingPoints < 2 && !settled) await new Promise((r) => setTimeout(r, 5))
       expect(settled).toBe(false) // both wait for the commit
       const shed = await ingest()

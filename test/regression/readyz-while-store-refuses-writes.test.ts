@@ -12,14 +12,22 @@ import { startServer } from '../helpers/server.ts'
 // succeeds.
 
 let app: FastifyInstance
-beforeAll(async () => { ({ app } = await startServer({ flushIntervalMillis: 0 })) })
-afterAll(async () => { vi.useRealTimers(); await app?.close() })
+beforeAll(async () => {
+  ;({ app } = await startServer({ flushIntervalMillis: 0 }))
+})
+afterAll(async () => {
+  vi.useRealTimers()
+  await app?.close()
+})
 
 let ts = Date.now() - 60_000
-const ingest = () => app.inject({
-  method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/json' },
-  payload: JSON.stringify(gaugeRequest('ready', { 'ready.gauge': [{ ts: ts++, value: 1 }] })),
-})
+const ingest = () =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/metrics',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify(gaugeRequest('ready', { 'ready.gauge': [{ ts: ts++, value: 1 }] })),
+  })
 const readyz = async () => {
   const res = await app.inject({ method: 'GET', url: '/readyz' })
   return { status: res.statusCode, store: (res.json() as { store: string }).store }
@@ -37,7 +45,11 @@ async function readyzBecomes(status: number): Promise<{ status: number; store: s
 }
 
 const storedCount = async () => {
-  const rs = await app.governor.store.client.query({ query: "SELECT count() FROM governor.samples WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'ready.gauge')", format: 'JSONCompactEachRow' })
+  const rs = await app.governor.store.client.query({
+    query:
+      "SELECT count() FROM governor.samples WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'ready.gauge')",
+    format: 'JSONCompactEachRow',
+  })
   return Number((await rs.json<[string]>())[0]![0])
 }
 

@@ -13,9 +13,14 @@ const APP = 'ingest-0123456789abcdef'
 const OPS = 'operate-fedcba9876543210'
 let app: FastifyInstance
 beforeAll(async () => {
-  app = await buildApp(testSettings({ tokens: `app=ingest:${APP},ops=operate:${OPS}`, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false })
+  app = await buildApp(
+    testSettings({ tokens: `app=ingest:${APP},ops=operate:${OPS}`, impactIntervalMillis: 0, controllerTickMillis: 0 }),
+    { logger: false },
+  )
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 const as = (token: string, method: 'PUT' | 'POST' | 'GET', url: string, payload?: object) =>
   app.inject({ method, url: `/api/v1${url}`, payload, headers: { authorization: `Bearer ${token}` } })
@@ -32,7 +37,11 @@ describe('an ingest token redeclaring a pinned knob', () => {
   it('leaves a bool pinned true', async () => {
     await as(APP, 'PUT', '/knobs/checkout/cache', { type: 'bool', default: false })
     await as(OPS, 'POST', '/knobs/checkout/cache/pin', { value: true, reason: 'incident 12' })
-    const res = await as(APP, 'PUT', '/knobs/checkout/cache', { type: 'enum', values: ['off', 'dark', 'on'], default: 'off' })
+    const res = await as(APP, 'PUT', '/knobs/checkout/cache', {
+      type: 'enum',
+      values: ['off', 'dark', 'on'],
+      default: 'off',
+    })
     expect(res.json()).toMatchObject({ value: true, mode: 'pinned' })
     expect((await as(APP, 'GET', '/knobs/checkout/cache')).json()).toMatchObject({ value: true, mode: 'pinned' })
   })

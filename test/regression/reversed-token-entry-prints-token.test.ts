@@ -19,14 +19,19 @@ function error(tokens: string): string {
 }
 
 describe('a reversed token entry', () => {
-  it.each([`${HEX}=ingest:app`, `${LETTERS}:app=ingest`, `app=${LETTERS}:ingest`, `${LETTERS}=ingest:checkout`])('%s: the error holds no token', (entry) => {
-    const msg = error(entry)
-    expect(msg).toMatch(/^GOVERNOR_TOKENS entry 1 \(/)
-    expect(msg).not.toContain(HEX)
-    expect(msg).not.toContain(LETTERS)
-  })
+  it.each([`${HEX}=ingest:app`, `${LETTERS}:app=ingest`, `app=${LETTERS}:ingest`, `${LETTERS}=ingest:checkout`])(
+    '%s: the error holds no token',
+    (entry) => {
+      const msg = error(entry)
+      expect(msg).toMatch(/^GOVERNOR_TOKENS entry 1 \(/)
+      expect(msg).not.toContain(HEX)
+      expect(msg).not.toContain(LETTERS)
+    },
+  )
 
   it('says where the token is, masked', () => {
-    expect(error(`${HEX}=ingest:app`)).toContain('GOVERNOR_TOKENS entry 1 ([20 chars]=ingest:[3 chars]): the token is shorter than 16 characters (is the entry reversed?')
+    expect(error(`${HEX}=ingest:app`)).toContain(
+      'GOVERNOR_TOKENS entry 1 ([20 chars]=ingest:[3 chars]): the token is shorter than 16 characters (is the entry reversed?',
+    )
   })
 })

@@ -29,13 +29,17 @@ describe('the series cache under a stream of new metric names', () => {
     const guard = new CardinalityGuard({ maxPerMetric: 1_000, maxPerService: 1, isKnown: () => false, now: () => now })
     const cache = new SeriesCache(1_000, guard)
     decodeOtlpProto(encodeOtlp(gaugeRequest('svc', { first: [{ ts: now, value: 1 }] })), cache)
-    for (let i = 0; i < 2_000; i++) expect(decodeOtlpProto(encodeOtlp(gaugeRequest('svc', { [`over.${i}`]: [{ ts: now, value: 1 }] })), cache).rejected).toBe(1)
+    for (let i = 0; i < 2_000; i++)
+      expect(
+        decodeOtlpProto(encodeOtlp(gaugeRequest('svc', { [`over.${i}`]: [{ ts: now, value: 1 }] })), cache).rejected,
+      ).toBe(1)
     expect(cache.encodingContexts).toBe(1)
   })
 
   it('bounds contexts of stored points with the series', () => {
     const cache = new SeriesCache(100)
-    for (let i = 0; i < 2_000; i++) decodeOtlpProto(encodeOtlp(gaugeRequest(`svc-${i}`, { [`kept.${i}`]: [{ ts: now, value: 1 }] })), cache)
+    for (let i = 0; i < 2_000; i++)
+      decodeOtlpProto(encodeOtlp(gaugeRequest(`svc-${i}`, { [`kept.${i}`]: [{ ts: now, value: 1 }] })), cache)
     expect(cache.encodingContexts).toBeGreaterThan(0)
     expect(cache.encodingContexts).toBeLessThanOrEqual(100)
   })

@@ -7,7 +7,15 @@ import { judge } from '../../collector/src/impact/verdict.ts'
 // before) and was stored as `unchanged`, p = 0.0122: with 5 buckets a side the normal
 // approximation cannot go below that, so it could never reach p < 0.01.
 
-const latency: SignalSpec = { metric: 'http.server.request.duration', kind: 'p99', label: 'p99 latency', bad: 'up', intrinsic: true, source: 'default', unit: 's' }
+const latency: SignalSpec = {
+  metric: 'http.server.request.duration',
+  kind: 'p99',
+  label: 'p99 latency',
+  bad: 'up',
+  intrinsic: true,
+  source: 'default',
+  unit: 's',
+}
 
 describe('a regression with 5 buckets a side', () => {
   const before = [0.091, 0.089, 0.093, 0.09, 0.092]
@@ -21,8 +29,16 @@ describe('a regression with 5 buckets a side', () => {
   })
 
   it('with 4 a side (which no outcome can make significant) says so, never "unchanged"', () => {
-    const r = judge(latency, before.slice(0, 4), after.slice(0, 4), exactMannWhitney(before.slice(0, 4), after.slice(0, 4)), { p_value: 0.01, min_relative_change: 0.05, min_buckets: 4 })
+    const r = judge(
+      latency,
+      before.slice(0, 4),
+      after.slice(0, 4),
+      exactMannWhitney(before.slice(0, 4), after.slice(0, 4)),
+      { p_value: 0.01, min_relative_change: 0.05, min_buckets: 4 },
+    )
     expect(r.verdict).toBe('not_enough_data')
-    expect(r.note).toBe('cannot reach significance with 4 buckets before and 4 after: the smallest possible p is 0.029, the threshold 0.01')
+    expect(r.note).toBe(
+      'cannot reach significance with 4 buckets before and 4 after: the smallest possible p is 0.029, the threshold 0.01',
+    )
   })
 })

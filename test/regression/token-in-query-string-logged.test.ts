@@ -12,11 +12,25 @@ let app: FastifyInstance
 let url: string
 let logs = ''
 beforeAll(async () => {
-  app = await buildApp(testSettings({ tokens: `dev=read:${TOKEN}`, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: { level: 'debug', stream: { write: (line: string) => { logs += line } } } })
+  app = await buildApp(
+    testSettings({ tokens: `dev=read:${TOKEN}`, impactIntervalMillis: 0, controllerTickMillis: 0 }),
+    {
+      logger: {
+        level: 'debug',
+        stream: {
+          write: (line: string) => {
+            logs += line
+          },
+        },
+      },
+    },
+  )
   await app.listen({ host: '127.0.0.1', port: 0 })
   url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('a token in the query string', () => {
   it('is refused, and appears in no log line', async () => {

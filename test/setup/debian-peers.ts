@@ -7,7 +7,11 @@ import { existsSync } from 'node:fs'
  */
 export const PEERS = [
   { pkg: 'chromium', bin: '/usr/bin/chromium', for: 'the web UI tests (test/ui/)' },
-  { pkg: 'prometheus', bin: '/usr/bin/prometheus', for: 'the PromQL comparison with Prometheus (test/e2e/promql-vs-prometheus.test.ts)' },
+  {
+    pkg: 'prometheus',
+    bin: '/usr/bin/prometheus',
+    for: 'the PromQL comparison with Prometheus (test/e2e/promql-vs-prometheus.test.ts)',
+  },
 ] as const
 
 /** Whether a peer's program is on this machine. */
@@ -25,7 +29,9 @@ export default function setup(): void {
   if (missing.length === 0) return
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
   if (canInstall) {
-    process.stderr.write(`installing Debian's ${missing.map((p) => p.pkg).join(', ')} for ${missing.map((p) => p.for).join(' and ')}…\n`)
+    process.stderr.write(
+      `installing Debian's ${missing.map((p) => p.pkg).join(', ')} for ${missing.map((p) => p.for).join(' and ')}…\n`,
+    )
     try {
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
       execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env })
@@ -38,6 +44,7 @@ export default function setup(): void {
   if (still.length === 0) return
   const lines = still.map((p) => `  ${p.bin} (Debian package ${p.pkg}) is missing: ${p.for} will NOT run`)
   const how = `install them with: apt-get install -y ${still.map((p) => p.pkg).join(' ')}`
-  if (process.env.GOVERNOR_REQUIRE_PEERS === '1') throw new Error(`GOVERNOR_REQUIRE_PEERS=1 and\n${lines.join('\n')}\n${how}`)
+  if (process.env.GOVERNOR_REQUIRE_PEERS === '1')
+    throw new Error(`GOVERNOR_REQUIRE_PEERS=1 and\n${lines.join('\n')}\n${how}`)
   process.stderr.write(`\n${'!'.repeat(72)}\n${lines.join('\n')}\n  ${how}\n${'!'.repeat(72)}\n\n`)
 }

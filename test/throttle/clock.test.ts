@@ -12,7 +12,7 @@ async function until(done: () => boolean, turns = 1_000_000): Promise<void> {
 }
 
 describe('coarseClock', () => {
-  it("reads performance.now() as of its last tick: constant within a turn of the event loop, moving between them, never ahead", async () => {
+  it('reads performance.now() as of its last tick: constant within a turn of the event loop, moving between them, never ahead', async () => {
     const first = coarseClock()
     expect(first).toBeLessThanOrEqual(performance.now())
     expect(performance.now() - first).toBeLessThan(50) // started at this first reading

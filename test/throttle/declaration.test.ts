@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { declarationBody, normalizeDeclaration, valueProblem, type KnobDeclaration } from '../../throttle/src/declaration.ts'
+import {
+  declarationBody,
+  normalizeDeclaration,
+  valueProblem,
+  type KnobDeclaration,
+} from '../../throttle/src/declaration.ts'
 import { isThrottleError } from '../../throttle/src/errors.ts'
 
 function problemOf(decl: unknown): string {
@@ -15,19 +20,40 @@ function problemOf(decl: unknown): string {
 describe('declarations', () => {
   it('reads a declaration as the collector does: percent bounds 0 to 100, enum values deduplicated', () => {
     expect(normalizeDeclaration('workers', { type: 'int', default: 20, min: 1, max: 200, unit: '{worker}' })).toEqual({
-      type: 'int', default: 20, min: 1, max: 200, values: null, unit: '{worker}', description: '', owner: '',
+      type: 'int',
+      default: 20,
+      min: 1,
+      max: 200,
+      values: null,
+      unit: '{worker}',
+      description: '',
+      owner: '',
     })
     expect(normalizeDeclaration('p', { type: 'percent', default: 5, max: 50 })).toMatchObject({ min: 0, max: 50 })
-    expect(normalizeDeclaration('e', { type: 'enum', values: ['a', 'b', 'a'], default: 'b' }).values).toEqual(['a', 'b'])
-    expect(declarationBody(normalizeDeclaration('p', { type: 'percent', default: 5 }))).toEqual({ type: 'percent', default: 5, min: 0, max: 100 })
+    expect(normalizeDeclaration('e', { type: 'enum', values: ['a', 'b', 'a'], default: 'b' }).values).toEqual([
+      'a',
+      'b',
+    ])
+    expect(declarationBody(normalizeDeclaration('p', { type: 'percent', default: 5 }))).toEqual({
+      type: 'percent',
+      default: 5,
+      min: 0,
+      max: 100,
+    })
   })
 
   it('refuses a malformed declaration, naming every problem', () => {
-    expect(problemOf({ type: 'int', default: 500, min: 1, max: 200 })).toBe('knob k: default: 500 is outside the bounds [1, 200]')
+    expect(problemOf({ type: 'int', default: 500, min: 1, max: 200 })).toBe(
+      'knob k: default: 500 is outside the bounds [1, 200]',
+    )
     expect(problemOf({ type: 'bool', default: 'yes' })).toBe('knob k: default: "yes" is not true or false (bool knob)')
-    expect(problemOf({ type: 'number', default: 1 })).toMatch(/type must be one of int, float, bool, percent, enum, string, got "number"/)
+    expect(problemOf({ type: 'number', default: 1 })).toMatch(
+      /type must be one of int, float, bool, percent, enum, string, got "number"/,
+    )
     expect(problemOf({ type: 'int', default: 1, min: 5, max: 2 })).toMatch(/min \(5\) is above max \(2\)/)
-    expect(problemOf({ type: 'bool', default: true, min: 1 })).toMatch(/min and max apply to int, float and percent knobs, not bool/)
+    expect(problemOf({ type: 'bool', default: true, min: 1 })).toMatch(
+      /min and max apply to int, float and percent knobs, not bool/,
+    )
     expect(problemOf({ type: 'enum', values: [], default: 'a' })).toMatch(/values must be a non-empty array/)
     expect(problemOf({ type: 'int' })).toMatch(/default is required/)
     expect(problemOf({ type: 'int', default: 2.5 })).toMatch(/2.5 is not a whole number/)
@@ -50,7 +76,11 @@ describe('declarations', () => {
     const mode = normalizeDeclaration('m', { type: 'enum', values: ['off', 'dark', 'on'], default: 'off' })
     expect(valueProblem(mode, 'dark')).toBeUndefined()
     expect(valueProblem(mode, 'maybe')).toBe('"maybe" is not one of "off", "dark", "on"')
-    expect(valueProblem(normalizeDeclaration('b', { type: 'bool', default: false }), 1)).toBe('1 is not true or false (bool knob)')
-    expect(valueProblem(normalizeDeclaration('s', { type: 'string', default: '' }), 'x'.repeat(5000))).toMatch(/over 4096/)
+    expect(valueProblem(normalizeDeclaration('b', { type: 'bool', default: false }), 1)).toBe(
+      '1 is not true or false (bool knob)',
+    )
+    expect(valueProblem(normalizeDeclaration('s', { type: 'string', default: '' }), 'x'.repeat(5000))).toMatch(
+      /over 4096/,
+    )
   })
 })

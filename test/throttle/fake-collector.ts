@@ -65,7 +65,9 @@ export class FakeCollector {
     const m = /^\/api\/v1\/knobs\/([^/]+)\/([^/]+)$/.exec(url.pathname)
     if (req.method === 'PUT' && m !== null) {
       let body = ''
-      req.on('data', (d: Buffer) => { body += d.toString() })
+      req.on('data', (d: Buffer) => {
+        body += d.toString()
+      })
       req.on('end', () => {
         const def = JSON.parse(body) as Record<string, unknown>
         const name = decodeURIComponent(m[2]!)
@@ -74,7 +76,10 @@ export class FakeCollector {
         const knob: Record<string, unknown> = old ?? { ...declared(decodeURIComponent(m[1]!), name, def) }
         this.knobs.set(name, knob)
         const answer = JSON.stringify(knob)
-        setTimeout(() => res.writeHead(old === undefined ? 201 : 200, { 'content-type': 'application/json' }).end(answer), this.putDelayMillis)
+        setTimeout(
+          () => res.writeHead(old === undefined ? 201 : 200, { 'content-type': 'application/json' }).end(answer),
+          this.putDelayMillis,
+        )
       })
       return
     }
@@ -90,7 +95,9 @@ export class FakeCollector {
       if (typeof last === 'string' && at >= 0) {
         for (const e of this.sent.slice(at + 1)) res.write(`id: ${e.id}\nevent: knob\ndata: ${e.data}\n\n`)
       } else {
-        res.write(`id: fake.${this.seq}\nevent: snapshot\ndata: ${JSON.stringify({ knobs: [...this.knobs.values()] })}\n\n`)
+        res.write(
+          `id: fake.${this.seq}\nevent: snapshot\ndata: ${JSON.stringify({ knobs: [...this.knobs.values()] })}\n\n`,
+        )
       }
       this.streams.add(res)
       res.on('close', () => this.streams.delete(res))
@@ -102,7 +109,9 @@ export class FakeCollector {
         res.writeHead(304, { etag }).end()
         return
       }
-      res.writeHead(200, { 'content-type': 'application/json', etag }).end(JSON.stringify({ knobs: [...this.knobs.values()] }))
+      res
+        .writeHead(200, { 'content-type': 'application/json', etag })
+        .end(JSON.stringify({ knobs: [...this.knobs.values()] }))
       return
     }
     res.writeHead(404).end()
@@ -112,11 +121,25 @@ export class FakeCollector {
 /** A knob as the collector answers a first declaration: the wire format, field for field. */
 export function declared(service: string, name: string, def: Record<string, unknown>): KnobJson {
   return {
-    service, name, type: def.type as KnobJson['type'], default: def.default as KnobJson['default'], min: (def.min as number | undefined) ?? null,
-    max: (def.max as number | undefined) ?? null, values: (def.values as string[] | undefined) ?? null, unit: (def.unit as string | undefined) ?? '',
-    description: (def.description as string | undefined) ?? '', owner: (def.owner as string | undefined) ?? '', mode: 'manual',
-    value: def.default as KnobJson['value'], version: 1, changed_at: new Date().toISOString(), changed_by: 'app', reason: 'declared',
-    change_id: `declared-${name}`, follows_default: true, conflict: null,
+    service,
+    name,
+    type: def.type as KnobJson['type'],
+    default: def.default as KnobJson['default'],
+    min: (def.min as number | undefined) ?? null,
+    max: (def.max as number | undefined) ?? null,
+    values: (def.values as string[] | undefined) ?? null,
+    unit: (def.unit as string | undefined) ?? '',
+    description: (def.description as string | undefined) ?? '',
+    owner: (def.owner as string | undefined) ?? '',
+    mode: 'manual',
+    value: def.default as KnobJson['value'],
+    version: 1,
+    changed_at: new Date().toISOString(),
+    changed_by: 'app',
+    reason: 'declared',
+    change_id: `declared-${name}`,
+    follows_default: true,
+    conflict: null,
   }
 }
 

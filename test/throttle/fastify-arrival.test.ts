@@ -14,10 +14,14 @@ describe('the fastify plugin timing from arrival', () => {
       const limit = new RecordingLimit(new FixedLimit(10))
       const app = Fastify()
       await app.register(throttlePlugin, {
-        limiter: new Limiter({ limit, clock: clock.now, criticalReserve: 0 }), meter: false,
+        limiter: new Limiter({ limit, clock: clock.now, criticalReserve: 0 }),
+        meter: false,
         ...(waited === undefined ? {} : { arrivedAt: () => clock.now() - waited }),
       })
-      app.get('/', async () => { clock.advance(20); return 'ok' }) // the handler takes 20 ms
+      app.get('/', async () => {
+        clock.advance(20)
+        return 'ok'
+      }) // the handler takes 20 ms
       expect((await app.inject('/')).statusCode).toBe(200)
       await app.close()
       rtts.push(...limit.samples.map((s) => s.rtt))

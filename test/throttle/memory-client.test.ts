@@ -16,7 +16,18 @@ describe('a client in memory', () => {
     workers.on('change', (_v, c) => seen.push(c))
     client.set('workers', 40, { changedBy: 'alice', reason: 'queue backing up', changeId: 'c-1' })
     expect(workers.value).toBe(40)
-    expect(seen).toEqual([expect.objectContaining({ name: 'workers', value: 40, previous: 20, changedBy: 'alice', reason: 'queue backing up', changeId: 'c-1', version: 1, source: 'memory' })])
+    expect(seen).toEqual([
+      expect.objectContaining({
+        name: 'workers',
+        value: 40,
+        previous: 20,
+        changedBy: 'alice',
+        reason: 'queue backing up',
+        changeId: 'c-1',
+        version: 1,
+        source: 'memory',
+      }),
+    ])
     client.set('workers', 40)
     expect(seen).toHaveLength(1) // the same value again is no change
     expect(await client.ready()).toBe('local')
@@ -34,7 +45,11 @@ describe('a client in memory', () => {
     await tick()
     expect(workers.value).toBe(20)
     expect(changes).toEqual([])
-    expect(errors.map((e) => e.code)).toEqual(['THROTTLE_ERR_VALUE_REFUSED', 'THROTTLE_ERR_VALUE_REFUSED', 'THROTTLE_ERR_VALUE_REFUSED'])
+    expect(errors.map((e) => e.code)).toEqual([
+      'THROTTLE_ERR_VALUE_REFUSED',
+      'THROTTLE_ERR_VALUE_REFUSED',
+      'THROTTLE_ERR_VALUE_REFUSED',
+    ])
     expect(errors[0]!.message).toMatch(/knob workers: refused 500 is outside the bounds \[1, 200\].*keeping 20/)
     expect(errors[0]!.knob).toBe('workers')
   })
@@ -46,7 +61,9 @@ describe('a client in memory', () => {
     let err: unknown
     try {
       client.knob('workers', { type: 'int', default: 10, min: 1, max: 200 })
-    } catch (e) { err = e }
+    } catch (e) {
+      err = e
+    }
     expect(isThrottleError(err) && err.code).toBe('THROTTLE_ERR_DECLARATION_CONFLICT')
     expect(() => client.knob('bad name', { type: 'bool', default: true })).toThrow(/knob name "bad name"/)
   })
@@ -56,7 +73,9 @@ describe('a client in memory', () => {
     const client = createMemoryClient({ service: 'checkout', onError: (e) => errors.push(e) })
     const k = client.knob('batch', { type: 'int', default: 1 })
     const seen: number[] = []
-    k.on('change', () => { throw new Error('boom') })
+    k.on('change', () => {
+      throw new Error('boom')
+    })
     k.on('change', (v) => seen.push(v))
     client.set('batch', 2)
     await tick()
@@ -100,7 +119,11 @@ describe('a client in memory', () => {
     expect(launch.mode('u1')).toBe('on')
     const split = client.launch('ranker-v3', { rollout: 25 })
     client.set('ranker-v3', 'on')
-    expect(Array.from({ length: 1_000 }, (_, i) => `u${i}`).every((u) => split.mode(u) === (bucketOf('ranker-v3', u) < 2_500 ? 'on' : 'dark'))).toBe(true)
+    expect(
+      Array.from({ length: 1_000 }, (_, i) => `u${i}`).every(
+        (u) => split.mode(u) === (bucketOf('ranker-v3', u) < 2_500 ? 'on' : 'dark'),
+      ),
+    ).toBe(true)
     const modes = Array.from({ length: 10_000 }, (_, i) => split.mode(`u${i}`))
     const on = modes.filter((m) => m === 'on').length
     expect(on).toBeGreaterThan(2200)
@@ -119,7 +142,9 @@ describe('a client in memory', () => {
     let err: unknown
     try {
       client.knob('late', { type: 'bool', default: false })
-    } catch (e) { err = e }
+    } catch (e) {
+      err = e
+    }
     expect(isThrottleError(err) && err.code).toBe('THROTTLE_ERR_CLOSED')
   })
 })

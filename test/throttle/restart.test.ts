@@ -20,7 +20,11 @@ afterAll(async () => {
 })
 
 async function setValue(url: string, value: number, reason: string): Promise<void> {
-  const res = await fetch(`${url}/api/v1/knobs/checkout/workers/value`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value, actor: 'alice', reason }) })
+  const res = await fetch(`${url}/api/v1/knobs/checkout/workers/value`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value, actor: 'alice', reason }),
+  })
   expect(res.status).toBe(200)
 }
 
@@ -32,7 +36,13 @@ describe('the collector going away and coming back', () => {
     const work = mkdtempSync(join(tmpdir(), 'throttle-restart-'))
     const dataDir = join(work, 'data')
     const stateFile = join(work, 'app', 'knobs.json')
-    const options = { service: 'checkout', stateFile, reconnectInitialDelayMillis: 50, reconnectMaxDelayMillis: 300, startupTimeoutMillis: 5_000 }
+    const options = {
+      service: 'checkout',
+      stateFile,
+      reconnectInitialDelayMillis: 50,
+      reconnectMaxDelayMillis: 300,
+      startupTimeoutMillis: 5_000,
+    }
 
     const first = await startCollectorProcess(port, dataDir)
     stops.push(first.stop)
@@ -43,7 +53,13 @@ describe('the collector going away and coming back', () => {
     expect(await app.ready()).toBe('collector')
     await setValue(first.url, 40, 'queue backing up')
     await waitFor(() => workers.value === 40, '40 from the first collector')
-    await waitFor(() => { try { return JSON.parse(readFileSync(stateFile, 'utf8')).knobs.workers.value === 40 } catch { return false } }, 'the state file')
+    await waitFor(() => {
+      try {
+        return JSON.parse(readFileSync(stateFile, 'utf8')).knobs.workers.value === 40
+      } catch {
+        return false
+      }
+    }, 'the state file')
 
     // The collector stops: the app keeps its value and says so once.
     await first.stop()
@@ -57,7 +73,11 @@ describe('the collector going away and coming back', () => {
     clients.push(restarted)
     const restartedWorkers = restarted.knob('workers', WORKERS)
     expect(restartedWorkers.value).toBe(40)
-    expect(restartedWorkers.info).toMatchObject({ source: 'state-file', changedBy: 'alice', reason: 'queue backing up' })
+    expect(restartedWorkers.info).toMatchObject({
+      source: 'state-file',
+      changedBy: 'alice',
+      reason: 'queue backing up',
+    })
     const started = performance.now()
     expect(await restarted.ready()).toBe('local')
     expect(performance.now() - started).toBeLessThan(800)
@@ -70,7 +90,11 @@ describe('the collector going away and coming back', () => {
     await setValue(second.url, 60, 'more workers after the restart')
     await waitFor(() => workers.value === 60, 'the app to follow the second collector')
     await waitFor(() => restartedWorkers.value === 60, 'the restarted app to follow too')
-    expect(workers.info).toMatchObject({ source: 'collector', changedBy: 'alice', reason: 'more workers after the restart' })
+    expect(workers.info).toMatchObject({
+      source: 'collector',
+      changedBy: 'alice',
+      reason: 'more workers after the restart',
+    })
     expect(app.status).toBe('streaming')
 
     // A third collector on an empty data directory: it lost the knobs; the apps declare them again.

@@ -4,12 +4,16 @@ import { SseParser, type SseEvent } from '../../throttle/src/sse-parser.ts'
 function parse(chunks: string[]): { events: SseEvent[]; retries: number[]; lastId: string } {
   const events: SseEvent[] = []
   const retries: number[] = []
-  const p = new SseParser((e) => events.push(e), (r) => retries.push(r))
+  const p = new SseParser(
+    (e) => events.push(e),
+    (r) => retries.push(r),
+  )
   for (const c of chunks) p.push(c)
   return { events, retries, lastId: p.lastEventId }
 }
 
-const STREAM = 'retry: 1000\n\nid: ab.1\nevent: snapshot\ndata: {"knobs":[]}\n\n: heartbeat\n\nid: ab.2\nevent: knob\ndata: {"name":"w","value":40}\n\n'
+const STREAM =
+  'retry: 1000\n\nid: ab.1\nevent: snapshot\ndata: {"knobs":[]}\n\n: heartbeat\n\nid: ab.2\nevent: knob\ndata: {"name":"w","value":40}\n\n'
 
 describe('SseParser', () => {
   it('reads the collector stream: retry, events with ids, comments skipped', () => {
@@ -25,7 +29,8 @@ describe('SseParser', () => {
   it('gives the same events however the stream is cut, one character at a time included', () => {
     const whole = parse([STREAM]).events
     expect(parse(STREAM.split('')).events).toEqual(whole)
-    for (let cut = 1; cut < STREAM.length; cut += 7) expect(parse([STREAM.slice(0, cut), STREAM.slice(cut)]).events).toEqual(whole)
+    for (let cut = 1; cut < STREAM.length; cut += 7)
+      expect(parse([STREAM.slice(0, cut), STREAM.slice(cut)]).events).toEqual(whole)
   })
 
   it('takes LF, CR and CRLF line ends, a CRLF split across chunks included', () => {

@@ -7,8 +7,27 @@ import { FakeCollector, waitFor } from './fake-collector.ts'
 
 // Against a stand-in collector: the real one validates every value and never cuts a stream.
 
-const WORKERS = { service: 'checkout', name: 'workers', type: 'int', default: 20, min: 1, max: 200, mode: 'manual', version: 2, value: 40, change_id: 'c-2', changed_by: 'alice', reason: 'load' }
-const fast: Partial<ConnectOptions> = { reconnectInitialDelayMillis: 20, reconnectMaxDelayMillis: 100, pollIntervalMillis: 50, pollAfterStreamFailures: 2, startupTimeoutMillis: 2_000 }
+const WORKERS = {
+  service: 'checkout',
+  name: 'workers',
+  type: 'int',
+  default: 20,
+  min: 1,
+  max: 200,
+  mode: 'manual',
+  version: 2,
+  value: 40,
+  change_id: 'c-2',
+  changed_by: 'alice',
+  reason: 'load',
+}
+const fast: Partial<ConnectOptions> = {
+  reconnectInitialDelayMillis: 20,
+  reconnectMaxDelayMillis: 100,
+  pollIntervalMillis: 50,
+  pollAfterStreamFailures: 2,
+  startupTimeoutMillis: 2_000,
+}
 
 let fake: FakeCollector
 let client: ThrottleClient | undefined
@@ -42,7 +61,9 @@ describe('the client on the wire', () => {
     expect(changes).toEqual([40, 60])
     const refused = errors.filter((e) => e.code === 'THROTTLE_ERR_VALUE_REFUSED')
     expect(refused.map((e) => e.message)).toEqual([
-      expect.stringMatching(/knob workers: refused "many" is not a finite number \(int knob\) \(version 3, changed by mallory\); keeping 40/),
+      expect.stringMatching(
+        /knob workers: refused "many" is not a finite number \(int knob\) \(version 3, changed by mallory\); keeping 40/,
+      ),
       expect.stringMatching(/refused 500 is outside the bounds \[1, 200\]/),
       expect.stringMatching(/refused 2.5 is not a whole number/),
     ])
@@ -67,7 +88,12 @@ describe('the client on the wire', () => {
   it('sends the declarations of one tick together once the tick is over', async () => {
     fake = await new FakeCollector().start()
     const calls: string[] = []
-    const c = start([], { fetch: (input, init) => { calls.push(`${init?.method ?? 'GET'} ${String(input)}`); return fetch(input, init) } })
+    const c = start([], {
+      fetch: (input, init) => {
+        calls.push(`${init?.method ?? 'GET'} ${String(input)}`)
+        return fetch(input, init)
+      },
+    })
     c.knob('a', { type: 'int', default: 1 })
     c.knob('b', { type: 'bool', default: true })
     await Promise.resolve() // still the same tick: an app's module awaiting something already settled
@@ -123,11 +149,16 @@ describe('the client on the wire', () => {
     expect(await c.ready()).toBe('collector')
     expect(c.status).toBe('polling')
     expect(workers.value).toBe(40)
-    await waitFor(() => fake.requests.some((r) => r.path.startsWith('/api/v1/knobs?') && r.headers['if-none-match'] !== undefined), 'a conditional poll')
+    await waitFor(
+      () => fake.requests.some((r) => r.path.startsWith('/api/v1/knobs?') && r.headers['if-none-match'] !== undefined),
+      'a conditional poll',
+    )
     fake.push({ name: 'workers', value: 70, version: 3 })
     await waitFor(() => workers.value === 70, 'the polled change')
     expect(fake.count('GET', '/api/v1/knobs/stream')).toBe(2) // pollAfterStreamFailures, and not again before streamRetryIntervalMillis
-    expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/the knob stream failed 2 times in a row; polling/))
+    expect(errors.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/the knob stream failed 2 times in a row; polling/),
+    )
     fake.streamStatus = 200 // the proxy is fixed: the stream is tried again and taken back
     await waitFor(() => c.status === 'streaming', 'the stream again', 5_000)
     fake.push({ name: 'workers', value: 71, version: 4 })

@@ -39,12 +39,21 @@ const problems: string[] = []
 beforeAll(async () => {
   if (!BROWSER) return
   mkdirSync(ARTIFACTS, { recursive: true })
-  const started = startServer({ tokens: `app=ingest:${TOKENS.ingest},ops=deploy+operate:${TOKENS.ops},viewer=read:${TOKENS.viewer}`, impactIntervalMillis: 0 })
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  const started = startServer({
+    tokens: `app=ingest:${TOKENS.ingest},ops=deploy+operate:${TOKENS.ops},viewer=read:${TOKENS.viewer}`,
+    impactIntervalMillis: 0,
+  })
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  })
   ;({ app, url } = await started)
   seeded = await seedService(url, TOKENS, 'checkout', Date.now())
 })
-afterEach(() => { if (BROWSER) expect(problems.splice(0), 'Content-Security-Policy violations, script errors and 5xx answers').toEqual([]) })
+afterEach(() => {
+  if (BROWSER)
+    expect(problems.splice(0), 'Content-Security-Policy violations, script errors and 5xx answers').toEqual([])
+})
 afterAll(async () => {
   await browser?.close()
   await app?.close()
@@ -53,8 +62,12 @@ afterAll(async () => {
 async function open(viewport: { width: number; height: number }, token: string): Promise<Page> {
   const page = await browser.newPage({ viewport })
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-  page.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) problems.push(m.text()) })
-  page.on('response', (r) => { if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`) })
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) problems.push(m.text())
+  })
+  page.on('response', (r) => {
+    if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`)
+  })
   await page.goto(`${url}/`)
   await page.getByLabel('Token').fill(token)
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -73,7 +86,9 @@ describe.skipIf(!BROWSER)('web UI', () => {
     const row = page.locator('tr[data-service="checkout"]')
     await expect(row.locator('.deploy').textContent()).resolves.toMatch(/^1\.4\.2 by alice via ops, 20 min ago/)
     await expect(row.locator('.slo-chip').allTextContents()).resolves.toEqual([
-      expect.stringMatching(/^instant: budget spent/), expect.stringMatching(/^latency: (budget spent|ok|ticket|page)/), expect.stringMatching(/^queue: no data$/),
+      expect.stringMatching(/^instant: budget spent/),
+      expect.stringMatching(/^latency: (budget spent|ok|ticket|page)/),
+      expect.stringMatching(/^queue: no data$/),
     ])
     // A spent budget is red whatever the burn rates say (the gate denies), a metric never sent is grey.
     await expect(row.locator('.slo-chip', { hasText: 'instant:' }).getAttribute('class')).resolves.toMatch(/\bbad\b/)
@@ -98,7 +113,14 @@ describe.skipIf(!BROWSER)('web UI', () => {
       const over = el.querySelector('.u-over')!
       const m = el.querySelector('.marker.deploy')!
       const box = (e: PageElement) => ({ top: e.getBoundingClientRect().top, bottom: e.getBoundingClientRect().bottom })
-      return { min: Number(el.dataset.xMin), max: Number(el.dataset.xMax), width: over.clientWidth, left: m.offsetLeft, overBox: box(over), markerBox: box(m) }
+      return {
+        min: Number(el.dataset.xMin),
+        max: Number(el.dataset.xMax),
+        width: over.clientWidth,
+        left: m.offsetLeft,
+        overBox: box(over),
+        markerBox: box(m),
+      }
     })
     const expected = ((seeded.deployAt - geometry.min) / (geometry.max - geometry.min)) * geometry.width
     expect(Math.abs(geometry.left - expected)).toBeLessThan(2)
@@ -111,11 +133,13 @@ describe.skipIf(!BROWSER)('web UI', () => {
     await page.close()
   })
 
-  it('shows each deploy\'s impact verdict on its row, in the change log and on the service page', async () => {
+  it("shows each deploy's impact verdict on its row, in the change log and on the service page", async () => {
     const page = await open(LAPTOP, TOKENS.viewer)
     // The window after the deploy (20 min ago) has passed: this analyses and stores it.
-    const res = await fetch(`${url}/api/v1/deploys/${encodeURIComponent(seeded.deployId)}/impact`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } })
-    const { verdict } = await res.json() as { verdict: string }
+    const res = await fetch(`${url}/api/v1/deploys/${encodeURIComponent(seeded.deployId)}/impact`, {
+      headers: { authorization: `Bearer ${TOKENS.viewer}` },
+    })
+    const { verdict } = (await res.json()) as { verdict: string }
     expect(['worse', 'better', 'unchanged', 'not_enough_data']).toContain(verdict)
     await page.goto(`${url}/#/changes?kind=deploy`)
     const row = page.locator(`li.change.kind-deploy[data-id="${seeded.deployId}"] .impact`)
@@ -143,10 +167,14 @@ describe.skipIf(!BROWSER)('web UI', () => {
     await page.getByRole('button', { name: 'Search' }).click()
     await page.waitForURL(/#\/changes\?q=queue\+backing\+up/)
     // The search answers one change of the many in the log (a wrong search times out here).
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: PageElement }).document
-      return doc.querySelector('main[aria-busy]') === null && doc.querySelectorAll('main li.change').length === 1
-    }, null, { timeout: 5000 })
+    await page.waitForFunction(
+      () => {
+        const doc = (globalThis as unknown as { document: PageElement }).document
+        return doc.querySelector('main[aria-busy]') === null && doc.querySelectorAll('main li.change').length === 1
+      },
+      null,
+      { timeout: 5000 },
+    )
     const found = page.locator('li.change.kind-knob')
     await expect(found.locator('.title').textContent()).resolves.toMatch(/workers.*20.*32/)
     await expect(found.locator('.actor').textContent()).resolves.toBe('ops')
@@ -156,16 +184,26 @@ describe.skipIf(!BROWSER)('web UI', () => {
   })
 
   it('shows a read-only token no control that would change anything, on a laptop and on a phone', async () => {
-    for (const [name, viewport] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+    for (const [name, viewport] of [
+      ['laptop', LAPTOP],
+      ['phone', PHONE],
+    ] as const) {
       const page = await open(viewport, TOKENS.viewer)
       await expect(page.locator('[data-test="token-name"]').textContent()).resolves.toBe('viewer')
       for (const route of ['#/knobs', '#/service/checkout', '#/control']) {
         await page.goto(`${url}/${route}`)
         await page.waitForSelector(route === '#/control' ? '.controller' : '[data-knob="checkout/workers"]')
         await expect(page.locator('main form.knob-form, main button[data-action]').count(), route).resolves.toBe(0)
-        if (route === '#/control') await expect(page.locator('[data-controller="checkout/workers-p99"] .guard').textContent()).resolves.toBe('queue')
+        if (route === '#/control')
+          await expect(page.locator('[data-controller="checkout/workers-p99"] .guard').textContent()).resolves.toBe(
+            'queue',
+          )
         // Readable: nothing wider than the screen.
-        const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)
+        const width = await page.evaluate(
+          () =>
+            (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+              .documentElement.scrollWidth,
+        )
         expect(width, `${route} on a ${name}`).toBeLessThanOrEqual(viewport.width)
       }
       await page.goto(`${url}/#/knobs`)

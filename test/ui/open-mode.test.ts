@@ -21,9 +21,16 @@ beforeAll(async () => {
   if (!BROWSER) return
   mkdirSync(ARTIFACTS, { recursive: true })
   const started = startServer({ impactIntervalMillis: 0, controllerTickMillis: 0 })
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  })
   ;({ app, url } = await started)
-  const res = await fetch(`${url}/api/v1/knobs/search/new-ranking`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'percent', default: 0 }) })
+  const res = await fetch(`${url}/api/v1/knobs/search/new-ranking`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'percent', default: 0 }),
+  })
   expect(res.status).toBe(201)
 })
 afterAll(async () => {
@@ -45,17 +52,25 @@ describe.skipIf(!BROWSER)('web UI in open mode', () => {
     await card.getByLabel('Reason').fill('roll out to a quarter')
     await card.locator('button[data-action="set"]').click()
     await page.locator('[data-knob="search/new-ranking"] .knob-value', { hasText: '25' }).waitFor()
-    await expect(page.locator('[data-knob="search/new-ranking"] .last-change').textContent()).resolves.toMatch(/^v2 by carol .*: roll out to a quarter$/)
+    await expect(page.locator('[data-knob="search/new-ranking"] .last-change').textContent()).resolves.toMatch(
+      /^v2 by carol .*: roll out to a quarter$/,
+    )
     // The name is remembered for the next change.
-    await expect(page.locator('[data-knob="search/new-ranking"]').getByLabel('Your name').inputValue()).resolves.toBe('carol')
-    const knob = await (await fetch(`${url}/api/v1/knobs/search/new-ranking`)).json() as { value: number; changed_by: string; reason: string }
+    await expect(page.locator('[data-knob="search/new-ranking"]').getByLabel('Your name').inputValue()).resolves.toBe(
+      'carol',
+    )
+    const knob = (await (await fetch(`${url}/api/v1/knobs/search/new-ranking`)).json()) as {
+      value: number
+      changed_by: string
+      reason: string
+    }
     expect(knob).toMatchObject({ value: 25, changed_by: 'carol', reason: 'roll out to a quarter' })
     await page.screenshot({ path: `${ARTIFACTS}knobs-open-mode.png`, fullPage: true })
     expect(errors).toEqual([])
     await page.close()
   })
 
-  it('shows a refused change\'s reason, in words, and changes nothing', async () => {
+  it("shows a refused change's reason, in words, and changes nothing", async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } })
     await page.goto(`${url}/#/knobs`)
     const card = page.locator('[data-knob="search/new-ranking"]')
@@ -63,12 +78,14 @@ describe.skipIf(!BROWSER)('web UI in open mode', () => {
     await card.getByLabel('Value of new-ranking').fill('250')
     await card.getByLabel('Reason').fill('everyone')
     // The browser's own check refuses 250 (max 100) before anything is sent: skip it, to see the server's answer.
-    await card.getByLabel('Value of new-ranking').evaluate((input: { removeAttribute(name: string): void }) => input.removeAttribute('max'))
+    await card
+      .getByLabel('Value of new-ranking')
+      .evaluate((input: { removeAttribute(name: string): void }) => input.removeAttribute('max'))
     await card.locator('button[data-action="set"]').click()
     const alert = card.locator('.status [role="alert"]')
     await alert.waitFor()
     await expect(alert.textContent()).resolves.toBe('value 250 is outside the bounds [0, 100]')
-    const knob = await (await fetch(`${url}/api/v1/knobs/search/new-ranking`)).json() as { value: number }
+    const knob = (await (await fetch(`${url}/api/v1/knobs/search/new-ranking`)).json()) as { value: number }
     expect(knob.value).toBe(25)
     await page.close()
   })

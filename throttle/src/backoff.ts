@@ -23,7 +23,10 @@ export interface BackoffPolicy {
 export function backoffDelayMillis(attempt: number, policy: BackoffPolicy, random: () => number): number {
   const growth = policy.multiplier ** Math.max(0, attempt)
   // Compared as a ratio so that a long outage (growth overflowing to Infinity) stays at the cap.
-  const bound = growth >= policy.maxDelayMillis / policy.initialDelayMillis ? policy.maxDelayMillis : policy.initialDelayMillis * growth
+  const bound =
+    growth >= policy.maxDelayMillis / policy.initialDelayMillis
+      ? policy.maxDelayMillis
+      : policy.initialDelayMillis * growth
   const half = bound / 2
   return half + half * Math.min(1, Math.max(0, random()))
 }

@@ -49,8 +49,12 @@ export interface Bounded {
  * const unbind = bindBounds(limiter, { min: 4, max: maxConcurrency })
  * ```
  */
-export function bindBounds(target: Bounded, bounds: { min?: NumberKnobLike | number; max: NumberKnobLike | number }): () => void {
-  const read = (b: NumberKnobLike | number | undefined, fallback: number) => (b === undefined ? fallback : typeof b === 'number' ? b : b.value)
+export function bindBounds(
+  target: Bounded,
+  bounds: { min?: NumberKnobLike | number; max: NumberKnobLike | number },
+): () => void {
+  const read = (b: NumberKnobLike | number | undefined, fallback: number) =>
+    b === undefined ? fallback : typeof b === 'number' ? b : b.value
   const apply = () => {
     const max = Math.max(0, Math.floor(read(bounds.max, 0)))
     const min = Math.min(max, Math.max(0, Math.ceil(read(bounds.min, 1))))
@@ -59,7 +63,8 @@ export function bindBounds(target: Bounded, bounds: { min?: NumberKnobLike | num
   const max = bounds.max
   if ('maxKnob' in target && typeof max === 'object' && typeof max.name === 'string') target.maxKnob = max.name
   const unbinds: (() => void)[] = []
-  for (const b of [bounds.min, bounds.max]) if (b !== undefined && typeof b !== 'number') unbinds.push(bindKnob(b, apply))
+  for (const b of [bounds.min, bounds.max])
+    if (b !== undefined && typeof b !== 'number') unbinds.push(bindKnob(b, apply))
   if (unbinds.length === 0) apply()
   return () => {
     for (const u of unbinds) u()

@@ -1,7 +1,16 @@
 import {
-  checkName, declarationBody, normalizeDeclaration, sameDefinition, valueProblem,
-  type BoolKnobDeclaration, type EnumKnobDeclaration, type KnobDeclaration, type KnobDefinition, type KnobValue,
-  type NumberKnobDeclaration, type StringKnobDeclaration,
+  checkName,
+  declarationBody,
+  normalizeDeclaration,
+  sameDefinition,
+  valueProblem,
+  type BoolKnobDeclaration,
+  type EnumKnobDeclaration,
+  type KnobDeclaration,
+  type KnobDefinition,
+  type KnobValue,
+  type NumberKnobDeclaration,
+  type StringKnobDeclaration,
 } from './declaration.ts'
 import { ThrottleError } from './errors.ts'
 import { Flag, LAUNCH_MODES, Launch, type LaunchMode } from './flag.ts'
@@ -97,7 +106,11 @@ export class ThrottleClient {
   readonly #stored: Map<string, StoredKnob>
   readonly #writer: StateFileWriter | undefined
   readonly #onError: ((err: ThrottleError) => void) | undefined
-  readonly #listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = { change: new Set(), error: new Set(), status: new Set() }
+  readonly #listeners: { [K in keyof ClientEvents]: Set<ClientEvents[K]> } = {
+    change: new Set(),
+    error: new Set(),
+    status: new Set(),
+  }
   readonly #link: Link
   readonly #ready: Promise<ReadySource>
   #resolveReady!: (source: ReadySource) => void
@@ -110,7 +123,9 @@ export class ThrottleClient {
   constructor(init: ClientInit) {
     this.service = checkName(init.service, 'service')
     this.#onError = init.onError
-    this.#ready = new Promise((resolve) => { this.#resolveReady = resolve })
+    this.#ready = new Promise((resolve) => {
+      this.#resolveReady = resolve
+    })
     const timer = setTimeout(() => this.#settle('local'), init.startupTimeoutMillis)
     timer.unref()
     if (init.stateFile === undefined) this.#stored = new Map()
@@ -118,7 +133,11 @@ export class ThrottleClient {
       const { knobs, error } = readStateFile(init.stateFile, this.service)
       this.#stored = knobs
       if (error !== undefined) this.#report(error)
-      this.#writer = new StateFileWriter(init.stateFile, () => stateFileText(this.service, this.#stored, new Date()), (err) => this.#report(err))
+      this.#writer = new StateFileWriter(
+        init.stateFile,
+        () => stateFileText(this.service, this.#stored, new Date()),
+        (err) => this.#report(err),
+      )
     }
     this.#link = init.link(this.#hooks())
     this.#link.start()
@@ -151,16 +170,31 @@ export class ThrottleClient {
   // return type relates to every overload's. Callers only ever see the overloads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   knob(name: string, declaration: KnobDeclaration): Knob<any> {
-    if (this.#closed) throw new ThrottleError('THROTTLE_ERR_CLOSED', `cannot declare knob ${name}: the client is closed`, { knob: name })
+    if (this.#closed)
+      throw new ThrottleError('THROTTLE_ERR_CLOSED', `cannot declare knob ${name}: the client is closed`, {
+        knob: name,
+      })
     checkName(name, 'knob name')
     const def = normalizeDeclaration(name, declaration)
     const existing = this.#entries.get(name)
     if (existing !== undefined) {
       if (sameDefinition(existing.def, def)) return existing.knob
-      throw new ThrottleError('THROTTLE_ERR_DECLARATION_CONFLICT', `knob ${name} is already declared as ${JSON.stringify(declarationBody(existing.def))}, not ${JSON.stringify(declarationBody(def))}`, { knob: name })
+      throw new ThrottleError(
+        'THROTTLE_ERR_DECLARATION_CONFLICT',
+        `knob ${name} is already declared as ${JSON.stringify(declarationBody(existing.def))}, not ${JSON.stringify(declarationBody(def))}`,
+        { knob: name },
+      )
     }
     let value = def.default
-    let info: KnobInfo = { source: 'default', mode: undefined, version: undefined, changeId: undefined, changedBy: undefined, reason: undefined, changedAt: undefined }
+    let info: KnobInfo = {
+      source: 'default',
+      mode: undefined,
+      version: undefined,
+      changeId: undefined,
+      changedBy: undefined,
+      reason: undefined,
+      changedAt: undefined,
+    }
     const remote = this.#remote.get(name)
     const stored = this.#stored.get(name)
     if (remote !== undefined && valueProblem(def, remote.value) === undefined) {
@@ -182,9 +216,10 @@ export class ThrottleClient {
    */
   flag(name: string, options: FlagOptions = {}): Flag {
     const text = { description: options.description, owner: options.owner }
-    const knob = options.type === 'bool'
-      ? this.knob(name, { type: 'bool', default: (options.default ?? false) as boolean, ...text })
-      : this.knob(name, { type: 'percent', default: (options.default ?? 0) as number, unit: '%', ...text })
+    const knob =
+      options.type === 'bool'
+        ? this.knob(name, { type: 'bool', default: (options.default ?? false) as boolean, ...text })
+        : this.knob(name, { type: 'percent', default: (options.default ?? 0) as number, unit: '%', ...text })
     const existing = this.#flags.get(name)
     if (existing !== undefined && existing.knob === knob) return existing
     const flag = new Flag(knob)
@@ -198,9 +233,22 @@ export class ThrottleClient {
    * and `dark` to the others. Pin the knob at `off` in the collector for a kill switch.
    */
   launch(name: string, options: LaunchOptions = {}): Launch {
-    const knob = this.knob(name, { type: 'enum', values: LAUNCH_MODES, default: options.default ?? 'off', description: options.description, owner: options.owner })
-    const rollout = options.rollout === undefined || options.rollout === false ? undefined
-      : this.knob(`${name}.rollout`, { type: 'percent', default: typeof options.rollout === 'number' ? options.rollout : 100, unit: '%', description: `share of the keys that see ${name} on while it is on (the others see it dark)` })
+    const knob = this.knob(name, {
+      type: 'enum',
+      values: LAUNCH_MODES,
+      default: options.default ?? 'off',
+      description: options.description,
+      owner: options.owner,
+    })
+    const rollout =
+      options.rollout === undefined || options.rollout === false
+        ? undefined
+        : this.knob(`${name}.rollout`, {
+            type: 'percent',
+            default: typeof options.rollout === 'number' ? options.rollout : 100,
+            unit: '%',
+            description: `share of the keys that see ${name} on while it is on (the others see it dark)`,
+          })
     const existing = this.#launches.get(name)
     if (existing !== undefined && existing.rollout === rollout) return existing
     const launch = new Launch(knob, rollout)
@@ -212,9 +260,24 @@ export class ThrottleClient {
   lookup(name: string): KnobDescription | undefined {
     const entry = this.#entries.get(name)
     const remote = this.#remote.get(name)
-    if (entry !== undefined) return { name, definition: entry.def, value: entry.knob.value, info: entry.knob.info, declared: true, json: remote?.json }
+    if (entry !== undefined)
+      return {
+        name,
+        definition: entry.def,
+        value: entry.knob.value,
+        info: entry.knob.info,
+        declared: true,
+        json: remote?.json,
+      }
     if (remote === undefined || remoteValueProblem(remote) !== undefined) return undefined
-    return { name, definition: remote.definition, value: remote.value as KnobValue, info: infoOf(remote, 'collector'), declared: false, json: remote.json }
+    return {
+      name,
+      definition: remote.definition,
+      value: remote.value as KnobValue,
+      info: infoOf(remote, 'collector'),
+      declared: false,
+      json: remote.json,
+    }
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
@@ -279,12 +342,15 @@ export class ThrottleClient {
   #knob(raw: unknown, origin: 'stream' | 'declaration' | 'memory'): void {
     const remote = parseRemoteKnob(raw)
     if (typeof remote === 'string') {
-      this.#report(new ThrottleError('THROTTLE_ERR_PROTOCOL', `the collector sent a knob that cannot be read: ${remote}`))
+      this.#report(
+        new ThrottleError('THROTTLE_ERR_PROTOCOL', `the collector sent a knob that cannot be read: ${remote}`),
+      )
       return
     }
     // The stream is ordered; a declaration's answer may be older than what the stream brought.
     const known = this.#remote.get(remote.name)
-    if (origin !== 'declaration' || known === undefined || remote.version >= known.version) this.#apply(remote, origin === 'memory' ? 'memory' : 'collector')
+    if (origin !== 'declaration' || known === undefined || remote.version >= known.version)
+      this.#apply(remote, origin === 'memory' ? 'memory' : 'collector')
     if (origin === 'declaration') this.#declared(remote.name, 'done')
   }
 
@@ -296,7 +362,13 @@ export class ThrottleClient {
       // A knob this app did not declare: reported to `change` listeners (an OpenFeature
       // provider serves it), checked against the collector's own definition.
       if (remoteValueProblem(remote) === undefined && (before === undefined || before.value !== remote.value)) {
-        this.#emitChange({ ...infoOf(remote, source), name: remote.name, value: remote.value as KnobValue, previous: before?.value as KnobValue | undefined, declared: false })
+        this.#emitChange({
+          ...infoOf(remote, source),
+          name: remote.name,
+          value: remote.value as KnobValue,
+          previous: before?.value as KnobValue | undefined,
+          declared: false,
+        })
       }
       return
     }
@@ -305,7 +377,13 @@ export class ThrottleClient {
       const tag = `${remote.version}:${JSON.stringify(remote.value)}`
       if (entry.refused !== tag) {
         entry.refused = tag
-        this.#report(new ThrottleError('THROTTLE_ERR_VALUE_REFUSED', `knob ${remote.name}: refused ${problem} (version ${remote.version}, changed by ${remote.changedBy || '?'}); keeping ${JSON.stringify(entry.knob.value)}`, { knob: remote.name }))
+        this.#report(
+          new ThrottleError(
+            'THROTTLE_ERR_VALUE_REFUSED',
+            `knob ${remote.name}: refused ${problem} (version ${remote.version}, changed by ${remote.changedBy || '?'}); keeping ${JSON.stringify(entry.knob.value)}`,
+            { knob: remote.name },
+          ),
+        )
       }
       return
     }
@@ -315,7 +393,13 @@ export class ThrottleClient {
     const change = updateKnob(entry.knob, value, info)
     if (source === 'collector' && this.#writer !== undefined) {
       const s = this.#stored.get(remote.name)
-      if (s === undefined || s.value !== value || s.info.version !== info.version || s.info.changeId !== info.changeId || s.info.mode !== info.mode) {
+      if (
+        s === undefined ||
+        s.value !== value ||
+        s.info.version !== info.version ||
+        s.info.changeId !== info.changeId ||
+        s.info.mode !== info.mode
+      ) {
         const { source: _, ...rest } = info
         this.#stored.set(remote.name, { value, info: rest })
         this.#writer.schedule()
@@ -348,7 +432,13 @@ export class ThrottleClient {
       try {
         l(change)
       } catch (err) {
-        this.#report(new ThrottleError('THROTTLE_ERR_LISTENER', `a change listener of the client threw: ${(err as Error)?.message ?? String(err)}`, { cause: err, knob: change.name }))
+        this.#report(
+          new ThrottleError(
+            'THROTTLE_ERR_LISTENER',
+            `a change listener of the client threw: ${(err as Error)?.message ?? String(err)}`,
+            { cause: err, knob: change.name },
+          ),
+        )
       }
     }
   }
@@ -368,11 +458,21 @@ export class ThrottleClient {
 }
 
 function infoOf(remote: RemoteKnob, source: KnobSource): KnobInfo {
-  return { source, mode: remote.mode, version: remote.version, changeId: remote.changeId, changedBy: remote.changedBy, reason: remote.reason, changedAt: remote.changedAt }
+  return {
+    source,
+    mode: remote.mode,
+    version: remote.version,
+    changeId: remote.changeId,
+    changedBy: remote.changedBy,
+    reason: remote.reason,
+    changedAt: remote.changedAt,
+  }
 }
 
 function safely(fn: () => void): void {
   try {
     fn()
-  } catch { /* a listener's error is its own */ }
+  } catch {
+    /* a listener's error is its own */
+  }
 }

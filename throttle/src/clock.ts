@@ -82,7 +82,8 @@ export class ManualClock {
 
   /** Sets the time; it must not be earlier than now. */
   set(millis: number): void {
-    if (!(millis >= this.#millis)) throw new RangeError(`a manual clock only moves forward; set(${millis}) at ${this.#millis}`)
+    if (!(millis >= this.#millis))
+      throw new RangeError(`a manual clock only moves forward; set(${millis}) at ${this.#millis}`)
     this.#millis = millis
   }
 }

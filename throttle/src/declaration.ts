@@ -21,9 +21,19 @@ export interface NumberKnobDeclaration extends DeclarationText {
   min?: number
   max?: number
 }
-export interface BoolKnobDeclaration extends DeclarationText { type: 'bool'; default: boolean }
-export interface EnumKnobDeclaration<V extends string = string> extends DeclarationText { type: 'enum'; values: readonly V[]; default: NoInfer<V> }
-export interface StringKnobDeclaration extends DeclarationText { type: 'string'; default: string }
+export interface BoolKnobDeclaration extends DeclarationText {
+  type: 'bool'
+  default: boolean
+}
+export interface EnumKnobDeclaration<V extends string = string> extends DeclarationText {
+  type: 'enum'
+  values: readonly V[]
+  default: NoInfer<V>
+}
+export interface StringKnobDeclaration extends DeclarationText {
+  type: 'string'
+  default: string
+}
 
 /** What an app declares in code. */
 export type KnobDeclaration = NumberKnobDeclaration | BoolKnobDeclaration | EnumKnobDeclaration | StringKnobDeclaration
@@ -48,7 +58,10 @@ const MAX_STRING = 4096
 /** Throws THROTTLE_ERR_DECLARATION_INVALID unless `name` is a name the collector accepts. */
 export function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `${what} ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-' (at most 128, starting with a letter or digit)`)
+    throw new ThrottleError(
+      'THROTTLE_ERR_DECLARATION_INVALID',
+      `${what} ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-' (at most 128, starting with a letter or digit)`,
+    )
   }
   return name
 }
@@ -63,7 +76,8 @@ export function readDefinition(decl: unknown): { definition: KnobDefinition; pro
   const problems: string[] = []
   const d = (typeof decl === 'object' && decl !== null ? decl : {}) as Record<string, unknown>
   const type = d.type as KnobType
-  if (!KNOB_TYPES.includes(type)) problems.push(`type must be one of ${KNOB_TYPES.join(', ')}, got ${JSON.stringify(d.type)}`)
+  if (!KNOB_TYPES.includes(type))
+    problems.push(`type must be one of ${KNOB_TYPES.join(', ')}, got ${JSON.stringify(d.type)}`)
   const bound = (k: 'min' | 'max'): number | null => {
     const v = d[k]
     if (v === undefined || v === null) return null
@@ -73,26 +87,39 @@ export function readDefinition(decl: unknown): { definition: KnobDefinition; pro
     }
     return v
   }
-  let min = bound('min'), max = bound('max')
+  let min = bound('min'),
+    max = bound('max')
   if (type === 'percent') {
     min = Math.max(0, min ?? 0)
     max = Math.min(100, max ?? 100)
   }
   const numeric = type === 'int' || type === 'float' || type === 'percent'
-  if (!numeric && (min !== null || max !== null)) problems.push(`min and max apply to int, float and percent knobs, not ${type}`)
+  if (!numeric && (min !== null || max !== null))
+    problems.push(`min and max apply to int, float and percent knobs, not ${type}`)
   if (min !== null && max !== null && min > max) problems.push(`min (${min}) is above max (${max})`)
   let values: string[] | null = null
   if (type === 'enum') {
-    if (!Array.isArray(d.values) || d.values.length === 0 || !d.values.every((v) => typeof v === 'string')) problems.push('values must be a non-empty array of strings for an enum knob')
+    if (!Array.isArray(d.values) || d.values.length === 0 || !d.values.every((v) => typeof v === 'string'))
+      problems.push('values must be a non-empty array of strings for an enum knob')
     else values = [...new Set(d.values as string[])]
   } else if (d.values !== undefined && d.values !== null) problems.push('values applies to enum knobs only')
   const text = (k: string): string => {
     const v = d[k]
     if (v === undefined || v === null) return ''
-    if (typeof v !== 'string' || v.length > MAX_STRING) problems.push(`${k} must be a string of at most ${MAX_STRING} characters`)
+    if (typeof v !== 'string' || v.length > MAX_STRING)
+      problems.push(`${k} must be a string of at most ${MAX_STRING} characters`)
     return typeof v === 'string' ? v : ''
   }
-  const definition: KnobDefinition = { type, default: d.default as KnobValue, min, max, values, unit: text('unit'), description: text('description'), owner: text('owner') }
+  const definition: KnobDefinition = {
+    type,
+    default: d.default as KnobValue,
+    min,
+    max,
+    values,
+    unit: text('unit'),
+    description: text('description'),
+    owner: text('owner'),
+  }
   if (problems.length === 0 && d.default === undefined) problems.push('default is required')
   return { definition, problems }
 }
@@ -107,7 +134,8 @@ export function normalizeDeclaration(name: string, decl: KnobDeclaration): KnobD
     const problem = valueProblem(definition, definition.default)
     if (problem !== undefined) problems.push(`default: ${problem}`)
   }
-  if (problems.length > 0) throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `knob ${name}: ${problems.join('; ')}`, { knob: name })
+  if (problems.length > 0)
+    throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `knob ${name}: ${problems.join('; ')}`, { knob: name })
   return definition
 }
 
@@ -124,15 +152,19 @@ export function valueFit(def: KnobDefinition, v: unknown): { kind: 'type' | 'bou
     case 'int':
     case 'float':
     case 'percent':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return type(`${JSON.stringify(v)} is not a finite number (${def.type} knob)`)
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        return type(`${JSON.stringify(v)} is not a finite number (${def.type} knob)`)
       if (def.type === 'int' && !Number.isInteger(v)) return type(`${v} is not a whole number (int knob)`)
-      if ((def.min !== null && v < def.min) || (def.max !== null && v > def.max)) return bounds(`${v} is outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}]`)
+      if ((def.min !== null && v < def.min) || (def.max !== null && v > def.max))
+        return bounds(`${v} is outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}]`)
       return undefined
     case 'bool':
       return typeof v === 'boolean' ? undefined : type(`${JSON.stringify(v)} is not true or false (bool knob)`)
     case 'enum':
       if (typeof v !== 'string') return type(`${JSON.stringify(v)} is not a string (enum knob)`)
-      return def.values!.includes(v) ? undefined : bounds(`${JSON.stringify(v)} is not one of ${def.values!.map((x) => JSON.stringify(x)).join(', ')}`)
+      return def.values!.includes(v)
+        ? undefined
+        : bounds(`${JSON.stringify(v)} is not one of ${def.values!.map((x) => JSON.stringify(x)).join(', ')}`)
     case 'string':
       if (typeof v !== 'string') return type(`${JSON.stringify(v)} is not a string (string knob)`)
       return v.length > MAX_STRING ? type(`a string of ${v.length} characters is over ${MAX_STRING}`) : undefined
@@ -146,8 +178,16 @@ export function valueProblem(def: KnobDefinition, v: unknown): string | undefine
 
 /** True when two definitions are the same (what the collector compares before it records a change). */
 export function sameDefinition(a: KnobDefinition, b: KnobDefinition): boolean {
-  return a.type === b.type && a.default === b.default && a.min === b.min && a.max === b.max && a.unit === b.unit &&
-    a.description === b.description && a.owner === b.owner && JSON.stringify(a.values) === JSON.stringify(b.values)
+  return (
+    a.type === b.type &&
+    a.default === b.default &&
+    a.min === b.min &&
+    a.max === b.max &&
+    a.unit === b.unit &&
+    a.description === b.description &&
+    a.owner === b.owner &&
+    JSON.stringify(a.values) === JSON.stringify(b.values)
+  )
 }
 
 /** The body of `PUT /api/v1/knobs/{service}/{name}`. */

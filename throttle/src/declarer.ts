@@ -100,21 +100,48 @@ export class Declarer {
         try {
           knob = JSON.parse(text)
         } catch {
-          o.onUnreachable(name, new ThrottleError('THROTTLE_ERR_PROTOCOL', `the collector answered the declaration of ${name} with something that is not JSON`, { knob: name }))
+          o.onUnreachable(
+            name,
+            new ThrottleError(
+              'THROTTLE_ERR_PROTOCOL',
+              `the collector answered the declaration of ${name} with something that is not JSON`,
+              { knob: name },
+            ),
+          )
           this.#unreachable.add(name)
           return
         }
         o.onAnswer(name, knob)
       } else if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-        o.onRefused(name, new ThrottleError('THROTTLE_ERR_DECLARATION_REFUSED', `the collector refused the declaration of knob ${name} (${res.status}): ${errorMessage(text)}`, { knob: name }))
+        o.onRefused(
+          name,
+          new ThrottleError(
+            'THROTTLE_ERR_DECLARATION_REFUSED',
+            `the collector refused the declaration of knob ${name} (${res.status}): ${errorMessage(text)}`,
+            { knob: name },
+          ),
+        )
       } else {
         this.#unreachable.add(name)
-        o.onUnreachable(name, new ThrottleError('THROTTLE_ERR_CONNECTION', `declaring knob ${name}: the collector answered ${res.status}; will retry`, { knob: name }))
+        o.onUnreachable(
+          name,
+          new ThrottleError(
+            'THROTTLE_ERR_CONNECTION',
+            `declaring knob ${name}: the collector answered ${res.status}; will retry`,
+            { knob: name },
+          ),
+        )
       }
     } catch (err) {
       if (this.#closed) return
       this.#unreachable.add(name)
-      o.onUnreachable(name, new ThrottleError('THROTTLE_ERR_CONNECTION', `declaring knob ${name}: ${(err as Error).message}; will retry`, { cause: err, knob: name }))
+      o.onUnreachable(
+        name,
+        new ThrottleError('THROTTLE_ERR_CONNECTION', `declaring knob ${name}: ${(err as Error).message}; will retry`, {
+          cause: err,
+          knob: name,
+        }),
+      )
     } finally {
       done()
       this.#inflight.delete(name)
@@ -126,6 +153,8 @@ function errorMessage(text: string): string {
   try {
     const m = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message
     if (typeof m === 'string') return m
-  } catch { /* not the collector's error shape */ }
+  } catch {
+    /* not the collector's error shape */
+  }
   return text.slice(0, 200)
 }

@@ -17,11 +17,15 @@ export const THROTTLE_ERROR_CODES = {
   THROTTLE_ERR_STATE_FILE_WRITE: 'the state file could not be written',
   THROTTLE_ERR_LISTENER: 'a change listener threw; the other listeners still ran',
   THROTTLE_ERR_CLOSED: 'the client is closed',
-  THROTTLE_ERR_CONTROLLER_INVALID: 'createController() was given an unknown algorithm, an unknown parameter, or a parameter outside its bounds',
-  THROTTLE_ERR_LIMIT_INVALID: 'a limit, limiter, token bucket, worker pool or caller throttle was given an option or bounds outside its type or range',
+  THROTTLE_ERR_CONTROLLER_INVALID:
+    'createController() was given an unknown algorithm, an unknown parameter, or a parameter outside its bounds',
+  THROTTLE_ERR_LIMIT_INVALID:
+    'a limit, limiter, token bucket, worker pool or caller throttle was given an option or bounds outside its type or range',
   THROTTLE_ERR_QUEUE_FULL: "the worker pool's queue is full: the task was rejected, not queued",
-  THROTTLE_ERR_SHED: 'the fastify plugin shed the request: the concurrency limit is reached (the 503 body, with Retry-After; not thrown)',
-  THROTTLE_ERR_REJECTED_LOCALLY: "throttledFetch rejected a call before sending it: the backend has been refusing (client-side adaptive throttling)",
+  THROTTLE_ERR_SHED:
+    'the fastify plugin shed the request: the concurrency limit is reached (the 503 body, with Retry-After; not thrown)',
+  THROTTLE_ERR_REJECTED_LOCALLY:
+    'throttledFetch rejected a call before sending it: the backend has been refusing (client-side adaptive throttling)',
 } as const
 
 export type ThrottleErrorCode = keyof typeof THROTTLE_ERROR_CODES

@@ -118,19 +118,32 @@ function report(listener: LimiterListener, outcome: ThrottleOutcome): void {
 export const throttlePlugin: FastifyPluginAsync<ThrottlePluginOptions> = Object.assign(
   async function governorThrottle(fastify: FastifyInstance, options: ThrottlePluginOptions): Promise<void> {
     const { limiter } = options
-    const isCritical = options.isCritical ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.critical === true)
-    const bypass = options.bypass ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.bypass === true)
+    const isCritical =
+      options.isCritical ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.critical === true)
+    const bypass =
+      options.bypass ?? ((request: FastifyRequest) => request.routeOptions.config?.throttle?.bypass === true)
     const classify = options.classify ?? defaultClassify
-    const retryAfter = options.retryAfterSeconds ?? overloadRetryAfter(limiter, {
-      maxSeconds: numberOption('throttlePlugin', 'maxRetryAfterSeconds', options.maxRetryAfterSeconds, 30, 'positive'),
-      clock: options.clock ?? monotonicClock,
-      random: options.random ?? Math.random,
-    })
+    const retryAfter =
+      options.retryAfterSeconds ??
+      overloadRetryAfter(limiter, {
+        maxSeconds: numberOption(
+          'throttlePlugin',
+          'maxRetryAfterSeconds',
+          options.maxRetryAfterSeconds,
+          30,
+          'positive',
+        ),
+        clock: options.clock ?? monotonicClock,
+        random: options.random ?? Math.random,
+      })
     const arrivedAt = options.arrivedAt
     // Not encapsulated (it limits the whole app), so a second registration would hook every
     // request twice and overwrite the first one's listener: refused.
     if (fastify.hasRequestDecorator('throttleListener')) {
-      throw new ThrottleError('THROTTLE_ERR_LIMIT_INVALID', '@governor/throttle/fastify is registered once per app: it already limits every route')
+      throw new ThrottleError(
+        'THROTTLE_ERR_LIMIT_INVALID',
+        '@governor/throttle/fastify is registered once per app: it already limits every route',
+      )
     }
     fastify.decorateRequest('throttleListener', null)
 
@@ -139,10 +152,15 @@ export const throttlePlugin: FastifyPluginAsync<ThrottlePluginOptions> = Object.
       const listener = limiter.acquire(isCritical(request) ? CRITICAL : SHEDDABLE, arrivedAt?.(request))
       if (listener === undefined) {
         const seconds = Math.max(0, Math.ceil(typeof retryAfter === 'function' ? retryAfter(request) : retryAfter))
-        void reply.code(503).header('retry-after', String(seconds)).send({
-          statusCode: 503, code: SHED_ERROR_CODE, error: 'Service Unavailable',
-          message: `over capacity (${limiter.inflight} in flight, limit ${limiter.limit}): shed; retry after ${seconds} s`,
-        })
+        void reply
+          .code(503)
+          .header('retry-after', String(seconds))
+          .send({
+            statusCode: 503,
+            code: SHED_ERROR_CODE,
+            error: 'Service Unavailable',
+            message: `over capacity (${limiter.inflight} in flight, limit ${limiter.limit}): shed; retry after ${seconds} s`,
+          })
         return // answered: fastify must not run the handler, so done() is not called
       }
       request.throttleListener = listener
@@ -186,7 +204,10 @@ const RETRY_AFTER_MIN_SEEN = 20
  *
  *   r = (admitted + rejected) / admitted      seconds = clamp(round(r × (0.5 + random)), 1, max)
  */
-function overloadRetryAfter(limiter: Limiter<AcquireContext>, o: { maxSeconds: number; clock: Clock; random: () => number }): () => number {
+function overloadRetryAfter(
+  limiter: Limiter<AcquireContext>,
+  o: { maxSeconds: number; clock: Clock; random: () => number },
+): () => number {
   const seen = () => limiter.counts.admitted + limiter.counts.rejectedCritical + limiter.counts.rejectedSheddable
   let prev = { at: o.clock(), admitted: limiter.counts.admitted, seen: seen() }
   let cur = prev

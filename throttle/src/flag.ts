@@ -17,7 +17,9 @@ export class Flag {
     this.name = knob.name
     this.knob = knob
     this.#seed = flagSeed(knob.name)
-    const update = (v: number | boolean) => { this.#buckets = typeof v === 'boolean' ? (v ? BUCKETS : 0) : bucketsFor(v) }
+    const update = (v: number | boolean) => {
+      this.#buckets = typeof v === 'boolean' ? (v ? BUCKETS : 0) : bucketsFor(v)
+    }
     update(knob.value)
     // Registered first, so that `enabled()` already answers with the new value in the
     // listeners added by `on()`.
@@ -85,7 +87,9 @@ export class Launch {
     this.#seed = flagSeed(knob.name)
     if (rollout !== undefined) {
       this.#buckets = bucketsFor(rollout.value)
-      rollout.on('change', (v) => { this.#buckets = bucketsFor(v) })
+      rollout.on('change', (v) => {
+        this.#buckets = bucketsFor(v)
+      })
     }
   }
 

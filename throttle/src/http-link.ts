@@ -5,7 +5,13 @@ import type { ResolvedOptions } from './options.ts'
 
 /** The collector over HTTP: declarations (PUT) and the live stream (or polling). */
 export function httpLink(o: ResolvedOptions, hooks: LinkHooks): Link {
-  const common = { baseUrl: o.baseUrl, service: o.service, headers: o.headers, fetch: o.fetch, requestTimeoutMillis: o.requestTimeoutMillis }
+  const common = {
+    baseUrl: o.baseUrl,
+    service: o.service,
+    headers: o.headers,
+    fetch: o.fetch,
+    requestTimeoutMillis: o.requestTimeoutMillis,
+  }
   const declarer = new Declarer({
     ...common,
     bodyOf: hooks.bodyOf,
@@ -16,7 +22,11 @@ export function httpLink(o: ResolvedOptions, hooks: LinkHooks): Link {
   const connection = new LiveConnection({
     ...common,
     random: o.random,
-    backoff: { initialDelayMillis: o.reconnectInitialDelayMillis, maxDelayMillis: o.reconnectMaxDelayMillis, multiplier: 2 },
+    backoff: {
+      initialDelayMillis: o.reconnectInitialDelayMillis,
+      maxDelayMillis: o.reconnectMaxDelayMillis,
+      multiplier: 2,
+    },
     streamIdleTimeoutMillis: o.streamIdleTimeoutMillis,
     pollAfterStreamFailures: o.pollAfterStreamFailures,
     pollIntervalMillis: o.pollIntervalMillis,

@@ -51,7 +51,13 @@ export class Knob<T extends KnobValue = KnobValue> {
   readonly #report: (err: ThrottleError) => void
 
   /** Library-internal: apps get knobs from `client.knob()`. */
-  constructor(name: string, definition: KnobDefinition, value: T, info: KnobInfo, report: (err: ThrottleError) => void) {
+  constructor(
+    name: string,
+    definition: KnobDefinition,
+    value: T,
+    info: KnobInfo,
+    report: (err: ThrottleError) => void,
+  ) {
     this.value = value
     this.name = name
     this.definition = definition
@@ -86,7 +92,13 @@ export class Knob<T extends KnobValue = KnobValue> {
         try {
           listener(value, change)
         } catch (err) {
-          knob.#report(new ThrottleError('THROTTLE_ERR_LISTENER', `a change listener of knob ${knob.name} threw: ${(err as Error)?.message ?? String(err)}`, { cause: err, knob: knob.name }))
+          knob.#report(
+            new ThrottleError(
+              'THROTTLE_ERR_LISTENER',
+              `a change listener of knob ${knob.name} threw: ${(err as Error)?.message ?? String(err)}`,
+              { cause: err, knob: knob.name },
+            ),
+          )
         }
       }
       return change

@@ -90,7 +90,13 @@ export class LiveConnection {
         polling = await this.#poll()
         if (this.#closed) return
         if (polling) {
-          if (!wasPolling) o.report(new ThrottleError('THROTTLE_ERR_CONNECTION', `the knob stream failed ${failures} times in a row; polling ${o.baseUrl}/api/v1/knobs every ${o.pollIntervalMillis} ms instead`))
+          if (!wasPolling)
+            o.report(
+              new ThrottleError(
+                'THROTTLE_ERR_CONNECTION',
+                `the knob stream failed ${failures} times in a row; polling ${o.baseUrl}/api/v1/knobs every ${o.pollIntervalMillis} ms instead`,
+              ),
+            )
           attempt = 0
           await this.#sleep(o.pollIntervalMillis)
           continue
@@ -114,13 +120,19 @@ export class LiveConnection {
     const openTimer = setTimeout(() => ac.abort(), o.requestTimeoutMillis)
     // One coarse watchdog per stream rather than a timer re-armed per chunk (cheap with
     // thousands of streams); it catches a half-open connection that never errors.
-    const watchdog = setInterval(() => {
-      if (performance.now() - lastActivity > o.streamIdleTimeoutMillis) ac.abort()
-    }, Math.max(50, o.streamIdleTimeoutMillis / 4))
+    const watchdog = setInterval(
+      () => {
+        if (performance.now() - lastActivity > o.streamIdleTimeoutMillis) ac.abort()
+      },
+      Math.max(50, o.streamIdleTimeoutMillis / 4),
+    )
     openTimer.unref()
     watchdog.unref()
     try {
-      const res = await o.fetch(`${o.baseUrl}/api/v1/knobs/stream?service=${encodeURIComponent(o.service)}`, { headers, signal: ac.signal })
+      const res = await o.fetch(`${o.baseUrl}/api/v1/knobs/stream?service=${encodeURIComponent(o.service)}`, {
+        headers,
+        signal: ac.signal,
+      })
       clearTimeout(openTimer)
       if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
         await res.body?.cancel().catch(() => {})
@@ -140,7 +152,12 @@ export class LiveConnection {
       return { delivered }
     } catch (err) {
       const idle = performance.now() - lastActivity > o.streamIdleTimeoutMillis
-      return { delivered, error: idle ? `the stream was silent for ${o.streamIdleTimeoutMillis} ms` : ((err as Error).message ?? String(err)) }
+      return {
+        delivered,
+        error: idle
+          ? `the stream was silent for ${o.streamIdleTimeoutMillis} ms`
+          : ((err as Error).message ?? String(err)),
+      }
     } finally {
       clearTimeout(openTimer)
       clearInterval(watchdog)
@@ -156,12 +173,19 @@ export class LiveConnection {
     try {
       data = JSON.parse(event.data)
     } catch {
-      this.#o.report(new ThrottleError('THROTTLE_ERR_PROTOCOL', `a ${event.type} event of the knob stream is not JSON: ${event.data.slice(0, 200)}`))
+      this.#o.report(
+        new ThrottleError(
+          'THROTTLE_ERR_PROTOCOL',
+          `a ${event.type} event of the knob stream is not JSON: ${event.data.slice(0, 200)}`,
+        ),
+      )
       return false
     }
     const knobs = event.type === 'snapshot' ? (data as { knobs?: unknown } | null)?.knobs : undefined
     if (event.type === 'snapshot' && !Array.isArray(knobs)) {
-      this.#o.report(new ThrottleError('THROTTLE_ERR_PROTOCOL', 'a snapshot event of the knob stream has no knobs array'))
+      this.#o.report(
+        new ThrottleError('THROTTLE_ERR_PROTOCOL', 'a snapshot event of the knob stream has no knobs array'),
+      )
       return false
     }
     // The status first: whoever the values wake up sees where they came from.
@@ -180,7 +204,10 @@ export class LiveConnection {
     if (this.#etag !== '') headers['if-none-match'] = this.#etag
     const { signal, done } = requestSignal(this.#abort.signal, o.requestTimeoutMillis)
     try {
-      const res = await o.fetch(`${o.baseUrl}/api/v1/knobs?service=${encodeURIComponent(o.service)}`, { headers, signal })
+      const res = await o.fetch(`${o.baseUrl}/api/v1/knobs?service=${encodeURIComponent(o.service)}`, {
+        headers,
+        signal,
+      })
       if (res.status === 304) {
         this.#setStatus('polling')
         return true
@@ -209,7 +236,12 @@ export class LiveConnection {
     if (this.#status === 'disconnected' || this.#closed) return
     const was = this.#status
     this.#setStatus('disconnected')
-    this.#o.report(new ThrottleError('THROTTLE_ERR_CONNECTION', `${was === 'connecting' ? 'cannot reach' : 'lost'} the collector at ${this.#o.baseUrl} (${why}); keeping the values held and retrying`))
+    this.#o.report(
+      new ThrottleError(
+        'THROTTLE_ERR_CONNECTION',
+        `${was === 'connecting' ? 'cannot reach' : 'lost'} the collector at ${this.#o.baseUrl} (${why}); keeping the values held and retrying`,
+      ),
+    )
   }
 
   #setStatus(status: ConnectionStatus): void {

@@ -32,7 +32,10 @@ export class MemoryClient extends ThrottleClient {
   constructor(options: MemoryClientOptions) {
     let hooks: LinkHooks | undefined
     super({
-      service: options.service, startupTimeoutMillis: 0, stateFile: options.stateFile, onError: options.onError,
+      service: options.service,
+      startupTimeoutMillis: 0,
+      stateFile: options.stateFile,
+      onError: options.onError,
       link: (h) => {
         hooks = h
         return { start: () => {}, declare: () => {}, close: () => h.status('closed') }
@@ -44,12 +47,25 @@ export class MemoryClient extends ThrottleClient {
   /** Sets a declared knob as the collector would. Throws THROTTLE_ERR_DECLARATION_INVALID for an undeclared name. */
   set(name: string, value: unknown, change: MemoryChange = {}): void {
     const known = this.lookup(name)
-    if (known === undefined || !known.declared) throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `declare knob ${name} before setting it`, { knob: name })
-    this.#hooks.knob({
-      service: this.service, name, ...declarationBody(known.definition), value,
-      mode: change.mode ?? 'manual', version: (known.info.version ?? 0) + 1, change_id: change.changeId ?? randomUUID(),
-      changed_by: change.changedBy ?? 'memory', reason: change.reason ?? 'set in memory', changed_at: new Date().toISOString(),
-    }, 'memory')
+    if (known === undefined || !known.declared)
+      throw new ThrottleError('THROTTLE_ERR_DECLARATION_INVALID', `declare knob ${name} before setting it`, {
+        knob: name,
+      })
+    this.#hooks.knob(
+      {
+        service: this.service,
+        name,
+        ...declarationBody(known.definition),
+        value,
+        mode: change.mode ?? 'manual',
+        version: (known.info.version ?? 0) + 1,
+        change_id: change.changeId ?? randomUUID(),
+        changed_by: change.changedBy ?? 'memory',
+        reason: change.reason ?? 'set in memory',
+        changed_at: new Date().toISOString(),
+      },
+      'memory',
+    )
   }
 }
 

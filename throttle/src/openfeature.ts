@@ -8,8 +8,15 @@
  * produced the value: `change_id`, `changed_by`, `reason`.
  */
 import {
-  ErrorCode, OpenFeatureEventEmitter, ProviderEvents, StandardResolutionReasons,
-  type EvaluationContext, type FlagMetadata, type JsonValue, type Provider, type ResolutionDetails,
+  ErrorCode,
+  OpenFeatureEventEmitter,
+  ProviderEvents,
+  StandardResolutionReasons,
+  type EvaluationContext,
+  type FlagMetadata,
+  type JsonValue,
+  type Provider,
+  type ResolutionDetails,
 } from '@openfeature/server-sdk'
 import { BUCKETS, bucketOf, bucketsFor } from './bucketing.ts'
 import type { ClientKnobChange, KnobDescription, ThrottleClient } from './client.ts'
@@ -48,19 +55,35 @@ export class GovernorProvider implements Provider {
     if (this.#closeClient) await this.#client.close()
   }
 
-  async resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
+  async resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
     return this.#resolve(flagKey, defaultValue, context, 'boolean')
   }
 
-  async resolveNumberEvaluation(flagKey: string, defaultValue: number, context: EvaluationContext): Promise<ResolutionDetails<number>> {
+  async resolveNumberEvaluation(
+    flagKey: string,
+    defaultValue: number,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<number>> {
     return this.#resolve(flagKey, defaultValue, context, 'number')
   }
 
-  async resolveStringEvaluation(flagKey: string, defaultValue: string, context: EvaluationContext): Promise<ResolutionDetails<string>> {
+  async resolveStringEvaluation(
+    flagKey: string,
+    defaultValue: string,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<string>> {
     return this.#resolve(flagKey, defaultValue, context, 'string')
   }
 
-  async resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T, context: EvaluationContext): Promise<ResolutionDetails<T>> {
+  async resolveObjectEvaluation<T extends JsonValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
     return this.#resolve(flagKey, defaultValue, context, 'object')
   }
 
@@ -81,20 +104,48 @@ export class GovernorProvider implements Provider {
 
   #resolve<T>(flagKey: string, defaultValue: T, context: EvaluationContext, kind: Kind): ResolutionDetails<T> {
     const k = this.#client.lookup(flagKey)
-    if (k === undefined) return failure(defaultValue, ErrorCode.FLAG_NOT_FOUND, `no knob ${flagKey} in service ${this.#client.service}`, {})
+    if (k === undefined)
+      return failure(
+        defaultValue,
+        ErrorCode.FLAG_NOT_FOUND,
+        `no knob ${flagKey} in service ${this.#client.service}`,
+        {},
+      )
     const flagMetadata = metadataOf(k)
-    const reason = k.info.source === 'default' ? StandardResolutionReasons.DEFAULT : k.info.source === 'state-file' ? StandardResolutionReasons.CACHED : StandardResolutionReasons.STATIC
+    const reason =
+      k.info.source === 'default'
+        ? StandardResolutionReasons.DEFAULT
+        : k.info.source === 'state-file'
+          ? StandardResolutionReasons.CACHED
+          : StandardResolutionReasons.STATIC
     const type = k.definition.type
     const key = context.targetingKey
-    const ok = (value: unknown, variant: string, why: string = reason): ResolutionDetails<T> => ({ value: value as T, variant, reason: why, flagMetadata })
-    const mismatch = () => failure(defaultValue, ErrorCode.TYPE_MISMATCH, `knob ${flagKey} is a ${type} knob; it does not resolve to a ${kind}`, flagMetadata)
+    const ok = (value: unknown, variant: string, why: string = reason): ResolutionDetails<T> => ({
+      value: value as T,
+      variant,
+      reason: why,
+      flagMetadata,
+    })
+    const mismatch = () =>
+      failure(
+        defaultValue,
+        ErrorCode.TYPE_MISMATCH,
+        `knob ${flagKey} is a ${type} knob; it does not resolve to a ${kind}`,
+        flagMetadata,
+      )
     switch (kind) {
       case 'boolean': {
         if (type === 'bool') return ok(k.value, String(k.value))
         if (type === 'percent') {
           const buckets = bucketsFor(k.value as number)
           if (buckets <= 0 || buckets >= BUCKETS) return ok(buckets > 0, buckets > 0 ? 'on' : 'off')
-          if (key === undefined || key === '') return failure(defaultValue, ErrorCode.TARGETING_KEY_MISSING, `percent knob ${flagKey} needs a targeting key to place it in a bucket`, flagMetadata)
+          if (key === undefined || key === '')
+            return failure(
+              defaultValue,
+              ErrorCode.TARGETING_KEY_MISSING,
+              `percent knob ${flagKey} needs a targeting key to place it in a bucket`,
+              flagMetadata,
+            )
           const on = bucketOf(flagKey, key) < buckets
           return ok(on, on ? 'on' : 'off', StandardResolutionReasons.SPLIT)
         }
@@ -117,7 +168,12 @@ export class GovernorProvider implements Provider {
         try {
           return ok(JSON.parse(k.value as string), 'json')
         } catch (err) {
-          return failure(defaultValue, ErrorCode.PARSE_ERROR, `string knob ${flagKey} does not hold JSON: ${(err as Error).message}`, flagMetadata)
+          return failure(
+            defaultValue,
+            ErrorCode.PARSE_ERROR,
+            `string knob ${flagKey} does not hold JSON: ${(err as Error).message}`,
+            flagMetadata,
+          )
         }
       }
     }
@@ -138,7 +194,12 @@ export class GovernorProvider implements Provider {
 
 function isLaunch(k: KnobDescription): boolean {
   const v = k.definition.values
-  return k.definition.type === 'enum' && v !== null && v.length === LAUNCH_MODES.length && LAUNCH_MODES.every((m) => v.includes(m))
+  return (
+    k.definition.type === 'enum' &&
+    v !== null &&
+    v.length === LAUNCH_MODES.length &&
+    LAUNCH_MODES.every((m) => v.includes(m))
+  )
 }
 
 function metadataOf(k: KnobDescription): FlagMetadata {
@@ -155,12 +216,29 @@ function metadataOf(k: KnobDescription): FlagMetadata {
 function knobJson(k: KnobDescription): JsonValue {
   const d = k.definition
   return {
-    name: k.name, type: d.type, value: k.value, default: d.default, min: d.min, max: d.max, values: d.values,
-    unit: d.unit, description: d.description, owner: d.owner, mode: k.info.mode ?? null, version: k.info.version ?? null,
-    change_id: k.info.changeId ?? null, changed_by: k.info.changedBy ?? null, reason: k.info.reason ?? null,
+    name: k.name,
+    type: d.type,
+    value: k.value,
+    default: d.default,
+    min: d.min,
+    max: d.max,
+    values: d.values,
+    unit: d.unit,
+    description: d.description,
+    owner: d.owner,
+    mode: k.info.mode ?? null,
+    version: k.info.version ?? null,
+    change_id: k.info.changeId ?? null,
+    changed_by: k.info.changedBy ?? null,
+    reason: k.info.reason ?? null,
   }
 }
 
-function failure<T>(value: T, errorCode: ErrorCode, errorMessage: string, flagMetadata: FlagMetadata): ResolutionDetails<T> {
+function failure<T>(
+  value: T,
+  errorCode: ErrorCode,
+  errorMessage: string,
+  flagMetadata: FlagMetadata,
+): ResolutionDetails<T> {
   return { value, reason: StandardResolutionReasons.ERROR, errorCode, errorMessage, flagMetadata }
 }

@@ -1,21 +1,63 @@
 import { checkName } from './declaration.ts'
 import { ThrottleError, isThrottleError } from './errors.ts'
 
-interface NumberOption { default: number; min: number; max: number; integer?: boolean; doc: string }
+interface NumberOption {
+  default: number
+  min: number
+  max: number
+  integer?: boolean
+  doc: string
+}
 
 /**
  * The numeric options of `connect()`, declared once: default, bounds, one line of doc. The
  * unit is in the name. A value outside its bounds throws THROTTLE_ERR_OPTION_INVALID.
  */
 export const CONNECT_NUMBER_OPTIONS = {
-  startupTimeoutMillis: { default: 1_000, min: 0, max: 600_000, doc: 'Longest `ready()` waits for the collector; then the client runs on the state file or the defaults (and keeps trying).' },
-  requestTimeoutMillis: { default: 5_000, min: 1, max: 600_000, doc: 'Longest a declaration, a poll, or the opening of the live stream may take.' },
-  reconnectInitialDelayMillis: { default: 250, min: 1, max: 600_000, doc: 'Bound of the first delay before reconnecting; it doubles with each failed attempt (the delay is drawn between half the bound and the bound).' },
+  startupTimeoutMillis: {
+    default: 1_000,
+    min: 0,
+    max: 600_000,
+    doc: 'Longest `ready()` waits for the collector; then the client runs on the state file or the defaults (and keeps trying).',
+  },
+  requestTimeoutMillis: {
+    default: 5_000,
+    min: 1,
+    max: 600_000,
+    doc: 'Longest a declaration, a poll, or the opening of the live stream may take.',
+  },
+  reconnectInitialDelayMillis: {
+    default: 250,
+    min: 1,
+    max: 600_000,
+    doc: 'Bound of the first delay before reconnecting; it doubles with each failed attempt (the delay is drawn between half the bound and the bound).',
+  },
   reconnectMaxDelayMillis: { default: 30_000, min: 1, max: 3_600_000, doc: 'Largest bound of a reconnect delay.' },
-  streamIdleTimeoutMillis: { default: 45_000, min: 100, max: 3_600_000, doc: 'A stream silent this long is taken for dead and reopened (the collector sends a comment every 15 s).' },
-  pollAfterStreamFailures: { default: 3, min: 1, max: 1_000, integer: true, doc: 'Stream attempts failed in a row after which the client polls the knob list (with ETag) between attempts.' },
-  pollIntervalMillis: { default: 5_000, min: 10, max: 3_600_000, doc: 'Time between polls while the stream does not work.' },
-  streamRetryIntervalMillis: { default: 60_000, min: 10, max: 3_600_000, doc: 'While polling, how often the stream is tried again.' },
+  streamIdleTimeoutMillis: {
+    default: 45_000,
+    min: 100,
+    max: 3_600_000,
+    doc: 'A stream silent this long is taken for dead and reopened (the collector sends a comment every 15 s).',
+  },
+  pollAfterStreamFailures: {
+    default: 3,
+    min: 1,
+    max: 1_000,
+    integer: true,
+    doc: 'Stream attempts failed in a row after which the client polls the knob list (with ETag) between attempts.',
+  },
+  pollIntervalMillis: {
+    default: 5_000,
+    min: 10,
+    max: 3_600_000,
+    doc: 'Time between polls while the stream does not work.',
+  },
+  streamRetryIntervalMillis: {
+    default: 60_000,
+    min: 10,
+    max: 3_600_000,
+    doc: 'While polling, how often the stream is tried again.',
+  },
 } as const satisfies Record<string, NumberOption>
 
 type NumberOptions = { -readonly [K in keyof typeof CONNECT_NUMBER_OPTIONS]: number }
@@ -57,12 +99,15 @@ const OTHER_OPTIONS = ['url', 'service', 'token', 'stateFile', 'onError', 'rando
 
 /** Checks the options of `connect()`: throws THROTTLE_ERR_OPTION_INVALID naming the option and the value received. */
 export function resolveOptions(options: ConnectOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw invalid(`connect() takes an options object, got ${JSON.stringify(options)}`)
+  if (typeof options !== 'object' || options === null)
+    throw invalid(`connect() takes an options object, got ${JSON.stringify(options)}`)
   const o = options as unknown as Record<string, unknown>
   const known = [...Object.keys(CONNECT_NUMBER_OPTIONS), ...OTHER_OPTIONS]
   for (const key of Object.keys(o)) {
     if (known.includes(key) || o[key] === undefined) continue
-    const near = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(k.toLowerCase()))
+    const near = known.find(
+      (k) => k.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(k.toLowerCase()),
+    )
     throw invalid(`unknown option ${key}${near === undefined ? '' : `; did you mean ${near}?`}`)
   }
   let base: URL
@@ -81,13 +126,23 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   const numbers = {} as NumberOptions
   for (const [key, spec] of Object.entries(CONNECT_NUMBER_OPTIONS) as [keyof NumberOptions, NumberOption][]) {
     const v = o[key] ?? spec.default
-    if (typeof v !== 'number' || Number.isNaN(v) || v < spec.min || v > spec.max || (spec.integer === true && !Number.isInteger(v))) {
-      throw invalid(`${key} must be ${spec.integer === true ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}, got ${JSON.stringify(v)}`)
+    if (
+      typeof v !== 'number' ||
+      Number.isNaN(v) ||
+      v < spec.min ||
+      v > spec.max ||
+      (spec.integer === true && !Number.isInteger(v))
+    ) {
+      throw invalid(
+        `${key} must be ${spec.integer === true ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}, got ${JSON.stringify(v)}`,
+      )
     }
     numbers[key] = v
   }
-  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) throw invalid('token must be a non-empty string')
-  if (o.stateFile !== undefined && (typeof o.stateFile !== 'string' || o.stateFile === '')) throw invalid(`stateFile must be a path, got ${JSON.stringify(o.stateFile)}`)
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === ''))
+    throw invalid('token must be a non-empty string')
+  if (o.stateFile !== undefined && (typeof o.stateFile !== 'string' || o.stateFile === ''))
+    throw invalid(`stateFile must be a path, got ${JSON.stringify(o.stateFile)}`)
   for (const fn of ['onError', 'random', 'fetch']) {
     if (o[fn] !== undefined && typeof o[fn] !== 'function') throw invalid(`${fn} must be a function`)
   }

@@ -39,13 +39,22 @@ export function parseRemoteKnob(x: unknown): RemoteKnob | string {
     min: num(j.min),
     max: num(j.max),
     values: Array.isArray(j.values) && j.values.every((v) => typeof v === 'string') ? (j.values as string[]) : null,
-    unit: str(j.unit), description: str(j.description), owner: str(j.owner),
+    unit: str(j.unit),
+    description: str(j.description),
+    owner: str(j.owner),
   }
   const mode = j.mode === 'auto' || j.mode === 'pinned' ? j.mode : 'manual'
   return {
-    name: j.name, definition, value: j.value, mode,
+    name: j.name,
+    definition,
+    value: j.value,
+    mode,
     version: typeof j.version === 'number' && Number.isInteger(j.version) ? j.version : 0,
-    changeId: str(j.change_id), changedBy: str(j.changed_by), reason: str(j.reason), changedAt: str(j.changed_at), json: j,
+    changeId: str(j.change_id),
+    changedBy: str(j.changed_by),
+    reason: str(j.reason),
+    changedAt: str(j.changed_at),
+    json: j,
   }
 }
 

@@ -8,7 +8,10 @@ export function requestSignal(parent: AbortSignal, timeoutMillis: number): { sig
   const abort = () => ac.abort()
   if (parent.aborted) ac.abort()
   else parent.addEventListener('abort', abort, { once: true })
-  const timer = setTimeout(() => ac.abort(new DOMException(`no answer in ${timeoutMillis} ms`, 'TimeoutError')), timeoutMillis)
+  const timer = setTimeout(
+    () => ac.abort(new DOMException(`no answer in ${timeoutMillis} ms`, 'TimeoutError')),
+    timeoutMillis,
+  )
   timer.unref()
   return {
     signal: ac.signal,

@@ -89,7 +89,11 @@ export class SseParser {
       this.#type = ''
       return
     }
-    const event: SseEvent = { type: this.#type === '' ? 'message' : this.#type, data: this.#data.slice(0, -1), id: this.#lastId }
+    const event: SseEvent = {
+      type: this.#type === '' ? 'message' : this.#type,
+      data: this.#data.slice(0, -1),
+      id: this.#lastId,
+    }
     this.#type = ''
     this.#data = ''
     this.#onEvent(event)

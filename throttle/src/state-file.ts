@@ -18,7 +18,10 @@ export interface StoredKnob {
  * Reads the state file. A missing file is an empty state; a file that cannot be read or
  * parsed, or that belongs to another service, is an empty state and an error to report.
  */
-export function readStateFile(path: string, service: string): { knobs: Map<string, StoredKnob>; error?: ThrottleError } {
+export function readStateFile(
+  path: string,
+  service: string,
+): { knobs: Map<string, StoredKnob>; error?: ThrottleError } {
   const knobs = new Map<string, StoredKnob>()
   let text: string
   try {
@@ -34,19 +37,37 @@ export function readStateFile(path: string, service: string): { knobs: Map<strin
     return { knobs, error: corrupt(path, `is not JSON (${(err as Error).message})`, err) }
   }
   const d = doc as Record<string, unknown>
-  if (typeof doc !== 'object' || doc === null || d.format !== FORMAT || typeof d.knobs !== 'object' || d.knobs === null) {
+  if (
+    typeof doc !== 'object' ||
+    doc === null ||
+    d.format !== FORMAT ||
+    typeof d.knobs !== 'object' ||
+    d.knobs === null
+  ) {
     return { knobs, error: corrupt(path, `is not a state file of this library (format ${FORMAT})`) }
   }
-  if (d.service !== service) return { knobs, error: corrupt(path, `holds the knobs of service ${JSON.stringify(d.service)}, not ${JSON.stringify(service)}`) }
+  if (d.service !== service)
+    return {
+      knobs,
+      error: corrupt(path, `holds the knobs of service ${JSON.stringify(d.service)}, not ${JSON.stringify(service)}`),
+    }
   for (const [name, raw] of Object.entries(d.knobs as Record<string, unknown>)) {
     const k = raw as Record<string, unknown> | null
     const v = k?.value
-    if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string') return { knobs: new Map(), error: corrupt(path, `has no valid value for knob ${name}`) }
+    if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string')
+      return { knobs: new Map(), error: corrupt(path, `has no valid value for knob ${name}`) }
     const str = (x: unknown) => (typeof x === 'string' ? x : undefined)
     const mode = k!.mode === 'manual' || k!.mode === 'auto' || k!.mode === 'pinned' ? k!.mode : undefined
     knobs.set(name, {
       value: v,
-      info: { mode, version: typeof k!.version === 'number' ? k!.version : undefined, changeId: str(k!.change_id), changedBy: str(k!.changed_by), reason: str(k!.reason), changedAt: str(k!.changed_at) },
+      info: {
+        mode,
+        version: typeof k!.version === 'number' ? k!.version : undefined,
+        changeId: str(k!.change_id),
+        changedBy: str(k!.changed_by),
+        reason: str(k!.reason),
+        changedAt: str(k!.changed_at),
+      },
     })
   }
   return { knobs }
@@ -56,7 +77,15 @@ export function readStateFile(path: string, service: string): { knobs: Map<strin
 export function stateFileText(service: string, knobs: ReadonlyMap<string, StoredKnob>, now: Date): string {
   const out: Record<string, unknown> = {}
   for (const [name, k] of [...knobs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out[name] = { value: k.value, mode: k.info.mode, version: k.info.version, change_id: k.info.changeId, changed_by: k.info.changedBy, reason: k.info.reason, changed_at: k.info.changedAt }
+    out[name] = {
+      value: k.value,
+      mode: k.info.mode,
+      version: k.info.version,
+      change_id: k.info.changeId,
+      changed_by: k.info.changedBy,
+      reason: k.info.reason,
+      changed_at: k.info.changedAt,
+    }
   }
   return JSON.stringify({ format: FORMAT, service, saved_at: now.toISOString(), knobs: out }, null, 2) + '\n'
 }
@@ -84,7 +113,9 @@ export class StateFileWriter {
   /** Asks for a write of the current state. */
   schedule(): void {
     this.#dirty = true
-    this.#running ??= this.#drain().finally(() => { this.#running = undefined })
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = undefined
+    })
   }
 
   /** Resolves when every requested write is done (or failed and was reported). */
@@ -108,12 +139,22 @@ export class StateFileWriter {
         await rename(tmp, this.#path)
       } catch (err) {
         await unlink(tmp).catch(() => {})
-        this.#report(new ThrottleError('THROTTLE_ERR_STATE_FILE_WRITE', `state file ${this.#path} could not be written: ${(err as Error).message}`, { cause: err }))
+        this.#report(
+          new ThrottleError(
+            'THROTTLE_ERR_STATE_FILE_WRITE',
+            `state file ${this.#path} could not be written: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        )
       }
     }
   }
 }
 
 function corrupt(path: string, what: string, cause?: unknown): ThrottleError {
-  return new ThrottleError('THROTTLE_ERR_STATE_FILE_CORRUPT', `state file ${path} ${what}; it is ignored and will be rewritten`, { cause })
+  return new ThrottleError(
+    'THROTTLE_ERR_STATE_FILE_CORRUPT',
+    `state file ${path} ${what}; it is ignored and will be rewritten`,
+    { cause },
+  )
 }

@@ -77,18 +77,44 @@ function exactly<P extends Record<string, object>>(properties: P) {
 }
 
 const KNOB_PROPERTIES = {
-  service: STRING, name: STRING, type: { type: 'string', enum: [...KNOB_TYPES] }, default: VALUE,
-  min: { type: ['number', 'null'] }, max: { type: ['number', 'null'] }, values: { type: ['array', 'null'], items: STRING },
-  unit: STRING, description: STRING, owner: STRING, mode: MODE, value: VALUE, version: { type: 'integer', minimum: 1 },
-  changed_at: TIME, changed_by: STRING, reason: STRING, change_id: STRING, follows_default: { type: 'boolean' },
+  service: STRING,
+  name: STRING,
+  type: { type: 'string', enum: [...KNOB_TYPES] },
+  default: VALUE,
+  min: { type: ['number', 'null'] },
+  max: { type: ['number', 'null'] },
+  values: { type: ['array', 'null'], items: STRING },
+  unit: STRING,
+  description: STRING,
+  owner: STRING,
+  mode: MODE,
+  value: VALUE,
+  version: { type: 'integer', minimum: 1 },
+  changed_at: TIME,
+  changed_by: STRING,
+  reason: STRING,
+  change_id: STRING,
+  follows_default: { type: 'boolean' },
   conflict: { type: ['string', 'null'] },
 } satisfies Record<keyof KnobJson, object>
 
 const VERSION_PROPERTIES = {
-  version: { type: 'integer', minimum: 1 }, value: VALUE, mode: MODE, changed_at: TIME, changed_by: STRING, reason: STRING, change_id: STRING,
+  version: { type: 'integer', minimum: 1 },
+  value: VALUE,
+  mode: MODE,
+  changed_at: TIME,
+  changed_by: STRING,
+  reason: STRING,
+  change_id: STRING,
 } satisfies Record<keyof KnobVersionJson, object>
 
 export const KNOB_JSON_SCHEMA = exactly(KNOB_PROPERTIES)
 export const KNOB_VERSION_JSON_SCHEMA = exactly(VERSION_PROPERTIES)
-export const KNOB_DETAIL_JSON_SCHEMA = exactly({ ...KNOB_PROPERTIES, history: { type: 'array', items: KNOB_VERSION_JSON_SCHEMA } } satisfies Record<keyof KnobDetailJson, object>)
-export const KNOB_LIST_JSON_SCHEMA = exactly({ knobs: { type: 'array', items: KNOB_JSON_SCHEMA } } satisfies Record<keyof KnobListJson, object>)
+export const KNOB_DETAIL_JSON_SCHEMA = exactly({
+  ...KNOB_PROPERTIES,
+  history: { type: 'array', items: KNOB_VERSION_JSON_SCHEMA },
+} satisfies Record<keyof KnobDetailJson, object>)
+export const KNOB_LIST_JSON_SCHEMA = exactly({ knobs: { type: 'array', items: KNOB_JSON_SCHEMA } } satisfies Record<
+  keyof KnobListJson,
+  object
+>)

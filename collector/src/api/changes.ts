@@ -32,16 +32,18 @@ export async function changeRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string } }>('/deploys/:id', { config: { roles: READ } }, async (req) => {
     const e = await changeLog.get(req.params.id)
-    if (e === undefined || e.kind !== DEPLOY_KIND) throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(req.params.id)}`)
+    if (e === undefined || e.kind !== DEPLOY_KIND)
+      throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(req.params.id)}`)
     return deployJson(e)
   })
 
   app.post('/events', { config: { roles: DEPLOY } }, async (req, reply) => {
     const token = req.principal?.name
     const input = eventFromBody(req.body, Date.now(), token)
-    const { event, created } = input.kind === DEPLOY_KIND
-      ? await recordDeploy(changeLog, deployFromBody(req.body, Date.now(), token))
-      : await changeLog.append(input)
+    const { event, created } =
+      input.kind === DEPLOY_KIND
+        ? await recordDeploy(changeLog, deployFromBody(req.body, Date.now(), token))
+        : await changeLog.append(input)
     return reply.code(created ? 201 : 200).send(eventJson(event))
   })
 
@@ -51,11 +53,19 @@ export async function changeRoutes(app: FastifyInstance): Promise<void> {
   })
 }
 
-function filter(q: Q): { service: string | undefined; from: number | undefined; to: number | undefined; limit: number } {
+function filter(q: Q): {
+  service: string | undefined
+  from: number | undefined
+  to: number | undefined
+  limit: number
+} {
   const now = Date.now()
   const limit = q.limit === undefined || q.limit === '' ? 100 : Number(q.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new GovernorError('GOV_ERR_QUERY_PARAM', `limit=${JSON.stringify(q.limit)}: expected a whole number from 1 to ${MAX_LIMIT}`)
+    throw new GovernorError(
+      'GOV_ERR_QUERY_PARAM',
+      `limit=${JSON.stringify(q.limit)}: expected a whole number from 1 to ${MAX_LIMIT}`,
+    )
   }
   return {
     service: q.service || undefined,

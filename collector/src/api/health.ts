@@ -52,7 +52,9 @@ export class StorePing {
   async start(): Promise<void> {
     await this.#run()
     if (this.#stopped) return
-    this.#timer = setInterval(() => { if (this.#running === undefined) void this.#run() }, STORE_PING_INTERVAL_MILLIS).unref()
+    this.#timer = setInterval(() => {
+      if (this.#running === undefined) void this.#run()
+    }, STORE_PING_INTERVAL_MILLIS).unref()
   }
 
   /** Stops pinging; resolves once a ping in progress has ended (within its timeout). */
@@ -64,7 +66,9 @@ export class StorePing {
 
   #run(): Promise<void> {
     let timeout: NodeJS.Timeout | undefined
-    const late = new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(false), STORE_PING_TIMEOUT_MILLIS).unref() })
+    const late = new Promise<boolean>((resolve) => {
+      timeout = setTimeout(() => resolve(false), STORE_PING_TIMEOUT_MILLIS).unref()
+    })
     this.#running = Promise.race([this.#ping().catch(() => false), late]).then((up) => {
       clearTimeout(timeout)
       this.#up = up
@@ -83,7 +87,9 @@ function answerReadiness(app: FastifyInstance, reply: FastifyReply): FastifyRepl
   const refusing = failedAt !== undefined && Date.now() - failedAt < WRITE_FAILURE_HOLD_MILLIS
   const ready = storeUp && !refusing && pipeline.fill < 1
   const storeState = !storeUp ? 'down' : refusing ? 'failing writes' : 'up'
-  return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: storeState, pipelineFill: pipeline.fill })
+  return reply
+    .code(ready ? 200 : 503)
+    .send({ status: ready ? 'ready' : 'not ready', store: storeState, pipelineFill: pipeline.fill })
 }
 
 const HEALTHZ = '/healthz'
@@ -98,12 +104,24 @@ const READYZ = '/readyz'
  */
 export function installHealthChecks(app: FastifyInstance): void {
   let failures: Counter | undefined
-  app.decorate('storePing', new StorePing(() => app.governor.store.ping(), () => failures?.inc()))
+  app.decorate(
+    'storePing',
+    new StorePing(
+      () => app.governor.store.ping(),
+      () => failures?.inc(),
+    ),
+  )
   app.addHook('onReady', async () => {
-    failures = new Counter({ name: 'governor_readiness_store_ping_failures_total', help: 'Background store pings of readiness that failed or timed out.', registers: [app.governor.metrics.registry] })
+    failures = new Counter({
+      name: 'governor_readiness_store_ping_failures_total',
+      help: 'Background store pings of readiness that failed or timed out.',
+      registers: [app.governor.metrics.registry],
+    })
     await app.storePing.start()
   })
-  app.addHook('preClose', async () => { await app.storePing.stop() })
+  app.addHook('preClose', async () => {
+    await app.storePing.stop()
+  })
   app.addHook('onRequest', (request, reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return done()
     const route = request.routeOptions.url
@@ -121,5 +139,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get(READYZ, { config: { roles: 'open' } }, async (_req, reply) => answerReadiness(app, reply))
 
   // Prometheus scrapes it with a read token (scrape config `authorization: { credentials }`).
-  app.get('/metrics', { config: { roles: READ } }, async (req, reply) => sendExposition(app.governor.metrics.registry, req, reply))
+  app.get('/metrics', { config: { roles: READ } }, async (req, reply) =>
+    sendExposition(app.governor.metrics.registry, req, reply),
+  )
 }

@@ -1,6 +1,13 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { KNOB_DETAIL_JSON_SCHEMA, KNOB_JSON_SCHEMA, KNOB_LIST_JSON_SCHEMA, type KnobDetailJson, type KnobJson, type KnobListJson } from '@governor/throttle'
+import {
+  KNOB_DETAIL_JSON_SCHEMA,
+  KNOB_JSON_SCHEMA,
+  KNOB_LIST_JSON_SCHEMA,
+  type KnobDetailJson,
+  type KnobJson,
+  type KnobListJson,
+} from '@governor/throttle'
 import { actorWithToken } from '../auth/actor.ts'
 import { INGEST, OPERATE, READ_KNOBS, type Principal } from '../auth/roles.ts'
 import { checkDeclareScope, checkReadScope, readableServices } from '../auth/service-scope.ts'
@@ -24,10 +31,25 @@ const HEARTBEAT_MILLIS = 15_000
 export function knobJson(k: KnobState): KnobJson {
   const d = k.definition
   return {
-    service: k.service, name: k.name, type: d.type, default: d.default, min: d.min, max: d.max, values: d.values,
-    unit: d.unit, description: d.description, owner: d.owner, mode: k.mode, value: k.value, version: k.version,
-    changed_at: new Date(k.changedAt).toISOString(), changed_by: k.actor, reason: k.reason, change_id: k.changeId,
-    follows_default: k.declared === true, conflict: valueConflict(d, k.value) ?? null,
+    service: k.service,
+    name: k.name,
+    type: d.type,
+    default: d.default,
+    min: d.min,
+    max: d.max,
+    values: d.values,
+    unit: d.unit,
+    description: d.description,
+    owner: d.owner,
+    mode: k.mode,
+    value: k.value,
+    version: k.version,
+    changed_at: new Date(k.changedAt).toISOString(),
+    changed_by: k.actor,
+    reason: k.reason,
+    change_id: k.changeId,
+    follows_default: k.declared === true,
+    conflict: valueConflict(d, k.value) ?? null,
   }
 }
 
@@ -36,7 +58,9 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   const { knobs, changeLog } = app.governor
   const streams = new Set<ServerResponse>()
   // Open streams would hold the server open: end them when it closes.
-  app.addHook('preClose', async () => { for (const res of streams) res.end() })
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end()
+  })
 
   // Apps read their knobs with their ingest token (a scoped one, its services' only); people
   // with a read token.
@@ -44,34 +68,60 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   // and the web UI read is what is sent, field for field.
   const one = { response: { 200: KNOB_JSON_SCHEMA, 201: KNOB_JSON_SCHEMA } }
 
-  app.get<{ Querystring: { service?: string } }>('/knobs', { config: { roles: READ_KNOBS }, schema: { response: { 200: KNOB_LIST_JSON_SCHEMA } } }, async (req, reply) => {
-    const service = readScope(req.principal, req.query.service || undefined)
-    const etag = knobs.etag(service)
-    reply.header('etag', etag).header('cache-control', 'no-cache')
-    if (req.headers['if-none-match'] === etag) return reply.code(304).send()
-    const answer: KnobListJson = { knobs: knobs.list(service).map(knobJson) }
-    return answer
-  })
+  app.get<{ Querystring: { service?: string } }>(
+    '/knobs',
+    { config: { roles: READ_KNOBS }, schema: { response: { 200: KNOB_LIST_JSON_SCHEMA } } },
+    async (req, reply) => {
+      const service = readScope(req.principal, req.query.service || undefined)
+      const etag = knobs.etag(service)
+      reply.header('etag', etag).header('cache-control', 'no-cache')
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send()
+      const answer: KnobListJson = { knobs: knobs.list(service).map(knobJson) }
+      return answer
+    },
+  )
 
-  app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) => stream(req, reply, readScope(req.principal, req.query.service || undefined)))
+  app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) =>
+    stream(req, reply, readScope(req.principal, req.query.service || undefined)),
+  )
 
-  app.get<{ Params: P }>('/knobs/:service/:name', { config: { roles: READ_KNOBS }, schema: { response: { 200: KNOB_DETAIL_JSON_SCHEMA } } }, async (req): Promise<KnobDetailJson> => {
-    const { service, name } = req.params
-    checkReadScope(req.principal, service)
-    const knob = knobs.get(service, name)
-    const history = await knobs.history(service, name)
-    return { ...knobJson(knob), history: history.map((v) => ({ version: v.version, value: v.value, mode: v.mode, changed_at: new Date(v.changedAt).toISOString(), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
-  })
+  app.get<{ Params: P }>(
+    '/knobs/:service/:name',
+    { config: { roles: READ_KNOBS }, schema: { response: { 200: KNOB_DETAIL_JSON_SCHEMA } } },
+    async (req): Promise<KnobDetailJson> => {
+      const { service, name } = req.params
+      checkReadScope(req.principal, service)
+      const knob = knobs.get(service, name)
+      const history = await knobs.history(service, name)
+      return {
+        ...knobJson(knob),
+        history: history.map((v) => ({
+          version: v.version,
+          value: v.value,
+          mode: v.mode,
+          changed_at: new Date(v.changedAt).toISOString(),
+          changed_by: v.actor,
+          reason: v.reason,
+          change_id: v.changeId,
+        })),
+      }
+    },
+  )
 
-  app.put<{ Params: P; Body: Body }>('/knobs/:service/:name', { config: { roles: INGEST }, schema: one }, async (req, reply) => {
-    const { service, name } = req.params
-    const bodyActor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : undefined
-    checkDeclareScope(req.principal, service) // an ingest@<service> token declares its services' knobs only
-    const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : bodyActor ?? `app:${service}`
-    const { knob, created } = await knobs.declare(service, name, parseDefinition(req.body), actor)
-    // The answer says when the knob's value does not fit the declaration (`conflict`): kept.
-    return reply.code(created ? 201 : 200).send(knobJson(knob))
-  })
+  app.put<{ Params: P; Body: Body }>(
+    '/knobs/:service/:name',
+    { config: { roles: INGEST }, schema: one },
+    async (req, reply) => {
+      const { service, name } = req.params
+      const bodyActor = typeof req.body?.actor === 'string' && req.body.actor !== '' ? req.body.actor : undefined
+      checkDeclareScope(req.principal, service) // an ingest@<service> token declares its services' knobs only
+      const actor =
+        req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : (bodyActor ?? `app:${service}`)
+      const { knob, created } = await knobs.declare(service, name, parseDefinition(req.body), actor)
+      // The answer says when the knob's value does not fit the declaration (`conflict`): kept.
+      return reply.code(created ? 201 : 200).send(knobJson(knob))
+    },
+  )
 
   const operate = { config: { roles: OPERATE }, schema: one }
 
@@ -91,22 +141,33 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     return knobJson(await knobs.pin(req.params.service, req.params.name, b.value, who(b, req.principal)))
   })
 
-  app.delete<{ Params: P; Body: Body; Querystring: { actor?: string; reason?: string } }>('/knobs/:service/:name/pin', operate, async (req) => {
-    const b = need({ ...req.query, ...(req.body ?? {}) }, ['actor', 'reason'], req.principal)
-    return knobJson(await knobs.unpin(req.params.service, req.params.name, who(b, req.principal)))
-  })
+  app.delete<{ Params: P; Body: Body; Querystring: { actor?: string; reason?: string } }>(
+    '/knobs/:service/:name/pin',
+    operate,
+    async (req) => {
+      const b = need({ ...req.query, ...(req.body ?? {}) }, ['actor', 'reason'], req.principal)
+      return knobJson(await knobs.unpin(req.params.service, req.params.name, who(b, req.principal)))
+    },
+  )
 
   app.post<{ Params: P; Body: Body }>('/knobs/:service/:name/revert', operate, async (req) => {
     const b = need(req.body, ['version', 'actor', 'reason'], req.principal)
-    if (typeof b.version !== 'number' || !Number.isInteger(b.version)) throw new GovernorError('GOV_ERR_KNOB_INVALID', 'version must be a whole number')
+    if (typeof b.version !== 'number' || !Number.isInteger(b.version))
+      throw new GovernorError('GOV_ERR_KNOB_INVALID', 'version must be a whole number')
     return knobJson(await knobs.revert(req.params.service, req.params.name, b.version, who(b, req.principal)))
   })
 
   app.post<{ Body: Body }>('/changesets/revert', { config: { roles: OPERATE } }, async (req) => {
     const b = need(req.body, ['since_deploy', 'actor', 'reason'], req.principal)
     const deploy = await changeLog.get(String(b.since_deploy))
-    if (deploy === undefined || deploy.kind !== DEPLOY_KIND) throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
-    const { reverted, changeId } = await knobs.revertSince(deploy.time, deploy.service, who(b, req.principal), `${deploy.service} ${deploy.version}`)
+    if (deploy === undefined || deploy.kind !== DEPLOY_KIND)
+      throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
+    const { reverted, changeId } = await knobs.revertSince(
+      deploy.time,
+      deploy.service,
+      who(b, req.principal),
+      `${deploy.service} ${deploy.version}`,
+    )
     return { change_id: changeId, service: deploy.service, reverted: reverted.map(knobJson) }
   })
 
@@ -126,15 +187,23 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     reply.hijack()
     const res = reply.raw
     // The headers set so far (security headers, rate limits) go out too: hijacking skips them.
-    res.writeHead(200, { ...(reply.getHeaders() as Record<string, string | number | string[]>), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-    const send = (id: string, event: string, data: unknown) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string | number | string[]>),
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    })
+    const send = (id: string, event: string, data: unknown) =>
+      res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
     res.write('retry: 1000\n\n')
     // Nothing awaits between the catch-up below and the subscription, so no change can fall
     // between them.
     const lastId = req.headers['last-event-id']
     const missed = typeof lastId === 'string' ? knobs.changesSince(lastId) : undefined
     if (missed !== undefined) {
-      for (const c of missed) if (inScope(service, c.knob.service)) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
+      for (const c of missed)
+        if (inScope(service, c.knob.service)) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
     } else {
       send(knobs.lastId, 'snapshot', { knobs: knobs.list(service).map(knobJson) })
     }
@@ -173,9 +242,11 @@ function need(body: Body, fields: string[], principal: Principal | null): Record
   const b = body ?? {}
   const absent = (f: string) => b[f] === undefined || b[f] === null || b[f] === ''
   const missing = fields.filter((f) => absent(f) && !(f === 'actor' && principal !== null))
-  if (missing.length > 0) throw new GovernorError('GOV_ERR_KNOB_INVALID', missing.map((f) => `${f} is required`).join('; '))
+  if (missing.length > 0)
+    throw new GovernorError('GOV_ERR_KNOB_INVALID', missing.map((f) => `${f} is required`).join('; '))
   for (const f of ['actor', 'reason']) {
-    if (fields.includes(f) && !absent(f) && typeof b[f] !== 'string') throw new GovernorError('GOV_ERR_KNOB_INVALID', `${f} must be a string`)
+    if (fields.includes(f) && !absent(f) && typeof b[f] !== 'string')
+      throw new GovernorError('GOV_ERR_KNOB_INVALID', `${f} must be a string`)
   }
   return b
 }
@@ -186,6 +257,10 @@ function who(b: Record<string, unknown>, principal: Principal | null): { actor: 
 }
 
 function modeOf(v: unknown): KnobMode {
-  if (!KNOB_MODES.includes(v as KnobMode)) throw new GovernorError('GOV_ERR_KNOB_INVALID', `mode must be one of ${KNOB_MODES.join(', ')}, got ${JSON.stringify(v)}`)
+  if (!KNOB_MODES.includes(v as KnobMode))
+    throw new GovernorError(
+      'GOV_ERR_KNOB_INVALID',
+      `mode must be one of ${KNOB_MODES.join(', ')}, got ${JSON.stringify(v)}`,
+    )
   return v as KnobMode
 }

@@ -6,16 +6,26 @@ import { GovernorError } from '../errors.ts'
 export async function metadataRoutes(app: FastifyInstance): Promise<void> {
   const queries = app.governor.queries
 
-  app.get('/metrics', { config: { roles: READ, readsPoints: true } }, async () => ({ metrics: await queries.metrics() }))
+  app.get('/metrics', { config: { roles: READ, readsPoints: true } }, async () => ({
+    metrics: await queries.metrics(),
+  }))
 
-  app.get<{ Querystring: { metric?: string; service?: string } }>('/series', { config: { roles: READ, readsPoints: true } }, async (req) => {
-    const { metric, service } = req.query
-    if (metric === undefined || metric === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'metric is required')
-    const rows = await queries.series(metric, service || undefined)
-    if (rows.length === 0) throw new GovernorError('GOV_ERR_QUERY_UNKNOWN_METRIC', `no metric named ${JSON.stringify(metric)}${service ? ` for service ${JSON.stringify(service)}` : ''}`)
-    return {
-      metric: { name: metric, type: rows[0]!.type, unit: rows[0]!.unit },
-      series: rows.map((s) => ({ id: s.id, service: s.service, labels: { ...s.resource, ...s.attributes } })),
-    }
-  })
+  app.get<{ Querystring: { metric?: string; service?: string } }>(
+    '/series',
+    { config: { roles: READ, readsPoints: true } },
+    async (req) => {
+      const { metric, service } = req.query
+      if (metric === undefined || metric === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'metric is required')
+      const rows = await queries.series(metric, service || undefined)
+      if (rows.length === 0)
+        throw new GovernorError(
+          'GOV_ERR_QUERY_UNKNOWN_METRIC',
+          `no metric named ${JSON.stringify(metric)}${service ? ` for service ${JSON.stringify(service)}` : ''}`,
+        )
+      return {
+        metric: { name: metric, type: rows[0]!.type, unit: rows[0]!.unit },
+        series: rows.map((s) => ({ id: s.id, service: s.service, labels: { ...s.resource, ...s.attributes } })),
+      }
+    },
+  )
 }

@@ -11,7 +11,11 @@ const gzipAsync = promisify(gzip)
  * Accept-Encoding allows (Prometheus always sends it). The metrics live in one registry; an
  * OpenMetrics answer formats the same metric objects through a registry of that format.
  */
-export async function sendExposition(registry: Registry<RegistryContentType>, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function sendExposition(
+  registry: Registry<RegistryContentType>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   let source: Registry<RegistryContentType> = registry
   if (prefersOpenMetrics(req.headers.accept)) {
     const open = new Registry<OpenMetricsContentType>()

@@ -32,7 +32,15 @@ export function parseTime(value: string | undefined, name: string, fallback: num
   throw bad(`invalid parameter "${name}": cannot parse "${value}" to a valid timestamp`)
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+}
 
 /** A duration parameter (`step`, `timeout`) in milliseconds. */
 export function parseDuration(value: string, name: string): number {
@@ -82,7 +90,10 @@ export function parseLimit(value: string | undefined): number {
 export function parseSelector(text: string): LabelMatcher[] {
   const p = new SelectorParser(text)
   const out = p.selector()
-  if (out.length === 0 || out.every(matchesEmpty)) throw bad(`invalid parameter "match[]": 1:1: parse error: vector selector must contain at least one non-empty matcher`)
+  if (out.length === 0 || out.every(matchesEmpty))
+    throw bad(
+      `invalid parameter "match[]": 1:1: parse error: vector selector must contain at least one non-empty matcher`,
+    )
   return out
 }
 
@@ -109,15 +120,23 @@ class SelectorParser {
       this.#at++
       for (;;) {
         this.#space()
-        if (this.#s[this.#at] === '}') { this.#at++; break }
-        const label = this.#s[this.#at] === '"' || this.#s[this.#at] === "'" || this.#s[this.#at] === '`' ? this.#string() : this.#ident()
+        if (this.#s[this.#at] === '}') {
+          this.#at++
+          break
+        }
+        const label =
+          this.#s[this.#at] === '"' || this.#s[this.#at] === "'" || this.#s[this.#at] === '`'
+            ? this.#string()
+            : this.#ident()
         this.#space()
         const op = /=~|!~|!=|=/y
         op.lastIndex = this.#at
         const o = op.exec(this.#s)
         if (o === null) {
           // A quoted name alone is the metric name (Prometheus 3).
-          if (this.#s[this.#at] === ',' || this.#s[this.#at] === '}') { out.push({ name: '__name__', type: '=', value: label }) } else throw this.#error('expected a label matcher operator')
+          if (this.#s[this.#at] === ',' || this.#s[this.#at] === '}') {
+            out.push({ name: '__name__', type: '=', value: label })
+          } else throw this.#error('expected a label matcher operator')
         } else {
           this.#at = op.lastIndex
           this.#space()
@@ -153,15 +172,26 @@ class SelectorParser {
     // Go's escapes are JSON's plus \a \v \' \x.. and octal: the common ones are handled.
     return raw.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{3}|.)/gs, (_, e: string) => {
       switch (e[0]) {
-        case 'n': return '\n'
-        case 't': return '\t'
-        case 'r': return '\r'
-        case 'a': return '\x07'
-        case 'b': return '\b'
-        case 'f': return '\f'
-        case 'v': return '\v'
-        case 'u': case 'U': case 'x': return String.fromCodePoint(parseInt(e.slice(1), 16))
-        default: return /^[0-7]{3}$/.test(e) ? String.fromCharCode(parseInt(e, 8)) : e
+        case 'n':
+          return '\n'
+        case 't':
+          return '\t'
+        case 'r':
+          return '\r'
+        case 'a':
+          return '\x07'
+        case 'b':
+          return '\b'
+        case 'f':
+          return '\f'
+        case 'v':
+          return '\v'
+        case 'u':
+        case 'U':
+        case 'x':
+          return String.fromCodePoint(parseInt(e.slice(1), 16))
+        default:
+          return /^[0-7]{3}$/.test(e) ? String.fromCharCode(parseInt(e, 8)) : e
       }
     })
   }

@@ -5,7 +5,16 @@ import { PromqlEngine } from '../promql/engine.ts'
 import { isPromqlError, PromqlError, type PromqlErrorType } from '../promql/errors.ts'
 import type { LabelMatcher, Querier } from '../promql/querier.ts'
 import { ClickHouseQuerier } from '../store/clickhouse-querier.ts'
-import { MAX_TIME, MIN_TIME, param, paramList, parseDuration, parseLimit, parseSelector, parseTime } from './prometheus-params.ts'
+import {
+  MAX_TIME,
+  MIN_TIME,
+  param,
+  paramList,
+  parseDuration,
+  parseLimit,
+  parseSelector,
+  parseTime,
+} from './prometheus-params.ts'
 
 /** What the evaluator answers: Prometheus' `data` of a query, and any warnings. */
 export interface QueryData {
@@ -17,7 +26,13 @@ export interface QueryData {
 /** The PromQL evaluator as the API calls it (see promql/engine.ts). */
 export interface QueryEngine {
   instantQuery(query: string, timeMillis: number, signal?: AbortSignal): Promise<QueryData>
-  rangeQuery(query: string, startMillis: number, endMillis: number, stepMillis: number, signal?: AbortSignal): Promise<QueryData>
+  rangeQuery(
+    query: string,
+    startMillis: number,
+    endMillis: number,
+    stepMillis: number,
+    signal?: AbortSignal,
+  ): Promise<QueryData>
 }
 
 export interface PrometheusApiOptions {
@@ -33,10 +48,23 @@ export interface PrometheusApiOptions {
 export const MAX_POINTS_PER_SERIES = 11_000
 
 /** The version Grafana reads to know what the data source speaks. */
-const BUILD_INFO = { version: '3.0.0', revision: 'governor', branch: 'main', buildUser: 'governor', buildDate: '', goVersion: '' }
+const BUILD_INFO = {
+  version: '3.0.0',
+  revision: 'governor',
+  branch: 'main',
+  buildUser: 'governor',
+  buildDate: '',
+  goVersion: '',
+}
 
 const STATUS: Readonly<Record<PromqlErrorType | 'unavailable' | 'not_found', number>> = {
-  bad_data: 400, execution: 422, timeout: 503, canceled: 499, internal: 500, unavailable: 503, not_found: 404,
+  bad_data: 400,
+  execution: 422,
+  timeout: 503,
+  canceled: 499,
+  internal: 500,
+  unavailable: 503,
+  not_found: 404,
 }
 
 type Params = Record<string, unknown>
@@ -51,10 +79,14 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
   const { store, settings, readGate, queries } = app.governor
   const querier = opts.querier ?? new ClickHouseQuerier(store)
   const now = opts.now ?? Date.now
-  const engine = opts.engine ?? new PromqlEngine(querier, {
-    lookbackDeltaMillis: settings.promqlLookbackDeltaMillis, maxSamples: settings.promqlMaxSamples,
-    maxSeries: settings.promqlMaxSeries, timeoutMillis: settings.promqlTimeoutMillis,
-  })
+  const engine =
+    opts.engine ??
+    new PromqlEngine(querier, {
+      lookbackDeltaMillis: settings.promqlLookbackDeltaMillis,
+      maxSamples: settings.promqlMaxSamples,
+      maxSeries: settings.promqlMaxSeries,
+      timeoutMillis: settings.promqlTimeoutMillis,
+    })
 
   // Form bodies in this scope only: `a=1&match[]=x&match[]=y`, repeated keys as arrays.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
@@ -67,11 +99,20 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
   })
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply))
 
-  const route = (path: string, handler: (p: Params, signal: AbortSignal) => Promise<unknown>, readsPoints = true): void => {
+  const route = (
+    path: string,
+    handler: (p: Params, signal: AbortSignal) => Promise<unknown>,
+    readsPoints = true,
+  ): void => {
     const h = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-      const p: Params = { ...(req.query as Params), ...(typeof req.body === 'object' && req.body !== null ? req.body as Params : {}) }
+      const p: Params = {
+        ...(req.query as Params),
+        ...(typeof req.body === 'object' && req.body !== null ? (req.body as Params) : {}),
+      }
       const abort = new AbortController()
-      const onClose = (): void => { if (!reply.sent) abort.abort() }
+      const onClose = (): void => {
+        if (!reply.sent) abort.abort()
+      }
       req.raw.once('close', onClose)
       try {
         const data = await handler(p, abort.signal)
@@ -88,18 +129,31 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
   route('/query', async (p, signal) => {
     const query = required(p, 'query')
     const time = parseTime(param(p, 'time'), 'time', now())
-    return readGate.run(() => withTimeout(p, settings.promqlTimeoutMillis, signal, (s) => engine.instantQuery(query, time, s)))
+    return readGate.run(() =>
+      withTimeout(p, settings.promqlTimeoutMillis, signal, (s) => engine.instantQuery(query, time, s)),
+    )
   })
 
   route('/query_range', async (p, signal) => {
     const query = required(p, 'query')
     const start = parseTime(required(p, 'start'), 'start', 0)
     const end = parseTime(required(p, 'end'), 'end', 0)
-    if (end < start) throw new PromqlError('bad_data', 'invalid parameter "end": end timestamp must not be before start time')
+    if (end < start)
+      throw new PromqlError('bad_data', 'invalid parameter "end": end timestamp must not be before start time')
     const step = parseDuration(required(p, 'step'), 'step')
-    if (step <= 0) throw new PromqlError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer')
-    if ((end - start) / step > MAX_POINTS_PER_SERIES) throw new PromqlError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)')
-    return readGate.run(() => withTimeout(p, settings.promqlTimeoutMillis, signal, (s) => engine.rangeQuery(query, start, end, step, s)))
+    if (step <= 0)
+      throw new PromqlError(
+        'bad_data',
+        'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer',
+      )
+    if ((end - start) / step > MAX_POINTS_PER_SERIES)
+      throw new PromqlError(
+        'bad_data',
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      )
+    return readGate.run(() =>
+      withTimeout(p, settings.promqlTimeoutMillis, signal, (s) => engine.rangeQuery(query, start, end, step, s)),
+    )
   })
 
   const matcherSets = (p: Params, required: boolean): LabelMatcher[][] => {
@@ -107,7 +161,10 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
     if (required && list.length === 0) throw new PromqlError('bad_data', 'no match[] parameter provided')
     return list.map(parseSelector)
   }
-  const range = (p: Params): [number, number] => [parseTime(param(p, 'start'), 'start', MIN_TIME), parseTime(param(p, 'end'), 'end', MAX_TIME)]
+  const range = (p: Params): [number, number] => [
+    parseTime(param(p, 'start'), 'start', MIN_TIME),
+    parseTime(param(p, 'end'), 'end', MAX_TIME),
+  ]
 
   route('/series', async (p) => {
     const sets = matcherSets(p, true)
@@ -118,32 +175,68 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
     const [start, end] = range(p)
     return querier.labelNames(matcherSets(p, false), start, end, parseLimit(param(p, 'limit')))
   })
-  app.get<{ Params: { name: string } }>('/label/:name/values', { config: { roles: READ, readsPoints: true } }, async (req) => {
-    const p = req.query as Params
-    let name = req.params.name
-    // Prometheus 3: a name that is not a valid label name comes as U__ with _XX_ hex escapes.
-    if (name.startsWith('U__')) name = name.slice(3).replace(/_([0-9a-fA-F]+)_/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    else if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) throw new PromqlError('bad_data', `invalid label name: "${name}"`)
-    const [start, end] = range(p)
-    return success(await querier.labelValues(name, matcherSets(p, false), start, end, parseLimit(param(p, 'limit'))))
-  })
+  app.get<{ Params: { name: string } }>(
+    '/label/:name/values',
+    { config: { roles: READ, readsPoints: true } },
+    async (req) => {
+      const p = req.query as Params
+      let name = req.params.name
+      // Prometheus 3: a name that is not a valid label name comes as U__ with _XX_ hex escapes.
+      if (name.startsWith('U__'))
+        name = name.slice(3).replace(/_([0-9a-fA-F]+)_/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+      else if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name))
+        throw new PromqlError('bad_data', `invalid label name: "${name}"`)
+      const [start, end] = range(p)
+      return success(await querier.labelValues(name, matcherSets(p, false), start, end, parseLimit(param(p, 'limit'))))
+    },
+  )
   route('/metadata', async (p) => queries.metadata(param(p, 'metric'), parseLimit(param(p, 'limit'))), false)
-  route('/query_exemplars', async (p) => {
-    required(p, 'query')
-    return []
-  }, false)
+  route(
+    '/query_exemplars',
+    async (p) => {
+      required(p, 'query')
+      return []
+    },
+    false,
+  )
   route('/status/buildinfo', async () => BUILD_INFO, false)
-  route('/status/runtimeinfo', async () => ({ startTime: new Date(now() - process.uptime() * 1000).toISOString(), CWD: '', reloadConfigSuccess: true, lastConfigTime: '', corruptionCount: 0, goroutineCount: 0, GOMAXPROCS: 0, GOGC: '', GODEBUG: '', storageRetention: `${settings.retentionDays}d` }), false)
-  route('/status/flags', async () => ({
-    'query.lookback-delta': `${settings.promqlLookbackDeltaMillis / 1000}s`, 'query.max-samples': String(settings.promqlMaxSamples), 'query.timeout': `${settings.promqlTimeoutMillis / 1000}s`,
-  }), false)
+  route(
+    '/status/runtimeinfo',
+    async () => ({
+      startTime: new Date(now() - process.uptime() * 1000).toISOString(),
+      CWD: '',
+      reloadConfigSuccess: true,
+      lastConfigTime: '',
+      corruptionCount: 0,
+      goroutineCount: 0,
+      GOMAXPROCS: 0,
+      GOGC: '',
+      GODEBUG: '',
+      storageRetention: `${settings.retentionDays}d`,
+    }),
+    false,
+  )
+  route(
+    '/status/flags',
+    async () => ({
+      'query.lookback-delta': `${settings.promqlLookbackDeltaMillis / 1000}s`,
+      'query.max-samples': String(settings.promqlMaxSamples),
+      'query.timeout': `${settings.promqlTimeoutMillis / 1000}s`,
+    }),
+    false,
+  )
   // Grafana asks for rules and alerts in Explore and the alerting views: there are none here.
   route('/rules', async () => ({ groups: [] }), false)
   route('/alerts', async () => ({ alerts: [] }), false)
 }
 
 /** Runs `fn` with a signal that aborts on the client's disconnect or at the timeout (the setting's, or a shorter `timeout` parameter). */
-async function withTimeout<T>(p: Params, maxMillis: number, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withTimeout<T>(
+  p: Params,
+  maxMillis: number,
+  signal: AbortSignal,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const t = param(p, 'timeout')
   const millis = t === undefined ? maxMillis : Math.min(maxMillis, parseDuration(t, 'timeout'))
   const timeout = AbortSignal.timeout(millis)
@@ -151,8 +244,10 @@ async function withTimeout<T>(p: Params, maxMillis: number, signal: AbortSignal,
   try {
     return await fn(both)
   } catch (err) {
-    if (timeout.aborted && !isPromqlError(err)) throw new PromqlError('timeout', `query timed out in expression evaluation (after ${millis} ms)`)
-    if (signal.aborted && !isPromqlError(err)) throw new PromqlError('canceled', 'query was canceled in expression evaluation')
+    if (timeout.aborted && !isPromqlError(err))
+      throw new PromqlError('timeout', `query timed out in expression evaluation (after ${millis} ms)`)
+    if (signal.aborted && !isPromqlError(err))
+      throw new PromqlError('canceled', 'query was canceled in expression evaluation')
     throw err
   }
 }
@@ -167,7 +262,9 @@ function required(p: Params, name: string): string {
 function success(data: unknown): unknown {
   if (typeof data === 'object' && data !== null && 'resultType' in data) {
     const { warnings, ...rest } = data as QueryData
-    return warnings !== undefined && warnings.length > 0 ? { status: 'success', data: rest, warnings } : { status: 'success', data: rest }
+    return warnings !== undefined && warnings.length > 0
+      ? { status: 'success', data: rest, warnings }
+      : { status: 'success', data: rest }
   }
   return { status: 'success', data }
 }
@@ -185,7 +282,11 @@ function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply):
   } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     status = 413
     errorType = 'bad_data'
-    return reply.code(status).send({ status: 'error', errorType, error: `the body is over ${req.routeOptions.bodyLimit ?? 'the'} bytes (GOVERNOR_MAX_API_BODY_BYTES)` })
+    return reply.code(status).send({
+      status: 'error',
+      errorType,
+      error: `the body is over ${req.routeOptions.bodyLimit ?? 'the'} bytes (GOVERNOR_MAX_API_BODY_BYTES)`,
+    })
   } else if (err.statusCode !== undefined && err.statusCode < 500) {
     status = err.statusCode
     errorType = 'bad_data'
@@ -194,7 +295,11 @@ function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply):
     const storeError = typeof (err as { type?: unknown }).type === 'string' && /^\d+$/.test(String(err.code))
     status = storeError ? 503 : 500
     errorType = storeError ? 'unavailable' : 'internal'
-    return reply.code(status).send({ status: 'error', errorType, error: storeError ? 'the store refused the operation; retry later' : 'internal error' })
+    return reply.code(status).send({
+      status: 'error',
+      errorType,
+      error: storeError ? 'the store refused the operation; retry later' : 'internal error',
+    })
   }
   return reply.code(status).send({ status: 'error', errorType, error: err.message })
 }

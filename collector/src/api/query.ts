@@ -8,6 +8,8 @@ export async function queryRoutes(app: FastifyInstance): Promise<void> {
   const queries = app.governor.queries
   app.get<{ Querystring: RawQuery }>('/query', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const params = parseQueryParams(req.query, Date.now())
-    return app.governor.readGate.run(() => runQuery(queries, app.governor.changeLog, params, app.governor.settings.maxQueryPoints))
+    return app.governor.readGate.run(() =>
+      runQuery(queries, app.governor.changeLog, params, app.governor.settings.maxQueryPoints),
+    )
   })
 }

@@ -29,28 +29,44 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
   app.get('/services', { config: { roles: READ, readsPoints: true } }, async () => {
     const [metrics, deploys] = await Promise.all([queries.metrics(), changeLog.lastDeploys()])
     const names = new Set<string>([
-      ...metrics.flatMap((m) => m.services), ...deploys.map((d) => d.service),
-      ...knobs.list().map((k) => k.service), ...slos.list().map((s) => s.service), ...controllers.list().map((c) => c.service),
+      ...metrics.flatMap((m) => m.services),
+      ...deploys.map((d) => d.service),
+      ...knobs.list().map((k) => k.service),
+      ...slos.list().map((s) => s.service),
+      ...controllers.list().map((c) => c.service),
     ])
     names.delete('')
     const now = Date.now()
-    const services = await Promise.all([...names].sort().map(async (service) => {
-      const serviceKnobs = knobs.list(service)
-      const modes: Record<KnobMode, number> = { manual: 0, auto: 0, pinned: 0 }
-      for (const k of serviceKnobs) modes[k.mode]++
-      return {
-        service,
-        last_deploy: lastOf(deploys, service),
-        metrics: metrics.filter((m) => m.services.includes(service)).length,
-        slos: await Promise.all(slos.list(service).map(async (slo) => {
-          const s = await sloWithStatus(slo, now)
-          return { name: slo.name, objective: s.objective, window: s.window, current_sli: s.current_sli ?? null, error_budget_remaining: s.error_budget_remaining ?? null, alert: s.alert ?? null, state: s.state ?? null, ...(s.error !== undefined ? { error: s.error } : {}) }
-        })),
-        knob_modes: modes,
-        knobs: serviceKnobs.map((k) => ({ name: k.name, mode: k.mode, value: k.value })),
-        controllers: controllers.list(service).length,
-      }
-    }))
+    const services = await Promise.all(
+      [...names].sort().map(async (service) => {
+        const serviceKnobs = knobs.list(service)
+        const modes: Record<KnobMode, number> = { manual: 0, auto: 0, pinned: 0 }
+        for (const k of serviceKnobs) modes[k.mode]++
+        return {
+          service,
+          last_deploy: lastOf(deploys, service),
+          metrics: metrics.filter((m) => m.services.includes(service)).length,
+          slos: await Promise.all(
+            slos.list(service).map(async (slo) => {
+              const s = await sloWithStatus(slo, now)
+              return {
+                name: slo.name,
+                objective: s.objective,
+                window: s.window,
+                current_sli: s.current_sli ?? null,
+                error_budget_remaining: s.error_budget_remaining ?? null,
+                alert: s.alert ?? null,
+                state: s.state ?? null,
+                ...(s.error !== undefined ? { error: s.error } : {}),
+              }
+            }),
+          ),
+          knob_modes: modes,
+          knobs: serviceKnobs.map((k) => ({ name: k.name, mode: k.mode, value: k.value })),
+          controllers: controllers.list(service).length,
+        }
+      }),
+    )
     return { services }
   })
 
@@ -64,7 +80,9 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
       metrics: metrics.filter((m) => m.services.includes(service)).map(metricJson),
       knobs: knobs.list(service).map(knobJson),
       slos: await Promise.all(slos.list(service).map((slo) => sloWithStatus(slo, now))),
-      controllers: controllers.list(service).map((c) => controllerJson(c, app.governor.controllerRunner.view(c.service, c.name))),
+      controllers: controllers
+        .list(service)
+        .map((c) => controllerJson(c, app.governor.controllerRunner.view(c.service, c.name))),
     }
   })
 

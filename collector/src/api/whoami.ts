@@ -21,6 +21,8 @@ export async function whoamiRoutes(app: FastifyInstance): Promise<void> {
     const granted = grantedRoles(principal.roles)
     const roles = ROLES.filter((r) => granted.has(r))
     // An ingest@<service> token: the services whose knobs it declares (see auth/service-scope.ts).
-    return principal.services === undefined ? { open: false, name: principal.name, roles } : { open: false, name: principal.name, roles, services: principal.services }
+    return principal.services === undefined
+      ? { open: false, name: principal.name, roles }
+      : { open: false, name: principal.name, roles, services: principal.services }
   })
 }

@@ -31,7 +31,11 @@ export interface LoggedRequest {
 }
 
 /** A route as registered, with its declared access. */
-export interface DeclaredRoute { method: string; url: string; roles: RouteAccess }
+export interface DeclaredRoute {
+  method: string
+  url: string
+  roles: RouteAccess
+}
 
 const REALM = 'Bearer realm="governor"'
 
@@ -54,7 +58,9 @@ export class AccessControl {
   readonly #routes: DeclaredRoute[] = []
   /** Whether a query parameter's name or value is a token: a known name, or a configured token. */
   readonly #isToken = (name: string, value: string): boolean =>
-    TOKEN_PARAM.test(name) || (this.#verifier.enabled && (this.#verifier.verify(value) !== undefined || this.#verifier.verify(name) !== undefined))
+    TOKEN_PARAM.test(name) ||
+    (this.#verifier.enabled &&
+      (this.#verifier.verify(value) !== undefined || this.#verifier.verify(name) !== undefined))
 
   constructor(verifier: TokenVerifier) {
     this.#verifier = verifier
@@ -76,7 +82,10 @@ export class AccessControl {
    */
   checkExposure(host: string): void {
     if (this.#verifier.enabled || isLoopback(host)) return
-    throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `refusing to listen on ${host} without tokens: set GOVERNOR_TOKENS=name=role+role:token (roles: ${ROLES.join(', ')}) or GOVERNOR_TOKENS_FILE, or bind to 127.0.0.1 (GOVERNOR_HOST)`)
+    throw new GovernorError(
+      'GOV_ERR_SETTINGS_INVALID',
+      `refusing to listen on ${host} without tokens: set GOVERNOR_TOKENS=name=role+role:token (roles: ${ROLES.join(', ')}) or GOVERNOR_TOKENS_FILE, or bind to 127.0.0.1 (GOVERNOR_HOST)`,
+    )
   }
 
   /**
@@ -90,7 +99,10 @@ export class AccessControl {
 
   /** The one start-up line that says how the collector is protected. */
   logStartup(log: FastifyInstance['log'], host: string): void {
-    if (this.open) log.warn(`no tokens configured: open mode, anyone who can reach ${host} may send, read and change everything (for local use); set GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE to require bearer tokens`)
+    if (this.open)
+      log.warn(
+        `no tokens configured: open mode, anyone who can reach ${host} may send, read and change everything (for local use); set GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE to require bearer tokens`,
+      )
     else log.info(`bearer tokens required; tokens: ${this.#verifier.describe()}`)
   }
 
@@ -101,7 +113,9 @@ export class AccessControl {
       const methods = [route.method].flat()
       const roles = route.config?.roles
       if (!isRouteAccess(roles)) {
-        throw new Error(`route ${methods.join(',')} ${route.url} declares no access: give it config: { roles: [...] } with roles from ${ROLES.join(', ')}, or 'open'`)
+        throw new Error(
+          `route ${methods.join(',')} ${route.url} declares no access: give it config: { roles: [...] } with roles from ${ROLES.join(', ')}, or 'open'`,
+        )
       }
       for (const method of methods) this.#routes.push({ method, url: route.url, roles })
     })
@@ -112,11 +126,22 @@ export class AccessControl {
    * The request as the log shows it: fastify's fields, with the query parameters that carry a
    * token replaced by `[redacted]` (a refused request is still logged as it came in).
    */
-  logRequest(req: LoggedRequest): { method?: string; url?: string; version?: string; host?: string; remoteAddress?: string; remotePort?: number } {
+  logRequest(req: LoggedRequest): {
+    method?: string
+    url?: string
+    version?: string
+    host?: string
+    remoteAddress?: string
+    remotePort?: number
+  } {
     const version = req.headers?.['accept-version']
     return {
-      method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url, this.#isToken), version: typeof version === 'string' ? version : undefined,
-      host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+      method: req.method,
+      url: req.url === undefined ? undefined : redactUrl(req.url, this.#isToken),
+      version: typeof version === 'string' ? version : undefined,
+      host: req.host,
+      remoteAddress: req.ip,
+      remotePort: req.socket?.remotePort,
     }
   }
 
@@ -130,19 +155,26 @@ export class AccessControl {
     if (access === 'open') return
     const route = `${req.method} ${req.routeOptions.url ?? req.url.split('?', 1)[0]}`
     // Unreachable while onRoute refuses undeclared routes; closed, should that ever change.
-    if (access === undefined) throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `${route} declares no roles: no token may call it`)
+    if (access === undefined)
+      throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `${route} declares no roles: no token may call it`)
     const needs = access.join(' or ')
     const token = bearerToken(req.headers.authorization)
     const principal = token === undefined ? undefined : this.#verifier.verify(token)
     if (principal === undefined) {
       reply.header('www-authenticate', token === undefined ? REALM : `${REALM}, error="invalid_token"`)
-      throw new GovernorError('GOV_ERR_AUTH_MISSING', token === undefined
-        ? `${route} needs a token with the ${needs} role: send Authorization: Bearer <token>`
-        : 'the bearer token is not valid: it is none of the tokens of GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE')
+      throw new GovernorError(
+        'GOV_ERR_AUTH_MISSING',
+        token === undefined
+          ? `${route} needs a token with the ${needs} role: send Authorization: Bearer <token>`
+          : 'the bearer token is not valid: it is none of the tokens of GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE',
+      )
     }
     const granted = grantedRoles(principal.roles)
     if (!access.some((r) => granted.has(r))) {
-      throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `token "${principal.name}" (${rolesLabel(principal)}) may not ${route}: that needs the ${needs} role`)
+      throw new GovernorError(
+        'GOV_ERR_AUTH_FORBIDDEN',
+        `token "${principal.name}" (${rolesLabel(principal)}) may not ${route}: that needs the ${needs} role`,
+      )
     }
     req.principal = principal
   }
@@ -152,7 +184,10 @@ export class AccessControl {
     for (const [name, value] of queryPairs(query)) {
       if (!this.#isToken(name, value)) continue
       const which = TOKEN_PARAM.test(name) ? `the query parameter ${JSON.stringify(name)}` : 'a query parameter'
-      throw new GovernorError('GOV_ERR_AUTH_TOKEN_IN_URL', `a token in the URL is refused (${which}): URLs are kept in logs, proxies and browser history; send it in the header Authorization: Bearer <token>, and replace that token, it may have been seen`)
+      throw new GovernorError(
+        'GOV_ERR_AUTH_TOKEN_IN_URL',
+        `a token in the URL is refused (${which}): URLs are kept in logs, proxies and browser history; send it in the header Authorization: Bearer <token>, and replace that token, it may have been seen`,
+      )
     }
   }
 
@@ -163,7 +198,10 @@ export class AccessControl {
    */
   #checkHost(host: string | undefined): void {
     if (host === undefined || isLoopbackHost(host)) return
-    throw new GovernorError('GOV_ERR_AUTH_HOST', `Host ${JSON.stringify(host.slice(0, 100))} is not a loopback name: without tokens (open mode) Governor answers only requests addressed to localhost, *.localhost, 127.0.0.0/8 or [::1], so that no web page can reach it through DNS rebinding; use such an address, or set GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE to serve any Host`)
+    throw new GovernorError(
+      'GOV_ERR_AUTH_HOST',
+      `Host ${JSON.stringify(host.slice(0, 100))} is not a loopback name: without tokens (open mode) Governor answers only requests addressed to localhost, *.localhost, 127.0.0.0/8 or [::1], so that no web page can reach it through DNS rebinding; use such an address, or set GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE to serve any Host`,
+    )
   }
 }
 
@@ -172,7 +210,10 @@ const TOKEN_PARAM = /^(access[_-]?token|token|bearer|auth|authorization|api[_-]?
 
 /** The pairs of a query string, decoded. */
 function queryPairs(query: string): [string, string][] {
-  return query.split('&').filter((p) => p !== '').map(pairOf)
+  return query
+    .split('&')
+    .filter((p) => p !== '')
+    .map(pairOf)
 }
 
 /** `name=value`, decoded (what does not decode is taken as it is). */
@@ -193,12 +234,15 @@ function decode(s: string): string {
 export function redactUrl(url: string, isToken: (name: string, value: string) => boolean): string {
   const q = url.indexOf('?')
   if (q < 0) return url
-  const pieces = url.slice(q + 1).split('&').map((piece) => {
-    const [name, value] = pairOf(piece)
-    if (piece === '' || !isToken(name, value)) return piece
-    const eq = piece.indexOf('=')
-    return eq < 0 || !TOKEN_PARAM.test(name) ? '[redacted]' : `${piece.slice(0, eq)}=[redacted]`
-  })
+  const pieces = url
+    .slice(q + 1)
+    .split('&')
+    .map((piece) => {
+      const [name, value] = pairOf(piece)
+      if (piece === '' || !isToken(name, value)) return piece
+      const eq = piece.indexOf('=')
+      return eq < 0 || !TOKEN_PARAM.test(name) ? '[redacted]' : `${piece.slice(0, eq)}=[redacted]`
+    })
   return `${url.slice(0, q)}?${pieces.join('&')}`
 }
 
@@ -224,7 +268,10 @@ LOOPBACK.addAddress('::1', 'ipv6')
 
 /** Whether `host` is a loopback address: 127.0.0.0/8, ::1 (any spelling) or localhost. */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
   if (h === 'localhost') return true
   if (isIPv4(h)) return LOOPBACK.check(h, 'ipv4')
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h)?.[1]

@@ -20,12 +20,21 @@ export function actorWithToken(bodyActor: string | undefined, tokenName: string)
  * The actor and reason of a DELETE, from the query (`?actor=&reason=`) or a JSON body; a
  * reason is required, an actor too without a token. Throws `code` (400) naming what is missing.
  */
-export function deletionWho(query: { actor?: string; reason?: string }, body: unknown, principal: Principal | null, code: 'GOV_ERR_CONTROLLER_INVALID' | 'GOV_ERR_SLO_INVALID'): { actor: string; reason: string } {
+export function deletionWho(
+  query: { actor?: string; reason?: string },
+  body: unknown,
+  principal: Principal | null,
+  code: 'GOV_ERR_CONTROLLER_INVALID' | 'GOV_ERR_SLO_INVALID',
+): { actor: string; reason: string } {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-  const text = (k: 'actor' | 'reason') => (typeof query[k] === 'string' ? query[k] : typeof b[k] === 'string' ? (b[k] as string) : '').trim()
+  const text = (k: 'actor' | 'reason') =>
+    (typeof query[k] === 'string' ? query[k] : typeof b[k] === 'string' ? (b[k] as string) : '').trim()
   const problems: string[] = []
   if (text('actor') === '' && principal === null) problems.push('actor is required')
   if (text('reason') === '') problems.push('reason is required: say why it is deleted')
   if (problems.length > 0) throw new GovernorError(code, problems.join('; '))
-  return { actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'), reason: text('reason') }
+  return {
+    actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'),
+    reason: text('reason'),
+  }
 }

@@ -1,4 +1,11 @@
-export { AccessControl, isLoopback, isLoopbackHost, redactUrl, type DeclaredRoute, type LoggedRequest } from './access-control.ts'
+export {
+  AccessControl,
+  isLoopback,
+  isLoopbackHost,
+  redactUrl,
+  type DeclaredRoute,
+  type LoggedRequest,
+} from './access-control.ts'
 export { actorWithToken } from './actor.ts'
 export { ROLES, grantedRoles, rolesLabel, type Principal, type Role, type RouteAccess } from './roles.ts'
 export { checkDeclareScope, checkReadScope, readableServices } from './service-scope.ts'

@@ -33,7 +33,9 @@ export interface Principal {
 
 /** The roles as a token entry spells them: `ingest@checkout+ingest@billing+read`. */
 export function rolesLabel(p: Pick<Principal, 'roles' | 'services'>): string {
-  return p.roles.flatMap((r) => (r === 'ingest' && p.services !== undefined ? p.services.map((s) => `ingest@${s}`) : [r])).join('+')
+  return p.roles
+    .flatMap((r) => (r === 'ingest' && p.services !== undefined ? p.services.map((s) => `ingest@${s}`) : [r]))
+    .join('+')
 }
 
 /** The roles `roles` grant: themselves, and `read` for `deploy` and `operate`. */

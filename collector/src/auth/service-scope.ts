@@ -21,7 +21,8 @@ export function checkDeclareScope(principal: Principal | null, service: string):
 
 /** The services whose knobs `principal` may read, or undefined for every service. */
 export function readableServices(principal: Principal | null): readonly string[] | undefined {
-  if (principal === null || principal.services === undefined || grantedRoles(principal.roles).has('read')) return undefined
+  if (principal === null || principal.services === undefined || grantedRoles(principal.roles).has('read'))
+    return undefined
   return principal.services
 }
 
@@ -34,5 +35,8 @@ export function checkReadScope(principal: Principal | null, service: string): vo
 
 function refusal(p: Principal, what: 'declare' | 'read', service: string): GovernorError {
   const own = p.services!.map((s) => JSON.stringify(s)).join(', ')
-  return new GovernorError('GOV_ERR_AUTH_SERVICE', `token "${p.name}" (${rolesLabel(p)}) may ${what} knobs of ${own} only, not of ${JSON.stringify(service.slice(0, 128))}: give the app of ${JSON.stringify(service.slice(0, 128))} a token with the role ingest@${service.slice(0, 128)}`)
+  return new GovernorError(
+    'GOV_ERR_AUTH_SERVICE',
+    `token "${p.name}" (${rolesLabel(p)}) may ${what} knobs of ${own} only, not of ${JSON.stringify(service.slice(0, 128))}: give the app of ${JSON.stringify(service.slice(0, 128))} a token with the role ingest@${service.slice(0, 128)}`,
+  )
 }

@@ -34,7 +34,9 @@ export class TokenVerifier {
       if (timingSafeEqual(presented, entry.hash)) match = entry
     }
     if (match === undefined) return undefined
-    return match.services === undefined ? { name: match.name, roles: match.roles } : { name: match.name, roles: match.roles, services: match.services }
+    return match.services === undefined
+      ? { name: match.name, roles: match.roles }
+      : { name: match.name, roles: match.roles, services: match.services }
   }
 }
 

@@ -43,7 +43,10 @@ interface Parsed {
  * service. Throws GOV_ERR_SETTINGS_INVALID naming every bad entry by its position and its name
  * or a masked form of it; no message ever contains a token, wherever in the entry it was put.
  */
-export function loadTokens(settings: Pick<Settings, 'tokens' | 'tokensFile'>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): TokenEntry[] {
+export function loadTokens(
+  settings: Pick<Settings, 'tokens' | 'tokensFile'>,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): TokenEntry[] {
   const problems: string[] = []
   const parsed: Parsed[] = []
   if (settings.tokens.trim() !== '') {
@@ -57,7 +60,10 @@ export function loadTokens(settings: Pick<Settings, 'tokens' | 'tokensFile'>, re
     try {
       text = readFile(settings.tokensFile)
     } catch (err) {
-      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${source}: cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw new GovernorError(
+        'GOV_ERR_SETTINGS_INVALID',
+        `${source}: cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      )
     }
     text.split(/\r?\n/).forEach((line, i) => {
       const entry = line.trim()
@@ -66,7 +72,10 @@ export function loadTokens(settings: Pick<Settings, 'tokens' | 'tokensFile'>, re
   }
   const entries = nameAndCheck(parsed, problems)
   if (problems.length > 0) {
-    throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${problems.join('; ')} (entries are name=role+role:token, roles: ${ROLES.join(', ')}, or ingest@<service>)`)
+    throw new GovernorError(
+      'GOV_ERR_SETTINGS_INVALID',
+      `${problems.join('; ')} (entries are name=role+role:token, roles: ${ROLES.join(', ')}, or ingest@<service>)`,
+    )
   }
   return entries
 }
@@ -96,9 +105,13 @@ function parseEntry(entry: string, position: string, out: Parsed[], problems: st
   const eq = head.indexOf('=')
   const name = eq < 0 ? undefined : head.slice(0, eq).trim()
   const rawRoles = (eq < 0 ? head : head.slice(eq + 1)).split('+').map((r) => r.trim())
-  const where = name !== undefined && printableName(name) ? `${position} ("${name}")` : `${position} (${maskedEntry(name, rawRoles, token)})`
+  const where =
+    name !== undefined && printableName(name)
+      ? `${position} ("${name}")`
+      : `${position} (${maskedEntry(name, rawRoles, token)})`
   const own: string[] = []
-  if (name !== undefined && !NAME.test(name)) own.push(`the name must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`)
+  if (name !== undefined && !NAME.test(name))
+    own.push(`the name must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`)
   const roles: Role[] = []
   const services: string[] = []
   let everyService = false
@@ -112,19 +125,28 @@ function parseEntry(entry: string, position: string, out: Parsed[], problems: st
     }
     if (at >= 0) {
       const service = raw.slice(at + 1)
-      if (word !== 'ingest') { own.push(`only ingest can be scoped to services, not ${word}`); continue }
-      if (!SERVICE.test(service)) { own.push(`ingest@ must be followed by a service name: letters, digits, '.', '_' and '-' (at most 128)`); continue }
+      if (word !== 'ingest') {
+        own.push(`only ingest can be scoped to services, not ${word}`)
+        continue
+      }
+      if (!SERVICE.test(service)) {
+        own.push(`ingest@ must be followed by a service name: letters, digits, '.', '_' and '-' (at most 128)`)
+        continue
+      }
       if (!services.includes(service)) services.push(service)
     } else if (word === 'ingest') everyService = true
     if (!roles.includes(word as Role)) roles.push(word as Role)
   }
-  if (everyService && services.length > 0) own.push('ingest and ingest@<service> together: plain ingest already covers every service, keep one')
+  if (everyService && services.length > 0)
+    own.push('ingest and ingest@<service> together: plain ingest already covers every service, keep one')
   if (roles.length === 0 && own.length === 0) own.push('no role')
   if (token === '') own.push('the token is empty')
   else if (/\s/.test(token)) own.push('the token contains whitespace')
   else if (token.length < MIN_TOKEN_CHARS) {
     const reversed = [name ?? '', ...rawRoles].some((w) => w.length >= MIN_TOKEN_CHARS)
-    own.push(`the token is shorter than ${MIN_TOKEN_CHARS} characters${reversed ? ' (is the entry reversed? the token comes last: name=role+role:token)' : ''}`)
+    own.push(
+      `the token is shorter than ${MIN_TOKEN_CHARS} characters${reversed ? ' (is the entry reversed? the token comes last: name=role+role:token)' : ''}`,
+    )
   }
   if (own.length > 0) problems.push(`${where}: ${own.join(', ')}`)
   else out.push({ where, name, roles, services: services.length > 0 ? services : undefined, hash: tokenHash(token) })
@@ -161,15 +183,25 @@ function nameAndCheck(parsed: Parsed[], problems: string[]): TokenEntry[] {
     if (name === undefined) {
       const first = p.roles[0]!
       let n = counters.get(first) ?? 0
-      do n++; while (taken.has(`${first}-${n}`))
+      do n++
+      while (taken.has(`${first}-${n}`))
       counters.set(first, n)
       name = `${first}-${n}`
     }
     const sameName = p.name === undefined ? undefined : byName.get(name)
     const sameToken = byHash.get(p.hash.toString('hex'))
     if (sameName !== undefined) problems.push(`${p.where}: the name is already used by ${sameName.where}`)
-    else if (sameToken !== undefined) problems.push(`${p.where}: the same token as ${sameToken.where} (each token must be unique, so that it names one actor)`)
-    else entries.push({ name, roles: p.roles, ...(p.services !== undefined ? { services: p.services } : {}), hash: p.hash })
+    else if (sameToken !== undefined)
+      problems.push(
+        `${p.where}: the same token as ${sameToken.where} (each token must be unique, so that it names one actor)`,
+      )
+    else
+      entries.push({
+        name,
+        roles: p.roles,
+        ...(p.services !== undefined ? { services: p.services } : {}),
+        hash: p.hash,
+      })
     if (sameName === undefined) byName.set(name, p)
     if (sameToken === undefined) byHash.set(p.hash.toString('hex'), p)
   }

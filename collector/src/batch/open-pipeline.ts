@@ -34,33 +34,56 @@ export function quarantineDirOf(settings: Settings): string {
  * an earlier run left in it, and only then returns, so that nothing acknowledged before a
  * crash is missing once Governor takes traffic again.
  */
-export async function openPipeline(settings: Settings, store: Store, log: FastifyBaseLogger, observe: () => CommitObserver | undefined): Promise<WritePipeline> {
+export async function openPipeline(
+  settings: Settings,
+  store: Store,
+  log: FastifyBaseLogger,
+  observe: () => CommitObserver | undefined,
+): Promise<WritePipeline> {
   const dir = walDirOf(settings)
   // Embedded, the data directory's lock covers a log inside it; a log elsewhere, or next to
   // a server, is locked on its own.
   const insideDataDir = dir !== undefined && dir.startsWith(resolve(settings.dataDir) + sep)
-  const opened = dir === undefined ? undefined : WriteAheadLog.open(dir, { lock: !store.embedded || !insideDataDir, fsyncMillis: settings.walFsyncMillis })
+  const opened =
+    dir === undefined
+      ? undefined
+      : WriteAheadLog.open(dir, { lock: !store.embedded || !insideDataDir, fsyncMillis: settings.walFsyncMillis })
   const wal = opened?.wal
   for (const d of opened?.damage ?? []) {
     observe()?.walDamaged?.(d.kind)
     const kept = d.keptAt === '' ? 'could not be moved aside' : `kept in ${d.keptAt}`
-    const what = d.kind === 'torn-tail' ? `its ${d.records} good records are replayed, the ${d.bytes} bytes after them cut off (${kept})` : `the segment is not replayed (${kept})`
-    log.error({ code: 'GOV_ERR_WAL_DAMAGED', ...d }, `GOV_ERR_WAL_DAMAGED: write-ahead log segment ${d.segment} is damaged (${d.kind}: ${d.reason}); ${what}`)
+    const what =
+      d.kind === 'torn-tail'
+        ? `its ${d.records} good records are replayed, the ${d.bytes} bytes after them cut off (${kept})`
+        : `the segment is not replayed (${kept})`
+    log.error(
+      { code: 'GOV_ERR_WAL_DAMAGED', ...d },
+      `GOV_ERR_WAL_DAMAGED: write-ahead log segment ${d.segment} is damaged (${d.kind}: ${d.reason}); ${what}`,
+    )
   }
   const quarantine = new Quarantine(quarantineDirOf(settings))
   const insert: TableInsert = (table, rows, token) => store.insertRows(table, rows, token)
   let failing = false
   const pipeline = new WritePipeline({
     commit: durableCommit({
-      insert, isDataError, quarantine,
+      insert,
+      isDataError,
+      quarantine,
       recordCommitted: wal === undefined ? undefined : (token) => store.recordCommitted(token),
       onQuarantined: (e) => {
         observe()?.quarantined?.(e.table, e.rows)
-        log.error({ code: 'GOV_ERR_STORE_QUARANTINED', entry: e.id, table: e.table, rows: e.rows, error: e.errors[0] }, `GOV_ERR_STORE_QUARANTINED: the store refused ${e.rows} ${e.table} row(s) for their content; the rest of the commit is stored and these rows are kept in ${join(quarantine.dir, e.id)}.tsv (GET /api/v1/quarantine, replay with POST /api/v1/quarantine/replay)`)
+        log.error(
+          { code: 'GOV_ERR_STORE_QUARANTINED', entry: e.id, table: e.table, rows: e.rows, error: e.errors[0] },
+          `GOV_ERR_STORE_QUARANTINED: the store refused ${e.rows} ${e.table} row(s) for their content; the rest of the commit is stored and these rows are kept in ${join(quarantine.dir, e.id)}.tsv (GET /api/v1/quarantine, replay with POST /api/v1/quarantine/replay)`,
+        )
       },
     }),
     committedTokens: wal === undefined ? undefined : (tokens) => store.committedTokens(tokens),
-    quarantine: { list: () => quarantine.list(), rowsOf: (id) => quarantine.rowsOf(id), replay: (ids) => quarantine.replay(insert, isDataError, ids) },
+    quarantine: {
+      list: () => quarantine.list(),
+      rowsOf: (id) => quarantine.rowsOf(id),
+      replay: (ids) => quarantine.replay(insert, isDataError, ids),
+    },
     isStored: (id) => store.hasSeries(id),
     onSeriesStored: (ids) => store.markSeriesStored(ids),
     wal,
@@ -78,7 +101,13 @@ export async function openPipeline(settings: Settings, store: Store, log: Fastif
       }
       observe()?.failed()
       // Logged once a streak: with a log, a refused commit is retried every second.
-      if (!failing) log.error({ err: error, points }, wal === undefined ? 'commit to the store failed' : 'commit to the store failed; the points stay in the write-ahead log and the commit is retried')
+      if (!failing)
+        log.error(
+          { err: error, points },
+          wal === undefined
+            ? 'commit to the store failed'
+            : 'commit to the store failed; the points stay in the write-ahead log and the commit is retried',
+        )
       failing = true
     },
   })
@@ -89,7 +118,11 @@ export async function openPipeline(settings: Settings, store: Store, log: Fastif
       log.info({ segments, points, skipped }, 'replayed the write-ahead log')
     } catch (err) {
       wal?.close()
-      throw new GovernorError('GOV_ERR_STORE_UNAVAILABLE', `the store refused the points left in the write-ahead log (${dir}): ${(err as Error).message}`, { cause: err })
+      throw new GovernorError(
+        'GOV_ERR_STORE_UNAVAILABLE',
+        `the store refused the points left in the write-ahead log (${dir}): ${(err as Error).message}`,
+        { cause: err },
+      )
     }
   }
   return pipeline

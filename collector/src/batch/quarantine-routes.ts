@@ -25,34 +25,65 @@ export async function quarantineRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { id?: string } }>('/quarantine', { config: { roles: READ } }, async (req) => {
     const q = pipeline.quarantine
     const id = req.query.id
-    if (id !== undefined && !ID.test(id)) throw new GovernorError('GOV_ERR_QUERY_PARAM', `id=${JSON.stringify(id)}: not a quarantine entry id`)
+    if (id !== undefined && !ID.test(id))
+      throw new GovernorError('GOV_ERR_QUERY_PARAM', `id=${JSON.stringify(id)}: not a quarantine entry id`)
     const entries = (q?.list() ?? []).filter((e) => id === undefined || e.id === id)
     return {
       entries: entries.map((e) => ({
         ...entryJson(e),
-        ...(id === undefined ? {} : { rows_tsv: q!.rowsOf(e.id).toString('utf8').split('\n').filter((l) => l !== '') }),
+        ...(id === undefined
+          ? {}
+          : {
+              rows_tsv: q!
+                .rowsOf(e.id)
+                .toString('utf8')
+                .split('\n')
+                .filter((l) => l !== ''),
+            }),
       })),
     }
   })
 
-  app.post<{ Body: { ids?: unknown } | undefined }>('/quarantine/replay', { config: { roles: OPERATE } }, async (req) => {
-    const q = pipeline.quarantine
-    const ids = req.body?.ids
-    if (ids !== undefined && (!Array.isArray(ids) || ids.length > MAX_IDS || !ids.every((i) => typeof i === 'string' && ID.test(i)))) {
-      throw new GovernorError('GOV_ERR_QUERY_PARAM', `ids: expected an array of at most ${MAX_IDS} quarantine entry ids`)
-    }
-    if (q === undefined) return { replayed: [] }
-    const run = replaying.then(() => q.replay(ids as string[] | undefined))
-    replaying = run.catch(() => {})
-    try {
-      const outcomes = await run
-      return { replayed: outcomes.map((o) => ({ id: o.id, table: o.table, stored: o.stored, refused: o.refused })) }
-    } catch (err) {
-      throw new GovernorError('GOV_ERR_STORE_UNAVAILABLE', `the store did not take the quarantined rows; they stay in the quarantine: ${(err as Error).message}`, { cause: err })
-    }
-  })
+  app.post<{ Body: { ids?: unknown } | undefined }>(
+    '/quarantine/replay',
+    { config: { roles: OPERATE } },
+    async (req) => {
+      const q = pipeline.quarantine
+      const ids = req.body?.ids
+      if (
+        ids !== undefined &&
+        (!Array.isArray(ids) || ids.length > MAX_IDS || !ids.every((i) => typeof i === 'string' && ID.test(i)))
+      ) {
+        throw new GovernorError(
+          'GOV_ERR_QUERY_PARAM',
+          `ids: expected an array of at most ${MAX_IDS} quarantine entry ids`,
+        )
+      }
+      if (q === undefined) return { replayed: [] }
+      const run = replaying.then(() => q.replay(ids as string[] | undefined))
+      replaying = run.catch(() => {})
+      try {
+        const outcomes = await run
+        return { replayed: outcomes.map((o) => ({ id: o.id, table: o.table, stored: o.stored, refused: o.refused })) }
+      } catch (err) {
+        throw new GovernorError(
+          'GOV_ERR_STORE_UNAVAILABLE',
+          `the store did not take the quarantined rows; they stay in the quarantine: ${(err as Error).message}`,
+          { cause: err },
+        )
+      }
+    },
+  )
 }
 
 function entryJson(e: QuarantineEntry): Record<string, unknown> {
-  return { id: e.id, table: e.table, columns: e.columns, rows: e.rows, errors: e.errors, quarantined_at: new Date(e.quarantinedAt).toISOString(), source: e.source }
+  return {
+    id: e.id,
+    table: e.table,
+    columns: e.columns,
+    rows: e.rows,
+    errors: e.errors,
+    quarantined_at: new Date(e.quarantinedAt).toISOString(),
+    source: e.source,
+  }
 }

@@ -64,10 +64,20 @@ export class Quarantine {
     mkdirSync(this.#dir, { recursive: true })
     // Without a token (no log) the rows have no stable name: a fresh one each time.
     const source = token ?? `direct-${this.#now()}-${randomBytes(4).toString('hex')}`
-    const entries = refused.map((r) => this.#write({
-      id: `${source}-${r.table}`, table: r.table, columns: COMMIT_COLUMNS[r.table], rows: r.errors.length,
-      errors: r.errors, quarantinedAt: this.#now(), source,
-    }, r.rows))
+    const entries = refused.map((r) =>
+      this.#write(
+        {
+          id: `${source}-${r.table}`,
+          table: r.table,
+          columns: COMMIT_COLUMNS[r.table],
+          rows: r.errors.length,
+          errors: r.errors,
+          quarantinedAt: this.#now(),
+          source,
+        },
+        r.rows,
+      ),
+    )
     syncDir(this.#dir)
     return entries
   }
@@ -104,7 +114,11 @@ export class Quarantine {
    * refuses stays, with the new messages. Throws, leaving the entry as it was, if the store
    * cannot take rows now.
    */
-  async replay(insert: TableInsert, isDataError: (err: unknown) => boolean, ids?: readonly string[]): Promise<ReplayOutcome[]> {
+  async replay(
+    insert: TableInsert,
+    isDataError: (err: unknown) => boolean,
+    ids?: readonly string[],
+  ): Promise<ReplayOutcome[]> {
     const wanted = ids === undefined ? undefined : new Set(ids)
     const out: ReplayOutcome[] = []
     for (const entry of this.list()) {

@@ -26,7 +26,11 @@ export class RequestRows {
    * @param isLogged whether a series' row travels in rows accepted and not yet committed
    * @param submit hands the joined rows to the pipeline (`WritePipeline.begin` wires it)
    */
-  constructor(isStored: (id: bigint) => boolean, isLogged: (id: bigint) => boolean, submit: (encoded: EncodedBatch) => Promise<void>) {
+  constructor(
+    isStored: (id: bigint) => boolean,
+    isLogged: (id: bigint) => boolean,
+    submit: (encoded: EncodedBatch) => Promise<void>,
+  ) {
     this.#isStored = isStored
     this.#isLogged = isLogged
     this.#submit = submit
@@ -50,6 +54,10 @@ export class RequestRows {
   submit(): Promise<void> {
     const parts = this.#parts
     if (parts.length <= 1) return this.#submit(parts[0] ?? { points: 0, newSeries: [], chunks: [] })
-    return this.#submit({ points: this.#points, newSeries: parts.flatMap((p) => p.newSeries), chunks: joinChunks(parts) })
+    return this.#submit({
+      points: this.#points,
+      newSeries: parts.flatMap((p) => p.newSeries),
+      chunks: joinChunks(parts),
+    })
   }
 }

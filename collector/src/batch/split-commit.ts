@@ -34,7 +34,11 @@ const MAX_MESSAGE = 2000
  * replayed with the same tokens, and the ranges that landed are not stored twice. The first,
  * whole insert keeps `<token>-<table>`, the token of a commit that is never split.
  */
-export async function commitSplitting(group: CommitGroup, insert: TableInsert, isDataError: (err: unknown) => boolean): Promise<RefusedRows[]> {
+export async function commitSplitting(
+  group: CommitGroup,
+  insert: TableInsert,
+  isDataError: (err: unknown) => boolean,
+): Promise<RefusedRows[]> {
   const refused: RefusedRows[] = []
   for (let t = 0; t < COMMIT_TABLES.length; t++) {
     const rows = group.tables[t]
@@ -65,10 +69,22 @@ export async function commitSplitting(group: CommitGroup, insert: TableInsert, i
  * Splits rows `from..to` (indices into `lines`; at least two, refused together) in two
  * halves and inserts each, recursing into a half of several rows the store refuses.
  */
-async function bisect(table: CommitTable, rows: Buffer, lines: readonly number[], from: number, to: number, token: string | undefined,
-  insert: TableInsert, isDataError: (err: unknown) => boolean, bad: { from: number; message: string }[]): Promise<void> {
+async function bisect(
+  table: CommitTable,
+  rows: Buffer,
+  lines: readonly number[],
+  from: number,
+  to: number,
+  token: string | undefined,
+  insert: TableInsert,
+  isDataError: (err: unknown) => boolean,
+  bad: { from: number; message: string }[],
+): Promise<void> {
   const mid = (from + to) >>> 1
-  for (const [a, b] of [[from, mid], [mid, to]] as const) {
+  for (const [a, b] of [
+    [from, mid],
+    [mid, to],
+  ] as const) {
     const half = rows.subarray(lines[a]!, lines[b]!)
     try {
       await insert(table, half, rangeToken(token, a, b))
@@ -95,7 +111,8 @@ function messageOf(err: unknown): string {
  */
 export function lineStarts(rows: Buffer): number[] {
   const starts = [0]
-  for (let at = rows.indexOf(0x0a); at !== -1 && at + 1 < rows.length; at = rows.indexOf(0x0a, at + 1)) starts.push(at + 1)
+  for (let at = rows.indexOf(0x0a); at !== -1 && at + 1 < rows.length; at = rows.indexOf(0x0a, at + 1))
+    starts.push(at + 1)
   starts.push(rows.length)
   return starts
 }

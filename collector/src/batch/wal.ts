@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writevSync } from 'node:fs'
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writevSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { lockDataDir } from '../store/data-dir-lock.ts'
@@ -124,11 +138,16 @@ export class WriteAheadLog {
    * aside, and reported in `damage`, never thrown. With `lock`, the directory is locked
    * against other processes until `close` (two collectors must never replay each other's log).
    */
-  static open(dir: string, opts: WalOptions = {}): { wal: WriteAheadLog; leftovers: LeftoverSegment[]; damage: WalDamage[] } {
+  static open(
+    dir: string,
+    opts: WalOptions = {},
+  ): { wal: WriteAheadLog; leftovers: LeftoverSegment[]; damage: WalDamage[] } {
     mkdirSync(dir, { recursive: true })
     const release = opts.lock === true ? lockDataDir(dir) : () => {}
     try {
-      const names = readdirSync(dir).filter((n) => NAME.test(n)).sort()
+      const names = readdirSync(dir)
+        .filter((n) => NAME.test(n))
+        .sort()
       const leftovers: LeftoverSegment[] = []
       const damage: WalDamage[] = []
       for (const n of names) {
@@ -291,7 +310,14 @@ function openSegmentFile(dir: string, name: string, damage: WalDamage[]): Leftov
   try {
     bytes = readFileSync(path)
   } catch (err) {
-    damage.push({ segment: name, kind: 'unreadable', records: 0, bytes: 0, keptAt: setAside(dir, name), reason: (err as Error).message })
+    damage.push({
+      segment: name,
+      kind: 'unreadable',
+      records: 0,
+      bytes: 0,
+      keptAt: setAside(dir, name),
+      reason: (err as Error).message,
+    })
     return undefined
   }
   const { batches, end } = readRecords(bytes)
@@ -305,7 +331,14 @@ function openSegmentFile(dir: string, name: string, damage: WalDamage[]): Leftov
       }
       return undefined
     }
-    damage.push({ segment: name, kind: 'bad-header', records: 0, bytes: bytes.length, keptAt: setAside(dir, name), reason: 'the file does not start with a segment header' })
+    damage.push({
+      segment: name,
+      kind: 'bad-header',
+      records: 0,
+      bytes: bytes.length,
+      keptAt: setAside(dir, name),
+      reason: 'the file does not start with a segment header',
+    })
     return undefined
   }
   if (end < bytes.length) {
@@ -316,11 +349,27 @@ function openSegmentFile(dir: string, name: string, damage: WalDamage[]): Leftov
       writeFileSync(kept, bytes.subarray(end))
       truncateSync(path, end)
     } catch (err) {
-      damage.push({ segment: name, kind: 'torn-tail', records: batches.length, bytes: bytes.length - end, keptAt: '', reason: (err as Error).message })
+      damage.push({
+        segment: name,
+        kind: 'torn-tail',
+        records: batches.length,
+        bytes: bytes.length - end,
+        keptAt: '',
+        reason: (err as Error).message,
+      })
       return { id, batches, tornBytes: bytes.length - end }
     }
     const zeros = bytes.subarray(end).every((b) => b === 0)
-    damage.push({ segment: name, kind: 'torn-tail', records: batches.length, bytes: bytes.length - end, keptAt: kept, reason: zeros ? 'the tail is zeros (a power loss before the data reached the disk)' : 'a record is cut short or fails its CRC-32' })
+    damage.push({
+      segment: name,
+      kind: 'torn-tail',
+      records: batches.length,
+      bytes: bytes.length - end,
+      keptAt: kept,
+      reason: zeros
+        ? 'the tail is zeros (a power loss before the data reached the disk)'
+        : 'a record is cut short or fails its CRC-32',
+    })
   }
   return { id, batches, tornBytes: bytes.length - end }
 }

@@ -130,9 +130,16 @@ export class WritePipeline {
   async replay(leftovers: readonly LeftoverSegment[]): Promise<{ segments: number; points: number; skipped: number }> {
     let points = 0
     let skipped = 0
-    const done = leftovers.length === 0 || this.#o.committedTokens === undefined ? new Set<string>() : await this.#o.committedTokens(leftovers.map((s) => segmentToken(s.id)))
+    const done =
+      leftovers.length === 0 || this.#o.committedTokens === undefined
+        ? new Set<string>()
+        : await this.#o.committedTokens(leftovers.map((s) => segmentToken(s.id)))
     for (const seg of leftovers) {
-      const group = { token: segmentToken(seg.id), tables: joinChunks(seg.batches), points: seg.batches.reduce((n, b) => n + b.points, 0) }
+      const group = {
+        token: segmentToken(seg.id),
+        tables: joinChunks(seg.batches),
+        points: seg.batches.reduce((n, b) => n + b.points, 0),
+      }
       if (done.has(group.token)) skipped++
       else {
         const result = group.points > 0 ? await this.#o.commit(group) : undefined
@@ -162,7 +169,11 @@ export class WritePipeline {
    * batch (one log record, the same checks), so it is acknowledged whole or not at all.
    */
   begin(): RequestRows {
-    return new RequestRows(this.#o.isStored, (id) => this.#loggedSeries.has(id), (encoded) => this.#refusal(encoded.points) ?? this.#submitEncoded(encoded))
+    return new RequestRows(
+      this.#o.isStored,
+      (id) => this.#loggedSeries.has(id),
+      (encoded) => this.#refusal(encoded.points) ?? this.#submitEncoded(encoded),
+    )
   }
 
   /** The refusal of a batch of `points` points (shutting down, pipeline full); undefined: take it. */
@@ -171,7 +182,12 @@ export class WritePipeline {
     if (points === 0) return Promise.resolve()
     // An empty pipeline takes any batch, so one request above the limit is not refused forever.
     if (this.#pendingPoints > 0 && this.#pendingPoints + points > this.#o.maxPendingPoints) {
-      return Promise.reject(new GovernorError('GOV_ERR_PIPELINE_FULL', `the write pipeline is full (${this.#pendingPoints} points pending, limit ${this.#o.maxPendingPoints})`))
+      return Promise.reject(
+        new GovernorError(
+          'GOV_ERR_PIPELINE_FULL',
+          `the write pipeline is full (${this.#pendingPoints} points pending, limit ${this.#o.maxPendingPoints})`,
+        ),
+      )
     }
     return undefined
   }
@@ -183,7 +199,13 @@ export class WritePipeline {
         this.#o.wal.append(encoded)
       } catch (err) {
         this.#o.onLogRefused?.(err)
-        return Promise.reject(new GovernorError('GOV_ERR_STORE_WRITE', `the write-ahead log did not take the points: ${(err as Error).message}`, { cause: err }))
+        return Promise.reject(
+          new GovernorError(
+            'GOV_ERR_STORE_WRITE',
+            `the write-ahead log did not take the points: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        )
       }
     }
     const group = this.#open
@@ -194,7 +216,10 @@ export class WritePipeline {
       group.newSeries.push(s)
     }
     this.#pendingPoints += points
-    const acked = this.#o.wal !== undefined ? Promise.resolve() : new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }))
+    const acked =
+      this.#o.wal !== undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }))
     this.#schedule()
     return acked
   }
@@ -229,7 +254,15 @@ export class WritePipeline {
   }
 
   #newGroup(): Group {
-    return { seq: ++this.#seq, token: undefined, segment: undefined, batches: [], points: 0, newSeries: [], waiters: [] }
+    return {
+      seq: ++this.#seq,
+      token: undefined,
+      segment: undefined,
+      batches: [],
+      points: 0,
+      newSeries: [],
+      waiters: [],
+    }
   }
 
   #schedule(): void {
@@ -277,7 +310,12 @@ export class WritePipeline {
       error = err
     }
     this.#committing = false
-    this.#o.onCommit?.({ points: group.points, requests: group.batches.length, durationMillis: performance.now() - started, error })
+    this.#o.onCommit?.({
+      points: group.points,
+      requests: group.batches.length,
+      durationMillis: performance.now() - started,
+      error,
+    })
     if (error === undefined) this.#committed(group, new Set(result?.refusedSeries ?? []))
     else this.#failed(group, error)
     this.#settleSyncs(group.seq)
@@ -324,7 +362,9 @@ export class WritePipeline {
       return
     }
     const message = error instanceof Error ? error.message : String(error)
-    const wrapped = new GovernorError('GOV_ERR_STORE_WRITE', `the store did not commit the points: ${message}`, { cause: error })
+    const wrapped = new GovernorError('GOV_ERR_STORE_WRITE', `the store did not commit the points: ${message}`, {
+      cause: error,
+    })
     for (const w of group.waiters) w.reject(wrapped)
   }
 

@@ -34,7 +34,10 @@ export class ChangeLog {
    * whether this call created it. `prepare` runs inside the serialised section, just
    * before the insert, to fill fields that depend on earlier events (a deploy's rollback flag).
    */
-  append(input: NewEvent, prepare?: (e: ChangeEvent) => Promise<void>): Promise<{ event: ChangeEvent; created: boolean }> {
+  append(
+    input: NewEvent,
+    prepare?: (e: ChangeEvent) => Promise<void>,
+  ): Promise<{ event: ChangeEvent; created: boolean }> {
     const run = async () => {
       if (input.id !== undefined) {
         const existing = await this.get(input.id)
@@ -80,7 +83,10 @@ export class ChangeLog {
    */
   async annotations(services: string[], from: number, to: number): Promise<ChangeEvent[]> {
     if (services.length === 0) return []
-    const [inRange, before] = await Promise.all([this.#events.inRange(services, from, to), this.#events.lastDeploysBefore(services, from)])
+    const [inRange, before] = await Promise.all([
+      this.#events.inRange(services, from, to),
+      this.#events.lastDeploysBefore(services, from),
+    ])
     return [...before.sort((a, b) => a.time - b.time), ...inRange]
   }
 
@@ -94,9 +100,19 @@ export class ChangeLog {
 /** An event as the API shows it: times as ISO 8601. */
 export function eventJson(e: ChangeEvent): Record<string, unknown> {
   return {
-    id: e.id, kind: e.kind, time: iso(e.time), time_end: iso(e.timeEnd), service: e.service, environment: e.environment,
-    actor: e.actor, title: e.title, text: e.text, tags: e.tags, ...(e.version !== '' ? { version: e.version } : {}),
-    data: e.data, recorded_at: iso(e.recordedAt),
+    id: e.id,
+    kind: e.kind,
+    time: iso(e.time),
+    time_end: iso(e.timeEnd),
+    service: e.service,
+    environment: e.environment,
+    actor: e.actor,
+    title: e.title,
+    text: e.text,
+    tags: e.tags,
+    ...(e.version !== '' ? { version: e.version } : {}),
+    data: e.data,
+    recorded_at: iso(e.recordedAt),
   }
 }
 

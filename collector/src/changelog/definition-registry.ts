@@ -49,14 +49,34 @@ export class DefinitionRegistry<T> {
   }
 
   /** Stores `definition` as the next version and records the change, unless it equals the current one. */
-  put(service: string, name: string, definition: T, who: Who): Promise<{ current: Versioned<T>; previous: Versioned<T> | undefined; created: boolean; changed: boolean }> {
+  put(
+    service: string,
+    name: string,
+    definition: T,
+    who: Who,
+  ): Promise<{ current: Versioned<T>; previous: Versioned<T> | undefined; created: boolean; changed: boolean }> {
     return this.#registry.serial(async () => {
       const old = this.#registry.get(service, name)
-      if (old !== undefined && this.#o.same(old.definition, definition)) return { current: old, previous: old, created: false, changed: false }
+      if (old !== undefined && this.#o.same(old.definition, definition))
+        return { current: old, previous: old, created: false, changed: false }
       const current = await this.#registry.write(service, name, { definition }, who, (next) => ({
-        kind: this.#o.kind, time: next.changedAt, timeEnd: next.changedAt, service, environment: '', actor: next.actor,
-        title: this.#o.title(old, next), text: next.reason, tags: [name], version: '',
-        data: { name, version: next.version, before: old?.definition ?? null, after: definition, ...this.#o.data?.(old, next) },
+        kind: this.#o.kind,
+        time: next.changedAt,
+        timeEnd: next.changedAt,
+        service,
+        environment: '',
+        actor: next.actor,
+        title: this.#o.title(old, next),
+        text: next.reason,
+        tags: [name],
+        version: '',
+        data: {
+          name,
+          version: next.version,
+          before: old?.definition ?? null,
+          after: definition,
+          ...this.#o.data?.(old, next),
+        },
       }))
       return { current, previous: old, created: old === undefined, changed: true }
     })
@@ -67,13 +87,26 @@ export class DefinitionRegistry<T> {
    * (`data.deleted: true`, `after: null`). Resolves to the version deleted, undefined when
    * there is none. `title` says what was deleted, for the event.
    */
-  remove(service: string, name: string, who: Who, title: (old: Versioned<T>) => string): Promise<Versioned<T> | undefined> {
+  remove(
+    service: string,
+    name: string,
+    who: Who,
+    title: (old: Versioned<T>) => string,
+  ): Promise<Versioned<T> | undefined> {
     return this.#registry.serial(async () => {
       const old = this.#registry.get(service, name)
       if (old === undefined) return undefined
       await this.#registry.remove(service, name, who, (tomb) => ({
-        kind: this.#o.kind, time: tomb.changedAt, timeEnd: tomb.changedAt, service, environment: '', actor: who.actor,
-        title: title(old), text: who.reason, tags: [name, 'deleted'], version: '',
+        kind: this.#o.kind,
+        time: tomb.changedAt,
+        timeEnd: tomb.changedAt,
+        service,
+        environment: '',
+        actor: who.actor,
+        title: title(old),
+        text: who.reason,
+        tags: [name, 'deleted'],
+        version: '',
         data: { name, version: tomb.version, before: old.definition, after: null, deleted: true },
       }))
       return old

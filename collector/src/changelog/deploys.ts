@@ -23,15 +23,28 @@ export function deployFromBody(body: unknown, now: number, tokenName?: string): 
   const started = given === undefined || given === null || given === '' ? finished : startedRaw
   const description = r.optional('description', '', MAX_TEXT_CHARS)
   const data = {
-    commit: r.optional('commit'), repo_url: r.optional('repo_url'), url: r.optional('url'),
-    status: r.optional('status', 'succeeded'), rollback: false, plan: r.plan('plan'),
+    commit: r.optional('commit'),
+    repo_url: r.optional('repo_url'),
+    url: r.optional('url'),
+    status: r.optional('status', 'succeeded'),
+    rollback: false,
+    plan: r.plan('plan'),
   }
   const id = r.optional('id')
   r.done()
   return {
-    id: id === '' ? undefined : id, kind: DEPLOY_KIND, time: Math.min(started, finished), timeEnd: finished,
-    service, environment, actor, title: `${actor} deployed ${service} ${version} to ${environment}`,
-    text: description, tags: [], version, data,
+    id: id === '' ? undefined : id,
+    kind: DEPLOY_KIND,
+    time: Math.min(started, finished),
+    timeEnd: finished,
+    service,
+    environment,
+    actor,
+    title: `${actor} deployed ${service} ${version} to ${environment}`,
+    text: description,
+    tags: [],
+    version,
+    data,
   }
 }
 
@@ -40,11 +53,17 @@ export function deployFromBody(body: unknown, now: number, tokenName?: string): 
  * environment, other than the version it replaces, is a rollback (redeploying the live
  * version is not).
  */
-export async function recordDeploy(log: ChangeLog, deploy: NewEvent): Promise<{ event: ChangeEvent; created: boolean }> {
+export async function recordDeploy(
+  log: ChangeLog,
+  deploy: NewEvent,
+): Promise<{ event: ChangeEvent; created: boolean }> {
   return log.append(deploy, async (e) => {
-    const earlier = (await log.deploysUntil([e.service], e.time + 1)).filter((d) => d.environment === e.environment && d.id !== e.id)
+    const earlier = (await log.deploysUntil([e.service], e.time + 1)).filter(
+      (d) => d.environment === e.environment && d.id !== e.id,
+    )
     const previous = earlier.at(-1)
-    const rollback = previous !== undefined && previous.version !== e.version && earlier.some((d) => d.version === e.version)
+    const rollback =
+      previous !== undefined && previous.version !== e.version && earlier.some((d) => d.version === e.version)
     if (rollback) {
       e.data.rollback = true
       e.tags = ['rollback']
@@ -55,12 +74,30 @@ export async function recordDeploy(log: ChangeLog, deploy: NewEvent): Promise<{ 
 
 /** A deploy event as the deploys API shows it. */
 export function deployJson(e: ChangeEvent): Deploy {
-  const d = e.data as { commit?: string; repo_url?: string; url?: string; status?: string; rollback?: boolean; plan?: DeployPlan | null }
+  const d = e.data as {
+    commit?: string
+    repo_url?: string
+    url?: string
+    status?: string
+    rollback?: boolean
+    plan?: DeployPlan | null
+  }
   return {
-    id: e.id, service: e.service, version: e.version, actor: e.actor, environment: e.environment,
-    commit: d.commit ?? '', repo_url: d.repo_url ?? '', description: e.text, url: d.url ?? '',
-    started_at: iso(e.time), finished_at: iso(e.timeEnd), status: d.status ?? '', rollback: d.rollback === true,
-    plan: d.plan ?? null, recorded_at: iso(e.recordedAt),
+    id: e.id,
+    service: e.service,
+    version: e.version,
+    actor: e.actor,
+    environment: e.environment,
+    commit: d.commit ?? '',
+    repo_url: d.repo_url ?? '',
+    description: e.text,
+    url: d.url ?? '',
+    started_at: iso(e.time),
+    finished_at: iso(e.timeEnd),
+    status: d.status ?? '',
+    rollback: d.rollback === true,
+    plan: d.plan ?? null,
+    recorded_at: iso(e.recordedAt),
   }
 }
 
@@ -78,7 +115,20 @@ export function eventFromBody(body: unknown, now: number, tokenName?: string): N
   const timeEnd = r.time('time_end', time)
   const id = r.optional('id')
   r.done()
-  return { id: id === '' ? undefined : id, kind, time, timeEnd: Math.max(time, timeEnd), service, environment, actor, title, text, tags, version: '', data: {} }
+  return {
+    id: id === '' ? undefined : id,
+    kind,
+    time,
+    timeEnd: Math.max(time, timeEnd),
+    service,
+    environment,
+    actor,
+    title,
+    text,
+    tags,
+    version: '',
+    data: {},
+  }
 }
 
 /** The body's actor, required in open mode; with a token, see `actorWithToken`. */

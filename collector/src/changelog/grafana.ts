@@ -22,6 +22,10 @@ ORDER BY time`
 export function expandGrafanaMacros(sql: string, fromMillis: number, toMillis: number, services: string[]): string {
   const quoted = services.map((s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(',')
   return sql
-    .replace(/\$__timeFilter\((\w+)\)/g, (_m, col: string) => `${col} >= toDateTime(${Math.floor(fromMillis / 1000)}) AND ${col} <= toDateTime(${Math.ceil(toMillis / 1000)})`)
+    .replace(
+      /\$__timeFilter\((\w+)\)/g,
+      (_m, col: string) =>
+        `${col} >= toDateTime(${Math.floor(fromMillis / 1000)}) AND ${col} <= toDateTime(${Math.ceil(toMillis / 1000)})`,
+    )
     .replace(/\$\{service:singlequote\}/g, quoted)
 }

@@ -42,7 +42,9 @@ export class RegistryFollower<R extends VersionMeta> {
   async poll(): Promise<number> {
     const now = this.#o.now()
     const resync = this.#lastResync === undefined || now - this.#lastResync >= this.#o.resyncMillis
-    const versions = resync ? await this.#o.versions.latest() : await this.#o.versions.changedSince(this.#watermark - this.#o.overlapMillis)
+    const versions = resync
+      ? await this.#o.versions.latest()
+      : await this.#o.versions.changedSince(this.#watermark - this.#o.overlapMillis)
     if (resync) this.#lastResync = now
     let taken = 0
     for (const v of versions) {

@@ -27,4 +27,3 @@ export interface Deploy {
   plan: DeployPlan | null
   recorded_at: string
 }
-

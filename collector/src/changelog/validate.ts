@@ -50,8 +50,10 @@ export class BodyReader {
     const v = this.#body[name]
     if (v === undefined || v === null || v === '') return fallback
     const t = typeof v === 'number' ? v : typeof v === 'string' ? (/^\d+$/.test(v) ? Number(v) : Date.parse(v)) : NaN
-    if (typeof v !== 'number' && typeof v !== 'string') this.#problems.push(`${name} must be epoch milliseconds or an ISO 8601 string`)
-    else if (!Number.isFinite(t)) this.#problems.push(`${name}=${JSON.stringify(v)} is not a time (epoch milliseconds or ISO 8601)`)
+    if (typeof v !== 'number' && typeof v !== 'string')
+      this.#problems.push(`${name} must be epoch milliseconds or an ISO 8601 string`)
+    else if (!Number.isFinite(t))
+      this.#problems.push(`${name}=${JSON.stringify(v)} is not a time (epoch milliseconds or ISO 8601)`)
     else if (typeof v === 'number' || /^\d+$/.test(v)) {
       const mistake = unitMistake(name, t)
       if (mistake !== undefined) this.#problems.push(mistake)
@@ -81,9 +83,16 @@ export class BodyReader {
     const p = v as Body
     const plan: DeployPlan = {}
     if (p.expect !== undefined) {
-      const ok = Array.isArray(p.expect) && p.expect.every((e: unknown) => typeof e === 'object' && e !== null &&
-        typeof (e as Body).metric === 'string' && ['up', 'down', 'none'].includes((e as Body).change as string) &&
-        ((e as Body).note === undefined || typeof (e as Body).note === 'string'))
+      const ok =
+        Array.isArray(p.expect) &&
+        p.expect.every(
+          (e: unknown) =>
+            typeof e === 'object' &&
+            e !== null &&
+            typeof (e as Body).metric === 'string' &&
+            ['up', 'down', 'none'].includes((e as Body).change as string) &&
+            ((e as Body).note === undefined || typeof (e as Body).note === 'string'),
+        )
       if (ok) plan.expect = p.expect as DeployPlan['expect']
       else this.#problems.push(`${name}.expect must be an array of { metric, change: "up" | "down" | "none", note? }`)
     }

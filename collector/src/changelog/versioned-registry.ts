@@ -5,10 +5,16 @@ import type { ChangeLog, NewEvent } from './change-log.ts'
 export type { Tombstone, VersionMeta, Versioned } from '../store/version-store.ts'
 
 /** Who makes a change, and why. */
-export interface Who { actor: string; reason: string }
+export interface Who {
+  actor: string
+  reason: string
+}
 
 /** One change, numbered for live streams (see `changesSince`). */
-export interface RegistryChange<R> { seq: number; record: R | Tombstone }
+export interface RegistryChange<R> {
+  seq: number
+  record: R | Tombstone
+}
 
 export interface VersionedRegistryOptions<R extends VersionMeta> {
   versions: VersionStore<R>
@@ -77,7 +83,8 @@ export class VersionedRegistry<R extends VersionMeta> {
   /** The records of one service, of several, or of every service, sorted by service and name. */
   list(service?: string | readonly string[]): R[] {
     const wanted = typeof service === 'string' ? [service] : service
-    return [...this.#latest.values()].filter((r) => wanted === undefined || wanted.includes(r.service))
+    return [...this.#latest.values()]
+      .filter((r) => wanted === undefined || wanted.includes(r.service))
       .sort((a, b) => (a.service + '\0' + a.name < b.service + '\0' + b.name ? -1 : 1))
   }
 
@@ -115,10 +122,24 @@ export class VersionedRegistry<R extends VersionMeta> {
    * change-log event of the version (its id is the version's `changeId`); a version that is
    * part of a changeset passes that changeset's id and no event. Call inside `serial`.
    */
-  async write(service: string, name: string, fields: Fields<R>, who: Who, event: ((next: R) => Omit<NewEvent, 'id'>) | { changeset: string }): Promise<R> {
+  async write(
+    service: string,
+    name: string,
+    fields: Fields<R>,
+    who: Who,
+    event: ((next: R) => Omit<NewEvent, 'id'>) | { changeset: string },
+  ): Promise<R> {
     const k = key(service, name)
     const changeId = 'changeset' in event ? event.changeset : randomUUID()
-    const meta: VersionMeta = { service, name, version: (this.#lastVersion.get(k) ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId }
+    const meta: VersionMeta = {
+      service,
+      name,
+      version: (this.#lastVersion.get(k) ?? 0) + 1,
+      changedAt: Date.now(),
+      actor: who.actor,
+      reason: who.reason,
+      changeId,
+    }
     const next = { ...fields, ...meta } as R
     await this.#o.versions.insert(next)
     this.#lastVersion.set(k, next.version)
@@ -129,10 +150,22 @@ export class VersionedRegistry<R extends VersionMeta> {
   }
 
   /** Deletes a name: stores a tombstone version and records `event`. Call inside `serial`. */
-  async remove(service: string, name: string, who: Who, event: (tomb: Tombstone) => Omit<NewEvent, 'id'>): Promise<void> {
+  async remove(
+    service: string,
+    name: string,
+    who: Who,
+    event: (tomb: Tombstone) => Omit<NewEvent, 'id'>,
+  ): Promise<void> {
     const k = key(service, name)
     const tomb: Tombstone = {
-      service, name, version: (this.#lastVersion.get(k) ?? 0) + 1, changedAt: Date.now(), actor: who.actor, reason: who.reason, changeId: randomUUID(), deleted: true,
+      service,
+      name,
+      version: (this.#lastVersion.get(k) ?? 0) + 1,
+      changedAt: Date.now(),
+      actor: who.actor,
+      reason: who.reason,
+      changeId: randomUUID(),
+      deleted: true,
     }
     await this.#o.versions.insert(tomb)
     this.#lastVersion.set(k, tomb.version)
@@ -156,7 +189,8 @@ export class VersionedRegistry<R extends VersionMeta> {
     const last = this.#lastVersion.get(k) ?? 0
     // The same version with another change id: two collectors wrote that version at once, and
     // the store keeps one of them (the last inserted); every collector converges on it.
-    if (last > r.version || (held !== undefined && held.version === r.version && held.changeId === r.changeId)) return false
+    if (last > r.version || (held !== undefined && held.version === r.version && held.changeId === r.changeId))
+      return false
     if (held === undefined && last === r.version && isTombstone(r)) return false
     this.#lastVersion.set(k, r.version)
     if (isTombstone(r)) this.#latest.delete(k)

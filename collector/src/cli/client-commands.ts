@@ -38,11 +38,19 @@ export const COMMON = {
 /** A wrong command line: printed, exit 2. */
 export class UsageError extends Error {}
 
-export interface Out { stdout: (s: string) => void; stderr: (s: string) => void }
+export interface Out {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+}
 export type Fetch = typeof fetch
 
 /** Runs `deploy`, `deploys last`, `events search` or `gate`; resolves to the exit code. */
-export async function runClientCommand(argv: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch = fetch): Promise<number> {
+export async function runClientCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: Out,
+  fetchFn: Fetch = fetch,
+): Promise<number> {
   try {
     const [command, sub] = argv
     if (command === 'deploy') return await deploy(argv.slice(1), env, out, fetchFn)
@@ -61,16 +69,28 @@ export async function runClientCommand(argv: string[], env: NodeJS.ProcessEnv, o
 
 async function deploy(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch): Promise<number> {
   const { values: v } = parseArgs({
-    args, strict: true,
+    args,
+    strict: true,
     options: {
-      ...COMMON, service: { type: 'string' }, version: { type: 'string' }, actor: { type: 'string' },
-      environment: { type: 'string' }, commit: { type: 'string' }, 'repo-url': { type: 'string' }, description: { type: 'string' },
-      'deploy-url': { type: 'string' }, 'started-at': { type: 'string' }, 'finished-at': { type: 'string' }, status: { type: 'string' },
-      id: { type: 'string' }, plan: { type: 'string' },
+      ...COMMON,
+      service: { type: 'string' },
+      version: { type: 'string' },
+      actor: { type: 'string' },
+      environment: { type: 'string' },
+      commit: { type: 'string' },
+      'repo-url': { type: 'string' },
+      description: { type: 'string' },
+      'deploy-url': { type: 'string' },
+      'started-at': { type: 'string' },
+      'finished-at': { type: 'string' },
+      status: { type: 'string' },
+      id: { type: 'string' },
+      plan: { type: 'string' },
     },
   })
   // With a token the server records the token's name as the actor, so --actor may be left out.
-  const required = v.token ?? env.GOVERNOR_TOKEN ? ['service', 'version'] as const : ['service', 'version', 'actor'] as const
+  const required =
+    (v.token ?? env.GOVERNOR_TOKEN) ? (['service', 'version'] as const) : (['service', 'version', 'actor'] as const)
   const missing = required.filter((k) => !v[k])
   if (missing.length > 0) throw new UsageError(`deploy needs ${missing.map((m) => `--${m}`).join(', ')}`)
   let plan: unknown
@@ -82,13 +102,31 @@ async function deploy(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn:
     }
   }
   const body = {
-    service: v.service, version: v.version, actor: v.actor, environment: v.environment, commit: v.commit, repo_url: v['repo-url'],
-    description: v.description, url: v['deploy-url'], started_at: v['started-at'], finished_at: v['finished-at'], status: v.status, id: v.id, plan,
+    service: v.service,
+    version: v.version,
+    actor: v.actor,
+    environment: v.environment,
+    commit: v.commit,
+    repo_url: v['repo-url'],
+    description: v.description,
+    url: v['deploy-url'],
+    started_at: v['started-at'],
+    finished_at: v['finished-at'],
+    status: v.status,
+    id: v.id,
+    plan,
   }
   const res = await call(fetchFn, env, v, 'POST', '/api/v1/deploys', body, out)
   if (res === undefined) return EXIT.UNREACHABLE
   if (!res.ok) return refused(res, out)
-  const d = res.body as { id: string; service: string; version: string; environment: string; rollback: boolean; created?: boolean }
+  const d = res.body as {
+    id: string
+    service: string
+    version: string
+    environment: string
+    rollback: boolean
+    created?: boolean
+  }
   // A retry of a recorded deploy (same --id) records nothing new: 200 and created: false.
   const again = d.created === false || (d.created === undefined && res.status === 200)
   const what = `${d.rollback ? 'rollback' : 'deploy'} ${d.service} ${d.version} to ${d.environment} (id ${d.id})`
@@ -97,22 +135,31 @@ async function deploy(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn:
 }
 
 async function deploysLast(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch): Promise<number> {
-  const { values: v } = parseArgs({ args, strict: true, options: { ...COMMON, service: { type: 'string' }, environment: { type: 'string' } } })
+  const { values: v } = parseArgs({
+    args,
+    strict: true,
+    options: { ...COMMON, service: { type: 'string' }, environment: { type: 'string' } },
+  })
   const q = new URLSearchParams()
   if (v.service) q.set('service', v.service)
   if (v.environment) q.set('environment', v.environment)
   const res = await call(fetchFn, env, v, 'GET', `/api/v1/deploys/last?${q}`, undefined, out)
   if (res === undefined) return EXIT.UNREACHABLE
   if (!res.ok) return refused(res, out)
-  const { deploys } = res.body as { deploys: { service: string; environment: string; version: string; actor: string; finished_at: string }[] }
+  const { deploys } = res.body as {
+    deploys: { service: string; environment: string; version: string; actor: string; finished_at: string }[]
+  }
   if (v.json) out.stdout(`${JSON.stringify(deploys)}\n`)
-  else for (const d of deploys) out.stdout(`${d.service}\t${d.environment}\t${d.version}\t${d.actor}\t${d.finished_at}\n`)
+  else
+    for (const d of deploys) out.stdout(`${d.service}\t${d.environment}\t${d.version}\t${d.actor}\t${d.finished_at}\n`)
   return EXIT.OK
 }
 
 async function eventsSearch(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch): Promise<number> {
   const { values: v, positionals } = parseArgs({
-    args, strict: true, allowPositionals: true,
+    args,
+    strict: true,
+    allowPositionals: true,
     options: { ...COMMON, service: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string' } },
   })
   const q = new URLSearchParams({ q: positionals.join(' ') })
@@ -129,8 +176,17 @@ async function eventsSearch(args: string[], env: NodeJS.ProcessEnv, out: Out, fe
 /** `GET /api/v1/gate`: exit 0 when the deploy may go out, 4 (printing why) when not. */
 async function gate(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: Fetch): Promise<number> {
   const { values: v } = parseArgs({
-    args, strict: true,
-    options: { ...COMMON, service: { type: 'string' }, version: { type: 'string' }, actor: { type: 'string' }, environment: { type: 'string' }, 'require-slo': { type: 'boolean', default: false }, override: { type: 'string' } },
+    args,
+    strict: true,
+    options: {
+      ...COMMON,
+      service: { type: 'string' },
+      version: { type: 'string' },
+      actor: { type: 'string' },
+      environment: { type: 'string' },
+      'require-slo': { type: 'boolean', default: false },
+      override: { type: 'string' },
+    },
   })
   if (!v.service) throw new UsageError('gate needs --service')
   if (v.override !== undefined && v.override.trim() === '') throw new UsageError('--override needs a reason')
@@ -143,15 +199,30 @@ async function gate(args: string[], env: NodeJS.ProcessEnv, out: Out, fetchFn: F
   const d = res.body as { allowed: boolean; service: string; outcome: string; reasons: string[]; warnings: string[] }
   const lines = (prefix: string, list: string[]) => list.map((r) => `  ${prefix}${r}\n`).join('')
   if (v.json) out.stdout(`${JSON.stringify(d)}\n`)
-  else if (d.allowed) out.stdout(`deploy of ${d.service} ${d.outcome === 'overridden' ? 'allowed by override' : 'allowed'}\n${lines('warning: ', d.warnings)}`)
+  else if (d.allowed)
+    out.stdout(
+      `deploy of ${d.service} ${d.outcome === 'overridden' ? 'allowed by override' : 'allowed'}\n${lines('warning: ', d.warnings)}`,
+    )
   else out.stdout(`deploy of ${d.service} denied:\n${lines('', d.reasons)}${lines('warning: ', d.warnings)}`)
   return d.allowed ? EXIT.OK : EXIT.DENIED
 }
 
-export interface Answer { ok: boolean; status: number; body: unknown }
+export interface Answer {
+  ok: boolean
+  status: number
+  body: unknown
+}
 
 /** One request; undefined (after saying why) when the server cannot be reached. */
-export async function call(fetchFn: Fetch, env: NodeJS.ProcessEnv, v: { url?: string | undefined; token?: string | undefined }, method: string, path: string, body: unknown, out: Out): Promise<Answer | undefined> {
+export async function call(
+  fetchFn: Fetch,
+  env: NodeJS.ProcessEnv,
+  v: { url?: string | undefined; token?: string | undefined },
+  method: string,
+  path: string,
+  body: unknown,
+  out: Out,
+): Promise<Answer | undefined> {
   const base = (v.url ?? env.GOVERNOR_URL ?? 'http://127.0.0.1:4318').replace(/\/+$/, '')
   const token = v.token ?? env.GOVERNOR_TOKEN
   const headers: Record<string, string> = {}
@@ -159,15 +230,26 @@ export async function call(fetchFn: Fetch, env: NodeJS.ProcessEnv, v: { url?: st
   if (token) headers.authorization = `Bearer ${token}`
   let res: Response
   try {
-    res = await fetchFn(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) })
+    res = await fetchFn(`${base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    })
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause
-    out.stderr(`governor: cannot reach Governor at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}. Is it running? Set --url or GOVERNOR_URL.\n`)
+    out.stderr(
+      `governor: cannot reach Governor at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}. Is it running? Set --url or GOVERNOR_URL.\n`,
+    )
     return undefined
   }
   const text = await res.text()
   let parsed: unknown = text
-  try { parsed = JSON.parse(text) } catch { /* not JSON: keep the text */ }
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    /* not JSON: keep the text */
+  }
   return { ok: res.ok, status: res.status, body: parsed }
 }
 

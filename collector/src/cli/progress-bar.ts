@@ -7,7 +7,10 @@ const WIDTH = 30
  * (`\r`); elsewhere (a log file, CI) one line as each table starts and ends, so the log
  * stays readable. `done()` ends the bar's line.
  */
-export function progressBar(write: (s: string) => void, isTTY: boolean): { update: (p: CopyProgress) => void; done: () => void } {
+export function progressBar(
+  write: (s: string) => void,
+  isTTY: boolean,
+): { update: (p: CopyProgress) => void; done: () => void } {
   let drawn = false
   let lastTable = ''
   return {
@@ -16,7 +19,9 @@ export function progressBar(write: (s: string) => void, isTTY: boolean): { updat
       const label = `[${p.tableIndex + 1}/${p.tables}] ${p.table}`
       if (isTTY) {
         const filled = Math.round(share * WIDTH)
-        write(`\r${label.padEnd(30)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(Math.round(share * 100)).padStart(3)} % ${p.copied.toLocaleString('en')} rows\x1b[K`)
+        write(
+          `\r${label.padEnd(30)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(Math.round(share * 100)).padStart(3)} % ${p.copied.toLocaleString('en')} rows\x1b[K`,
+        )
         drawn = true
         return
       }

@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util'
 import { clusterDialect } from '../store/cluster-ddl.ts'
-import { copyStore, storeSource, storeTarget, type CopySource, type CopyTarget, type TableCount } from '../store/copy-store.ts'
+import {
+  copyStore,
+  storeSource,
+  storeTarget,
+  type CopySource,
+  type CopyTarget,
+  type TableCount,
+} from '../store/copy-store.ts'
 import { isGovernorError } from '../errors.ts'
 import type { Settings } from '../settings.ts'
 import { schemaStatements } from '../store/migrate.ts'
@@ -17,14 +24,20 @@ export const STORE_USAGE = `  schema          Print the DDL a fresh store runs: 
                     exits 1 when a table's count differs after the copy`
 
 /** Where a command writes, and whether stderr is a terminal (the progress bar). */
-export interface StoreOut { stdout: (s: string) => void; stderr: (s: string) => void; stderrIsTTY: boolean }
+export interface StoreOut {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+  stderrIsTTY: boolean
+}
 
 /** `governor schema`: prints every statement, each ended by `;`. Resolves to the exit code. */
 export function runSchema(args: string[], settings: Settings, out: StoreOut): number {
   const { values } = parseArgs({ args, strict: true, options: { cluster: { type: 'string' } } })
   const cluster = values.cluster ?? settings.clickhouseCluster
   const dialect = cluster === '' ? SINGLE_NODE : clusterDialect(cluster)
-  out.stdout(`${schemaStatements({ db: settings.clickhouseDatabase, retentionDays: settings.retentionDays }, dialect).join(';\n\n')};\n`)
+  out.stdout(
+    `${schemaStatements({ db: settings.clickhouseDatabase, retentionDays: settings.retentionDays }, dialect).join(';\n\n')};\n`,
+  )
   return 0
 }
 
@@ -45,17 +58,35 @@ export async function openMigrateStores(settings: Settings, to: string, cluster:
     await source.close()
     throw err
   }
-  return { source: storeSource(source), target: storeTarget(target), close: async () => { await target.close(); await source.close() } }
+  return {
+    source: storeSource(source),
+    target: storeTarget(target),
+    close: async () => {
+      await target.close()
+      await source.close()
+    },
+  }
 }
 
 /**
  * `governor migrate --to URL`: copies every table, then checks the counts. Exit 0 when every
  * count matches, 1 when one does not or the copy failed, 2 on a wrong command line.
  */
-export async function runMigrate(args: string[], settings: Settings, out: StoreOut, open = openMigrateStores): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { to: { type: 'string' }, cluster: { type: 'string' }, 'batch-rows': { type: 'string' } } })
+export async function runMigrate(
+  args: string[],
+  settings: Settings,
+  out: StoreOut,
+  open = openMigrateStores,
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { to: { type: 'string' }, cluster: { type: 'string' }, 'batch-rows': { type: 'string' } },
+  })
   if (values.to === undefined || !/^https?:\/\//.test(values.to)) {
-    out.stderr('governor: migrate needs --to http(s)://host:8123, the ClickHouse server to copy the embedded store to\n')
+    out.stderr(
+      'governor: migrate needs --to http(s)://host:8123, the ClickHouse server to copy the embedded store to\n',
+    )
     return 2
   }
   const batchRows = Number(values['batch-rows'] ?? 100_000)
@@ -83,9 +114,12 @@ export async function runMigrate(args: string[], settings: Settings, out: StoreO
   }
   bar.done()
   const bad = counts.filter((c) => c.source !== c.target)
-  for (const c of counts) out.stdout(`${c.table}\t${c.source}\t${c.target}\t${c.source === c.target ? 'ok' : 'MISMATCH'}\n`)
+  for (const c of counts)
+    out.stdout(`${c.table}\t${c.source}\t${c.target}\t${c.source === c.target ? 'ok' : 'MISMATCH'}\n`)
   if (bad.length > 0) {
-    out.stderr(`governor: migrate: counts differ in ${bad.map((c) => `${c.table} (${c.source} here, ${c.target} there)`).join(', ')}\n`)
+    out.stderr(
+      `governor: migrate: counts differ in ${bad.map((c) => `${c.table} (${c.source} here, ${c.target} there)`).join(', ')}\n`,
+    )
     return 1
   }
   out.stderr(`governor: copied ${counts.length} tables to ${values.to}; every count matches\n`)

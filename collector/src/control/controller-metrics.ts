@@ -12,7 +12,17 @@ export class ControllerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry]
-    this.failures = new Counter({ name: 'governor_controller_failures_total', help: 'Controller ticks that failed, by stage (observe, apply, record, tick, lease); the controller holds and tries again at its next interval.', labelNames: ['stage'], registers })
-    this.decisions = new Counter({ name: 'governor_controller_decisions_total', help: 'Controller decisions, by kind (raise, lower, hold) and mode (active, shadow).', labelNames: ['kind', 'mode'], registers })
+    this.failures = new Counter({
+      name: 'governor_controller_failures_total',
+      help: 'Controller ticks that failed, by stage (observe, apply, record, tick, lease); the controller holds and tries again at its next interval.',
+      labelNames: ['stage'],
+      registers,
+    })
+    this.decisions = new Counter({
+      name: 'governor_controller_decisions_total',
+      help: 'Controller decisions, by kind (raise, lower, hold) and mode (active, shadow).',
+      labelNames: ['kind', 'mode'],
+      registers,
+    })
   }
 }

@@ -20,20 +20,36 @@ type P = { service: string; name: string }
 export async function controllerRoutes(app: FastifyInstance): Promise<void> {
   const { controllers, controllerRunner } = app.governor
 
-  app.put<{ Params: P; Body: unknown }>('/controllers/:service/:name', { config: { roles: OPERATE } }, async (req, reply) => {
-    const { service, name } = req.params
-    const who = whoOf(req.body, req.principal, () => controllers.check(service, req.body))
-    const { controller, created, knob, warnings } = await controllers.put(service, name, req.body, who)
-    return reply.code(created ? 201 : 200).send({ ...json(controller), knob_mode: knob.mode, ...(warnings.length > 0 ? { warnings } : {}) })
-  })
+  app.put<{ Params: P; Body: unknown }>(
+    '/controllers/:service/:name',
+    { config: { roles: OPERATE } },
+    async (req, reply) => {
+      const { service, name } = req.params
+      const who = whoOf(req.body, req.principal, () => controllers.check(service, req.body))
+      const { controller, created, knob, warnings } = await controllers.put(service, name, req.body, who)
+      return reply
+        .code(created ? 201 : 200)
+        .send({ ...json(controller), knob_mode: knob.mode, ...(warnings.length > 0 ? { warnings } : {}) })
+    },
+  )
 
-  app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>('/controllers/:service/:name', { config: { roles: OPERATE } }, async (req) => {
-    const { service, name } = req.params
-    controllers.get(service, name)
-    const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_CONTROLLER_INVALID')
-    const { controller, knob } = await controllers.remove(service, name, who)
-    return { deleted: true, service, name, version: controller.version, ...(knob !== undefined ? { knob_mode: knob.mode } : {}) }
-  })
+  app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>(
+    '/controllers/:service/:name',
+    { config: { roles: OPERATE } },
+    async (req) => {
+      const { service, name } = req.params
+      controllers.get(service, name)
+      const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_CONTROLLER_INVALID')
+      const { controller, knob } = await controllers.remove(service, name, who)
+      return {
+        deleted: true,
+        service,
+        name,
+        version: controller.version,
+        ...(knob !== undefined ? { knob_mode: knob.mode } : {}),
+      }
+    },
+  )
 
   app.get<{ Querystring: { service?: string } }>('/controllers', { config: { roles: READ } }, async (req) => {
     return { controllers: controllers.list(req.query.service || undefined).map(json) }
@@ -42,7 +58,17 @@ export async function controllerRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: P }>('/controllers/:service/:name', { config: { roles: READ } }, async (req) => {
     const c = controllers.get(req.params.service, req.params.name)
     const history = await controllers.history(c.service, c.name)
-    return { ...json(c), history: history.map((v) => ({ ...v.definition, version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
+    return {
+      ...json(c),
+      history: history.map((v) => ({
+        ...v.definition,
+        version: v.version,
+        changed_at: iso(v.changedAt),
+        changed_by: v.actor,
+        reason: v.reason,
+        change_id: v.changeId,
+      })),
+    }
   })
 
   function json(c: ControllerBinding): Record<string, unknown> {
@@ -69,7 +95,10 @@ function whoOf(body: unknown, principal: Principal | null, check: () => unknown)
     }
     throw new GovernorError('GOV_ERR_CONTROLLER_INVALID', problems.join('; '))
   }
-  return { actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'), reason: text('reason') }
+  return {
+    actor: principal !== null ? actorWithToken(text('actor') || undefined, principal.name) : text('actor'),
+    reason: text('reason'),
+  }
 }
 
 /** A binding as the API shows it, with what its runner last saw and did. */
@@ -80,12 +109,44 @@ export function controllerJson(c: ControllerBinding, runtime: ControllerView | u
   const obs = view?.lastObservation
   const dec = view?.lastDecision
   return {
-    service: c.service, name: c.name, ...def, ...(description !== '' ? { description } : {}),
-    version: c.version, changed_at: iso(c.changedAt), changed_by: c.actor, reason: c.reason, change_id: c.changeId,
-    last_observation: obs === undefined ? null : { at: iso(obs.now), sli: obs.sli ?? null, target: obs.target, value: obs.value, burn_rate: obs.burnRate ?? null, text: obs.text,
-      ...(obs.inUse !== undefined ? { in_use: obs.inUse } : {}), ...(obs.limit !== undefined ? { limiter_limit: obs.limit } : {}),
-      ...(obs.guard !== undefined ? { guard: { sli: obs.guard.sli ?? null, target: obs.guard.target, text: obs.guardText ?? null } } : {}) },
-    last_decision: dec === undefined ? null : { at: iso(dec.at), kind: dec.kind, value: Number.isFinite(dec.value) ? dec.value : null, reason: dec.reason, applied: dec.applied },
-    holding: view?.holding === undefined ? null : { kind: view.holding.kind, reason: view.holding.reason, since: iso(view.holding.since) },
+    service: c.service,
+    name: c.name,
+    ...def,
+    ...(description !== '' ? { description } : {}),
+    version: c.version,
+    changed_at: iso(c.changedAt),
+    changed_by: c.actor,
+    reason: c.reason,
+    change_id: c.changeId,
+    last_observation:
+      obs === undefined
+        ? null
+        : {
+            at: iso(obs.now),
+            sli: obs.sli ?? null,
+            target: obs.target,
+            value: obs.value,
+            burn_rate: obs.burnRate ?? null,
+            text: obs.text,
+            ...(obs.inUse !== undefined ? { in_use: obs.inUse } : {}),
+            ...(obs.limit !== undefined ? { limiter_limit: obs.limit } : {}),
+            ...(obs.guard !== undefined
+              ? { guard: { sli: obs.guard.sli ?? null, target: obs.guard.target, text: obs.guardText ?? null } }
+              : {}),
+          },
+    last_decision:
+      dec === undefined
+        ? null
+        : {
+            at: iso(dec.at),
+            kind: dec.kind,
+            value: Number.isFinite(dec.value) ? dec.value : null,
+            reason: dec.reason,
+            applied: dec.applied,
+          },
+    holding:
+      view?.holding === undefined
+        ? null
+        : { kind: view.holding.kind, reason: view.holding.reason, since: iso(view.holding.since) },
   }
 }

@@ -106,7 +106,8 @@ export interface RunnerTick {
  * running tick at most `stopTimeoutMillis`. Time comes from `now` only.
  */
 export class ControllerRunner {
-  readonly #o: Required<Omit<ControllerRunnerOptions, 'lease' | 'usage'>> & Pick<ControllerRunnerOptions, 'lease' | 'usage'>
+  readonly #o: Required<Omit<ControllerRunnerOptions, 'lease' | 'usage'>> &
+    Pick<ControllerRunnerOptions, 'lease' | 'usage'>
   readonly #runtimes = new Map<string, Runtime>()
   readonly #failing = new Set<string>()
 
@@ -114,7 +115,11 @@ export class ControllerRunner {
 
   constructor(options: ControllerRunnerOptions) {
     this.#o = { stopTimeoutMillis: 5_000, ...options }
-    this.#loop = new PeriodicLoop(() => this.#run(), { skipped: true, ran: 0, failed: 0 }, { intervalMillis: this.#o.tickMillis, stopTimeoutMillis: this.#o.stopTimeoutMillis })
+    this.#loop = new PeriodicLoop(
+      () => this.#run(),
+      { skipped: true, ran: 0, failed: 0 },
+      { intervalMillis: this.#o.tickMillis, stopTimeoutMillis: this.#o.stopTimeoutMillis },
+    )
   }
 
   /** Ticks every `tickMillis` until `stop`; the first tick comes one interval after start. */
@@ -130,14 +135,15 @@ export class ControllerRunner {
   /** Stops ticking, waits for a running tick (at most `stopTimeoutMillis`) and gives the lease up. */
   async stop(): Promise<void> {
     await this.#loop.stop()
-    await this.#o.lease?.release().catch((err: unknown) => this.#o.log.debug({ err }, 'controllers: releasing the lease failed; it lapses'))
+    await this.#o.lease
+      ?.release()
+      .catch((err: unknown) => this.#o.log.debug({ err }, 'controllers: releasing the lease failed; it lapses'))
   }
 
   /** Whether this runner runs the controllers: always without a lease, while it holds it with one. */
   get leading(): boolean {
     return this.#o.lease === undefined || this.#o.lease.held(this.#o.now())
   }
-
 
   /** What the controller last saw and did; undefined before its first tick. */
   view(service: string, name: string): ControllerView | undefined {
@@ -185,7 +191,17 @@ export class ControllerRunner {
     const id = `${b.service}/${b.name}`
     let rt = this.#runtimes.get(id)
     if (rt === undefined || rt.version !== b.version) {
-      rt = { version: b.version, lastRunAt: undefined, lastObservation: undefined, lastDecision: undefined, holding: undefined, controller: undefined, state: undefined, shadowKey: undefined, limiterHeld: false }
+      rt = {
+        version: b.version,
+        lastRunAt: undefined,
+        lastObservation: undefined,
+        lastDecision: undefined,
+        holding: undefined,
+        controller: undefined,
+        state: undefined,
+        shadowKey: undefined,
+        limiterHeld: false,
+      }
       this.#runtimes.set(id, rt)
     }
     return rt
@@ -209,7 +225,12 @@ export class ControllerRunner {
         this.#recovered('lease', 'lease')
       } catch (err) {
         this.#leaseFailed = true
-        this.#failed('lease', 'lease', err, 'controllers: the lease could not be read or renewed; not running controllers')
+        this.#failed(
+          'lease',
+          'lease',
+          err,
+          'controllers: the lease could not be read or renewed; not running controllers',
+        )
       }
     }
     if (lease.held(this.#o.now())) return lease.state.term
@@ -227,11 +248,27 @@ export class ControllerRunner {
       return true
     }
     const knob = this.#o.knobs.list(b.service).find((k) => k.name === def.knob)
-    if (knob === undefined) return this.#hold(b, rt, now, 'knob_missing', `knob ${b.service}/${def.knob} no longer exists`, undefined)
+    if (knob === undefined)
+      return this.#hold(b, rt, now, 'knob_missing', `knob ${b.service}/${def.knob} no longer exists`, undefined)
     const value = knob.value as number
-    if (knob.mode === 'pinned') return this.#hold(b, rt, now, 'pinned', `knob ${def.knob} is pinned at ${value} by ${knob.actor} (${knob.reason})`, value)
+    if (knob.mode === 'pinned')
+      return this.#hold(
+        b,
+        rt,
+        now,
+        'pinned',
+        `knob ${def.knob} is pinned at ${value} by ${knob.actor} (${knob.reason})`,
+        value,
+      )
     if (def.mode === 'active' && knob.mode !== 'auto') {
-      return this.#hold(b, rt, now, 'manual', `knob ${def.knob} is in ${knob.mode} mode since ${knob.actor} set it (${knob.reason}); put it back in auto mode to hand it to the controller`, value)
+      return this.#hold(
+        b,
+        rt,
+        now,
+        'manual',
+        `knob ${def.knob} is in ${knob.mode} mode since ${knob.actor} set it (${knob.reason}); put it back in auto mode to hand it to the controller`,
+        value,
+      )
     }
     if (rt.controller === undefined) {
       try {
@@ -240,7 +277,14 @@ export class ControllerRunner {
         rt.controller = steered(this.#o.factory(def.algorithm, def.params), { effect: def.effect, guard }) as Controller
         rt.state = rt.controller.init(value, now)
       } catch (err) {
-        return this.#hold(b, rt, now, 'invalid', `algorithm ${def.algorithm} refused its parameters: ${(err as Error).message}`, value)
+        return this.#hold(
+          b,
+          rt,
+          now,
+          'invalid',
+          `algorithm ${def.algorithm} refused its parameters: ${(err as Error).message}`,
+          value,
+        )
       }
     }
 
@@ -274,27 +318,51 @@ export class ControllerRunner {
     if (def.mode === 'shadow') {
       const key = `${value}→${decision.value}`
       if (rt.shadowKey === key) return true
-      const recorded = await this.#record(b, {
-        title: `controller ${id} (shadow) would ${decision.kind} ${def.knob} ${value} → ${decision.value}`, text: reason,
-        tags: [b.name, 'shadow', decision.kind], data: {
-          controller: b.name, knob: def.knob, mode: 'shadow', decision: decision.kind, before: value, after: decision.value, sli: obs.sli, target: obs.target, burn_rate: obs.burnRate ?? null,
-          ...(obs.guard !== undefined ? { guard_sli: obs.guard.sli, guard_target: obs.guard.target } : {}),
+      const recorded = await this.#record(
+        b,
+        {
+          title: `controller ${id} (shadow) would ${decision.kind} ${def.knob} ${value} → ${decision.value}`,
+          text: reason,
+          tags: [b.name, 'shadow', decision.kind],
+          data: {
+            controller: b.name,
+            knob: def.knob,
+            mode: 'shadow',
+            decision: decision.kind,
+            before: value,
+            after: decision.value,
+            sli: obs.sli,
+            target: obs.target,
+            burn_rate: obs.burnRate ?? null,
+            ...(obs.guard !== undefined ? { guard_sli: obs.guard.sli, guard_target: obs.guard.target } : {}),
+          },
         },
-      }, now)
+        now,
+      )
       if (recorded) rt.shadowKey = key
       return recorded
     }
 
     const lease = this.#o.lease
-    const fence = lease === undefined || term === undefined ? undefined : { term, assertCurrent: () => lease.assertCurrent(term) }
+    const fence =
+      lease === undefined || term === undefined ? undefined : { term, assertCurrent: () => lease.assertCurrent(term) }
     try {
-      await this.#o.knobs.setValue(b.service, def.knob, decision.value, { actor: `controller:${b.name}`, reason }, undefined, fence)
+      await this.#o.knobs.setValue(
+        b.service,
+        def.knob,
+        decision.value,
+        { actor: `controller:${b.name}`, reason },
+        undefined,
+        fence,
+      )
       rt.lastDecision.applied = true
       this.#recovered(id, 'apply')
       return true
     } catch (err) {
-      if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_PINNED') return this.#hold(b, rt, now, 'pinned', `knob ${def.knob} was pinned: ${err.message}`, value)
-      if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_CONFLICT') return this.#hold(b, rt, now, 'manual', `knob ${def.knob} was taken over: ${err.message}`, value)
+      if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_PINNED')
+        return this.#hold(b, rt, now, 'pinned', `knob ${def.knob} was pinned: ${err.message}`, value)
+      if (isGovernorError(err) && err.code === 'GOV_ERR_KNOB_CONFLICT')
+        return this.#hold(b, rt, now, 'manual', `knob ${def.knob} was taken over: ${err.message}`, value)
       if (isGovernorError(err) && err.code === 'GOV_ERR_CONTROLLER_STALE_TERM') {
         // Another collector leads now: it records what happens next, this one says nothing.
         rt.holding = { kind: 'stale_term', reason: err.message, since: now }
@@ -302,7 +370,14 @@ export class ControllerRunner {
         return true
       }
       this.#failed(id, 'apply', err, `controller ${id}: setting ${def.knob} failed`)
-      await this.#hold(b, rt, now, 'apply_failed', `setting ${def.knob} to ${decision.value} failed: ${(err as Error).message}`, value)
+      await this.#hold(
+        b,
+        rt,
+        now,
+        'apply_failed',
+        `setting ${def.knob} to ${decision.value} failed: ${(err as Error).message}`,
+        value,
+      )
       return false
     }
   }
@@ -321,7 +396,12 @@ export class ControllerRunner {
       this.#recovered(`${id}\0usage`, 'observe')
       return read
     } catch (err) {
-      this.#failed(`${id}\0usage`, 'observe', err, `controller ${id}: reading the app's limiter metrics failed; stepping without them`)
+      this.#failed(
+        `${id}\0usage`,
+        'observe',
+        err,
+        `controller ${id}: reading the app's limiter metrics failed; stepping without them`,
+      )
       return undefined
     }
   }
@@ -337,11 +417,16 @@ export class ControllerRunner {
       return
     }
     const knob = b.definition.knob
-    rt.limiterHeld = await this.#record(b, {
-      title: `app ${b.service}: the limiter under ${knob} holds: latency not from concurrency`,
-      text: `${text}. Requests are late whatever the concurrency (a slow dependency, a pause, a throttled CPU), so the limiter does not lower its limit for it.`,
-      tags: [b.name, 'limiter', 'not_from_concurrency'], data: { controller: b.name, knob, limiter_reason: 'not_from_concurrency' },
-    }, now)
+    rt.limiterHeld = await this.#record(
+      b,
+      {
+        title: `app ${b.service}: the limiter under ${knob} holds: latency not from concurrency`,
+        text: `${text}. Requests are late whatever the concurrency (a slow dependency, a pause, a throttled CPU), so the limiter does not lower its limit for it.`,
+        tags: [b.name, 'limiter', 'not_from_concurrency'],
+        data: { controller: b.name, knob, limiter_reason: 'not_from_concurrency' },
+      },
+      now,
+    )
   }
 
   /**
@@ -349,23 +434,49 @@ export class ControllerRunner {
    * hold (a failed record is tried again at the next tick). Resolves to true (the tick went as
    * expected) unless the record failed.
    */
-  async #hold(b: ControllerBinding, rt: Runtime, now: number, kind: HoldKind, reason: string, value: number | undefined): Promise<boolean> {
+  async #hold(
+    b: ControllerBinding,
+    rt: Runtime,
+    now: number,
+    kind: HoldKind,
+    reason: string,
+    value: number | undefined,
+  ): Promise<boolean> {
     rt.lastDecision = { kind: 'hold', value: value ?? Number.NaN, reason, at: now, applied: false }
     if (rt.holding?.kind === kind) return true
     const def = b.definition
     const at = value === undefined ? '' : ` at ${value}`
-    const recorded = await this.#record(b, {
-      title: `controller ${b.service}/${b.name} holds ${def.knob}${at}: ${reason}`, text: reason,
-      tags: [b.name, 'hold', kind], data: { controller: b.name, knob: def.knob, mode: def.mode, hold: kind, value: value ?? null },
-    }, now)
+    const recorded = await this.#record(
+      b,
+      {
+        title: `controller ${b.service}/${b.name} holds ${def.knob}${at}: ${reason}`,
+        text: reason,
+        tags: [b.name, 'hold', kind],
+        data: { controller: b.name, knob: def.knob, mode: def.mode, hold: kind, value: value ?? null },
+      },
+      now,
+    )
     if (recorded) rt.holding = { kind, reason, since: now }
     return recorded
   }
 
-  async #record(b: ControllerBinding, e: Pick<NewEvent, 'title' | 'text' | 'tags' | 'data'>, now: number): Promise<boolean> {
+  async #record(
+    b: ControllerBinding,
+    e: Pick<NewEvent, 'title' | 'text' | 'tags' | 'data'>,
+    now: number,
+  ): Promise<boolean> {
     const id = `${b.service}/${b.name}`
     try {
-      await this.#o.changeLog.append({ kind: CONTROLLER_KIND, time: now, timeEnd: now, service: b.service, environment: '', actor: `controller:${b.name}`, version: '', ...e })
+      await this.#o.changeLog.append({
+        kind: CONTROLLER_KIND,
+        time: now,
+        timeEnd: now,
+        service: b.service,
+        environment: '',
+        actor: `controller:${b.name}`,
+        version: '',
+        ...e,
+      })
       this.#recovered(id, 'record')
       return true
     } catch (err) {

@@ -6,7 +6,13 @@ import type { KnobService, KnobState } from '../knobs/knob-service.ts'
 import type { SloService } from '../slo/slo-service.ts'
 import type { VersionStore } from '../store/version-store.ts'
 import type { AlgorithmName } from '@governor/throttle'
-import { checkControllerName, controllerWarnings, parseController, withDefaults, type ControllerDefinition } from './definition.ts'
+import {
+  checkControllerName,
+  controllerWarnings,
+  parseController,
+  withDefaults,
+  type ControllerDefinition,
+} from './definition.ts'
 
 /** The change-log kind of controller changes, holds and shadow decisions. */
 export const CONTROLLER_KIND = 'controller'
@@ -28,12 +34,18 @@ export class ControllerService {
   readonly #checkParams: ParamsCheck
 
   /** `versions`: where controller versions live (`controller_versions`). */
-  constructor(versions: VersionStore<ControllerBinding>, changeLog: ChangeLog, deps: { knobs: KnobService; slos: SloService; checkParams: ParamsCheck }) {
+  constructor(
+    versions: VersionStore<ControllerBinding>,
+    changeLog: ChangeLog,
+    deps: { knobs: KnobService; slos: SloService; checkParams: ParamsCheck },
+  ) {
     this.#knobs = deps.knobs
     this.#slos = deps.slos
     this.#checkParams = deps.checkParams
     this.#registry = new DefinitionRegistry<ControllerDefinition>({
-      versions, changeLog, kind: CONTROLLER_KIND,
+      versions,
+      changeLog,
+      kind: CONTROLLER_KIND,
       // Versions stored before a field existed compare (and read) with its default.
       same: (a, b) => JSON.stringify(withDefaults(a)) === JSON.stringify(withDefaults(b)),
       title: (old, next) => {
@@ -44,8 +56,12 @@ export class ControllerService {
           : `${next.actor} changed controller ${id}: ${changes(old.definition, d)}`
       },
       data: (_old, next) => ({
-        controller: next.name, knob: next.definition.knob, slo: next.definition.slo, mode: next.definition.mode,
-        effect: next.definition.effect, guard: next.definition.guard?.slo ?? null,
+        controller: next.name,
+        knob: next.definition.knob,
+        slo: next.definition.slo,
+        mode: next.definition.mode,
+        effect: next.definition.effect,
+        guard: next.definition.guard?.slo ?? null,
       }),
     })
   }
@@ -65,7 +81,11 @@ export class ControllerService {
 
   get(service: string, name: string): ControllerBinding {
     const c = this.find(service, name)
-    if (c === undefined) throw new GovernorError('GOV_ERR_CONTROLLER_NOT_FOUND', `no controller ${service}/${name}; bind one with PUT /api/v1/controllers/${service}/${name}`)
+    if (c === undefined)
+      throw new GovernorError(
+        'GOV_ERR_CONTROLLER_NOT_FOUND',
+        `no controller ${service}/${name}; bind one with PUT /api/v1/controllers/${service}/${name}`,
+      )
     return c
   }
 
@@ -90,14 +110,27 @@ export class ControllerService {
    * `auto` mode, and that no other active controller turns, goes back to `manual`, so that
    * nobody waits for a controller that is gone.
    */
-  async remove(service: string, name: string, who: Who): Promise<{ controller: ControllerBinding; knob: KnobState | undefined }> {
-    const removed = await this.#registry.remove(service, name, who, (old) => `${who.actor} deleted controller ${service}/${name} (it turned ${old.definition.knob} against SLO ${old.definition.slo})`)
+  async remove(
+    service: string,
+    name: string,
+    who: Who,
+  ): Promise<{ controller: ControllerBinding; knob: KnobState | undefined }> {
+    const removed = await this.#registry.remove(
+      service,
+      name,
+      who,
+      (old) =>
+        `${who.actor} deleted controller ${service}/${name} (it turned ${old.definition.knob} against SLO ${old.definition.slo})`,
+    )
     if (removed === undefined) return { controller: this.get(service, name), knob: undefined }
     const def = withDefaults(removed.definition)
     let knob = this.#knobs.list(service).find((k) => k.name === def.knob)
     const stillTurned = this.list(service).some((c) => c.definition.knob === def.knob && c.definition.mode === 'active')
     if (knob !== undefined && knob.mode === 'auto' && !stillTurned) {
-      knob = await this.#knobs.setMode(service, def.knob, 'manual', { actor: who.actor, reason: `controller ${service}/${name} was deleted: ${who.reason}` })
+      knob = await this.#knobs.setMode(service, def.knob, 'manual', {
+        actor: who.actor,
+        reason: `controller ${service}/${name} was deleted: ${who.reason}`,
+      })
     }
     return { controller: complete(removed), knob }
   }
@@ -112,14 +145,28 @@ export class ControllerService {
    * knob is switched to `auto` unless it is pinned; `knob` is the knob after that. `warnings`:
    * what the operator should know (`controllerWarnings`), stored anyway.
    */
-  async put(service: string, name: string, body: unknown, who: Who): Promise<{ controller: ControllerBinding; created: boolean; changed: boolean; knob: KnobState; warnings: string[] }> {
+  async put(
+    service: string,
+    name: string,
+    body: unknown,
+    who: Who,
+  ): Promise<{
+    controller: ControllerBinding
+    created: boolean
+    changed: boolean
+    knob: KnobState
+    warnings: string[]
+  }> {
     checkControllerName(name, 'controller name')
     const def = this.check(service, body)
     const warnings = controllerWarnings(def, service, this.#slos.find(service, def.slo)?.definition)
     const { current, created, changed } = await this.#registry.put(service, name, def, who)
     let knob = this.#knobs.get(service, def.knob)
     if (def.mode === 'active' && knob.mode === 'manual') {
-      knob = await this.#knobs.setMode(service, def.knob, 'auto', { actor: who.actor, reason: `controller ${service}/${name} is active: ${who.reason}` })
+      knob = await this.#knobs.setMode(service, def.knob, 'auto', {
+        actor: who.actor,
+        reason: `controller ${service}/${name} is active: ${who.reason}`,
+      })
     }
     return { controller: complete(current), created, changed, knob, warnings }
   }
@@ -140,8 +187,10 @@ function changes(old: ControllerDefinition, b: ControllerDefinition): string {
   const a = withDefaults(old)
   const out: string[] = []
   for (const k of Object.keys(b) as (keyof ControllerDefinition)[]) {
-    const x = JSON.stringify(a[k]), y = JSON.stringify(b[k])
-    if (x !== y) out.push(k === 'description' ? 'description' : `${k} ${x.replaceAll('"', '')} → ${y.replaceAll('"', '')}`)
+    const x = JSON.stringify(a[k]),
+      y = JSON.stringify(b[k])
+    if (x !== y)
+      out.push(k === 'description' ? 'description' : `${k} ${x.replaceAll('"', '')} → ${y.replaceAll('"', '')}`)
   }
   return out.join('; ')
 }

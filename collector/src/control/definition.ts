@@ -59,7 +59,8 @@ export interface ControllerGuard {
  * compare by their JSON.
  */
 export function withDefaults(def: ControllerDefinition): ControllerDefinition {
-  const { effect, guard, ...rest } = def as Omit<ControllerDefinition, 'effect' | 'guard'> & Partial<Pick<ControllerDefinition, 'effect' | 'guard'>>
+  const { effect, guard, ...rest } = def as Omit<ControllerDefinition, 'effect' | 'guard'> &
+    Partial<Pick<ControllerDefinition, 'effect' | 'guard'>>
   return { ...rest, effect: effect ?? 'raises', guard: guard ?? null }
 }
 
@@ -76,10 +77,28 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 /** Checks a service or controller name; throws GOV_ERR_CONTROLLER_INVALID. */
 export function checkControllerName(v: string, what: string): void {
-  if (!NAME.test(v)) throw invalid([`${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`])
+  if (!NAME.test(v))
+    throw invalid([`${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`])
 }
 
-const FIELDS = ['knob', 'slo', 'algorithm', 'params', 'interval_ms', 'min', 'max', 'max_step', 'cooldown_ms', 'dead_band', 'mode', 'description', 'effect', 'guard', 'actor', 'reason']
+const FIELDS = [
+  'knob',
+  'slo',
+  'algorithm',
+  'params',
+  'interval_ms',
+  'min',
+  'max',
+  'max_step',
+  'cooldown_ms',
+  'dead_band',
+  'mode',
+  'description',
+  'effect',
+  'guard',
+  'actor',
+  'reason',
+]
 const GUARD_FIELDS = ['slo', 'decrease', 'headroom']
 const NUMERIC_KNOBS = ['int', 'float', 'percent']
 
@@ -105,23 +124,31 @@ export interface ControllerContext {
  * `effect` raises, no `guard` (a guard's `decrease` 0.8, `headroom` 0.1).
  */
 export function parseController(body: unknown, service: string, ctx: ControllerContext): ControllerDefinition {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(['the body must be a JSON object'])
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid(['the body must be a JSON object'])
   const b = body as Record<string, unknown>
   const problems: string[] = []
-  for (const k of Object.keys(b)) if (!FIELDS.includes(k)) problems.push(`unknown field ${k} (fields: ${FIELDS.join(', ')})`)
+  for (const k of Object.keys(b))
+    if (!FIELDS.includes(k)) problems.push(`unknown field ${k} (fields: ${FIELDS.join(', ')})`)
   const name = (k: 'knob' | 'slo') => {
-    if (typeof b[k] !== 'string' || (b[k] as string).trim() === '') problems.push(`${k} is required: the name of a${k === 'knob' ? ' knob' : 'n SLO'} of ${service}`)
+    if (typeof b[k] !== 'string' || (b[k] as string).trim() === '')
+      problems.push(`${k} is required: the name of a${k === 'knob' ? ' knob' : 'n SLO'} of ${service}`)
     return typeof b[k] === 'string' ? (b[k] as string).trim() : ''
   }
-  const knobName = name('knob'), sloName = name('slo')
+  const knobName = name('knob'),
+    sloName = name('slo')
   const algorithm = b.algorithm as AlgorithmName
-  if (!ALGORITHMS.includes(algorithm)) problems.push(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(b.algorithm)}`)
+  if (!ALGORITHMS.includes(algorithm))
+    problems.push(`algorithm must be one of ${ALGORITHMS.join(', ')}, got ${JSON.stringify(b.algorithm)}`)
   let params: Record<string, number> = {}
   if (b.params !== undefined && b.params !== null) {
-    if (typeof b.params !== 'object' || Array.isArray(b.params)) problems.push(`params must be an object of numbers, got ${JSON.stringify(b.params)}`)
+    if (typeof b.params !== 'object' || Array.isArray(b.params))
+      problems.push(`params must be an object of numbers, got ${JSON.stringify(b.params)}`)
     else {
       params = { ...(b.params as Record<string, number>) }
-      for (const [k, v] of Object.entries(params)) if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`params.${k} must be a finite number, got ${JSON.stringify(v)}`)
+      for (const [k, v] of Object.entries(params))
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          problems.push(`params.${k} must be a finite number, got ${JSON.stringify(v)}`)
     }
   }
   const num = (k: string, check: (n: number) => boolean, what: string): number | undefined => {
@@ -133,31 +160,54 @@ export function parseController(body: unknown, service: string, ctx: ControllerC
     }
     return v
   }
-  const interval = num('interval_ms', (n) => Number.isInteger(n) && n >= MIN_INTERVAL_MILLIS && n <= MAX_INTERVAL_MILLIS, `a whole number of milliseconds from ${MIN_INTERVAL_MILLIS} to ${MAX_INTERVAL_MILLIS}`) ?? DEFAULT_INTERVAL_MILLIS
+  const interval =
+    num(
+      'interval_ms',
+      (n) => Number.isInteger(n) && n >= MIN_INTERVAL_MILLIS && n <= MAX_INTERVAL_MILLIS,
+      `a whole number of milliseconds from ${MIN_INTERVAL_MILLIS} to ${MAX_INTERVAL_MILLIS}`,
+    ) ?? DEFAULT_INTERVAL_MILLIS
   let min = num('min', () => true, 'a finite number')
   let max = num('max', () => true, 'a finite number')
   const maxStep = num('max_step', (n) => n > 0, 'a positive number')
   const cooldown = num('cooldown_ms', (n) => Number.isInteger(n) && n >= 0, 'a whole number of milliseconds, 0 or more')
-  const deadBand = num('dead_band', (n) => n >= 0 && n < 1, 'a share from 0 (inclusive) to 1 (0.05 for ±5 %)') ?? DEFAULT_DEAD_BAND
+  const deadBand =
+    num('dead_band', (n) => n >= 0 && n < 1, 'a share from 0 (inclusive) to 1 (0.05 for ±5 %)') ?? DEFAULT_DEAD_BAND
   const mode = (b.mode ?? 'shadow') as ControllerMode
-  if (!CONTROLLER_MODES.includes(mode)) problems.push(`mode must be one of ${CONTROLLER_MODES.join(', ')}, got ${JSON.stringify(b.mode)}`)
+  if (!CONTROLLER_MODES.includes(mode))
+    problems.push(`mode must be one of ${CONTROLLER_MODES.join(', ')}, got ${JSON.stringify(b.mode)}`)
   let description = ''
   if (b.description !== undefined && b.description !== null) {
-    if (typeof b.description !== 'string' || b.description.length > 4096) problems.push('description must be a string of at most 4096 characters')
+    if (typeof b.description !== 'string' || b.description.length > 4096)
+      problems.push('description must be a string of at most 4096 characters')
     else description = b.description
   }
   const effect = (b.effect ?? 'raises') as Effect
-  if (!EFFECTS.includes(effect)) problems.push(`effect must be one of ${EFFECTS.join(', ')} (how raising the knob moves the SLI), got ${JSON.stringify(b.effect)}`)
+  if (!EFFECTS.includes(effect))
+    problems.push(
+      `effect must be one of ${EFFECTS.join(', ')} (how raising the knob moves the SLI), got ${JSON.stringify(b.effect)}`,
+    )
   const guard = parseGuard(b.guard, service, sloName, problems)
   if (problems.length > 0) throw invalid(problems)
 
   const knob = ctx.knob(knobName)
-  if (knob === undefined) throw new GovernorError('GOV_ERR_KNOB_NOT_FOUND', `no knob ${service}/${knobName}: a controller turns a knob of its own service`)
-  for (const [field, slo] of [['', sloName], [' (guard.slo)', guard?.slo]] as const) {
-    if (slo !== undefined && !ctx.hasSlo(slo)) throw new GovernorError('GOV_ERR_SLO_NOT_FOUND', `no SLO ${service}/${slo}${field}: define it with PUT /api/v1/slos/${service}/${slo} first`)
+  if (knob === undefined)
+    throw new GovernorError(
+      'GOV_ERR_KNOB_NOT_FOUND',
+      `no knob ${service}/${knobName}: a controller turns a knob of its own service`,
+    )
+  for (const [field, slo] of [
+    ['', sloName],
+    [' (guard.slo)', guard?.slo],
+  ] as const) {
+    if (slo !== undefined && !ctx.hasSlo(slo))
+      throw new GovernorError(
+        'GOV_ERR_SLO_NOT_FOUND',
+        `no SLO ${service}/${slo}${field}: define it with PUT /api/v1/slos/${service}/${slo} first`,
+      )
   }
   const def = knob.definition
-  if (!NUMERIC_KNOBS.includes(def.type)) throw invalid([`knob ${service}/${knobName} is a ${def.type} knob: a controller turns int, float or percent knobs`])
+  if (!NUMERIC_KNOBS.includes(def.type))
+    throw invalid([`knob ${service}/${knobName} is a ${def.type} knob: a controller turns int, float or percent knobs`])
   try {
     ctx.checkParams(algorithm, params)
   } catch (err) {
@@ -166,16 +216,32 @@ export function parseController(body: unknown, service: string, ctx: ControllerC
   min ??= def.min ?? undefined
   max ??= def.max ?? undefined
   if (min === undefined || max === undefined) {
-    throw invalid([`${min === undefined ? 'min' : 'max'} is required: knob ${service}/${knobName} has no ${min === undefined ? 'min' : 'max'} of its own`])
+    throw invalid([
+      `${min === undefined ? 'min' : 'max'} is required: knob ${service}/${knobName} has no ${min === undefined ? 'min' : 'max'} of its own`,
+    ])
   }
   if (!(min < max)) throw invalid([`min (${min}) must be below max (${max})`])
   if ((def.min !== null && min < def.min) || (def.max !== null && max > def.max)) {
-    throw new GovernorError('GOV_ERR_CONTROLLER_BOUNDS', `the controller's bounds [${min}, ${max}] are outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}] of knob ${service}/${knobName}`)
+    throw new GovernorError(
+      'GOV_ERR_CONTROLLER_BOUNDS',
+      `the controller's bounds [${min}, ${max}] are outside the bounds [${def.min ?? '-∞'}, ${def.max ?? '∞'}] of knob ${service}/${knobName}`,
+    )
   }
   return {
-    knob: knobName, slo: sloName, algorithm, params, interval_ms: interval, min, max,
-    max_step: maxStep ?? max - min, cooldown_ms: cooldown ?? observationWindowMillis(interval), dead_band: deadBand, mode, description,
-    effect, guard,
+    knob: knobName,
+    slo: sloName,
+    algorithm,
+    params,
+    interval_ms: interval,
+    min,
+    max,
+    max_step: maxStep ?? max - min,
+    cooldown_ms: cooldown ?? observationWindowMillis(interval),
+    dead_band: deadBand,
+    mode,
+    description,
+    effect,
+    guard,
   }
 }
 
@@ -184,22 +250,38 @@ function parseGuard(v: unknown, service: string, sloName: string, problems: stri
   if (v === undefined || v === null) return null
   const g = (typeof v === 'string' ? { slo: v } : v) as Record<string, unknown>
   if (typeof g !== 'object' || Array.isArray(g)) {
-    problems.push(`guard must be the name of another SLO of ${service} or {${GUARD_FIELDS.join(', ')}}, got ${JSON.stringify(v)}`)
+    problems.push(
+      `guard must be the name of another SLO of ${service} or {${GUARD_FIELDS.join(', ')}}, got ${JSON.stringify(v)}`,
+    )
     return null
   }
   const before = problems.length
-  for (const k of Object.keys(g)) if (!GUARD_FIELDS.includes(k)) problems.push(`unknown field guard.${k} (fields of guard: ${GUARD_FIELDS.join(', ')})`)
+  for (const k of Object.keys(g))
+    if (!GUARD_FIELDS.includes(k))
+      problems.push(`unknown field guard.${k} (fields of guard: ${GUARD_FIELDS.join(', ')})`)
   const slo = typeof g.slo === 'string' ? g.slo.trim() : ''
   if (slo === '') problems.push(`guard.slo is required: the name of another SLO of ${service}`)
-  else if (slo === sloName) problems.push(`guard.slo must name another SLO than slo (${sloName}): the guard is a second objective the controller must not break`)
+  else if (slo === sloName)
+    problems.push(
+      `guard.slo must name another SLO than slo (${sloName}): the guard is a second objective the controller must not break`,
+    )
   const share = (k: 'decrease' | 'headroom', ok: (n: number) => boolean, what: string): number => {
     const x = g[k]
     if (x === undefined || x === null) return GUARD_DEFAULTS[k]
-    if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) problems.push(`guard.${k} must be ${what}, got ${JSON.stringify(x)}`)
+    if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x))
+      problems.push(`guard.${k} must be ${what}, got ${JSON.stringify(x)}`)
     return x as number
   }
-  const decrease = share('decrease', (n) => n > 0 && n < 1, 'a factor above 0 and below 1 (0.8: ×0.8 a step while the guard is breached)')
-  const headroom = share('headroom', (n) => n >= 0 && n < 1, "a share from 0 (inclusive) to 1 (0.1: no raise within 10 % of the guard's threshold)")
+  const decrease = share(
+    'decrease',
+    (n) => n > 0 && n < 1,
+    'a factor above 0 and below 1 (0.8: ×0.8 a step while the guard is breached)',
+  )
+  const headroom = share(
+    'headroom',
+    (n) => n >= 0 && n < 1,
+    "a share from 0 (inclusive) to 1 (0.1: no raise within 10 % of the guard's threshold)",
+  )
   return problems.length > before ? null : { slo, decrease, headroom }
 }
 
@@ -212,7 +294,11 @@ function parseGuard(v: unknown, service: string, sloName: string, problems: stri
  * lowers to meet the p99 but raises only once about the p99.9 is under the threshold: it
  * settles well under the target, and nothing said why.
  */
-export function controllerWarnings(def: Pick<ControllerDefinition, 'slo' | 'params' | 'effect'>, service: string, slo: SloDefinition | undefined): string[] {
+export function controllerWarnings(
+  def: Pick<ControllerDefinition, 'slo' | 'params' | 'effect'>,
+  service: string,
+  slo: SloDefinition | undefined,
+): string[] {
   if (slo === undefined || slo.sli.type !== 'latency' || def.effect !== 'raises') return []
   const p = slo.sli.percentile
   const burnAtTarget = (100 - p) / (100 - slo.objective)
@@ -220,10 +306,10 @@ export function controllerWarnings(def: Pick<ControllerDefinition, 'slo' | 'para
   if (!(burnAtTarget > raiseBelow)) return []
   const burn = Number(burnAtTarget.toPrecision(3))
   return [
-    `SLO ${service}/${def.slo} holds p${p} within ${slo.sli.threshold_ms} ms but promises ${slo.objective} % of observations within it: `
-    + `with the p${p} at the threshold, ${Number((100 - p).toPrecision(3))} % of observations are over it, a burn rate of ${burn}×, and this controller raises only below ${raiseBelow}× `
-    + `(params.raiseBelowBurnRate); it will lower the knob to meet the p${p} but raise it only once about the p${slo.objective} is within ${slo.sli.threshold_ms} ms. `
-    + `Make the SLO's percentile ${slo.objective} (or its objective ${p}), or set params.raiseBelowBurnRate above ${burn}`,
+    `SLO ${service}/${def.slo} holds p${p} within ${slo.sli.threshold_ms} ms but promises ${slo.objective} % of observations within it: ` +
+      `with the p${p} at the threshold, ${Number((100 - p).toPrecision(3))} % of observations are over it, a burn rate of ${burn}×, and this controller raises only below ${raiseBelow}× ` +
+      `(params.raiseBelowBurnRate); it will lower the knob to meet the p${p} but raise it only once about the p${slo.objective} is within ${slo.sli.threshold_ms} ms. ` +
+      `Make the SLO's percentile ${slo.objective} (or its objective ${p}), or set params.raiseBelowBurnRate above ${burn}`,
   ]
 }
 

@@ -4,10 +4,16 @@ import type { LeaseClaim, LeaseStore } from '../store/lease-store.ts'
 export type { LeaseClaim, LeaseStore } from '../store/lease-store.ts'
 
 /** Who holds a lease: the winner of its highest term. */
-export interface LeaseView { term: number; holder: string | undefined; expiresAt: number }
+export interface LeaseView {
+  term: number
+  holder: string | undefined
+  expiresAt: number
+}
 
 /** What this process knows of a lease after its last step. */
-export interface LeaseState extends LeaseView { leader: boolean }
+export interface LeaseState extends LeaseView {
+  leader: boolean
+}
 
 /**
  * The holder of a lease as the claims show it: of the highest term, the claim of the least
@@ -19,19 +25,25 @@ export function leaseHolder(claims: readonly LeaseClaim[]): LeaseView {
   for (const c of claims) {
     if (best === undefined || c.term > best.term || (c.term === best.term && c.holder < best.holder)) best = c
   }
-  return best === undefined ? { term: 0, holder: undefined, expiresAt: 0 } : { term: best.term, holder: best.holder, expiresAt: best.expiresAt }
+  return best === undefined
+    ? { term: 0, holder: undefined, expiresAt: 0 }
+    : { term: best.term, holder: best.holder, expiresAt: best.expiresAt }
 }
 
 /** What one step does: follow (write nothing), renew my term, or claim the next one. */
-export type LeasePlan =
-  | { kind: 'follow'; view: LeaseView }
-  | { kind: 'renew' | 'claim'; claim: LeaseClaim }
+export type LeasePlan = { kind: 'follow'; view: LeaseView } | { kind: 'renew' | 'claim'; claim: LeaseClaim }
 
 /**
  * The pure heart of the lease. The holder of the highest term renews it; anyone else
  * follows while that claim has not expired, and claims the next term once it has.
  */
-export function planLease(claims: readonly LeaseClaim[], name: string, me: string, now: number, ttlMillis: number): LeasePlan {
+export function planLease(
+  claims: readonly LeaseClaim[],
+  name: string,
+  me: string,
+  now: number,
+  ttlMillis: number,
+): LeasePlan {
   const view = leaseHolder(claims)
   const claim = (term: number): LeaseClaim => ({ name, term, holder: me, expiresAt: now + ttlMillis, writtenAt: now })
   if (view.holder === me) return { kind: 'renew', claim: claim(view.term) }
@@ -94,7 +106,11 @@ export class Lease {
 
   /** A step is due every third of the lease (so a renewal can fail twice before it lapses). */
   due(now: number): boolean {
-    return this.#lastStep === undefined || now - this.#lastStep >= this.#o.ttlMillis / 3 || (!this.#state.leader && now >= this.#state.expiresAt)
+    return (
+      this.#lastStep === undefined ||
+      now - this.#lastStep >= this.#o.ttlMillis / 3 ||
+      (!this.#state.leader && now >= this.#state.expiresAt)
+    )
   }
 
   /** One step: renew, claim or follow. A store error rejects (and leaves the process not leading). */
@@ -111,7 +127,10 @@ export class Lease {
       await store.write(plan.claim)
       if (plan.kind === 'claim') await this.#o.sleep(this.#o.settleMillis)
       const view = leaseHolder(await store.claims(name))
-      this.#state = { ...view, leader: view.holder === holder && view.term === plan.claim.term && view.expiresAt > this.#o.now() }
+      this.#state = {
+        ...view,
+        leader: view.holder === holder && view.term === plan.claim.term && view.expiresAt > this.#o.now(),
+      }
       return this.#state
     } catch (err) {
       this.#state = { ...this.#state, leader: false }
@@ -127,7 +146,10 @@ export class Lease {
     const claims = await this.#o.store.claims(this.#o.name)
     if (leadsIn(claims, this.#o.holder, term, this.#o.now())) return
     const v = leaseHolder(claims)
-    throw new GovernorError('GOV_ERR_CONTROLLER_STALE_TERM', `lease ${this.#o.name} term ${term} of ${this.#o.holder} is not current: term ${v.term} is held by ${v.holder ?? 'nobody'}${v.expiresAt <= this.#o.now() ? ' (expired)' : ''}`)
+    throw new GovernorError(
+      'GOV_ERR_CONTROLLER_STALE_TERM',
+      `lease ${this.#o.name} term ${term} of ${this.#o.holder} is not current: term ${v.term} is held by ${v.holder ?? 'nobody'}${v.expiresAt <= this.#o.now() ? ' (expired)' : ''}`,
+    )
   }
 
   /** Gives the lease up (at shutdown), so that another process takes over at once. */
@@ -135,6 +157,12 @@ export class Lease {
     if (!this.#state.leader) return
     const now = this.#o.now()
     this.#state = { ...this.#state, leader: false }
-    await this.#o.store.write({ name: this.#o.name, term: this.#state.term, holder: this.#o.holder, expiresAt: now, writtenAt: now + 1 })
+    await this.#o.store.write({
+      name: this.#o.name,
+      term: this.#state.term,
+      holder: this.#o.holder,
+      expiresAt: now,
+      writtenAt: now + 1,
+    })
   }
 }

@@ -44,7 +44,13 @@ export class SliObserver {
     this.#maxPoints = maxPoints
   }
 
-  async read(service: string, slo: SloDefinition, now: number, windowMillis: number, staleMillis: number): Promise<SliReading> {
+  async read(
+    service: string,
+    slo: SloDefinition,
+    now: number,
+    windowMillis: number,
+    staleMillis: number,
+  ): Promise<SliReading> {
     let series: SliSeries
     try {
       series = await resolveSli(this.#queries, service, slo.sli)
@@ -55,9 +61,14 @@ export class SliObserver {
     const metric = slo.sli.metric
     if (series.all.length === 0) return { ok: false, why: 'no_data', text: `no data: ${service} has sent no ${metric}` }
     const newest = await this.#newest(series, now)
-    if (newest === undefined) return { ok: false, why: 'no_data', text: `no data: no point of ${metric} in the last 24 h` }
+    if (newest === undefined)
+      return { ok: false, why: 'no_data', text: `no data: no point of ${metric} in the last 24 h` }
     if (now - newest > staleMillis) {
-      return { ok: false, why: 'stale', text: `stale data: the newest point of ${metric} is ${seconds(now - newest)} old (more than ${seconds(staleMillis)})` }
+      return {
+        ok: false,
+        why: 'stale',
+        text: `stale data: the newest point of ${metric} is ${seconds(now - newest)} old (more than ${seconds(staleMillis)})`,
+      }
     }
     const [counts = { bad: 0, total: 0 }] = await this.#reads.countEvents(countQuery(series, now, [windowMillis]))
     const burn = burnRate(counts, allowedBadRatio(slo))
@@ -70,28 +81,55 @@ export class SliObserver {
           p = await this.#percentile(series, sli.percentile / 100, now, windowMillis)
         } catch (err) {
           // Series whose bucket bounds share nothing: no percentile can be read from them.
-          if (isGovernorError(err) && err.code === 'GOV_ERR_QUERY_AGG_TYPE') return { ok: false, why: 'unreadable', text: `${metric}: ${err.message}` }
+          if (isGovernorError(err) && err.code === 'GOV_ERR_QUERY_AGG_TYPE')
+            return { ok: false, why: 'unreadable', text: `${metric}: ${err.message}` }
           throw err
         }
         if (p === undefined) return { ok: false, why: 'no_data', text: `no data: no observation of ${metric} ${span}` }
-        return { ok: true, sli: p, target: sli.threshold_ms, burnRate: burn, newestAt: newest, text: `p${sli.percentile} of ${metric} ${round(p)} ms ${span}, target ${sli.threshold_ms} ms${burnText(burn)}` }
+        return {
+          ok: true,
+          sli: p,
+          target: sli.threshold_ms,
+          burnRate: burn,
+          newestAt: newest,
+          text: `p${sli.percentile} of ${metric} ${round(p)} ms ${span}, target ${sli.threshold_ms} ms${burnText(burn)}`,
+        }
       }
       case 'error_ratio': {
         if (counts.total <= 0) return { ok: false, why: 'no_data', text: `no data: ${metric} did not grow ${span}` }
         const ratio = counts.bad / counts.total
         const target = allowedBadRatio(slo)
-        return { ok: true, sli: ratio, target, burnRate: burn, newestAt: newest, text: `error ratio of ${metric} ${round(ratio)} ${span}, target ${round(target)}${burnText(burn)}` }
+        return {
+          ok: true,
+          sli: ratio,
+          target,
+          burnRate: burn,
+          newestAt: newest,
+          text: `error ratio of ${metric} ${round(ratio)} ${span}, target ${round(target)}${burnText(burn)}`,
+        }
       }
       case 'gauge_max': {
         const last = await this.#lastValue(series, now, windowMillis)
         if (last === undefined) return { ok: false, why: 'no_data', text: `no data: no sample of ${metric} ${span}` }
-        return { ok: true, sli: last, target: sli.max, burnRate: burn, newestAt: newest, text: `${metric} ${round(last)} (last sample), max ${sli.max}${burnText(burn)}` }
+        return {
+          ok: true,
+          sli: last,
+          target: sli.max,
+          burnRate: burn,
+          newestAt: newest,
+          text: `${metric} ${round(last)} (last sample), max ${sli.max}${burnText(burn)}`,
+        }
       }
     }
   }
 
   #newest(s: SliSeries, now: number): Promise<number | undefined> {
-    return this.#reads.newest(s.table, s.all.map((x) => x.id), now - NEWEST_LOOKBACK_MILLIS, now)
+    return this.#reads.newest(
+      s.table,
+      s.all.map((x) => x.id),
+      now - NEWEST_LOOKBACK_MILLIS,
+      now,
+    )
   }
 
   /**
@@ -100,13 +138,24 @@ export class SliObserver {
    */
   async #percentile(s: SliSeries, q: number, now: number, windowMillis: number): Promise<number | undefined> {
     const from = now - windowMillis
-    const rows = await this.#queries.points('histograms', ['count', 'sum', 'bounds', 'counts'], s.all.map((x) => x.id), from, now, this.#maxPoints)
+    const rows = await this.#queries.points(
+      'histograms',
+      ['count', 'sum', 'bounds', 'counts'],
+      s.all.map((x) => x.id),
+      from,
+      now,
+      this.#maxPoints,
+    )
     const group: HistogramSeries[] = []
     for (const { begin, end } of sliceBySeries(rows).values()) {
       const cut = (col: string) => rows.columns[col]!.slice(begin, end)
       group.push({
-        ts: rows.ts.slice(begin, end), start: rows.start.slice(begin, end), count: cut('count').map(toNumber), sum: cut('sum').map(toNumber),
-        bounds: cut('bounds').map((b) => (b as unknown[]).map(toNumber)), counts: cut('counts').map((c) => (c as unknown[]).map(toNumber)),
+        ts: rows.ts.slice(begin, end),
+        start: rows.start.slice(begin, end),
+        count: cut('count').map(toNumber),
+        sum: cut('sum').map(toNumber),
+        bounds: cut('bounds').map((b) => (b as unknown[]).map(toNumber)),
+        counts: cut('counts').map((c) => (c as unknown[]).map(toNumber)),
       })
     }
     if (group.length === 0) return undefined
@@ -117,7 +166,11 @@ export class SliObserver {
   }
 
   #lastValue(s: SliSeries, now: number, windowMillis: number): Promise<number | undefined> {
-    return this.#reads.lastValue(s.all.map((x) => x.id), now - windowMillis, now)
+    return this.#reads.lastValue(
+      s.all.map((x) => x.id),
+      now - windowMillis,
+      now,
+    )
   }
 }
 

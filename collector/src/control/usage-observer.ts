@@ -55,21 +55,32 @@ export class UsageObserver {
 
   async read(service: string, knob: string, now: number, windowMillis: number): Promise<UsageReading | undefined> {
     const peak = await this.#highest(LIMITER_METRICS.peak, service, knob, now, windowMillis)
-    const inUse = peak ?? await this.#highest(LIMITER_METRICS.inflight, service, knob, now, windowMillis)
+    const inUse = peak ?? (await this.#highest(LIMITER_METRICS.inflight, service, knob, now, windowMillis))
     const limit = await this.#highest(LIMITER_METRICS.limit, service, knob, now, windowMillis)
     if (inUse === undefined && limit === undefined) return undefined
     const held = await this.#highest(LIMITER_METRICS.state, service, knob, now, windowMillis, NOT_FROM_CONCURRENCY)
     const notFromConcurrency = held === undefined ? undefined : held >= 1
     const parts = [
-      ...(inUse !== undefined ? [`${inUse} in flight at most`] : []), ...(limit !== undefined ? [`limit ${limit} at most`] : []),
+      ...(inUse !== undefined ? [`${inUse} in flight at most`] : []),
+      ...(limit !== undefined ? [`limit ${limit} at most`] : []),
       ...(notFromConcurrency === true ? ['holding: latency not from concurrency'] : []),
     ]
     return { inUse, limit, notFromConcurrency, text: `the app's limiter: ${parts.join(', ')}` }
   }
 
-  async #highest(metric: string, service: string, knob: string, now: number, windowMillis: number, reason?: string): Promise<number | undefined> {
+  async #highest(
+    metric: string,
+    service: string,
+    knob: string,
+    now: number,
+    windowMillis: number,
+    reason?: string,
+  ): Promise<number | undefined> {
     const ids = (await this.#queries.series(metric, service))
-      .filter((s) => attr(s, 'governor.knob') === knob && (reason === undefined || attr(s, 'governor.reason') === reason)).map((s) => s.id)
+      .filter(
+        (s) => attr(s, 'governor.knob') === knob && (reason === undefined || attr(s, 'governor.reason') === reason),
+      )
+      .map((s) => s.id)
     if (ids.length === 0) return undefined
     const from = now - Math.max(windowMillis, USAGE_LOOKBACK_MILLIS)
     const rows = await this.#queries.points('samples', ['value'], ids, from, now + 1, this.#maxPoints)

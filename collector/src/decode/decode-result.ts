@@ -149,11 +149,22 @@ export class BatchBuilder {
    * come later and say otherwise).
    */
   setMetric(
-    name: string, description: string, unit: string,
-    type: MetricType, temporality: Temporality, monotonic: boolean, guessed = false,
+    name: string,
+    description: string,
+    unit: string,
+    type: MetricType,
+    temporality: Temporality,
+    monotonic: boolean,
+    guessed = false,
   ): void {
     const stored = this.#cache.types.get(name)
-    if (guessed && stored !== undefined && stored !== type && (stored === 'sum' || stored === 'gauge') && (type === 'sum' || type === 'gauge')) {
+    if (
+      guessed &&
+      stored !== undefined &&
+      stored !== type &&
+      (stored === 'sum' || stored === 'gauge') &&
+      (type === 'sum' || type === 'gauge')
+    ) {
       type = stored
       monotonic = stored === 'sum'
       temporality = stored === 'sum' ? 'cumulative' : 'unspecified'
@@ -171,7 +182,21 @@ export class BatchBuilder {
     this.#typeUnknown = stored === undefined && !guessed
     this.#typeConflict = stored === undefined || stored === type ? '' : typeConflict(type, stored)
     // A refused metric gets a map of its own: no series of it is ever known.
-    this.#encodings = this.#typeConflict !== '' ? new Map() : this.#cache.encodings(JSON.stringify([this.#resourceKey, this.#scope, name, description, unit, type, this.#temporality, this.#monotonic]))
+    this.#encodings =
+      this.#typeConflict !== ''
+        ? new Map()
+        : this.#cache.encodings(
+            JSON.stringify([
+              this.#resourceKey,
+              this.#scope,
+              name,
+              description,
+              unit,
+              type,
+              this.#temporality,
+              this.#monotonic,
+            ]),
+          )
   }
 
   /** The index of the next point among its metric's data points, for rejection reasons. */
@@ -218,7 +243,9 @@ export class BatchBuilder {
 
   /** Rejects the current point for a field whose value is out of bounds (see `atPoint`). */
   rejectValue(field: string, value: number | string, expected: string): void {
-    this.rejectPoints(`${this.#point < 0 ? 'data point' : `data point ${this.#point}`}: ${field} is ${value}, expected ${expected}`)
+    this.rejectPoints(
+      `${this.#point < 0 ? 'data point' : `data point ${this.#point}`}: ${field} is ${value}, expected ${expected}`,
+    )
   }
 
   /** A gauge or sum point; `value` undefined when the point had neither asInt nor asDouble. */
@@ -233,8 +260,16 @@ export class BatchBuilder {
 
   /** A histogram point; `sum`, `min`, `max` NaN when absent. */
   histogram(
-    attributes: Attributes, ts: number, start: number, flags: number,
-    count: number, sum: number, min: number, max: number, bounds: number[], counts: number[],
+    attributes: Attributes,
+    ts: number,
+    start: number,
+    flags: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    bounds: number[],
+    counts: number[],
   ): void {
     if (!this.#timesOk(ts, start)) return
     if (counts.length !== bounds.length + 1 && (counts.length !== 0 || bounds.length !== 0)) {
@@ -242,10 +277,21 @@ export class BatchBuilder {
         `histogram data point has ${counts.length} bucket counts for ${bounds.length} explicit bounds (expected bounds + 1)`,
       )
     }
-    if (!this.#fits('flags', flags, FLAGS) || !this.#fits('count', count, UINT64) || !this.#allFit('bucket_counts', counts, UINT64)) return
+    if (
+      !this.#fits('flags', flags, FLAGS) ||
+      !this.#fits('count', count, UINT64) ||
+      !this.#allFit('bucket_counts', counts, UINT64)
+    )
+      return
     const bad = badBound(bounds)
     if (bad >= 0) {
-      return this.rejectValue(`explicit_bounds[${bad}]`, bounds[bad]!, bad === 0 ? 'a finite number' : `a finite number above explicit_bounds[${bad - 1}] (${bounds[bad - 1]!}): bounds are strictly increasing`)
+      return this.rejectValue(
+        `explicit_bounds[${bad}]`,
+        bounds[bad]!,
+        bad === 0
+          ? 'a finite number'
+          : `a finite number above explicit_bounds[${bad - 1}] (${bounds[bad - 1]!}): bounds are strictly increasing`,
+      )
     }
     const s = this.#series(attributes)
     if (s !== undefined) this.#batch.histograms.push(s, ts, start, flags, count, sum, min, max, bounds, counts)
@@ -253,25 +299,61 @@ export class BatchBuilder {
 
   /** An exponential histogram point; `sum`, `min`, `max` NaN when absent. */
   expHistogram(
-    attributes: Attributes, ts: number, start: number, flags: number,
-    count: number, sum: number, min: number, max: number,
-    scale: number, zeroCount: number, zeroThreshold: number, positive: ExpBuckets, negative: ExpBuckets,
+    attributes: Attributes,
+    ts: number,
+    start: number,
+    flags: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    scale: number,
+    zeroCount: number,
+    zeroThreshold: number,
+    positive: ExpBuckets,
+    negative: ExpBuckets,
   ): void {
     if (!this.#timesOk(ts, start)) return
     if (
-      !this.#fits('flags', flags, FLAGS) || !this.#fits('count', count, UINT64) || !this.#fits('scale', scale, SCALE) ||
+      !this.#fits('flags', flags, FLAGS) ||
+      !this.#fits('count', count, UINT64) ||
+      !this.#fits('scale', scale, SCALE) ||
       !this.#fits('zero_count', zeroCount, UINT64) ||
-      !this.#fits('positive.offset', positive.offset, INT32) || !this.#allFit('positive.bucket_counts', positive.counts, UINT64) ||
-      !this.#fits('negative.offset', negative.offset, INT32) || !this.#allFit('negative.bucket_counts', negative.counts, UINT64)
-    ) return
+      !this.#fits('positive.offset', positive.offset, INT32) ||
+      !this.#allFit('positive.bucket_counts', positive.counts, UINT64) ||
+      !this.#fits('negative.offset', negative.offset, INT32) ||
+      !this.#allFit('negative.bucket_counts', negative.counts, UINT64)
+    )
+      return
     const s = this.#series(attributes)
-    if (s !== undefined) this.#batch.expHistograms.push(s, ts, start, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative)
+    if (s !== undefined)
+      this.#batch.expHistograms.push(
+        s,
+        ts,
+        start,
+        flags,
+        count,
+        sum,
+        min,
+        max,
+        scale,
+        zeroCount,
+        zeroThreshold,
+        positive,
+        negative,
+      )
   }
 
   /** A summary point. */
   summary(
-    attributes: Attributes, ts: number, start: number, flags: number,
-    count: number, sum: number, quantiles: number[], values: number[],
+    attributes: Attributes,
+    ts: number,
+    start: number,
+    flags: number,
+    count: number,
+    sum: number,
+    quantiles: number[],
+    values: number[],
   ): void {
     if (!this.#timesOk(ts, start) || !this.#fits('flags', flags, FLAGS) || !this.#fits('count', count, UINT64)) return
     for (let i = 0; i < quantiles.length; i++) {
@@ -361,17 +443,20 @@ export class BatchBuilder {
   }
 
   #resolve(attributes: Attributes): SeriesInfo {
-    return this.#cache.resolve({
-      metric: this.#metric,
-      type: this.#type,
-      temporality: this.#temporality,
-      monotonic: this.#monotonic,
-      unit: this.#unit,
-      description: this.#description,
-      service: this.#service,
-      scope: this.#scope,
-      resource: this.#resource,
-      attributes,
-    }, this.#resourceKey)
+    return this.#cache.resolve(
+      {
+        metric: this.#metric,
+        type: this.#type,
+        temporality: this.#temporality,
+        monotonic: this.#monotonic,
+        unit: this.#unit,
+        description: this.#description,
+        service: this.#service,
+        scope: this.#scope,
+        resource: this.#resource,
+        attributes,
+      },
+      this.#resourceKey,
+    )
   }
 }

@@ -58,23 +58,36 @@ function anyValue(r: ProtobufReader, end: number, depth: number): string {
         text = depth === 0 ? s : JSON.stringify(s)
         break
       }
-      case 2: r.expect(tag, VARINT, 'AnyValue.bool_value'); text = r.bool() ? 'true' : 'false'; break
-      case 3: r.expect(tag, VARINT, 'AnyValue.int_value'); text = r.int64String(); break
+      case 2:
+        r.expect(tag, VARINT, 'AnyValue.bool_value')
+        text = r.bool() ? 'true' : 'false'
+        break
+      case 3:
+        r.expect(tag, VARINT, 'AnyValue.int_value')
+        text = r.int64String()
+        break
       case 4: {
         r.expect(tag, I64, 'AnyValue.double_value')
         const d = r.double()
         text = depth === 0 ? String(d) : doubleJson(d)
         break
       }
-      case 5: r.expect(tag, LEN, 'AnyValue.array_value'); text = arrayJson(r, r.delimitedEnd(), depth + 1); break
-      case 6: r.expect(tag, LEN, 'AnyValue.kvlist_value'); text = kvlistJson(r, r.delimitedEnd(), depth + 1); break
+      case 5:
+        r.expect(tag, LEN, 'AnyValue.array_value')
+        text = arrayJson(r, r.delimitedEnd(), depth + 1)
+        break
+      case 6:
+        r.expect(tag, LEN, 'AnyValue.kvlist_value')
+        text = kvlistJson(r, r.delimitedEnd(), depth + 1)
+        break
       case 7: {
         r.expect(tag, LEN, 'AnyValue.bytes_value')
         const s = base64(r.bytes())
         text = depth === 0 ? s : `"${s}"`
         break
       }
-      default: r.skip(tag)
+      default:
+        r.skip(tag)
     }
   }
   r.endOf(end, 'AnyValue')

@@ -9,7 +9,9 @@ import { INT64_EXPECTED, NANOS_EXPECTED, TWO_63, TWO_64, UINT64, aboveUint64, ou
 export type JsonObject = Record<string, unknown>
 
 const TEMPORALITY_NAMES: Record<string, number> = {
-  AGGREGATION_TEMPORALITY_UNSPECIFIED: 0, AGGREGATION_TEMPORALITY_DELTA: 1, AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
+  AGGREGATION_TEMPORALITY_UNSPECIFIED: 0,
+  AGGREGATION_TEMPORALITY_DELTA: 1,
+  AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
 }
 const DIGITS = /^\d+$/
 export const SIGNED_DIGITS = /^-?\d+$/
@@ -78,7 +80,8 @@ export function time(value: unknown, field: string): number {
     if (aboveUint64(value)) throw new BadNumber(field, value, NANOS_EXPECTED)
     return value.length <= 6 ? 0 : Number(value.slice(0, -6))
   }
-  if (typeof value !== 'number' && typeof value !== 'string') throw new Malformed(field, `expected a timestamp string or number, got ${show(value)}`)
+  if (typeof value !== 'number' && typeof value !== 'string')
+    throw new Malformed(field, `expected a timestamp string or number, got ${show(value)}`)
   const n = Number(value)
   // A double at 2^64 may stand for anything from 2^64 - 2^11: not provably in range.
   if (!(Number.isInteger(n) && n >= 0 && n < TWO_64)) throw new BadNumber(field, value, NANOS_EXPECTED)

@@ -3,11 +3,33 @@ import type { ExpBuckets } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
 import type { Attributes, MetricType } from '../model/types.ts'
 import {
-  BatchBuilder, MAX_VALUE_DEPTH, doubleJson, newAttributes, temporalityOf, type DecodeResult,
+  BatchBuilder,
+  MAX_VALUE_DEPTH,
+  doubleJson,
+  newAttributes,
+  temporalityOf,
+  type DecodeResult,
 } from './decode-result.ts'
 import {
-  BadNumber, Malformed, SIGNED_DIGITS, array, bool, double, enumValue, fieldName, int, int64, isObject, numbers, object,
-  show, string, time, uint64, within, type JsonObject,
+  BadNumber,
+  Malformed,
+  SIGNED_DIGITS,
+  array,
+  bool,
+  double,
+  enumValue,
+  fieldName,
+  int,
+  int64,
+  isObject,
+  numbers,
+  object,
+  show,
+  string,
+  time,
+  uint64,
+  within,
+  type JsonObject,
 } from './otlp-json-values.ts'
 
 /**
@@ -28,7 +50,11 @@ export function decodeOtlpJson(body: unknown, cache: SeriesCache, oldestMillis =
 /** Metric data keys, in the order a (malformed) metric carrying several of them is read. */
 const DATA_KEYS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const
 const DATA_TYPES: Record<(typeof DATA_KEYS)[number], MetricType> = {
-  gauge: 'gauge', sum: 'sum', histogram: 'histogram', exponentialHistogram: 'exponential_histogram', summary: 'summary',
+  gauge: 'gauge',
+  sum: 'sum',
+  histogram: 'histogram',
+  exponentialHistogram: 'exponential_histogram',
+  summary: 'summary',
 }
 const NO_BUCKETS = (): ExpBuckets => ({ offset: 0, counts: [] })
 
@@ -127,7 +153,10 @@ class JsonDecoder {
     if (this.#data !== '') path += `.${this.#data}`
     if (this.#pi >= 0) path += `.dataPoints[${this.#pi}]`
     if (err.path !== '') path += path === '' || err.path.startsWith('[') ? err.path : `.${err.path}`
-    return new GovernorError('GOV_ERR_OTLP_MALFORMED', `invalid OTLP JSON at ${path === '' ? 'the top level' : path}: ${err.message}`)
+    return new GovernorError(
+      'GOV_ERR_OTLP_MALFORMED',
+      `invalid OTLP JSON at ${path === '' ? 'the top level' : path}: ${err.message}`,
+    )
   }
 }
 
@@ -138,27 +167,44 @@ function numberPoint(b: BatchBuilder, p: JsonObject): void {
   if (p.asInt !== undefined && p.asInt !== null) value = int64(p.asInt, 'asInt')
   else if (p.asDouble !== undefined && p.asDouble !== null) value = double(p.asDouble, 0, 'asDouble')
   b.sample(
-    attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
-    time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'), value,
+    attributes(p.attributes, 'attributes'),
+    time(p.timeUnixNano, 'timeUnixNano'),
+    time(p.startTimeUnixNano, 'startTimeUnixNano'),
+    int(p.flags, 'flags'),
+    value,
   )
 }
 
 function histogramPoint(b: BatchBuilder, p: JsonObject): void {
   b.histogram(
-    attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
-    time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'),
-    uint64(p.count, 'count'), double(p.sum, NaN, 'sum'), double(p.min, NaN, 'min'), double(p.max, NaN, 'max'),
-    numbers(p.explicitBounds, true, 'explicitBounds'), numbers(p.bucketCounts, false, 'bucketCounts'),
+    attributes(p.attributes, 'attributes'),
+    time(p.timeUnixNano, 'timeUnixNano'),
+    time(p.startTimeUnixNano, 'startTimeUnixNano'),
+    int(p.flags, 'flags'),
+    uint64(p.count, 'count'),
+    double(p.sum, NaN, 'sum'),
+    double(p.min, NaN, 'min'),
+    double(p.max, NaN, 'max'),
+    numbers(p.explicitBounds, true, 'explicitBounds'),
+    numbers(p.bucketCounts, false, 'bucketCounts'),
   )
 }
 
 function expHistogramPoint(b: BatchBuilder, p: JsonObject): void {
   b.expHistogram(
-    attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
-    time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'),
-    uint64(p.count, 'count'), double(p.sum, NaN, 'sum'), double(p.min, NaN, 'min'), double(p.max, NaN, 'max'),
-    int(p.scale, 'scale'), uint64(p.zeroCount, 'zeroCount'), double(p.zeroThreshold, 0, 'zeroThreshold'),
-    buckets(p.positive, 'positive'), buckets(p.negative, 'negative'),
+    attributes(p.attributes, 'attributes'),
+    time(p.timeUnixNano, 'timeUnixNano'),
+    time(p.startTimeUnixNano, 'startTimeUnixNano'),
+    int(p.flags, 'flags'),
+    uint64(p.count, 'count'),
+    double(p.sum, NaN, 'sum'),
+    double(p.min, NaN, 'min'),
+    double(p.max, NaN, 'max'),
+    int(p.scale, 'scale'),
+    uint64(p.zeroCount, 'zeroCount'),
+    double(p.zeroThreshold, 0, 'zeroThreshold'),
+    buckets(p.positive, 'positive'),
+    buckets(p.negative, 'negative'),
   )
 }
 
@@ -186,9 +232,14 @@ function summaryPoint(b: BatchBuilder, p: JsonObject): void {
     }
   }
   b.summary(
-    attributes(p.attributes, 'attributes'), time(p.timeUnixNano, 'timeUnixNano'),
-    time(p.startTimeUnixNano, 'startTimeUnixNano'), int(p.flags, 'flags'),
-    uint64(p.count, 'count'), double(p.sum, 0, 'sum'), quantiles, values,
+    attributes(p.attributes, 'attributes'),
+    time(p.timeUnixNano, 'timeUnixNano'),
+    time(p.startTimeUnixNano, 'startTimeUnixNano'),
+    int(p.flags, 'flags'),
+    uint64(p.count, 'count'),
+    double(p.sum, 0, 'sum'),
+    quantiles,
+    values,
   )
 }
 

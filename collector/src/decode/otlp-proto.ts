@@ -1,10 +1,7 @@
 import type { ExpBuckets } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
 import type { Attributes, MetricType } from '../model/types.ts'
-import {
-  BatchBuilder, millisFromNanoHalves, newAttributes, temporalityOf,
-  type DecodeResult,
-} from './decode-result.ts'
+import { BatchBuilder, millisFromNanoHalves, newAttributes, temporalityOf, type DecodeResult } from './decode-result.ts'
 import { attributesOf, keyValue } from './otlp-attributes.ts'
 import { I64, LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
 
@@ -43,7 +40,11 @@ import { I64, LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
 
 /** The metric data field numbers, indexed to the MetricType they carry. */
 const DATA_TYPES: Record<number, MetricType> = {
-  5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponential_histogram', 11: 'summary',
+  5: 'gauge',
+  7: 'sum',
+  9: 'histogram',
+  10: 'exponential_histogram',
+  11: 'summary',
 }
 
 /**
@@ -161,8 +162,13 @@ function metric(r: ProtobufReader, b: BatchBuilder, end: number): void {
 
 /** Gauge, Sum, Histogram, ExponentialHistogram or Summary: its metadata, then its points. */
 function metricData(
-  r: ProtobufReader, b: BatchBuilder, end: number,
-  type: MetricType, name: string, description: string, unit: string,
+  r: ProtobufReader,
+  b: BatchBuilder,
+  end: number,
+  type: MetricType,
+  name: string,
+  description: string,
+  unit: string,
 ): void {
   const start = r.pos
   const temporal = type === 'sum' || type === 'histogram' || type === 'exponential_histogram'
@@ -228,12 +234,28 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
         r.pos = r.delimitedEnd()
         attrEnd = r.pos
         break
-      case 2: r.expect(tag, I64, 'NumberDataPoint.start_time_unix_nano'); start = nanosToMillis(r); break
-      case 3: r.expect(tag, I64, 'NumberDataPoint.time_unix_nano'); ts = nanosToMillis(r); break
-      case 4: r.expect(tag, I64, 'NumberDataPoint.as_double'); value = r.double(); break
-      case 6: r.expect(tag, I64, 'NumberDataPoint.as_int'); value = r.sfixed64(); break
-      case 8: r.expect(tag, VARINT, 'NumberDataPoint.flags'); flags = r.uint32(); break
-      default: r.skip(tag) // exemplars (5) and unknown fields
+      case 2:
+        r.expect(tag, I64, 'NumberDataPoint.start_time_unix_nano')
+        start = nanosToMillis(r)
+        break
+      case 3:
+        r.expect(tag, I64, 'NumberDataPoint.time_unix_nano')
+        ts = nanosToMillis(r)
+        break
+      case 4:
+        r.expect(tag, I64, 'NumberDataPoint.as_double')
+        value = r.double()
+        break
+      case 6:
+        r.expect(tag, I64, 'NumberDataPoint.as_int')
+        value = r.sfixed64()
+        break
+      case 8:
+        r.expect(tag, VARINT, 'NumberDataPoint.flags')
+        flags = r.uint32()
+        break
+      default:
+        r.skip(tag) // exemplars (5) and unknown fields
     }
   }
   r.endOf(end, 'NumberDataPoint')
@@ -255,24 +277,58 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
 
 function histogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
   const attributes = newAttributes()
-  let ts = 0, start = 0, flags = 0, count = 0
-  let sum = NaN, min = NaN, max = NaN
+  let ts = 0,
+    start = 0,
+    flags = 0,
+    count = 0
+  let sum = NaN,
+    min = NaN,
+    max = NaN
   const bounds: number[] = []
   const counts: number[] = []
   while (r.pos < end) {
     const tag = r.tag()
     switch (tag >>> 3) {
-      case 9: r.expect(tag, LEN, 'HistogramDataPoint.attributes'); keyValue(r, r.delimitedEnd(), attributes); break
-      case 2: r.expect(tag, I64, 'HistogramDataPoint.start_time_unix_nano'); start = nanosToMillis(r); break
-      case 3: r.expect(tag, I64, 'HistogramDataPoint.time_unix_nano'); ts = nanosToMillis(r); break
-      case 4: r.expect(tag, I64, 'HistogramDataPoint.count'); count = r.fixed64(); break
-      case 5: r.expect(tag, I64, 'HistogramDataPoint.sum'); sum = r.double(); break
-      case 6: repeated64(r, tag, counts, false, 'HistogramDataPoint.bucket_counts'); break
-      case 7: repeated64(r, tag, bounds, true, 'HistogramDataPoint.explicit_bounds'); break
-      case 10: r.expect(tag, VARINT, 'HistogramDataPoint.flags'); flags = r.uint32(); break
-      case 11: r.expect(tag, I64, 'HistogramDataPoint.min'); min = r.double(); break
-      case 12: r.expect(tag, I64, 'HistogramDataPoint.max'); max = r.double(); break
-      default: r.skip(tag) // exemplars (8) and unknown fields
+      case 9:
+        r.expect(tag, LEN, 'HistogramDataPoint.attributes')
+        keyValue(r, r.delimitedEnd(), attributes)
+        break
+      case 2:
+        r.expect(tag, I64, 'HistogramDataPoint.start_time_unix_nano')
+        start = nanosToMillis(r)
+        break
+      case 3:
+        r.expect(tag, I64, 'HistogramDataPoint.time_unix_nano')
+        ts = nanosToMillis(r)
+        break
+      case 4:
+        r.expect(tag, I64, 'HistogramDataPoint.count')
+        count = r.fixed64()
+        break
+      case 5:
+        r.expect(tag, I64, 'HistogramDataPoint.sum')
+        sum = r.double()
+        break
+      case 6:
+        repeated64(r, tag, counts, false, 'HistogramDataPoint.bucket_counts')
+        break
+      case 7:
+        repeated64(r, tag, bounds, true, 'HistogramDataPoint.explicit_bounds')
+        break
+      case 10:
+        r.expect(tag, VARINT, 'HistogramDataPoint.flags')
+        flags = r.uint32()
+        break
+      case 11:
+        r.expect(tag, I64, 'HistogramDataPoint.min')
+        min = r.double()
+        break
+      case 12:
+        r.expect(tag, I64, 'HistogramDataPoint.max')
+        max = r.double()
+        break
+      default:
+        r.skip(tag) // exemplars (8) and unknown fields
     }
   }
   r.endOf(end, 'HistogramDataPoint')
@@ -281,33 +337,92 @@ function histogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
 
 function expHistogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
   const attributes = newAttributes()
-  let ts = 0, start = 0, flags = 0, count = 0, scale = 0, zeroCount = 0, zeroThreshold = 0
-  let sum = NaN, min = NaN, max = NaN
+  let ts = 0,
+    start = 0,
+    flags = 0,
+    count = 0,
+    scale = 0,
+    zeroCount = 0,
+    zeroThreshold = 0
+  let sum = NaN,
+    min = NaN,
+    max = NaN
   let positive: ExpBuckets | undefined
   let negative: ExpBuckets | undefined
   while (r.pos < end) {
     const tag = r.tag()
     switch (tag >>> 3) {
-      case 1: r.expect(tag, LEN, 'ExponentialHistogramDataPoint.attributes'); keyValue(r, r.delimitedEnd(), attributes); break
-      case 2: r.expect(tag, I64, 'ExponentialHistogramDataPoint.start_time_unix_nano'); start = nanosToMillis(r); break
-      case 3: r.expect(tag, I64, 'ExponentialHistogramDataPoint.time_unix_nano'); ts = nanosToMillis(r); break
-      case 4: r.expect(tag, I64, 'ExponentialHistogramDataPoint.count'); count = r.fixed64(); break
-      case 5: r.expect(tag, I64, 'ExponentialHistogramDataPoint.sum'); sum = r.double(); break
-      case 6: r.expect(tag, VARINT, 'ExponentialHistogramDataPoint.scale'); scale = r.sint32(); break
-      case 7: r.expect(tag, I64, 'ExponentialHistogramDataPoint.zero_count'); zeroCount = r.fixed64(); break
-      case 8: r.expect(tag, LEN, 'ExponentialHistogramDataPoint.positive'); positive = buckets(r, r.delimitedEnd()); break
-      case 9: r.expect(tag, LEN, 'ExponentialHistogramDataPoint.negative'); negative = buckets(r, r.delimitedEnd()); break
-      case 10: r.expect(tag, VARINT, 'ExponentialHistogramDataPoint.flags'); flags = r.uint32(); break
-      case 12: r.expect(tag, I64, 'ExponentialHistogramDataPoint.min'); min = r.double(); break
-      case 13: r.expect(tag, I64, 'ExponentialHistogramDataPoint.max'); max = r.double(); break
-      case 14: r.expect(tag, I64, 'ExponentialHistogramDataPoint.zero_threshold'); zeroThreshold = r.double(); break
-      default: r.skip(tag) // exemplars (11) and unknown fields
+      case 1:
+        r.expect(tag, LEN, 'ExponentialHistogramDataPoint.attributes')
+        keyValue(r, r.delimitedEnd(), attributes)
+        break
+      case 2:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.start_time_unix_nano')
+        start = nanosToMillis(r)
+        break
+      case 3:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.time_unix_nano')
+        ts = nanosToMillis(r)
+        break
+      case 4:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.count')
+        count = r.fixed64()
+        break
+      case 5:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.sum')
+        sum = r.double()
+        break
+      case 6:
+        r.expect(tag, VARINT, 'ExponentialHistogramDataPoint.scale')
+        scale = r.sint32()
+        break
+      case 7:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.zero_count')
+        zeroCount = r.fixed64()
+        break
+      case 8:
+        r.expect(tag, LEN, 'ExponentialHistogramDataPoint.positive')
+        positive = buckets(r, r.delimitedEnd())
+        break
+      case 9:
+        r.expect(tag, LEN, 'ExponentialHistogramDataPoint.negative')
+        negative = buckets(r, r.delimitedEnd())
+        break
+      case 10:
+        r.expect(tag, VARINT, 'ExponentialHistogramDataPoint.flags')
+        flags = r.uint32()
+        break
+      case 12:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.min')
+        min = r.double()
+        break
+      case 13:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.max')
+        max = r.double()
+        break
+      case 14:
+        r.expect(tag, I64, 'ExponentialHistogramDataPoint.zero_threshold')
+        zeroThreshold = r.double()
+        break
+      default:
+        r.skip(tag) // exemplars (11) and unknown fields
     }
   }
   r.endOf(end, 'ExponentialHistogramDataPoint')
   b.expHistogram(
-    attributes, ts, start, flags, count, sum, min, max, scale, zeroCount, zeroThreshold,
-    positive ?? { offset: 0, counts: [] }, negative ?? { offset: 0, counts: [] },
+    attributes,
+    ts,
+    start,
+    flags,
+    count,
+    sum,
+    min,
+    max,
+    scale,
+    zeroCount,
+    zeroThreshold,
+    positive ?? { offset: 0, counts: [] },
+    negative ?? { offset: 0, counts: [] },
   )
 }
 
@@ -336,20 +451,46 @@ function buckets(r: ProtobufReader, end: number): ExpBuckets {
 
 function summaryPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
   const attributes = newAttributes()
-  let ts = 0, start = 0, flags = 0, count = 0, sum = 0
+  let ts = 0,
+    start = 0,
+    flags = 0,
+    count = 0,
+    sum = 0
   const quantiles: number[] = []
   const values: number[] = []
   while (r.pos < end) {
     const tag = r.tag()
     switch (tag >>> 3) {
-      case 7: r.expect(tag, LEN, 'SummaryDataPoint.attributes'); keyValue(r, r.delimitedEnd(), attributes); break
-      case 2: r.expect(tag, I64, 'SummaryDataPoint.start_time_unix_nano'); start = nanosToMillis(r); break
-      case 3: r.expect(tag, I64, 'SummaryDataPoint.time_unix_nano'); ts = nanosToMillis(r); break
-      case 4: r.expect(tag, I64, 'SummaryDataPoint.count'); count = r.fixed64(); break
-      case 5: r.expect(tag, I64, 'SummaryDataPoint.sum'); sum = r.double(); break
-      case 6: r.expect(tag, LEN, 'SummaryDataPoint.quantile_values'); quantile(r, r.delimitedEnd(), quantiles, values); break
-      case 8: r.expect(tag, VARINT, 'SummaryDataPoint.flags'); flags = r.uint32(); break
-      default: r.skip(tag)
+      case 7:
+        r.expect(tag, LEN, 'SummaryDataPoint.attributes')
+        keyValue(r, r.delimitedEnd(), attributes)
+        break
+      case 2:
+        r.expect(tag, I64, 'SummaryDataPoint.start_time_unix_nano')
+        start = nanosToMillis(r)
+        break
+      case 3:
+        r.expect(tag, I64, 'SummaryDataPoint.time_unix_nano')
+        ts = nanosToMillis(r)
+        break
+      case 4:
+        r.expect(tag, I64, 'SummaryDataPoint.count')
+        count = r.fixed64()
+        break
+      case 5:
+        r.expect(tag, I64, 'SummaryDataPoint.sum')
+        sum = r.double()
+        break
+      case 6:
+        r.expect(tag, LEN, 'SummaryDataPoint.quantile_values')
+        quantile(r, r.delimitedEnd(), quantiles, values)
+        break
+      case 8:
+        r.expect(tag, VARINT, 'SummaryDataPoint.flags')
+        flags = r.uint32()
+        break
+      default:
+        r.skip(tag)
     }
   }
   r.endOf(end, 'SummaryDataPoint')

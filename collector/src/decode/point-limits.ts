@@ -89,7 +89,9 @@ export function aboveUint64(digits: string): boolean {
 
 /** Whether a string of decimal digits with an optional '-' lies outside int64, exactly. */
 export function outsideInt64(signedDigits: string): boolean {
-  return signedDigits.startsWith('-') ? above(signedDigits.slice(1), INT64_MIN_TEXT) : above(signedDigits, INT64_MAX_TEXT)
+  return signedDigits.startsWith('-')
+    ? above(signedDigits.slice(1), INT64_MIN_TEXT)
+    : above(signedDigits, INT64_MAX_TEXT)
 }
 
 function above(digits: string, max: string): boolean {

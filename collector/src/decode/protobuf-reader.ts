@@ -245,7 +245,8 @@ export class ProtobufReader {
    * over it means a length prefix inside the message was wrong.
    */
   endOf(end: number, message: string): void {
-    if (this.pos !== end) this.fail(`a field of ${message} runs ${this.pos - end} bytes past the end of the message`, end)
+    if (this.pos !== end)
+      this.fail(`a field of ${message} runs ${this.pos - end} bytes past the end of the message`, end)
   }
 
   /** Skips the value of the field whose tag has just been read. */
@@ -293,7 +294,8 @@ export class ProtobufReader {
         open.push(tag >>> 3)
       } else if (wt === EGROUP) {
         const expected = open.pop()
-        if (expected !== tag >>> 3) this.fail(`end of group ${tag >>> 3} does not match start of group ${String(expected)}`)
+        if (expected !== tag >>> 3)
+          this.fail(`end of group ${tag >>> 3} does not match start of group ${String(expected)}`)
         if (open.length === 0) return
       } else {
         this.skip(tag)

@@ -2,7 +2,14 @@ import type { MetricType } from '../model/types.ts'
 
 /** MetricMetadata.MetricType, as numbered in types.proto. */
 export const FAMILY_TYPE = {
-  UNKNOWN: 0, COUNTER: 1, GAUGE: 2, HISTOGRAM: 3, GAUGEHISTOGRAM: 4, SUMMARY: 5, INFO: 6, STATESET: 7,
+  UNKNOWN: 0,
+  COUNTER: 1,
+  GAUGE: 2,
+  HISTOGRAM: 3,
+  GAUGEHISTOGRAM: 4,
+  SUMMARY: 5,
+  INFO: 6,
+  STATESET: 7,
 } as const
 
 /** What a MetricMetadata says of a metric family. */
@@ -81,7 +88,8 @@ const COUNTER_NAME = /_(?:total|count|sum|bucket)$/
  */
 export function seriesTyping(name: string, families: MetricFamilies): SeriesTyping {
   const exact = families.get(name)
-  if (exact !== undefined) return { type: exact.type === FAMILY_TYPE.COUNTER ? 'sum' : 'gauge', help: exact.help, unit: exact.unit }
+  if (exact !== undefined)
+    return { type: exact.type === FAMILY_TYPE.COUNTER ? 'sum' : 'gauge', help: exact.help, unit: exact.unit }
   for (const suffix of FAMILY_SUFFIXES) {
     if (!name.endsWith(suffix)) continue
     const family = families.get(name.slice(0, -suffix.length))

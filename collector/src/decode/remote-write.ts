@@ -30,7 +30,12 @@ import { TimeSeriesReader } from './time-series-reader.ts'
  * queries skip.
  * Throws `GOV_ERR_RW_MALFORMED` when the body is not valid protobuf of that schema.
  */
-export function decodeRemoteWrite(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies(), oldestMillis = 0): DecodeResult {
+export function decodeRemoteWrite(
+  body: Uint8Array,
+  cache: SeriesCache,
+  families = new MetricFamilies(),
+  oldestMillis = 0,
+): DecodeResult {
   const decoding = new RemoteWriteDecoding(body, cache, families, oldestMillis)
   const batch = decoding.next()
   return { batch, rejected: decoding.rejected, errors: decoding.errors }
@@ -126,11 +131,24 @@ function metadata(r: ProtobufReader, end: number, families: MetricFamilies): voi
   while (r.pos < end) {
     const tag = r.tag()
     switch (tag >>> 3) {
-      case 1: r.expect(tag, VARINT, 'MetricMetadata.type'); type = r.int32(); break
-      case 2: r.expect(tag, LEN, 'MetricMetadata.metric_family_name'); name = r.string(); break
-      case 4: r.expect(tag, LEN, 'MetricMetadata.help'); help = r.string(); break
-      case 5: r.expect(tag, LEN, 'MetricMetadata.unit'); unit = r.string(); break
-      default: r.skip(tag)
+      case 1:
+        r.expect(tag, VARINT, 'MetricMetadata.type')
+        type = r.int32()
+        break
+      case 2:
+        r.expect(tag, LEN, 'MetricMetadata.metric_family_name')
+        name = r.string()
+        break
+      case 4:
+        r.expect(tag, LEN, 'MetricMetadata.help')
+        help = r.string()
+        break
+      case 5:
+        r.expect(tag, LEN, 'MetricMetadata.unit')
+        unit = r.string()
+        break
+      default:
+        r.skip(tag)
     }
   }
   r.endOf(end, 'MetricMetadata')

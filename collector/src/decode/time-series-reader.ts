@@ -78,7 +78,9 @@ export class TimeSeriesReader {
     let histograms = 0
     let nameAt = -1
     // Value offsets of service_name, service and job, in that order of precedence.
-    let service0 = -1, service1 = -1, service2 = -1
+    let service0 = -1,
+      service1 = -1,
+      service2 = -1
     this.#labels = 0
     while (r.pos < end) {
       const at = r.pos
@@ -97,9 +99,18 @@ export class TimeSeriesReader {
           else if (this.#nameIs(i, SERVICE_LABELS[2])) service2 = valueAt
           break
         }
-        case 2: r.expect(tag, LEN, 'TimeSeries.samples'); r.pos = r.delimitedEnd(); samples++; break
-        case 4: r.expect(tag, LEN, 'TimeSeries.histograms'); r.pos = r.delimitedEnd(); histograms++; break
-        default: r.skip(tag) // exemplars (3) and unknown fields
+        case 2:
+          r.expect(tag, LEN, 'TimeSeries.samples')
+          r.pos = r.delimitedEnd()
+          samples++
+          break
+        case 4:
+          r.expect(tag, LEN, 'TimeSeries.histograms')
+          r.pos = r.delimitedEnd()
+          histograms++
+          break
+        default:
+          r.skip(tag) // exemplars (3) and unknown fields
       }
     }
     r.endOf(end, 'TimeSeries')
@@ -111,7 +122,8 @@ export class TimeSeriesReader {
     // as the series before reuse its group without building a key.
     const n = this.#group.length
     let group: number | undefined
-    if (n > 0 && this.#sameField(nameAt, this.#nameAt[n - 1]!) && this.#sameField(serviceAt, this.#serviceAt[n - 1]!)) group = this.#group[n - 1]!
+    if (n > 0 && this.#sameField(nameAt, this.#nameAt[n - 1]!) && this.#sameField(serviceAt, this.#serviceAt[n - 1]!))
+      group = this.#group[n - 1]!
     else {
       const key = this.#rawField(nameAt) + this.#rawField(serviceAt)
       group = this.#groups.get(key)
@@ -137,7 +149,7 @@ export class TimeSeriesReader {
    * is stored. Returns whether every series is.
    */
   store(stop?: () => boolean): boolean {
-    const order = this.#order ??= this.#grouped()
+    const order = (this.#order ??= this.#grouped())
     const n = order.length
     let i = this.#next
     while (i < n) {
@@ -180,14 +192,18 @@ export class TimeSeriesReader {
     const b = this.#b
     const samples = this.#samples[i]!
     const histograms = this.#histograms[i]!
-    if (histograms > 0) b.rejectPoints('native histogram samples are not supported (remote write 1.0 float samples only)', histograms)
+    if (histograms > 0)
+      b.rejectPoints('native histogram samples are not supported (remote write 1.0 float samples only)', histograms)
     if (samples === 0) return
     if (this.#nonEmpty(this.#nameAt[i]!) === undefined) return b.rejectPoints('series has no __name__ label', samples)
 
     const r = this.#r
     const labelsStart = this.#labelsStart[i]!
-    const encoded = labelsStart === SCATTERED ? undefined : labelsStart === -1 ? '' : r.bytesKey(labelsStart, this.#labelsEnd[i]!)
-    const series = (encoded === undefined ? undefined : b.knownSeries(encoded)) ?? b.resolveSeries(this.#attributes(i), encoded, samples)
+    const encoded =
+      labelsStart === SCATTERED ? undefined : labelsStart === -1 ? '' : r.bytesKey(labelsStart, this.#labelsEnd[i]!)
+    const series =
+      (encoded === undefined ? undefined : b.knownSeries(encoded)) ??
+      b.resolveSeries(this.#attributes(i), encoded, samples)
     if (series === undefined) return // refused by the series limit; its samples are counted
     const end = this.#end[i]!
     r.pos = this.#start[i]!

@@ -14,6 +14,7 @@ export function grpcErrorOf(err: unknown): ServerErrorResponse {
   const message = gov !== undefined ? `${gov.code}: ${gov.message}` : 'internal error'
   const { code, retryAfterSeconds } = otlpErrorStatus(gov?.statusCode ?? 500)
   const metadata = new Metadata()
-  if (retryAfterSeconds !== undefined) metadata.set('grpc-status-details-bin', statusProto(code, message, retryAfterSeconds))
+  if (retryAfterSeconds !== undefined)
+    metadata.set('grpc-status-details-bin', statusProto(code, message, retryAfterSeconds))
   return Object.assign(new Error(message), { code: code as status, details: message, metadata })
 }

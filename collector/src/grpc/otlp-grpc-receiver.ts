@@ -24,8 +24,17 @@ export async function otlpGrpcReceiver(app: FastifyInstance, options: OtlpGrpcRe
   const { settings } = app.governor
   if (settings.grpcPort === 0) return
   const { log } = app
-  setLogger({ error: (...args: unknown[]) => log.error(format(...args)), info: (...args: unknown[]) => log.info(format(...args)), debug: (...args: unknown[]) => log.debug(format(...args)) })
-  const server = new OtlpGrpcServer({ ...options, services: app.governor, arrival: () => app.arrivalClock.arrival(), log: app.log })
+  setLogger({
+    error: (...args: unknown[]) => log.error(format(...args)),
+    info: (...args: unknown[]) => log.info(format(...args)),
+    debug: (...args: unknown[]) => log.debug(format(...args)),
+  })
+  const server = new OtlpGrpcServer({
+    ...options,
+    services: app.governor,
+    arrival: () => app.arrivalClock.arrival(),
+    log: app.log,
+  })
   app.addHook('onReady', async () => {
     await server.listen(settings.host, settings.grpcPort)
   })

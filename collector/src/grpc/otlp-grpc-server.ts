@@ -1,5 +1,11 @@
 import { isIPv6 } from 'node:net'
-import { Server, ServerCredentials, type handleUnaryCall, type MetadataValue, type ServiceDefinition } from '@grpc/grpc-js'
+import {
+  Server,
+  ServerCredentials,
+  type handleUnaryCall,
+  type MetadataValue,
+  type ServiceDefinition,
+} from '@grpc/grpc-js'
 import type { Limiter, LimiterListener } from '@governor/throttle'
 import type { FastifyBaseLogger } from 'fastify'
 import { bearerToken, grantedRoles, rolesLabel } from '../auth/index.ts'
@@ -29,8 +35,13 @@ const bytes = (b: Buffer): Buffer => b
 function exportService(signal: OtlpSignal): ServiceDefinition {
   return {
     Export: {
-      path: `/${SERVICE_NAMES[signal]}/Export`, requestStream: false, responseStream: false,
-      requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes,
+      path: `/${SERVICE_NAMES[signal]}/Export`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: bytes,
+      requestDeserialize: bytes,
+      responseSerialize: bytes,
+      responseDeserialize: bytes,
     },
   }
 }
@@ -81,7 +92,12 @@ export class OtlpGrpcServer {
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
         if (err === null) return resolve(bound)
-        reject(new GovernorError('GOV_ERR_GRPC_LISTEN', `could not listen for OTLP/gRPC on ${address} (GOVERNOR_GRPC_PORT on GOVERNOR_HOST): ${err.message}; stop what holds the port, choose another one, or set GOVERNOR_GRPC_PORT=0 to turn OTLP/gRPC off`))
+        reject(
+          new GovernorError(
+            'GOV_ERR_GRPC_LISTEN',
+            `could not listen for OTLP/gRPC on ${address} (GOVERNOR_GRPC_PORT on GOVERNOR_HOST): ${err.message}; stop what holds the port, choose another one, or set GOVERNOR_GRPC_PORT=0 to turn OTLP/gRPC off`,
+          ),
+        )
       })
     })
   }
@@ -121,7 +137,12 @@ export class OtlpGrpcServer {
   }
 
   /** Admits, decodes and stores one call, in the order of the HTTP receiver's hooks. */
-  async #export(signal: OtlpSignal, body: Buffer, authorization: string | undefined, arrived: number): Promise<ExportOutcome> {
+  async #export(
+    signal: OtlpSignal,
+    body: Buffer,
+    authorization: string | undefined,
+    arrived: number,
+  ): Promise<ExportOutcome> {
     const { services, admission, limiter } = this.#options
     this.#authorize(authorization, signal)
     const refusal = admission.refuseLate(arrived) ?? admission.reserve(body.length)
@@ -130,7 +151,10 @@ export class OtlpGrpcServer {
     try {
       listener = limiter?.acquire(undefined, arrived)
       if (limiter !== undefined && listener === undefined) {
-        throw new GovernorError('GOV_ERR_INGEST_OVERLOADED', `over capacity (${limiter.inflight} in flight, limit ${limiter.limit}): shed unprocessed; retry after the RetryInfo delay`)
+        throw new GovernorError(
+          'GOV_ERR_INGEST_OVERLOADED',
+          `over capacity (${limiter.inflight} in flight, limit ${limiter.limit}): shed unprocessed; retry after the RetryInfo delay`,
+        )
       }
       await admission.turns.take(arrived)
       const outcome = await exportOtlp(services, RECEIVER, signal, body, false)
@@ -157,12 +181,18 @@ export class OtlpGrpcServer {
     const token = bearerToken(authorization)
     const principal = token === undefined ? undefined : access.principalOf(authorization)
     if (principal === undefined) {
-      throw new GovernorError('GOV_ERR_AUTH_MISSING', token === undefined
-        ? `${call} needs a token with the ingest role: send the metadata authorization: Bearer <token>`
-        : 'the bearer token is not valid: it is none of the tokens of GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE')
+      throw new GovernorError(
+        'GOV_ERR_AUTH_MISSING',
+        token === undefined
+          ? `${call} needs a token with the ingest role: send the metadata authorization: Bearer <token>`
+          : 'the bearer token is not valid: it is none of the tokens of GOVERNOR_TOKENS or GOVERNOR_TOKENS_FILE',
+      )
     }
     if (!grantedRoles(principal.roles).has('ingest')) {
-      throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `token "${principal.name}" (${rolesLabel(principal)}) may not call ${call}: that needs the ingest role`)
+      throw new GovernorError(
+        'GOV_ERR_AUTH_FORBIDDEN',
+        `token "${principal.name}" (${rolesLabel(principal)}) may not call ${call}: that needs the ingest role`,
+      )
     }
   }
 }

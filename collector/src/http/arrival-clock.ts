@@ -37,13 +37,20 @@ export class ArrivalClock {
   readonly #clock: () => number
   readonly #defer: (fn: () => void) => void
   #turnStart: number | undefined
-  readonly #endTurn = () => { this.#turnStart = undefined }
+  readonly #endTurn = () => {
+    this.#turnStart = undefined
+  }
 
   /**
    * @param clock milliseconds on a monotonic scale. Default `performance.now`.
    * @param defer runs a function once the current poll phase is over. Default `setImmediate`.
    */
-  constructor(clock: () => number = () => performance.now(), defer: (fn: () => void) => void = (fn) => { setImmediate(fn) }) {
+  constructor(
+    clock: () => number = () => performance.now(),
+    defer: (fn: () => void) => void = (fn) => {
+      setImmediate(fn)
+    },
+  ) {
     this.#clock = clock
     this.#defer = defer
   }

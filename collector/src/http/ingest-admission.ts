@@ -49,10 +49,13 @@ declare module 'fastify' {
  * the bytes held as governor_ingest_body_bytes_inflight.
  */
 export function installIngestAdmission(
-  scope: FastifyInstance, settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, registry: Registry,
+  scope: FastifyInstance,
+  settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>,
+  registry: Registry,
   options: { sliceMillis?: number } = {},
 ): IngestAdmission {
-  if (!scope.hasDecorator('arrivalClock')) throw new Error('installArrivalClock must be installed before ingest admission')
+  if (!scope.hasDecorator('arrivalClock'))
+    throw new Error('installArrivalClock must be installed before ingest admission')
   const ingest = new IngestAdmission(settings, options.sliceMillis)
   const { admission, turns } = ingest
   const clock = scope.arrivalClock
@@ -94,15 +97,31 @@ export function installIngestAdmission(
 
   const registers = [registry]
   new Counter({
-    name: 'governor_ingest_admission_refused_total', labelNames: ['reason'], registers,
+    name: 'governor_ingest_admission_refused_total',
+    labelNames: ['reason'],
+    registers,
     help: 'Ingest requests refused unprocessed (503 with Retry-After), by reason: waited past GOVERNOR_INGEST_MAX_WAIT_MILLIS, or body bytes over GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES.',
     collect() {
       this.reset()
       for (const [reason, n] of Object.entries(admission.refused)) this.inc({ reason }, n)
     },
   })
-  new Gauge({ name: 'governor_ingest_waiting_for_turn', help: 'Ingest requests read and waiting for their event-loop turn to be decoded (one a loop iteration).', registers, collect() { this.set(turns.waiting) } })
-  new Gauge({ name: 'governor_ingest_body_bytes_inflight', help: 'Bytes of ingest bodies being read and decoded.', registers, collect() { this.set(admission.bodyBytes) } })
+  new Gauge({
+    name: 'governor_ingest_waiting_for_turn',
+    help: 'Ingest requests read and waiting for their event-loop turn to be decoded (one a loop iteration).',
+    registers,
+    collect() {
+      this.set(turns.waiting)
+    },
+  })
+  new Gauge({
+    name: 'governor_ingest_body_bytes_inflight',
+    help: 'Bytes of ingest bodies being read and decoded.',
+    registers,
+    collect() {
+      this.set(admission.bodyBytes)
+    },
+  })
   return ingest
 }
 
@@ -126,13 +145,26 @@ export class IngestAdmission {
   readonly #maxBodyBytes: number
 
   /** `sliceMillis`: default DECODE_SLICE_MILLIS. */
-  constructor(settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>, sliceMillis = DECODE_SLICE_MILLIS) {
+  constructor(
+    settings: Pick<Settings, 'ingestMaxWaitMillis' | 'maxInflightIngestBodyBytes'>,
+    sliceMillis = DECODE_SLICE_MILLIS,
+  ) {
     this.sliceMillis = sliceMillis
     this.#maxBodyBytes = settings.maxInflightIngestBodyBytes
-    const admission = new Admission({ maxWaitMillis: settings.ingestMaxWaitMillis, maxBodyBytes: settings.maxInflightIngestBodyBytes, clock: () => performance.now() })
+    const admission = new Admission({
+      maxWaitMillis: settings.ingestMaxWaitMillis,
+      maxBodyBytes: settings.maxInflightIngestBodyBytes,
+      clock: () => performance.now(),
+    })
     this.admission = admission
-    this.turns = new Turns((waited) => admission.waitedTooLong(waited) ? new GovernorError('GOV_ERR_INGEST_OVERLOADED',
-      `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`) : undefined)
+    this.turns = new Turns((waited) =>
+      admission.waitedTooLong(waited)
+        ? new GovernorError(
+            'GOV_ERR_INGEST_OVERLOADED',
+            `the request waited ${Math.round(waited)} ms for its turn to be decoded, past ${admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`,
+          )
+        : undefined,
+    )
   }
 
   /** A stop test for a slice of decoding that starts now: true once it has had `sliceMillis`. */
@@ -144,8 +176,10 @@ export class IngestAdmission {
   /** The refusal of a request that arrived at `arrivedAtMillis` and has waited past the bound (counted); undefined: go on. */
   refuseLate(arrivedAtMillis: number): GovernorError | undefined {
     if (!this.admission.late(arrivedAtMillis)) return undefined
-    return new GovernorError('GOV_ERR_INGEST_OVERLOADED',
-      `the request waited ${Math.round(this.admission.waited(arrivedAtMillis))} ms for the server, past ${this.admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`)
+    return new GovernorError(
+      'GOV_ERR_INGEST_OVERLOADED',
+      `the request waited ${Math.round(this.admission.waited(arrivedAtMillis))} ms for the server, past ${this.admission.maxWaitMillis} ms (GOVERNOR_INGEST_MAX_WAIT_MILLIS): refused unprocessed; retry after Retry-After`,
+    )
   }
 
   /**
@@ -154,7 +188,9 @@ export class IngestAdmission {
    */
   reserve(bytes: number): GovernorError | undefined {
     if (this.admission.reserve(bytes)) return undefined
-    return new GovernorError('GOV_ERR_INGEST_OVERLOADED',
-      `${this.admission.bodyBytes} bytes of bodies are being read, and ${bytes} more would pass ${this.#maxBodyBytes} (GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES): refused unprocessed; retry after Retry-After`)
+    return new GovernorError(
+      'GOV_ERR_INGEST_OVERLOADED',
+      `${this.admission.bodyBytes} bytes of bodies are being read, and ${bytes} more would pass ${this.#maxBodyBytes} (GOVERNOR_MAX_INFLIGHT_INGEST_BODY_BYTES): refused unprocessed; retry after Retry-After`,
+    )
   }
 }

@@ -14,7 +14,11 @@ import type { Settings } from '../settings.ts'
  * GOVERNOR_INGEST_MAX_WAIT_MILLIS=0): under load most of the wait is before that hook.
  * The limit, the requests in flight and the requests shed show in /metrics.
  */
-export async function installIngestLimiter(scope: FastifyInstance, settings: Pick<Settings, 'maxIngestConcurrency' | 'ingestLatencyTargetMillis' | 'ingestMaxWaitMillis'>, registry: Registry): Promise<Limiter | undefined> {
+export async function installIngestLimiter(
+  scope: FastifyInstance,
+  settings: Pick<Settings, 'maxIngestConcurrency' | 'ingestLatencyTargetMillis' | 'ingestMaxWaitMillis'>,
+  registry: Registry,
+): Promise<Limiter | undefined> {
   if (settings.maxIngestConcurrency === 0) return undefined
   const limiter = new Limiter({
     limit: new SloGradientLimit({
@@ -28,13 +32,37 @@ export async function installIngestLimiter(scope: FastifyInstance, settings: Pic
   // Timed from arrival (the event-loop turn that read the request, installArrivalClock): the
   // wait before the limiter's own hook is most of what a sender sees under load.
   const fromArrival = settings.ingestMaxWaitMillis > 0
-  await scope.register(throttlePlugin, { limiter, meter: false, name: 'ingest', ...(fromArrival ? { arrivedAt: (r) => r.arrivedAtMillis } : {}) })
+  await scope.register(throttlePlugin, {
+    limiter,
+    meter: false,
+    name: 'ingest',
+    ...(fromArrival ? { arrivedAt: (r) => r.arrivedAtMillis } : {}),
+  })
   const registers = [registry]
-  new Gauge({ name: 'governor_ingest_concurrency_limit', help: 'Adaptive limit of ingest requests handled at once.', registers, collect() { this.set(limiter.limit) } })
-  new Gauge({ name: 'governor_ingest_inflight_requests', help: 'Ingest requests being handled.', registers, collect() { this.set(limiter.inflight) } })
+  new Gauge({
+    name: 'governor_ingest_concurrency_limit',
+    help: 'Adaptive limit of ingest requests handled at once.',
+    registers,
+    collect() {
+      this.set(limiter.limit)
+    },
+  })
+  new Gauge({
+    name: 'governor_ingest_inflight_requests',
+    help: 'Ingest requests being handled.',
+    registers,
+    collect() {
+      this.set(limiter.inflight)
+    },
+  })
   new Counter({
-    name: 'governor_ingest_shed_requests_total', help: 'Ingest requests shed by the adaptive limiter (503 with Retry-After).', registers,
-    collect() { this.reset(); this.inc(limiter.counts.rejectedSheddable + limiter.counts.rejectedCritical) },
+    name: 'governor_ingest_shed_requests_total',
+    help: 'Ingest requests shed by the adaptive limiter (503 with Retry-After).',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(limiter.counts.rejectedSheddable + limiter.counts.rejectedCritical)
+    },
   })
   return limiter
 }

@@ -46,7 +46,10 @@ export function wellFormed(v: unknown): unknown {
       for (const k of Object.keys(o)) {
         const e = o[k]
         const key = fix(k)
-        if (key !== k) { delete o[k]; o[key] = e }
+        if (key !== k) {
+          delete o[k]
+          o[key] = e
+        }
         if (typeof e === 'string') o[key] = fix(e)
         else if (typeof e === 'object' && e !== null) stack.push(e)
       }

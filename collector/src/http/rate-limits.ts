@@ -21,7 +21,11 @@ const WINDOW_MILLIS = 60_000
  * seconds left in the window), thrown so that each route answers in its own error shape.
  * Counters live in an LRU of at most `cache` keys, so memory stays bounded.
  */
-export async function installRateLimits(app: FastifyInstance, settings: Pick<Settings, 'rateLimitIngestPerMinute' | 'rateLimitApiPerMinute'>, access: AccessControl): Promise<void> {
+export async function installRateLimits(
+  app: FastifyInstance,
+  settings: Pick<Settings, 'rateLimitIngestPerMinute' | 'rateLimitApiPerMinute'>,
+  access: AccessControl,
+): Promise<void> {
   const limitOf = (req: FastifyRequest): number =>
     INGEST_ROUTES.has(req.routeOptions.url ?? '') ? settings.rateLimitIngestPerMinute : settings.rateLimitApiPerMinute
   const classOf = (req: FastifyRequest): string => (INGEST_ROUTES.has(req.routeOptions.url ?? '') ? 'ingest' : 'api')
@@ -38,8 +42,12 @@ export async function installRateLimits(app: FastifyInstance, settings: Pick<Set
     allowList: (req) => limitOf(req) === 0,
     keyGenerator: (req) => `${classOf(req)} ${whoOf(req)}`,
     errorResponseBuilder: (req, ctx) => {
-      const setting = classOf(req) === 'ingest' ? 'GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE' : 'GOVERNOR_RATE_LIMIT_API_PER_MINUTE'
-      return new GovernorError('GOV_ERR_RATE_LIMITED', `more than ${ctx.max} requests a minute from ${whoOf(req)} (${setting}): retry after ${Math.ceil(ctx.ttl / 1000)} s`)
+      const setting =
+        classOf(req) === 'ingest' ? 'GOVERNOR_RATE_LIMIT_INGEST_PER_MINUTE' : 'GOVERNOR_RATE_LIMIT_API_PER_MINUTE'
+      return new GovernorError(
+        'GOV_ERR_RATE_LIMITED',
+        `more than ${ctx.max} requests a minute from ${whoOf(req)} (${setting}): retry after ${Math.ceil(ctx.ttl / 1000)} s`,
+      )
     },
   })
   app.addHook('onRequest', app.rateLimit())

@@ -47,7 +47,14 @@ export class Turns {
    * @param defer runs a function in a later event-loop phase. Default `setImmediate`: called from
    *   the check phase itself it runs in the next iteration, after that iteration's poll phase.
    */
-  constructor(tooLate: (waitedMillis: number) => Error | undefined, clock: () => number = () => performance.now(), defer: (fn: () => void) => void = (fn) => { setImmediate(fn) }, maxYields = 8) {
+  constructor(
+    tooLate: (waitedMillis: number) => Error | undefined,
+    clock: () => number = () => performance.now(),
+    defer: (fn: () => void) => void = (fn) => {
+      setImmediate(fn)
+    },
+    maxYields = 8,
+  ) {
     this.#tooLate = tooLate
     this.#maxYields = maxYields
     this.#clock = clock

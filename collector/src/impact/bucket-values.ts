@@ -24,17 +24,30 @@ import type { Range } from './types.ts'
  */
 export function bucketValues(signal: ResolvedSignal, rows: PointRows, range: Range, stepMs: number): StepPoint[] {
   const slices = sliceBySeries(rows)
-  const members = (series: readonly SeriesRow[]) => series.flatMap((s) => {
-    const slice = slices.get(s.id)
-    return slice === undefined ? [] : [{ slice }]
-  })
+  const members = (series: readonly SeriesRow[]) =>
+    series.flatMap((s) => {
+      const slice = slices.get(s.id)
+      return slice === undefined ? [] : [{ slice }]
+    })
   const all = members(signal.series)
   const meta = signal.series[0]
   if (meta === undefined || all.length === 0) return []
-  const rates = (m: { slice: Slice }[]) => counterRates(m.map(({ slice }) => counterSeries(rows, slice, meta.temporality !== 'delta')), stepMs)
-  const run = (agg: string, m: { slice: Slice }[]) => evaluateGroup(meta, rows, m, {
-    metric: signal.spec.metric, service: undefined, match: [], from: range.from, to: range.to, stepMs, agg, by: undefined,
-  })
+  const rates = (m: { slice: Slice }[]) =>
+    counterRates(
+      m.map(({ slice }) => counterSeries(rows, slice, meta.temporality !== 'delta')),
+      stepMs,
+    )
+  const run = (agg: string, m: { slice: Slice }[]) =>
+    evaluateGroup(meta, rows, m, {
+      metric: signal.spec.metric,
+      service: undefined,
+      match: [],
+      from: range.from,
+      to: range.to,
+      stepMs,
+      agg,
+      by: undefined,
+    })
   switch (signal.spec.kind) {
     case 'p99':
       return run('p99', all)
@@ -56,6 +69,10 @@ export function bucketValues(signal: ResolvedSignal, rows: PointRows, range: Ran
 /** A histogram's count, or a sum's value, as a counter. */
 function counterSeries(rows: PointRows, { begin, end }: Slice, cumulative: boolean): CounterSeries {
   const column = (rows.columns.count ?? rows.columns.value)!
-  return { ts: rows.ts.slice(begin, end), start: rows.start.slice(begin, end), value: column.slice(begin, end).map(toNumber), cumulative }
+  return {
+    ts: rows.ts.slice(begin, end),
+    start: rows.start.slice(begin, end),
+    value: column.slice(begin, end).map(toNumber),
+    cumulative,
+  }
 }
-

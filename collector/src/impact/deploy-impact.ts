@@ -47,9 +47,12 @@ export class DeployImpact {
     // window of w holds as few as floor(w / bucket) − 1 complete buckets.
     const complete = Math.floor(options.windowMillis / options.bucketMillis) - 1
     if (complete < THRESHOLDS.min_buckets) {
-      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `GOVERNOR_IMPACT_WINDOW_MILLIS=${options.windowMillis} holds as few as ${Math.max(0, complete)} complete buckets of ` +
-        `GOVERNOR_IMPACT_BUCKET_MILLIS=${options.bucketMillis} (buckets are aligned, deploys are not), and a verdict needs ${THRESHOLDS.min_buckets}: ` +
-        `make the window at least ${(THRESHOLDS.min_buckets + 1) * options.bucketMillis} ms or the buckets shorter`)
+      throw new GovernorError(
+        'GOV_ERR_SETTINGS_INVALID',
+        `GOVERNOR_IMPACT_WINDOW_MILLIS=${options.windowMillis} holds as few as ${Math.max(0, complete)} complete buckets of ` +
+          `GOVERNOR_IMPACT_BUCKET_MILLIS=${options.bucketMillis} (buckets are aligned, deploys are not), and a verdict needs ${THRESHOLDS.min_buckets}: ` +
+          `make the window at least ${(THRESHOLDS.min_buckets + 1) * options.bucketMillis} ms or the buckets shorter`,
+      )
     }
     this.#o = options
     this.#queries = options.queries
@@ -62,9 +65,16 @@ export class DeployImpact {
   /** The windows of a deploy; `deploys` are its neighbours when the caller has them already. */
   async windowsFor(deploy: ChangeEvent, deploys?: readonly ChangeEvent[]): Promise<ImpactWindows> {
     const w = this.#o.windowMillis
-    const around = deploys ?? await this.#o.changeLog.list({
-      kind: DEPLOY_KIND, service: deploy.service, environment: deploy.environment, from: deploy.time - w, to: deploy.timeEnd + w, limit: 1000,
-    })
+    const around =
+      deploys ??
+      (await this.#o.changeLog.list({
+        kind: DEPLOY_KIND,
+        service: deploy.service,
+        environment: deploy.environment,
+        from: deploy.time - w,
+        to: deploy.timeEnd + w,
+        limit: 1000,
+      }))
     return impactWindows(deploy, around, w)
   }
 
@@ -94,11 +104,19 @@ export class DeployImpact {
   async answer(deploy: ChangeEvent, now: number, windowMillis?: number): Promise<ImpactAnswer> {
     if (windowMillis !== undefined) {
       if (windowMillis < this.minWindowMillis || windowMillis > this.#o.windowMillis) {
-        throw new GovernorError('GOV_ERR_QUERY_PARAM', `window must be from ${this.minWindowMillis / 1000} s (${THRESHOLDS.min_buckets + 1} buckets of ` +
-          `${this.#o.bucketMillis / 1000} s) to ${this.#o.windowMillis / 1000} s (GOVERNOR_IMPACT_WINDOW_MILLIS), got ${windowMillis / 1000} s`)
+        throw new GovernorError(
+          'GOV_ERR_QUERY_PARAM',
+          `window must be from ${this.minWindowMillis / 1000} s (${THRESHOLDS.min_buckets + 1} buckets of ` +
+            `${this.#o.bucketMillis / 1000} s) to ${this.#o.windowMillis / 1000} s (GOVERNOR_IMPACT_WINDOW_MILLIS), got ${windowMillis / 1000} s`,
+        )
       }
       const around = await this.#o.changeLog.list({
-        kind: DEPLOY_KIND, service: deploy.service, environment: deploy.environment, from: deploy.time - windowMillis, to: deploy.timeEnd + windowMillis, limit: 1000,
+        kind: DEPLOY_KIND,
+        service: deploy.service,
+        environment: deploy.environment,
+        from: deploy.time - windowMillis,
+        to: deploy.timeEnd + windowMillis,
+        limit: 1000,
       })
       const report = await this.analyse(deploy, impactWindows(deploy, around, windowMillis), now, { provisional: true })
       return { ...report, analysis_id: null }
@@ -123,7 +141,12 @@ export class DeployImpact {
    * points, histograms with no common bounds) gets `not_enough_data` with the reason; a
    * store failure rejects.
    */
-  async analyse(deploy: ChangeEvent, windows: ImpactWindows, now: number, options: { provisional?: boolean } = {}): Promise<ImpactReport> {
+  async analyse(
+    deploy: ChangeEvent,
+    windows: ImpactWindows,
+    now: number,
+    options: { provisional?: boolean } = {},
+  ): Promise<ImpactReport> {
     const provisional = options.provisional === true || now < windows.after.to
     const w = provisional ? cutAt(windows, now) : windows
     const signals = await resolveSignals(this.#queries, deploy)
@@ -132,9 +155,19 @@ export class DeployImpact {
     for (const s of signals) metrics.push(await this.#signal(s, w, reads))
     const plan = (deploy.data.plan ?? null) as DeployPlan | null
     return {
-      deploy_id: deploy.id, service: deploy.service, environment: deploy.environment, version: deploy.version, provisional,
-      analysed_at: iso(now), window: windowJson(w), bucket_seconds: this.#o.bucketMillis / 1000, thresholds: { ...THRESHOLDS },
-      verdict: overallVerdict(metrics), summary: summarise(deploy, metrics), metrics, hints: hintsFor(plan, metrics),
+      deploy_id: deploy.id,
+      service: deploy.service,
+      environment: deploy.environment,
+      version: deploy.version,
+      provisional,
+      analysed_at: iso(now),
+      window: windowJson(w),
+      bucket_seconds: this.#o.bucketMillis / 1000,
+      thresholds: { ...THRESHOLDS },
+      verdict: overallVerdict(metrics),
+      summary: summarise(deploy, metrics),
+      metrics,
+      hints: hintsFor(plan, metrics),
     }
   }
 
@@ -151,7 +184,7 @@ export class DeployImpact {
       let test: UTest | undefined
       if (before.length >= THRESHOLDS.min_buckets && after.length >= THRESHOLDS.min_buckets) {
         // Exact for small samples (where the normal approximation cannot reach the threshold).
-        test = exactMannWhitney(before, after) ?? await this.#o.rankTest(before, after)
+        test = exactMannWhitney(before, after) ?? (await this.#o.rankTest(before, after))
       }
       return judge(s.spec, before, after, test)
     } catch (err) {
@@ -161,7 +194,12 @@ export class DeployImpact {
   }
 
   /** Raw points of the series over both windows; signals over the same series share one read. */
-  #read(metric: string, series: SeriesRow[], w: ImpactWindows, reads: Map<string, Promise<PointRows>>): Promise<PointRows> {
+  #read(
+    metric: string,
+    series: SeriesRow[],
+    w: ImpactWindows,
+    reads: Map<string, Promise<PointRows>>,
+  ): Promise<PointRows> {
     const ids = series.map((s) => s.id)
     const key = ids.join(',')
     let p = reads.get(key)
@@ -170,7 +208,10 @@ export class DeployImpact {
       const max = this.#o.maxQueryPoints
       p = this.#queries.points(table, columns, ids, w.before.from, w.after.to, max).then((rows) => {
         if (rows.ts.length > max) {
-          throw new GovernorError('GOV_ERR_QUERY_TOO_LARGE', `${metric}: more than ${max} points in the windows (GOVERNOR_MAX_QUERY_POINTS)`)
+          throw new GovernorError(
+            'GOV_ERR_QUERY_TOO_LARGE',
+            `${metric}: more than ${max} points in the windows (GOVERNOR_MAX_QUERY_POINTS)`,
+          )
         }
         return rows
       })

@@ -19,15 +19,19 @@ export const EXACT_MAX_TOTAL = 40
  * At most 40 · 20 · 1,640 cells; the counts stay below C(40, 20) ≈ 1.4e11, exact in a double.
  */
 export function exactMannWhitney(before: readonly number[], after: readonly number[]): UTest | undefined {
-  const n1 = before.length, n2 = after.length, n = n1 + n2
+  const n1 = before.length,
+    n2 = after.length,
+    n = n1 + n2
   if (n1 === 0 || n2 === 0 || n > EXACT_MAX_TOTAL) return undefined
-  const pooled = [...before.map((v) => ({ v, after: false })), ...after.map((v) => ({ v, after: true }))].sort((a, b) => a.v - b.v)
+  const pooled = [...before.map((v) => ({ v, after: false })), ...after.map((v) => ({ v, after: true }))].sort(
+    (a, b) => a.v - b.v,
+  )
   // Doubled mid-ranks: a tie over positions i..j (1-based) gets i + j.
   const rank2 = new Array<number>(n)
   for (let i = 0; i < n;) {
     let j = i
     while (j + 1 < n && pooled[j + 1]!.v === pooled[i]!.v) j++
-    for (let k = i; k <= j; k++) rank2[k] = (i + 1) + (j + 1)
+    for (let k = i; k <= j; k++) rank2[k] = i + 1 + (j + 1)
     i = j + 1
   }
   let observed = 0
@@ -40,13 +44,15 @@ export function exactMannWhitney(before: readonly number[], after: readonly numb
   for (let i = 0; i < n; i++) {
     const r = rank2[i]!
     for (let k = Math.min(i + 1, n2); k >= 1; k--) {
-      const row = k * width, prev = (k - 1) * width
+      const row = k * width,
+        prev = (k - 1) * width
       for (let s = maxSum; s >= r; s--) ways[row + s]! += ways[prev + s - r]!
     }
   }
   const mean = n2 * (n + 1) // the doubled rank sum's mean
   const distance = Math.abs(observed - mean)
-  let extreme = 0, total = 0
+  let extreme = 0,
+    total = 0
   for (let s = 0; s <= maxSum; s++) {
     const w = ways[n2 * width + s]!
     if (w === 0) continue

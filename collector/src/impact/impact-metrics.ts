@@ -9,7 +9,16 @@ export class ImpactMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry]
-    this.analyses = new Counter({ name: 'governor_impact_analyses_total', help: 'Deploy impact analyses stored, by outcome (worse, better, unchanged, not_enough_data).', labelNames: ['outcome'], registers })
-    this.failures = new Counter({ name: 'governor_impact_failures_total', help: 'Deploy impact ticks or analyses that failed; they are retried at the next tick.', registers })
+    this.analyses = new Counter({
+      name: 'governor_impact_analyses_total',
+      help: 'Deploy impact analyses stored, by outcome (worse, better, unchanged, not_enough_data).',
+      labelNames: ['outcome'],
+      registers,
+    })
+    this.failures = new Counter({
+      name: 'governor_impact_failures_total',
+      help: 'Deploy impact ticks or analyses that failed; they are retried at the next tick.',
+      registers,
+    })
   }
 }

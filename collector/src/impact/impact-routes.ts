@@ -8,7 +8,11 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const
 /** `?window=` as `90s`, `5m` or `1h`, in ms; GOV_ERR_QUERY_PARAM for anything else. */
 export function parseImpactWindow(v: string): number {
   const m = /^(\d{1,6})(s|m|h)$/.exec(v.trim())
-  if (m === null) throw new GovernorError('GOV_ERR_QUERY_PARAM', `window must be a duration such as 5m, 90s or 1h, got ${JSON.stringify(v)}`)
+  if (m === null)
+    throw new GovernorError(
+      'GOV_ERR_QUERY_PARAM',
+      `window must be a duration such as 5m, 90s or 1h, got ${JSON.stringify(v)}`,
+    )
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]
 }
 
@@ -19,12 +23,17 @@ export function parseImpactWindow(v: string): number {
  */
 export async function impactRoutes(app: FastifyInstance): Promise<void> {
   const { changeLog, impact } = app.governor
-  app.get<{ Params: { id: string }; Querystring: { window?: string } }>('/deploys/:id/impact', { config: { roles: READ, readsPoints: true } }, async (req) => {
-    const window = req.query.window === undefined || req.query.window === '' ? undefined : parseImpactWindow(req.query.window)
-    const deploy = await changeLog.get(req.params.id)
-    if (deploy === undefined || deploy.kind !== DEPLOY_KIND) {
-      throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(req.params.id)}`)
-    }
-    return impact.answer(deploy, Date.now(), window)
-  })
+  app.get<{ Params: { id: string }; Querystring: { window?: string } }>(
+    '/deploys/:id/impact',
+    { config: { roles: READ, readsPoints: true } },
+    async (req) => {
+      const window =
+        req.query.window === undefined || req.query.window === '' ? undefined : parseImpactWindow(req.query.window)
+      const deploy = await changeLog.get(req.params.id)
+      if (deploy === undefined || deploy.kind !== DEPLOY_KIND) {
+        throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(req.params.id)}`)
+      }
+      return impact.answer(deploy, Date.now(), window)
+    },
+  )
 }

@@ -60,7 +60,11 @@ export class ImpactScheduler {
 
   constructor(options: ImpactSchedulerOptions) {
     this.#o = { lookbackMillis: 86_400_000, maxPerTick: 50, stopTimeoutMillis: 5_000, ...options }
-    this.#loop = new PeriodicLoop(() => this.#run(), { skipped: true, stored: 0, failed: 0 }, { intervalMillis: this.#o.intervalMillis, stopTimeoutMillis: this.#o.stopTimeoutMillis })
+    this.#loop = new PeriodicLoop(
+      () => this.#run(),
+      { skipped: true, stored: 0, failed: 0 },
+      { intervalMillis: this.#o.intervalMillis, stopTimeoutMillis: this.#o.stopTimeoutMillis },
+    )
   }
 
   /** Ticks every `intervalMillis` until `stop`; the first tick comes one interval after start. */
@@ -77,7 +81,6 @@ export class ImpactScheduler {
   stop(): Promise<void> {
     return this.#loop.stop()
   }
-
 
   async #run(): Promise<TickOutcome> {
     const out: TickOutcome = { skipped: false, stored: 0, failed: 0 }
@@ -113,8 +116,12 @@ export class ImpactScheduler {
     const w = this.#o.impact.windowMillis
     const since = now - this.#o.lookbackMillis
     // Neighbours that can cut a window lie within one window of it: list those too.
-    const deploys = (await this.#o.changeLog.list({ kind: DEPLOY_KIND, from: since - 2 * w, to: now, limit: 1000 })).reverse()
-    const analysed = new Set((await this.#o.changeLog.list({ kind: ANALYSIS_KIND, from: since, limit: 1000 })).map(deployIdOf))
+    const deploys = (
+      await this.#o.changeLog.list({ kind: DEPLOY_KIND, from: since - 2 * w, to: now, limit: 1000 })
+    ).reverse()
+    const analysed = new Set(
+      (await this.#o.changeLog.list({ kind: ANALYSIS_KIND, from: since, limit: 1000 })).map(deployIdOf),
+    )
     return deploys
       .filter((d) => d.timeEnd >= since && !analysed.has(d.id) && impactWindows(d, deploys, w).after.to <= now)
       .map((deploy) => ({ deploy, deploys }))

@@ -47,28 +47,38 @@ export function pText(p: number): string {
 /** The long name of what was compared: `p99 of http.server.request.duration`. */
 export function describe(m: MetricImpact): string {
   switch (m.signal) {
-    case 'p99': return `p99 of ${m.metric}`
-    case 'error_ratio': return `error ratio of ${m.metric}`
-    case 'throughput': return `throughput of ${m.metric}`
-    case 'rate': return `rate of ${m.metric}`
-    case 'value': return m.metric
+    case 'p99':
+      return `p99 of ${m.metric}`
+    case 'error_ratio':
+      return `error ratio of ${m.metric}`
+    case 'throughput':
+      return `throughput of ${m.metric}`
+    case 'rate':
+      return `rate of ${m.metric}`
+    case 'value':
+      return m.metric
   }
 }
 
 function size(m: MetricImpact): string {
-  return m.relative_change === null ? `(from 0 to ${num(m.median_after === 0 ? m.mean_after : m.median_after)})` : `by ${percent(m.relative_change)}`
+  return m.relative_change === null
+    ? `(from 0 to ${num(m.median_after === 0 ? m.mean_after : m.median_after)})`
+    : `by ${percent(m.relative_change)}`
 }
 
 /** One line: `checkout 1.4.2: p99 latency worse by 52 %`. */
 export function summarise(deploy: ChangeEvent, metrics: readonly MetricImpact[]): string {
   const head = `${deploy.service} ${deploy.version}`
   const pick = (v: MetricImpact['verdict']) => metrics.filter((m) => m.verdict === v)
-  const worse = pick('worse'), better = pick('better')
+  const worse = pick('worse'),
+    better = pick('better')
   let what: string
   if (metrics.length === 0) what = 'no request or watched metrics found'
-  else if (worse.length > 0) what = worse.map((m) => `${m.label} ${m.bad_direction === 'any' ? 'changed' : 'worse'} ${size(m)}`).join(', ')
+  else if (worse.length > 0)
+    what = worse.map((m) => `${m.label} ${m.bad_direction === 'any' ? 'changed' : 'worse'} ${size(m)}`).join(', ')
   else if (better.length > 0) what = better.map((m) => `${m.label} better ${size(m)}`).join(', ')
-  else if (pick('unchanged').length > 0) what = `no significant change in ${pick('unchanged').length} of ${metrics.length} metrics`
+  else if (pick('unchanged').length > 0)
+    what = `no significant change in ${pick('unchanged').length} of ${metrics.length} metrics`
   else what = 'not enough data to judge'
   const line = `${head}: ${what}`
   return line.length > MAX_TITLE ? `${line.slice(0, MAX_TITLE - 1)}…` : line
@@ -82,10 +92,15 @@ export function hintsFor(plan: DeployPlan | null, metrics: readonly MetricImpact
   const knobs = plan?.contingency ?? []
   if (knobs.length === 0) return []
   const turnOff = knobs.length === 1 ? knobs[0]! : `${knobs.slice(0, -1).join(', ')} or ${knobs.at(-1)!}`
-  return metrics.filter((m) => m.verdict === 'worse').map((m) => {
-    const how = m.relative_change === null ? `rose from 0 (${pText(m.p_value ?? 1)})` : `is ${percent(m.relative_change)} ${m.bad_direction === 'any' ? 'different' : 'worse'} (${pText(m.p_value ?? 1)})`
-    return `${describe(m)} ${how}: consider turning off ${turnOff}`
-  })
+  return metrics
+    .filter((m) => m.verdict === 'worse')
+    .map((m) => {
+      const how =
+        m.relative_change === null
+          ? `rose from 0 (${pText(m.p_value ?? 1)})`
+          : `is ${percent(m.relative_change)} ${m.bad_direction === 'any' ? 'different' : 'worse'} (${pText(m.p_value ?? 1)})`
+      return `${describe(m)} ${how}: consider turning off ${turnOff}`
+    })
 }
 
 /** The details, as the stored event's text. */
@@ -98,13 +113,15 @@ export function details(r: ImpactReport): string {
   for (const m of r.metrics) {
     const unit = m.unit === '' ? '' : `, ${m.unit}`
     let line = `- ${describe(m)}${unit}: ${m.verdict.replace(/_/g, ' ')}; median ${num(m.median_before)} → ${num(m.median_after)}`
-    if (m.relative_change !== null && m.median_before !== null) line += ` (${m.relative_change >= 0 ? '+' : '−'}${percent(m.relative_change)})`
+    if (m.relative_change !== null && m.median_before !== null)
+      line += ` (${m.relative_change >= 0 ? '+' : '−'}${percent(m.relative_change)})`
     if (m.p_value !== null) line += `, ${pText(m.p_value)}, rank-biserial ${num(m.rank_biserial)}`
     line += `; ${m.samples_before} buckets before, ${m.samples_after} after`
     if (m.note !== '') line += `. ${m.note.charAt(0).toUpperCase()}${m.note.slice(1)}`
     lines.push(line)
   }
-  if (r.metrics.length === 0) lines.push('No watched metric in the plan, and no request metric recognised for the service.')
+  if (r.metrics.length === 0)
+    lines.push('No watched metric in the plan, and no request metric recognised for the service.')
   for (const h of r.hints) lines.push(`Hint: ${h}`)
   return lines.join('\n')
 }
@@ -117,13 +134,25 @@ function num(v: number | null): string {
 export function analysisEvent(deploy: ChangeEvent, report: ImpactReport, windows: ImpactWindows): NewEvent {
   const verdicts = [...new Set(report.metrics.map((m) => m.verdict).filter((v) => v === 'worse' || v === 'better'))]
   return {
-    id: impactEventId(deploy.id), kind: ANALYSIS_KIND, time: windows.after.from, timeEnd: Math.max(windows.after.from, windows.after.to),
-    service: deploy.service, environment: deploy.environment, actor: 'governor', title: report.summary, text: details(report),
-    tags: ['impact', ...verdicts], version: '', data: { ...report },
+    id: impactEventId(deploy.id),
+    kind: ANALYSIS_KIND,
+    time: windows.after.from,
+    timeEnd: Math.max(windows.after.from, windows.after.to),
+    service: deploy.service,
+    environment: deploy.environment,
+    actor: 'governor',
+    title: report.summary,
+    text: details(report),
+    tags: ['impact', ...verdicts],
+    version: '',
+    data: { ...report },
   }
 }
 
 /** Window times as the report shows them. */
 export function windowJson(w: ImpactWindows): ImpactReport['window'] {
-  return { before: { from: iso(w.before.from), to: iso(w.before.to) }, after: { from: iso(w.after.from), to: iso(w.after.to) } }
+  return {
+    before: { from: iso(w.before.from), to: iso(w.before.to) },
+    after: { from: iso(w.after.from), to: iso(w.after.to) },
+  }
 }

@@ -18,7 +18,13 @@ export interface ResolvedSignal {
 /** Request duration histograms of the OTel HTTP semantic conventions: current (s), then the older name (ms). */
 export const LATENCY_METRICS = ['http.server.request.duration', 'http.server.duration'] as const
 /** Attributes that carry an HTTP status: OTel (current, older), then Prometheus-style labels. */
-export const STATUS_ATTRIBUTES = ['http.response.status_code', 'http.status_code', 'code', 'status', 'status_code'] as const
+export const STATUS_ATTRIBUTES = [
+  'http.response.status_code',
+  'http.status_code',
+  'code',
+  'status',
+  'status_code',
+] as const
 
 /**
  * The signals to compare for a deploy.
@@ -35,7 +41,8 @@ export async function resolveSignals(source: SeriesSource, deploy: ChangeEvent):
   const plan = (deploy.data.plan ?? null) as DeployPlan | null
   const expected = new Map<string, Expected>((plan?.expect ?? []).map((e) => [e.metric, e.change]))
   const named = [...new Set([...(plan?.watch ?? []), ...expected.keys()])]
-  const ofService = async (metric: string) => (await source.series(metric, deploy.service)).filter((s) => inEnvironment(s, deploy.environment))
+  const ofService = async (metric: string) =>
+    (await source.series(metric, deploy.service)).filter((s) => inEnvironment(s, deploy.environment))
   if (named.length > 0) {
     return Promise.all(named.map(async (metric) => planSignal(metric, await ofService(metric), expected.get(metric))))
   }
@@ -48,16 +55,53 @@ function planSignal(metric: string, series: SeriesRow[], expected: Expected | un
   const unit = first?.unit ?? ''
   const latency = (LATENCY_METRICS as readonly string[]).includes(metric)
   if (first === undefined) {
-    return { spec: { metric, kind: 'value', label: metric, bad: badFromPlan(expected, 'any'), intrinsic: false, expected, source: 'plan', unit }, series }
+    return {
+      spec: {
+        metric,
+        kind: 'value',
+        label: metric,
+        bad: badFromPlan(expected, 'any'),
+        intrinsic: false,
+        expected,
+        source: 'plan',
+        unit,
+      },
+      series,
+    }
   }
   if (first.type === 'histogram' || first.type === 'exponential_histogram' || first.type === 'summary') {
     // A distribution: its p99. A latency one is bad going up whatever the plan says.
-    if (latency) return { spec: { metric, kind: 'p99', label: 'p99 latency', bad: 'up', intrinsic: true, expected, source: 'plan', unit }, series }
-    return { spec: { metric, kind: 'p99', label: `p99 of ${metric}`, bad: badFromPlan(expected, 'up'), intrinsic: false, expected, source: 'plan', unit }, series }
+    if (latency)
+      return {
+        spec: { metric, kind: 'p99', label: 'p99 latency', bad: 'up', intrinsic: true, expected, source: 'plan', unit },
+        series,
+      }
+    return {
+      spec: {
+        metric,
+        kind: 'p99',
+        label: `p99 of ${metric}`,
+        bad: badFromPlan(expected, 'up'),
+        intrinsic: false,
+        expected,
+        source: 'plan',
+        unit,
+      },
+      series,
+    }
   }
   const counter = first.type === 'sum' && first.monotonic
   return {
-    spec: { metric, kind: counter ? 'rate' : 'value', label: counter ? `rate of ${metric}` : metric, bad: badFromPlan(expected, 'any'), intrinsic: false, expected, source: 'plan', unit },
+    spec: {
+      metric,
+      kind: counter ? 'rate' : 'value',
+      label: counter ? `rate of ${metric}` : metric,
+      bad: badFromPlan(expected, 'any'),
+      intrinsic: false,
+      expected,
+      source: 'plan',
+      unit,
+    },
     series,
   }
 }
@@ -85,16 +129,32 @@ function badFromPlan(expected: Expected | undefined, fallback: 'up' | 'any'): 'u
  * Classic Prometheus histograms (`*_bucket` counters) are not reassembled, so their latency is
  * not recognised: name the metric in the plan to watch its `_count` rate, or send OTLP.
  */
-export async function defaultSignals(available: MetricSummary[], seriesOf: (metric: string) => Promise<SeriesRow[]>): Promise<ResolvedSignal[]> {
+export async function defaultSignals(
+  available: MetricSummary[],
+  seriesOf: (metric: string) => Promise<SeriesRow[]>,
+): Promise<ResolvedSignal[]> {
   const out: ResolvedSignal[] = []
   const names = new Set(available.map((m) => m.name))
-  const latencyName = LATENCY_METRICS.find((n) => names.has(n) && ['histogram', 'exponential_histogram'].includes(available.find((m) => m.name === n)!.type))
+  const latencyName = LATENCY_METRICS.find(
+    (n) => names.has(n) && ['histogram', 'exponential_histogram'].includes(available.find((m) => m.name === n)!.type),
+  )
   let latencySeries: SeriesRow[] = []
   if (latencyName !== undefined) {
     latencySeries = await seriesOf(latencyName)
     if (latencySeries.length > 0) {
       const unit = latencySeries[0]!.unit
-      out.push({ spec: { metric: latencyName, kind: 'p99', label: 'p99 latency', bad: 'up', intrinsic: true, source: 'default', unit }, series: latencySeries })
+      out.push({
+        spec: {
+          metric: latencyName,
+          kind: 'p99',
+          label: 'p99 latency',
+          bad: 'up',
+          intrinsic: true,
+          source: 'default',
+          unit,
+        },
+        series: latencySeries,
+      })
       if (latencySeries.some((s) => statusOf(s) !== undefined)) {
         out.push(...requestSignals(latencyName, latencySeries))
         return out
@@ -118,15 +178,35 @@ export async function defaultSignals(available: MetricSummary[], seriesOf: (metr
 function requestSignals(metric: string, series: SeriesRow[]): ResolvedSignal[] {
   return [
     {
-      spec: { metric, kind: 'error_ratio', label: 'error ratio', bad: 'up', intrinsic: true, source: 'default', unit: '1' },
-      series, errorSeries: series.filter((s) => is5xx(statusOf(s))),
+      spec: {
+        metric,
+        kind: 'error_ratio',
+        label: 'error ratio',
+        bad: 'up',
+        intrinsic: true,
+        source: 'default',
+        unit: '1',
+      },
+      series,
+      errorSeries: series.filter((s) => is5xx(statusOf(s))),
     },
     throughput(metric, series),
   ]
 }
 
 function throughput(metric: string, series: SeriesRow[]): ResolvedSignal {
-  return { spec: { metric, kind: 'throughput', label: 'throughput', bad: 'down', intrinsic: false, source: 'default', unit: '{request}/s' }, series }
+  return {
+    spec: {
+      metric,
+      kind: 'throughput',
+      label: 'throughput',
+      bad: 'down',
+      intrinsic: false,
+      source: 'default',
+      unit: '{request}/s',
+    },
+    series,
+  }
 }
 
 function score(name: string): number {

@@ -24,17 +24,41 @@ export const THRESHOLDS: Readonly<ImpactThresholds> = { p_value: 0.01, min_relat
  *    large) → `worse` when it moved the bad way (or the bad way is `any`), else `better`;
  * 6. otherwise `unchanged`: the test ran on enough varied data and found no change that matters.
  */
-export function judge(spec: SignalSpec, before: readonly number[], after: readonly number[], test: UTest | undefined, t: ImpactThresholds = THRESHOLDS): MetricImpact {
-  const medBefore = median(before), medAfter = median(after)
-  const meanBefore = mean(before), meanAfter = mean(after)
+export function judge(
+  spec: SignalSpec,
+  before: readonly number[],
+  after: readonly number[],
+  test: UTest | undefined,
+  t: ImpactThresholds = THRESHOLDS,
+): MetricImpact {
+  const medBefore = median(before),
+    medAfter = median(after)
+  const meanBefore = mean(before),
+    meanAfter = mean(after)
   // Mostly-zero series (error ratios) have medians of 0 on both sides: compare their means.
   const useMeans = medBefore === 0 && medAfter === 0
-  const base = useMeans ? meanBefore : medBefore, now = useMeans ? meanAfter : medAfter
+  const base = useMeans ? meanBefore : medBefore,
+    now = useMeans ? meanAfter : medAfter
   const out: MetricImpact = {
-    metric: spec.metric, signal: spec.kind, label: spec.label, unit: spec.unit, source: spec.source, verdict: 'not_enough_data',
-    p_value: null, u_statistic: null, median_before: medBefore, median_after: medAfter, mean_before: meanBefore, mean_after: meanAfter,
-    relative_change: relativeChange(base, now), rank_biserial: null,
-    samples_before: before.length, samples_after: after.length, bad_direction: spec.bad, expected: spec.expected ?? null, note: '',
+    metric: spec.metric,
+    signal: spec.kind,
+    label: spec.label,
+    unit: spec.unit,
+    source: spec.source,
+    verdict: 'not_enough_data',
+    p_value: null,
+    u_statistic: null,
+    median_before: medBefore,
+    median_after: medAfter,
+    mean_before: meanBefore,
+    mean_after: meanAfter,
+    relative_change: relativeChange(base, now),
+    rank_biserial: null,
+    samples_before: before.length,
+    samples_after: after.length,
+    bad_direction: spec.bad,
+    expected: spec.expected ?? null,
+    note: '',
   }
   if (before.length < t.min_buckets || after.length < t.min_buckets) {
     out.note = `${before.length} buckets with data before and ${after.length} after; at least ${t.min_buckets} on each side are needed`
@@ -66,20 +90,22 @@ export function judge(spec: SignalSpec, before: readonly number[], after: readon
   const large = out.relative_change === null ? sign !== 0 : Math.abs(out.relative_change) >= t.min_relative_change
   out.verdict = test.p < t.p_value && large && sign !== 0 ? directionVerdict(spec.bad, sign) : 'unchanged'
   out.note = planNote(spec, out.verdict, sign)
-  if (useMeans && out.verdict !== 'unchanged') out.note = join('medians are 0 on both sides; the means are compared', out.note)
+  if (useMeans && out.verdict !== 'unchanged')
+    out.note = join('medians are 0 on both sides; the means are compared', out.note)
   return out
 }
 
 function directionVerdict(bad: BadDirection, sign: number): Verdict {
   if (bad === 'any') return 'worse'
-  return (bad === 'up') === (sign > 0) ? 'worse' : 'better'
+  return (bad === 'up') === sign > 0 ? 'worse' : 'better'
 }
 
 /** Where the outcome stands against the plan's expectation, if the plan had one. */
 function planNote(spec: SignalSpec, verdict: Verdict, sign: number): string {
   const e: Expected | undefined = spec.expected
   const moved = verdict === 'worse' || verdict === 'better'
-  if (e === undefined) return spec.bad === 'any' && moved ? 'no expected direction: a watched metric that moved is flagged' : ''
+  if (e === undefined)
+    return spec.bad === 'any' && moved ? 'no expected direction: a watched metric that moved is flagged' : ''
   if (!moved) return e === 'none' ? '' : `the plan expected it to go ${e}; no significant change`
   if (e === 'none') return 'contradicts the plan, which expected no change'
   const went = sign > 0 ? 'up' : 'down'

@@ -14,11 +14,21 @@ import type { ImpactWindows, Range } from './types.ts'
  * side mixes in another version. The rollout itself (start to finish) is in neither.
  * Only deploys of the same service and environment count; `deploys` may hold others.
  */
-export function impactWindows(deploy: ChangeEvent, deploys: readonly ChangeEvent[], windowMillis: number): ImpactWindows {
+export function impactWindows(
+  deploy: ChangeEvent,
+  deploys: readonly ChangeEvent[],
+  windowMillis: number,
+): ImpactWindows {
   let beforeFrom = deploy.time - windowMillis
   let afterTo = deploy.timeEnd + windowMillis
   for (const d of deploys) {
-    if (d.id === deploy.id || d.kind !== deploy.kind || d.service !== deploy.service || d.environment !== deploy.environment) continue
+    if (
+      d.id === deploy.id ||
+      d.kind !== deploy.kind ||
+      d.service !== deploy.service ||
+      d.environment !== deploy.environment
+    )
+      continue
     if (d.time < deploy.time) beforeFrom = Math.max(beforeFrom, Math.min(d.timeEnd, deploy.time))
     else if (d.time > deploy.time) afterTo = Math.min(afterTo, Math.max(d.time, deploy.timeEnd))
   }
@@ -35,7 +45,11 @@ export function cutAt(w: ImpactWindows, now: number): ImpactWindows {
  * are aligned to multiples of the step, so the ones cut by a window's edge (or by the
  * deploy) would hold part of another version's data, or a partial rate.
  */
-export function completeBuckets(points: ReadonlyArray<readonly [number, number]>, range: Range, stepMs: number): number[] {
+export function completeBuckets(
+  points: ReadonlyArray<readonly [number, number]>,
+  range: Range,
+  stepMs: number,
+): number[] {
   const out: number[] = []
   for (const [ts, v] of points) if (ts >= range.from && ts + stepMs <= range.to) out.push(v)
   return out

@@ -25,7 +25,10 @@ export function parseDefinition(body: unknown): KnobDefinition {
 export function checkValue(def: KnobDefinition, v: unknown, what = 'value'): KnobValue {
   const fit = valueFit(def, v)
   if (fit === undefined) return v as KnobValue
-  throw new GovernorError(fit.kind === 'bounds' ? 'GOV_ERR_KNOB_OUT_OF_BOUNDS' : 'GOV_ERR_KNOB_INVALID', `${what} ${fit.problem}`)
+  throw new GovernorError(
+    fit.kind === 'bounds' ? 'GOV_ERR_KNOB_OUT_OF_BOUNDS' : 'GOV_ERR_KNOB_INVALID',
+    `${what} ${fit.problem}`,
+  )
 }
 
 /**

@@ -74,8 +74,16 @@ export class HistogramColumns extends PointColumns {
   readonly counts: number[][] = []
 
   push(
-    s: SeriesInfo, ts: number, start: number, flags: number,
-    count: number, sum: number, min: number, max: number, bounds: number[], counts: number[],
+    s: SeriesInfo,
+    ts: number,
+    start: number,
+    flags: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    bounds: number[],
+    counts: number[],
   ): void {
     this.pushHead(s, ts, start, flags)
     this.count.push(count)
@@ -105,9 +113,19 @@ export class ExpHistogramColumns extends PointColumns {
   readonly negative: ExpBuckets[] = []
 
   push(
-    s: SeriesInfo, ts: number, start: number, flags: number,
-    count: number, sum: number, min: number, max: number,
-    scale: number, zeroCount: number, zeroThreshold: number, positive: ExpBuckets, negative: ExpBuckets,
+    s: SeriesInfo,
+    ts: number,
+    start: number,
+    flags: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    scale: number,
+    zeroCount: number,
+    zeroThreshold: number,
+    positive: ExpBuckets,
+    negative: ExpBuckets,
   ): void {
     this.pushHead(s, ts, start, flags)
     this.count.push(count)
@@ -129,8 +147,14 @@ export class SummaryColumns extends PointColumns {
   readonly values: number[][] = []
 
   push(
-    s: SeriesInfo, ts: number, start: number, flags: number,
-    count: number, sum: number, quantiles: number[], values: number[],
+    s: SeriesInfo,
+    ts: number,
+    start: number,
+    flags: number,
+    count: number,
+    sum: number,
+    quantiles: number[],
+    values: number[],
   ): void {
     this.pushHead(s, ts, start, flags)
     this.count.push(count)

@@ -104,6 +104,13 @@ function evictOldestHalf(map: Map<string, SeriesInfo>): void {
 }
 
 function sameMetadata(a: SeriesInfo, b: Omit<SeriesInfo, 'id'>): boolean {
-  return a.type === b.type && a.temporality === b.temporality && a.monotonic === b.monotonic &&
-    a.unit === b.unit && a.description === b.description && a.scope === b.scope && a.service === b.service
+  return (
+    a.type === b.type &&
+    a.temporality === b.temporality &&
+    a.monotonic === b.monotonic &&
+    a.unit === b.unit &&
+    a.description === b.description &&
+    a.scope === b.scope &&
+    a.service === b.service
+  )
 }

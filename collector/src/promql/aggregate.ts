@@ -73,7 +73,9 @@ function simpleAggregate(op: AggregateOp, grp: Group, n: number): Row {
         continue
       }
       switch (op) {
-        case 'sum': value[k]! += v; break
+        case 'sum':
+          value[k]! += v
+          break
         case 'avg': {
           const c = ++count[k]!
           const m = mean[k]!
@@ -84,16 +86,22 @@ function simpleAggregate(op: AggregateOp, grp: Group, n: number): Row {
           mean[k] = m + (v / c - m / c)
           break
         }
-        case 'max': if (value[k]! < v || Number.isNaN(value[k]!)) value[k] = v; break
-        case 'min': if (value[k]! > v || Number.isNaN(value[k]!)) value[k] = v; break
-        case 'stddev': case 'stdvar': {
+        case 'max':
+          if (value[k]! < v || Number.isNaN(value[k]!)) value[k] = v
+          break
+        case 'min':
+          if (value[k]! > v || Number.isNaN(value[k]!)) value[k] = v
+          break
+        case 'stddev':
+        case 'stdvar': {
           const c = ++count[k]!
           const delta = v - mean[k]!
           mean[k]! += delta / c
           value[k]! += delta * (v - mean[k]!)
           break
         }
-        default: count[k]!++
+        default:
+          count[k]!++
       }
     }
   }
@@ -146,7 +154,8 @@ const bottomLess: Less = (a, b) => Number.isNaN(a) || a > b
 
 /** The integer k of topk/bottomk at one step, as Prometheus converts it. */
 function toK(f: number): number {
-  if (!Number.isFinite(f) || f >= 9.223372036854776e18 || f < -9.223372036854776e18) throw executionError(`Scalar value ${formatFloat(f)} overflows int64`)
+  if (!Number.isFinite(f) || f >= 9.223372036854776e18 || f < -9.223372036854776e18)
+    throw executionError(`Scalar value ${formatFloat(f)} overflows int64`)
   return Math.trunc(f)
 }
 
@@ -235,7 +244,13 @@ function countValues(rows: readonly Row[], g: Grouping, valueLabel: string, n: n
  * One aggregation over every step. `param` is k (topk/bottomk) or φ (quantile) per step,
  * or the label name of count_values.
  */
-export function aggregate(op: AggregateOp, rows: readonly Row[], g: Grouping, param: Float64Array | string | undefined, n: number): Row[] {
+export function aggregate(
+  op: AggregateOp,
+  rows: readonly Row[],
+  g: Grouping,
+  param: Float64Array | string | undefined,
+  n: number,
+): Row[] {
   if (op === 'count_values') return countValues(rows, g, typeof param === 'string' ? param : '', n)
   const groups = groupRows(rows, g)
   if (op === 'topk' || op === 'bottomk') return mergeSameLabels(topBottom(op, groups, param as Float64Array, n))

@@ -15,10 +15,19 @@ export interface Pos {
 }
 
 /** The `@` modifier: a fixed time, or the query's `start()` / `end()`. */
-export type AtModifier = { readonly kind: 'time'; readonly millis: number } | { readonly kind: 'start' } | { readonly kind: 'end' }
+export type AtModifier =
+  { readonly kind: 'time'; readonly millis: number } | { readonly kind: 'start' } | { readonly kind: 'end' }
 
-export interface NumberLiteral { readonly type: 'number'; readonly value: number; readonly pos: Pos }
-export interface StringLiteral { readonly type: 'string'; readonly value: string; readonly pos: Pos }
+export interface NumberLiteral {
+  readonly type: 'number'
+  readonly value: number
+  readonly pos: Pos
+}
+export interface StringLiteral {
+  readonly type: 'string'
+  readonly value: string
+  readonly pos: Pos
+}
 
 export interface VectorSelector {
   readonly type: 'vectorSelector'
@@ -49,11 +58,21 @@ export interface SubqueryExpr {
   readonly pos: Pos
 }
 
-export interface ParenExpr { readonly type: 'paren'; readonly expr: Expr; readonly pos: Pos }
-export interface UnaryExpr { readonly type: 'unary'; readonly op: '-' | '+'; readonly expr: Expr; readonly pos: Pos }
+export interface ParenExpr {
+  readonly type: 'paren'
+  readonly expr: Expr
+  readonly pos: Pos
+}
+export interface UnaryExpr {
+  readonly type: 'unary'
+  readonly op: '-' | '+'
+  readonly expr: Expr
+  readonly pos: Pos
+}
 
 /** Binary operators, as written. */
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | 'atan2' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless'
+export type BinaryOp =
+  '+' | '-' | '*' | '/' | '%' | '^' | 'atan2' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless'
 
 /** Vector matching: `on`/`ignoring` and the cardinality `group_left`/`group_right` asks for. */
 export interface VectorMatching {
@@ -77,7 +96,19 @@ export interface BinaryExpr {
 }
 
 /** Aggregation operators of Prometheus 2.x. */
-export type AggregateOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'group' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'quantile' | 'count_values'
+export type AggregateOp =
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'count'
+  | 'group'
+  | 'stddev'
+  | 'stdvar'
+  | 'topk'
+  | 'bottomk'
+  | 'quantile'
+  | 'count_values'
 
 export interface AggregateExpr {
   readonly type: 'aggregate'
@@ -90,10 +121,25 @@ export interface AggregateExpr {
   readonly pos: Pos
 }
 
-export interface Call { readonly type: 'call'; readonly func: string; readonly args: readonly Expr[]; readonly pos: Pos }
+export interface Call {
+  readonly type: 'call'
+  readonly func: string
+  readonly args: readonly Expr[]
+  readonly pos: Pos
+}
 
 /** Every node of the tree. */
-export type Expr = NumberLiteral | StringLiteral | VectorSelector | MatrixSelector | SubqueryExpr | ParenExpr | UnaryExpr | BinaryExpr | AggregateExpr | Call
+export type Expr =
+  | NumberLiteral
+  | StringLiteral
+  | VectorSelector
+  | MatrixSelector
+  | SubqueryExpr
+  | ParenExpr
+  | UnaryExpr
+  | BinaryExpr
+  | AggregateExpr
+  | Call
 
 /** Comparison operators: they filter, or answer 0/1 with `bool`. */
 export function isComparisonOp(op: BinaryOp): boolean {

@@ -20,25 +20,39 @@ export function goPow(x: number, y: number): number {
 
 function arith(op: BinaryOp, l: number, r: number): number {
   switch (op) {
-    case '+': return l + r
-    case '-': return l - r
-    case '*': return l * r
-    case '/': return l / r
-    case '%': return l % r
-    case '^': return goPow(l, r)
-    case 'atan2': return Math.atan2(l, r)
-    default: return NaN
+    case '+':
+      return l + r
+    case '-':
+      return l - r
+    case '*':
+      return l * r
+    case '/':
+      return l / r
+    case '%':
+      return l % r
+    case '^':
+      return goPow(l, r)
+    case 'atan2':
+      return Math.atan2(l, r)
+    default:
+      return NaN
   }
 }
 
 function compare(op: BinaryOp, l: number, r: number): boolean {
   switch (op) {
-    case '==': return l === r
-    case '!=': return l !== r
-    case '>': return l > r
-    case '<': return l < r
-    case '>=': return l >= r
-    default: return l <= r
+    case '==':
+      return l === r
+    case '!=':
+      return l !== r
+    case '>':
+      return l > r
+    case '<':
+      return l < r
+    case '>=':
+      return l >= r
+    default:
+      return l <= r
   }
 }
 
@@ -53,7 +67,13 @@ export function dropsName(op: BinaryOp): boolean {
 }
 
 /** Vector and scalar (`swap` when the scalar is on the left). Comparisons keep the vector's value. */
-export function vectorScalarBinop(op: BinaryOp, rows: readonly Row[], scalar: Float64Array, swap: boolean, returnBool: boolean): Row[] {
+export function vectorScalarBinop(
+  op: BinaryOp,
+  rows: readonly Row[],
+  scalar: Float64Array,
+  swap: boolean,
+  returnBool: boolean,
+): Row[] {
   const cmp = isComparisonOp(op)
   const drop = dropsName(op) || returnBool
   const out: Row[] = []
@@ -117,7 +137,13 @@ function checkUnique(groups: Iterable<Row[]>, message: string): void {
 }
 
 /** Arithmetic or comparison between two instant vectors. */
-export function vectorBinop(op: BinaryOp, lhs: readonly Row[], rhs: readonly Row[], m: VectorMatching, returnBool: boolean): Row[] {
+export function vectorBinop(
+  op: BinaryOp,
+  lhs: readonly Row[],
+  rhs: readonly Row[],
+  m: VectorMatching,
+  returnBool: boolean,
+): Row[] {
   const swapped = m.card === 'one-to-many'
   const many = swapped ? rhs : lhs
   const one = swapped ? lhs : rhs
@@ -161,7 +187,11 @@ export function vectorBinop(op: BinaryOp, lhs: readonly Row[], rhs: readonly Row
     for (let k = 0; k < n; k++) {
       if (ls.present[k] !== 1) continue
       let j = -1
-      for (const c of group) if (one[c]!.present[k] === 1) { j = c; break }
+      for (const c of group)
+        if (one[c]!.present[k] === 1) {
+          j = c
+          break
+        }
       if (j < 0) continue
       const rs = one[j]!
       const vl = swapped ? rs.values[k]! : ls.values[k]!
@@ -191,13 +221,22 @@ export function vectorBinop(op: BinaryOp, lhs: readonly Row[], rhs: readonly Row
       row.values[k] = value
     }
   }
-  if (m.card === 'one-to-one') checkUnique(bySig.values(), 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)')
+  if (m.card === 'one-to-one')
+    checkUnique(
+      bySig.values(),
+      'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+    )
   else checkUnique(bySig.values(), 'multiple matches for labels: grouping labels must ensure unique matches')
   return mergeSameLabels(out)
 }
 
 /** `and`, `or`, `unless`: series kept by whether their signature is present on the other side at each step. */
-export function setBinop(op: 'and' | 'or' | 'unless', lhs: readonly Row[], rhs: readonly Row[], m: VectorMatching): Row[] {
+export function setBinop(
+  op: 'and' | 'or' | 'unless',
+  lhs: readonly Row[],
+  rhs: readonly Row[],
+  m: VectorMatching,
+): Row[] {
   const presence = (rows: readonly Row[]): Map<string, Uint8Array> => {
     const map = new Map<string, Uint8Array>()
     for (const r of rows) {

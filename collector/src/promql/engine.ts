@@ -33,9 +33,15 @@ export interface EngineOptions {
 }
 
 /** One series of a vector result. */
-export interface VectorSample { metric: Record<string, string>; value: [number, string] }
+export interface VectorSample {
+  metric: Record<string, string>
+  value: [number, string]
+}
 /** One series of a matrix result. */
-export interface MatrixSeries { metric: Record<string, string>; values: [number, string][] }
+export interface MatrixSeries {
+  metric: Record<string, string>
+  values: [number, string][]
+}
 
 /** Prometheus' `data` object: times as float seconds, values as strings ("NaN", "+Inf", "-Inf"). */
 export type QueryData = (
@@ -45,12 +51,18 @@ export type QueryData = (
   | { resultType: 'string'; result: [number, string] }
 ) & { warnings?: string[] }
 
-const TYPE_NAMES: Readonly<Record<Value['kind'], string>> = { scalar: 'scalar', vector: 'vector', matrix: 'range vector', string: 'string' }
+const TYPE_NAMES: Readonly<Record<Value['kind'], string>> = {
+  scalar: 'scalar',
+  vector: 'vector',
+  matrix: 'range vector',
+  string: 'string',
+}
 
 function checkOptions(o: EngineOptions): void {
   const positive = (name: string, v: number | undefined, optional: boolean): void => {
     if (v === undefined && optional) return
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`EngineOptions.${name} must be a positive number, got ${String(v)}`)
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+      throw new RangeError(`EngineOptions.${name} must be a positive number, got ${String(v)}`)
   }
   positive('maxSamples', o.maxSamples, false)
   positive('maxSeries', o.maxSeries, false)
@@ -85,26 +97,48 @@ export class PromqlEngine {
     const value = await this.#run(expr, grid, timeMillis, timeMillis, signal)
     const t = timeMillis / 1000
     switch (value.kind) {
-      case 'scalar': return { resultType: 'scalar', result: [t, formatFloat(value.values[0]!)] }
-      case 'string': return { resultType: 'string', result: [t, value.value] }
+      case 'scalar':
+        return { resultType: 'scalar', result: [t, formatFloat(value.values[0]!)] }
+      case 'string':
+        return { resultType: 'string', result: [t, value.value] }
       case 'vector':
         return {
           resultType: 'vector',
-          result: value.rows.filter((r) => r.present[0] === 1).map((r) => ({ metric: { ...r.labels }, value: [t, formatFloat(r.values[0]!)] })),
+          result: value.rows
+            .filter((r) => r.present[0] === 1)
+            .map((r) => ({ metric: { ...r.labels }, value: [t, formatFloat(r.values[0]!)] })),
         }
-      case 'matrix': return { resultType: 'matrix', result: rangeResult(value) }
+      case 'matrix':
+        return { resultType: 'matrix', result: rangeResult(value) }
     }
   }
 
   /** Evaluates `query` at `start, start + step, … ≤ end` (ms). */
-  async rangeQuery(query: string, startMillis: number, endMillis: number, stepMillis: number, signal?: AbortSignal): Promise<QueryData> {
-    if (!(stepMillis > 0)) throw new PromqlError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer')
+  async rangeQuery(
+    query: string,
+    startMillis: number,
+    endMillis: number,
+    stepMillis: number,
+    signal?: AbortSignal,
+  ): Promise<QueryData> {
+    if (!(stepMillis > 0))
+      throw new PromqlError(
+        'bad_data',
+        'zero or negative query resolution step widths are not accepted. Try a positive integer',
+      )
     if (endMillis < startMillis) throw new PromqlError('bad_data', 'end timestamp must not be before start time')
     const expr = this.#parse(query)
-    const grid: Grid = { start: startMillis, step: stepMillis, n: Math.floor((endMillis - startMillis) / stepMillis) + 1 }
+    const grid: Grid = {
+      start: startMillis,
+      step: stepMillis,
+      n: Math.floor((endMillis - startMillis) / stepMillis) + 1,
+    }
     const value = await this.#run(expr, grid, startMillis, endMillis, signal)
     if (value.kind === 'matrix' || value.kind === 'string') {
-      throw new PromqlError('bad_data', `invalid expression type "${TYPE_NAMES[value.kind]}" for range query, must be Scalar or instant Vector`)
+      throw new PromqlError(
+        'bad_data',
+        `invalid expression type "${TYPE_NAMES[value.kind]}" for range query, must be Scalar or instant Vector`,
+      )
     }
     if (value.kind === 'scalar') {
       const values: [number, string][] = []
@@ -115,7 +149,8 @@ export class PromqlEngine {
     const result: MatrixSeries[] = []
     for (const r of rows) {
       const values: [number, string][] = []
-      for (let k = 0; k < grid.n; k++) if (r.present[k] === 1) values.push([stepTime(grid, k) / 1000, formatFloat(r.values[k]!)])
+      for (let k = 0; k < grid.n; k++)
+        if (r.present[k] === 1) values.push([stepTime(grid, k) / 1000, formatFloat(r.values[k]!)])
       if (values.length > 0) result.push({ metric: { ...r.labels }, values })
     }
     return { resultType: 'matrix', result }
@@ -134,13 +169,20 @@ export class PromqlEngine {
     return expr
   }
 
-  async #run(expr: Expr, grid: Grid, queryStart: number, queryEnd: number, signal: AbortSignal | undefined): Promise<Value> {
+  async #run(
+    expr: Expr,
+    grid: Grid,
+    queryStart: number,
+    queryEnd: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Value> {
     const deadline = this.#clock() + this.#o.timeoutMillis
     const timeout = AbortSignal.timeout(this.#o.timeoutMillis)
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
     const checkpoint = (): void => {
       if (signal?.aborted) throw new PromqlError('canceled', 'query was canceled in expression evaluation')
-      if (timeout.aborted || this.#clock() > deadline) throw new PromqlError('timeout', 'query timed out in expression evaluation')
+      if (timeout.aborted || this.#clock() > deadline)
+        throw new PromqlError('timeout', 'query timed out in expression evaluation')
     }
     const evaluator = new Evaluator({
       querier: this.#querier,

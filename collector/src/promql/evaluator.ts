@@ -5,10 +5,32 @@
  * columns from step to step. Samples held are counted against `maxSamples` as Prometheus
  * counts them (the outputs alive, plus the largest window being read).
  */
-import type { AggregateExpr, AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.ts'
+import type {
+  AggregateExpr,
+  AtModifier,
+  BinaryExpr,
+  Call,
+  Expr,
+  MatrixSelector,
+  SubqueryExpr,
+  VectorSelector,
+} from './ast.ts'
 import { isSetOp, unwrapParens } from './ast.ts'
 import type { Querier, SelectLimits } from './querier.ts'
-import { type Grid, type RangeValue, type Row, type ScalarValue, type Value, type VectorValue, broadcast, constScalar, countSamples, mergeSameLabels, newRow, stepTime } from './step-vector.ts'
+import {
+  type Grid,
+  type RangeValue,
+  type Row,
+  type ScalarValue,
+  type Value,
+  type VectorValue,
+  broadcast,
+  constScalar,
+  countSamples,
+  mergeSameLabels,
+  newRow,
+  stepTime,
+} from './step-vector.ts'
 import { instantRow, rowToRangeSeries, withoutStale } from './selectors.ts'
 import { FUNCTIONS, type FunctionDef, isRollupCandidate } from './functions.ts'
 import { absentLabels, absentRow, mapValues } from './instant-functions.ts'
@@ -71,7 +93,15 @@ export class Evaluator {
     const v = await this.#node(e, g)
     // The children's samples are released; this node's output is held by its parent.
     this.#live = before
-    this.hold(v.kind === 'vector' ? countSamples(v.rows) : v.kind === 'scalar' ? v.values.length : v.kind === 'matrix' ? countPoints(v) : 0)
+    this.hold(
+      v.kind === 'vector'
+        ? countSamples(v.rows)
+        : v.kind === 'scalar'
+          ? v.values.length
+          : v.kind === 'matrix'
+            ? countPoints(v)
+            : 0,
+    )
     return v
   }
 
@@ -87,33 +117,53 @@ export class Evaluator {
 
   async #node(e: Expr, g: Grid): Promise<Value> {
     switch (e.type) {
-      case 'number': return constScalar(e.value, g.n)
-      case 'string': return { kind: 'string', value: e.value }
-      case 'paren': return this.eval(e.expr, g)
-      case 'vectorSelector': return this.#vectorSelector(e, g, false)
-      case 'matrixSelector': return this.#matrixSelector(e, g, undefined)
-      case 'subquery': return this.#subquery(e, g)
+      case 'number':
+        return constScalar(e.value, g.n)
+      case 'string':
+        return { kind: 'string', value: e.value }
+      case 'paren':
+        return this.eval(e.expr, g)
+      case 'vectorSelector':
+        return this.#vectorSelector(e, g, false)
+      case 'matrixSelector':
+        return this.#matrixSelector(e, g, undefined)
+      case 'subquery':
+        return this.#subquery(e, g)
       case 'unary': {
         const v = await this.eval(e.expr, g)
         if (e.op === '+') return v
         if (v.kind === 'scalar') return { kind: 'scalar', values: v.values.map((x) => -x) }
         return { kind: 'vector', rows: mapValues((v as VectorValue).rows, (x) => -x) }
       }
-      case 'binary': return this.#binary(e, g)
-      case 'aggregate': return this.#aggregate(e, g)
-      case 'call': return this.#call(e, g)
+      case 'binary':
+        return this.#binary(e, g)
+      case 'aggregate':
+        return this.#aggregate(e, g)
+      case 'call':
+        return this.#call(e, g)
     }
   }
 
   async #vectorSelector(e: VectorSelector, g: Grid, asTimestamp: boolean): Promise<VectorValue> {
     if (e.at) {
-      const one = await this.#vectorSelector({ ...e, at: undefined }, { start: this.#atTime(e.at), step: 0, n: 1 }, asTimestamp)
+      const one = await this.#vectorSelector(
+        { ...e, at: undefined },
+        { start: this.#atTime(e.at), step: 0, n: 1 },
+        asTimestamp,
+      )
       return broadcast(one, g.n) as VectorValue
     }
     const refs = new Float64Array(g.n)
     for (let k = 0; k < g.n; k++) refs[k] = stepTime(g, k) - e.offset
     const lookback = this.#s.lookbackDeltaMillis
-    const raw = await fromStore(this.#s.querier.select(e.matchers, { start: refs[0]! - lookback, end: refs[g.n - 1]!, step: g.step }, this.#s.limits, this.#s.signal))
+    const raw = await fromStore(
+      this.#s.querier.select(
+        e.matchers,
+        { start: refs[0]! - lookback, end: refs[g.n - 1]!, step: g.step },
+        this.#s.limits,
+        this.#s.signal,
+      ),
+    )
     const rows: Row[] = []
     for (const s of sortByLabels(raw.slice())) {
       const r = instantRow(s, refs, lookback, asTimestamp)
@@ -126,7 +176,13 @@ export class Evaluator {
     const sel = e.selector
     const ends = new Float64Array(g.n)
     for (let k = 0; k < g.n; k++) ends[k] = (sel.at ? this.#atTime(sel.at) : stepTime(g, k)) - sel.offset
-    const hints = { start: ends[0]! - e.range, end: ends[g.n - 1]!, step: g.step, range: e.range, ...(func ? { func } : {}) }
+    const hints = {
+      start: ends[0]! - e.range,
+      end: ends[g.n - 1]!,
+      step: g.step,
+      range: e.range,
+      ...(func ? { func } : {}),
+    }
     const raw = await fromStore(this.#s.querier.select(sel.matchers, hints, this.#s.limits, this.#s.signal))
     return { kind: 'matrix', series: sortByLabels(raw.map(withoutStale)), range: e.range, ends }
   }
@@ -145,7 +201,12 @@ export class Evaluator {
     const inner: Grid = { start: innerStart, step, n: Math.floor((innerEnd - innerStart) / step) + 1 }
     const v = await this.eval(e.expr, inner)
     const rows = v.kind === 'vector' ? v.rows : []
-    return { kind: 'matrix', series: rows.map((r) => rowToRangeSeries(r, inner.start, inner.step)).filter((s) => s.ts.length > 0), range: e.range, ends }
+    return {
+      kind: 'matrix',
+      series: rows.map((r) => rowToRangeSeries(r, inner.start, inner.step)).filter((s) => s.ts.length > 0),
+      range: e.range,
+      ends,
+    }
   }
 
   async #binary(e: BinaryExpr, g: Grid): Promise<Value> {
@@ -156,8 +217,10 @@ export class Evaluator {
       for (let k = 0; k < g.n; k++) out[k] = scalarBinop(e.op, l.values[k]!, r.values[k]!)
       return { kind: 'scalar', values: out }
     }
-    if (l.kind === 'vector' && r.kind === 'scalar') return { kind: 'vector', rows: vectorScalarBinop(e.op, l.rows, r.values, false, e.returnBool) }
-    if (l.kind === 'scalar' && r.kind === 'vector') return { kind: 'vector', rows: vectorScalarBinop(e.op, r.rows, l.values, true, e.returnBool) }
+    if (l.kind === 'vector' && r.kind === 'scalar')
+      return { kind: 'vector', rows: vectorScalarBinop(e.op, l.rows, r.values, false, e.returnBool) }
+    if (l.kind === 'scalar' && r.kind === 'vector')
+      return { kind: 'vector', rows: vectorScalarBinop(e.op, r.rows, l.values, true, e.returnBool) }
     const lr = (l as VectorValue).rows
     const rr = (r as VectorValue).rows
     const m = e.matching ?? { card: isSetOp(e.op) ? 'many-to-many' : 'one-to-one', on: false, labels: [], include: [] }
@@ -196,21 +259,37 @@ export class Evaluator {
     const keepName = e.func === 'last_over_time'
     const rollup = this.#s.querier.rollup
     if (rollup && g.n > 1 && arg.type === 'matrixSelector' && !arg.selector.at && isRollupCandidate(e.func)) {
-      const req = { fn: e.func, matchers: arg.selector.matchers, range: arg.range, offset: arg.selector.offset, start: g.start, end: stepTime(g, g.n - 1), step: g.step }
+      const req = {
+        fn: e.func,
+        matchers: arg.selector.matchers,
+        range: arg.range,
+        offset: arg.selector.offset,
+        start: g.start,
+        end: stepTime(g, g.n - 1),
+        step: g.step,
+      }
       const done = await fromStore(rollup.call(this.#s.querier, req, this.#s.limits, this.#s.signal))
       if (done) {
-        const rows = sortByLabels(done.slice()).map((s) => ({ labels: keepName ? s.labels : dropName(s.labels), values: s.values, present: s.present }))
+        const rows = sortByLabels(done.slice()).map((s) => ({
+          labels: keepName ? s.labels : dropName(s.labels),
+          values: s.values,
+          present: s.present,
+        }))
         return { kind: 'vector', rows: mergeSameLabels(rows) }
       }
     }
-    const rv = (arg.type === 'matrixSelector' ? await this.#matrixSelector(arg, g, e.func) : await this.eval(arg, g)) as RangeValue
+    const rv = (
+      arg.type === 'matrixSelector' ? await this.#matrixSelector(arg, g, e.func) : await this.eval(arg, g)
+    ) as RangeValue
     const scalars: Float64Array[] = []
     for (let i = 0; i < e.args.length; i++) {
       if (i !== mi) scalars[i] = ((await this.eval(e.args[i]!, g)) as ScalarValue).values
     }
     if (e.func === 'absent_over_time') return { kind: 'vector', rows: this.#absentOverTime(rv, e, g) }
     // A call over an `@` range is evaluated once, at the grid's start, as Prometheus does.
-    const fixedAt = (arg.type === 'matrixSelector' && arg.selector.at !== undefined) || (arg.type === 'subquery' && arg.at !== undefined)
+    const fixedAt =
+      (arg.type === 'matrixSelector' && arg.selector.at !== undefined) ||
+      (arg.type === 'subquery' && arg.at !== undefined)
     const fn = def.impl.kind === 'range' ? def.impl.fn : undefined
     if (!fn) throw new PromqlError('internal', `${e.func} is not a range function`)
     const env: WindowEnv = { start: 0, end: 0, evalTime: 0, range: rv.range, args: new Float64Array(e.args.length) }

@@ -7,4 +7,14 @@ export { parsePromql, typeOf } from './parse.ts'
 export type { Expr, ValueType } from './ast.ts'
 export { MemoryQuerier } from './memory-querier.ts'
 export type { MemorySeriesInput } from './memory-querier.ts'
-export type { Querier, LabelMatcher, Labels, RawSeries, SelectHints, SelectLimits, RollupRequest, StepSeries, MatchType } from './querier.ts'
+export type {
+  Querier,
+  LabelMatcher,
+  Labels,
+  RawSeries,
+  SelectHints,
+  SelectLimits,
+  RollupRequest,
+  StepSeries,
+  MatchType,
+} from './querier.ts'

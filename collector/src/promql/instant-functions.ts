@@ -6,7 +6,17 @@
 import type { Call, Expr } from './ast.ts'
 import { unwrapParens } from './ast.ts'
 import type { Labels } from './querier.ts'
-import { type Grid, type Row, type ScalarValue, type StringValue, type Value, type VectorValue, mergeSameLabels, newRow, stepTime } from './step-vector.ts'
+import {
+  type Grid,
+  type Row,
+  type ScalarValue,
+  type StringValue,
+  type Value,
+  type VectorValue,
+  mergeSameLabels,
+  newRow,
+  stepTime,
+} from './step-vector.ts'
 import { NAME, dropName, labelsKey } from './labels.ts'
 import { histogramQuantile } from './histogram-quantile.ts'
 import { labelJoiner, labelReplacer } from './label-functions.ts'
@@ -85,7 +95,11 @@ function timeRow(g: Grid): Row {
 }
 
 function dayOfYear(d: Date): number {
-  return Math.round((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1
+  return (
+    Math.round(
+      (Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000,
+    ) + 1
+  )
 }
 
 function sortRows(desc: boolean) {
@@ -151,10 +165,12 @@ export const INSTANT_FUNCTIONS: Readonly<Record<string, (args: readonly Value[],
   },
   round: (args, env) => {
     const to = args.length > 1 ? scalarOf(args[1]) : new Float64Array(env.grid.n).fill(1)
-    return vec(mapValues(rowsOf(args[0]), (v, k) => {
-      const inv = 1 / to[k]!
-      return Math.floor(v * inv + 0.5) / inv
-    }))
+    return vec(
+      mapValues(rowsOf(args[0]), (v, k) => {
+        const inv = 1 / to[k]!
+        return Math.floor(v * inv + 0.5) / inv
+      }),
+    )
   },
   days_in_month: dateFn((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()),
   day_of_month: dateFn((d) => d.getUTCDate()),
@@ -165,7 +181,12 @@ export const INSTANT_FUNCTIONS: Readonly<Record<string, (args: readonly Value[],
   month: dateFn((d) => d.getUTCMonth() + 1),
   year: dateFn((d) => d.getUTCFullYear()),
   label_replace: (args) =>
-    vec(relabel(rowsOf(args[0]), labelReplacer(stringOf(args[1]), stringOf(args[2]), stringOf(args[3]), stringOf(args[4])))),
+    vec(
+      relabel(
+        rowsOf(args[0]),
+        labelReplacer(stringOf(args[1]), stringOf(args[2]), stringOf(args[3]), stringOf(args[4])),
+      ),
+    ),
   label_join: (args) =>
     vec(relabel(rowsOf(args[0]), labelJoiner(stringOf(args[1]), stringOf(args[2]), args.slice(3).map(stringOf)))),
   scalar: (args, env) => {
@@ -193,7 +214,8 @@ export const INSTANT_FUNCTIONS: Readonly<Record<string, (args: readonly Value[],
   sort_desc: sortRows(true),
   // timestamp() of anything but a selector: the evaluation time of each step.
   timestamp: (args, env) => vec(mapValues(rowsOf(args[0]), (_v, k) => stepTime(env.grid, k) / 1000)),
-  histogram_quantile: (args, env) => vec(mergeSameLabels(histogramQuantile(scalarOf(args[0]), rowsOf(args[1]), env.grid))),
+  histogram_quantile: (args, env) =>
+    vec(mergeSameLabels(histogramQuantile(scalarOf(args[0]), rowsOf(args[1]), env.grid))),
   // Native histograms only: float series give nothing.
   histogram_count: () => vec([]),
   histogram_sum: () => vec([]),

@@ -79,7 +79,8 @@ export function labelReplacer(dst: string, replacement: string, src: string, reg
 
 /** A label_join for fixed arguments. */
 export function labelJoiner(dst: string, sep: string, srcs: readonly string[]): (l: Labels) => Labels {
-  for (const s of srcs) if (!isValidLabelName(s)) throw executionError(`invalid source label name in label_join(): ${s}`)
+  for (const s of srcs)
+    if (!isValidLabelName(s)) throw executionError(`invalid source label name in label_join(): ${s}`)
   if (!isValidLabelName(dst)) throw executionError(`invalid destination label name in label_join(): ${dst}`)
   return (l) => {
     const joined = srcs.map((s) => l[s] ?? '').join(sep)

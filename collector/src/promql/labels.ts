@@ -93,7 +93,9 @@ export function sortByLabels<T extends { readonly labels: Labels }>(series: T[])
 
 /** `{a="b", c="d"}`, as Prometheus prints label sets in messages. */
 export function formatLabels(l: Labels): string {
-  const parts = Object.keys(l).sort().map((n) => `${n}=${JSON.stringify(l[n])}`)
+  const parts = Object.keys(l)
+    .sort()
+    .map((n) => `${n}=${JSON.stringify(l[n])}`)
   return `{${parts.join(', ')}}`
 }
 
@@ -105,8 +107,10 @@ export function compileMatcher(m: LabelMatcher): CompiledMatcher {
   const name = m.name
   const value = m.value
   switch (m.type) {
-    case '=': return (l) => (l[name] ?? '') === value
-    case '!=': return (l) => (l[name] ?? '') !== value
+    case '=':
+      return (l) => (l[name] ?? '') === value
+    case '!=':
+      return (l) => (l[name] ?? '') !== value
     case '=~': {
       const re = compileAnchored(value)
       return (l) => re.test(l[name] ?? '')

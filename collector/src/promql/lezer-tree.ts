@@ -30,7 +30,8 @@ export function firstSyntaxError(q: string, top: Node): { at: number; message: s
   const rest = q.slice(at).replace(/^\s+/, '')
   const restAt = q.length - rest.length
   if (rest === '') return { at: q.length, message: 'unexpected end of input' }
-  if (rest.startsWith('(') && prev && prev.to === at) return { at: prev.from, message: `unknown function with name ${JSON.stringify(q.slice(prev.from, prev.to))}` }
+  if (rest.startsWith('(') && prev && prev.to === at)
+    return { at: prev.from, message: `unknown function with name ${JSON.stringify(q.slice(prev.from, prev.to))}` }
   const word = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(rest)
   if (word) return { at: restAt, message: `unexpected identifier ${JSON.stringify(word[0])}` }
   return { at: restAt, message: `unexpected character: ${JSON.stringify(rest[0])}` }
@@ -44,7 +45,7 @@ export function firstSyntaxError(q: string, top: Node): { at: number; message: s
 function forGrammar(q: string): string {
   if (!q.includes('holt_winters')) return q
   let out = ''
-  for (let i = 0; i < q.length; ) {
+  for (let i = 0; i < q.length;) {
     const c = q[i]!
     if (c === '"' || c === "'" || c === '`') {
       // Skip a quoted string whole.

@@ -20,18 +20,46 @@ export function unquoteString(text: string): string {
     }
     const e = body[++i]
     switch (e) {
-      case 'a': out += '\x07'; break
-      case 'b': out += '\b'; break
-      case 'f': out += '\f'; break
-      case 'n': out += '\n'; break
-      case 'r': out += '\r'; break
-      case 't': out += '\t'; break
-      case 'v': out += '\v'; break
-      case '\\': out += '\\'; break
-      case '"': case "'": out += e; break
-      case 'x': out += String.fromCharCode(hex(body.slice(i + 1, i + 3), 2)); i += 2; break
-      case 'u': out += String.fromCodePoint(hex(body.slice(i + 1, i + 5), 4)); i += 4; break
-      case 'U': out += String.fromCodePoint(hex(body.slice(i + 1, i + 9), 8)); i += 8; break
+      case 'a':
+        out += '\x07'
+        break
+      case 'b':
+        out += '\b'
+        break
+      case 'f':
+        out += '\f'
+        break
+      case 'n':
+        out += '\n'
+        break
+      case 'r':
+        out += '\r'
+        break
+      case 't':
+        out += '\t'
+        break
+      case 'v':
+        out += '\v'
+        break
+      case '\\':
+        out += '\\'
+        break
+      case '"':
+      case "'":
+        out += e
+        break
+      case 'x':
+        out += String.fromCharCode(hex(body.slice(i + 1, i + 3), 2))
+        i += 2
+        break
+      case 'u':
+        out += String.fromCodePoint(hex(body.slice(i + 1, i + 5), 4))
+        i += 4
+        break
+      case 'U':
+        out += String.fromCodePoint(hex(body.slice(i + 1, i + 9), 8))
+        i += 8
+        break
       default:
         if (e !== undefined && e >= '0' && e <= '7') {
           const oct = body.slice(i, i + 3)
@@ -51,7 +79,15 @@ function hex(s: string, len: number): number {
   return parseInt(s, 16)
 }
 
-const UNIT_MILLIS: Record<string, number> = { y: 365 * 86_400_000, w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 }
+const UNIT_MILLIS: Record<string, number> = {
+  y: 365 * 86_400_000,
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+}
 const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/
 const DURATION_UNITS = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const
 

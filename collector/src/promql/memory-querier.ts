@@ -22,7 +22,12 @@ export class MemoryQuerier implements Querier {
     this.#series = series.map(toRaw).sort((a, b) => compareLabels(a.labels, b.labels))
   }
 
-  async select(matchers: readonly LabelMatcher[], hints: SelectHints, limits: SelectLimits, signal?: AbortSignal): Promise<RawSeries[]> {
+  async select(
+    matchers: readonly LabelMatcher[],
+    hints: SelectHints,
+    limits: SelectLimits,
+    signal?: AbortSignal,
+  ): Promise<RawSeries[]> {
     signal?.throwIfAborted()
     const out: RawSeries[] = []
     for (const s of this.#matching([matchers])) {
@@ -30,13 +35,21 @@ export class MemoryQuerier implements Querier {
       if (cut.ts.length === 0) continue
       out.push(cut)
       if (out.length > limits.maxSeries) {
-        throw new PromqlError('execution', `the selector matches more than ${limits.maxSeries} series (the most one selector may match)`)
+        throw new PromqlError(
+          'execution',
+          `the selector matches more than ${limits.maxSeries} series (the most one selector may match)`,
+        )
       }
     }
     return out
   }
 
-  async series(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<Labels[]> {
+  async series(
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<Labels[]> {
     const out: Labels[] = []
     for (const s of this.#matching(matcherSets)) {
       if (slice(s, start, end).ts.length === 0) continue
@@ -46,13 +59,24 @@ export class MemoryQuerier implements Querier {
     return out
   }
 
-  async labelNames(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<string[]> {
+  async labelNames(
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<string[]> {
     const names = new Set<string>()
     for (const l of await this.series(matcherSets, start, end, Infinity)) for (const n of Object.keys(l)) names.add(n)
     return [...names].sort().slice(0, limit)
   }
 
-  async labelValues(name: string, matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<string[]> {
+  async labelValues(
+    name: string,
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<string[]> {
     const values = new Set<string>()
     for (const l of await this.series(matcherSets, start, end, Infinity)) {
       const v = l[name]

@@ -18,14 +18,37 @@ import { TYPE_NAMES, typeOf } from './type-of.ts'
 
 export { typeOf }
 
-
 const AGG_OPS: Readonly<Record<string, AggregateOp>> = {
-  Sum: 'sum', Avg: 'avg', Min: 'min', Max: 'max', Count: 'count', Group: 'group', Stddev: 'stddev', Stdvar: 'stdvar',
-  Topk: 'topk', Bottomk: 'bottomk', Quantile: 'quantile', CountValues: 'count_values',
+  Sum: 'sum',
+  Avg: 'avg',
+  Min: 'min',
+  Max: 'max',
+  Count: 'count',
+  Group: 'group',
+  Stddev: 'stddev',
+  Stdvar: 'stdvar',
+  Topk: 'topk',
+  Bottomk: 'bottomk',
+  Quantile: 'quantile',
+  CountValues: 'count_values',
 }
 const BIN_OPS: Readonly<Record<string, BinaryOp>> = {
-  Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Atan2: 'atan2', Eql: '==', Neq: '!=', Gtr: '>', Lss: '<',
-  Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
+  Add: '+',
+  Sub: '-',
+  Mul: '*',
+  Div: '/',
+  Mod: '%',
+  Pow: '^',
+  Atan2: 'atan2',
+  Eql: '==',
+  Neq: '!=',
+  Gtr: '>',
+  Lss: '<',
+  Gte: '>=',
+  Lte: '<=',
+  And: 'and',
+  Or: 'or',
+  Unless: 'unless',
 }
 const MATCH_OPS: Readonly<Record<string, MatchType>> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' }
 
@@ -75,22 +98,34 @@ class Converter {
 
   #expr(n: Node): Expr {
     switch (n.name) {
-      case 'NumberDurationLiteral': return { type: 'number', value: this.#number(n), pos: this.#pos(n) }
-      case 'StringLiteral': return { type: 'string', value: this.#string(n), pos: this.#pos(n) }
-      case 'VectorSelector': return this.#vectorSelector(n)
-      case 'MatrixSelector': return this.#matrixSelector(n)
-      case 'SubqueryExpr': return this.#subquery(n)
-      case 'OffsetExpr': case 'StepInvariantExpr': return this.#modifier(n)
+      case 'NumberDurationLiteral':
+        return { type: 'number', value: this.#number(n), pos: this.#pos(n) }
+      case 'StringLiteral':
+        return { type: 'string', value: this.#string(n), pos: this.#pos(n) }
+      case 'VectorSelector':
+        return this.#vectorSelector(n)
+      case 'MatrixSelector':
+        return this.#matrixSelector(n)
+      case 'SubqueryExpr':
+        return this.#subquery(n)
+      case 'OffsetExpr':
+      case 'StepInvariantExpr':
+        return this.#modifier(n)
       case 'ParenExpr': {
         const inner = this.#children(n)[0]
         if (!inner) this.#fail(n.from, 'unexpected ")"')
         return { type: 'paren', expr: this.#expr(inner), pos: this.#pos(n) }
       }
-      case 'UnaryExpr': return this.#unary(n)
-      case 'BinaryExpr': return this.#binary(n)
-      case 'AggregateExpr': return this.#aggregate(n)
-      case 'FunctionCall': return this.#call(n)
-      default: this.#fail(n.from, `unexpected ${JSON.stringify(this.#text(n).slice(0, 20))}`)
+      case 'UnaryExpr':
+        return this.#unary(n)
+      case 'BinaryExpr':
+        return this.#binary(n)
+      case 'AggregateExpr':
+        return this.#aggregate(n)
+      case 'FunctionCall':
+        return this.#call(n)
+      default:
+        this.#fail(n.from, `unexpected ${JSON.stringify(this.#text(n).slice(0, 20))}`)
     }
   }
 
@@ -99,7 +134,13 @@ class Converter {
     const sign = text[0] === '-' ? -1 : 1
     const body = text.replace(/^[+-]\s*/, '')
     const v = parseNumber(body)
-    if (v === undefined) this.#fail(n.from, parseDurationMillis(body) !== undefined ? `unexpected duration ${JSON.stringify(body)}` : `bad number or duration syntax: ${JSON.stringify(body)}`)
+    if (v === undefined)
+      this.#fail(
+        n.from,
+        parseDurationMillis(body) !== undefined
+          ? `unexpected duration ${JSON.stringify(body)}`
+          : `bad number or duration syntax: ${JSON.stringify(body)}`,
+      )
     return sign * v
   }
 
@@ -115,7 +156,8 @@ class Converter {
     // 2.x durations only: one literal (`5m`, `1h30m`); duration arithmetic is 3.x.
     const kids = this.#children(n)
     const lit = kids[0]
-    if (kids.length !== 1 || lit?.name !== 'NumberDurationLiteralInDurationContext') this.#fail(n.from, `unexpected ${JSON.stringify(this.#text(n))} in duration`)
+    if (kids.length !== 1 || lit?.name !== 'NumberDurationLiteralInDurationContext')
+      this.#fail(n.from, `unexpected ${JSON.stringify(this.#text(n))} in duration`)
     const text = this.#text(lit)
     const ms = parseDurationMillis(text)
     if (ms !== undefined) return ms
@@ -134,14 +176,16 @@ class Converter {
           if (m.name === 'QuotedLabelName') {
             // `{"metric.name"}`: a quoted metric name.
             const v = this.#string(m.firstChild!)
-            if (name !== undefined) this.#fail(m.from, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(v)}`)
+            if (name !== undefined)
+              this.#fail(m.from, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(v)}`)
             name = v
             continue
           }
           if (m.name !== 'UnquotedLabelMatcher' && m.name !== 'QuotedLabelMatcher') continue
           const parts = this.#children(m)
           const labelNode = parts[0]!
-          const label = labelNode.name === 'QuotedLabelName' ? this.#string(labelNode.firstChild!) : this.#text(labelNode)
+          const label =
+            labelNode.name === 'QuotedLabelName' ? this.#string(labelNode.firstChild!) : this.#text(labelNode)
           const op = MATCH_OPS[parts[1]?.firstChild?.name ?? '']
           const valueNode = parts[2]
           if (!op || !valueNode) this.#fail(m.from, 'unexpected label matcher')
@@ -160,7 +204,10 @@ class Converter {
     const explicitName = matchers.find((m) => m.name === NAME && m.type === '=')
     if (name !== undefined) {
       if (matchers.some((m) => m.name === NAME)) {
-        this.#fail(n.from, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(matchers.find((m) => m.name === NAME)!.value)}`)
+        this.#fail(
+          n.from,
+          `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(matchers.find((m) => m.name === NAME)!.value)}`,
+        )
       }
       matchers.push({ name: NAME, type: '=', value: name })
     }
@@ -171,7 +218,14 @@ class Converter {
       return m.type === '=~' ? !re.test('') : re.test('')
     })
     if (!nonEmpty) this.#fail(n.from, 'vector selector must contain at least one non-empty matcher')
-    return { type: 'vectorSelector', name: name ?? explicitName?.value, matchers, offset: 0, at: undefined, pos: this.#pos(n) }
+    return {
+      type: 'vectorSelector',
+      name: name ?? explicitName?.value,
+      matchers,
+      offset: 0,
+      at: undefined,
+      pos: this.#pos(n),
+    }
   }
 
   /**
@@ -190,7 +244,8 @@ class Converter {
     if (e.type === 'unary') {
       const inner = this.#postfix(e.expr, n, apply)
       const t = typeOf(inner)
-      if (t !== 'scalar' && t !== 'vector') this.#fail(e.pos.start, 'unary expression only allowed on expressions of type scalar or instant vector')
+      if (t !== 'scalar' && t !== 'vector')
+        this.#fail(e.pos.start, 'unary expression only allowed on expressions of type scalar or instant vector')
       return { ...e, expr: inner, pos: { start: e.pos.start, end: n.to } }
     }
     return apply(e)
@@ -216,7 +271,11 @@ class Converter {
   #subqueryOf(e: Expr, n: Node, kids: Node[]): Expr {
     const pos = { start: e.pos.start, end: n.to }
     const text = this.#q.slice(pos.start, pos.end)
-    if (typeOf(e) !== 'vector') this.#fail(pos.start, `subquery is only allowed on instant vector, got ${TYPE_NAMES[typeOf(e)]} in ${JSON.stringify(text)} instead`)
+    if (typeOf(e) !== 'vector')
+      this.#fail(
+        pos.start,
+        `subquery is only allowed on instant vector, got ${TYPE_NAMES[typeOf(e)]} in ${JSON.stringify(text)} instead`,
+      )
     const range = this.#duration(kids[1]!)
     const step = kids[2] ? this.#duration(kids[2]) : 0
     return { type: 'subquery', expr: e, range, step, offset: 0, at: undefined, pos }
@@ -233,7 +292,10 @@ class Converter {
     const word = isOffset ? 'offset' : '@'
     const target = e.type === 'matrixSelector' ? e.selector : e
     if (target.type !== 'vectorSelector' && target.type !== 'subquery') {
-      this.#fail(e.pos.start, `${word} modifier must be preceded by an instant vector selector or range vector selector or a subquery`)
+      this.#fail(
+        e.pos.start,
+        `${word} modifier must be preceded by an instant vector selector or range vector selector or a subquery`,
+      )
     }
     let offset = target.offset
     let at = target.at
@@ -245,7 +307,8 @@ class Converter {
       at = this.#at(kids.slice(2))
     }
     const updated = { ...target, offset, at, pos: { start: target.pos.start, end: n.to } }
-    if (e.type === 'matrixSelector') return { ...e, selector: updated as VectorSelector, pos: { start: e.pos.start, end: n.to } }
+    if (e.type === 'matrixSelector')
+      return { ...e, selector: updated as VectorSelector, pos: { start: e.pos.start, end: n.to } }
     return updated as Expr
   }
 
@@ -261,9 +324,11 @@ class Converter {
   #at(kids: Node[]): AtModifier {
     const k = kids[0]
     if (!k) this.#fail(this.#q.length, 'unexpected end of input')
-    if (k.name === 'AtModifierPreprocessors') return k.firstChild?.name === 'AtStart' ? { kind: 'start' } : { kind: 'end' }
+    if (k.name === 'AtModifierPreprocessors')
+      return k.firstChild?.name === 'AtStart' ? { kind: 'start' } : { kind: 'end' }
     const secs = this.#number(k)
-    if (!Number.isFinite(secs) || Math.abs(secs) >= 9.2e15) this.#fail(k.from, `timestamp out of bounds for @ modifier: ${secs}`)
+    if (!Number.isFinite(secs) || Math.abs(secs) >= 9.2e15)
+      this.#fail(k.from, `timestamp out of bounds for @ modifier: ${secs}`)
     return { kind: 'time', millis: Math.round(secs * 1000) }
   }
 
@@ -272,7 +337,8 @@ class Converter {
     const op = this.#text(opNode!) === '-' ? '-' : '+'
     const e = this.#expr(inner!)
     const t = typeOf(e)
-    if (t !== 'scalar' && t !== 'vector') this.#fail(n.from, 'unary expression only allowed on expressions of type scalar or instant vector')
+    if (t !== 'scalar' && t !== 'vector')
+      this.#fail(n.from, 'unary expression only allowed on expressions of type scalar or instant vector')
     if (e.type === 'number') return { type: 'number', value: op === '-' ? -e.value : e.value, pos: this.#pos(n) }
     return { type: 'unary', op, expr: e, pos: this.#pos(n) }
   }
@@ -319,23 +385,34 @@ class Converter {
     if (isSetOp(op) && card === 'one-to-one') card = 'many-to-many'
     const lt = typeOf(lhs)
     const rt = typeOf(rhs)
-    const matching: VectorMatching | undefined = lt === 'vector' && rt === 'vector' ? { card, on, labels, include } : undefined
+    const matching: VectorMatching | undefined =
+      lt === 'vector' && rt === 'vector' ? { card, on, labels, include } : undefined
     const e: Expr = { type: 'binary', op, lhs, rhs, returnBool, matching, pos: this.#pos(n) }
     this.#checkBinary(e, n, hasClause)
-    if (on) for (const l of labels) if (include.includes(l)) this.#fail(opNode.from, `label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`)
-    if (matching && isSetOp(op) && (card === 'many-to-one' || card === 'one-to-many')) this.#fail(n.from, `no grouping allowed for ${JSON.stringify(op)} operation`)
+    if (on)
+      for (const l of labels)
+        if (include.includes(l))
+          this.#fail(opNode.from, `label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`)
+    if (matching && isSetOp(op) && (card === 'many-to-one' || card === 'one-to-many'))
+      this.#fail(n.from, `no grouping allowed for ${JSON.stringify(op)} operation`)
     return e
   }
 
   #checkBinary(e: Expr & { type: 'binary' }, n: Node, hasClause: boolean): void {
     const lt = typeOf(e.lhs)
     const rt = typeOf(e.rhs)
-    if (e.returnBool && !isComparisonOp(e.op)) this.#fail(n.from, 'bool modifier can only be used on comparison operators')
-    if (isComparisonOp(e.op) && !e.returnBool && lt === 'scalar' && rt === 'scalar') this.#fail(n.from, 'comparisons between scalars must use BOOL modifier')
-    if (lt !== 'scalar' && lt !== 'vector') this.#fail(e.lhs.pos.start, 'binary expression must contain only scalar and instant vector types')
-    if (rt !== 'scalar' && rt !== 'vector') this.#fail(e.rhs.pos.start, 'binary expression must contain only scalar and instant vector types')
-    if ((lt !== 'vector' || rt !== 'vector') && hasClause) this.#fail(n.from, 'vector matching only allowed between instant vectors')
-    if ((lt === 'scalar' || rt === 'scalar') && isSetOp(e.op)) this.#fail(n.from, `set operator ${JSON.stringify(e.op)} not allowed in binary scalar expression`)
+    if (e.returnBool && !isComparisonOp(e.op))
+      this.#fail(n.from, 'bool modifier can only be used on comparison operators')
+    if (isComparisonOp(e.op) && !e.returnBool && lt === 'scalar' && rt === 'scalar')
+      this.#fail(n.from, 'comparisons between scalars must use BOOL modifier')
+    if (lt !== 'scalar' && lt !== 'vector')
+      this.#fail(e.lhs.pos.start, 'binary expression must contain only scalar and instant vector types')
+    if (rt !== 'scalar' && rt !== 'vector')
+      this.#fail(e.rhs.pos.start, 'binary expression must contain only scalar and instant vector types')
+    if ((lt !== 'vector' || rt !== 'vector') && hasClause)
+      this.#fail(n.from, 'vector matching only allowed between instant vectors')
+    if ((lt === 'scalar' || rt === 'scalar') && isSetOp(e.op))
+      this.#fail(n.from, `set operator ${JSON.stringify(e.op)} not allowed in binary scalar expression`)
   }
 
   #grouping(n: Node): string[] {
@@ -345,7 +422,9 @@ class Converter {
   }
 
   #args(body: Node): Expr[] {
-    return this.#children(body).filter((c) => c.name !== '(' && c.name !== ')' && c.name !== ',').map((c) => this.#expr(c))
+    return this.#children(body)
+      .filter((c) => c.name !== '(' && c.name !== ')' && c.name !== ',')
+      .map((c) => this.#expr(c))
   }
 
   #aggregate(n: Node): Expr {
@@ -367,7 +446,11 @@ class Converter {
     if (args.length === 0) this.#fail(n.from, 'no arguments for aggregate expression provided')
     const withParam = op === 'topk' || op === 'bottomk' || op === 'quantile' || op === 'count_values'
     const want = withParam ? 2 : 1
-    if (args.length !== want) this.#fail(n.from, `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`)
+    if (args.length !== want)
+      this.#fail(
+        n.from,
+        `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`,
+      )
     const expr = args[want - 1]!
     const param = withParam ? args[0] : undefined
     this.#expectType(expr, 'vector', 'aggregation expression')
@@ -383,12 +466,20 @@ class Converter {
     const args = this.#args(body!)
     const nargs = def.argTypes.length
     if (def.variadic === 0) {
-      if (nargs !== args.length) this.#fail(n.from, `expected ${nargs} argument(s) in call to ${JSON.stringify(name)}, got ${args.length}`)
+      if (nargs !== args.length)
+        this.#fail(n.from, `expected ${nargs} argument(s) in call to ${JSON.stringify(name)}, got ${args.length}`)
     } else {
       const min = nargs - 1
-      if (min > args.length) this.#fail(n.from, `expected at least ${min} argument(s) in call to ${JSON.stringify(name)}, got ${args.length}`)
+      if (min > args.length)
+        this.#fail(
+          n.from,
+          `expected at least ${min} argument(s) in call to ${JSON.stringify(name)}, got ${args.length}`,
+        )
       if (def.variadic > 0 && min + def.variadic < args.length) {
-        this.#fail(n.from, `expected at most ${min + def.variadic} argument(s) in call to ${JSON.stringify(name)}, got ${args.length}`)
+        this.#fail(
+          n.from,
+          `expected at most ${min + def.variadic} argument(s) in call to ${JSON.stringify(name)}, got ${args.length}`,
+        )
       }
     }
     args.forEach((a, i) => {

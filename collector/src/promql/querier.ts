@@ -83,16 +83,37 @@ export interface StepSeries {
 
 export interface Querier {
   /** The raw points of every series matching all `matchers` in `[hints.start, hints.end]`. */
-  select(matchers: readonly LabelMatcher[], hints: SelectHints, limits: SelectLimits, signal?: AbortSignal): Promise<RawSeries[]>
+  select(
+    matchers: readonly LabelMatcher[],
+    hints: SelectHints,
+    limits: SelectLimits,
+    signal?: AbortSignal,
+  ): Promise<RawSeries[]>
   /**
    * The rollup done by the store, or undefined when it does not do this function (the engine
    * then selects raw points and does it itself). The answer must equal the engine's own.
    */
   rollup?(req: RollupRequest, limits: SelectLimits, signal?: AbortSignal): Promise<StepSeries[] | undefined>
   /** Label sets of the series matching any of the matcher lists, with points in `[start, end]`. */
-  series(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<Labels[]>
+  series(
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<Labels[]>
   /** Label names of the matching series (all series with no matcher sets), sorted. */
-  labelNames(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<string[]>
+  labelNames(
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<string[]>
   /** Values of one label over the matching series, sorted. */
-  labelValues(name: string, matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<string[]>
+  labelValues(
+    name: string,
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<string[]>
 }

@@ -58,7 +58,16 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
 }
 
 /** The difference `result` of a window's n points extrapolated towards its edges `[start, end]`. */
-function extrapolate(result: number, first: number, firstT: number, lastT: number, n: number, start: number, end: number, isCounter: boolean): number {
+function extrapolate(
+  result: number,
+  first: number,
+  firstT: number,
+  lastT: number,
+  n: number,
+  start: number,
+  end: number,
+  isCounter: boolean,
+): number {
   let durationToStart = (firstT - start) / 1000
   const durationToEnd = (end - lastT) / 1000
   const sampledInterval = (lastT - firstT) / 1000
@@ -87,9 +96,22 @@ function instantValue(isRate: boolean): RangeFn {
 }
 
 /** Least squares over the window, x in seconds from `interceptTime`, as Prometheus' `linearRegression`. */
-function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: number, interceptTime: number): [number, number] {
+function linearRegression(
+  ts: Float64Array,
+  vs: Float64Array,
+  lo: number,
+  hi: number,
+  interceptTime: number,
+): [number, number] {
   let n = 0
-  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0
+  let sumX = 0,
+    cX = 0,
+    sumY = 0,
+    cY = 0,
+    sumXY = 0,
+    cXY = 0,
+    sumX2 = 0,
+    cX2 = 0
   const initY = vs[lo]!
   let constY = true
   for (let i = lo; i < hi; i++) {
@@ -134,7 +156,10 @@ function avgOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number
 
 function varianceOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number): number {
   let count = 0
-  let mean = 0, cMean = 0, aux = 0, cAux = 0
+  let mean = 0,
+    cMean = 0,
+    aux = 0,
+    cAux = 0
   for (let i = lo; i < hi; i++) {
     const v = vs[i]!
     count++
@@ -148,8 +173,10 @@ function varianceOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: n
 function holtWinters(_ts: Float64Array, vs: Float64Array, lo: number, hi: number, env: WindowEnv): number | undefined {
   const sf = env.args[1]!
   const tf = env.args[2]!
-  if (sf <= 0 || sf >= 1 || Number.isNaN(sf)) throw executionError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`)
-  if (tf <= 0 || tf >= 1 || Number.isNaN(tf)) throw executionError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`)
+  if (sf <= 0 || sf >= 1 || Number.isNaN(sf))
+    throw executionError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`)
+  if (tf <= 0 || tf >= 1 || Number.isNaN(tf))
+    throw executionError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`)
   if (hi - lo < 2) return undefined
   let s0 = 0
   let s1 = vs[lo]!
@@ -168,7 +195,14 @@ function holtWinters(_ts: Float64Array, vs: Float64Array, lo: number, hi: number
  * A whole series at once, for functions that slide in O(1) per point: `ends[k]` is the end of
  * step k's window `[ends[k] - range, ends[k]]`; writes `out`/`present` for the steps it answers.
  */
-export type SeriesKernel = (ts: Float64Array, vs: Float64Array, ends: Float64Array, range: number, out: Float64Array, present: Uint8Array) => void
+export type SeriesKernel = (
+  ts: Float64Array,
+  vs: Float64Array,
+  ends: Float64Array,
+  range: number,
+  out: Float64Array,
+  present: Uint8Array,
+) => void
 
 /**
  * max_over_time / min_over_time with a monotonic deque of point indices: each point enters
@@ -232,7 +266,9 @@ function extrapolatedRateKernel(isCounter: boolean, isRate: boolean): SeriesKern
       }
     }
     const rangeSeconds = range / 1000
-    let lo = 0, hi = 0, r = 0
+    let lo = 0,
+      hi = 0,
+      r = 0
     for (let k = 0; k < ends.length; k++) {
       const end = ends[k]!
       const start = end - range

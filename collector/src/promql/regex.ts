@@ -6,9 +6,20 @@
  */
 
 const POSIX: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
 }
 
 /** Translates RE2 syntax into a JS pattern and its flags (without anchoring). */
@@ -28,8 +39,16 @@ export function translateRe2(re: string): { source: string; flags: string } {
     if (c === '\\') {
       const n = src[i + 1]
       if (n === undefined) throw new Error('trailing backslash at end of expression')
-      if (n === 'A' && !inClass) { out += '^'; i++; continue }
-      if (n === 'z' && !inClass) { out += '$(?![\\s\\S])'; i++; continue }
+      if (n === 'A' && !inClass) {
+        out += '^'
+        i++
+        continue
+      }
+      if (n === 'z' && !inClass) {
+        out += '$(?![\\s\\S])'
+        i++
+        continue
+      }
       if (n === 'Q') {
         const end = src.indexOf('\\E', i + 2)
         const lit = end < 0 ? src.slice(i + 2) : src.slice(i + 2, end)
@@ -67,15 +86,24 @@ export function translateRe2(re: string): { source: string; flags: string } {
         }
       }
       if (c === ']') inClass = false
-      if (c === '[') { out += '\\['; continue }
+      if (c === '[') {
+        out += '\\['
+        continue
+      }
       out += c
       continue
     }
     if (c === '[') {
       inClass = true
       out += c
-      if (src[i + 1] === '^') { out += '^'; i++ }
-      if (src[i + 1] === ']') { out += '\\]'; i++ }
+      if (src[i + 1] === '^') {
+        out += '^'
+        i++
+      }
+      if (src[i + 1] === ']') {
+        out += '\\]'
+        i++
+      }
       continue
     }
     if (c === '(' && src[i + 1] === '?' && src[i + 2] === 'P' && src[i + 3] === '<') {

@@ -25,9 +25,18 @@ export interface Row {
   readonly present: Uint8Array
 }
 
-export interface VectorValue { readonly kind: 'vector'; readonly rows: Row[] }
-export interface ScalarValue { readonly kind: 'scalar'; readonly values: Float64Array }
-export interface StringValue { readonly kind: 'string'; readonly value: string }
+export interface VectorValue {
+  readonly kind: 'vector'
+  readonly rows: Row[]
+}
+export interface ScalarValue {
+  readonly kind: 'scalar'
+  readonly values: Float64Array
+}
+export interface StringValue {
+  readonly kind: 'string'
+  readonly value: string
+}
 
 /** Points of one series, stale markers already removed, sorted by time. */
 export interface RangeSeries {
@@ -114,13 +123,20 @@ export function constScalar(v: number, n: number): ScalarValue {
 export function broadcast(v: Value, n: number): Value {
   if (n === 1) return v
   switch (v.kind) {
-    case 'scalar': return constScalar(v.values[0]!, n)
-    case 'string': return v
+    case 'scalar':
+      return constScalar(v.values[0]!, n)
+    case 'string':
+      return v
     case 'vector':
       return {
         kind: 'vector',
-        rows: v.rows.map((r) => ({ labels: r.labels, values: new Float64Array(n).fill(r.values[0]!), present: new Uint8Array(n).fill(r.present[0]!) })),
+        rows: v.rows.map((r) => ({
+          labels: r.labels,
+          values: new Float64Array(n).fill(r.values[0]!),
+          present: new Uint8Array(n).fill(r.present[0]!),
+        })),
       }
-    case 'matrix': return { kind: 'matrix', series: v.series, range: v.range, ends: new Float64Array(n).fill(v.ends[0]!) }
+    case 'matrix':
+      return { kind: 'matrix', series: v.series, range: v.range, ends: new Float64Array(n).fill(v.ends[0]!) }
   }
 }

@@ -3,7 +3,10 @@ import type { Attributes } from '../model/types.ts'
 import type { PointRows, SeriesRow } from '../store/queries.ts'
 
 /** Index range [begin, end) of one series' rows (rows are ordered by series, then time). */
-export interface Slice { begin: number; end: number }
+export interface Slice {
+  begin: number
+  end: number
+}
 
 /** Each series' index range in `rows` (rows are ordered by series, then time). */
 export function sliceBySeries(rows: PointRows): Map<string, Slice> {
@@ -19,9 +22,16 @@ export function sliceBySeries(rows: PointRows): Map<string, Slice> {
 }
 
 /** A run of one series' points that belongs to one group. */
-export interface Part { series: SeriesRow; slice: Slice; deploy: ChangeEvent | undefined }
+export interface Part {
+  series: SeriesRow
+  slice: Slice
+  deploy: ChangeEvent | undefined
+}
 
-export interface Group { labels: Attributes; parts: Part[] }
+export interface Group {
+  labels: Attributes
+  parts: Part[]
+}
 
 /** The `by` name that groups points by the deploy live for their service at their time. */
 export const BY_DEPLOY = 'deploy'
@@ -45,7 +55,12 @@ export function labelsOf(s: SeriesRow): Attributes {
  *   points:  · · │ · · · · · · │ · · · · ·
  *   parts:  none │     d1       │    d2
  */
-export function splitByDeploy(series: SeriesRow, slice: Slice, ts: readonly number[], deploys: readonly ChangeEvent[]): Part[] {
+export function splitByDeploy(
+  series: SeriesRow,
+  slice: Slice,
+  ts: readonly number[],
+  deploys: readonly ChangeEvent[],
+): Part[] {
   const version = series.resource['service.version']
   if (version !== undefined) {
     const match = deploys.filter((d) => d.version === version).at(-1)

@@ -32,16 +32,34 @@ export function parseQueryParams(q: RawQuery, now: number): QueryParams {
   const stepRaw = single(q, 'step')
   const stepMs = stepRaw === undefined || stepRaw === '' ? undefined : parseStep(stepRaw)
   if (stepMs !== undefined && (to - from) / stepMs > MAX_BUCKETS) {
-    throw bad(`step=${stepRaw} makes ${Math.ceil((to - from) / stepMs)} buckets over the range; the most is ${MAX_BUCKETS}: use a larger step`)
+    throw bad(
+      `step=${stepRaw} makes ${Math.ceil((to - from) / stepMs)} buckets over the range; the most is ${MAX_BUCKETS}: use a larger step`,
+    )
   }
   const aggRaw = single(q, 'agg')
   const agg = aggRaw === undefined || aggRaw === '' ? undefined : aggRaw
-  if (agg !== undefined && agg !== 'raw' && stepMs === undefined) throw bad(`agg=${agg} needs a step (seconds), e.g. step=60`)
+  if (agg !== undefined && agg !== 'raw' && stepMs === undefined)
+    throw bad(`agg=${agg} needs a step (seconds), e.g. step=60`)
   const byRaw = single(q, 'by')
-  const by = byRaw === undefined || byRaw === '' ? undefined : byRaw.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const by =
+    byRaw === undefined || byRaw === ''
+      ? undefined
+      : byRaw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
   if (by !== undefined && stepMs === undefined) throw bad('by needs a step (seconds): groups are aggregated per step')
   const service = single(q, 'service')
-  return { metric, service: service === '' ? undefined : service, match: parseMatch(q.match), from, to, stepMs, agg, by }
+  return {
+    metric,
+    service: service === '' ? undefined : service,
+    match: parseMatch(q.match),
+    from,
+    to,
+    stepMs,
+    agg,
+    by,
+  }
 }
 
 function single(q: RawQuery, name: string): string | undefined {
@@ -73,7 +91,8 @@ export function parseTime(name: string, v: string, now: number): number {
   const rel = /^now(?:-(\d+(?:\.\d+)?)(ms|s|m|h|d|w))?$/.exec(s)
   if (rel !== null) return rel[1] === undefined ? now : now - Math.round(Number(rel[1]) * UNIT_MS[rel[2]!]!)
   const t = Date.parse(s)
-  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(s)) throw bad(`${name}=${JSON.stringify(v)}: expected epoch milliseconds, ISO 8601, or now-<n><unit>`)
+  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(s))
+    throw bad(`${name}=${JSON.stringify(v)}: expected epoch milliseconds, ISO 8601, or now-<n><unit>`)
   return t
 }
 
@@ -81,7 +100,8 @@ export function parseTime(name: string, v: string, now: number): number {
 export function parseStep(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(v.trim())
   const ms = m === null ? NaN : Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!)
-  if (!(ms >= 1)) throw bad(`step=${JSON.stringify(v)}: expected a positive number of seconds or a duration such as 30s, 5m, 1h`)
+  if (!(ms >= 1))
+    throw bad(`step=${JSON.stringify(v)}: expected a positive number of seconds or a duration such as 30s, 5m, 1h`)
   return ms
 }
 

@@ -35,7 +35,10 @@ export class ReadGate {
   async run<T>(read: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#maxRunning) {
       if (this.waiting >= this.#maxWaiting) {
-        throw new GovernorError('GOV_ERR_QUERY_BUSY', `${this.#running} reads are running and ${this.waiting} waiting (GOVERNOR_MAX_CONCURRENT_READS): retry later`)
+        throw new GovernorError(
+          'GOV_ERR_QUERY_BUSY',
+          `${this.#running} reads are running and ${this.waiting} waiting (GOVERNOR_MAX_CONCURRENT_READS): retry later`,
+        )
       }
       await new Promise<void>((resolve) => this.#queue.push(resolve))
     } else {

@@ -32,7 +32,13 @@ export function countOtlpItemsProto(body: Uint8Array): number {
 }
 
 /** Calls `each` with the end of every length-delimited field `field` up to `end`, skipping the rest. */
-function forEachField(r: ProtobufReader, end: number, field: number, message: string, each: (end: number) => void): void {
+function forEachField(
+  r: ProtobufReader,
+  end: number,
+  field: number,
+  message: string,
+  each: (end: number) => void,
+): void {
   while (r.pos < end) {
     const tag = r.tag()
     if (tag >>> 3 !== field) {
@@ -54,7 +60,10 @@ const JSON_KEYS: Record<CountedSignal, readonly [string, string, string]> = {
 /** Counts the spans or log records of an OTLP/JSON export request, parsed. */
 export function countOtlpItemsJson(signal: CountedSignal, request: unknown): number {
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-    throw new GovernorError('GOV_ERR_OTLP_MALFORMED', `the body is not an OTLP/JSON export request of ${signal}: expected an object`)
+    throw new GovernorError(
+      'GOV_ERR_OTLP_MALFORMED',
+      `the body is not an OTLP/JSON export request of ${signal}: expected an object`,
+    )
   }
   const [resources, scopes, items] = JSON_KEYS[signal]
   let count = 0

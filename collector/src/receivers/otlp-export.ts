@@ -28,22 +28,34 @@ const ITEMS: Record<Exclude<OtlpSignal, 'metrics'>, string> = { traces: 'spans',
  * default succeeds, and what it sent shows in governor_otlp_items_not_kept_total. Throws
  * GOV_ERR_OTLP_MALFORMED, or the pipeline's refusal.
  */
-export async function exportOtlp(services: Services, receiver: OtlpReceiverName, signal: OtlpSignal, body: Buffer, json: boolean): Promise<ExportOutcome> {
+export async function exportOtlp(
+  services: Services,
+  receiver: OtlpReceiverName,
+  signal: OtlpSignal,
+  body: Buffer,
+  json: boolean,
+): Promise<ExportOutcome> {
   const { metrics } = services
   if (signal !== 'metrics') {
     const count = json ? countOtlpItemsJson(signal, parseJson(body)) : countOtlpItemsProto(body)
     metrics.itemsNotKept.inc({ receiver, signal }, count)
-    return { rejected: count, message: `Governor keeps metrics only: the ${count} ${ITEMS[signal]} of this request were received and not kept; send ${signal} to a ${signal === 'traces' ? 'tracing' : 'logging'} backend` }
+    return {
+      rejected: count,
+      message: `Governor keeps metrics only: the ${count} ${ITEMS[signal]} of this request were received and not kept; send ${signal} to a ${signal === 'traces' ? 'tracing' : 'logging'} backend`,
+    }
   }
   const { settings, seriesCache, pipeline } = services
   const oldest = oldestAcceptedMillis(settings, Date.now())
-  const result = json ? decodeOtlpJson(parseJson(body), seriesCache, oldest) : decodeOtlpProto(body, seriesCache, oldest)
+  const result = json
+    ? decodeOtlpJson(parseJson(body), seriesCache, oldest)
+    : decodeOtlpProto(body, seriesCache, oldest)
   if (result.rejected > 0) metrics.pointsRejected.inc({ receiver, reason: 'invalid_point' }, result.rejected)
   const points = result.batch.pointCount
   try {
     await pipeline.submit(result.batch)
   } catch (err) {
-    const reason: RejectReason = isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
+    const reason: RejectReason =
+      isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
     metrics.pointsRejected.inc({ receiver, reason }, points)
     throw err
   }

@@ -16,9 +16,20 @@
 export type OtlpSignal = 'metrics' | 'traces' | 'logs'
 
 /** gRPC status codes used in error bodies (google.rpc.Code). */
-export const RPC_CODE = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const
+export const RPC_CODE = {
+  INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const
 
-const REJECTED_JSON_FIELD: Record<OtlpSignal, string> = { metrics: 'rejectedDataPoints', traces: 'rejectedSpans', logs: 'rejectedLogRecords' }
+const REJECTED_JSON_FIELD: Record<OtlpSignal, string> = {
+  metrics: 'rejectedDataPoints',
+  traces: 'rejectedSpans',
+  logs: 'rejectedLogRecords',
+}
 
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo'
 
@@ -40,9 +51,16 @@ export function exportResponseJson(rejected: number, errorMessage: string, signa
  * OTLP client that the error is retryable and when (RESOURCE_EXHAUSTED is retried only with it).
  */
 export function statusProto(code: number, message: string, retryAfterSeconds?: number): Buffer {
-  const details = retryAfterSeconds === undefined
-    ? Buffer.alloc(0)
-    : lengthDelimited(3, Buffer.concat([stringField(1, RETRY_INFO_TYPE), lengthDelimited(2, lengthDelimited(1, varintField(1, retryAfterSeconds)))]))
+  const details =
+    retryAfterSeconds === undefined
+      ? Buffer.alloc(0)
+      : lengthDelimited(
+          3,
+          Buffer.concat([
+            stringField(1, RETRY_INFO_TYPE),
+            lengthDelimited(2, lengthDelimited(1, varintField(1, retryAfterSeconds))),
+          ]),
+        )
   return Buffer.concat([varintField(1, code), stringField(2, message), details])
 }
 

@@ -24,10 +24,14 @@ export function otlpErrorStatus(httpStatus: number, retryAfterSeconds = 1): Otlp
   if (httpStatus === 503) return { code: RPC_CODE.UNAVAILABLE, retryAfterSeconds }
   if (httpStatus === 429) return { code: RPC_CODE.RESOURCE_EXHAUSTED, retryAfterSeconds }
   if (httpStatus === 413) return { code: RPC_CODE.RESOURCE_EXHAUSTED, retryAfterSeconds: undefined }
-  const code = httpStatus >= 500 ? RPC_CODE.INTERNAL
-    : httpStatus === 401 ? RPC_CODE.UNAUTHENTICATED
-      : httpStatus === 403 ? RPC_CODE.PERMISSION_DENIED
-        : RPC_CODE.INVALID_ARGUMENT
+  const code =
+    httpStatus >= 500
+      ? RPC_CODE.INTERNAL
+      : httpStatus === 401
+        ? RPC_CODE.UNAUTHENTICATED
+        : httpStatus === 403
+          ? RPC_CODE.PERMISSION_DENIED
+          : RPC_CODE.INVALID_ARGUMENT
   return { code, retryAfterSeconds: undefined }
 }
 

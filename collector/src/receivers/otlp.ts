@@ -24,13 +24,23 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
   // Bodies arrive as raw bytes whatever their type: decoding and decompression happen in
   // the handler, where an error can be answered in the OTLP shape.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  )
 
   // Errors raised before the handler: Governor's (a missing token, throttling, admission)
   // and fastify's own 4xx (a body over the limit, a bad Content-Length).
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isGovernorError(err)) return sendError(req, reply, err)
-    if (err.statusCode === 413) return sendError(req, reply, new GovernorError('GOV_ERR_BODY_TOO_LARGE', `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`))
+    if (err.statusCode === 413)
+      return sendError(
+        req,
+        reply,
+        new GovernorError(
+          'GOV_ERR_BODY_TOO_LARGE',
+          `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`,
+        ),
+      )
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return sendStatus(req, reply, err.statusCode, err.message, err.code ?? 'FST_ERR')
     }
@@ -39,7 +49,8 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
   // The adaptive limiter (@governor/throttle/fastify) answers a shed request itself, in JSON;
   // a protobuf sender is given a Status instead.
   app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode < 400 || !wantsProtobuf(req) || String(reply.getHeader('content-type')).startsWith(PROTOBUF)) return payload
+    if (reply.statusCode < 400 || !wantsProtobuf(req) || String(reply.getHeader('content-type')).startsWith(PROTOBUF))
+      return payload
     const { code, retryAfterSeconds } = otlpErrorStatus(reply.statusCode, retryAfterOf(reply))
     reply.type(PROTOBUF)
     return statusProto(code, messageOf(payload), retryAfterSeconds)
@@ -51,10 +62,15 @@ export async function otlpReceiver(app: FastifyInstance): Promise<void> {
       const json = type === JSON_TYPE
       try {
         if (type !== PROTOBUF && !json) {
-          throw new GovernorError('GOV_ERR_OTLP_CONTENT_TYPE', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: send ${PROTOBUF} or ${JSON_TYPE}`)
+          throw new GovernorError(
+            'GOV_ERR_OTLP_CONTENT_TYPE',
+            `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: send ${PROTOBUF} or ${JSON_TYPE}`,
+          )
         }
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-        const body = await decodedBody(raw, req.headers['content-encoding'], settings.maxBodyBytes, () => req.ingestTurn())
+        const body = await decodedBody(raw, req.headers['content-encoding'], settings.maxBodyBytes, () =>
+          req.ingestTurn(),
+        )
         const { rejected, message } = await exportOtlp(app.governor, RECEIVER, signal, body, json)
         return json
           ? reply.type(JSON_TYPE).send(exportResponseJson(rejected, message, signal))
@@ -81,7 +97,9 @@ function messageOf(payload: unknown): string {
   try {
     const message = (JSON.parse(text) as { message?: unknown }).message
     if (typeof message === 'string') return message
-  } catch { /* not JSON: sent as it is */ }
+  } catch {
+    /* not JSON: sent as it is */
+  }
   return text
 }
 
@@ -101,7 +119,13 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): Fast
 }
 
 /** A Status in the request's encoding, with Retry-After when retryable. */
-function sendStatus(req: FastifyRequest, reply: FastifyReply, httpStatus: number, message: string, error: string): FastifyReply {
+function sendStatus(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  httpStatus: number,
+  message: string,
+  error: string,
+): FastifyReply {
   // A 429 of the rate limiter carries its own Retry-After: the seconds left in its window.
   const { code, retryAfterSeconds } = otlpErrorStatus(httpStatus, retryAfterOf(reply))
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds))

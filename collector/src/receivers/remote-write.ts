@@ -25,13 +25,19 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
   // Metadata arrives in requests of its own; remembered for the samples that follow.
   const families = new MetricFamilies()
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  )
   // Errors raised before the handler (a body over the limit, a missing token) are answered
   // as plain text too.
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const gov = err.statusCode === 413
-      ? new GovernorError('GOV_ERR_BODY_TOO_LARGE', `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`)
-      : err
+    const gov =
+      err.statusCode === 413
+        ? new GovernorError(
+            'GOV_ERR_BODY_TOO_LARGE',
+            `the body is over ${settings.maxBodyBytes} bytes (GOVERNOR_MAX_BODY_BYTES)`,
+          )
+        : err
     return sendError(req, reply, gov)
   })
 
@@ -61,7 +67,8 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
       try {
         await rows.submit()
       } catch (err) {
-        const reason: RejectReason = isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
+        const reason: RejectReason =
+          isGovernorError(err) && err.code === 'GOV_ERR_PIPELINE_FULL' ? 'pipeline_full' : 'store_error'
         metrics.pointsRejected.inc({ receiver: RECEIVER, reason }, points)
         throw err
       }
@@ -77,12 +84,22 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
 function checkContentType(header: string | undefined): void {
   const [type, ...params] = (header ?? '').split(';')
   const media = type!.trim().toLowerCase()
-  const proto = params.map((p) => p.split('=')).find(([k]) => k!.trim().toLowerCase() === 'proto')?.[1]?.trim().replace(/^"(.*)"$/, '$1')
+  const proto = params
+    .map((p) => p.split('='))
+    .find(([k]) => k!.trim().toLowerCase() === 'proto')?.[1]
+    ?.trim()
+    .replace(/^"(.*)"$/, '$1')
   if (media === PROTOBUF && (proto === undefined || proto === V1_PROTO)) return
   if (media === PROTOBUF && proto === V2_PROTO) {
-    throw new GovernorError('GOV_ERR_RW_CONTENT_TYPE', `remote write 2.0 (proto=${V2_PROTO}) is not supported: send remote write 1.0 (protobuf_message: ${V1_PROTO})`)
+    throw new GovernorError(
+      'GOV_ERR_RW_CONTENT_TYPE',
+      `remote write 2.0 (proto=${V2_PROTO}) is not supported: send remote write 1.0 (protobuf_message: ${V1_PROTO})`,
+    )
   }
-  throw new GovernorError('GOV_ERR_RW_CONTENT_TYPE', `unsupported Content-Type ${JSON.stringify(header ?? '')}: send ${PROTOBUF};proto=${V1_PROTO}`)
+  throw new GovernorError(
+    'GOV_ERR_RW_CONTENT_TYPE',
+    `unsupported Content-Type ${JSON.stringify(header ?? '')}: send ${PROTOBUF};proto=${V1_PROTO}`,
+  )
 }
 
 /** The body as protobuf bytes: snappy block decompressed, or as sent when not encoded. */
@@ -90,7 +107,10 @@ function decompressed(raw: Buffer, contentEncoding: string | undefined, maxBytes
   const encoding = (contentEncoding ?? '').trim().toLowerCase()
   if (encoding === 'snappy') return snappyBlock(raw, maxBytes)
   if (encoding === '' || encoding === 'identity') return raw
-  throw new GovernorError('GOV_ERR_RW_CONTENT_ENCODING', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send snappy or none`)
+  throw new GovernorError(
+    'GOV_ERR_RW_CONTENT_ENCODING',
+    `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send snappy or none`,
+  )
 }
 
 const REASONS: Partial<Record<ErrorCode, RejectReason>> = {

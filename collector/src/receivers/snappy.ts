@@ -30,16 +30,27 @@ export function snappyDeclaredLength(block: Uint8Array): number {
  */
 export function snappyBlock(raw: Uint8Array, maxBytes: number): Buffer {
   if (FRAMED_MAGIC.every((byte, i) => raw[i] === byte)) {
-    throw new GovernorError('GOV_ERR_RW_MALFORMED', 'the body is in the snappy framing format: remote write sends the snappy block format')
+    throw new GovernorError(
+      'GOV_ERR_RW_MALFORMED',
+      'the body is in the snappy framing format: remote write sends the snappy block format',
+    )
   }
   const declared = snappyDeclaredLength(raw)
-  if (declared < 0) throw new GovernorError('GOV_ERR_RW_MALFORMED', 'the snappy body does not start with a valid length header')
+  if (declared < 0)
+    throw new GovernorError('GOV_ERR_RW_MALFORMED', 'the snappy body does not start with a valid length header')
   if (declared > maxBytes) {
-    throw new GovernorError('GOV_ERR_BODY_TOO_LARGE', `the snappy body declares ${declared} bytes uncompressed, more than ${maxBytes} (GOVERNOR_MAX_BODY_BYTES)`)
+    throw new GovernorError(
+      'GOV_ERR_BODY_TOO_LARGE',
+      `the snappy body declares ${declared} bytes uncompressed, more than ${maxBytes} (GOVERNOR_MAX_BODY_BYTES)`,
+    )
   }
   try {
     return uncompressSync(raw, { asBuffer: true }) as Buffer
   } catch (err) {
-    throw new GovernorError('GOV_ERR_RW_MALFORMED', `the snappy body could not be decompressed: ${(err as Error).message}`, { cause: err })
+    throw new GovernorError(
+      'GOV_ERR_RW_MALFORMED',
+      `the snappy body could not be decompressed: ${(err as Error).message}`,
+      { cause: err },
+    )
   }
 }

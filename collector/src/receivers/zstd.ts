@@ -73,8 +73,13 @@ function checkFrames(raw: Uint8Array, maxBytes: number): void {
     }
     if (magic !== ZSTD_MAGIC) throw malformed(`no zstd frame at byte ${pos}`)
     const frame = frameHeader(raw, view, pos + 4)
-    if (frame.dictionary) throw new GovernorError('GOV_ERR_OTLP_CONTENT_ENCODING', 'the zstd body needs a dictionary: compress it without one')
-    if (frame.window > maxWindow) throw tooLarge(`a zstd frame needs a window of ${frame.window} bytes, more than the ${maxWindow} taken`)
+    if (frame.dictionary)
+      throw new GovernorError(
+        'GOV_ERR_OTLP_CONTENT_ENCODING',
+        'the zstd body needs a dictionary: compress it without one',
+      )
+    if (frame.window > maxWindow)
+      throw tooLarge(`a zstd frame needs a window of ${frame.window} bytes, more than the ${maxWindow} taken`)
     declared += frame.contentSize ?? 0
     if (declared > maxBytes) throw tooLarge(`the zstd body declares more than ${maxBytes} bytes`)
     pos = blocksEnd(raw, frame.end, Math.min(frame.window, MAX_BLOCK_BYTES)) + (frame.checksum ? 4 : 0)
@@ -130,7 +135,8 @@ function blocksEnd(raw: Uint8Array, pos: number, maxBlock: number): number {
     const type = (header >> 1) & 3
     const size = header >>> 3
     if (type === 3) throw malformed(`reserved zstd block type at byte ${pos}`)
-    if (size > maxBlock) throw malformed(`a zstd block of ${size} bytes at byte ${pos}, over the ${maxBlock} a block may hold`)
+    if (size > maxBlock)
+      throw malformed(`a zstd block of ${size} bytes at byte ${pos}, over the ${maxBlock} a block may hold`)
     pos += 3 + (type === 1 ? 1 : size)
     if (pos > raw.length) throw malformed('a zstd block runs past the end of the body')
     if ((header & 1) === 1) return pos

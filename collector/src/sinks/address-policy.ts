@@ -69,7 +69,10 @@ function ruleFor(address: string, family: 'ipv4' | 'ipv6'): string | undefined {
  * when it is a public unicast address. Anything that is not an address at all is refused.
  */
 export function forbiddenAddressReason(address: string): string | undefined {
-  const a = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '') // zone ids: fe80::1%eth0
+  const a = address
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '') // zone ids: fe80::1%eth0
   const family = isIP(a)
   if (family === 4) return ruleFor(a, 'ipv4')
   if (family !== 6) return 'not an IP address'
@@ -106,7 +109,8 @@ function ipv6Bytes(a: string): number[] | undefined {
   }
   const [head, tail] = text.split('::') as [string, string | undefined]
   const groups = (s: string | undefined) => (s === undefined || s === '' ? [] : s.split(':'))
-  const h = groups(head), t = groups(tail)
+  const h = groups(head),
+    t = groups(tail)
   const fill = tail === undefined ? 0 : 8 - h.length - t.length
   const all = [...h, ...Array<string>(Math.max(0, fill)).fill('0'), ...t]
   if (all.length !== 8) return undefined
@@ -120,6 +124,7 @@ function ipv6Bytes(a: string): number[] | undefined {
 export function forbiddenHostName(host: string): string | undefined {
   const h = host.toLowerCase().replace(/\.$/, '')
   if (h === 'localhost' || h.endsWith('.localhost')) return 'a loopback name (localhost)'
-  if (h === 'metadata.google.internal' || h === 'metadata.goog' || h === 'metadata') return 'a cloud metadata service name'
+  if (h === 'metadata.google.internal' || h === 'metadata.goog' || h === 'metadata')
+    return 'a cloud metadata service name'
   return undefined
 }

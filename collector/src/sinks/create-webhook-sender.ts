@@ -21,7 +21,11 @@ export interface WebhookSenderDeps {
  * that refuses private addresses (guarded-fetch). `sinks` come from `loadSinks`, validated
  * before the store is opened.
  */
-export function createWebhookSender(settings: Settings, sinks: readonly SinkConfig[], deps: WebhookSenderDeps): WebhookSender {
+export function createWebhookSender(
+  settings: Settings,
+  sinks: readonly SinkConfig[],
+  deps: WebhookSenderDeps,
+): WebhookSender {
   // Unless private targets are allowed, every connection goes through the address check.
   const guarded = settings.webhookAllowPrivate === 1 ? undefined : createGuardedFetch()
   return new WebhookSender({

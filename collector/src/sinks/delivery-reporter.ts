@@ -39,17 +39,25 @@ export class DeliveryReporter {
     this.#log = log
     const registers = [registry]
     this.#deliveries = new Counter({
-      name: 'governor_webhook_deliveries_total', labelNames: ['sink', 'outcome'], registers,
+      name: 'governor_webhook_deliveries_total',
+      labelNames: ['sink', 'outcome'],
+      registers,
       help: 'Delivery attempts to chat and webhook sinks, by outcome: delivered, retried, gave_up (past the retry time), gone (410: sink disabled).',
     })
     this.#errors = new Counter({
-      name: 'governor_webhook_sender_errors_total', labelNames: ['stage'], registers,
+      name: 'governor_webhook_sender_errors_total',
+      labelNames: ['stage'],
+      registers,
       help: 'Failures of the webhook sender itself, by stage: scan (reading the outbox), save (writing a delivery state), internal.',
     })
     new Gauge({
-      name: 'governor_webhook_pending_deliveries', labelNames: ['sink'], registers,
+      name: 'governor_webhook_pending_deliveries',
+      labelNames: ['sink'],
+      registers,
       help: 'Deliveries not final yet (waiting, retrying or held by a disabled sink), by sink.',
-      collect() { for (const s of sinks) this.set({ sink: s }, pending(s)) },
+      collect() {
+        for (const s of sinks) this.set({ sink: s }, pending(s))
+      },
     })
   }
 
@@ -65,7 +73,10 @@ export class DeliveryReporter {
       if (this.#failingSinks.delete(sink.name)) this.#log.info(ctx, `webhook sink "${sink.name}" delivers again`)
     } else if (outcome.result === 'gone') {
       this.#deliveries.inc({ sink: sink.name, outcome: 'gone' })
-      this.#log.warn(ctx, `webhook sink "${sink.name}" answered 410 Gone: disabled until Governor restarts; its events stay pending`)
+      this.#log.warn(
+        ctx,
+        `webhook sink "${sink.name}" answered 410 Gone: disabled until Governor restarts; its events stay pending`,
+      )
     } else if (status === 'failed') {
       this.#deliveries.inc({ sink: sink.name, outcome: 'gave_up' })
       this.#log.warn({ ...ctx, error }, `webhook delivery to sink "${sink.name}" given up`)
@@ -75,7 +86,10 @@ export class DeliveryReporter {
         this.#log.debug({ ...ctx, error }, `webhook delivery to sink "${sink.name}" failed again`)
       } else {
         this.#failingSinks.add(sink.name)
-        this.#log.warn({ ...ctx, error }, `webhook delivery to sink "${sink.name}" failed; retrying (further failures of this sink are logged at debug level until one succeeds)`)
+        this.#log.warn(
+          { ...ctx, error },
+          `webhook delivery to sink "${sink.name}" failed; retrying (further failures of this sink are logged at debug level until one succeeds)`,
+        )
       }
     }
   }

@@ -33,8 +33,13 @@ export class MemoryOutbox implements OutboxStore, ChangeSource {
   }
 
   async scan(sinks: readonly string[], cursor: ScanCursor, limit: number): Promise<OutboxScan> {
-    const after = (e: ChangeEvent) => e.recordedAt > cursor.since || (e.recordedAt === cursor.since && (cursor.afterId === undefined || e.id > cursor.afterId))
-    const events = this.events.filter(after).sort((a, b) => a.recordedAt - b.recordedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, limit)
+    const after = (e: ChangeEvent) =>
+      e.recordedAt > cursor.since ||
+      (e.recordedAt === cursor.since && (cursor.afterId === undefined || e.id > cursor.afterId))
+    const events = this.events
+      .filter(after)
+      .sort((a, b) => a.recordedAt - b.recordedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, limit)
     const ids = new Set(events.map((e) => e.id))
     const states = [...this.states.values()].filter((s) => sinks.includes(s.sink) && ids.has(s.eventId))
     return { events: events.map((e) => structuredClone(e)), states: states.map((s) => ({ ...s })) }

@@ -15,8 +15,14 @@ const USER_AGENT = 'Governor-Webhooks/0.1'
 const MAX_QUOTE_CHARS = 200
 
 const EMOJI: Record<string, string> = {
-  incident: ':rotating_light:', alert: ':warning:', note: ':memo:', config: ':gear:', knob: ':control_knobs:',
-  analysis: ':mag:', slo: ':dart:', controller: ':robot_face:',
+  incident: ':rotating_light:',
+  alert: ':warning:',
+  note: ':memo:',
+  config: ':gear:',
+  knob: ':control_knobs:',
+  analysis: ':mag:',
+  slo: ':dart:',
+  controller: ':robot_face:',
 }
 
 /**
@@ -56,8 +62,14 @@ export function slackText(event: ChangeEvent): string {
 
 /** What an `analysis` event's data holds when it is a deploy's impact report (see impact/types.ts). */
 interface ImpactData {
-  deploy_id: string; service: string; version: string; environment: string; summary: string
-  verdict?: string; metrics: { verdict: string }[]; hints?: unknown
+  deploy_id: string
+  service: string
+  version: string
+  environment: string
+  summary: string
+  verdict?: string
+  metrics: { verdict: string }[]
+  hints?: unknown
 }
 
 function isImpactReport(d: Record<string, unknown>): d is Record<string, unknown> & ImpactData {
@@ -65,7 +77,10 @@ function isImpactReport(d: Record<string, unknown>): d is Record<string, unknown
 }
 
 const VERDICT_EMOJI: Record<string, string> = {
-  worse: ':red_circle:', better: ':large_green_circle:', unchanged: ':white_circle:', not_enough_data: ':grey_question:',
+  worse: ':red_circle:',
+  better: ':large_green_circle:',
+  unchanged: ':white_circle:',
+  not_enough_data: ':grey_question:',
 }
 const VERDICT_ORDER = ['worse', 'better', 'unchanged']
 
@@ -76,7 +91,10 @@ const VERDICT_ORDER = ['worse', 'better', 'unchanged']
  * not enough data.
  */
 function impactLine(e: ChangeEvent, r: ImpactData): string {
-  const verdict = typeof r.verdict === 'string' ? r.verdict : VERDICT_ORDER.find((v) => r.metrics.some((m) => m.verdict === v)) ?? 'not_enough_data'
+  const verdict =
+    typeof r.verdict === 'string'
+      ? r.verdict
+      : (VERDICT_ORDER.find((v) => r.metrics.some((m) => m.verdict === v)) ?? 'not_enough_data')
   const head = `${r.service} ${r.version}`
   const what = r.summary.startsWith(`${head}: `) ? r.summary.slice(head.length + 2) : r.summary
   const where = r.environment !== '' ? ` in ${escape(r.environment)}` : ''
@@ -100,9 +118,10 @@ function deployLine(e: ChangeEvent): string {
     const short = /^[0-9a-f]{8,64}$/i.test(commit) ? commit.slice(0, 7) : commit
     const repo = httpUrl(d.repo_url)
     // Without a deploy page the commit itself is the link.
-    line += url === undefined && repo !== undefined
-      ? ` (${link(`${repo.replace(/\/+$/, '')}/commit/${encodeURIComponent(commit)}`, short)})`
-      : ` (${escape(short)})`
+    line +=
+      url === undefined && repo !== undefined
+        ? ` (${link(`${repo.replace(/\/+$/, '')}/commit/${encodeURIComponent(commit)}`, short)})`
+        : ` (${escape(short)})`
   }
   if (status !== '' && status !== 'succeeded') line += ` [${escape(status)}]`
   const description = quote(e.text)
@@ -113,9 +132,12 @@ function deployLine(e: ChangeEvent): string {
 
 function eventLine(e: ChangeEvent): string {
   const emoji = EMOJI[e.kind] ?? ':information_source:'
-  const where = e.service !== ''
-    ? ` on ${escape(e.service)}${e.environment !== '' ? ` (${escape(e.environment)})` : ''}`
-    : e.environment !== '' ? ` in ${escape(e.environment)}` : ''
+  const where =
+    e.service !== ''
+      ? ` on ${escape(e.service)}${e.environment !== '' ? ` (${escape(e.environment)})` : ''}`
+      : e.environment !== ''
+        ? ` in ${escape(e.environment)}`
+        : ''
   let line = `${emoji} ${escape(e.kind)}${where}: ${escape(e.title)}`
   const text = quote(e.text)
   if (text !== '') line += ` — ${text}`

@@ -22,7 +22,11 @@ export type AttemptOutcome =
  * [0, min(max, base · 2^(attempts-1))), so that many deliveries failing together do not
  * come back together. `attempts` counts the attempts made so far (1 after the first).
  */
-export function backoffDelayMillis(attempts: number, policy: Pick<RetryPolicy, 'backoffBaseMillis' | 'backoffMaxMillis'>, random: Random): number {
+export function backoffDelayMillis(
+  attempts: number,
+  policy: Pick<RetryPolicy, 'backoffBaseMillis' | 'backoffMaxMillis'>,
+  random: Random,
+): number {
   // 2^(attempts-1) overflows to Infinity past ~1000 attempts; min() keeps it at the cap.
   const bound = Math.min(policy.backoffMaxMillis, policy.backoffBaseMillis * 2 ** Math.max(0, attempts - 1))
   return Math.floor(random() * bound)
@@ -46,7 +50,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
  * 410 Gone disables the sink; 3xx (redirects are not followed) and every other status
  * retry, after `Retry-After` when a 429 or 503 carries one.
  */
-export function classifyResponse(statusCode: number, retryAfter: string | null, now: number, detail = ''): AttemptOutcome {
+export function classifyResponse(
+  statusCode: number,
+  retryAfter: string | null,
+  now: number,
+  detail = '',
+): AttemptOutcome {
   if (statusCode >= 200 && statusCode < 300) return { result: 'delivered', statusCode }
   const error = `HTTP ${statusCode}${statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed: point the sink at the final URL)' : ''}${detail !== '' ? `: ${detail}` : ''}`
   if (statusCode === 410) return { result: 'gone', statusCode, error }
@@ -69,20 +78,55 @@ export interface NextState {
  * Decides what follows an attempt: pure, so that the schedule is tested without a network.
  * A retry that would fall after `eventRecordedAt + maxRetryMillis` gives up instead.
  */
-export function nextState(attemptsBefore: number, eventRecordedAt: number, outcome: AttemptOutcome, policy: RetryPolicy, now: number, random: Random): NextState {
+export function nextState(
+  attemptsBefore: number,
+  eventRecordedAt: number,
+  outcome: AttemptOutcome,
+  policy: RetryPolicy,
+  now: number,
+  random: Random,
+): NextState {
   const attempts = attemptsBefore + 1
   switch (outcome.result) {
     case 'delivered':
-      return { attempts, status: 'delivered', nextAttemptAt: 0, lastStatusCode: outcome.statusCode, lastError: '', deliveredAt: now }
+      return {
+        attempts,
+        status: 'delivered',
+        nextAttemptAt: 0,
+        lastStatusCode: outcome.statusCode,
+        lastError: '',
+        deliveredAt: now,
+      }
     case 'gone':
-      return { attempts, status: 'disabled', nextAttemptAt: 0, lastStatusCode: outcome.statusCode, lastError: `${outcome.error}: sink disabled until Governor restarts`, deliveredAt: 0 }
+      return {
+        attempts,
+        status: 'disabled',
+        nextAttemptAt: 0,
+        lastStatusCode: outcome.statusCode,
+        lastError: `${outcome.error}: sink disabled until Governor restarts`,
+        deliveredAt: 0,
+      }
     case 'retry': {
       const delay = outcome.retryAfterMillis ?? backoffDelayMillis(attempts, policy, random)
       const next = now + delay
       if (next > eventRecordedAt + policy.maxRetryMillis) {
-        return { attempts, status: 'failed', nextAttemptAt: 0, lastStatusCode: outcome.statusCode, lastError: `${outcome.error}; gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (GOVERNOR_WEBHOOK_MAX_RETRY_MILLIS)`, deliveredAt: 0 }
+        return {
+          attempts,
+          status: 'failed',
+          nextAttemptAt: 0,
+          lastStatusCode: outcome.statusCode,
+          lastError: `${outcome.error}; gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (GOVERNOR_WEBHOOK_MAX_RETRY_MILLIS)`,
+          deliveredAt: 0,
+        }
       }
-      return { attempts, status: 'pending', nextAttemptAt: next, lastStatusCode: outcome.statusCode, lastError: outcome.error, deliveredAt: 0 }
+      return {
+        attempts,
+        status: 'pending',
+        nextAttemptAt: next,
+        lastStatusCode: outcome.statusCode,
+        lastError: outcome.error,
+        deliveredAt: 0,
+      }
     }
   }
 }

@@ -15,11 +15,21 @@ const MAX_ERROR_BODY_CHARS = 300
  * Standard Webhooks recommends). Resolves to the outcome, or undefined when `stop` aborted
  * the request before an answer came (shutdown): the delivery then simply stays pending.
  */
-export async function sendAttempt(fetchFn: FetchFn, sink: SinkConfig, event: ChangeEvent, clock: Clock, timeoutMillis: number, stop: AbortSignal): Promise<AttemptOutcome | undefined> {
+export async function sendAttempt(
+  fetchFn: FetchFn,
+  sink: SinkConfig,
+  event: ChangeEvent,
+  clock: Clock,
+  timeoutMillis: number,
+  stop: AbortSignal,
+): Promise<AttemptOutcome | undefined> {
   try {
     const request = buildRequest(sink, event, clock.now())
     const res = await fetchFn(sink.url, {
-      method: 'POST', headers: request.headers, body: request.body, redirect: 'manual',
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      redirect: 'manual',
       signal: AbortSignal.any([AbortSignal.timeout(timeoutMillis), stop]),
     })
     const ok = res.status >= 200 && res.status < 300
@@ -56,7 +66,8 @@ async function excerpt(res: Response): Promise<string> {
 
 function describeFailure(err: unknown, timeoutMillis: number): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMillis} ms (GOVERNOR_WEBHOOK_TIMEOUT_MILLIS)`
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+    return `no answer within ${timeoutMillis} ms (GOVERNOR_WEBHOOK_TIMEOUT_MILLIS)`
   const cause = e?.cause?.code ?? e?.cause?.message
   return `${e?.message ?? String(err)}${cause !== undefined ? ` (${cause})` : ''}`
 }

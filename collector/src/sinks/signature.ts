@@ -15,10 +15,13 @@ const MAX_KEY_BYTES = 64
 export function parseWebhookSecret(secret: string): Buffer {
   if (!secret.startsWith(PREFIX)) throw new Error('secret must start with "whsec_" (a Standard Webhooks secret)')
   const b64 = secret.slice(PREFIX.length)
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) throw new Error('secret must be "whsec_" followed by base64')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1)
+    throw new Error('secret must be "whsec_" followed by base64')
   const key = Buffer.from(b64, 'base64')
   if (key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
-    throw new Error(`secret decodes to ${key.length} bytes; Standard Webhooks asks for ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES}`)
+    throw new Error(
+      `secret decodes to ${key.length} bytes; Standard Webhooks asks for ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES}`,
+    )
   }
   return key
 }

@@ -31,7 +31,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
  * `webhookAllowPrivate` is 1, every sink whose URL names a private, loopback, link-local or
  * metadata address (or localhost) literally.
  */
-export function loadSinks(settings: Pick<Settings, 'sinks' | 'sinksFile'> & Partial<Pick<Settings, 'webhookAllowPrivate'>>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): SinkConfig[] {
+export function loadSinks(
+  settings: Pick<Settings, 'sinks' | 'sinksFile'> & Partial<Pick<Settings, 'webhookAllowPrivate'>>,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): SinkConfig[] {
   const sinks: SinkConfig[] = []
   if (settings.sinks.trim() !== '') sinks.push(...parseSinks(settings.sinks, 'GOVERNOR_SINKS'))
   if (settings.sinksFile !== '') {
@@ -46,7 +49,11 @@ export function loadSinks(settings: Pick<Settings, 'sinks' | 'sinksFile'> & Part
   }
   const seen = new Set<string>()
   for (const s of sinks) {
-    if (seen.has(s.name)) throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `sink "${s.name}" is configured twice (GOVERNOR_SINKS and GOVERNOR_SINKS_FILE): names must be unique`)
+    if (seen.has(s.name))
+      throw new GovernorError(
+        'GOV_ERR_SETTINGS_INVALID',
+        `sink "${s.name}" is configured twice (GOVERNOR_SINKS and GOVERNOR_SINKS_FILE): names must be unique`,
+      )
     seen.add(s.name)
   }
   if (settings.webhookAllowPrivate !== 1) {
@@ -56,7 +63,10 @@ export function loadSinks(settings: Pick<Settings, 'sinks' | 'sinksFile'> & Part
       return why === undefined ? [] : [`sink "${s.name}": url ${redactUrl(s.url)}: ${why}`]
     })
     if (refused.length > 0) {
-      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${refused.join('; ')}: sinks may not reach private, loopback, link-local or metadata addresses (set GOVERNOR_WEBHOOK_ALLOW_PRIVATE=1 to allow them)`)
+      throw new GovernorError(
+        'GOV_ERR_SETTINGS_INVALID',
+        `${refused.join('; ')}: sinks may not reach private, loopback, link-local or metadata addresses (set GOVERNOR_WEBHOOK_ALLOW_PRIVATE=1 to allow them)`,
+      )
     }
   }
   return sinks
@@ -70,17 +80,27 @@ export function parseSinks(text: string, source: string): SinkConfig[] {
   } catch (err) {
     throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${source}: not valid JSON: ${(err as Error).message}`)
   }
-  if (!Array.isArray(parsed)) throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${source}: expected a JSON array of sinks ({ name, type, url, secret?, kinds?, services? })`)
+  if (!Array.isArray(parsed))
+    throw new GovernorError(
+      'GOV_ERR_SETTINGS_INVALID',
+      `${source}: expected a JSON array of sinks ({ name, type, url, secret?, kinds?, services? })`,
+    )
   const problems: string[] = []
   const sinks: SinkConfig[] = []
   const names = new Set<string>()
   parsed.forEach((raw: unknown, i) => {
-    const label = typeof (raw as { name?: unknown } | null)?.name === 'string' ? `sink "${(raw as { name: string }).name}"` : `sink #${i + 1}`
+    const label =
+      typeof (raw as { name?: unknown } | null)?.name === 'string'
+        ? `sink "${(raw as { name: string }).name}"`
+        : `sink #${i + 1}`
     const own: string[] = []
     const sink = parseSink(raw, own)
     if (sink !== undefined && names.has(sink.name)) own.push('name is used by an earlier sink')
     if (own.length > 0) problems.push(`${label}: ${own.join(', ')}`)
-    else if (sink !== undefined) { sinks.push(sink); names.add(sink.name) }
+    else if (sink !== undefined) {
+      sinks.push(sink)
+      names.add(sink.name)
+    }
   })
   if (problems.length > 0) throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `${source}: ${problems.join('; ')}`)
   return sinks
@@ -96,22 +116,37 @@ function parseSink(raw: unknown, problems: string[]): SinkConfig | undefined {
   const name = typeof o.name === 'string' ? o.name : ''
   if (!NAME.test(name)) problems.push('name is required: 1 to 64 letters, digits, ".", "_" or "-"')
   const type = o.type
-  if (type !== 'slack' && type !== 'webhook') problems.push(`type must be "slack" or "webhook", got ${JSON.stringify(type)}`)
+  if (type !== 'slack' && type !== 'webhook')
+    problems.push(`type must be "slack" or "webhook", got ${JSON.stringify(type)}`)
   const url = typeof o.url === 'string' ? o.url : ''
   let parsedUrl: URL | undefined
-  try { parsedUrl = new URL(url) } catch { /* reported below */ }
+  try {
+    parsedUrl = new URL(url)
+  } catch {
+    /* reported below */
+  }
   if (parsedUrl === undefined || (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')) {
-    problems.push(o.url === undefined ? 'url is required' : `url ${JSON.stringify(redactUrl(url))} is not an absolute http or https URL`)
+    problems.push(
+      o.url === undefined
+        ? 'url is required'
+        : `url ${JSON.stringify(redactUrl(url))} is not an absolute http or https URL`,
+    )
   }
   let key: Buffer | undefined
   if (o.secret !== undefined) {
     if (type === 'slack') problems.push('secret applies to webhook sinks only (a Slack URL carries its own token)')
     else if (typeof o.secret !== 'string') problems.push('secret must be a string "whsec_<base64>"')
     else {
-      try { key = parseWebhookSecret(o.secret) } catch (err) { problems.push((err as Error).message) }
+      try {
+        key = parseWebhookSecret(o.secret)
+      } catch (err) {
+        problems.push((err as Error).message)
+      }
     }
   } else if (type === 'webhook') {
-    problems.push('secret is required for a webhook sink: "whsec_" and at least 24 random bytes in base64 (e.g. `echo whsec_$(openssl rand -base64 32)`)')
+    problems.push(
+      'secret is required for a webhook sink: "whsec_" and at least 24 random bytes in base64 (e.g. `echo whsec_$(openssl rand -base64 32)`)',
+    )
   }
   const kinds = names(o.kinds, 'kinds', problems)
   const services = names(o.services, 'services', problems)
@@ -133,14 +168,35 @@ function names(v: unknown, field: string, problems: string[]): string[] | undefi
 }
 
 /** True when the sink takes this event: its kind and its service pass the sink's filters. */
-export function sinkAccepts(sink: Pick<SinkConfig, 'kinds' | 'services'>, event: Pick<ChangeEvent, 'kind' | 'service'>): boolean {
-  return (sink.kinds === undefined || sink.kinds.includes(event.kind)) &&
+export function sinkAccepts(
+  sink: Pick<SinkConfig, 'kinds' | 'services'>,
+  event: Pick<ChangeEvent, 'kind' | 'service'>,
+): boolean {
+  return (
+    (sink.kinds === undefined || sink.kinds.includes(event.kind)) &&
     (sink.services === undefined || sink.services.includes(event.service))
+  )
 }
 
 // Path segments shown as they are: the fixed words of common webhook URLs. Any other
 // segment is hidden, however short or plain it looks: a path secret can be a word too.
-const SHOWN_SEGMENTS = new Set(['api', 'hooks', 'hook', 'services', 'webhook', 'webhooks', 'incoming', 'v1', 'v2', 'v3', 'workflows', 'triggers', 'chat', 'notify', 'events'])
+const SHOWN_SEGMENTS = new Set([
+  'api',
+  'hooks',
+  'hook',
+  'services',
+  'webhook',
+  'webhooks',
+  'incoming',
+  'v1',
+  'v2',
+  'v3',
+  'workflows',
+  'triggers',
+  'chat',
+  'notify',
+  'events',
+])
 
 /**
  * A URL safe to show and log: user info, query values and every path segment but the
@@ -148,9 +204,16 @@ const SHOWN_SEGMENTS = new Set(['api', 'hooks', 'hook', 'services', 'webhook', '
  */
 export function redactUrl(url: string): string {
   let u: URL
-  try { u = new URL(url) } catch { return '***' }
+  try {
+    u = new URL(url)
+  } catch {
+    return '***'
+  }
   const auth = u.username !== '' || u.password !== '' ? '***@' : ''
-  const path = u.pathname.split('/').map((s) => s === '' || SHOWN_SEGMENTS.has(s.toLowerCase()) ? s : '***').join('/')
+  const path = u.pathname
+    .split('/')
+    .map((s) => (s === '' || SHOWN_SEGMENTS.has(s.toLowerCase()) ? s : '***'))
+    .join('/')
   const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&')
   return `${u.protocol}//${auth}${u.host}${path}${query !== '' ? `?${query}` : ''}`
 }

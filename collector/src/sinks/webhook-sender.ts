@@ -2,7 +2,14 @@ import type { Registry } from 'prom-client'
 import type { ChangeEvent } from '../changelog/types.ts'
 import { systemClock, type Clock, type Random } from './clock.ts'
 import { sendAttempt, type FetchFn } from './send-attempt.ts'
-import { isFinal, type ChangeSource, type DeliveryFilter, type DeliveryState, type OutboxStore, type ScanCursor } from './outbox.ts'
+import {
+  isFinal,
+  type ChangeSource,
+  type DeliveryFilter,
+  type DeliveryState,
+  type OutboxStore,
+  type ScanCursor,
+} from './outbox.ts'
 import { nextState, type RetryPolicy } from './retry-policy.ts'
 import { redactUrl, sinkAccepts, type SinkConfig, type SinkType } from './sink-config.ts'
 import { DeliveryReporter, type SinkLog } from './delivery-reporter.ts'
@@ -118,7 +125,11 @@ export class WebhookSender {
     this.#sinks = o.sinks
     this.#outbox = o.outbox
     this.#changes = o.changes
-    this.#policy = { backoffBaseMillis: o.backoffBaseMillis, backoffMaxMillis: o.backoffMaxMillis, maxRetryMillis: o.maxRetryMillis }
+    this.#policy = {
+      backoffBaseMillis: o.backoffBaseMillis,
+      backoffMaxMillis: o.backoffMaxMillis,
+      maxRetryMillis: o.maxRetryMillis,
+    }
     this.#timeoutMillis = o.timeoutMillis
     this.#scanIntervalMillis = o.scanIntervalMillis
     this.#closeTimeoutMillis = o.closeTimeoutMillis ?? 3000
@@ -126,7 +137,12 @@ export class WebhookSender {
     this.#random = o.random ?? Math.random
     this.#fetch = o.fetch ?? ((url, init) => fetch(url, init))
     this.#onClose = o.onClose
-    this.#report = new DeliveryReporter(o.registry, o.log, o.sinks.map((x) => x.name), (sink) => this.#pendingOf(sink))
+    this.#report = new DeliveryReporter(
+      o.registry,
+      o.log,
+      o.sinks.map((x) => x.name),
+      (sink) => this.#pendingOf(sink),
+    )
   }
 
   /**
@@ -138,7 +154,9 @@ export class WebhookSender {
     if (this.#sinks.length === 0 || this.#unsubscribe !== undefined || this.#closing) return Promise.resolve()
     this.#unsubscribe = this.#changes.subscribe((event) => this.#onEvent(event))
     if (timer) {
-      this.#interval = setInterval(() => { void this.tick() }, this.#scanIntervalMillis)
+      this.#interval = setInterval(() => {
+        void this.tick()
+      }, this.#scanIntervalMillis)
       this.#interval.unref()
     }
     return this.tick()
@@ -150,14 +168,17 @@ export class WebhookSender {
    */
   tick(): Promise<void> {
     if (this.#ticking !== undefined) return this.#ticking
-    const run = this.#runTick().finally(() => { this.#ticking = undefined })
+    const run = this.#runTick().finally(() => {
+      this.#ticking = undefined
+    })
     this.#ticking = run
     return run
   }
 
   /** Resolves when no delivery is in flight (tests: after `tick` or an append). */
   async idle(): Promise<void> {
-    while (this.#running.size > 0 || this.#ticking !== undefined) await Promise.allSettled([...this.#running, this.#ticking])
+    while (this.#running.size > 0 || this.#ticking !== undefined)
+      await Promise.allSettled([...this.#running, this.#ticking])
   }
 
   /** Every sink with its state; URLs redacted. */
@@ -165,8 +186,16 @@ export class WebhookSender {
     return this.#sinks.map((s) => {
       const d = this.#disabled.get(s.name)
       return {
-        name: s.name, type: s.type, url: redactUrl(s.url), kinds: s.kinds ?? null, services: s.services ?? null, signed: s.key !== undefined,
-        disabled: d !== undefined, disabledReason: d?.reason ?? null, disabledAt: d?.at ?? null, pending: this.#pendingOf(s.name),
+        name: s.name,
+        type: s.type,
+        url: redactUrl(s.url),
+        kinds: s.kinds ?? null,
+        services: s.services ?? null,
+        signed: s.key !== undefined,
+        disabled: d !== undefined,
+        disabledReason: d?.reason ?? null,
+        disabledAt: d?.at ?? null,
+        pending: this.#pendingOf(s.name),
       }
     })
   }
@@ -188,7 +217,10 @@ export class WebhookSender {
     const settled = () => Promise.allSettled([...this.#running, this.#ticking])
     this.#closed = (async () => {
       if (!(await within(settled(), this.#closeTimeoutMillis))) {
-        this.#report.log.warn({ inFlight: this.#inFlight.size }, `webhook sender: deliveries still in flight after ${this.#closeTimeoutMillis} ms; aborting them (they stay pending and are sent at the next start)`)
+        this.#report.log.warn(
+          { inFlight: this.#inFlight.size },
+          `webhook sender: deliveries still in flight after ${this.#closeTimeoutMillis} ms; aborting them (they stay pending and are sent at the next start)`,
+        )
         this.#abort.abort()
         await within(settled(), 1000)
       }
@@ -220,7 +252,11 @@ export class WebhookSender {
       await this.#scan()
       this.#report.ok('scan')
     } catch (err) {
-      this.#report.failure('scan', err, 'scanning the outbox failed; retrying every interval (logged once until it recovers)')
+      this.#report.failure(
+        'scan',
+        err,
+        'scanning the outbox failed; retrying every interval (logged once until it recovers)',
+      )
     }
     try {
       this.#dispatch()
@@ -239,7 +275,8 @@ export class WebhookSender {
     const names = this.#sinks.map((s) => s.name)
     this.#registered ??= await this.#outbox.registerSinks(names, now)
     const windowStart = now - this.#policy.maxRetryMillis
-    const since = this.#lastScanAt === undefined ? windowStart : Math.max(windowStart, this.#lastScanAt - SCAN_OVERLAP_MILLIS)
+    const since =
+      this.#lastScanAt === undefined ? windowStart : Math.max(windowStart, this.#lastScanAt - SCAN_OVERLAP_MILLIS)
     for (const [key, recordedAt] of this.#done) if (recordedAt < windowStart) this.#done.delete(key)
     let cursor: ScanCursor = { since }
     for (;;) {
@@ -288,9 +325,13 @@ export class WebhookSender {
   }
 
   #track(p: Promise<void>): void {
-    const tracked: Promise<void> = p.catch((err: unknown) => {
-      this.#report.failure('internal', err, 'a delivery failed unexpectedly')
-    }).finally(() => { this.#running.delete(tracked) })
+    const tracked: Promise<void> = p
+      .catch((err: unknown) => {
+        this.#report.failure('internal', err, 'a delivery failed unexpectedly')
+      })
+      .finally(() => {
+        this.#running.delete(tracked)
+      })
     this.#running.add(tracked)
   }
 
@@ -329,14 +370,28 @@ export class WebhookSender {
 
   #noteDisabled(job: Job, reason: string, now: number): void {
     job.disabledNoted = true
-    this.#track(this.#save({
-      ...this.#identity(job), attempts: job.attempts, status: 'disabled', nextAttemptAt: 0, lastStatusCode: 0,
-      lastError: `not sent: ${reason}`, deliveredAt: 0, updatedAt: this.#stamp(now),
-    }))
+    this.#track(
+      this.#save({
+        ...this.#identity(job),
+        attempts: job.attempts,
+        status: 'disabled',
+        nextAttemptAt: 0,
+        lastStatusCode: 0,
+        lastError: `not sent: ${reason}`,
+        deliveredAt: 0,
+        updatedAt: this.#stamp(now),
+      }),
+    )
   }
 
   #identity(job: Job): Pick<DeliveryState, 'sink' | 'eventId' | 'kind' | 'service' | 'eventRecordedAt'> {
-    return { sink: job.sink.name, eventId: job.event.id, kind: job.event.kind, service: job.event.service, eventRecordedAt: job.event.recordedAt }
+    return {
+      sink: job.sink.name,
+      eventId: job.event.id,
+      kind: job.event.kind,
+      service: job.event.service,
+      eventRecordedAt: job.event.recordedAt,
+    }
   }
 
   async #save(state: DeliveryState): Promise<void> {
@@ -344,7 +399,11 @@ export class WebhookSender {
       await this.#outbox.save(state)
       this.#report.ok('save')
     } catch (err) {
-      this.#report.failure('save', err, 'could not save a delivery state (delivery goes on from memory; logged once until it recovers)')
+      this.#report.failure(
+        'save',
+        err,
+        'could not save a delivery state (delivery goes on from memory; logged once until it recovers)',
+      )
     }
   }
 
@@ -368,7 +427,9 @@ function keyOf(sink: string, eventId: string): string {
 /** Resolves true if `p` settles within `millis`, false otherwise. */
 async function within(p: Promise<unknown>, millis: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), millis) })
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), millis)
+  })
   try {
     return await Promise.race([p.then(() => true as const), timeout])
   } finally {

@@ -66,7 +66,8 @@ export function burnPairs(windowMillis: number): BurnPair[] {
   const f = windowMillis / WORKBOOK_WINDOW_MILLIS
   const scale = (ms: number) => Math.max(1000, Math.round((ms * f) / 1000) * 1000)
   return WORKBOOK_PAIRS.map((p) => {
-    const longMillis = scale(p.longMillis), shortMillis = scale(p.shortMillis)
+    const longMillis = scale(p.longMillis),
+      shortMillis = scale(p.shortMillis)
     const short = Math.max(shortMillis, MIN_SHORT_WINDOW_MILLIS)
     const long = Math.max(longMillis, LONG_PER_SHORT * short)
     return short === shortMillis && long === longMillis

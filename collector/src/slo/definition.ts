@@ -65,7 +65,8 @@ const TOP_FIELDS = ['sli', 'objective', 'window', 'description', 'actor', 'reaso
 
 /** Checks a service or SLO name; throws GOV_ERR_SLO_INVALID. */
 export function checkSloName(v: string, what: string): void {
-  if (!NAME.test(v)) throw invalid([`${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`])
+  if (!NAME.test(v))
+    throw invalid([`${what} ${JSON.stringify(v)}: use letters, digits, '.', '_' and '-' (at most 128)`])
 }
 
 /**
@@ -73,10 +74,12 @@ export function checkSloName(v: string, what: string): void {
  * problem. `actor` and `reason` are the caller's to check (they are not part of the definition).
  */
 export function parseSlo(body: unknown): SloDefinition {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(['the body must be a JSON object'])
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid(['the body must be a JSON object'])
   const b = body as Record<string, unknown>
   const problems: string[] = []
-  for (const k of Object.keys(b)) if (!TOP_FIELDS.includes(k)) problems.push(`unknown field ${k} (fields: ${TOP_FIELDS.join(', ')})`)
+  for (const k of Object.keys(b))
+    if (!TOP_FIELDS.includes(k)) problems.push(`unknown field ${k} (fields: ${TOP_FIELDS.join(', ')})`)
   const sli = parseSli(b.sli, problems)
   let objective = 0
   if (typeof b.objective !== 'number' || !Number.isFinite(b.objective)) {
@@ -85,11 +88,14 @@ export function parseSlo(body: unknown): SloDefinition {
     problems.push(`objective must be a percentage above 1 and below 100 (99.9 for 99.9 %), got ${b.objective}`)
   } else objective = b.objective
   const windowMs = parseWindow(b.window)
-  if (windowMs === undefined) problems.push(`window must be a duration such as 30d, 7d or 12h, got ${JSON.stringify(b.window)}`)
-  else if (windowMs < MIN_WINDOW_MILLIS || windowMs > MAX_WINDOW_MILLIS) problems.push(`window must be from 1h to 90d, got ${JSON.stringify(b.window)}`)
+  if (windowMs === undefined)
+    problems.push(`window must be a duration such as 30d, 7d or 12h, got ${JSON.stringify(b.window)}`)
+  else if (windowMs < MIN_WINDOW_MILLIS || windowMs > MAX_WINDOW_MILLIS)
+    problems.push(`window must be from 1h to 90d, got ${JSON.stringify(b.window)}`)
   let description = ''
   if (b.description !== undefined && b.description !== null) {
-    if (typeof b.description !== 'string' || b.description.length > MAX_TEXT) problems.push(`description must be a string of at most ${MAX_TEXT} characters`)
+    if (typeof b.description !== 'string' || b.description.length > MAX_TEXT)
+      problems.push(`description must be a string of at most ${MAX_TEXT} characters`)
     else description = b.description
   }
   if (problems.length > 0 || sli === undefined) throw invalid(problems)
@@ -98,7 +104,9 @@ export function parseSlo(body: unknown): SloDefinition {
 
 function parseSli(v: unknown, problems: string[]): SliSpec | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    problems.push(`sli must be an object with a type (${SLI_TYPES.join(', ')}) and its fields, got ${JSON.stringify(v)}`)
+    problems.push(
+      `sli must be an object with a type (${SLI_TYPES.join(', ')}) and its fields, got ${JSON.stringify(v)}`,
+    )
     return undefined
   }
   const s = v as Record<string, unknown>
@@ -108,12 +116,16 @@ function parseSli(v: unknown, problems: string[]): SliSpec | undefined {
     return undefined
   }
   const before = problems.length
-  for (const k of Object.keys(s)) if (!FIELDS[type].includes(k)) problems.push(`sli.${k} does not apply to a ${type} SLI (fields: ${FIELDS[type].join(', ')})`)
+  for (const k of Object.keys(s))
+    if (!FIELDS[type].includes(k))
+      problems.push(`sli.${k} does not apply to a ${type} SLI (fields: ${FIELDS[type].join(', ')})`)
   const metric = typeof s.metric === 'string' ? s.metric.trim() : ''
-  if (metric === '' || metric.length > MAX_METRIC) problems.push(`sli.metric must be a metric name, got ${JSON.stringify(s.metric)}`)
+  if (metric === '' || metric.length > MAX_METRIC)
+    problems.push(`sli.metric must be a metric name, got ${JSON.stringify(s.metric)}`)
   const positive = (k: string, what: string): number => {
     const n = s[k]
-    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) problems.push(`sli.${k} must be ${what}, got ${JSON.stringify(n)}`)
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)
+      problems.push(`sli.${k} must be ${what}, got ${JSON.stringify(n)}`)
     return typeof n === 'number' ? n : 0
   }
   let sli: SliSpec
@@ -128,7 +140,8 @@ function parseSli(v: unknown, problems: string[]): SliSpec | undefined {
       sli = { type, metric, errors: parseErrors(s.errors, problems) }
       break
     case 'gauge_max':
-      if (typeof s.max !== 'number' || !Number.isFinite(s.max)) problems.push(`sli.max must be a finite number, got ${JSON.stringify(s.max)}`)
+      if (typeof s.max !== 'number' || !Number.isFinite(s.max))
+        problems.push(`sli.max must be a finite number, got ${JSON.stringify(s.max)}`)
       sli = { type, metric, max: typeof s.max === 'number' ? s.max : 0 }
       break
   }
@@ -167,7 +180,11 @@ export function passesFilter(actual: string | undefined, wanted: string | string
 
 /** The filter as people read it: `http.response.status_code≠503, http.route=/pay`. */
 export function describeFilter(f: AttributeFilter): string {
-  return Object.entries(f).map(([k, v]) => (Array.isArray(v) ? v : [v]).map((w) => (w.startsWith('!') ? `${k}≠${w.slice(1)}` : `${k}=${w}`)).join(' or ')).join(', ')
+  return Object.entries(f)
+    .map(([k, v]) =>
+      (Array.isArray(v) ? v : [v]).map((w) => (w.startsWith('!') ? `${k}≠${w.slice(1)}` : `${k}=${w}`)).join(' or '),
+    )
+    .join(', ')
 }
 
 function parseErrors(v: unknown, problems: string[]): ErrorFilter {
@@ -201,7 +218,10 @@ export function sameSlo(a: SloDefinition, b: SloDefinition): boolean {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
   if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(v)
 }
@@ -224,7 +244,9 @@ export function describeSlo(def: SloDefinition): string {
     case 'latency':
       return `${def.objective} % of ${s.metric} observations within ${s.threshold_ms} ms (p${s.percentile}) ${over}`
     case 'error_ratio': {
-      const filter = Object.entries(s.errors).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : v}`).join(', ')
+      const filter = Object.entries(s.errors)
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : v}`)
+        .join(', ')
       return `${def.objective} % of ${s.metric} without errors (${filter}) ${over}`
     }
     case 'gauge_max':

@@ -14,7 +14,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000 || ms % 1000 !== 0) return `${Math.round(ms)}ms`
   let rest = ms / 1000
   let out = ''
-  for (const [unit, seconds] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, seconds] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / seconds)
     if (n > 0) out += `${n}${unit}`
     rest -= n * seconds

@@ -56,12 +56,18 @@ export function gateDecision(ctx: GateContext, slos: ReadonlyArray<{ slo: Slo; s
   const warnings: string[] = []
   const states = slos.map(({ slo, status }) => ({ slo, status, state: sloState(status) }))
   if (!ctx.known) {
-    reasons.push(`no service named ${JSON.stringify(service)} is known to Governor (it sent no metrics, was never deployed, has no knobs or SLOs): check the name`)
+    reasons.push(
+      `no service named ${JSON.stringify(service)} is known to Governor (it sent no metrics, was never deployed, has no knobs or SLOs): check the name`,
+    )
   }
   for (const { slo, status, state } of states) {
     const def = slo.definition
-    if (state === 'error') reasons.push(`${service}/${slo.name}: cannot be evaluated (${status.error}); the gate does not guess`)
-    if (state === 'no_data') warnings.push(`${service}/${slo.name}: no events over ${def.window}, so it guards nothing (is ${def.sli.metric} being sent?)`)
+    if (state === 'error')
+      reasons.push(`${service}/${slo.name}: cannot be evaluated (${status.error}); the gate does not guess`)
+    if (state === 'no_data')
+      warnings.push(
+        `${service}/${slo.name}: no events over ${def.window}, so it guards nothing (is ${def.sli.metric} being sent?)`,
+      )
     if (state !== 'spent') continue
     const badShare = status.events.total > 0 ? status.events.bad / status.events.total : 0
     const why = `${service}/${slo.name}: error budget spent (${pct(1 - status.budgetRemaining)} used): ${pct(badShare)} of events bad over ${def.window}, ${def.objective} % allows ${pct(allowedBadRatio(def))}`
@@ -88,7 +94,11 @@ export function gateDecision(ctx: GateContext, slos: ReadonlyArray<{ slo: Slo; s
     rollback: ctx.rollback,
     override: ctx.override ?? null,
     slos: states.map(({ slo, status, state }) => ({
-      name: slo.name, state, error_budget_remaining: status.budgetRemaining, alert: status.alert, ...(status.error !== undefined ? { error: status.error } : {}),
+      name: slo.name,
+      state,
+      error_budget_remaining: status.budgetRemaining,
+      alert: status.alert,
+      ...(status.error !== undefined ? { error: status.error } : {}),
     })),
   }
 }
@@ -115,9 +125,26 @@ export function gateEvent(d: GateDecision, actor: string, version: string, now: 
     return undefined
   }
   return {
-    kind: GATE_KIND, time: now, timeEnd: now, service: d.service, environment: '', actor: d.override?.actor ?? actor,
-    title, text: [...d.reasons, ...d.warnings].join('\n'), tags, version: '',
-    data: { allowed: d.allowed, outcome: d.outcome, ...(version !== '' ? { version } : {}), reasons: d.reasons, warnings: d.warnings, rollback: d.rollback, override: d.override, slos: d.slos },
+    kind: GATE_KIND,
+    time: now,
+    timeEnd: now,
+    service: d.service,
+    environment: '',
+    actor: d.override?.actor ?? actor,
+    title,
+    text: [...d.reasons, ...d.warnings].join('\n'),
+    tags,
+    version: '',
+    data: {
+      allowed: d.allowed,
+      outcome: d.outcome,
+      ...(version !== '' ? { version } : {}),
+      reasons: d.reasons,
+      warnings: d.warnings,
+      rollback: d.rollback,
+      override: d.override,
+      slos: d.slos,
+    },
   }
 }
 

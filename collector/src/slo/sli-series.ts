@@ -33,11 +33,18 @@ export class SliUnreadableError extends Error {
  */
 export function millisPerUnit(unit: string): number {
   switch (unit.trim()) {
-    case 's': return 1000
-    case 'us': case 'µs': case 'μs': return 1e-3
-    case 'ns': return 1e-6
-    case 'min': return 60_000
-    default: return 1
+    case 's':
+      return 1000
+    case 'us':
+    case 'µs':
+    case 'μs':
+      return 1e-3
+    case 'ns':
+      return 1e-6
+    case 'min':
+      return 60_000
+    default:
+      return 1
   }
 }
 
@@ -54,19 +61,38 @@ export async function resolveSli(source: SliSeriesSource, service: string, sli: 
   const first = stored[0]
   const unit = first?.unit ?? ''
   const type = first?.type
-  const wrong = (wants: string) => new SliUnreadableError(`${sli.metric} of ${service} is a ${type === 'sum' && first?.monotonic ? 'counter' : type}: a ${sli.type} SLI reads ${wants}`)
+  const wrong = (wants: string) =>
+    new SliUnreadableError(
+      `${sli.metric} of ${service} is a ${type === 'sum' && first?.monotonic ? 'counter' : type}: a ${sli.type} SLI reads ${wants}`,
+    )
   switch (sli.type) {
     case 'latency': {
       if (type !== undefined && type !== 'histogram') throw wrong('an explicit-bucket histogram')
       const perUnit = millisPerUnit(unit)
-      return { kind: 'latency', table: 'histograms', all, bad: [], threshold: sli.threshold_ms / perUnit, millisPerUnit: perUnit }
+      return {
+        kind: 'latency',
+        table: 'histograms',
+        all,
+        bad: [],
+        threshold: sli.threshold_ms / perUnit,
+        millisPerUnit: perUnit,
+      }
     }
     case 'error_ratio': {
-      if (type !== undefined && type !== 'histogram' && !(type === 'sum' && first?.monotonic === true)) throw wrong('a counter (a monotonic sum) or a histogram')
-      return { kind: 'errors', table: type === 'histogram' ? 'histograms' : 'samples', all, bad: all.filter((s) => isError(s, sli.errors)), threshold: undefined, millisPerUnit: 1 }
+      if (type !== undefined && type !== 'histogram' && !(type === 'sum' && first?.monotonic === true))
+        throw wrong('a counter (a monotonic sum) or a histogram')
+      return {
+        kind: 'errors',
+        table: type === 'histogram' ? 'histograms' : 'samples',
+        all,
+        bad: all.filter((s) => isError(s, sli.errors)),
+        threshold: undefined,
+        millisPerUnit: 1,
+      }
     }
     case 'gauge_max': {
-      if (type !== undefined && type !== 'gauge' && !(type === 'sum' && first?.monotonic !== true)) throw wrong('a gauge')
+      if (type !== undefined && type !== 'gauge' && !(type === 'sum' && first?.monotonic !== true))
+        throw wrong('a gauge')
       return { kind: 'above_max', table: 'samples', all, bad: [], threshold: sli.max, millisPerUnit: 1 }
     }
   }
@@ -89,8 +115,13 @@ export function isError(s: SeriesRow, errors: ErrorFilter): boolean {
 /** The count query of the resolved SLI over `windows` ending at `now`. */
 export function countQuery(s: SliSeries, now: number, windows: readonly number[]): CountQuery {
   return {
-    kind: s.kind, table: s.table, ids: s.all.map((x) => x.id), badIds: s.bad.map((x) => x.id),
+    kind: s.kind,
+    table: s.table,
+    ids: s.all.map((x) => x.id),
+    badIds: s.bad.map((x) => x.id),
     deltaIds: s.all.filter((x) => x.temporality === 'delta').map((x) => x.id),
-    ...(s.threshold !== undefined ? { threshold: s.threshold } : {}), now, windows,
+    ...(s.threshold !== undefined ? { threshold: s.threshold } : {}),
+    now,
+    windows,
   }
 }

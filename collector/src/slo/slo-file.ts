@@ -42,10 +42,12 @@ export function loadSloFile(path: string): FileSlo[] {
   const seen = new Set<string>()
   return list.map((entry, i) => {
     const where = `slos[${i}]`
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw settings(path, `${where}: expected a mapping`)
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw settings(path, `${where}: expected a mapping`)
     const { service, name, reason, ...rest } = entry as Record<string, unknown>
     const label = `${where} (${String(service)}/${String(name)})`
-    if (typeof service !== 'string' || typeof name !== 'string') throw settings(path, `${where}: service and name are required`)
+    if (typeof service !== 'string' || typeof name !== 'string')
+      throw settings(path, `${where}: service and name are required`)
     if (reason !== undefined && typeof reason !== 'string') throw settings(path, `${label}: reason must be a string`)
     if (seen.has(`${service}\0${name}`)) throw settings(path, `${label}: defined twice`)
     seen.add(`${service}\0${name}`)
@@ -63,7 +65,11 @@ export function loadSloFile(path: string): FileSlo[] {
  * Applies the file's SLOs as changes by actor `file:<path>`: a definition identical to the
  * stored one changes nothing (no version, no event). SLOs missing from the file are kept.
  */
-export async function applySloFile(slos: SloService, path: string, entries: readonly FileSlo[]): Promise<{ changed: number }> {
+export async function applySloFile(
+  slos: SloService,
+  path: string,
+  entries: readonly FileSlo[],
+): Promise<{ changed: number }> {
   let changed = 0
   for (const e of entries) {
     const r = await slos.put(e.service, e.name, e.definition, { actor: `file:${path}`, reason: e.reason })

@@ -34,44 +34,81 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(created ? 201 : 200).send(await withStatus(slo).catch(() => sloJson(slo)))
   })
 
-  app.get<{ Querystring: { service?: string } }>('/slos', { config: { roles: READ, readsPoints: true } }, async (req) => {
-    const list = slos.list(req.query.service || undefined)
-    return { slos: await Promise.all(list.map(withStatus)) }
-  })
+  app.get<{ Querystring: { service?: string } }>(
+    '/slos',
+    { config: { roles: READ, readsPoints: true } },
+    async (req) => {
+      const list = slos.list(req.query.service || undefined)
+      return { slos: await Promise.all(list.map(withStatus)) }
+    },
+  )
 
   app.get<{ Params: P }>('/slos/:service/:name', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const slo = slos.get(req.params.service, req.params.name)
     const history = await slos.history(slo.service, slo.name)
-    return { ...(await withStatus(slo)), history: history.map((v) => ({ ...definitionJson(v), version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId })) }
-  })
-
-  app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>('/slos/:service/:name', { config: { roles: OPERATE } }, async (req) => {
-    const { service, name } = req.params
-    slos.get(service, name)
-    const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_SLO_INVALID')
-    const user = controllers.usingSlo(service, name)
-    if (user !== undefined) {
-      throw new GovernorError('GOV_ERR_SLO_IN_USE', `SLO ${service}/${name} is used by controller ${service}/${user}: delete the controller (or bind it to another SLO) first`)
+    return {
+      ...(await withStatus(slo)),
+      history: history.map((v) => ({
+        ...definitionJson(v),
+        version: v.version,
+        changed_at: iso(v.changedAt),
+        changed_by: v.actor,
+        reason: v.reason,
+        change_id: v.changeId,
+      })),
     }
-    const slo = await slos.remove(service, name, who)
-    return { deleted: true, service, name, version: slo.version }
   })
 
-  type GateQuery = { service?: string; actor?: string; version?: string; environment?: string; require_slo?: string; override?: string }
+  app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>(
+    '/slos/:service/:name',
+    { config: { roles: OPERATE } },
+    async (req) => {
+      const { service, name } = req.params
+      slos.get(service, name)
+      const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_SLO_INVALID')
+      const user = controllers.usingSlo(service, name)
+      if (user !== undefined) {
+        throw new GovernorError(
+          'GOV_ERR_SLO_IN_USE',
+          `SLO ${service}/${name} is used by controller ${service}/${user}: delete the controller (or bind it to another SLO) first`,
+        )
+      }
+      const slo = await slos.remove(service, name, who)
+      return { deleted: true, service, name, version: slo.version }
+    },
+  )
+
+  type GateQuery = {
+    service?: string
+    actor?: string
+    version?: string
+    environment?: string
+    require_slo?: string
+    override?: string
+  }
   app.get<{ Querystring: GateQuery }>('/gate', { config: { roles: READ, readsPoints: true } }, async (req) => {
     const q = req.query
     const service = q.service
-    if (service === undefined || service === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'service is required: GET /api/v1/gate?service=<name>')
+    if (service === undefined || service === '')
+      throw new GovernorError('GOV_ERR_QUERY_PARAM', 'service is required: GET /api/v1/gate?service=<name>')
     const now = Date.now()
     const version = q.version?.trim() ?? ''
     const bodyActor = q.actor?.trim() || undefined
-    const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : bodyActor ?? 'gate'
+    const actor = req.principal !== null ? actorWithToken(bodyActor, req.principal.name) : (bodyActor ?? 'gate')
     const overrideReason = q.override?.trim() ?? ''
     if (q.override !== undefined) {
-      if (overrideReason === '') throw new GovernorError('GOV_ERR_QUERY_PARAM', 'override needs a reason: override=<why this deploy must go out>')
-      if (req.principal === null && bodyActor === undefined) throw new GovernorError('GOV_ERR_QUERY_PARAM', 'an override needs actor=<who> (or a token): it is recorded')
+      if (overrideReason === '')
+        throw new GovernorError(
+          'GOV_ERR_QUERY_PARAM',
+          'override needs a reason: override=<why this deploy must go out>',
+        )
+      if (req.principal === null && bodyActor === undefined)
+        throw new GovernorError('GOV_ERR_QUERY_PARAM', 'an override needs actor=<who> (or a token): it is recorded')
       if (req.principal !== null && !req.principal.roles.some((r) => r === 'deploy' || r === 'operate')) {
-        throw new GovernorError('GOV_ERR_AUTH_FORBIDDEN', `an override needs a deploy or operate token; ${req.principal.name} has ${req.principal.roles.join(', ')}`)
+        throw new GovernorError(
+          'GOV_ERR_AUTH_FORBIDDEN',
+          `an override needs a deploy or operate token; ${req.principal.name} has ${req.principal.roles.join(', ')}`,
+        )
       }
     }
     const list = slos.list(service)
@@ -80,10 +117,16 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
       isKnown(service),
       isRollback(service, q.environment?.trim() || 'production', version),
     ])
-    const decision = gateDecision({
-      service, known, requireSlo: q.require_slo === '1' || q.require_slo === 'true', rollback,
-      ...(q.override !== undefined ? { override: { actor, reason: overrideReason } } : {}),
-    }, statuses)
+    const decision = gateDecision(
+      {
+        service,
+        known,
+        requireSlo: q.require_slo === '1' || q.require_slo === 'true',
+        rollback,
+        ...(q.override !== undefined ? { override: { actor, reason: overrideReason } } : {}),
+      },
+      statuses,
+    )
     const event = gateEvent(decision, actor, version, now)
     if (event !== undefined) await changeLog.append(event)
     return decision
@@ -91,7 +134,8 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
 
   /** Sent metrics, was deployed, or has knobs, SLOs or controllers. */
   async function isKnown(service: string): Promise<boolean> {
-    if (slos.list(service).length > 0 || knobs.list(service).length > 0 || controllers.list(service).length > 0) return true
+    if (slos.list(service).length > 0 || knobs.list(service).length > 0 || controllers.list(service).length > 0)
+      return true
     if ((await changeLog.lastDeploys(service)).length > 0) return true
     return queries.hasService(service)
   }
@@ -99,7 +143,9 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
   /** The version ran before in this environment and is not the live one (as recordDeploy marks rollbacks). */
   async function isRollback(service: string, environment: string, version: string): Promise<boolean> {
     if (version === '') return false
-    const earlier = (await changeLog.deploysUntil([service], Date.now() + 1)).filter((d) => d.environment === environment)
+    const earlier = (await changeLog.deploysUntil([service], Date.now() + 1)).filter(
+      (d) => d.environment === environment,
+    )
     const live = earlier.at(-1)
     return live !== undefined && live.version !== version && earlier.some((d) => d.version === version)
   }
@@ -110,7 +156,10 @@ export async function sloRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /** The definition and the actor and reason of a PUT body; GOV_ERR_SLO_INVALID naming every problem. */
-function sloBody(body: unknown, principal: Principal | null): { def: SloDefinition; who: { actor: string; reason: string } } {
+function sloBody(
+  body: unknown,
+  principal: Principal | null,
+): { def: SloDefinition; who: { actor: string; reason: string } } {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const problems: string[] = []
   const text = (k: string) => (typeof b[k] === 'string' ? (b[k] as string).trim() : '')
@@ -131,14 +180,25 @@ function sloBody(body: unknown, principal: Principal | null): { def: SloDefiniti
 
 function definitionJson(v: Slo): Record<string, unknown> {
   const d = v.definition
-  return { sli: d.sli, objective: d.objective, window: d.window, ...(d.description !== '' ? { description: d.description } : {}) }
+  return {
+    sli: d.sli,
+    objective: d.objective,
+    window: d.window,
+    ...(d.description !== '' ? { description: d.description } : {}),
+  }
 }
 
 /** An SLO as the API shows it. */
 export function sloJson(v: Slo): Record<string, unknown> {
   return {
-    service: v.service, name: v.name, ...definitionJson(v),
-    version: v.version, changed_at: iso(v.changedAt), changed_by: v.actor, reason: v.reason, change_id: v.changeId,
+    service: v.service,
+    name: v.name,
+    ...definitionJson(v),
+    version: v.version,
+    changed_at: iso(v.changedAt),
+    changed_by: v.actor,
+    reason: v.reason,
+    change_id: v.changeId,
   }
 }
 
@@ -149,8 +209,13 @@ export function statusJson(s: SloStatus): Record<string, unknown> {
     events: s.events,
     error_budget_remaining: s.budgetRemaining,
     burn_rates: s.burns.map((b) => ({
-      long_window: formatDuration(b.pair.longMillis), short_window: formatDuration(b.pair.shortMillis), threshold: b.pair.threshold,
-      severity: b.pair.severity, long: b.long ?? null, short: b.short ?? null, firing: b.firing,
+      long_window: formatDuration(b.pair.longMillis),
+      short_window: formatDuration(b.pair.shortMillis),
+      threshold: b.pair.threshold,
+      severity: b.pair.severity,
+      long: b.long ?? null,
+      short: b.short ?? null,
+      firing: b.firing,
       ...(b.notes.length > 0 ? { notes: b.notes } : {}),
     })),
     alert: s.alert,

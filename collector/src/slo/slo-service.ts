@@ -25,10 +25,14 @@ export class SloService {
   constructor(versions: VersionStore<Slo>, changeLog: ChangeLog, reads: SliReads, series: SliSeriesSource) {
     this.evaluator = new SloEvaluator(reads, series)
     this.#registry = new DefinitionRegistry<SloDefinition>({
-      versions, changeLog, kind: SLO_KIND, same: sameSlo,
-      title: (old, next) => old === undefined
-        ? `${next.actor} defined SLO ${next.service}/${next.name}: ${describeSlo(next.definition)}`
-        : `${next.actor} changed SLO ${next.service}/${next.name}: ${changes(old.definition, next.definition)}`,
+      versions,
+      changeLog,
+      kind: SLO_KIND,
+      same: sameSlo,
+      title: (old, next) =>
+        old === undefined
+          ? `${next.actor} defined SLO ${next.service}/${next.name}: ${describeSlo(next.definition)}`
+          : `${next.actor} changed SLO ${next.service}/${next.name}: ${changes(old.definition, next.definition)}`,
     })
   }
 
@@ -47,7 +51,11 @@ export class SloService {
   /** The SLO; GOV_ERR_SLO_NOT_FOUND when there is none. */
   get(service: string, name: string): Slo {
     const slo = this.#registry.get(service, name)
-    if (slo === undefined) throw new GovernorError('GOV_ERR_SLO_NOT_FOUND', `no SLO ${service}/${name}; define one with PUT /api/v1/slos/${service}/${name}`)
+    if (slo === undefined)
+      throw new GovernorError(
+        'GOV_ERR_SLO_NOT_FOUND',
+        `no SLO ${service}/${name}; define one with PUT /api/v1/slos/${service}/${name}`,
+      )
     return slo
   }
 
@@ -57,7 +65,12 @@ export class SloService {
   }
 
   /** Defines or changes an SLO; the same definition again changes nothing. */
-  async put(service: string, name: string, def: SloDefinition, who: Who): Promise<{ slo: Slo; created: boolean; changed: boolean }> {
+  async put(
+    service: string,
+    name: string,
+    def: SloDefinition,
+    who: Who,
+  ): Promise<{ slo: Slo; created: boolean; changed: boolean }> {
     checkSloName(service, 'service')
     checkSloName(name, 'SLO name')
     const { current, created, changed } = await this.#registry.put(service, name, def, who)
@@ -69,7 +82,12 @@ export class SloService {
    * `slo` event; its history stays in `slo_versions`. The caller checks that no controller uses it.
    */
   async remove(service: string, name: string, who: Who): Promise<Slo> {
-    const removed = await this.#registry.remove(service, name, who, (old) => `${who.actor} deleted SLO ${service}/${name}: ${describeSlo(old.definition)}`)
+    const removed = await this.#registry.remove(
+      service,
+      name,
+      who,
+      (old) => `${who.actor} deleted SLO ${service}/${name}: ${describeSlo(old.definition)}`,
+    )
     return removed ?? this.get(service, name)
   }
 

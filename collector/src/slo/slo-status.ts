@@ -1,5 +1,16 @@
 import type { SliReads } from '../store/sli-reads.ts'
-import { alertState, budgetRemaining, burnPairs, burnRate, fires, LONG_PER_SHORT, MIN_SHORT_WINDOW_MILLIS, type AlertState, type BurnPair, type EventCount } from './burn-windows.ts'
+import {
+  alertState,
+  budgetRemaining,
+  burnPairs,
+  burnRate,
+  fires,
+  LONG_PER_SHORT,
+  MIN_SHORT_WINDOW_MILLIS,
+  type AlertState,
+  type BurnPair,
+  type EventCount,
+} from './burn-windows.ts'
 import { formatDuration } from './duration.ts'
 import { allowedBadRatio, windowMillis, type SloDefinition } from './definition.ts'
 import { countQuery, resolveSli, SliUnreadableError, type SliSeriesSource } from './sli-series.ts'
@@ -51,7 +62,11 @@ export function sloState(status: SloStatus): SloState {
  * The status from the counts of the SLO window and of each pair's windows: `windowCounts`
  * over the SLO window, `counts.get(ms)` over each burn window. Pure.
  */
-export function sloStatus(def: SloDefinition, windowCounts: EventCount, counts: ReadonlyMap<number, EventCount>): SloStatus {
+export function sloStatus(
+  def: SloDefinition,
+  windowCounts: EventCount,
+  counts: ReadonlyMap<number, EventCount>,
+): SloStatus {
   const allowed = allowedBadRatio(def)
   const window = windowMillis(def)
   const burns = burnPairs(window).map((pair): BurnReading => {
@@ -59,7 +74,13 @@ export function sloStatus(def: SloDefinition, windowCounts: EventCount, counts: 
     const shortCount = counts.get(pair.shortMillis) ?? { bad: 0, total: 0 }
     const long = burnRate(longCount, allowed)
     const short = burnRate(shortCount, allowed)
-    return { pair, long, short, firing: fires(pair, long, short), notes: pairNotes(pair, window, longCount, shortCount) }
+    return {
+      pair,
+      long,
+      short,
+      firing: fires(pair, long, short),
+      notes: pairNotes(pair, window, longCount, shortCount),
+    }
   })
   const { bad, total } = windowCounts
   return {
@@ -75,13 +96,17 @@ function pairNotes(pair: BurnPair, window: number, long: EventCount, short: Even
   const notes: string[] = []
   const f = formatDuration
   if (pair.floored !== undefined) {
-    notes.push(`windows floored to ${f(pair.longMillis)}/${f(pair.shortMillis)} (scaled to this ${f(window)} SLO they would be ` +
-      `${f(pair.floored.longMillis)}/${f(pair.floored.shortMillis)}, too short to hold data points: short windows are at least ` +
-      `${f(MIN_SHORT_WINDOW_MILLIS)}, long ones ${LONG_PER_SHORT} times their short one)`)
+    notes.push(
+      `windows floored to ${f(pair.longMillis)}/${f(pair.shortMillis)} (scaled to this ${f(window)} SLO they would be ` +
+        `${f(pair.floored.longMillis)}/${f(pair.floored.shortMillis)}, too short to hold data points: short windows are at least ` +
+        `${f(MIN_SHORT_WINDOW_MILLIS)}, long ones ${LONG_PER_SHORT} times their short one)`,
+    )
   }
   if (short.total === 0 && long.total > 0) {
-    notes.push(`no events in the ${f(pair.shortMillis)} window while the ${f(pair.longMillis)} window has some: ` +
-      `the data comes less often than every ${f(pair.shortMillis)}, so this pair cannot fire (send points more often)`)
+    notes.push(
+      `no events in the ${f(pair.shortMillis)} window while the ${f(pair.longMillis)} window has some: ` +
+        `the data comes less often than every ${f(pair.shortMillis)}, so this pair cannot fire (send points more often)`,
+    )
   }
   return notes
 }

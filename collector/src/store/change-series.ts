@@ -13,7 +13,14 @@ export const CHANGE_METRIC = 'governor_change'
 export const CHANGE_LABELS = ['service', 'kind', 'version', 'actor', 'title', 'environment'] as const
 
 /** The events in `[start, end]` (epoch ms) grouped into series; at most `maxEvents` events are read. */
-export async function readChangeSeries(client: ClickHouseClient, db: string, start: number, end: number, maxEvents: number, signal?: AbortSignal): Promise<RawSeries[]> {
+export async function readChangeSeries(
+  client: ClickHouseClient,
+  db: string,
+  start: number,
+  end: number,
+  maxEvents: number,
+  signal?: AbortSignal,
+): Promise<RawSeries[]> {
   const rs = await client.query({
     query: `SELECT ${CHANGE_LABELS.join(', ')}, toUnixTimestamp64Milli(time) AS t
 FROM ${db}.events FINAL
@@ -27,12 +34,18 @@ ORDER BY t LIMIT {limit:UInt64}`,
   const bySeries = new Map<string, { labels: Labels; ts: number[] }>()
   for (const row of rows) {
     const labels: Record<string, string> = { __name__: CHANGE_METRIC }
-    CHANGE_LABELS.forEach((name, i) => { if (row[i] !== '') labels[name] = row[i]! })
+    CHANGE_LABELS.forEach((name, i) => {
+      if (row[i] !== '') labels[name] = row[i]!
+    })
     const key = JSON.stringify(row.slice(0, CHANGE_LABELS.length))
     let s = bySeries.get(key)
-    if (s === undefined) bySeries.set(key, s = { labels, ts: [] })
+    if (s === undefined) bySeries.set(key, (s = { labels, ts: [] }))
     const t = Number(row[CHANGE_LABELS.length])
     if (s.ts[s.ts.length - 1] !== t) s.ts.push(t)
   }
-  return [...bySeries.values()].map((s) => ({ labels: s.labels, ts: Float64Array.from(s.ts), values: new Float64Array(s.ts.length).fill(1) }))
+  return [...bySeries.values()].map((s) => ({
+    labels: s.labels,
+    ts: Float64Array.from(s.ts),
+    values: new Float64Array(s.ts.length).fill(1),
+  }))
 }

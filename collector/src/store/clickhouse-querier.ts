@@ -70,51 +70,82 @@ export class ClickHouseQuerier implements Querier {
     this.#store = store
   }
 
-  async select(matchers: readonly LabelMatcher[], hints: SelectHints, limits: SelectLimits, signal?: AbortSignal): Promise<RawSeries[]> {
+  async select(
+    matchers: readonly LabelMatcher[],
+    hints: SelectHints,
+    limits: SelectLimits,
+    signal?: AbortSignal,
+  ): Promise<RawSeries[]> {
     const { client, db } = this.#store
     const start = Math.floor(hints.start)
     const end = Math.floor(hints.end)
-    const tooManySeries = (): PromqlError => new PromqlError('execution', `the selector ${describe(matchers)} matches more than ${limits.maxSeries} series (GOVERNOR_PROMQL_MAX_SERIES)`)
+    const tooManySeries = (): PromqlError =>
+      new PromqlError(
+        'execution',
+        `the selector ${describe(matchers)} matches more than ${limits.maxSeries} series (GOVERNOR_PROMQL_MAX_SERIES)`,
+      )
     const sel = await this.#selection(matchers, limits.maxSeries * ROWS_PER_SERIES, tooManySeries, signal)
     if (sel.families.length > limits.maxSeries) throw tooManySeries()
-    const changes = changeSeriesWanted(matchers) ? await readChangeSeries(client, db, start, end, limits.maxSamples + 1, signal) : []
+    const changes = changeSeriesWanted(matchers)
+      ? await readChangeSeries(client, db, start, end, limits.maxSamples + 1, signal)
+      : []
     const compiled = compileMatchers(matchers)
     const selectedChanges = changes.filter((s) => matchesAll(s.labels, compiled))
     if (sel.families.length === 0) return selectedChanges
 
     const plan = planTables(db, sel.families, start, end)
     const changeSamples = selectedChanges.reduce((n, s) => n + s.ts.length, 0)
-    const tooManySamples = (n: number | string): PromqlError => new PromqlError('execution', `${TOO_MANY_SAMPLES} (${n} > ${limits.maxSamples}, GOVERNOR_PROMQL_MAX_SAMPLES)`)
-    const shape = { keyed: plan.some((p) => p.keyed), start, end, ids: [...new Set(sel.families.map((f) => f.series.id))] }
+    const tooManySamples = (n: number | string): PromqlError =>
+      new PromqlError('execution', `${TOO_MANY_SAMPLES} (${n} > ${limits.maxSamples}, GOVERNOR_PROMQL_MAX_SAMPLES)`)
+    const shape = {
+      keyed: plan.some((p) => p.keyed),
+      start,
+      end,
+      ids: [...new Set(sel.families.map((f) => f.series.id))],
+    }
     // The samples are counted before they are read, unless even one a second per series would
     // stay under the limit (a dashboard's small read saves a round trip): then the points read
     // are counted as they are decoded, and a cap on the rows the engine may read guards memory.
-    const small = !shape.keyed && sel.families.length * Math.max(1, (end - start) / 1000) + changeSamples <= limits.maxSamples
+    const small =
+      !shape.keyed && sel.families.length * Math.max(1, (end - start) / 1000) + changeSamples <= limits.maxSamples
     if (!small) {
-      const samples = await this.#count(plan, signal) + changeSamples
+      const samples = (await this.#count(plan, signal)) + changeSamples
       if (samples > limits.maxSamples) throw tooManySamples(samples)
     }
 
     // An instant selector at steps reads only the latest point before each step (lastPerStepSql).
-    const thinned = hints.range === undefined && hints.step > 0 && Number.isInteger(hints.end) && Number.isInteger(hints.step)
+    const thinned =
+      hints.range === undefined && hints.step > 0 && Number.isInteger(hints.end) && Number.isInteger(hints.step)
     const only = plan.length === 1 ? plan[0]!.direct : undefined
     let sql: string
     if (only !== undefined) {
       // Plain samples alone: read straight from the table, in its order (point-rows.ts).
-      sql = thinned ? lastSamplePerStepSql(only.table, only.where, shape, hints.end, hints.step) : samplePointsSql(only.table, only.where, shape)
+      sql = thinned
+        ? lastSamplePerStepSql(only.table, only.where, shape, hints.end, hints.step)
+        : samplePointsSql(only.table, only.where, shape)
     } else {
       const rows = plan.map((p) => p.rows).join('\nUNION ALL\n')
       sql = pointRowsSql(thinned ? lastPerStepSql(rows, hints.end, hints.step) : rows, shape)
     }
-    const guard = small ? ` SETTINGS max_rows_to_read = ${READ_ROWS_PER_SAMPLE * limits.maxSamples + READ_ROWS_SLACK}, read_overflow_mode = 'throw'` : ''
+    const guard = small
+      ? ` SETTINGS max_rows_to_read = ${READ_ROWS_PER_SAMPLE * limits.maxSamples + READ_ROWS_SLACK}, read_overflow_mode = 'throw'`
+      : ''
     // A read of many points streams (twice as fast past tens of MB); a small one is read whole.
-    const points = thinned ? sel.families.length * ((end - start) / hints.step + 1) : sel.families.length * ((end - start) / ASSUMED_INTERVAL_MILLIS + 1)
-    const read = points >= STREAM_POINTS && this.#store.readBinaryChunks !== undefined ? this.#store.readBinaryChunks.bind(this.#store) : this.#store.readBinary.bind(this.#store)
+    const points = thinned
+      ? sel.families.length * ((end - start) / hints.step + 1)
+      : sel.families.length * ((end - start) / ASSUMED_INTERVAL_MILLIS + 1)
+    const read =
+      points >= STREAM_POINTS && this.#store.readBinaryChunks !== undefined
+        ? this.#store.readBinaryChunks.bind(this.#store)
+        : this.#store.readBinary.bind(this.#store)
     let bytes: Uint8Array | Uint8Array[]
     try {
       bytes = await read(`${sql}${guard}`, 'Native', signal)
     } catch (err) {
-      if (small && /TOO_MANY_ROWS|Code: 158\b/.test(String((err as Error).message))) throw tooManySamples(`more: the engine read past ${READ_ROWS_PER_SAMPLE * limits.maxSamples + READ_ROWS_SLACK} rows`)
+      if (small && /TOO_MANY_ROWS|Code: 158\b/.test(String((err as Error).message)))
+        throw tooManySamples(
+          `more: the engine read past ${READ_ROWS_PER_SAMPLE * limits.maxSamples + READ_ROWS_SLACK} rows`,
+        )
       throw err
     }
     const byId = new Map<string, ExposedFamily>()
@@ -128,7 +159,12 @@ export class ClickHouseQuerier implements Querier {
       if (f === undefined) continue
       const key = f.keyLabel === undefined ? undefined : formatKey(run.key)
       if (!keyMatches(f, key, sel.keyMatchers)) continue
-      out.push({ labels: keyedLabels(f, key), ts: run.ts, values: run.values, ...(run.stale === undefined ? {} : { stale: run.stale }) })
+      out.push({
+        labels: keyedLabels(f, key),
+        ts: run.ts,
+        values: run.values,
+        ...(run.stale === undefined ? {} : { stale: run.stale }),
+      })
       if (out.length > limits.maxSeries) throw tooManySeries()
     }
     return out
@@ -140,7 +176,12 @@ export class ClickHouseQuerier implements Querier {
    * cost a round trip the first time only. A selection read while a series was being written
    * is remembered under the count from before it, so it is read again once that write ends.
    */
-  async #selection(matchers: readonly LabelMatcher[], maxRows: number, tooMany: () => Error, signal?: AbortSignal): Promise<Selection> {
+  async #selection(
+    matchers: readonly LabelMatcher[],
+    maxRows: number,
+    tooMany: () => Error,
+    signal?: AbortSignal,
+  ): Promise<Selection> {
     const generation = this.#store.seriesGeneration
     const { client, db } = this.#store
     if (generation === undefined) return selectFamilies(client, db, matchers, { maxRows, tooMany, signal })
@@ -160,7 +201,12 @@ export class ClickHouseQuerier implements Querier {
     return selection
   }
 
-  async series(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<Labels[]> {
+  async series(
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<Labels[]> {
     const seen = new Map<string, Labels>()
     for (const matchers of matcherSets.length === 0 ? [[]] : matcherSets) {
       for (const labels of await this.#labelSets(matchers, start, end, limit)) {
@@ -171,14 +217,26 @@ export class ClickHouseQuerier implements Querier {
     return [...seen.values()]
   }
 
-  async labelNames(matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<string[]> {
+  async labelNames(
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<string[]> {
     const names = new Set<string>()
-    for (const labels of await this.series(matcherSets, start, end, 0)) for (const k of Object.keys(labels)) names.add(k)
+    for (const labels of await this.series(matcherSets, start, end, 0))
+      for (const k of Object.keys(labels)) names.add(k)
     const sorted = [...names].sort()
     return bounded(limit) ? sorted.slice(0, limit) : sorted
   }
 
-  async labelValues(name: string, matcherSets: readonly (readonly LabelMatcher[])[], start: number, end: number, limit: number): Promise<string[]> {
+  async labelValues(
+    name: string,
+    matcherSets: readonly (readonly LabelMatcher[])[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<string[]> {
     const values = new Set<string>()
     for (const labels of await this.series(matcherSets, start, end, 0)) {
       const v = labels[name]
@@ -193,8 +251,10 @@ export class ClickHouseQuerier implements Querier {
     const { client, db } = this.#store
     const maxRows = bounded(limit) ? limit * ROWS_PER_SERIES : 1_000_000
     const sel = await selectFamilies(client, db, matchers, {
-      maxRows, activeIn: { start, end },
-      tooMany: () => new PromqlError('execution', `more than ${maxRows} series match ${describe(matchers)}; narrow the selector`),
+      maxRows,
+      activeIn: { start, end },
+      tooMany: () =>
+        new PromqlError('execution', `more than ${maxRows} series match ${describe(matchers)}; narrow the selector`),
     })
     const out: Labels[] = []
     const keys = await this.#keys(sel, start, end)
@@ -203,11 +263,13 @@ export class ClickHouseQuerier implements Querier {
         if (keyMatches(f, undefined, sel.keyMatchers)) out.push(f.labels)
         continue
       }
-      for (const key of keys.get(`${f.series.id}:${f.part}`) ?? []) if (keyMatches(f, key, sel.keyMatchers)) out.push(keyedLabels(f, key))
+      for (const key of keys.get(`${f.series.id}:${f.part}`) ?? [])
+        if (keyMatches(f, key, sel.keyMatchers)) out.push(keyedLabels(f, key))
     }
     if (changeSeriesWanted(matchers)) {
       const test = compileMatchers(matchers)
-      for (const s of await readChangeSeries(client, db, start, end, 100_000)) if (matchesAll(s.labels, test)) out.push(s.labels)
+      for (const s of await readChangeSeries(client, db, start, end, 100_000))
+        if (matchesAll(s.labels, test)) out.push(s.labels)
     }
     return out
   }
@@ -251,22 +313,38 @@ export class ClickHouseQuerier implements Querier {
  * The SQL of one table's share of a read: its point rows, and how many samples they make;
  * for plain samples also the table and condition, to read them without a subquery.
  */
-interface TablePlan { rows: string; count: string; keyed: boolean; direct?: { table: string; where: string } }
+interface TablePlan {
+  rows: string
+  count: string
+  keyed: boolean
+  direct?: { table: string; where: string }
+}
 
 function planTables(db: string, families: readonly ExposedFamily[], start: number, end: number): TablePlan[] {
-  const ids = (part: Part, types: readonly string[]): bigint[] => families.filter((f) => f.part === part && types.includes(f.series.type)).map((f) => f.series.id)
+  const ids = (part: Part, types: readonly string[]): bigint[] =>
+    families.filter((f) => f.part === part && types.includes(f.series.type)).map((f) => f.series.id)
   const inRange = `ts >= ${start} AND ts <= ${end}`
   const list = (xs: bigint[]): string => xs.join(',')
   const plans: TablePlan[] = []
   const value = ids('value', ['gauge', 'sum'])
   if (value.length > 0) {
     const where = `series_id IN (${list(value)}) AND ${inRange}`
-    plans.push({ rows: `SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${db}.samples WHERE ${where}`, count: `SELECT count() FROM ${db}.samples WHERE ${where}`, keyed: false, direct: { table: `${db}.samples`, where } })
+    plans.push({
+      rows: `SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${db}.samples WHERE ${where}`,
+      count: `SELECT count() FROM ${db}.samples WHERE ${where}`,
+      keyed: false,
+      direct: { table: `${db}.samples`, where },
+    })
   }
   // Histograms, exponential histograms and summaries share sum and count columns.
   const shaped: [string, readonly string[], Part | undefined, string][] = [
     // Bucket k counts the observations up to bound k: the cumulative sum of the counts, +Inf last.
-    ['histograms', ['histogram'], 'bucket', 'arrayZip(arrayPushBack(bounds, inf), arrayMap(c -> toFloat64(c), arrayCumSum(counts)))'],
+    [
+      'histograms',
+      ['histogram'],
+      'bucket',
+      'arrayZip(arrayPushBack(bounds, inf), arrayMap(c -> toFloat64(c), arrayCumSum(counts)))',
+    ],
     ['exp_histograms', ['exponential_histogram'], undefined, ''],
     ['summaries', ['summary'], 'quantile', 'arrayZip(quantiles, values)'],
   ]
@@ -278,14 +356,30 @@ function planTables(db: string, families: readonly ExposedFamily[], start: numbe
     if (all.length === 0) continue
     const rows: string[] = []
     if (keyed !== undefined && keyedIds.length > 0) {
-      const guard = table === 'histograms' ? ' AND length(counts) = length(bounds) + 1' : ' AND length(quantiles) = length(values)'
-      rows.push(`SELECT series_id, toUInt8(${PART_CODE[keyed]}) AS part, kv.1 AS key, ts, kv.2 AS value, flags FROM ${db}.${table} ARRAY JOIN ${zip} AS kv WHERE series_id IN (${list(keyedIds)}) AND ${inRange}${guard}`)
+      const guard =
+        table === 'histograms' ? ' AND length(counts) = length(bounds) + 1' : ' AND length(quantiles) = length(values)'
+      rows.push(
+        `SELECT series_id, toUInt8(${PART_CODE[keyed]}) AS part, kv.1 AS key, ts, kv.2 AS value, flags FROM ${db}.${table} ARRAY JOIN ${zip} AS kv WHERE series_id IN (${list(keyedIds)}) AND ${inRange}${guard}`,
+      )
     }
-    if (sums.length > 0) rows.push(`SELECT series_id, toUInt8(${PART_CODE.sum}) AS part, toFloat64(0) AS key, ts, sum AS value, flags FROM ${db}.${table} WHERE series_id IN (${list(sums)}) AND ${inRange}`)
-    if (counts.length > 0) rows.push(`SELECT series_id, toUInt8(${PART_CODE.count}) AS part, toFloat64(0) AS key, ts, toFloat64(count) AS value, flags FROM ${db}.${table} WHERE series_id IN (${list(counts)}) AND ${inRange}`)
-    const keyedCount = keyed === undefined || keyedIds.length === 0 ? '0' : `if(series_id IN (${list(keyedIds)}), length(${keyed === 'bucket' ? 'counts' : 'quantiles'}), 0)`
+    if (sums.length > 0)
+      rows.push(
+        `SELECT series_id, toUInt8(${PART_CODE.sum}) AS part, toFloat64(0) AS key, ts, sum AS value, flags FROM ${db}.${table} WHERE series_id IN (${list(sums)}) AND ${inRange}`,
+      )
+    if (counts.length > 0)
+      rows.push(
+        `SELECT series_id, toUInt8(${PART_CODE.count}) AS part, toFloat64(0) AS key, ts, toFloat64(count) AS value, flags FROM ${db}.${table} WHERE series_id IN (${list(counts)}) AND ${inRange}`,
+      )
+    const keyedCount =
+      keyed === undefined || keyedIds.length === 0
+        ? '0'
+        : `if(series_id IN (${list(keyedIds)}), length(${keyed === 'bucket' ? 'counts' : 'quantiles'}), 0)`
     const perRow = `${keyedCount} + if(series_id IN (${list(sums.length > 0 ? sums : [0n])}), 1, 0) + if(series_id IN (${list(counts.length > 0 ? counts : [0n])}), 1, 0)`
-    plans.push({ rows: rows.join('\nUNION ALL\n'), count: `SELECT sum(${perRow}) FROM ${db}.${table} WHERE series_id IN (${list(all)}) AND ${inRange}`, keyed: true })
+    plans.push({
+      rows: rows.join('\nUNION ALL\n'),
+      count: `SELECT sum(${perRow}) FROM ${db}.${table} WHERE series_id IN (${list(all)}) AND ${inRange}`,
+      keyed: true,
+    })
   }
   return plans
 }

@@ -37,14 +37,18 @@ const COLUMN_CHANGE = /^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b/
  * Distributed table without a line of query code knowing about the cluster.
  */
 export function clusterDialect(cluster: string): SchemaDialect {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) throw new Error(`cluster name ${JSON.stringify(cluster)}: expected letters, digits and underscores`)
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster))
+    throw new Error(`cluster name ${JSON.stringify(cluster)}: expected letters, digits and underscores`)
   return {
     cluster,
     prelude: (ctx) => {
       const [database, migrations] = SINGLE_NODE.prelude(ctx) as [string, string]
       return [`${database} ON CLUSTER ${cluster}`, ...clusterCreate(migrations, 'everywhere', cluster)]
     },
-    statements: (m, ctx) => m.statements(ctx).flatMap((s) => (ALTER.test(s) ? clusterAlter(s, cluster) : clusterCreate(s, layoutOf(m, s), cluster))),
+    statements: (m, ctx) =>
+      m
+        .statements(ctx)
+        .flatMap((s) => (ALTER.test(s) ? clusterAlter(s, cluster) : clusterCreate(s, layoutOf(m, s), cluster))),
     storageTable: (table) => `${table}${LOCAL_SUFFIX}`,
     modifyTtl: (ctx, table, ttl) => `ALTER TABLE ${ctx.db}.${table} ON CLUSTER ${cluster} MODIFY TTL ${ttl}`,
   }
@@ -54,7 +58,10 @@ export function clusterDialect(cluster: string): SchemaDialect {
 function layoutOf(m: Migration, statement: string): TableLayout {
   const table = CREATE.exec(statement)?.[2]
   const layout = table === undefined ? undefined : m.layout[table]
-  if (layout === undefined) throw new Error(`migration ${m.version} (${m.name}): no cluster layout for ${table ?? 'a statement that is not a CREATE TABLE'}`)
+  if (layout === undefined)
+    throw new Error(
+      `migration ${m.version} (${m.name}): no cluster layout for ${table ?? 'a statement that is not a CREATE TABLE'}`,
+    )
   return layout
 }
 
@@ -75,12 +82,26 @@ export function clusterAlter(statement: string, cluster: string): string[] {
 export function clusterCreate(statement: string, layout: TableLayout, cluster: string): string[] {
   const m = CREATE.exec(statement)
   if (m === null) throw new Error(`not a CREATE TABLE the cluster DDL can rewrite:\n${statement}`)
-  const [, db, table, columns, engine, args, rest] = m as unknown as [string, string, string, string, string, string | undefined, string]
+  const [, db, table, columns, engine, args, rest] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+    string,
+  ]
   const everywhere = layout === 'everywhere'
   const stored = everywhere ? table : `${table}${LOCAL_SUFFIX}`
-  const engineArgs = [everywhere ? EVERYWHERE_PATH : SHARDED_PATH, ...(args !== undefined && args !== '' ? [args] : [])].join(', ')
+  const engineArgs = [
+    everywhere ? EVERYWHERE_PATH : SHARDED_PATH,
+    ...(args !== undefined && args !== '' ? [args] : []),
+  ].join(', ')
   const local = `CREATE TABLE IF NOT EXISTS ${db}.${stored} ON CLUSTER ${cluster} (${columns}\n) ENGINE = Replicated${engine}(${engineArgs})${rest}`
   if (everywhere) return [local]
-  return [local, `CREATE TABLE IF NOT EXISTS ${db}.${table} ON CLUSTER ${cluster} AS ${db}.${stored}
-ENGINE = Distributed(${cluster}, ${db}, ${stored}, ${layout.shardBy})`]
+  return [
+    local,
+    `CREATE TABLE IF NOT EXISTS ${db}.${table} ON CLUSTER ${cluster} AS ${db}.${stored}
+ENGINE = Distributed(${cluster}, ${db}, ${stored}, ${layout.shardBy})`,
+  ]
 }

@@ -11,7 +11,10 @@ import { lockDataDir } from './data-dir-lock.ts'
 export type RawInsert = (table: string, columns: readonly string[], tsv: Buffer, token?: string) => Promise<void>
 
 /** Whole rows of a streamed result, TabSeparated. */
-export interface TsvChunk { rows: number; tsv: Uint8Array }
+export interface TsvChunk {
+  rows: number
+  tsv: Uint8Array
+}
 
 /** A ClickHouse client, and where it points. */
 export interface StoreConnection {
@@ -84,8 +87,14 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
       readBinaryChunks: (query, format, signal) => serverChunks(client, query, format, signal),
       insertTsv: async (table, columns, tsv, token) => {
         await client.insert({
-          table, columns: [...columns] as [string, ...string[]], values: Readable.from([tsv], { objectMode: false }), format: 'TabSeparated',
-          clickhouse_settings: { ...INSERT_SETTINGS, ...(token === undefined ? {} : { insert_deduplication_token: token }) },
+          table,
+          columns: [...columns] as [string, ...string[]],
+          values: Readable.from([tsv], { objectMode: false }),
+          format: 'TabSeparated',
+          clickhouse_settings: {
+            ...INSERT_SETTINGS,
+            ...(token === undefined ? {} : { insert_deduplication_token: token }),
+          },
         })
       },
     }
@@ -103,8 +112,16 @@ export async function connectStore(settings: Settings): Promise<StoreConnection>
 }
 
 /** A server's answer to a SELECT in a binary format, as the chunks it arrived in. */
-async function serverChunks(client: ClickHouseClient, query: string, format: string, signal?: AbortSignal): Promise<Buffer[]> {
-  const rs = await client.exec({ query: `${query} FORMAT ${format}`, ...(signal === undefined ? {} : { abort_signal: signal }) })
+async function serverChunks(
+  client: ClickHouseClient,
+  query: string,
+  format: string,
+  signal?: AbortSignal,
+): Promise<Buffer[]> {
+  const rs = await client.exec({
+    query: `${query} FORMAT ${format}`,
+    ...(signal === undefined ? {} : { abort_signal: signal }),
+  })
   const chunks: Buffer[] = []
   for await (const chunk of rs.stream) chunks.push(chunk as Buffer)
   return chunks
@@ -136,21 +153,33 @@ async function openChdb(dir: string, release: () => void): Promise<StoreConnecti
     },
     // The raw path hands the Buffer to the engine's parser without copying it into a string.
     insertTsv: async (table, columns, tsv, token) => {
-      await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TSV', settings: { ...INSERT_SETTINGS, ...(token === undefined ? {} : { insert_deduplication_token: token }) } })
+      await connection.chdb.rawInsert({
+        table,
+        columns,
+        values: tsv,
+        format: 'TSV',
+        settings: { ...INSERT_SETTINGS, ...(token === undefined ? {} : { insert_deduplication_token: token }) },
+      })
     },
-    readBinary: async (query, format, signal) => (await connection.chdb.queryAsync(query, { format, ...(signal === undefined ? {} : { signal }) })).bytes(),
+    readBinary: async (query, format, signal) =>
+      (await connection.chdb.queryAsync(query, { format, ...(signal === undefined ? {} : { signal }) })).bytes(),
     readBinaryChunks: (query, format, signal) => {
       const read = streamed.then(async () => {
         streaming ??= createChdbConnection({ path: dir })
         const chunks: Uint8Array[] = []
-        for await (const chunk of streaming.chdb.queryStream(query, { format, ...(signal === undefined ? {} : { signal }) })) chunks.push(chunk.raw())
+        for await (const chunk of streaming.chdb.queryStream(query, {
+          format,
+          ...(signal === undefined ? {} : { signal }),
+        }))
+          chunks.push(chunk.raw())
         return chunks
       })
       streamed = read.catch(() => undefined)
       return read
     },
     streamTsv: async function* (query) {
-      for await (const chunk of connection.chdb.queryStream(query, { format: 'TabSeparated' })) yield { rows: chunk.numRows, tsv: chunk.raw() }
+      for await (const chunk of connection.chdb.queryStream(query, { format: 'TabSeparated' }))
+        yield { rows: chunk.numRows, tsv: chunk.raw() }
     },
   }
 }

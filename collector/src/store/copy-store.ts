@@ -18,10 +18,20 @@ export interface CopyTarget {
 }
 
 /** Where a copy is: for a progress bar. */
-export interface CopyProgress { table: string; tableIndex: number; tables: number; copied: number; total: number }
+export interface CopyProgress {
+  table: string
+  tableIndex: number
+  tables: number
+  copied: number
+  total: number
+}
 
 /** One table's count check at the end. */
-export interface TableCount { table: string; source: number; target: number }
+export interface TableCount {
+  table: string
+  source: number
+  target: number
+}
 
 /** Every table the migrations create, in their order (schema_migrations is the target's own). */
 export const COPIED_TABLES: readonly string[] = MIGRATIONS.flatMap((m) => Object.keys(m.layout))
@@ -44,7 +54,10 @@ export async function copyStore(source: CopySource, target: CopyTarget, o: CopyO
   const tables = o.tables ?? COPIED_TABLES
   const busy = []
   for (const t of tables) if ((await target.count(t)) > 0) busy.push(t) // FINAL or not, empty is empty
-  if (busy.length > 0) throw new Error(`the target already holds rows in ${busy.join(', ')}: copy into an empty database (drop it or choose another GOVERNOR_CLICKHOUSE_DATABASE)`)
+  if (busy.length > 0)
+    throw new Error(
+      `the target already holds rows in ${busy.join(', ')}: copy into an empty database (drop it or choose another GOVERNOR_CLICKHOUSE_DATABASE)`,
+    )
   for (const [i, table] of tables.entries()) {
     const columns = await source.columns(table)
     const total = await source.count(table)
@@ -68,7 +81,8 @@ export async function copyStore(source: CopySource, target: CopyTarget, o: CopyO
     await flush()
   }
   const counts: TableCount[] = []
-  for (const table of tables) counts.push({ table, source: await source.count(table), target: await target.count(table) })
+  for (const table of tables)
+    counts.push({ table, source: await source.count(table), target: await target.count(table) })
   return counts
 }
 
@@ -92,19 +106,32 @@ export function storeSource(store: Store): CopySource {
 
 /** A store as a copy target. */
 export function storeTarget(store: Store): CopyTarget {
-  return { count: (table) => countRows(store, table), insertTsv: (table, columns, tsv) => store.insertTsv(table, columns, tsv) }
+  return {
+    count: (table) => countRows(store, table),
+    insertTsv: (table, columns, tsv) => store.insertTsv(table, columns, tsv),
+  }
 }
 
 /**
  * Tables whose rows a ReplacingMergeTree folds together: each side may fold its duplicates at
  * any time, so they are counted as FINAL shows them (the rows the collector reads).
  */
-export const FOLDED_TABLES: ReadonlySet<string> = new Set(MIGRATIONS.flatMap((m) => m.statements({ db: 'db', retentionDays: 1 }))
-  .map((s) => /^CREATE TABLE IF NOT EXISTS db\.(\w+) [\s\S]*\) ENGINE = ReplacingMergeTree/.exec(s)?.[1]).filter((t) => t !== undefined))
+export const FOLDED_TABLES: ReadonlySet<string> = new Set(
+  MIGRATIONS.flatMap((m) => m.statements({ db: 'db', retentionDays: 1 }))
+    .map((s) => /^CREATE TABLE IF NOT EXISTS db\.(\w+) [\s\S]*\) ENGINE = ReplacingMergeTree/.exec(s)?.[1])
+    .filter((t) => t !== undefined),
+)
 
 /** Rows of a table: as stored, or as FINAL shows them for FOLDED_TABLES. */
-export async function countRows(store: Pick<Store, 'client' | 'db'>, table: string, final = FOLDED_TABLES.has(table)): Promise<number> {
-  const rs = await store.client.query({ query: `SELECT count() FROM ${store.db}.${table}${final ? ' FINAL' : ''}`, format: 'JSONCompactEachRow' })
+export async function countRows(
+  store: Pick<Store, 'client' | 'db'>,
+  table: string,
+  final = FOLDED_TABLES.has(table),
+): Promise<number> {
+  const rs = await store.client.query({
+    query: `SELECT count() FROM ${store.db}.${table}${final ? ' FINAL' : ''}`,
+    format: 'JSONCompactEachRow',
+  })
   const [[n = 0] = []] = await rs.json<[string | number]>()
   return Number(n)
 }

@@ -10,7 +10,11 @@ export const LOCK_FILE = 'governor.lock'
 const heldHere = new Set<string>()
 
 /** Who holds a lock: read back from the lock file. */
-export interface LockHolder { pid: number; host: string; since: string }
+export interface LockHolder {
+  pid: number
+  host: string
+  since: string
+}
 
 /** Whether a process with this pid runs on this machine (signal 0 tests without signalling). */
 export type PidAlive = (pid: number) => boolean
@@ -44,7 +48,8 @@ const pidAlive: PidAlive = (pid) => {
  */
 export function lockDataDir(dir: string, alive: PidAlive = pidAlive): () => void {
   const path = join(dir, LOCK_FILE)
-  if (heldHere.has(path)) throw locked(path, { pid: process.pid, host: hostname(), since: 'earlier' }, 'this process already has it open')
+  if (heldHere.has(path))
+    throw locked(path, { pid: process.pid, host: hostname(), since: 'earlier' }, 'this process already has it open')
   const me: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() }
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number
@@ -56,7 +61,11 @@ export function lockDataDir(dir: string, alive: PidAlive = pidAlive): () => void
       if (holder !== undefined && (holder.host !== me.host || alive(holder.pid))) throw locked(path, holder, undefined)
       // Stale (its process is gone) or unreadable (a crash between create and write): remove it
       // and try again. Two starting processes may both see it stale; O_EXCL lets one win.
-      try { unlinkSync(path) } catch { /* another process removed it first */ }
+      try {
+        unlinkSync(path)
+      } catch {
+        /* another process removed it first */
+      }
       continue
     }
     try {
@@ -72,25 +81,36 @@ export function lockDataDir(dir: string, alive: PidAlive = pidAlive): () => void
       heldHere.delete(path)
       // Only our own lock is removed: never one another process took after a stale check.
       if (readHolder(path)?.pid === me.pid && readHolder(path)?.host === me.host) {
-        try { unlinkSync(path) } catch { /* already gone */ }
+        try {
+          unlinkSync(path)
+        } catch {
+          /* already gone */
+        }
       }
     }
   }
-  throw new GovernorError('GOV_ERR_STORE_LOCKED', `could not take ${path}: it keeps reappearing; is another Governor starting on ${dir}?`)
+  throw new GovernorError(
+    'GOV_ERR_STORE_LOCKED',
+    `could not take ${path}: it keeps reappearing; is another Governor starting on ${dir}?`,
+  )
 }
 
 function readHolder(path: string): LockHolder | undefined {
   try {
     const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>
-    return typeof h.pid === 'number' && typeof h.host === 'string' ? { pid: h.pid, host: h.host, since: String(h.since ?? '') } : undefined
+    return typeof h.pid === 'number' && typeof h.host === 'string'
+      ? { pid: h.pid, host: h.host, since: String(h.since ?? '') }
+      : undefined
   } catch {
     return undefined
   }
 }
 
 function locked(path: string, h: LockHolder, why: string | undefined): GovernorError {
-  return new GovernorError('GOV_ERR_STORE_LOCKED',
+  return new GovernorError(
+    'GOV_ERR_STORE_LOCKED',
     `the embedded store is in use: ${why ?? `Governor process ${h.pid} on ${h.host} holds ${path} (since ${h.since})`}. ` +
-    'The embedded engine serves one process per data directory: stop the other process, set another GOVERNOR_DATA_DIR, ' +
-    'or run several collectors on a ClickHouse server (GOVERNOR_CLICKHOUSE_URL). A lock left by a process that is gone is removed at the next start.')
+      'The embedded engine serves one process per data directory: stop the other process, set another GOVERNOR_DATA_DIR, ' +
+      'or run several collectors on a ClickHouse server (GOVERNOR_CLICKHOUSE_URL). A lock left by a process that is gone is removed at the next start.',
+  )
 }

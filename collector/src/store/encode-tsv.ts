@@ -18,22 +18,29 @@ export function encodePoints(table: PointTable, batches: readonly PointBatch[]):
       case 'histograms': {
         const c = b.histograms
         for (let i = 0; i < c.length; i++) {
-          lines.push(`${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${arr(c.bounds[i]!)}\t${uints(c.counts[i]!)}\n`)
+          lines.push(
+            `${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${arr(c.bounds[i]!)}\t${uints(c.counts[i]!)}\n`,
+          )
         }
         break
       }
       case 'exp_histograms': {
         const c = b.expHistograms
         for (let i = 0; i < c.length; i++) {
-          const p = c.positive[i]!, n = c.negative[i]!
-          lines.push(`${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${c.scale[i]}\t${uint(c.zeroCount[i]!)}\t${num(c.zeroThreshold[i]!)}\t${side(p)}\t${side(n)}\n`)
+          const p = c.positive[i]!,
+            n = c.negative[i]!
+          lines.push(
+            `${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${num(c.min[i]!)}\t${num(c.max[i]!)}\t${c.scale[i]}\t${uint(c.zeroCount[i]!)}\t${num(c.zeroThreshold[i]!)}\t${side(p)}\t${side(n)}\n`,
+          )
         }
         break
       }
       case 'summaries': {
         const c = b.summaries
         for (let i = 0; i < c.length; i++) {
-          lines.push(`${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${arr(c.quantiles[i]!)}\t${arr(c.values[i]!)}\n`)
+          lines.push(
+            `${head(c, i)}\t${uint(c.count[i]!)}\t${num(c.sum[i]!)}\t${arr(c.quantiles[i]!)}\t${arr(c.values[i]!)}\n`,
+          )
         }
         break
       }
@@ -53,7 +60,9 @@ export function encodeSamples(batches: readonly PointBatch[]): Buffer | undefine
   const w = new TsvWriter(rows * 64)
   // A request's samples mostly share their timestamp (a scrape, an export): its digits are
   // written once and copied for the rows after.
-  let lastTs = NaN, lastTsAt = 0, lastTsLength = 0
+  let lastTs = NaN,
+    lastTsAt = 0,
+    lastTsLength = 0
   for (const b of batches) {
     const c = b.samples
     for (let i = 0; i < c.length; i++) {
@@ -82,22 +91,57 @@ export function encodeSamples(batches: readonly PointBatch[]): Buffer | undefine
 export const POINT_COLUMNS: Record<PointTable, readonly string[]> = {
   samples: ['series_id', 'ts', 'start', 'flags', 'value'],
   histograms: ['series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'bounds', 'counts'],
-  exp_histograms: ['series_id', 'ts', 'start', 'flags', 'count', 'sum', 'min', 'max', 'scale', 'zero_count', 'zero_threshold', 'positive_offset', 'positive_counts', 'negative_offset', 'negative_counts'],
+  exp_histograms: [
+    'series_id',
+    'ts',
+    'start',
+    'flags',
+    'count',
+    'sum',
+    'min',
+    'max',
+    'scale',
+    'zero_count',
+    'zero_threshold',
+    'positive_offset',
+    'positive_counts',
+    'negative_offset',
+    'negative_counts',
+  ],
   summaries: ['series_id', 'ts', 'start', 'flags', 'count', 'sum', 'quantiles', 'values'],
 }
 
-export const SERIES_COLUMNS = ['metric', 'series_id', 'type', 'temporality', 'monotonic', 'unit', 'description', 'service', 'scope', 'resource', 'attributes'] as const
+export const SERIES_COLUMNS = [
+  'metric',
+  'series_id',
+  'type',
+  'temporality',
+  'monotonic',
+  'unit',
+  'description',
+  'service',
+  'scope',
+  'resource',
+  'attributes',
+] as const
 
 /** Series rows, in SERIES_COLUMNS order. */
 export function encodeSeries(series: Iterable<SeriesInfo>): Buffer | undefined {
   const lines: string[] = []
   for (const s of series) {
-    lines.push(`${str(s.metric)}\t${s.id}\t${s.type}\t${s.temporality}\t${s.monotonic ? 1 : 0}\t${str(s.unit)}\t${str(s.description)}\t${str(s.service)}\t${str(s.scope)}\t${map(s.resource)}\t${map(s.attributes)}\n`)
+    lines.push(
+      `${str(s.metric)}\t${s.id}\t${s.type}\t${s.temporality}\t${s.monotonic ? 1 : 0}\t${str(s.unit)}\t${str(s.description)}\t${str(s.service)}\t${str(s.scope)}\t${map(s.resource)}\t${map(s.attributes)}\n`,
+    )
   }
   return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
 }
 
-interface Head { series: SeriesInfo[]; ts: number[]; start: number[]; flags: number[] }
+interface Head {
+  series: SeriesInfo[]
+  ts: number[]
+  start: number[]
+  flags: number[]
+}
 
 // The decimal series id, once per series rather than per point: turning a bigint into text
 // is the dearest part of a row.
@@ -110,7 +154,7 @@ function prefix(s: SeriesInfo): string {
 }
 
 function prefixBytes(s: SeriesInfo): Buffer {
-  return s.tsvPrefix ??= Buffer.from(prefix(s))
+  return (s.tsvPrefix ??= Buffer.from(prefix(s)))
 }
 
 function head(c: Head, i: number): string {

@@ -30,7 +30,11 @@ export interface EncodedBatch {
  * an earlier batch not yet committed (`isPending`) is left out; the others get their row in
  * this one.
  */
-export function encodeBatch(batch: PointBatch, isStored: (id: bigint) => boolean, isPending: (id: bigint) => boolean): EncodedBatch {
+export function encodeBatch(
+  batch: PointBatch,
+  isStored: (id: bigint) => boolean,
+  isPending: (id: bigint) => boolean,
+): EncodedBatch {
   const fresh: SeriesInfo[] = []
   for (const s of batch.series.values()) {
     if (s.rowStored === true) continue

@@ -8,11 +8,20 @@ import { isTombstone, type Tombstone, type VersionStore } from './version-store.
  */
 export type KnobVersionStore = VersionStore<KnobState>
 
-const COLUMNS = 'service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms'
+const COLUMNS =
+  'service, name, version, definition, mode, value, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms'
 
 interface VersionRow {
-  service: string; name: string; version: string | number; definition: string; mode: KnobMode | typeof DECLARED; value: string
-  actor: string; reason: string; change_id: string; changed_ms: string | number
+  service: string
+  name: string
+  version: string | number
+  definition: string
+  mode: KnobMode | typeof DECLARED
+  value: string
+  actor: string
+  reason: string
+  change_id: string
+  changed_ms: string | number
 }
 
 /** Knob versions in `<db>.knob_versions` (migration 3), read with FINAL. */
@@ -30,11 +39,20 @@ export class ClickHouseKnobVersions implements KnobVersionStore {
     if (isTombstone(k)) throw new Error(`knob ${k.service}/${k.name}: knobs are not deleted`)
     await this.#client.insert({
       table: this.table,
-      values: [{
-        service: k.service, name: k.name, version: k.version, definition: JSON.stringify(k.definition), mode: storedMode(k),
-        value: JSON.stringify(k.value), actor: k.actor, reason: k.reason, change_id: k.changeId,
-        changed_at: new Date(k.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
-      }],
+      values: [
+        {
+          service: k.service,
+          name: k.name,
+          version: k.version,
+          definition: JSON.stringify(k.definition),
+          mode: storedMode(k),
+          value: JSON.stringify(k.value),
+          actor: k.actor,
+          reason: k.reason,
+          change_id: k.changeId,
+          changed_at: new Date(k.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
+        },
+      ],
       format: 'JSONEachRow',
     })
   }
@@ -48,15 +66,24 @@ export class ClickHouseKnobVersions implements KnobVersionStore {
   }
 
   history(service: string, name: string, limit: number): Promise<KnobState[]> {
-    return this.#select('WHERE service = {service:String} AND name = {name:String} ORDER BY version DESC LIMIT {limit:UInt32}', { service, name, limit })
+    return this.#select(
+      'WHERE service = {service:String} AND name = {name:String} ORDER BY version DESC LIMIT {limit:UInt32}',
+      { service, name, limit },
+    )
   }
 
   changedSince(since: number): Promise<KnobState[]> {
-    return this.#select('WHERE changed_at >= fromUnixTimestamp64Milli({since:Int64}) ORDER BY service, name, version', { since })
+    return this.#select('WHERE changed_at >= fromUnixTimestamp64Milli({since:Int64}) ORDER BY service, name, version', {
+      since,
+    })
   }
 
   async #select(tail: string, params: Record<string, unknown>): Promise<KnobState[]> {
-    const rs = await this.#client.query({ query: `SELECT ${COLUMNS} FROM ${this.table} FINAL ${tail}`, query_params: params, format: 'JSONEachRow' })
+    const rs = await this.#client.query({
+      query: `SELECT ${COLUMNS} FROM ${this.table} FINAL ${tail}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    })
     return (await rs.json<VersionRow>()).map(fromRow)
   }
 }
@@ -80,8 +107,16 @@ function fromRow(r: VersionRow): KnobState {
   const version = Number(r.version)
   const declared = r.mode === DECLARED || (r.mode === 'manual' && version === 1)
   return {
-    service: r.service, name: r.name, version, definition: JSON.parse(r.definition) as KnobDefinition,
-    mode: r.mode === DECLARED ? 'manual' : r.mode as KnobMode, value: JSON.parse(r.value) as KnobValue, changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id,
+    service: r.service,
+    name: r.name,
+    version,
+    definition: JSON.parse(r.definition) as KnobDefinition,
+    mode: r.mode === DECLARED ? 'manual' : (r.mode as KnobMode),
+    value: JSON.parse(r.value) as KnobValue,
+    changedAt: Number(r.changed_ms),
+    actor: r.actor,
+    reason: r.reason,
+    changeId: r.change_id,
     ...(declared ? { declared: true } : {}),
   }
 }

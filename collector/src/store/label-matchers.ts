@@ -29,10 +29,18 @@ export function compileRegex(pattern: string): RegExp {
 /** The predicate of one matcher over a label value ('' when the label is absent). */
 export function matcherPredicate(m: LabelMatcher): Predicate {
   switch (m.type) {
-    case '=': return (v) => v === m.value
-    case '!=': return (v) => v !== m.value
-    case '=~': { const re = compileRegex(m.value); return (v) => re.test(v) }
-    case '!~': { const re = compileRegex(m.value); return (v) => !re.test(v) }
+    case '=':
+      return (v) => v === m.value
+    case '!=':
+      return (v) => v !== m.value
+    case '=~': {
+      const re = compileRegex(m.value)
+      return (v) => re.test(v)
+    }
+    case '!~': {
+      const re = compileRegex(m.value)
+      return (v) => !re.test(v)
+    }
   }
 }
 
@@ -65,7 +73,8 @@ export function sqlString(s: string): string {
  * come from point attributes, under sanitized names).
  */
 export function attributeCondition(m: LabelMatcher): string | undefined {
-  if (m.name === '__name__' || m.name === 'job' || m.name === 'instance' || m.name === 'le' || m.name === 'quantile') return undefined
+  if (m.name === '__name__' || m.name === 'job' || m.name === 'instance' || m.name === 'le' || m.name === 'quantile')
+    return undefined
   if (matchesEmpty(m)) return undefined
   if (m.type === '=') return `has(mapValues(attributes), ${sqlString(m.value)})`
   if (m.type === '=~' && !/\(\?[a-zA-Z]/.test(m.value)) {

@@ -28,7 +28,12 @@ export const QUORUM_WRITE: ClickHouseSettings = { insert_quorum: 'auto', insert_
 /** The read side of QUORUM_WRITE: only from a replica that holds every quorum write. */
 export const QUORUM_READ: ClickHouseSettings = { select_sequential_consistency: '1' }
 
-interface ClaimRow { term: string | number; holder: string; expires: string | number; written: string | number }
+interface ClaimRow {
+  term: string | number
+  holder: string
+  expires: string | number
+  written: string | number
+}
 
 /** Claims in the `leases` table (migration 6). */
 export class ClickHouseLeaseStore implements LeaseStore {
@@ -54,7 +59,13 @@ GROUP BY term, holder`,
       format: 'JSONEachRow',
       ...(this.#quorum ? { clickhouse_settings: QUORUM_READ } : {}),
     })
-    return (await rs.json<ClaimRow>()).map((r) => ({ name, term: Number(r.term), holder: r.holder, expiresAt: Number(r.expires), writtenAt: Number(r.written) }))
+    return (await rs.json<ClaimRow>()).map((r) => ({
+      name,
+      term: Number(r.term),
+      holder: r.holder,
+      expiresAt: Number(r.expires),
+      writtenAt: Number(r.written),
+    }))
   }
 
   async write(c: LeaseClaim): Promise<void> {

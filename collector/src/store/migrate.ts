@@ -8,15 +8,26 @@ import { SINGLE_NODE, type SchemaDialect } from './schema-dialect.ts'
  * only once all its statements ran (on a cluster: on every node, as ON CLUSTER waits for
  * them), so an interrupted one runs again, whole, at the next start.
  */
-export async function applyMigrations(client: ClickHouseClient, ctx: MigrationContext, dialect: SchemaDialect = SINGLE_NODE): Promise<number[]> {
+export async function applyMigrations(
+  client: ClickHouseClient,
+  ctx: MigrationContext,
+  dialect: SchemaDialect = SINGLE_NODE,
+): Promise<number[]> {
   for (const statement of dialect.prelude(ctx)) await client.command({ query: statement })
-  const rs = await client.query({ query: `SELECT max(version) FROM ${ctx.db}.schema_migrations`, format: 'JSONCompactEachRow' })
+  const rs = await client.query({
+    query: `SELECT max(version) FROM ${ctx.db}.schema_migrations`,
+    format: 'JSONCompactEachRow',
+  })
   const [[current = 0] = []] = await rs.json<[number]>()
   const applied: number[] = []
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue
     for (const statement of dialect.statements(m, ctx)) await client.command({ query: statement })
-    await client.insert({ table: `${ctx.db}.schema_migrations`, values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' })
+    await client.insert({
+      table: `${ctx.db}.schema_migrations`,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    })
     applied.push(m.version)
   }
   await alignRetention(client, ctx, dialect)

@@ -95,7 +95,13 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'series and point tables',
-    layout: { series: BY_SERIES, samples: BY_SERIES, histograms: BY_SERIES, exp_histograms: BY_SERIES, summaries: BY_SERIES },
+    layout: {
+      series: BY_SERIES,
+      samples: BY_SERIES,
+      histograms: BY_SERIES,
+      exp_histograms: BY_SERIES,
+      summaries: BY_SERIES,
+    },
     statements: (ctx) => [
       `CREATE TABLE IF NOT EXISTS ${ctx.db}.series (
   metric LowCardinality(String),
@@ -114,16 +120,27 @@ export const MIGRATIONS: Migration[] = [
 ORDER BY (metric, series_id)`,
       // Gorilla XORs each value with the previous one: gauges that move little and counters
       // that climb by small steps share most of their bits with their neighbour.
-      pointTable(ctx, 'samples', `
-  value Float64 CODEC(Gorilla, ZSTD(1))`),
-      pointTable(ctx, 'histograms', `
+      pointTable(
+        ctx,
+        'samples',
+        `
+  value Float64 CODEC(Gorilla, ZSTD(1))`,
+      ),
+      pointTable(
+        ctx,
+        'histograms',
+        `
   count UInt64 CODEC(Delta, ZSTD(1)),
   sum Float64 CODEC(Gorilla, ZSTD(1)),
   min Float64 CODEC(Gorilla, ZSTD(1)),
   max Float64 CODEC(Gorilla, ZSTD(1)),
   bounds Array(Float64) CODEC(ZSTD(3)),
-  counts Array(UInt64) CODEC(ZSTD(3))`),
-      pointTable(ctx, 'exp_histograms', `
+  counts Array(UInt64) CODEC(ZSTD(3))`,
+      ),
+      pointTable(
+        ctx,
+        'exp_histograms',
+        `
   count UInt64 CODEC(Delta, ZSTD(1)),
   sum Float64 CODEC(Gorilla, ZSTD(1)),
   min Float64 CODEC(Gorilla, ZSTD(1)),
@@ -134,12 +151,17 @@ ORDER BY (metric, series_id)`,
   positive_offset Int32 CODEC(ZSTD(1)),
   positive_counts Array(UInt64) CODEC(ZSTD(3)),
   negative_offset Int32 CODEC(ZSTD(1)),
-  negative_counts Array(UInt64) CODEC(ZSTD(3))`),
-      pointTable(ctx, 'summaries', `
+  negative_counts Array(UInt64) CODEC(ZSTD(3))`,
+      ),
+      pointTable(
+        ctx,
+        'summaries',
+        `
   count UInt64 CODEC(Delta, ZSTD(1)),
   sum Float64 CODEC(Gorilla, ZSTD(1)),
   quantiles Array(Float64) CODEC(ZSTD(3)),
-  values Array(Float64) CODEC(ZSTD(3))`),
+  values Array(Float64) CODEC(ZSTD(3))`,
+      ),
     ],
   },
   {
@@ -196,7 +218,10 @@ ORDER BY (service, name, version)`,
   {
     version: 4,
     name: 'webhook deliveries',
-    layout: { webhook_deliveries: { shardBy: 'cityHash64(sink, event_id)' }, webhook_sinks: { shardBy: 'cityHash64(name)' } },
+    layout: {
+      webhook_deliveries: { shardBy: 'cityHash64(sink, event_id)' },
+      webhook_sinks: { shardBy: 'cityHash64(name)' },
+    },
     statements: (ctx) => [
       // The latest state of each delivery of an event to a chat or webhook sink; the newest
       // updated_at wins (read with FINAL). Pending deliveries are the recent events without a
@@ -260,7 +285,8 @@ ORDER BY (name, term, holder)`,
     // Ingest commits carry a token (the write-ahead log segment they come from): one replayed
     // after a crash, whose first try may have landed, must be stored once. A MergeTree keeps the
     // tokens of its last inserts only with this window (Replicated tables always do).
-    statements: (ctx) => ['series', ...POINT_TABLES].map((t) => `ALTER TABLE ${ctx.db}.${t} MODIFY SETTING ${DEDUPLICATION_WINDOW}`),
+    statements: (ctx) =>
+      ['series', ...POINT_TABLES].map((t) => `ALTER TABLE ${ctx.db}.${t} MODIFY SETTING ${DEDUPLICATION_WINDOW}`),
   },
   {
     version: 8,

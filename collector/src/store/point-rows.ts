@@ -46,11 +46,13 @@ FROM (${rows})
 ORDER BY series_id, part, key, ts`
 }
 
-const idColumns = (shape: PointRowsShape): string => shape.ids === undefined
-  ? 'toUInt32(bitShiftRight(series_id, 32)) AS hi, toUInt32(bitAnd(series_id, 4294967295)) AS lo'
-  : `transform(series_id, [${shape.ids.join(',')}]::Array(UInt64), range(1, ${shape.ids.length + 1}), 0)::${indexType(shape)} AS n`
-const indexType = (shape: PointRowsShape): string => (shape.ids?.length ?? 0) < 65_536 ? 'UInt16' : 'UInt32'
-const timeColumn = (shape: PointRowsShape): string => narrow(shape) ? `toUInt32(ts - ${Math.floor(shape.start)})` : 'toFloat64(ts)'
+const idColumns = (shape: PointRowsShape): string =>
+  shape.ids === undefined
+    ? 'toUInt32(bitShiftRight(series_id, 32)) AS hi, toUInt32(bitAnd(series_id, 4294967295)) AS lo'
+    : `transform(series_id, [${shape.ids.join(',')}]::Array(UInt64), range(1, ${shape.ids.length + 1}), 0)::${indexType(shape)} AS n`
+const indexType = (shape: PointRowsShape): string => ((shape.ids?.length ?? 0) < 65_536 ? 'UInt16' : 'UInt32')
+const timeColumn = (shape: PointRowsShape): string =>
+  narrow(shape) ? `toUInt32(ts - ${Math.floor(shape.start)})` : 'toFloat64(ts)'
 
 /**
  * The rows of plain samples (no part, no key) read straight from `table` where `where` holds,
@@ -79,8 +81,22 @@ ORDER BY series_id, ts`
  * A day of 100 gauges at 15 s read at a 5-minute step: 99 → 28 ms. Times must cross as
  * UInt32 offsets (a read under 49.7 days); wider reads use `lastPerStepSql`.
  */
-export function lastSamplePerStepSql(table: string, where: string, shape: PointRowsShape, end: number, step: number): string {
-  if (!narrow(shape)) return pointRowsSql(lastPerStepSql(`SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${table} WHERE ${where}`, end, step), shape)
+export function lastSamplePerStepSql(
+  table: string,
+  where: string,
+  shape: PointRowsShape,
+  end: number,
+  step: number,
+): string {
+  if (!narrow(shape))
+    return pointRowsSql(
+      lastPerStepSql(
+        `SELECT series_id, toUInt8(0) AS part, toFloat64(0) AS key, ts, value, flags FROM ${table} WHERE ${where}`,
+        end,
+        step,
+      ),
+      shape,
+    )
   const bits = 'reinterpretAsUInt64(value + 0)' // + 0 turns −0 into +0
   const ordered = `if(isNaN(value), 0, if(bitShiftRight(${bits}, 63) = 1, bitNot(${bits}), bitOr(${bits}, 9223372036854775808)))`
   const key = `bitShiftLeft(toUInt128(${timeColumn(shape)}), 67) + bitShiftLeft(toUInt128(isNaN(value)), 66) + bitShiftLeft(toUInt128(${ordered}), 2)
@@ -124,14 +140,34 @@ export interface PointRun {
 }
 
 /** A run being gathered: its identity and its pieces, one per block it spans. */
-interface OpenRun { hi: number; lo: number; part: number; key: number; ts: Float64Array[]; values: Float64Array[]; stale: Uint8Array[] }
+interface OpenRun {
+  hi: number
+  lo: number
+  part: number
+  key: number
+  ts: Float64Array[]
+  values: Float64Array[]
+  stale: Uint8Array[]
+}
 
 /** The columns of a read of this shape, in order: name, type, width in bytes. */
 function columnsOf(shape: PointRowsShape): [string, string, number][] {
   return [
-    ...(shape.ids === undefined ? [['hi', 'UInt32', 4], ['lo', 'UInt32', 4]] as [string, string, number][] : [['n', indexType(shape), indexType(shape) === 'UInt16' ? 2 : 4]] as [string, string, number][]),
-    ...(shape.keyed ? [['part', 'UInt8', 1], ['key', 'Float64', 8]] as [string, string, number][] : []),
-    narrow(shape) ? ['t', 'UInt32', 4] : ['t', 'Float64', 8], ['value', 'Float64', 8], ['stale', 'UInt8', 1],
+    ...(shape.ids === undefined
+      ? ([
+          ['hi', 'UInt32', 4],
+          ['lo', 'UInt32', 4],
+        ] as [string, string, number][])
+      : ([['n', indexType(shape), indexType(shape) === 'UInt16' ? 2 : 4]] as [string, string, number][])),
+    ...(shape.keyed
+      ? ([
+          ['part', 'UInt8', 1],
+          ['key', 'Float64', 8],
+        ] as [string, string, number][])
+      : []),
+    narrow(shape) ? ['t', 'UInt32', 4] : ['t', 'Float64', 8],
+    ['value', 'Float64', 8],
+    ['stale', 'UInt8', 1],
   ]
 }
 
@@ -145,7 +181,8 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
   const { keyed } = shape
   const base = Math.floor(shape.start)
   const { ids } = shape
-  const indexed = ids !== undefined, wideIndex = indexType(shape) === 'UInt32'
+  const indexed = ids !== undefined,
+    wideIndex = indexType(shape) === 'UInt32'
   const idOf = (run: OpenRun): bigint => {
     if (!indexed) return (BigInt(run.hi) << 32n) | BigInt(run.lo)
     const id = ids[run.hi - 1]
@@ -156,7 +193,9 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
   let bytes: Uint8Array = new Uint8Array(0)
   let at = 0
   const varint = (): number => {
-    let v = 0, shift = 0, b: number
+    let v = 0,
+      shift = 0,
+      b: number
     do {
       if (at >= bytes.length) throw TRUNCATED
       b = bytes[at++]!
@@ -182,11 +221,17 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
   let open: OpenRun | undefined
   const close = (): void => {
     if (open === undefined) return
-    const ts = joined(open.ts, Float64Array), values = joined(open.values, Float64Array), stale = joined(open.stale, Uint8Array)
+    const ts = joined(open.ts, Float64Array),
+      values = joined(open.values, Float64Array),
+      stale = joined(open.stale, Uint8Array)
     const kept = dedupe(ts, values, stale)
     const anyStale = stale.subarray(0, kept).indexOf(1) >= 0
     runs.push({
-      id: idOf(open), part: open.part, key: open.key, ts: ts.subarray(0, kept), values: values.subarray(0, kept),
+      id: idOf(open),
+      part: open.part,
+      key: open.key,
+      ts: ts.subarray(0, kept),
+      values: values.subarray(0, kept),
       ...(anyStale ? { stale: stale.subarray(0, kept) } : {}),
     })
     open = undefined
@@ -198,7 +243,8 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
     const data: ArrayBuffer[] = []
     for (const [name, type, width] of wanted) {
       const [gotName, gotType] = [text(), text()]
-      if (gotName !== name || gotType !== type) throw new Error(`point rows: column ${gotName} ${gotType}, expected ${name} ${type}`)
+      if (gotName !== name || gotType !== type)
+        throw new Error(`point rows: column ${gotName} ${gotType}, expected ${name} ${type}`)
       data.push(column(rows, width))
     }
     // A run's series: a position in shape.ids (in `hi`, `lo` unused), or the id's two halves.
@@ -210,10 +256,16 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
     const key = keyed ? new Float64Array(data[idCount + 1]!) : undefined
     const [tData, valueData, staleData] = data.slice(-3) as [ArrayBuffer, ArrayBuffer, ArrayBuffer]
     const t = narrow(shape) ? offsetsToTimes(new Uint32Array(tData), base) : new Float64Array(tData)
-    const value = new Float64Array(valueData), stale = new Uint8Array(staleData)
+    const value = new Float64Array(valueData),
+      stale = new Uint8Array(staleData)
     let begin = 0
     for (let i = 0; i <= rows; i++) {
-      const same = i < rows && open !== undefined && hi[i] === open.hi && (lo === undefined || lo[i] === open.lo) && (!keyed || (part![i] === open.part && Object.is(key![i], open.key)))
+      const same =
+        i < rows &&
+        open !== undefined &&
+        hi[i] === open.hi &&
+        (lo === undefined || lo[i] === open.lo) &&
+        (!keyed || (part![i] === open.part && Object.is(key![i], open.key)))
       if (same) continue
       if (open !== undefined && i > begin) {
         open.ts.push(t.subarray(begin, i))
@@ -292,7 +344,8 @@ function dedupe(ts: Float64Array, values: Float64Array, stale: Uint8Array): numb
 
 /** Whether point (v, s) sorts at or after point (w, r) in ClickHouse's order: NaN last, then the stale flag. */
 function above(v: number, s: number, w: number, r: number): boolean {
-  const vNaN = v !== v, wNaN = w !== w
+  const vNaN = v !== v,
+    wNaN = w !== w
   if (vNaN !== wNaN) return vNaN
   if (!vNaN && v !== w) return v > w
   return s >= r

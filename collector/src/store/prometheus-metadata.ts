@@ -15,7 +15,12 @@ type Row = [string, string, string, boolean | number, string, string, string, Re
  * `/api/v1/metadata`: every metric family by its Prometheus name (see prometheus-names.ts), or
  * the one named `metric`; at most `limit` families (Infinity: all).
  */
-export async function readMetadata(client: ClickHouseClient, db: string, metric: string | undefined, limit: number): Promise<Record<string, MetricMetadata[]>> {
+export async function readMetadata(
+  client: ClickHouseClient,
+  db: string,
+  metric: string | undefined,
+  limit: number,
+): Promise<Record<string, MetricMetadata[]>> {
   const rs = await client.query({
     query: `SELECT metric, any(type), any(temporality), any(monotonic), any(unit), any(description), any(scope), any(resource)
 FROM ${db}.series GROUP BY metric ORDER BY metric`,
@@ -30,13 +35,32 @@ FROM ${db}.series GROUP BY metric ORDER BY metric`,
   }
   for (const [name, type, temporality, monotonic, unit, help, scope, resource] of await rs.json<Row>()) {
     const s: Pick<StoredSeries, 'metric' | 'type' | 'temporality' | 'monotonic' | 'unit' | 'scope' | 'resource'> = {
-      metric: name, type, temporality, monotonic: monotonic === true || monotonic === 1, unit, scope, resource,
+      metric: name,
+      type,
+      temporality,
+      monotonic: monotonic === true || monotonic === 1,
+      unit,
+      scope,
+      resource,
     }
     const counter = s.type === 'sum' && s.monotonic && s.temporality === 'cumulative'
-    const promType = s.type === 'histogram' ? 'histogram' : s.type === 'summary' ? 'summary' : counter ? 'counter' : s.type === 'exponential_histogram' ? 'histogram' : 'gauge'
+    const promType =
+      s.type === 'histogram'
+        ? 'histogram'
+        : s.type === 'summary'
+          ? 'summary'
+          : counter
+            ? 'counter'
+            : s.type === 'exponential_histogram'
+              ? 'histogram'
+              : 'gauge'
     if (isPrometheusNative(s)) add(name, { type: promType, help, unit })
     else add(prometheusMetricName(s), { type: promType, help, unit: unitWords(unit).join('_') })
   }
-  add(CHANGE_METRIC, { type: 'gauge', help: 'Governor\'s change log: 1 at the time of each deploy, knob change and event.', unit: '' })
+  add(CHANGE_METRIC, {
+    type: 'gauge',
+    help: "Governor's change log: 1 at the time of each deploy, knob change and event.",
+    unit: '',
+  })
   return out
 }

@@ -78,13 +78,43 @@ const CLASSIC_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 
 // OTel unit (UCUM) → Prometheus unit word, as in Prometheus' OTLP translator.
 const UNIT_WORDS: Readonly<Record<string, string>> = {
-  d: 'days', h: 'hours', min: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds',
-  By: 'bytes', KiBy: 'kibibytes', MiBy: 'mebibytes', GiBy: 'gibibytes', TiBy: 'tibibytes',
-  KBy: 'kilobytes', MBy: 'megabytes', GBy: 'gigabytes', TBy: 'terabytes',
-  m: 'meters', V: 'volts', A: 'amperes', J: 'joules', W: 'watts', g: 'grams',
-  Cel: 'celsius', Hz: 'hertz', '1': '', '%': 'percent', $: 'dollars',
+  d: 'days',
+  h: 'hours',
+  min: 'minutes',
+  s: 'seconds',
+  ms: 'milliseconds',
+  us: 'microseconds',
+  ns: 'nanoseconds',
+  By: 'bytes',
+  KiBy: 'kibibytes',
+  MiBy: 'mebibytes',
+  GiBy: 'gibibytes',
+  TiBy: 'tibibytes',
+  KBy: 'kilobytes',
+  MBy: 'megabytes',
+  GBy: 'gigabytes',
+  TBy: 'terabytes',
+  m: 'meters',
+  V: 'volts',
+  A: 'amperes',
+  J: 'joules',
+  W: 'watts',
+  g: 'grams',
+  Cel: 'celsius',
+  Hz: 'hertz',
+  '1': '',
+  '%': 'percent',
+  $: 'dollars',
 }
-const PER_UNIT_WORDS: Readonly<Record<string, string>> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year' }
+const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
+  s: 'second',
+  m: 'minute',
+  h: 'hour',
+  d: 'day',
+  w: 'week',
+  mo: 'month',
+  y: 'year',
+}
 
 /** Name tokens: runs of letters and digits (every other character separates). */
 export function nameTokens(name: string): string[] {
@@ -116,7 +146,9 @@ function unitWord(u: string, table: Readonly<Record<string, string>>): string {
  * not in the name already, `_total` for a monotonic cumulative sum (any other `total` token
  * moved to the end), `_ratio` for a gauge of unit `1`.
  */
-export function prometheusMetricName(s: Pick<StoredSeries, 'metric' | 'unit' | 'type' | 'temporality' | 'monotonic'>): string {
+export function prometheusMetricName(
+  s: Pick<StoredSeries, 'metric' | 'unit' | 'type' | 'temporality' | 'monotonic'>,
+): string {
   let tokens = nameTokens(s.metric)
   for (const w of unitWords(s.unit)) if (!tokens.includes(w)) tokens.push(w)
   if (isCounter(s)) {
@@ -156,7 +188,11 @@ export function exposedFamilies(s: StoredSeries): ExposedFamily[] {
   const base = otelLabels(s)
   const name = prometheusMetricName(s)
   const family = (part: Part, suffix: string, keyLabel?: 'le' | 'quantile'): ExposedFamily => ({
-    series: s, part, labels: { ...base, __name__: name + suffix }, ownName: s.metric + suffix, ...(keyLabel === undefined ? {} : { keyLabel }),
+    series: s,
+    part,
+    labels: { ...base, __name__: name + suffix },
+    ownName: s.metric + suffix,
+    ...(keyLabel === undefined ? {} : { keyLabel }),
   })
   switch (s.type) {
     case 'histogram':
@@ -181,7 +217,8 @@ function otelLabels(s: StoredSeries): Record<string, string> {
   }
   const service = s.resource['service.name'] ?? s.service
   const namespace = s.resource['service.namespace']
-  if (service !== undefined && service !== '') labels.job = namespace !== undefined && namespace !== '' ? `${namespace}/${service}` : service
+  if (service !== undefined && service !== '')
+    labels.job = namespace !== undefined && namespace !== '' ? `${namespace}/${service}` : service
   const instance = s.resource['service.instance.id']
   if (instance !== undefined && instance !== '') labels.instance = instance
   return labels

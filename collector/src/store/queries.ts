@@ -53,12 +53,18 @@ export class StoreQueries {
 FROM ${this.#db}.series GROUP BY metric ORDER BY metric`,
       format: 'JSONEachRow',
     })
-    return (await rs.json<MetricSummary & { series: number | string }>()).map((m) => ({ ...m, series: Number(m.series) }))
+    return (await rs.json<MetricSummary & { series: number | string }>()).map((m) => ({
+      ...m,
+      series: Number(m.series),
+    }))
   }
 
   /** The type every metric was first stored with (the type of its first series). */
   async metricTypes(): Promise<[string, MetricType][]> {
-    const rs = await this.#client.query({ query: `SELECT metric, argMin(type, first_seen) FROM ${this.#db}.series GROUP BY metric`, format: 'JSONCompactEachRow' })
+    const rs = await this.#client.query({
+      query: `SELECT metric, argMin(type, first_seen) FROM ${this.#db}.series GROUP BY metric`,
+      format: 'JSONCompactEachRow',
+    })
     return rs.json<[string, MetricType]>()
   }
 
@@ -70,7 +76,9 @@ FROM ${this.#db}.series GROUP BY metric ORDER BY metric`,
   /** Whether any series of `service` is stored. */
   async hasService(service: string): Promise<boolean> {
     const rs = await this.#client.query({
-      query: `SELECT 1 FROM ${this.#db}.series WHERE service = {service:String} LIMIT 1`, query_params: { service }, format: 'JSONCompactEachRow',
+      query: `SELECT 1 FROM ${this.#db}.series WHERE service = {service:String} LIMIT 1`,
+      query_params: { service },
+      format: 'JSONCompactEachRow',
     })
     return (await rs.json<[number]>()).length > 0
   }
@@ -93,7 +101,14 @@ ORDER BY series_id`,
    * caller can tell that the limit was passed). Points flagged "no recorded value" (OTLP's
    * staleness marker) are left out.
    */
-  async points(table: string, columns: readonly string[], ids: readonly string[], from: number, to: number, limit: number): Promise<PointRows> {
+  async points(
+    table: string,
+    columns: readonly string[],
+    ids: readonly string[],
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<PointRows> {
     const rs = await this.#client.query({
       query: `SELECT toString(series_id), ts, start${columns.map((c) => `, ${c}`).join('')}
 FROM ${this.#db}.${table}

@@ -25,7 +25,11 @@ const SQL = `SELECT tupleElement(r, 1) AS u, tupleElement(r, 2) AS p FROM (
  * `1 − 2u / (n₁ n₂)` is the rank-biserial correlation (positive: after tends to be larger).
  * Both samples must be non-empty and finite.
  */
-export async function mannWhitneyUTest(client: ClickHouseClient, before: readonly number[], after: readonly number[]): Promise<UTest> {
+export async function mannWhitneyUTest(
+  client: ClickHouseClient,
+  before: readonly number[],
+  after: readonly number[],
+): Promise<UTest> {
   const rs = await client.query({
     query: SQL,
     query_params: { before, after },

@@ -72,7 +72,10 @@ export class ReadOnlySql {
     if (!this.#serial) return this.#execute(inner)
     // One runs, up to maxWaiting wait behind it.
     if (this.#pending > this.#maxWaiting) {
-      throw new GovernorError('GOV_ERR_SQL_BUSY', `${this.#pending - 1} SQL queries are already waiting for the store: retry later`)
+      throw new GovernorError(
+        'GOV_ERR_SQL_BUSY',
+        `${this.#pending - 1} SQL queries are already waiting for the store: retry later`,
+      )
     }
     this.#pending++
     const run = async () => {
@@ -113,8 +116,13 @@ export class ReadOnlySql {
   /** Every table function of the engine but the safe ones, and the functions refused by name. */
   #forbiddenFunctions(): Promise<ReadonlySet<string>> {
     this.#forbidden ??= (async () => {
-      const rs = await this.#client.query({ query: 'SELECT name FROM system.table_functions', format: 'JSONCompactEachRow' })
-      const names = (await rs.json<[string]>()).map(([n]) => n.toLowerCase()).filter((n) => !SAFE_TABLE_FUNCTIONS.has(n))
+      const rs = await this.#client.query({
+        query: 'SELECT name FROM system.table_functions',
+        format: 'JSONCompactEachRow',
+      })
+      const names = (await rs.json<[string]>())
+        .map(([n]) => n.toLowerCase())
+        .filter((n) => !SAFE_TABLE_FUNCTIONS.has(n))
       return new Set([...FORBIDDEN_FUNCTIONS, ...names])
     })().catch(() => {
       this.#forbidden = undefined // try again next time; the fixed list holds meanwhile
@@ -128,16 +136,32 @@ export class ReadOnlySql {
     const code = (err as { code?: unknown } | null)?.code
     const message = err instanceof Error ? err.message.trim() : String(err)
     if (!(typeof code === 'string' && /^\d+$/.test(code))) {
-      return new GovernorError('GOV_ERR_STORE_UNAVAILABLE', `the store did not answer the query: ${message}`, { cause: err })
+      return new GovernorError('GOV_ERR_STORE_UNAVAILABLE', `the store did not answer the query: ${message}`, {
+        cause: err,
+      })
     }
     const { maxExecutionMillis, maxResultRows, maxMemoryBytes, maxResultBytes } = this.#limits
-    if (TIME_CODES.has(code)) return new GovernorError('GOV_ERR_SQL_LIMIT', `the query ran longer than ${maxExecutionMillis} ms (GOVERNOR_SQL_MAX_EXECUTION_MILLIS): ${message}`)
+    if (TIME_CODES.has(code))
+      return new GovernorError(
+        'GOV_ERR_SQL_LIMIT',
+        `the query ran longer than ${maxExecutionMillis} ms (GOVERNOR_SQL_MAX_EXECUTION_MILLIS): ${message}`,
+      )
     if (SIZE_CODES.has(code)) {
-      const what = /max bytes/i.test(message) ? `more than ${maxResultBytes} bytes (GOVERNOR_SQL_MAX_RESULT_BYTES)` : `more than ${maxResultRows} rows (GOVERNOR_SQL_MAX_RESULT_ROWS)`
-      return new GovernorError('GOV_ERR_SQL_LIMIT', `the answer has ${what}: add a LIMIT, select fewer columns or aggregate; ${message}`)
+      const what = /max bytes/i.test(message)
+        ? `more than ${maxResultBytes} bytes (GOVERNOR_SQL_MAX_RESULT_BYTES)`
+        : `more than ${maxResultRows} rows (GOVERNOR_SQL_MAX_RESULT_ROWS)`
+      return new GovernorError(
+        'GOV_ERR_SQL_LIMIT',
+        `the answer has ${what}: add a LIMIT, select fewer columns or aggregate; ${message}`,
+      )
     }
-    if (MEMORY_CODES.has(code)) return new GovernorError('GOV_ERR_SQL_LIMIT', `the query needs more than ${maxMemoryBytes} bytes of memory (GOVERNOR_SQL_MAX_MEMORY_BYTES): ${message}`)
-    if (code === READONLY_CODE) return new GovernorError('GOV_ERR_SQL_INVALID', `the store refused it in read-only mode: ${message}`)
+    if (MEMORY_CODES.has(code))
+      return new GovernorError(
+        'GOV_ERR_SQL_LIMIT',
+        `the query needs more than ${maxMemoryBytes} bytes of memory (GOVERNOR_SQL_MAX_MEMORY_BYTES): ${message}`,
+      )
+    if (code === READONLY_CODE)
+      return new GovernorError('GOV_ERR_SQL_INVALID', `the store refused it in read-only mode: ${message}`)
     return new GovernorError('GOV_ERR_SQL_FAILED', `the store could not run the query: ${message}`)
   }
 }
@@ -147,9 +171,11 @@ export class ReadOnlySql {
  * `readonly = 1` in its own SETTINGS clause (last, so that the others may still be set).
  */
 export function wrapReadOnly(inner: string, limits: SqlLimits): string {
-  return `SELECT * FROM (\n${inner}\n) SETTINGS max_execution_time = ${limits.maxExecutionMillis / 1000}, max_result_rows = ${limits.maxResultRows}, ` +
+  return (
+    `SELECT * FROM (\n${inner}\n) SETTINGS max_execution_time = ${limits.maxExecutionMillis / 1000}, max_result_rows = ${limits.maxResultRows}, ` +
     `max_result_bytes = ${limits.maxResultBytes}, result_overflow_mode = 'throw', max_memory_usage = ${limits.maxMemoryBytes}, output_format_json_quote_64bit_integers = 1, ` +
     'output_format_json_quote_denormals = 1, readonly = 1'
+  )
 }
 
 /**
@@ -158,9 +184,15 @@ export function wrapReadOnly(inner: string, limits: SqlLimits): string {
  * store's session, and a long one does not hold up commits (chDB runs one query at a time per
  * session). `close` ends that session.
  */
-export async function openReadOnlySql(store: { client: ClickHouseClient; embedded: boolean; location: string }, limits: SqlLimits): Promise<{ sql: ReadOnlySql; close(): Promise<void> }> {
-  if (!store.embedded) return { sql: new ReadOnlySql(store.client, { limits, drainAfterError: false }), close: async () => {} }
+export async function openReadOnlySql(
+  store: { client: ClickHouseClient; embedded: boolean; location: string },
+  limits: SqlLimits,
+): Promise<{ sql: ReadOnlySql; close(): Promise<void> }> {
+  if (!store.embedded)
+    return { sql: new ReadOnlySql(store.client, { limits, drainAfterError: false }), close: async () => {} }
   const { createChdbConnection } = await import('chdb/connection')
-  const client = createClient({ connection: createChdbConnection({ path: store.location }) } as Parameters<typeof createClient>[0])
+  const client = createClient({ connection: createChdbConnection({ path: store.location }) } as Parameters<
+    typeof createClient
+  >[0])
   return { sql: new ReadOnlySql(client, { limits, drainAfterError: true }), close: () => client.close() }
 }

@@ -1,7 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { LabelMatcher, Labels } from '../promql/querier.ts'
 import { attributeCondition, compileMatchers, matcherPredicate, sqlString, type Predicate } from './label-matchers.ts'
-import { exposedFamilies, isPrometheusNative, nameStems, PART_SUFFIXES, sanitizeLabelName, type ExposedFamily, type StoredSeries } from './prometheus-names.ts'
+import {
+  exposedFamilies,
+  isPrometheusNative,
+  nameStems,
+  PART_SUFFIXES,
+  sanitizeLabelName,
+  type ExposedFamily,
+  type StoredSeries,
+} from './prometheus-names.ts'
 
 /**
  * The first stage of every PromQL read: which stored series, and which of their parts, a list
@@ -35,7 +43,10 @@ export function nameCondition(name: string): string {
   const own = [name, ...PART_SUFFIXES.filter((s) => name.endsWith(s)).map((s) => name.slice(0, -s.length))]
   const stems = nameStems(name).map(sqlString).join(', ')
   const first = /[\p{L}\p{N}]+/u.exec(name)?.[0]
-  const normalized = first === undefined ? '' : ` OR (position(metric, ${sqlString(first)}) > 0 AND (${NORMALIZED} IN (${stems}) OR ${NORMALIZED_NO_TOTAL} IN (${stems})))`
+  const normalized =
+    first === undefined
+      ? ''
+      : ` OR (position(metric, ${sqlString(first)}) > 0 AND (${NORMALIZED} IN (${stems}) OR ${NORMALIZED_NO_TOTAL} IN (${stems})))`
   return `(metric IN (${own.map(sqlString).join(', ')})${normalized})`
 }
 
@@ -57,7 +68,8 @@ function familyMatches(f: ExposedFamily, matchers: readonly (LabelMatcher & { te
   for (const m of matchers) {
     if (m.name === f.keyLabel) continue
     // A quoted OTel label name (`"http.route"`) finds the label it is exposed as (`http_route`).
-    const value = f.labels[m.name] ?? (!isPrometheusNative(f.series) ? f.labels[sanitizeLabelName(m.name)] : undefined) ?? ''
+    const value =
+      f.labels[m.name] ?? (!isPrometheusNative(f.series) ? f.labels[sanitizeLabelName(m.name)] : undefined) ?? ''
     if (m.test(value)) continue
     if (m.name === '__name__' && (m.type === '=' || m.type === '=~') && m.test(f.ownName)) continue
     return false
@@ -65,7 +77,18 @@ function familyMatches(f: ExposedFamily, matchers: readonly (LabelMatcher & { te
   return true
 }
 
-type SeriesRow = [string, string, string, string, boolean | number, string, string, string, Record<string, string>, Record<string, string>]
+type SeriesRow = [
+  string,
+  string,
+  string,
+  string,
+  boolean | number,
+  string,
+  string,
+  string,
+  Record<string, string>,
+  Record<string, string>,
+]
 
 /**
  * Reads the series table rows that `matchers` could select (at most `maxRows`, else
@@ -73,7 +96,9 @@ type SeriesRow = [string, string, string, string, boolean | number, string, stri
  * points in `[start, end]`.
  */
 export async function selectFamilies(
-  client: ClickHouseClient, db: string, matchers: readonly LabelMatcher[],
+  client: ClickHouseClient,
+  db: string,
+  matchers: readonly LabelMatcher[],
   opts: { maxRows: number; tooMany: () => Error; activeIn?: { start: number; end: number }; signal?: AbortSignal },
 ): Promise<Selection> {
   const compiled = compileMatchers(matchers).map((c, i) => ({ ...matchers[i]!, test: c.test }))
@@ -95,12 +120,22 @@ FROM ${db}.series WHERE ${where} LIMIT 1 BY series_id LIMIT ${opts.maxRows + 1}`
   const families: ExposedFamily[] = []
   for (const r of rows) {
     const stored: StoredSeries = {
-      metric: r[0], id: BigInt(r[1]), type: r[2], temporality: r[3], monotonic: r[4] === true || r[4] === 1, unit: r[5],
-      service: r[6], scope: r[7], resource: r[8], attributes: r[9],
+      metric: r[0],
+      id: BigInt(r[1]),
+      type: r[2],
+      temporality: r[3],
+      monotonic: r[4] === true || r[4] === 1,
+      unit: r[5],
+      service: r[6],
+      scope: r[7],
+      resource: r[8],
+      attributes: r[9],
     }
     for (const f of exposedFamilies(stored)) if (familyMatches(f, compiled)) families.push(f)
   }
-  const keyMatchers = matchers.filter((m) => m.name === 'le' || m.name === 'quantile').map((m) => ({ name: m.name, test: matcherPredicate(m) }))
+  const keyMatchers = matchers
+    .filter((m) => m.name === 'le' || m.name === 'quantile')
+    .map((m) => ({ name: m.name, test: matcherPredicate(m) }))
   return { families, keyMatchers }
 }
 
@@ -112,7 +147,7 @@ export function keyedLabels(f: ExposedFamily, key: string | undefined): Labels {
 /** Whether a family's series at `key` passes the key matchers (and, unkeyed, the ones that then see ''). */
 export function keyMatches(f: ExposedFamily, key: string | undefined, keyMatchers: Selection['keyMatchers']): boolean {
   for (const m of keyMatchers) {
-    const value = m.name === f.keyLabel ? key ?? '' : f.labels[m.name] ?? ''
+    const value = m.name === f.keyLabel ? (key ?? '') : (f.labels[m.name] ?? '')
     if (!m.test(value)) return false
   }
   return true

@@ -148,16 +148,27 @@ FROM (
   )
 )`
     const params: Record<string, unknown> = {
-      ids: q.ids.map(BigInt), bad_ids: (q.badIds ?? []).map(BigInt), delta_ids: q.deltaIds.map(BigInt),
-      threshold: q.threshold ?? 0, from, now: q.now,
+      ids: q.ids.map(BigInt),
+      bad_ids: (q.badIds ?? []).map(BigInt),
+      delta_ids: q.deltaIds.map(BigInt),
+      threshold: q.threshold ?? 0,
+      from,
+      now: q.now,
     }
-    q.windows.forEach((w, i) => { params[`w${i}`] = w })
+    q.windows.forEach((w, i) => {
+      params[`w${i}`] = w
+    })
     const rs = await this.#client.query({ query, query_params: params, format: 'JSONCompactEachRow' })
     const [row = []] = await rs.json<(number | string | null)[]>()
     return q.windows.map((_, i) => ({ bad: num(row[2 * i]), total: num(row[2 * i + 1]) }))
   }
 
-  async newest(table: CountQuery['table'], ids: readonly string[], from: number, now: number): Promise<number | undefined> {
+  async newest(
+    table: CountQuery['table'],
+    ids: readonly string[],
+    from: number,
+    now: number,
+  ): Promise<number | undefined> {
     const rs = await this.#client.query({
       query: `SELECT max(ts), count() FROM ${this.#db}.${table}
 WHERE series_id IN {ids:Array(UInt64)} AND ts > {from:Int64} AND ts <= {now:Int64} AND bitAnd(flags, 1) = 0`,

@@ -6,10 +6,29 @@ import { GovernorError } from '../errors.ts'
  * that a new engine version adds is refused until someone classifies it here.
  */
 export const SAFE_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
-  'sqlstandardvalues', 'values', 'null', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'primes',
-  'generaterandom', 'generateseries', 'generate_series', 'view', 'viewifpermitted', 'viewexplain',
-  'format', 'dictionary', 'timeseriesdata', 'timeseriesmetrics',
-  'timeseriessamples', 'timeseriesselector', 'timeseriestags', 'fuzzjson', 'fuzzquery',
+  'sqlstandardvalues',
+  'values',
+  'null',
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'primes',
+  'generaterandom',
+  'generateseries',
+  'generate_series',
+  'view',
+  'viewifpermitted',
+  'viewexplain',
+  'format',
+  'dictionary',
+  'timeseriesdata',
+  'timeseriesmetrics',
+  'timeseriessamples',
+  'timeseriesselector',
+  'timeseriestags',
+  'fuzzjson',
+  'fuzzquery',
 ])
 
 /**
@@ -19,30 +38,116 @@ export const SAFE_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
  * read: they are all refused here by name, before the engine sees them, with one message.
  */
 export const FORBIDDEN_FUNCTIONS: ReadonlySet<string> = new Set([
-  'file', 'filecluster', 'filesystem', 'url', 'urlcluster', 's3', 's3cluster', 'gcs', 'oss', 'cosn',
-  'azureblobstorage', 'azureblobstoragecluster', 'hdfs', 'hdfscluster', 'remote', 'remotesecure',
-  'cluster', 'clusterallreplicas', 'mysql', 'postgresql', 'mongodb', 'mongo', 'redis', 'sqlite', 'odbc',
-  'jdbc', 'executable', 'input', 'arrowstream', 'arrowflight', 'ytsaurus', 'eval', 'python',
-  'prometheusquery', 'prometheusqueryrange', 'catboostevaluate',
-  'iceberg', 'icebergs3', 'icebergazure', 'iceberghdfs', 'iceberglocal', 'icebergcluster', 'icebergs3cluster',
-  'icebergazurecluster', 'iceberghdfscluster', 'iceberglocalcluster',
-  'deltalake', 'deltalakes3', 'deltalakeazure', 'deltalakelocal', 'deltalakecluster', 'deltalakes3cluster', 'deltalakeazurecluster',
-  'hudi', 'hudicluster', 'paimon', 'paimons3', 'paimonazure', 'paimonhdfs', 'paimonlocal', 'paimoncluster',
-  'paimons3cluster', 'paimonazurecluster', 'paimonhdfscluster',
-  ...['merge', 'loop', 'mergetreeindex', 'mergetreeprojection', 'mergetreetextindex', 'mergetreeanalyzeindexes', 'mergetreeanalyzeindexesuuid'],
+  'file',
+  'filecluster',
+  'filesystem',
+  'url',
+  'urlcluster',
+  's3',
+  's3cluster',
+  'gcs',
+  'oss',
+  'cosn',
+  'azureblobstorage',
+  'azureblobstoragecluster',
+  'hdfs',
+  'hdfscluster',
+  'remote',
+  'remotesecure',
+  'cluster',
+  'clusterallreplicas',
+  'mysql',
+  'postgresql',
+  'mongodb',
+  'mongo',
+  'redis',
+  'sqlite',
+  'odbc',
+  'jdbc',
+  'executable',
+  'input',
+  'arrowstream',
+  'arrowflight',
+  'ytsaurus',
+  'eval',
+  'python',
+  'prometheusquery',
+  'prometheusqueryrange',
+  'catboostevaluate',
+  'iceberg',
+  'icebergs3',
+  'icebergazure',
+  'iceberghdfs',
+  'iceberglocal',
+  'icebergcluster',
+  'icebergs3cluster',
+  'icebergazurecluster',
+  'iceberghdfscluster',
+  'iceberglocalcluster',
+  'deltalake',
+  'deltalakes3',
+  'deltalakeazure',
+  'deltalakelocal',
+  'deltalakecluster',
+  'deltalakes3cluster',
+  'deltalakeazurecluster',
+  'hudi',
+  'hudicluster',
+  'paimon',
+  'paimons3',
+  'paimonazure',
+  'paimonhdfs',
+  'paimonlocal',
+  'paimoncluster',
+  'paimons3cluster',
+  'paimonazurecluster',
+  'paimonhdfscluster',
+  ...[
+    'merge',
+    'loop',
+    'mergetreeindex',
+    'mergetreeprojection',
+    'mergetreetextindex',
+    'mergetreeanalyzeindexes',
+    'mergetreeanalyzeindexesuuid',
+  ],
 ])
 
 /** Table functions that reach a table by its database's name: `merge('system', '.*')` would read every system table. */
-const BY_DATABASE_NAME: ReadonlySet<string> = new Set(['merge', 'loop', 'mergetreeindex', 'mergetreeprojection', 'mergetreetextindex', 'mergetreeanalyzeindexes', 'mergetreeanalyzeindexesuuid'])
+const BY_DATABASE_NAME: ReadonlySet<string> = new Set([
+  'merge',
+  'loop',
+  'mergetreeindex',
+  'mergetreeprojection',
+  'mergetreetextindex',
+  'mergetreeanalyzeindexes',
+  'mergetreeanalyzeindexesuuid',
+])
 
 /**
  * Functions that tell about the machine rather than the data: its host name, ports, disks,
  * macros and server settings (paths among them). Refused wherever they appear.
  */
 export const HOST_FUNCTIONS: ReadonlySet<string> = new Set([
-  'hostname', 'fqdn', 'getmacro', 'serveruuid', 'getserversetting', 'getserverport', 'tcpport', 'displayname',
-  'filesystemavailable', 'filesystemcapacity', 'filesystemunreserved', 'getoskernelversion', 'getclienthttpheader',
-  'currentprofiles', 'currentroles', 'enabledroles', 'defaultroles', 'initialqueryid', 'queryid',
+  'hostname',
+  'fqdn',
+  'getmacro',
+  'serveruuid',
+  'getserversetting',
+  'getserverport',
+  'tcpport',
+  'displayname',
+  'filesystemavailable',
+  'filesystemcapacity',
+  'filesystemunreserved',
+  'getoskernelversion',
+  'getclienthttpheader',
+  'currentprofiles',
+  'currentroles',
+  'enabledroles',
+  'defaultroles',
+  'initialqueryid',
+  'queryid',
 ])
 
 /**
@@ -53,13 +158,26 @@ export const HOST_FUNCTIONS: ReadonlySet<string> = new Set([
  * for the same reason: `merge('system', '.*')` would read them all.
  */
 export const READABLE_SYSTEM_TABLES: ReadonlySet<string> = new Set([
-  'one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'functions', 'table_functions', 'data_type_families',
-  'formats', 'time_zones', 'aggregate_function_combinators', 'columns', 'table_engines', 'collations', 'keywords',
+  'one',
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'functions',
+  'table_functions',
+  'data_type_families',
+  'formats',
+  'time_zones',
+  'aggregate_function_combinators',
+  'columns',
+  'table_engines',
+  'collations',
+  'keywords',
 ])
 
 /** Clauses the endpoint sets itself, or that write files: refused as bare words. */
 const FORBIDDEN_CLAUSES: Record<string, string> = {
-  settings: 'SETTINGS: the endpoint sets the query\'s settings (read-only, time and row limits) itself',
+  settings: "SETTINGS: the endpoint sets the query's settings (read-only, time and row limits) itself",
   format: 'FORMAT: the endpoint answers JSON',
   into: 'INTO OUTFILE: the endpoint writes no files',
   outfile: 'INTO OUTFILE: the endpoint writes no files',
@@ -105,26 +223,41 @@ export function checkReadOnlySelect(sql: string, forbidden: ReadonlySet<string> 
     const next = tokens[i + 1]
     const called = next?.kind === 'punct' && next.text === '('
     if (called && BY_DATABASE_NAME.has(name)) {
-      throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query calls ${t.text}(), which reaches tables by their database's name (the system tables among them): name Governor's tables directly`)
+      throw new GovernorError(
+        'GOV_ERR_SQL_FORBIDDEN',
+        `the query calls ${t.text}(), which reaches tables by their database's name (the system tables among them): name Governor's tables directly`,
+      )
     }
     if (called && forbidden.has(name)) {
-      throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query calls ${t.text}(), which reaches files, other programs or the network: POST /api/v1/sql reads the store's tables only`)
+      throw new GovernorError(
+        'GOV_ERR_SQL_FORBIDDEN',
+        `the query calls ${t.text}(), which reaches files, other programs or the network: POST /api/v1/sql reads the store's tables only`,
+      )
     }
     if (called && HOST_FUNCTIONS.has(name)) {
-      throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query calls ${t.text}(), which tells about the machine (host, ports, disks, settings), not the data: POST /api/v1/sql reads the store's tables only`)
+      throw new GovernorError(
+        'GOV_ERR_SQL_FORBIDDEN',
+        `the query calls ${t.text}(), which tells about the machine (host, ports, disks, settings), not the data: POST /api/v1/sql reads the store's tables only`,
+      )
     }
     const prev = tokens[i - 1]
     const qualified = prev?.kind === 'punct' && prev.text === '.'
     if (name === 'system' && !qualified) {
-      const dot = tokens[i + 1], table = tokens[i + 2]
-      const tableName = dot?.kind === 'punct' && dot.text === '.' && table?.kind === 'word' ? table.text.toLowerCase() : undefined
+      const dot = tokens[i + 1],
+        table = tokens[i + 2]
+      const tableName =
+        dot?.kind === 'punct' && dot.text === '.' && table?.kind === 'word' ? table.text.toLowerCase() : undefined
       if (tableName === undefined || !READABLE_SYSTEM_TABLES.has(tableName)) {
-        throw new GovernorError('GOV_ERR_SQL_FORBIDDEN', `the query reads ${tableName === undefined ? 'the system database' : `system.${tableName}`}, which shows the server's paths, hosts or other sessions' queries: of the system tables, POST /api/v1/sql reads ${[...READABLE_SYSTEM_TABLES].join(', ')}`)
+        throw new GovernorError(
+          'GOV_ERR_SQL_FORBIDDEN',
+          `the query reads ${tableName === undefined ? 'the system database' : `system.${tableName}`}, which shows the server's paths, hosts or other sessions' queries: of the system tables, POST /api/v1/sql reads ${[...READABLE_SYSTEM_TABLES].join(', ')}`,
+        )
       }
     }
     // A clause keyword, unless it names a table or column (`system.settings`).
     const clause = FORBIDDEN_CLAUSES[name]
-    if (clause !== undefined && !t.quoted && !called && !qualified) throw notSelect(`it has a clause the endpoint does not take: ${clause}`)
+    if (clause !== undefined && !t.quoted && !called && !qualified)
+      throw notSelect(`it has a clause the endpoint does not take: ${clause}`)
   }
   if (depth !== 0) throw notSelect(`${depth} "(" ${depth === 1 ? 'is' : 'are'} never closed`)
   const last = tokens[end - 1]!
@@ -132,7 +265,10 @@ export function checkReadOnlySelect(sql: string, forbidden: ReadonlySet<string> 
 }
 
 function notSelect(why: string): GovernorError {
-  return new GovernorError('GOV_ERR_SQL_INVALID', `POST /api/v1/sql runs one SELECT (or WITH … SELECT) and nothing else: ${why}`)
+  return new GovernorError(
+    'GOV_ERR_SQL_INVALID',
+    `POST /api/v1/sql runs one SELECT (or WITH … SELECT) and nothing else: ${why}`,
+  )
 }
 
 function describe(sql: string, t: Token): string {
@@ -159,8 +295,14 @@ export function tokenize(sql: string): Token[] {
   const n = sql.length
   while (i < n) {
     const c = sql[i]!
-    if (SPACE.test(c)) { i++; continue }
-    if (!PLAIN.test(c)) throw notSelect(`character ${i + 1} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not printable ASCII: outside quotes, write names and keywords in ASCII`)
+    if (SPACE.test(c)) {
+      i++
+      continue
+    }
+    if (!PLAIN.test(c))
+      throw notSelect(
+        `character ${i + 1} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not printable ASCII: outside quotes, write names and keywords in ASCII`,
+      )
     if ((c === '-' && sql[i + 1] === '-') || c === '#') {
       const nl = sql.indexOf('\n', i)
       i = nl < 0 ? n : nl + 1
@@ -174,12 +316,13 @@ export function tokenize(sql: string): Token[] {
       i = close + 2
       continue
     }
-    if (c === '\'' || c === '"' || c === '`') {
+    if (c === "'" || c === '"' || c === '`') {
       const close = closingQuote(sql, i)
       const inside = sql.slice(i + 1, close)
-      if (c === '\'') out.push({ kind: 'literal', at: i })
+      if (c === "'") out.push({ kind: 'literal', at: i })
       // The engine reads escapes in quoted names (`\x66ile` is file): none are taken.
-      else if (inside.includes('\\')) throw notSelect(`a backslash in the quoted name at character ${i + 1}: escapes in names are not accepted`)
+      else if (inside.includes('\\'))
+        throw notSelect(`a backslash in the quoted name at character ${i + 1}: escapes in names are not accepted`)
       else out.push({ kind: 'word', text: unquote(inside), quoted: true, at: i })
       i = close + 1
       continue
@@ -210,9 +353,15 @@ function closingQuote(sql: string, start: number): number {
   let i = start + 1
   while (i < sql.length) {
     const c = sql[i]!
-    if (c === '\\') { i += 2; continue }
+    if (c === '\\') {
+      i += 2
+      continue
+    }
     if (c === q) {
-      if (sql[i + 1] === q) { i += 2; continue }
+      if (sql[i + 1] === q) {
+        i += 2
+        continue
+      }
       return i
     }
     i++
@@ -229,7 +378,7 @@ function tokenLength(sql: string, t: Token): number {
   if (t.kind === 'word' && !t.quoted) return t.text.length
   // Quoted words and literals: re-scan from the token's start.
   const c = sql[t.at]!
-  if (c === '\'' || c === '"' || c === '`') return closingQuote(sql, t.at) - t.at + 1
+  if (c === "'" || c === '"' || c === '`') return closingQuote(sql, t.at) - t.at + 1
   const m = /^(?:0[xX][0-9A-Fa-f_]+|0[bB][01_]+|[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9]+)?)/.exec(sql.slice(t.at))
   return Math.max(1, m?.[0].length ?? 1)
 }

@@ -2,7 +2,14 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
 import { isDataError } from './data-error.ts'
-import { COMMIT_COLUMNS, COMMIT_TABLES, encodeBatch, joinChunks, type CommitGroup, type CommitTable } from './encoded-batch.ts'
+import {
+  COMMIT_COLUMNS,
+  COMMIT_TABLES,
+  encodeBatch,
+  joinChunks,
+  type CommitGroup,
+  type CommitTable,
+} from './encoded-batch.ts'
 import type { Settings } from '../settings.ts'
 import { connectStore, type StoreConnection, type TsvChunk } from './connect.ts'
 import { applyMigrations } from './migrate.ts'
@@ -29,7 +36,10 @@ export class Store {
   /** Connects, creates the database, applies migrations and loads the known series ids. */
   static async open(settings: Settings): Promise<Store> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(settings.clickhouseDatabase)) {
-      throw new GovernorError('GOV_ERR_SETTINGS_INVALID', `GOVERNOR_CLICKHOUSE_DATABASE=${JSON.stringify(settings.clickhouseDatabase)}: expected letters, digits and underscores`)
+      throw new GovernorError(
+        'GOV_ERR_SETTINGS_INVALID',
+        `GOVERNOR_CLICKHOUSE_DATABASE=${JSON.stringify(settings.clickhouseDatabase)}: expected letters, digits and underscores`,
+      )
     }
     const conn = await connectStore(settings)
     const store = new Store(conn, settings.clickhouseDatabase)
@@ -101,7 +111,10 @@ export class Store {
   }
 
   async #loadKnownSeries(): Promise<void> {
-    const rs = await this.client.query({ query: `SELECT DISTINCT series_id FROM ${this.db}.series`, format: 'JSONCompactEachRow' })
+    const rs = await this.client.query({
+      query: `SELECT DISTINCT series_id FROM ${this.db}.series`,
+      format: 'JSONCompactEachRow',
+    })
     for (const [id] of await rs.json<[string]>()) this.#knownSeries.add(BigInt(id))
   }
 
@@ -120,11 +133,19 @@ export class Store {
   async write(batches: readonly PointBatch[]): Promise<void> {
     const logged = new Set<bigint>()
     const encoded = batches.map((b) => {
-      const e = encodeBatch(b, (id) => this.#knownSeries.has(id), (id) => logged.has(id))
+      const e = encodeBatch(
+        b,
+        (id) => this.#knownSeries.has(id),
+        (id) => logged.has(id),
+      )
       for (const s of e.newSeries) logged.add(s.id)
       return e
     })
-    await this.writeRows({ token: undefined, tables: joinChunks(encoded), points: encoded.reduce((n, e) => n + e.points, 0) })
+    await this.writeRows({
+      token: undefined,
+      tables: joinChunks(encoded),
+      points: encoded.reduce((n, e) => n + e.points, 0),
+    })
     this.markSeriesStored([...logged])
   }
 
@@ -138,7 +159,8 @@ export class Store {
       for (let t = 0; t < COMMIT_TABLES.length; t++) {
         const tsv = group.tables[t]
         const table = COMMIT_TABLES[t]!
-        if (tsv !== undefined) await this.#insert(table, tsv, group.token === undefined ? undefined : `${group.token}-${table}`)
+        if (tsv !== undefined)
+          await this.#insert(table, tsv, group.token === undefined ? undefined : `${group.token}-${table}`)
       }
     } catch (err) {
       this.#lastWriteFailure = Date.now()
@@ -183,7 +205,8 @@ export class Store {
     if (tokens.length === 0) return new Set()
     const rs = await this.client.query({
       query: `SELECT DISTINCT token FROM ${this.db}.wal_commits WHERE token IN {tokens:Array(String)}`,
-      query_params: { tokens }, format: 'JSONCompactEachRow',
+      query_params: { tokens },
+      format: 'JSONCompactEachRow',
     })
     return new Set((await rs.json<[string]>()).map(([t]) => t))
   }

@@ -74,7 +74,10 @@ export class TsvWriter {
     }
     let end = this.#pos
     let t = n
-    do { end++; t = Math.floor(t / 10) } while (t > 0)
+    do {
+      end++
+      t = Math.floor(t / 10)
+    } while (t > 0)
     let at = end
     do {
       const q = Math.floor(n / 10)
@@ -86,8 +89,17 @@ export class TsvWriter {
 
   /** A float as ClickHouse parses it: integers as digits, others in shortest round-trip form, `nan`/`inf`/`-inf`. */
   float(v: number): void {
-    if (Number.isInteger(v) && v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER && !Object.is(v, -0)) return this.int(v)
-    const s = Object.is(v, -0) ? '-0' : Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf'
+    if (Number.isInteger(v) && v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER && !Object.is(v, -0))
+      return this.int(v)
+    const s = Object.is(v, -0)
+      ? '-0'
+      : Number.isFinite(v)
+        ? String(v)
+        : Number.isNaN(v)
+          ? 'nan'
+          : v > 0
+            ? 'inf'
+            : '-inf'
     this.reserve(s.length)
     this.#pos += this.#buf.write(s, this.#pos, 'latin1')
   }

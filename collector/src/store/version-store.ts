@@ -68,22 +68,40 @@ export class MemoryVersions<R extends VersionMeta> implements VersionStore<R> {
   }
 
   async history(service: string, name: string, limit: number): Promise<(R | Tombstone)[]> {
-    return [...this.#rows.values()].filter((r) => r.service === service && r.name === name)
-      .sort((a, b) => b.version - a.version).slice(0, limit).map((r) => structuredClone(r))
+    return [...this.#rows.values()]
+      .filter((r) => r.service === service && r.name === name)
+      .sort((a, b) => b.version - a.version)
+      .slice(0, limit)
+      .map((r) => structuredClone(r))
   }
 
   async changedSince(since: number): Promise<(R | Tombstone)[]> {
-    return [...this.#rows.values()].filter((r) => r.changedAt >= since)
-      .sort((a, b) => (a.service + '\0' + a.name < b.service + '\0' + b.name ? -1 : a.service + '\0' + a.name > b.service + '\0' + b.name ? 1 : a.version - b.version))
+    return [...this.#rows.values()]
+      .filter((r) => r.changedAt >= since)
+      .sort((a, b) =>
+        a.service + '\0' + a.name < b.service + '\0' + b.name
+          ? -1
+          : a.service + '\0' + a.name > b.service + '\0' + b.name
+            ? 1
+            : a.version - b.version,
+      )
       .map((r) => structuredClone(r))
   }
 }
 
 interface DefinitionRow {
-  service: string; name: string; version: string | number; definition: string; actor: string; reason: string; change_id: string; changed_ms: string | number
+  service: string
+  name: string
+  version: string | number
+  definition: string
+  actor: string
+  reason: string
+  change_id: string
+  changed_ms: string | number
 }
 
-const DEFINITION_COLUMNS = 'service, name, version, definition, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms'
+const DEFINITION_COLUMNS =
+  'service, name, version, definition, actor, reason, change_id, toUnixTimestamp64Milli(changed_at) AS changed_ms'
 
 /**
  * Versioned definitions in a table with the columns of `slo_versions` (migration 5; also
@@ -102,10 +120,18 @@ export class ClickHouseDefinitionVersions<T> implements VersionStore<Versioned<T
   async insert(v: Versioned<T> | Tombstone): Promise<void> {
     await this.#client.insert({
       table: this.#table,
-      values: [{
-        service: v.service, name: v.name, version: v.version, definition: JSON.stringify(isTombstone(v) ? null : v.definition), actor: v.actor,
-        reason: v.reason, change_id: v.changeId, changed_at: new Date(v.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
-      }],
+      values: [
+        {
+          service: v.service,
+          name: v.name,
+          version: v.version,
+          definition: JSON.stringify(isTombstone(v) ? null : v.definition),
+          actor: v.actor,
+          reason: v.reason,
+          change_id: v.changeId,
+          changed_at: new Date(v.changedAt).toISOString().replace('T', ' ').replace('Z', ''),
+        },
+      ],
       format: 'JSONEachRow',
     })
   }
@@ -119,17 +145,34 @@ export class ClickHouseDefinitionVersions<T> implements VersionStore<Versioned<T
   }
 
   history(service: string, name: string, limit: number): Promise<(Versioned<T> | Tombstone)[]> {
-    return this.#select('WHERE service = {service:String} AND name = {name:String} ORDER BY version DESC LIMIT {limit:UInt32}', { service, name, limit })
+    return this.#select(
+      'WHERE service = {service:String} AND name = {name:String} ORDER BY version DESC LIMIT {limit:UInt32}',
+      { service, name, limit },
+    )
   }
 
   changedSince(since: number): Promise<(Versioned<T> | Tombstone)[]> {
-    return this.#select('WHERE changed_at >= fromUnixTimestamp64Milli({since:Int64}) ORDER BY service, name, version', { since })
+    return this.#select('WHERE changed_at >= fromUnixTimestamp64Milli({since:Int64}) ORDER BY service, name, version', {
+      since,
+    })
   }
 
   async #select(tail: string, params: Record<string, unknown>): Promise<(Versioned<T> | Tombstone)[]> {
-    const rs = await this.#client.query({ query: `SELECT ${DEFINITION_COLUMNS} FROM ${this.#table} FINAL ${tail}`, query_params: params, format: 'JSONEachRow' })
+    const rs = await this.#client.query({
+      query: `SELECT ${DEFINITION_COLUMNS} FROM ${this.#table} FINAL ${tail}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    })
     return (await rs.json<DefinitionRow>()).map((r) => {
-      const meta: VersionMeta = { service: r.service, name: r.name, version: Number(r.version), changedAt: Number(r.changed_ms), actor: r.actor, reason: r.reason, changeId: r.change_id }
+      const meta: VersionMeta = {
+        service: r.service,
+        name: r.name,
+        version: Number(r.version),
+        changedAt: Number(r.changed_ms),
+        actor: r.actor,
+        reason: r.reason,
+        changeId: r.change_id,
+      }
       const definition = JSON.parse(r.definition) as T | null
       return definition === null ? { ...meta, deleted: true as const } : { ...meta, definition }
     })

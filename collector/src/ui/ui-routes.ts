@@ -15,14 +15,17 @@ const IMMUTABLE = 'public, max-age=31536000, immutable'
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   let bundle: Promise<UiBundle> | undefined
   const get = (): Promise<UiBundle> => {
-    bundle ??= buildUiBundle().then((b) => {
-      const sizes = [...b.assets.values()].map((a) => `${a.name} ${kB(a.body)} (${kB(a.gzipped)} gzipped)`).join(', ')
-      app.log.info(`web UI built in ${Math.round(b.buildMillis)} ms: ${sizes}`)
-      return b
-    }, (err: unknown) => {
-      bundle = undefined // the next request tries again
-      throw err
-    })
+    bundle ??= buildUiBundle().then(
+      (b) => {
+        const sizes = [...b.assets.values()].map((a) => `${a.name} ${kB(a.body)} (${kB(a.gzipped)} gzipped)`).join(', ')
+        app.log.info(`web UI built in ${Math.round(b.buildMillis)} ms: ${sizes}`)
+        return b
+      },
+      (err: unknown) => {
+        bundle = undefined // the next request tries again
+        throw err
+      },
+    )
     return bundle
   }
 

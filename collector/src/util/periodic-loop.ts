@@ -29,7 +29,9 @@ export class PeriodicLoop<T> {
     if (this.#intervalMillis <= 0 || this.#stopped || this.#timer !== undefined) return
     const next = () => {
       this.#timer = setTimeout(() => {
-        void this.tick().finally(() => { if (!this.#stopped) next() })
+        void this.tick().finally(() => {
+          if (!this.#stopped) next()
+        })
       }, this.#intervalMillis)
       this.#timer.unref()
     }
@@ -39,7 +41,9 @@ export class PeriodicLoop<T> {
   /** One run now, unless one is running (then `skipped`). */
   tick(): Promise<T> {
     if (this.#running !== undefined) return Promise.resolve(this.#skipped)
-    const run = this.#run().finally(() => { this.#running = undefined })
+    const run = this.#run().finally(() => {
+      this.#running = undefined
+    })
     this.#running = run
     return run
   }
@@ -52,7 +56,9 @@ export class PeriodicLoop<T> {
     const running = this.#running
     if (running === undefined) return
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.#stopTimeoutMillis) })
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#stopTimeoutMillis)
+    })
     await Promise.race([running.then(() => undefined), timeout])
     clearTimeout(timer)
   }

@@ -34,21 +34,74 @@ export async function servicePage(ctx: PageContext): Promise<Node> {
   const verdicts = await impactVerdicts(changes.events.slice(0, 50), service)
   const [charts, knobCharts] = await Promise.all([
     metricCharts(service, detail.metrics, range, events),
-    knobLines(detail.knobs, range).then((lines) => lines.map((l) => timeChart({ title: `knob ${l.label}`, unit: l.unit, lines: [l], changes: events, from: range.from, to: range.to, stepped: true })))
+    knobLines(detail.knobs, range)
+      .then((lines) =>
+        lines.map((l) =>
+          timeChart({
+            title: `knob ${l.label}`,
+            unit: l.unit,
+            lines: [l],
+            changes: events,
+            from: range.from,
+            to: range.to,
+            stepped: true,
+          }),
+        ),
+      )
       .catch((err: unknown) => [errorBox(err)]),
   ])
-  return h('section', { class: 'service', 'data-service': service },
-    h('div', { class: 'page-head' },
+  return h(
+    'section',
+    { class: 'service', 'data-service': service },
+    h(
+      'div',
+      { class: 'page-head' },
       h('h1', null, service),
-      h('nav', { class: 'ranges', 'aria-label': 'Time range' }, Object.keys(RANGES).map((r) =>
-        h('a', { href: `#/service/${encodeURIComponent(service)}?range=${r}`, class: r === rangeName ? 'active' : undefined }, r)))),
+      h(
+        'nav',
+        { class: 'ranges', 'aria-label': 'Time range' },
+        Object.keys(RANGES).map((r) =>
+          h(
+            'a',
+            {
+              href: `#/service/${encodeURIComponent(service)}?range=${r}`,
+              class: r === rangeName ? 'active' : undefined,
+            },
+            r,
+          ),
+        ),
+      ),
+    ),
     lastDeployBanner(detail.last_deploy),
-    detail.slos.length > 0 ? h('div', { class: 'chips' }, h('a', { href: `#/control?service=${encodeURIComponent(service)}` }, 'SLOs: '), detail.slos.map(sloChip)) : null,
-    h('div', { class: 'legend-markers muted' }, 'Markers: ', h('span', { class: 'key deploy' }, 'deploy'), h('span', { class: 'key knob' }, 'knob'),
-      h('span', { class: 'key controller' }, 'controller'), h('span', { class: 'key other' }, 'other')),
+    detail.slos.length > 0
+      ? h(
+          'div',
+          { class: 'chips' },
+          h('a', { href: `#/control?service=${encodeURIComponent(service)}` }, 'SLOs: '),
+          detail.slos.map(sloChip),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'legend-markers muted' },
+      'Markers: ',
+      h('span', { class: 'key deploy' }, 'deploy'),
+      h('span', { class: 'key knob' }, 'knob'),
+      h('span', { class: 'key controller' }, 'controller'),
+      h('span', { class: 'key other' }, 'other'),
+    ),
     h('div', { class: 'charts' }, charts, knobCharts),
     h('h2', null, 'Changes in this range'),
-    changes.events.length === 0 ? h('p', { class: 'empty' }, 'No change in this range.') : changeList(changes.events.slice(0, 50), verdicts),
+    changes.events.length === 0
+      ? h('p', { class: 'empty' }, 'No change in this range.')
+      : changeList(changes.events.slice(0, 50), verdicts),
     h('h2', null, 'Knobs'),
-    detail.knobs.length === 0 ? h('p', { class: 'empty' }, 'No knob declared.') : h('div', { class: 'grid' }, detail.knobs.map((k) => knobCard(k, ctx))))
+    detail.knobs.length === 0
+      ? h('p', { class: 'empty' }, 'No knob declared.')
+      : h(
+          'div',
+          { class: 'grid' },
+          detail.knobs.map((k) => knobCard(k, ctx)),
+        ),
+  )
 }

@@ -60,26 +60,68 @@ export interface Demo {
  */
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const deploy = await recordDeploy({
-    url: o.governorUrl, token: o.token, service: o.service, version: o.version, environment: o.environment,
-    actor: o.actor, description: 'demo app started',
+    url: o.governorUrl,
+    token: o.token,
+    service: o.service,
+    version: o.version,
+    environment: o.environment,
+    actor: o.actor,
+    description: 'demo app started',
   })
-  const governor = connect({ url: o.governorUrl, service: o.service, ...(o.token === undefined ? {} : { token: o.token }) })
+  const governor = connect({
+    url: o.governorUrl,
+    service: o.service,
+    ...(o.token === undefined ? {} : { token: o.token }),
+  })
   const knobs = {
-    workers: governor.knob('workers', { type: 'int', default: 16, min: 1, max: 256, unit: '{request}', description: 'requests handled at once' }),
-    errorPercent: governor.knob('error_percent', { type: 'float', default: 1, min: 0, max: 100, unit: '%', description: 'share of requests that fail (chaos)' }),
-    extraLatencyMillis: governor.knob('extra_latency_ms', { type: 'int', default: 0, min: 0, max: 5000, unit: 'ms', description: 'latency added to every request (chaos)' }),
+    workers: governor.knob('workers', {
+      type: 'int',
+      default: 16,
+      min: 1,
+      max: 256,
+      unit: '{request}',
+      description: 'requests handled at once',
+    }),
+    errorPercent: governor.knob('error_percent', {
+      type: 'float',
+      default: 1,
+      min: 0,
+      max: 100,
+      unit: '%',
+      description: 'share of requests that fail (chaos)',
+    }),
+    extraLatencyMillis: governor.knob('extra_latency_ms', {
+      type: 'int',
+      default: 0,
+      min: 0,
+      max: 5000,
+      unit: 'ms',
+      description: 'latency added to every request (chaos)',
+    }),
   }
   await governor.ready()
-  const telemetry = startTelemetry({ url: o.governorUrl, token: o.token, service: o.service, version: o.version, environment: o.environment, exportIntervalMillis: o.exportIntervalMillis })
+  const telemetry = startTelemetry({
+    url: o.governorUrl,
+    token: o.token,
+    service: o.service,
+    version: o.version,
+    environment: o.environment,
+    exportIntervalMillis: o.exportIntervalMillis,
+  })
   const shop = new Shop(knobs)
   const server = Fastify()
   // The limiter in front of the routes: a request over the limit is answered 503 with a
   // Retry-After from how overloaded the limiter is; its limit, in-flight and peak reach
   // Governor as OTel metrics named after the `workers` knob.
-  await server.register(throttlePlugin, { limiter: shop.limiter, meter: telemetry.provider.getMeter('@governor/throttle') })
+  await server.register(throttlePlugin, {
+    limiter: shop.limiter,
+    meter: telemetry.provider.getMeter('@governor/throttle'),
+  })
   server.addHook('onResponse', async (req, reply) => {
     telemetry.requestDuration.record(reply.elapsedTime / 1000, {
-      'http.request.method': req.method, 'http.route': req.routeOptions.url ?? 'unmatched', 'http.response.status_code': reply.statusCode,
+      'http.request.method': req.method,
+      'http.route': req.routeOptions.url ?? 'unmatched',
+      'http.response.status_code': reply.statusCode,
     })
   })
   server.post('/checkout', async (_req, reply) => reply.code(await shop.checkout()).send())
@@ -95,19 +137,27 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   let stopping = false
   const send = () => {
     const key = `demo-${++n}`
-    call(url, { method: 'POST', headers: { 'idempotency-key': key } }).then((res) => res.body?.cancel(), (err: unknown) => {
-      // Rejected locally: expected while the shop sheds. Calls cut short by stop(): expected too.
-      if (!isThrottleError(err) && !stopping) console.error(`demo-app: ${(err as Error).message}`)
-    })
+    call(url, { method: 'POST', headers: { 'idempotency-key': key } }).then(
+      (res) => res.body?.cancel(),
+      (err: unknown) => {
+        // Rejected locally: expected while the shop sheds. Calls cut short by stop(): expected too.
+        if (!isThrottleError(err) && !stopping) console.error(`demo-app: ${(err as Error).message}`)
+      },
+    )
   }
-  const load = o.loadPerSecond > 0
-    ? setInterval(() => {
-      owed += perTick
-      for (; owed >= 1; owed--) send()
-    }, 100)
-    : undefined
+  const load =
+    o.loadPerSecond > 0
+      ? setInterval(() => {
+          owed += perTick
+          for (; owed >= 1; owed--) send()
+        }, 100)
+      : undefined
   return {
-    deploy, governor, shop, telemetry, server,
+    deploy,
+    governor,
+    shop,
+    telemetry,
+    server,
     async stop() {
       stopping = true
       if (load !== undefined) clearInterval(load)

@@ -15,11 +15,23 @@ export interface DeployRecord {
  * CI pipeline would, so its start is on every dashboard. Resolves to the stored deploy;
  * throws with Governor's message when it refuses.
  */
-export async function recordDeploy(d: DeployRecord, fetchFn: typeof fetch = fetch): Promise<{ id: string; version: string }> {
+export async function recordDeploy(
+  d: DeployRecord,
+  fetchFn: typeof fetch = fetch,
+): Promise<{ id: string; version: string }> {
   const res = await fetchFn(`${d.url}/api/v1/deploys`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(d.token === undefined ? {} : { authorization: `Bearer ${d.token}` }) },
-    body: JSON.stringify({ service: d.service, version: d.version, environment: d.environment, actor: d.actor, description: d.description }),
+    headers: {
+      'content-type': 'application/json',
+      ...(d.token === undefined ? {} : { authorization: `Bearer ${d.token}` }),
+    },
+    body: JSON.stringify({
+      service: d.service,
+      version: d.version,
+      environment: d.environment,
+      actor: d.actor,
+      description: d.description,
+    }),
   })
   const body = await res.text()
   if (!res.ok) throw new Error(`recording the deploy failed: ${res.status} ${body}`)

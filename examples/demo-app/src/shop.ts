@@ -28,7 +28,9 @@ export class Shop {
   constructor(knobs: ShopKnobs, random: () => number = Math.random) {
     this.#knobs = knobs
     this.#random = random
-    this.limiter = new Limiter({ limit: new AimdLimit({ initialLimit: knobs.workers.value, minLimit: 1, maxLimit: knobs.workers.value }) })
+    this.limiter = new Limiter({
+      limit: new AimdLimit({ initialLimit: knobs.workers.value, minLimit: 1, maxLimit: knobs.workers.value }),
+    })
     // Also names the knob on the limiter's metrics, so Governor's controller on `workers` sees how much of it is used.
     this.#unbind = bindBounds(this.limiter, { max: knobs.workers })
   }

@@ -38,7 +38,13 @@ export function startTelemetry(o: TelemetryOptions): Telemetry {
       'service.version': o.version,
       'deployment.environment.name': o.environment,
     }),
-    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: o.exportIntervalMillis, exportTimeoutMillis: Math.min(o.exportIntervalMillis, 10_000) })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: o.exportIntervalMillis,
+        exportTimeoutMillis: Math.min(o.exportIntervalMillis, 10_000),
+      }),
+    ],
   })
   const meter = provider.getMeter('demo-app')
   const requestDuration = meter.createHistogram('http.server.request.duration', {

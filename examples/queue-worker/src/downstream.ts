@@ -35,7 +35,9 @@ export class Downstream {
     this.#inflight++
     const crowd = Math.max(0, this.#inflight - this.#o.comfortableConcurrency)
     try {
-      await new Promise((resolve) => setTimeout(resolve, this.#o.baseMillis + crowd * this.#o.millisPerExtraCall + this.extraMillis))
+      await new Promise((resolve) =>
+        setTimeout(resolve, this.#o.baseMillis + crowd * this.#o.millisPerExtraCall + this.extraMillis),
+      )
     } finally {
       this.#inflight--
     }

@@ -5,16 +5,23 @@ import { queueWorkerOptionsFromEnv, startQueueWorker } from './queue-worker.ts'
 // cleanly on SIGTERM and SIGINT, sending its last metrics.
 const options = queueWorkerOptionsFromEnv()
 const worker = await startQueueWorker(options)
-console.log(`queue-worker: ${options.service}, ${options.jobsPerSecond} jobs/s, ${worker.workers.value} workers, sending to ${options.governorUrl}`)
+console.log(
+  `queue-worker: ${options.service}, ${options.jobsPerSecond} jobs/s, ${worker.workers.value} workers, sending to ${options.governorUrl}`,
+)
 const report = setInterval(() => {
-  console.log(`workers ${worker.pool.size}, queue ${worker.queue.length} (lag ${Math.round(worker.queue.lagMillis())} ms), done ${worker.done}, downstream in flight ${worker.downstream.inflight}`)
+  console.log(
+    `workers ${worker.pool.size}, queue ${worker.queue.length} (lag ${Math.round(worker.queue.lagMillis())} ms), done ${worker.done}, downstream in flight ${worker.downstream.inflight}`,
+  )
 }, 5_000)
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     clearInterval(report)
-    void worker.stop().then(() => process.exit(0), (err: unknown) => {
-      console.error(err)
-      process.exit(1)
-    })
+    void worker.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err)
+        process.exit(1)
+      },
+    )
   })
 }

@@ -59,8 +59,19 @@ export interface QueueWorker {
  * queue's lag and the downstream calls' durations.
  */
 export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
-  const governor = connect({ url: o.governorUrl, service: o.service, ...(o.token === undefined ? {} : { token: o.token }) })
-  const workers = governor.knob('workers', { type: 'int', default: 4, min: 1, max: 64, unit: '{worker}', description: 'queue workers: jobs processed at once' })
+  const governor = connect({
+    url: o.governorUrl,
+    service: o.service,
+    ...(o.token === undefined ? {} : { token: o.token }),
+  })
+  const workers = governor.knob('workers', {
+    type: 'int',
+    default: 4,
+    min: 1,
+    max: 64,
+    unit: '{worker}',
+    description: 'queue workers: jobs processed at once',
+  })
   await governor.ready()
 
   const queue = new JobQueue()
@@ -106,10 +117,21 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   }, 50)
 
   return {
-    governor, workers, pool, queue, downstream, telemetry,
-    get done() { return done },
-    get failed() { return failed },
-    setJobsPerSecond(n) { perTick = n / 20 },
+    governor,
+    workers,
+    pool,
+    queue,
+    downstream,
+    telemetry,
+    get done() {
+      return done
+    },
+    get failed() {
+      return failed
+    },
+    setJobsPerSecond(n) {
+      perTick = n / 20
+    },
     async stop() {
       clearInterval(producer)
       unbind()

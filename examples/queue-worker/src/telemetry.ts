@@ -43,14 +43,23 @@ export function startTelemetry(o: TelemetryOptions, gauges: QueueGauges): Teleme
   })
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': o.service }),
-    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: o.exportIntervalMillis, exportTimeoutMillis: Math.min(o.exportIntervalMillis, 10_000) })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: o.exportIntervalMillis,
+        exportTimeoutMillis: Math.min(o.exportIntervalMillis, 10_000),
+      }),
+    ],
   })
   const meter = provider.getMeter('queue-worker')
-  meter.createObservableGauge('queue.lag', { unit: 'ms', description: 'Age of the oldest job waiting in the queue.' })
+  meter
+    .createObservableGauge('queue.lag', { unit: 'ms', description: 'Age of the oldest job waiting in the queue.' })
     .addCallback((r) => r.observe(gauges.lagMillis()))
-  meter.createObservableGauge('queue.depth', { unit: '{job}', description: 'Jobs waiting in the queue.' })
+  meter
+    .createObservableGauge('queue.depth', { unit: '{job}', description: 'Jobs waiting in the queue.' })
     .addCallback((r) => r.observe(gauges.depth()))
-  meter.createObservableGauge('queue.workers', { unit: '{worker}', description: 'Size of the worker pool.' })
+  meter
+    .createObservableGauge('queue.workers', { unit: '{worker}', description: 'Size of the worker pool.' })
     .addCallback((r) => r.observe(gauges.workers()))
   const downstreamDuration = meter.createHistogram('http.client.request.duration', {
     unit: 's',

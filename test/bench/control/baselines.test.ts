@@ -76,7 +76,14 @@ describe("concurrency-limits' WindowedLimit (published rule, average window)", (
     for (let i = 0; i < 10; i++) w.onSample(100 + i, 20 + i, 5 + i, i === 3) // ends 120..138: collected
     expect(inner.samples).toEqual([])
     w.onSample(1000, 30, 2, false) // ends at 1030 > 1010: closes the window of these 11 samples
-    expect(inner.samples).toEqual([{ startTime: 1000, rtt: (20 + 21 + 22 + 23 + 24 + 25 + 26 + 27 + 28 + 29 + 30) / 11, inflight: 14, didDrop: true }])
+    expect(inner.samples).toEqual([
+      {
+        startTime: 1000,
+        rtt: (20 + 21 + 22 + 23 + 24 + 25 + 26 + 27 + 28 + 29 + 30) / 11,
+        inflight: 14,
+        didDrop: true,
+      },
+    ])
     w.onSample(1500, 0.05, 3, false) // under 100 µs: not a sample at all
     for (let i = 0; i < 5; i++) w.onSample(1100 + i, 10, 1, false)
     w.onSample(2100, 10, 1, false) // past 2030, but 6 samples: too few, dropped

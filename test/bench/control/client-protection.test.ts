@@ -13,7 +13,10 @@ const governor = ALGORITHMS.find((a) => a.name === 'Governor')!
 describe('retry storms against Governor', () => {
   it('amplify at most 1.1× with client throttling and a retry budget, at 1.4×, 2× and 4× overload; over 2× without', () => {
     for (const factor of [1.4, 2, 4]) {
-      const f = figures(scenario(`retry-storm-protected-${factor}x`), simulate(scenario(`retry-storm-protected-${factor}x`), governor, 1))
+      const f = figures(
+        scenario(`retry-storm-protected-${factor}x`),
+        simulate(scenario(`retry-storm-protected-${factor}x`), governor, 1),
+      )
       expect(f.retryAmplification).toBeLessThanOrEqual(1.1)
       expect(f.goodput).toBeGreaterThanOrEqual(0.95) // the server still runs at capacity
     }

@@ -20,7 +20,14 @@ describe('EventQueue', () => {
     q.push(3, 'c2')
     q.push(0, 'z')
     q.push(3, 'c3')
-    expect(drain(q)).toEqual([[0, 'z'], [1, 'a'], [3, 'c1'], [3, 'c2'], [3, 'c3'], [5, 'e']])
+    expect(drain(q)).toEqual([
+      [0, 'z'],
+      [1, 'a'],
+      [3, 'c1'],
+      [3, 'c2'],
+      [3, 'c3'],
+      [5, 'e'],
+    ])
     expect(q.pop()).toBeUndefined()
     expect(q.peekTime()).toBe(Infinity)
   })

@@ -6,7 +6,7 @@ import { scenarios } from '../../../bench/control/scenarios.ts'
 const scenario = (name: string) => scenarios().find((s) => s.name === name)!
 
 describe('figures of a run', () => {
-  it("takes capacity window by window: halved slots halve it, a slower service lowers it", () => {
+  it('takes capacity window by window: halved slots halve it, a slower service lowers it', () => {
     expect(capacityAt(scenario('capacity-halved'), 10)).toBe(1600)
     expect(capacityAt(scenario('capacity-halved'), 30)).toBe(800)
     expect(capacityAt(scenario('spiky-dependency'), 10)).toBeCloseTo(1600 / 3, 10) // a slow second
@@ -32,11 +32,34 @@ describe('figures of a run', () => {
   })
 
   it('checks the bars against their thresholds', () => {
-    const good = { goodput: 0.96, goodputSlo: 0.95, p99: 100, windowsWithinSlo: 0.99, timeToShed: 3, timeToRecover: 30, limitCv: 0.05, retryAmplification: 1, shedShare: 0.001, utilisation: 1 }
+    const good = {
+      goodput: 0.96,
+      goodputSlo: 0.95,
+      p99: 100,
+      windowsWithinSlo: 0.99,
+      timeToShed: 3,
+      timeToRecover: 30,
+      limitCv: 0.05,
+      retryAmplification: 1,
+      shedShare: 0.001,
+      utilisation: 1,
+    }
     expect(checkBars(good, good).every((b) => b.met)).toBe(true)
-    const bad = { ...good, goodput: 0.94, windowsWithinSlo: 0.98, timeToShed: 4, timeToRecover: 31, limitCv: 0.051, shedShare: 0.0011 }
+    const bad = {
+      ...good,
+      goodput: 0.94,
+      windowsWithinSlo: 0.98,
+      timeToShed: 4,
+      timeToRecover: 31,
+      limitCv: 0.051,
+      shedShare: 0.0011,
+    }
     expect(checkBars(bad, bad).map((b) => b.met)).toEqual([false, false, false, false, false, false])
-    expect(checkBars(good, good, { ...good, shedShare: 0.01 }).map((b) => [b.scenario, b.met]).at(-1)).toEqual(['slow-dependency-0.5x', true])
+    expect(
+      checkBars(good, good, { ...good, shedShare: 0.01 })
+        .map((b) => [b.scenario, b.met])
+        .at(-1),
+    ).toEqual(['slow-dependency-0.5x', true])
     expect(checkBars(good, good, { ...good, shedShare: 0.0101 }).at(-1)!.met).toBe(false)
   })
 })

@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { limitCv, quantile, RunRecorder, shareWithinSlo, timeToRecover, timeToShed, type Window, windowP99s } from '../../../bench/control/metrics.ts'
+import {
+  limitCv,
+  quantile,
+  RunRecorder,
+  shareWithinSlo,
+  timeToRecover,
+  timeToShed,
+  type Window,
+  windowP99s,
+} from '../../../bench/control/metrics.ts'
 
-const win = (o: Partial<Window>): Window => ({ attempts: 0, firsts: 0, rejectedLocally: 0, shed: 0, completed: 0, good: 0, goodSlo: 0, latencies: [], ...o })
+const win = (o: Partial<Window>): Window => ({
+  attempts: 0,
+  firsts: 0,
+  rejectedLocally: 0,
+  shed: 0,
+  completed: 0,
+  good: 0,
+  goodSlo: 0,
+  latencies: [],
+  ...o,
+})
 
 describe('window figures', () => {
   it('takes the nearest-rank quantile: p99 of 100 values is the 99th, of 10 the largest', () => {
@@ -39,7 +58,12 @@ describe('window figures', () => {
   })
 
   it('times shedding from the onset: the end of the first second shedding ≥ 10 %', () => {
-    const windows = [win({ attempts: 100, shed: 50 }), win({ attempts: 100, shed: 5 }), win({ attempts: 100, shed: 10 }), win({ attempts: 100 })]
+    const windows = [
+      win({ attempts: 100, shed: 50 }),
+      win({ attempts: 100, shed: 5 }),
+      win({ attempts: 100, shed: 10 }),
+      win({ attempts: 100 }),
+    ]
     expect(timeToShed(windows, 1)).toBe(2) // window 2 ends 2 s after the onset at 1 s
     expect(timeToShed(windows, 3)).toBe(Infinity)
   })
@@ -52,7 +76,14 @@ describe('window figures', () => {
   })
 
   it('takes the coefficient of variation of the limit inside the span only', () => {
-    const limits: [number, number][] = [[0, 1000], [1, 90], [1.5, 110], [2, 90], [2.5, 110], [3, 5]]
+    const limits: [number, number][] = [
+      [0, 1000],
+      [1, 90],
+      [1.5, 110],
+      [2, 90],
+      [2.5, 110],
+      [3, 5],
+    ]
     expect(limitCv(limits, 1, 3)).toBeCloseTo(0.1, 10) // σ 10 / mean 100
     expect(limitCv([[1, NaN]], 0, 2)).toBeNaN()
   })

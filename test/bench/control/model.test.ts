@@ -9,21 +9,45 @@ import type { Scenario } from '../../../bench/control/scenarios.ts'
 import { simulate } from '../../../bench/control/simulate.ts'
 
 /** A plain queueing scenario: constant Poisson load, `slots` servers, exponential service. */
-function queueing(o: { perSecond: number; slots: number; meanMillis: number; seconds: number; timeoutMillis?: number; retries?: number }): Scenario {
+function queueing(o: {
+  perSecond: number
+  slots: number
+  meanMillis: number
+  seconds: number
+  timeoutMillis?: number
+  retries?: number
+}): Scenario {
   return {
-    name: 'test', title: 'test', about: '', seconds: o.seconds, rate: () => o.perSecond, slots: () => o.slots,
-    meanServiceMillis: () => o.meanMillis, sigma: 0, drawService: (_t, random) => exponential(random, o.meanMillis),
-    sloMillis: 200, timeoutMillis: o.timeoutMillis ?? 1e9, retry: { max: o.retries ?? 0, baseMillis: 0 },
-    measure: [0, o.seconds], isOverload: false,
+    name: 'test',
+    title: 'test',
+    about: '',
+    seconds: o.seconds,
+    rate: () => o.perSecond,
+    slots: () => o.slots,
+    meanServiceMillis: () => o.meanMillis,
+    sigma: 0,
+    drawService: (_t, random) => exponential(random, o.meanMillis),
+    sloMillis: 200,
+    timeoutMillis: o.timeoutMillis ?? 1e9,
+    retry: { max: o.retries ?? 0, baseMillis: 0 },
+    measure: [0, o.seconds],
+    isOverload: false,
   }
 }
-const algorithm = (make: (clock: () => number) => Admission): Algorithm => ({ name: 'x', config: '', make: ({ clock }) => make(clock) })
+const algorithm = (make: (clock: () => number) => Admission): Algorithm => ({
+  name: 'x',
+  config: '',
+  make: ({ clock }) => make(clock),
+})
 const NONE = algorithm(() => noAdmission())
 
 /** Erlang C: mean time in system of an M/M/c queue, ms. */
 function mmcResponseMillis(lambdaPerMs: number, meanMillis: number, c: number): number {
-  const mu = 1 / meanMillis, a = lambdaPerMs / mu, rho = a / c
-  let sum = 0, term = 1
+  const mu = 1 / meanMillis,
+    a = lambdaPerMs / mu,
+    rho = a / c
+  let sum = 0,
+    term = 1
   for (let k = 0; k < c; k++) {
     sum += term
     term *= a / (k + 1)
@@ -36,7 +60,11 @@ function mmcResponseMillis(lambdaPerMs: number, meanMillis: number, c: number): 
 function meanLatency(scenario: Scenario, seed: number): { mean: number; throughput: number; utilisation: number } {
   const run = simulate(scenario, NONE, seed)
   const w = run.recorder.windows
-  return { mean: run.meanLatency, throughput: sum(w, 0, w.length, 'completed') / scenario.seconds, utilisation: run.utilisation }
+  return {
+    mean: run.meanLatency,
+    throughput: sum(w, 0, w.length, 'completed') / scenario.seconds,
+    utilisation: run.utilisation,
+  }
 }
 
 describe('the simulated server against queueing theory', () => {
@@ -77,7 +105,11 @@ describe('the simulated server against queueing theory', () => {
 describe('clients: timeouts, retries and their accounting', () => {
   it('retries a shed request exactly `max` times: amplification 1 + max, every attempt shed', () => {
     const scenario = queueing({ perSecond: 50, slots: 1, meanMillis: 20, seconds: 10, retries: 2 })
-    const run = simulate(scenario, algorithm((clock) => limiterAdmission(new FixedLimit(0), clock)), 3)
+    const run = simulate(
+      scenario,
+      algorithm((clock) => limiterAdmission(new FixedLimit(0), clock)),
+      3,
+    )
     const w = run.recorder.windows
     const firsts = sum(w, 0, 10, 'firsts')
     expect(firsts).toBeGreaterThan(400)
@@ -88,7 +120,14 @@ describe('clients: timeouts, retries and their accounting', () => {
 
   it('retries an attempt whose client timed out while the server still serves the first: wasted work, no goodput', () => {
     // One slot, service 1 s on average, clients wait 100 ms: almost every attempt times out.
-    const scenario = queueing({ perSecond: 2, slots: 1, meanMillis: 1000, seconds: 200, timeoutMillis: 100, retries: 1 })
+    const scenario = queueing({
+      perSecond: 2,
+      slots: 1,
+      meanMillis: 1000,
+      seconds: 200,
+      timeoutMillis: 100,
+      retries: 1,
+    })
     const run = simulate(scenario, NONE, 4)
     const w = run.recorder.windows
     const f = figures(scenario, run)
@@ -103,7 +142,15 @@ describe('clients: timeouts, retries and their accounting', () => {
     const samples: { rtt: number; didDrop: boolean }[] = []
     const limit = new FixedLimit(1000)
     const recording = {
-      get limit() { return limit.limit }, get min() { return limit.min }, get max() { return limit.max },
+      get limit() {
+        return limit.limit
+      },
+      get min() {
+        return limit.min
+      },
+      get max() {
+        return limit.max
+      },
       setBounds: (a: number, b: number) => limit.setBounds(a, b),
       onSample(_s: number, rtt: number, _i: number, didDrop: boolean) {
         samples.push({ rtt, didDrop })
@@ -111,7 +158,11 @@ describe('clients: timeouts, retries and their accounting', () => {
       },
     }
     const scenario = queueing({ perSecond: 20, slots: 1, meanMillis: 30, seconds: 100, timeoutMillis: 150 })
-    const run = simulate(scenario, algorithm((c) => limiterAdmission(recording, c)), 9)
+    const run = simulate(
+      scenario,
+      algorithm((c) => limiterAdmission(recording, c)),
+      9,
+    )
     const latencies = run.recorder.windows.flatMap((w) => w.latencies)
     expect(samples.length).toBe(latencies.length)
     expect(samples.map((s) => s.rtt).sort((a, b) => a - b)).toEqual([...latencies].sort((a, b) => a - b))

@@ -6,13 +6,18 @@ import { prefersOpenMetrics } from '../../../collector/src/api/metrics-expositio
 import { startServer } from '../../helpers/server.ts'
 
 // What Prometheus 2.42 sends when it scrapes.
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 
 describe('GET /metrics', () => {
   let app: FastifyInstance
   let url: string
-  beforeAll(async () => { ({ app, url } = await startServer({ walDir: 'off' })) })
-  afterAll(async () => { await app?.close() })
+  beforeAll(async () => {
+    ;({ app, url } = await startServer({ walDir: 'off' }))
+  })
+  afterAll(async () => {
+    await app?.close()
+  })
 
   it('answers the text format 0.0.4 by default, uncompressed', async () => {
     const res = await fetch(`${url}/metrics`, { headers: { 'accept-encoding': 'identity' } })

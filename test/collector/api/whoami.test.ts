@@ -6,20 +6,34 @@ import { testSettings } from '../../helpers/settings.ts'
 // With tokens: whoami tells each token its granted roles; the UI's page and assets are open,
 // the services aggregate needs a read token like every other GET under /api/v1.
 
-const TOKENS = { app: 'app-8c1d2e3f4a5b6c7d', ci: 'ci-3f9a4b5c6d7e8f90', ops: 'ops-77aa88bb99cc00dd', dev: 'dev-1a2b3c4d5e6f7a8b' }
+const TOKENS = {
+  app: 'app-8c1d2e3f4a5b6c7d',
+  ci: 'ci-3f9a4b5c6d7e8f90',
+  ops: 'ops-77aa88bb99cc00dd',
+  dev: 'dev-1a2b3c4d5e6f7a8b',
+}
 let app: FastifyInstance
 beforeAll(async () => {
   const tokens = `app=ingest:${TOKENS.app},ci=deploy:${TOKENS.ci},ops=operate:${TOKENS.ops},dev=read:${TOKENS.dev}`
   app = await buildApp(testSettings({ tokens, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 const get = (url: string, who?: keyof typeof TOKENS) =>
   app.inject({ method: 'GET', url, headers: who === undefined ? {} : { authorization: `Bearer ${TOKENS[who]}` } })
 
 describe('GET /api/v1/whoami with tokens', () => {
   it('answers each token its name and the roles it is granted (deploy and operate read too)', async () => {
-    const answers = Object.fromEntries(await Promise.all((Object.keys(TOKENS) as (keyof typeof TOKENS)[]).map(async (who) => [who, (await get('/api/v1/whoami', who)).json()])))
+    const answers = Object.fromEntries(
+      await Promise.all(
+        (Object.keys(TOKENS) as (keyof typeof TOKENS)[]).map(async (who) => [
+          who,
+          (await get('/api/v1/whoami', who)).json(),
+        ]),
+      ),
+    )
     expect(answers).toEqual({
       app: { open: false, name: 'app', roles: ['ingest'] },
       ci: { open: false, name: 'ci', roles: ['deploy', 'read'] },
@@ -33,7 +47,11 @@ describe('GET /api/v1/whoami with tokens', () => {
     expect(none.statusCode).toBe(401)
     expect(none.json().error.code).toBe('GOV_ERR_AUTH_MISSING')
     expect(none.headers['www-authenticate']).toBe('Bearer realm="governor"')
-    const wrong = await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: { authorization: 'Bearer not-a-configured-token' } })
+    const wrong = await app.inject({
+      method: 'GET',
+      url: '/api/v1/whoami',
+      headers: { authorization: 'Bearer not-a-configured-token' },
+    })
     expect(wrong.statusCode).toBe(401)
   })
 })

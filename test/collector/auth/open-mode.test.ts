@@ -9,9 +9,20 @@ let app: FastifyInstance
 let logs = ''
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ host: '127.0.0.1' }), { logger: { level: 'warn', stream: { write: (line: string) => { logs += line } } } })
+  app = await buildApp(testSettings({ host: '127.0.0.1' }), {
+    logger: {
+      level: 'warn',
+      stream: {
+        write: (line: string) => {
+          logs += line
+        },
+      },
+    },
+  })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('open mode', () => {
   it('says so at start in one log line', () => {
@@ -24,22 +35,51 @@ describe('open mode', () => {
   })
 
   it('serves every route without a token, and ignores a token it cannot know', async () => {
-    const ingest = await app.inject({ method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/json' }, payload: { resourceMetrics: [] } })
+    const ingest = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { 'content-type': 'application/json' },
+      payload: { resourceMetrics: [] },
+    })
     expect(ingest.statusCode).toBe(200)
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200)
-    expect((await app.inject({ method: 'GET', url: '/api/v1/deploys/last', headers: { authorization: 'Bearer whatever-it-may-be-0000' } })).statusCode).toBe(200)
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/api/v1/deploys/last',
+          headers: { authorization: 'Bearer whatever-it-may-be-0000' },
+        })
+      ).statusCode,
+    ).toBe(200)
   })
 
   it('keeps the body actor, and still requires it', async () => {
-    const deploy = await app.inject({ method: 'POST', url: '/api/v1/deploys', payload: { service: 'api', version: '1', actor: 'alice' } })
+    const deploy = await app.inject({
+      method: 'POST',
+      url: '/api/v1/deploys',
+      payload: { service: 'api', version: '1', actor: 'alice' },
+    })
     expect(deploy.statusCode).toBe(201)
     expect(deploy.json()).toMatchObject({ actor: 'alice' })
-    const anonymous = await app.inject({ method: 'POST', url: '/api/v1/deploys', payload: { service: 'api', version: '2' } })
+    const anonymous = await app.inject({
+      method: 'POST',
+      url: '/api/v1/deploys',
+      payload: { service: 'api', version: '2' },
+    })
     expect(anonymous.statusCode).toBe(400)
     expect(anonymous.json()).toEqual({ error: { code: 'GOV_ERR_CHANGE_INVALID', message: 'actor is required' } })
-    const declared = await app.inject({ method: 'PUT', url: '/api/v1/knobs/api/workers', payload: { type: 'int', default: 2 } })
+    const declared = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/knobs/api/workers',
+      payload: { type: 'int', default: 2 },
+    })
     expect(declared.json()).toMatchObject({ changed_by: 'app:api' })
-    const noActor = await app.inject({ method: 'POST', url: '/api/v1/knobs/api/workers/value', payload: { value: 3, reason: 'x' } })
+    const noActor = await app.inject({
+      method: 'POST',
+      url: '/api/v1/knobs/api/workers/value',
+      payload: { value: 3, reason: 'x' },
+    })
     expect(noActor.statusCode).toBe(400)
     expect(noActor.json().error.message).toBe('actor is required')
   })

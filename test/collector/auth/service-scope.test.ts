@@ -24,10 +24,17 @@ beforeAll(async () => {
   ].join(',')
   app = await buildApp(testSettings({ tokens, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 async function call(who: keyof typeof TOKENS, method: string, path: string, body?: unknown) {
-  const res = await app.inject({ method: method as 'GET', url: `/api/v1${path}`, payload: body as object, headers: { authorization: `Bearer ${TOKENS[who]}` } })
+  const res = await app.inject({
+    method: method as 'GET',
+    url: `/api/v1${path}`,
+    payload: body as object,
+    headers: { authorization: `Bearer ${TOKENS[who]}` },
+  })
   return { status: res.statusCode, body: res.json() as Record<string, any> }
 }
 const def = { type: 'int', default: 4, min: 1, max: 64 }
@@ -39,14 +46,25 @@ describe('an ingest token scoped to services', () => {
     expect((await call('shop', 'PUT', '/knobs/search/workers', def)).status).toBe(201)
   })
 
-  it('is refused with 403 GOV_ERR_AUTH_SERVICE for another service\'s knob, which stays as it was', async () => {
+  it("is refused with 403 GOV_ERR_AUTH_SERVICE for another service's knob, which stays as it was", async () => {
     const refused = await call('checkout', 'PUT', '/knobs/cart/workers', { type: 'int', default: 64, min: 64, max: 64 })
     expect(refused.status).toBe(403)
-    expect(refused.body).toEqual({ error: { code: 'GOV_ERR_AUTH_SERVICE', message: 'token "app-checkout" (ingest@checkout) may declare knobs of "checkout" only, not of "cart": give the app of "cart" a token with the role ingest@cart' } })
+    expect(refused.body).toEqual({
+      error: {
+        code: 'GOV_ERR_AUTH_SERVICE',
+        message:
+          'token "app-checkout" (ingest@checkout) may declare knobs of "checkout" only, not of "cart": give the app of "cart" a token with the role ingest@cart',
+      },
+    })
     const shop = await call('shop', 'PUT', '/knobs/checkout/workers', def)
     expect(shop.status).toBe(403)
     expect(shop.body.error.message).toContain('may declare knobs of "cart", "search" only, not of "checkout"')
-    expect((await call('dev', 'GET', '/knobs/cart/workers')).body).toMatchObject({ value: 4, min: 1, max: 64, version: 1 })
+    expect((await call('dev', 'GET', '/knobs/cart/workers')).body).toMatchObject({
+      value: 4,
+      min: 1,
+      max: 64,
+      version: 1,
+    })
     // A knob that does not exist yet cannot be created for another service either.
     expect((await call('checkout', 'PUT', '/knobs/billing/workers', def)).status).toBe(403)
   })
@@ -63,7 +81,12 @@ describe('an ingest token scoped to services', () => {
   })
 
   it('says which services it is scoped to in whoami', async () => {
-    expect((await call('shop', 'GET', '/whoami')).body).toEqual({ open: false, name: 'app-shop', roles: ['ingest'], services: ['cart', 'search'] })
+    expect((await call('shop', 'GET', '/whoami')).body).toEqual({
+      open: false,
+      name: 'app-shop',
+      roles: ['ingest'],
+      services: ['cart', 'search'],
+    })
     expect((await call('plain', 'GET', '/whoami')).body).toEqual({ open: false, name: 'legacy', roles: ['ingest'] })
   })
 })

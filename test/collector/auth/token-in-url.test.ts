@@ -12,9 +12,20 @@ let app: FastifyInstance
 let logs = ''
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ tokens: `dev=read:${READ}`, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: { level: 'debug', stream: { write: (line: string) => { logs += line } } } })
+  app = await buildApp(testSettings({ tokens: `dev=read:${READ}`, impactIntervalMillis: 0, controllerTickMillis: 0 }), {
+    logger: {
+      level: 'debug',
+      stream: {
+        write: (line: string) => {
+          logs += line
+        },
+      },
+    },
+  })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers })
 
@@ -28,7 +39,12 @@ describe('a token in the query string', () => {
   ])('%s is refused with 400 GOV_ERR_AUTH_TOKEN_IN_URL', async (url, which) => {
     const res = await get(url)
     expect(res.statusCode).toBe(400)
-    expect(res.json()).toEqual({ error: { code: 'GOV_ERR_AUTH_TOKEN_IN_URL', message: `a token in the URL is refused (${which}): URLs are kept in logs, proxies and browser history; send it in the header Authorization: Bearer <token>, and replace that token, it may have been seen` } })
+    expect(res.json()).toEqual({
+      error: {
+        code: 'GOV_ERR_AUTH_TOKEN_IN_URL',
+        message: `a token in the URL is refused (${which}): URLs are kept in logs, proxies and browser history; send it in the header Authorization: Bearer <token>, and replace that token, it may have been seen`,
+      },
+    })
     expect(res.body).not.toContain(READ)
   })
 
@@ -40,7 +56,9 @@ describe('a token in the query string', () => {
   it('never reaches the logs: the request lines show it redacted', async () => {
     await get(`/api/v1/deploys/last?access_token=${READ}&service=cart`)
     const lines = logs.split('\n').filter((l) => l !== '')
-    expect(lines.some((l) => l.includes('"url":"/api/v1/deploys/last?access_token=[redacted]&service=cart"'))).toBe(true)
+    expect(lines.some((l) => l.includes('"url":"/api/v1/deploys/last?access_token=[redacted]&service=cart"'))).toBe(
+      true,
+    )
     expect(logs).not.toContain(READ)
     expect(logs).not.toContain(encodeURIComponent(READ))
   })

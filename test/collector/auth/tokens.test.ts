@@ -21,7 +21,9 @@ const load = (tokens: string, tokensFile = '', files: Record<string, string> = {
 
 /** The message of the GOV_ERR_SETTINGS_INVALID that `run` throws. */
 function refusal(run: () => unknown): string {
-  try { run() } catch (err) {
+  try {
+    run()
+  } catch (err) {
     expect(isGovernorError(err) && err.code).toBe('GOV_ERR_SETTINGS_INVALID')
     return (err as Error).message
   }
@@ -32,7 +34,10 @@ describe('GOVERNOR_TOKENS', () => {
   it('reads named entries with several roles, and names unnamed ones <first role>-<n>', () => {
     const entries = load(`ci=deploy+read:${CI}, ingest:${APP} ,ingest+read:${APP}-2,, operate:${OPS}`)
     expect(entries.map((e) => [e.name, e.roles])).toEqual([
-      ['ci', ['deploy', 'read']], ['ingest-1', ['ingest']], ['ingest-2', ['ingest', 'read']], ['operate-1', ['operate']],
+      ['ci', ['deploy', 'read']],
+      ['ingest-1', ['ingest']],
+      ['ingest-2', ['ingest', 'read']],
+      ['operate-1', ['operate']],
     ])
     // Only hashes are kept, never the tokens.
     expect(JSON.stringify(entries)).not.toContain(CI)
@@ -50,19 +55,35 @@ describe('GOVERNOR_TOKENS', () => {
   it('reads a file of entries, one a line, with blank lines and comments, alongside the variable', () => {
     const file = `# Governor tokens\n\nci=deploy+read:${CI}\n  # apps\napp-checkout=ingest:${APP}\r\n`
     const entries = load(`operate:${OPS}`, '/etc/governor/tokens', { '/etc/governor/tokens': file })
-    expect(entries.map((e) => `${e.name}=${e.roles.join('+')}`)).toEqual(['operate-1=operate', 'ci=deploy+read', 'app-checkout=ingest'])
+    expect(entries.map((e) => `${e.name}=${e.roles.join('+')}`)).toEqual([
+      'operate-1=operate',
+      'ci=deploy+read',
+      'app-checkout=ingest',
+    ])
   })
 
   it.each([
     [`ci=admin:${CI}`, 'GOVERNOR_TOKENS entry 1 ("ci"): unknown role "admin"'],
     [`ci=deploy:${CI},app=ingest:`, 'GOVERNOR_TOKENS entry 2 ("app"): the token is empty'],
-    [`ci=deploy:${CI},app=ingest:short-token`, 'GOVERNOR_TOKENS entry 2 ("app"): the token is shorter than 16 characters'],
-    [`ci=deploy:${CI},ingest:${CI}`, 'GOVERNOR_TOKENS entry 2 (ingest:[20 chars]): the same token as GOVERNOR_TOKENS entry 1 ("ci")'],
-    [`ci=deploy:${CI},ci=read:${APP}`, 'GOVERNOR_TOKENS entry 2 ("ci"): the name is already used by GOVERNOR_TOKENS entry 1 ("ci")'],
+    [
+      `ci=deploy:${CI},app=ingest:short-token`,
+      'GOVERNOR_TOKENS entry 2 ("app"): the token is shorter than 16 characters',
+    ],
+    [
+      `ci=deploy:${CI},ingest:${CI}`,
+      'GOVERNOR_TOKENS entry 2 (ingest:[20 chars]): the same token as GOVERNOR_TOKENS entry 1 ("ci")',
+    ],
+    [
+      `ci=deploy:${CI},ci=read:${APP}`,
+      'GOVERNOR_TOKENS entry 2 ("ci"): the name is already used by GOVERNOR_TOKENS entry 1 ("ci")',
+    ],
     [`ci=:${CI}`, 'GOVERNOR_TOKENS entry 1 ("ci"): no role'],
     [`${CI}`, 'GOVERNOR_TOKENS entry 1 ([20 chars]): expected name=role+role:token or role:token'],
     [`ci bot=read:${CI}`, 'GOVERNOR_TOKENS entry 1 ([6 chars]=read:[20 chars]): the name must be'],
-    [`app=deploy@checkout:${APP}`, 'GOVERNOR_TOKENS entry 1 ("app"): only ingest can be scoped to services, not deploy'],
+    [
+      `app=deploy@checkout:${APP}`,
+      'GOVERNOR_TOKENS entry 1 ("app"): only ingest can be scoped to services, not deploy',
+    ],
     [`app=ingest@:${APP}`, 'GOVERNOR_TOKENS entry 1 ("app"): ingest@ must be followed by a service name'],
     [`app=ingest+ingest@checkout:${APP}`, 'GOVERNOR_TOKENS entry 1 ("app"): ingest and ingest@<service> together'],
     [`ci=read:${CI} x`, 'GOVERNOR_TOKENS entry 1 ("ci"): the token contains whitespace'],
@@ -76,7 +97,8 @@ describe('GOVERNOR_TOKENS', () => {
   it('reads ingest@<service> roles: the token is scoped to those services', () => {
     const entries = load(`app=ingest@checkout+ingest@cart+read:${APP},ingest@billing:${CI}`)
     expect(entries.map((e) => [e.name, e.roles, e.services])).toEqual([
-      ['app', ['ingest', 'read'], ['checkout', 'cart']], ['ingest-1', ['ingest'], ['billing']],
+      ['app', ['ingest', 'read'], ['checkout', 'cart']],
+      ['ingest-1', ['ingest'], ['billing']],
     ])
     const verifier = new TokenVerifier(entries)
     expect(verifier.verify(APP)).toEqual({ name: 'app', roles: ['ingest', 'read'], services: ['checkout', 'cart'] })
@@ -88,10 +110,22 @@ describe('GOVERNOR_TOKENS', () => {
   // A reversed entry puts the token where the name or the roles go; the old parser printed the
   // name and any role of letters only, so the token reached the start-up error.
   it.each([
-    [`${CI}=ingest:app-checkout`, 'GOVERNOR_TOKENS entry 1 ([20 chars]=ingest:[12 chars]): the token is shorter than 16 characters (is the entry reversed?'],
-    [`${LETTERS}=ingest:app`, 'GOVERNOR_TOKENS entry 1 ([18 chars]=ingest:[3 chars]): the token is shorter than 16 characters (is the entry reversed?'],
-    [`${LETTERS}:app=ingest`, 'GOVERNOR_TOKENS entry 1 ([18 chars]:[10 chars]): an unknown role, the token is shorter than 16 characters (is the entry reversed?'],
-    [`app=${LETTERS}:ingest`, 'GOVERNOR_TOKENS entry 1 ("app"): an unknown role, the token is shorter than 16 characters (is the entry reversed?'],
+    [
+      `${CI}=ingest:app-checkout`,
+      'GOVERNOR_TOKENS entry 1 ([20 chars]=ingest:[12 chars]): the token is shorter than 16 characters (is the entry reversed?',
+    ],
+    [
+      `${LETTERS}=ingest:app`,
+      'GOVERNOR_TOKENS entry 1 ([18 chars]=ingest:[3 chars]): the token is shorter than 16 characters (is the entry reversed?',
+    ],
+    [
+      `${LETTERS}:app=ingest`,
+      'GOVERNOR_TOKENS entry 1 ([18 chars]:[10 chars]): an unknown role, the token is shorter than 16 characters (is the entry reversed?',
+    ],
+    [
+      `app=${LETTERS}:ingest`,
+      'GOVERNOR_TOKENS entry 1 ("app"): an unknown role, the token is shorter than 16 characters (is the entry reversed?',
+    ],
   ])('never prints the token of the reversed entry %s, only its position and a masked form', (tokens, message) => {
     const msg = refusal(() => load(tokens))
     expect(msg).toContain(message)
@@ -157,9 +191,12 @@ describe('roles and actors', () => {
 })
 
 describe('exposure without tokens', () => {
-  it.each(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])('%s is loopback', (host) => {
-    expect(isLoopback(host)).toBe(true)
-  })
+  it.each(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])(
+    '%s is loopback',
+    (host) => {
+      expect(isLoopback(host)).toBe(true)
+    },
+  )
 
   it.each(['0.0.0.0', '::', '10.0.0.5', '128.0.0.1', 'governor.internal', '::ffff:10.0.0.1'])('%s is not', (host) => {
     expect(isLoopback(host)).toBe(false)
@@ -168,7 +205,9 @@ describe('exposure without tokens', () => {
   it('refuses a non-loopback address without tokens, saying how to add them', () => {
     const open = new AccessControl(new TokenVerifier([]))
     expect(() => open.checkExposure('127.0.0.1')).not.toThrow()
-    expect(refusal(() => open.checkExposure('0.0.0.0'))).toBe('refusing to listen on 0.0.0.0 without tokens: set GOVERNOR_TOKENS=name=role+role:token (roles: ingest, deploy, operate, read) or GOVERNOR_TOKENS_FILE, or bind to 127.0.0.1 (GOVERNOR_HOST)')
+    expect(refusal(() => open.checkExposure('0.0.0.0'))).toBe(
+      'refusing to listen on 0.0.0.0 without tokens: set GOVERNOR_TOKENS=name=role+role:token (roles: ingest, deploy, operate, read) or GOVERNOR_TOKENS_FILE, or bind to 127.0.0.1 (GOVERNOR_HOST)',
+    )
     expect(() => new AccessControl(new TokenVerifier(load(`read:${CI}`))).checkExposure('0.0.0.0')).not.toThrow()
   })
 })

@@ -7,7 +7,9 @@ import { Quarantine } from '../../../collector/src/batch/quarantine.ts'
 import type { TableInsert } from '../../../collector/src/batch/split-commit.ts'
 
 const dirs: string[] = []
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
 function quarantine(): Quarantine {
   const dir = mkdtempSync(join(tmpdir(), 'governor-quarantine-'))
   dirs.push(dir)
@@ -19,7 +21,8 @@ function store() {
   const stored: string[] = []
   const insert: TableInsert = async (_table, rows) => {
     const lines = rows.toString().split('\n').filter(Boolean)
-    if (lines.some((l) => l.includes('BAD'))) throw Object.assign(new Error('Code: 27. DB::Exception: Cannot parse input'), { clickhouseCode: 27 })
+    if (lines.some((l) => l.includes('BAD')))
+      throw Object.assign(new Error('Code: 27. DB::Exception: Cannot parse input'), { clickhouseCode: 27 })
     stored.push(...lines)
   }
   return { insert, stored }
@@ -31,7 +34,17 @@ describe('Quarantine', () => {
     const refused = [{ table: 'samples' as const, rows: Buffer.from('BAD1\nBAD2\n'), errors: ['e1', 'e2'] }]
     q.put('wal-s1', refused)
     q.put('wal-s1', refused) // the same commit replayed after a crash: the same entry
-    expect(q.list()).toEqual([{ id: 'wal-s1-samples', table: 'samples', columns: ['series_id', 'ts', 'start', 'flags', 'value'], rows: 2, errors: ['e1', 'e2'], quarantinedAt: 1_700_000_000_000, source: 'wal-s1' }])
+    expect(q.list()).toEqual([
+      {
+        id: 'wal-s1-samples',
+        table: 'samples',
+        columns: ['series_id', 'ts', 'start', 'flags', 'value'],
+        rows: 2,
+        errors: ['e1', 'e2'],
+        quarantinedAt: 1_700_000_000_000,
+        source: 'wal-s1',
+      },
+    ])
     expect(q.rowsOf('wal-s1-samples').toString()).toBe('BAD1\nBAD2\n')
     expect(readdirSync(q.dir).sort()).toEqual(['wal-s1-samples.json', 'wal-s1-samples.tsv'])
   })
@@ -41,9 +54,14 @@ describe('Quarantine', () => {
     q.put('wal-s2', [{ table: 'samples', rows: Buffer.from('ok1\nBAD\nok2\n'), errors: ['e', 'e', 'e'] }])
     q.put('wal-s3', [{ table: 'series', rows: Buffer.from('fine\n'), errors: ['e'] }])
     const s = store()
-    expect(await q.replay(s.insert, isDataError, ['wal-s2-samples'])).toEqual([{ id: 'wal-s2-samples', table: 'samples', stored: 2, refused: 1 }])
+    expect(await q.replay(s.insert, isDataError, ['wal-s2-samples'])).toEqual([
+      { id: 'wal-s2-samples', table: 'samples', stored: 2, refused: 1 },
+    ])
     expect(s.stored.sort()).toEqual(['ok1', 'ok2'])
-    expect(q.list().map((e) => [e.id, e.rows])).toEqual([['wal-s2-samples', 1], ['wal-s3-series', 1]])
+    expect(q.list().map((e) => [e.id, e.rows])).toEqual([
+      ['wal-s2-samples', 1],
+      ['wal-s3-series', 1],
+    ])
     expect(q.rowsOf('wal-s2-samples').toString()).toBe('BAD\n')
     expect(await q.replay(s.insert, isDataError)).toEqual([
       { id: 'wal-s2-samples', table: 'samples', stored: 0, refused: 1 },

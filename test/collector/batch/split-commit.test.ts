@@ -18,29 +18,42 @@ function fakeStore(opts: { downAfter?: number } = {}) {
   const attempts: { table: CommitTable; token: string | undefined; lines: number }[] = []
   const insert: TableInsert = async (table, rows, token) => {
     attempts.push({ table, token, lines: rows.toString().split('\n').filter(Boolean).length })
-    if (opts.downAfter !== undefined && attempts.length > opts.downAfter) throw engineError(242, 'Code: 242. DB::Exception: Table is in readonly mode')
+    if (opts.downAfter !== undefined && attempts.length > opts.downAfter)
+      throw engineError(242, 'Code: 242. DB::Exception: Table is in readonly mode')
     const lines = rows.toString().split('\n').filter(Boolean)
-    if (lines.some((l) => l.includes('BAD'))) throw engineError(27, `Code: 27. DB::Exception: Cannot parse input: ${lines.find((l) => l.includes('BAD'))}`)
+    if (lines.some((l) => l.includes('BAD')))
+      throw engineError(27, `Code: 27. DB::Exception: Cannot parse input: ${lines.find((l) => l.includes('BAD'))}`)
     if (token === undefined || !stored.has(token)) stored.set(token ?? `anon-${stored.size}`, lines)
   }
   const all = () => [...stored.values()].flat().sort()
   return { insert, stored, attempts, all }
 }
 
-const tables = (byTable: Partial<Record<CommitTable, string[]>>) => COMMIT_TABLES.map((t) => (byTable[t] === undefined ? undefined : Buffer.from(byTable[t]!.map((l) => `${l}\n`).join(''))))
+const tables = (byTable: Partial<Record<CommitTable, string[]>>) =>
+  COMMIT_TABLES.map((t) =>
+    byTable[t] === undefined ? undefined : Buffer.from(byTable[t]!.map((l) => `${l}\n`).join('')),
+  )
 
 describe('commitSplitting', () => {
   it('commits a clean group with one insert per table and the token of each table', async () => {
     const s = fakeStore()
-    const refused = await commitSplitting({ token: 'wal-x', points: 3, tables: tables({ series: ['s1'], samples: ['a', 'b', 'c'] }) }, s.insert, isDataError)
+    const refused = await commitSplitting(
+      { token: 'wal-x', points: 3, tables: tables({ series: ['s1'], samples: ['a', 'b', 'c'] }) },
+      s.insert,
+      isDataError,
+    )
     expect(refused).toEqual([])
     expect(s.attempts.map((a) => a.token)).toEqual(['wal-x-series', 'wal-x-samples'])
   })
 
-  it('stores every row but the refused ones, and returns those with their table and the store\'s message', async () => {
+  it("stores every row but the refused ones, and returns those with their table and the store's message", async () => {
     const s = fakeStore()
     const rows = Array.from({ length: 64 }, (_, i) => (i === 5 || i === 40 ? `BAD${i}` : `r${i}`))
-    const refused = await commitSplitting({ token: 'wal-x', points: 64, tables: tables({ series: ['s1'], samples: rows }) }, s.insert, isDataError)
+    const refused = await commitSplitting(
+      { token: 'wal-x', points: 64, tables: tables({ series: ['s1'], samples: rows }) },
+      s.insert,
+      isDataError,
+    )
     expect(s.all()).toEqual(['s1', ...rows.filter((r) => !r.startsWith('BAD'))].sort())
     expect(refused).toHaveLength(1)
     expect(refused[0]!.table).toBe('samples')
@@ -68,13 +81,19 @@ describe('commitSplitting', () => {
 
   it('throws, without splitting, when the store cannot take rows (not a data error)', async () => {
     const s = fakeStore({ downAfter: 0 })
-    await expect(commitSplitting({ token: 'wal-z', points: 2, tables: tables({ samples: ['a', 'b'] }) }, s.insert, isDataError)).rejects.toThrow(/readonly/)
+    await expect(
+      commitSplitting({ token: 'wal-z', points: 2, tables: tables({ samples: ['a', 'b'] }) }, s.insert, isDataError),
+    ).rejects.toThrow(/readonly/)
     expect(s.attempts).toHaveLength(1)
   })
 
   it('quarantines a table of one refused row with the first answer', async () => {
     const s = fakeStore()
-    const refused = await commitSplitting({ token: undefined, points: 1, tables: tables({ samples: ['BAD'] }) }, s.insert, isDataError)
+    const refused = await commitSplitting(
+      { token: undefined, points: 1, tables: tables({ samples: ['BAD'] }) },
+      s.insert,
+      isDataError,
+    )
     expect(refused.map((r) => [r.table, r.rows.toString()])).toEqual([['samples', 'BAD\n']])
     expect(s.attempts).toHaveLength(1)
   })

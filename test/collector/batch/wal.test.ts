@@ -1,4 +1,15 @@
-import { existsSync, fstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs'
+import {
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -7,14 +18,19 @@ import { isGovernorError } from '../../../collector/src/errors.ts'
 import { loadSettings } from '../../../collector/src/settings.ts'
 
 const dirs: string[] = []
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'governor-wal-'))
   dirs.push(dir)
   return dir
 }
 
-const batch = (n: number): LoggedBatch => ({ points: n, chunks: [undefined, Buffer.from(`${n}\t1\t0\t0\t1\n`.repeat(n))] })
+const batch = (n: number): LoggedBatch => ({
+  points: n,
+  chunks: [undefined, Buffer.from(`${n}\t1\t0\t0\t1\n`.repeat(n))],
+})
 const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.wal'))
 
 /** A log with one segment of `records` records, left on disk as a crash leaves it. */
@@ -35,7 +51,15 @@ describe('WriteAheadLog after a power loss', () => {
     const { wal, leftovers, damage } = WriteAheadLog.open(dir)
     wal.close()
     expect(leftovers.map((l) => l.batches.length)).toEqual([2])
-    expect(damage).toEqual([expect.objectContaining({ segment: name, kind: 'bad-header', records: 0, bytes: 4096, keptAt: join(dir, 'damaged', name) })])
+    expect(damage).toEqual([
+      expect.objectContaining({
+        segment: name,
+        kind: 'bad-header',
+        records: 0,
+        bytes: 4096,
+        keptAt: join(dir, 'damaged', name),
+      }),
+    ])
     expect(segments(dir)).toEqual([good.slice(dir.length + 1)])
     expect(readFileSync(join(dir, 'damaged', name))).toEqual(Buffer.alloc(4096))
   })
@@ -65,7 +89,9 @@ describe('WriteAheadLog after a power loss', () => {
     const { wal, leftovers, damage } = WriteAheadLog.open(dir)
     wal.close()
     expect(leftovers[0]!.batches).toHaveLength(2)
-    expect(damage).toEqual([expect.objectContaining({ kind: 'torn-tail', records: 2, bytes: 8192, reason: expect.stringMatching(/zeros/) })])
+    expect(damage).toEqual([
+      expect.objectContaining({ kind: 'torn-tail', records: 2, bytes: 8192, reason: expect.stringMatching(/zeros/) }),
+    ])
   })
 
   it('stops at a record whose CRC-32 fails, even if good-looking records follow', () => {
@@ -95,7 +121,16 @@ describe('WriteAheadLog fsync policy', () => {
   function counting(fsyncMillis: number) {
     const dir = tempDir()
     const syncs: number[] = []
-    const { wal } = WriteAheadLog.open(dir, { fsyncMillis, sync: (fd) => { syncs.push(fd) }, syncInBackground: (fd, done) => { syncs.push(fd); setImmediate(() => done(null)) } })
+    const { wal } = WriteAheadLog.open(dir, {
+      fsyncMillis,
+      sync: (fd) => {
+        syncs.push(fd)
+      },
+      syncInBackground: (fd, done) => {
+        syncs.push(fd)
+        setImmediate(() => done(null))
+      },
+    })
     return { wal, syncs }
   }
 
@@ -122,10 +157,16 @@ describe('WriteAheadLog fsync policy', () => {
     wal.close()
   })
 
-  it('N ms: the interval\'s flush runs off the event loop, and a segment sealed meanwhile is closed only once it is done', async () => {
+  it("N ms: the interval's flush runs off the event loop, and a segment sealed meanwhile is closed only once it is done", async () => {
     const dir = tempDir()
     const pending: { fd: number; done: (err: Error | null) => void }[] = []
-    const { wal } = WriteAheadLog.open(dir, { fsyncMillis: 10, sync: () => {}, syncInBackground: (fd, done) => { pending.push({ fd, done }) } })
+    const { wal } = WriteAheadLog.open(dir, {
+      fsyncMillis: 10,
+      sync: () => {},
+      syncInBackground: (fd, done) => {
+        pending.push({ fd, done })
+      },
+    })
     wal.append(batch(1))
     await expect.poll(() => pending.length, { timeout: 2000, interval: 5 }).toBe(1)
     const { fd, done } = pending[0]!
@@ -149,9 +190,18 @@ describe('WriteAheadLog fsync policy', () => {
     expect(loadSettings({}, {}).walFsyncMillis).toBe(100)
     expect(loadSettings({}, { GOVERNOR_WAL_FSYNC_MILLIS: '0' }).walFsyncMillis).toBe(0)
     expect(loadSettings({}, { GOVERNOR_WAL_FSYNC_MILLIS: '-1' }).walFsyncMillis).toBe(-1)
-    for (const [value, why] of [['-2', /below the minimum -1/], ['10001', /above the maximum 10000/], ['off', /expected a whole number/], ['0.5', /expected a whole number/]] as const) {
+    for (const [value, why] of [
+      ['-2', /below the minimum -1/],
+      ['10001', /above the maximum 10000/],
+      ['off', /expected a whole number/],
+      ['0.5', /expected a whole number/],
+    ] as const) {
       let caught: unknown
-      try { loadSettings({}, { GOVERNOR_WAL_FSYNC_MILLIS: value }) } catch (err) { caught = err }
+      try {
+        loadSettings({}, { GOVERNOR_WAL_FSYNC_MILLIS: value })
+      } catch (err) {
+        caught = err
+      }
       expect(isGovernorError(caught) && caught.code).toBe('GOV_ERR_SETTINGS_INVALID')
       expect((caught as Error).message).toContain(`GOVERNOR_WAL_FSYNC_MILLIS=${JSON.stringify(value)}`)
       expect((caught as Error).message).toMatch(why)

@@ -4,13 +4,30 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { seriesIdsOf } from '../../../collector/src/store/encoded-batch.ts'
 import { WriteAheadLog } from '../../../collector/src/batch/wal.ts'
-import { WritePipeline, type CommitFn, type CommitGroup, type WritePipelineOptions } from '../../../collector/src/batch/write-pipeline.ts'
+import {
+  WritePipeline,
+  type CommitFn,
+  type CommitGroup,
+  type WritePipelineOptions,
+} from '../../../collector/src/batch/write-pipeline.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
 import { PointBatch } from '../../../collector/src/model/batch.ts'
 import type { SeriesInfo } from '../../../collector/src/model/types.ts'
 
 function seriesOf(id: bigint): SeriesInfo {
-  return { id, metric: 'm', type: 'gauge', temporality: 'unspecified', monotonic: false, unit: '', description: '', service: 's', scope: '', resource: {}, attributes: {} }
+  return {
+    id,
+    metric: 'm',
+    type: 'gauge',
+    temporality: 'unspecified',
+    monotonic: false,
+    unit: '',
+    description: '',
+    service: 's',
+    scope: '',
+    resource: {},
+    attributes: {},
+  }
 }
 
 function batchOf(points: number, id = 1n): PointBatch {
@@ -27,9 +44,10 @@ const rows = (g: CommitGroup, table: number) => (g.tables[table]?.toString().spl
 /** A commit function that parks each call until the test releases it. */
 function manualCommit() {
   const calls: { group: CommitGroup; release: (err?: unknown) => void }[] = []
-  const commit: CommitFn = (group) => new Promise<void>((resolve, reject) => {
-    calls.push({ group, release: (err) => (err === undefined ? resolve() : reject(err)) })
-  })
+  const commit: CommitFn = (group) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({ group, release: (err) => (err === undefined ? resolve() : reject(err)) })
+    })
   return { calls, commit }
 }
 
@@ -37,8 +55,12 @@ const stored = new Set<bigint>()
 function pipeline(opts: Partial<WritePipelineOptions> & Pick<WritePipelineOptions, 'commit'>): WritePipeline {
   stored.clear()
   return new WritePipeline({
-    isStored: (id) => stored.has(id), onSeriesStored: (ids) => ids.forEach((id) => stored.add(id)),
-    maxBatchPoints: 1000, flushIntervalMillis: 0, maxPendingPoints: 10_000, ...opts,
+    isStored: (id) => stored.has(id),
+    onSeriesStored: (ids) => ids.forEach((id) => stored.add(id)),
+    maxBatchPoints: 1000,
+    flushIntervalMillis: 0,
+    maxPendingPoints: 10_000,
+    ...opts,
   })
 }
 
@@ -65,7 +87,9 @@ describe('WritePipeline without a log (acknowledged on commit)', () => {
     const { calls, commit } = manualCommit()
     const p = pipeline({ commit, maxBatchPoints: 1, flushIntervalMillis: 1000 })
     let settled = false
-    const a = p.submit(batchOf(5)).then(() => { settled = true })
+    const a = p.submit(batchOf(5)).then(() => {
+      settled = true
+    })
     await tick(10)
     expect(calls).toHaveLength(1)
     expect(settled).toBe(false)
@@ -129,7 +153,12 @@ describe('WritePipeline without a log (acknowledged on commit)', () => {
 
   it('close() commits what was accepted and refuses what comes after', async () => {
     const committed: number[] = []
-    const p = pipeline({ commit: async (g) => { committed.push(g.points) }, flushIntervalMillis: 60_000 })
+    const p = pipeline({
+      commit: async (g) => {
+        committed.push(g.points)
+      },
+      flushIntervalMillis: 60_000,
+    })
     const a = p.submit(batchOf(3))
     await p.close()
     await a
@@ -140,7 +169,9 @@ describe('WritePipeline without a log (acknowledged on commit)', () => {
 
 describe('WritePipeline with a write-ahead log (acknowledged once logged)', () => {
   const dirs: string[] = []
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
   function openLog() {
     const dir = mkdtempSync(join(tmpdir(), 'governor-wal-'))
     dirs.push(dir)
@@ -198,7 +229,12 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
     const again = WriteAheadLog.open(first.dir)
     expect(again.leftovers).toHaveLength(1)
     const committed: CommitGroup[] = []
-    const p2 = pipeline({ commit: async (g) => { committed.push(g) }, wal: again.wal })
+    const p2 = pipeline({
+      commit: async (g) => {
+        committed.push(g)
+      },
+      wal: again.wal,
+    })
     expect(await p2.replay(again.leftovers)).toEqual({ segments: 1, points: 5, skipped: 0 })
     expect(committed[0]!.token).toBe(`wal-${again.leftovers[0]!.id}`)
     expect(rows(committed[0]!, 1)).toBe(5)
@@ -215,8 +251,14 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
     const committed: CommitGroup[] = []
     const asked: string[][] = []
     const p2 = pipeline({
-      commit: async (g) => { committed.push(g) }, wal: again.wal,
-      committedTokens: async (tokens) => { asked.push([...tokens]); return new Set(tokens) },
+      commit: async (g) => {
+        committed.push(g)
+      },
+      wal: again.wal,
+      committedTokens: async (tokens) => {
+        asked.push([...tokens])
+        return new Set(tokens)
+      },
     })
     expect(await p2.replay(again.leftovers)).toEqual({ segments: 0, points: 0, skipped: 1 })
     expect(asked).toEqual([[`wal-${again.leftovers[0]!.id}`]])
@@ -227,7 +269,13 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
   it('does not take a series for stored when the commit set its row aside; the next batch carries it again', async () => {
     const { wal } = openLog()
     const groups: CommitGroup[] = []
-    const p = pipeline({ commit: async (g) => { groups.push(g); return { refusedSeries: groups.length === 1 ? [7n] : [] } }, wal })
+    const p = pipeline({
+      commit: async (g) => {
+        groups.push(g)
+        return { refusedSeries: groups.length === 1 ? [7n] : [] }
+      },
+      wal,
+    })
     await p.submit(batchOf(1, 7n))
     await p.sync()
     expect(stored.has(7n)).toBe(false)
@@ -241,7 +289,11 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
     const { dir } = openLog()
     const first = WriteAheadLog.open(dir, { lock: true })
     let err: unknown
-    try { WriteAheadLog.open(dir, { lock: true }) } catch (e) { err = e }
+    try {
+      WriteAheadLog.open(dir, { lock: true })
+    } catch (e) {
+      err = e
+    }
     expect(isGovernorError(err) && err.code).toBe('GOV_ERR_STORE_LOCKED')
     first.wal.close()
     WriteAheadLog.open(dir, { lock: true }).wal.close()
@@ -260,7 +312,9 @@ describe('WritePipeline with a write-ahead log (acknowledged once logged)', () =
 
 describe('WritePipeline.begin: a request handed in slices', () => {
   const dirs: string[] = []
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
   function openLog() {
     const dir = mkdtempSync(join(tmpdir(), 'governor-wal-'))
     dirs.push(dir)
@@ -300,7 +354,12 @@ describe('WritePipeline.begin: a request handed in slices', () => {
 
   it('leaves out the row of a series that rows logged before carry, as submit does', async () => {
     const groups: CommitGroup[] = []
-    const p = pipeline({ commit: async (g) => { groups.push(g) }, flushIntervalMillis: 60_000 })
+    const p = pipeline({
+      commit: async (g) => {
+        groups.push(g)
+      },
+      flushIntervalMillis: 60_000,
+    })
     const other = p.submit(sliceOf(5n))
     const request = p.begin()
     request.add(sliceOf(5n, 6n))

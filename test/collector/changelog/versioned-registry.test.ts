@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ChangeLog } from '../../../collector/src/changelog/change-log.ts'
-import { VersionedRegistry, type RegistryChange, type Versioned } from '../../../collector/src/changelog/versioned-registry.ts'
+import {
+  VersionedRegistry,
+  type RegistryChange,
+  type Versioned,
+} from '../../../collector/src/changelog/versioned-registry.ts'
 import { MemoryChangeEvents } from '../../../collector/src/store/change-events.ts'
 import { MemoryVersions } from '../../../collector/src/store/version-store.ts'
 
@@ -9,31 +13,74 @@ import { MemoryVersions } from '../../../collector/src/store/version-store.ts'
 type Def = Versioned<{ n: number }>
 const who = { actor: 'alice', reason: 'because' }
 
-function setup(o: { readBeforeWrite?: boolean; onEventError?: (err: unknown) => void; versions?: MemoryVersions<Def>; changeLog?: ChangeLog } = {}) {
+function setup(
+  o: {
+    readBeforeWrite?: boolean
+    onEventError?: (err: unknown) => void
+    versions?: MemoryVersions<Def>
+    changeLog?: ChangeLog
+  } = {},
+) {
   const versions = o.versions ?? new MemoryVersions<Def>()
   const events = new MemoryChangeEvents()
   const changeLog = o.changeLog ?? new ChangeLog(events)
-  const registry = new VersionedRegistry<Def>({ versions, changeLog, readBeforeWrite: o.readBeforeWrite, onEventError: o.onEventError })
+  const registry = new VersionedRegistry<Def>({
+    versions,
+    changeLog,
+    readBeforeWrite: o.readBeforeWrite,
+    onEventError: o.onEventError,
+  })
   const heard: RegistryChange<Def>[] = []
   registry.subscribe((c) => heard.push(c))
-  const put = (name: string, n: number) => registry.serial(() => registry.write('api', name, { definition: { n } }, who, (next) => ({
-    kind: 'test', time: next.changedAt, timeEnd: next.changedAt, service: 'api', environment: '', actor: next.actor, title: `${name} = ${n}`, text: '', tags: [], version: '', data: {},
-  })), { service: 'api', name })
-  const del = (name: string) => registry.serial(() => registry.remove('api', name, who, (tomb) => ({
-    kind: 'test', time: tomb.changedAt, timeEnd: tomb.changedAt, service: 'api', environment: '', actor: who.actor, title: `${name} deleted`, text: '', tags: [], version: '', data: {},
-  })))
+  const put = (name: string, n: number) =>
+    registry.serial(
+      () =>
+        registry.write('api', name, { definition: { n } }, who, (next) => ({
+          kind: 'test',
+          time: next.changedAt,
+          timeEnd: next.changedAt,
+          service: 'api',
+          environment: '',
+          actor: next.actor,
+          title: `${name} = ${n}`,
+          text: '',
+          tags: [],
+          version: '',
+          data: {},
+        })),
+      { service: 'api', name },
+    )
+  const del = (name: string) =>
+    registry.serial(() =>
+      registry.remove('api', name, who, (tomb) => ({
+        kind: 'test',
+        time: tomb.changedAt,
+        timeEnd: tomb.changedAt,
+        service: 'api',
+        environment: '',
+        actor: who.actor,
+        title: `${name} deleted`,
+        text: '',
+        tags: [],
+        version: '',
+        data: {},
+      })),
+    )
   return { versions, events, changeLog, registry, heard, put, del }
 }
 
 describe('VersionedRegistry', () => {
-  it('numbers versions, records each as an event with the version\'s change id, and tells listeners in order', async () => {
+  it("numbers versions, records each as an event with the version's change id, and tells listeners in order", async () => {
     const { registry, events, heard, put } = setup()
     const one = await put('a', 1)
     const two = await put('a', 2)
     expect([one.version, two.version]).toEqual([1, 2])
     expect(registry.get('api', 'a')).toEqual(two)
     expect((await events.get(two.changeId))?.title).toBe('a = 2')
-    expect(heard.map((c) => [c.seq, c.record.version])).toEqual([[1, 1], [2, 2]])
+    expect(heard.map((c) => [c.seq, c.record.version])).toEqual([
+      [1, 1],
+      [2, 2],
+    ])
     expect((await registry.history('api', 'a')).map((v) => v.definition.n)).toEqual([2, 1])
   })
 
@@ -50,7 +97,8 @@ describe('VersionedRegistry', () => {
 
   it('takes in a newer version written elsewhere, ignores older and equal ones, and converges on the stored twin', async () => {
     const shared = new MemoryVersions<Def>()
-    const a = setup({ versions: shared }), b = setup({ versions: shared })
+    const a = setup({ versions: shared }),
+      b = setup({ versions: shared })
     const v1 = await a.put('x', 1)
     expect(await b.registry.observe(v1)).toBe(true)
     expect(await b.registry.observe(v1)).toBe(false)
@@ -63,9 +111,10 @@ describe('VersionedRegistry', () => {
     expect(b.heard.map((c) => c.record.version)).toEqual([1])
   })
 
-  it('reads a name\'s latest version before a change when others write too, so numbers follow theirs', async () => {
+  it("reads a name's latest version before a change when others write too, so numbers follow theirs", async () => {
     const shared = new MemoryVersions<Def>()
-    const a = setup({ versions: shared, readBeforeWrite: true }), b = setup({ versions: shared, readBeforeWrite: true })
+    const a = setup({ versions: shared, readBeforeWrite: true }),
+      b = setup({ versions: shared, readBeforeWrite: true })
     await a.put('x', 1)
     await a.put('x', 2)
     const mine = await b.put('x', 3)
@@ -74,7 +123,11 @@ describe('VersionedRegistry', () => {
   })
 
   it('keeps a change whose event cannot be written when told whom to tell, and refuses it otherwise', async () => {
-    const broken = { append: async () => { throw new Error('events table gone') } } as unknown as ChangeLog
+    const broken = {
+      append: async () => {
+        throw new Error('events table gone')
+      },
+    } as unknown as ChangeLog
     const errors: unknown[] = []
     const kept = setup({ changeLog: broken, onEventError: (err) => errors.push(err) })
     expect((await kept.put('a', 1)).version).toBe(1)

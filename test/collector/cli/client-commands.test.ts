@@ -8,12 +8,28 @@ import { startServer } from '../../helpers/server.ts'
 
 let app: FastifyInstance
 let url: string
-beforeAll(async () => { ({ app, url } = await startServer({ controllerTickMillis: 0, impactIntervalMillis: 0 })) })
-afterAll(async () => { await app?.close() })
+beforeAll(async () => {
+  ;({ app, url } = await startServer({ controllerTickMillis: 0, impactIntervalMillis: 0 }))
+})
+afterAll(async () => {
+  await app?.close()
+})
 
 async function governor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = ''
-  const code = await runClientCommand([args[0]!, '--url', url, ...args.slice(1)], {}, { stdout: (s) => { stdout += s }, stderr: (s) => { stderr += s } })
+  let stdout = '',
+    stderr = ''
+  const code = await runClientCommand(
+    [args[0]!, '--url', url, ...args.slice(1)],
+    {},
+    {
+      stdout: (s) => {
+        stdout += s
+      },
+      stderr: (s) => {
+        stderr += s
+      },
+    },
+  )
   return { code, stdout, stderr }
 }
 
@@ -21,9 +37,17 @@ describe('governor deploy', () => {
   it('prints "recorded" for a new deploy and "already recorded" when the same id comes again', async () => {
     const args = ['deploy', '--service', 'api', '--version', '1.4.2', '--actor', 'ci', '--id', 'pipeline-77']
     const first = await governor(...args)
-    expect(first).toEqual({ code: EXIT.OK, stderr: '', stdout: 'recorded deploy api 1.4.2 to production (id pipeline-77)\n' })
+    expect(first).toEqual({
+      code: EXIT.OK,
+      stderr: '',
+      stdout: 'recorded deploy api 1.4.2 to production (id pipeline-77)\n',
+    })
     const again = await governor(...args)
-    expect(again).toEqual({ code: EXIT.OK, stderr: '', stdout: 'already recorded: deploy api 1.4.2 to production (id pipeline-77)\n' })
+    expect(again).toEqual({
+      code: EXIT.OK,
+      stderr: '',
+      stdout: 'already recorded: deploy api 1.4.2 to production (id pipeline-77)\n',
+    })
   })
 
   it('is told by the API with 200 and "created": false', async () => {

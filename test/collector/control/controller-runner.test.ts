@@ -3,7 +3,12 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
 import type { ChangeEvent } from '../../../collector/src/changelog/types.ts'
-import { ControllerMetrics, ControllerRunner, SliObserver, type ControllerFactory } from '../../../collector/src/control/index.ts'
+import {
+  ControllerMetrics,
+  ControllerRunner,
+  SliObserver,
+  type ControllerFactory,
+} from '../../../collector/src/control/index.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 import { StoreQueries } from '../../../collector/src/store/queries.ts'
 import type { Controller } from '../../../throttle/src/index.ts'
@@ -27,20 +32,39 @@ function halving(): { factory: ControllerFactory; steps: () => number } {
     init: () => null,
     step: (state, obs, bounds) => {
       steps++
-      if (obs.sli === undefined || obs.sli <= obs.target) return { state, decision: { kind: 'hold', value: obs.value, reason: 'within target' } }
+      if (obs.sli === undefined || obs.sli <= obs.target)
+        return { state, decision: { kind: 'hold', value: obs.value, reason: 'within target' } }
       const value = Math.max(bounds.min, Math.floor(obs.value / 2))
-      return { state, decision: { kind: 'lower', value, reason: `SLI ${Math.round(obs.sli)} over target ${obs.target}: ${obs.value} → ${value}` } }
+      return {
+        state,
+        decision: {
+          kind: 'lower',
+          value,
+          reason: `SLI ${Math.round(obs.sli)} over target ${obs.target}: ${obs.value} → ${value}`,
+        },
+      }
     },
   }
   return { factory: () => controller as Controller, steps: () => steps }
 }
 
-function runnerFor(service: string, factory: ControllerFactory, metrics = new ControllerMetrics(new Registry())): ControllerRunner {
+function runnerFor(
+  service: string,
+  factory: ControllerFactory,
+  metrics = new ControllerMetrics(new Registry()),
+): ControllerRunner {
   const g = app.governor
   return new ControllerRunner({
-    controllers: { list: () => g.controllers.list(service) }, slos: g.slos, knobs: g.knobs, changeLog: g.changeLog, factory, metrics,
+    controllers: { list: () => g.controllers.list(service) },
+    slos: g.slos,
+    knobs: g.knobs,
+    changeLog: g.changeLog,
+    factory,
+    metrics,
     observer: new SliObserver(g.store.client, g.store.db, new StoreQueries(g.store.client, g.store.db), 1_000_000),
-    log: { error() {}, debug() {} }, now: () => clock.now(), tickMillis: 0,
+    log: { error() {}, debug() {} },
+    now: () => clock.now(),
+    tickMillis: 0,
   })
 }
 
@@ -54,9 +78,32 @@ async function slowRequests(service: string, from: number, to: number): Promise<
 
 /** A knob `workers` (40, 1..200), an SLO `latency` (p99 ≤ 300 ms) and a controller `ctl` of `service`. */
 async function setUp(service: string, mode: 'active' | 'shadow'): Promise<void> {
-  expect((await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status).toBe(201)
-  expect((await api(app, 'PUT', `/slos/${service}/latency`, { sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99.9, window: '30d', ...who })).status).toBe(201)
-  expect((await api(app, 'PUT', `/controllers/${service}/ctl`, { knob: 'workers', slo: 'latency', algorithm: 'aimd', interval_ms: INTERVAL, cooldown_ms: 0, mode, ...who })).status).toBe(201)
+  expect(
+    (await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status,
+  ).toBe(201)
+  expect(
+    (
+      await api(app, 'PUT', `/slos/${service}/latency`, {
+        sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 },
+        objective: 99.9,
+        window: '30d',
+        ...who,
+      })
+    ).status,
+  ).toBe(201)
+  expect(
+    (
+      await api(app, 'PUT', `/controllers/${service}/ctl`, {
+        knob: 'workers',
+        slo: 'latency',
+        algorithm: 'aimd',
+        interval_ms: INTERVAL,
+        cooldown_ms: 0,
+        mode,
+        ...who,
+      })
+    ).status,
+  ).toBe(201)
 }
 
 async function controllerEvents(service: string): Promise<ChangeEvent[]> {
@@ -78,7 +125,9 @@ async function ticks(runner: ControllerRunner, n: number): Promise<void> {
 beforeAll(async () => {
   app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('the controller runner, on the store', () => {
   it('holds without data and records why once, not at every tick', async () => {
@@ -87,7 +136,9 @@ describe('the controller runner, on the store', () => {
     const runner = runnerFor('nodata', factory)
     await ticks(runner, 3)
     const events = await controllerEvents('nodata')
-    expect(events.map((e) => e.title)).toEqual(['controller nodata/ctl holds workers at 40: no data: nodata has sent no http.server.request.duration'])
+    expect(events.map((e) => e.title)).toEqual([
+      'controller nodata/ctl holds workers at 40: no data: nodata has sent no http.server.request.duration',
+    ])
     expect(events[0]).toMatchObject({ actor: 'controller:ctl', tags: ['ctl', 'hold', 'no_data'] })
     expect(steps()).toBe(0)
     expect(await knob('nodata')).toMatchObject({ value: 40, mode: 'auto' })
@@ -120,7 +171,9 @@ describe('the controller runner, on the store', () => {
     expect(await knob('stale')).toMatchObject({ value: 2 })
     const titles = (await controllerEvents('stale')).map((e) => e.title)
     expect(titles).toHaveLength(2)
-    expect(titles[1]).toBe('controller stale/ctl holds workers at 2: stale data: the newest point of http.server.request.duration is 20 s old (more than 15 s)')
+    expect(titles[1]).toBe(
+      'controller stale/ctl holds workers at 2: stale data: the newest point of http.server.request.duration is 20 s old (more than 15 s)',
+    )
   })
 
   it('never touches a pinned knob, and records the hold once', async () => {
@@ -130,7 +183,9 @@ describe('the controller runner, on the store', () => {
     const { factory, steps } = halving()
     const runner = runnerFor('pinned', factory)
     await ticks(runner, 3)
-    expect((await controllerEvents('pinned')).map((e) => e.title)).toEqual(['controller pinned/ctl holds workers at 50: knob workers is pinned at 50 by carol (incident 9)'])
+    expect((await controllerEvents('pinned')).map((e) => e.title)).toEqual([
+      'controller pinned/ctl holds workers at 50: knob workers is pinned at 50 by carol (incident 9)',
+    ])
     expect(steps()).toBe(0)
     expect(await knob('pinned')).toMatchObject({ value: 50, mode: 'pinned', changed_by: 'carol' })
   })
@@ -144,7 +199,9 @@ describe('the controller runner, on the store', () => {
     expect(steps()).toBe(3)
     const events = await controllerEvents('shadow')
     expect(events.map((e) => e.title)).toEqual(['controller shadow/ctl (shadow) would lower workers 40 → 20'])
-    expect(events[0]!.text).toMatch(/^SLI 999 over target 300: 40 → 20 — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000 \(SLO shadow\/latency\)$/)
+    expect(events[0]!.text).toMatch(
+      /^SLI 999 over target 300: 40 → 20 — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms, burn rate 1000 \(SLO shadow\/latency\)$/,
+    )
     expect(events[0]!.data).toMatchObject({ mode: 'shadow', before: 40, after: 20, target: 300 })
     expect(await knob('shadow')).toMatchObject({ value: 40, mode: 'manual', version: 1 })
     expect(runner.view('shadow', 'ctl')?.lastDecision).toMatchObject({ kind: 'lower', value: 20, applied: false })
@@ -156,13 +213,17 @@ describe('the controller runner, on the store', () => {
     const { factory } = halving()
     const runner = runnerFor('active', factory)
     const seen: number[] = []
-    const unsubscribe = app.governor.knobs.subscribe((c) => { if (c.knob.service === 'active') seen.push(c.knob.value as number) })
+    const unsubscribe = app.governor.knobs.subscribe((c) => {
+      if (c.knob.service === 'active') seen.push(c.knob.value as number)
+    })
     await ticks(runner, 1)
     unsubscribe()
     expect(seen).toEqual([20])
     const k = await knob('active')
     expect(k).toMatchObject({ value: 20, mode: 'auto', changed_by: 'controller:ctl' })
-    expect(k.reason).toMatch(/^SLI 999 over target 300: 40 → 20 — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms/)
+    expect(k.reason).toMatch(
+      /^SLI 999 over target 300: 40 → 20 — p99 of http\.server\.request\.duration 999 ms over the last 30 s, target 300 ms/,
+    )
     const view = runner.view('active', 'ctl')!
     // Every observation is above 300 ms: a bad share of 1 over the 0.1 % allowed, burn 1000.
     expect(view.lastObservation).toMatchObject({ target: 300, value: 40 })
@@ -178,7 +239,9 @@ describe('the controller runner, on the store', () => {
     await ticks(runner, 2)
     expect(steps()).toBe(0)
     const titles = (await controllerEvents('active')).map((e) => e.title)
-    expect(titles).toEqual(['controller active/ctl holds workers at 30: knob workers is in manual mode since dave set it (I take over); put it back in auto mode to hand it to the controller'])
+    expect(titles).toEqual([
+      'controller active/ctl holds workers at 30: knob workers is in manual mode since dave set it (I take over); put it back in auto mode to hand it to the controller',
+    ])
     expect(await knob('active')).toMatchObject({ value: 30, mode: 'manual' })
   })
 })

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { parseController, withDefaults, type ControllerContext, type ControllerDefinition } from '../../../collector/src/control/definition.ts'
+import {
+  parseController,
+  withDefaults,
+  type ControllerContext,
+  type ControllerDefinition,
+} from '../../../collector/src/control/definition.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
 import type { KnobState } from '../../../collector/src/knobs/knob-service.ts'
 
@@ -26,37 +31,50 @@ function refusal(b: object): { code: string; problems: string[] } {
 }
 
 describe('effect and guard of a controller binding', () => {
-  it('defaults to effect raises and no guard: today\'s behaviour', () => {
+  it("defaults to effect raises and no guard: today's behaviour", () => {
     expect(parseController(body, 'jobs', ctx)).toMatchObject({ effect: 'raises', guard: null })
   })
 
-  it('reads effect lowers and a guard, by name or as an object, with the guard\'s defaults', () => {
+  it("reads effect lowers and a guard, by name or as an object, with the guard's defaults", () => {
     expect(parseController({ ...body, effect: 'lowers', guard: 'downstream-latency' }, 'jobs', ctx)).toMatchObject({
-      effect: 'lowers', guard: { slo: 'downstream-latency', decrease: 0.8, headroom: 0.1 },
+      effect: 'lowers',
+      guard: { slo: 'downstream-latency', decrease: 0.8, headroom: 0.1 },
     })
-    expect(parseController({ ...body, effect: 'lowers', guard: { slo: 'downstream-latency', decrease: 0.5, headroom: 0 } }, 'jobs', ctx).guard)
-      .toEqual({ slo: 'downstream-latency', decrease: 0.5, headroom: 0 })
+    expect(
+      parseController(
+        { ...body, effect: 'lowers', guard: { slo: 'downstream-latency', decrease: 0.5, headroom: 0 } },
+        'jobs',
+        ctx,
+      ).guard,
+    ).toEqual({ slo: 'downstream-latency', decrease: 0.5, headroom: 0 })
   })
 
   it('names every malformed field of effect and guard in one 400', () => {
-    expect(refusal({ ...body, effect: 'down', guard: { slo: 'lag', decrease: 1, headroom: -0.1, margin: 2 } })).toEqual({
-      code: 'GOV_ERR_CONTROLLER_INVALID',
-      problems: [
-        'effect must be one of raises, lowers (how raising the knob moves the SLI), got "down"',
-        'unknown field guard.margin (fields of guard: slo, decrease, headroom)',
-        'guard.slo must name another SLO than slo (lag): the guard is a second objective the controller must not break',
-        'guard.decrease must be a factor above 0 and below 1 (0.8: ×0.8 a step while the guard is breached), got 1',
-        "guard.headroom must be a share from 0 (inclusive) to 1 (0.1: no raise within 10 % of the guard's threshold), got -0.1",
-      ],
-    })
-    expect(refusal({ ...body, guard: 42 }).problems).toEqual(['guard must be the name of another SLO of jobs or {slo, decrease, headroom}, got 42'])
-    expect(refusal({ ...body, guard: { decrease: 0.5 } }).problems).toEqual(['guard.slo is required: the name of another SLO of jobs'])
+    expect(refusal({ ...body, effect: 'down', guard: { slo: 'lag', decrease: 1, headroom: -0.1, margin: 2 } })).toEqual(
+      {
+        code: 'GOV_ERR_CONTROLLER_INVALID',
+        problems: [
+          'effect must be one of raises, lowers (how raising the knob moves the SLI), got "down"',
+          'unknown field guard.margin (fields of guard: slo, decrease, headroom)',
+          'guard.slo must name another SLO than slo (lag): the guard is a second objective the controller must not break',
+          'guard.decrease must be a factor above 0 and below 1 (0.8: ×0.8 a step while the guard is breached), got 1',
+          "guard.headroom must be a share from 0 (inclusive) to 1 (0.1: no raise within 10 % of the guard's threshold), got -0.1",
+        ],
+      },
+    )
+    expect(refusal({ ...body, guard: 42 }).problems).toEqual([
+      'guard must be the name of another SLO of jobs or {slo, decrease, headroom}, got 42',
+    ])
+    expect(refusal({ ...body, guard: { decrease: 0.5 } }).problems).toEqual([
+      'guard.slo is required: the name of another SLO of jobs',
+    ])
     expect(refusal({ ...body, guard: ['lag'] }).problems[0]).toMatch(/^guard must be the name of another SLO/)
   })
 
   it('refuses a guard SLO the service does not have with 404, naming the field', () => {
     expect(refusal({ ...body, guard: 'errors' })).toEqual({
-      code: 'GOV_ERR_SLO_NOT_FOUND', problems: ['no SLO jobs/errors (guard.slo): define it with PUT /api/v1/slos/jobs/errors first'],
+      code: 'GOV_ERR_SLO_NOT_FOUND',
+      problems: ['no SLO jobs/errors (guard.slo): define it with PUT /api/v1/slos/jobs/errors first'],
     })
   })
 

@@ -10,10 +10,24 @@ const TTL = 9_000
 const SETTLE = 500
 
 function lease(store: MemoryLeaseStore, clock: ManualClock, holder: string): Lease {
-  return new Lease({ store, name: 'controllers', holder, ttlMillis: TTL, settleMillis: SETTLE, now: () => clock.now(), sleep: async (ms) => clock.advance(ms) })
+  return new Lease({
+    store,
+    name: 'controllers',
+    holder,
+    ttlMillis: TTL,
+    settleMillis: SETTLE,
+    now: () => clock.now(),
+    sleep: async (ms) => clock.advance(ms),
+  })
 }
 
-const claim = (term: number, holder: string, expiresAt: number): LeaseClaim => ({ name: 'controllers', term, holder, expiresAt, writtenAt: 0 })
+const claim = (term: number, holder: string, expiresAt: number): LeaseClaim => ({
+  name: 'controllers',
+  term,
+  holder,
+  expiresAt,
+  writtenAt: 0,
+})
 
 async function staleTermOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -33,10 +47,22 @@ describe('the lease, pure', () => {
   })
 
   it('renews its own term, follows a live holder, claims the next term once the holder lapsed', () => {
-    expect(planLease([], 'controllers', 'a', 100, TTL)).toEqual({ kind: 'claim', claim: { name: 'controllers', term: 1, holder: 'a', expiresAt: 100 + TTL, writtenAt: 100 } })
-    expect(planLease([claim(1, 'a', 200)], 'controllers', 'a', 100, TTL)).toMatchObject({ kind: 'renew', claim: { term: 1, expiresAt: 100 + TTL } })
-    expect(planLease([claim(1, 'a', 200)], 'controllers', 'b', 100, TTL)).toEqual({ kind: 'follow', view: { term: 1, holder: 'a', expiresAt: 200 } })
-    expect(planLease([claim(1, 'a', 200)], 'controllers', 'b', 200, TTL)).toMatchObject({ kind: 'claim', claim: { term: 2, holder: 'b' } })
+    expect(planLease([], 'controllers', 'a', 100, TTL)).toEqual({
+      kind: 'claim',
+      claim: { name: 'controllers', term: 1, holder: 'a', expiresAt: 100 + TTL, writtenAt: 100 },
+    })
+    expect(planLease([claim(1, 'a', 200)], 'controllers', 'a', 100, TTL)).toMatchObject({
+      kind: 'renew',
+      claim: { term: 1, expiresAt: 100 + TTL },
+    })
+    expect(planLease([claim(1, 'a', 200)], 'controllers', 'b', 100, TTL)).toEqual({
+      kind: 'follow',
+      view: { term: 1, holder: 'a', expiresAt: 200 },
+    })
+    expect(planLease([claim(1, 'a', 200)], 'controllers', 'b', 200, TTL)).toMatchObject({
+      kind: 'claim',
+      claim: { term: 2, holder: 'b' },
+    })
   })
 
   it('leads in a term only as its winner and before the expiry', () => {
@@ -52,9 +78,15 @@ describe('two holders on one store double', () => {
   it('elect one leader; the other follows while the leader renews', async () => {
     const store = new MemoryLeaseStore()
     const clock = new ManualClock(1_000_000)
-    const a = lease(store, clock, 'collector-a'), b = lease(store, clock, 'collector-b')
+    const a = lease(store, clock, 'collector-a'),
+      b = lease(store, clock, 'collector-b')
     expect((await a.step()).leader).toBe(true)
-    expect(await b.step()).toEqual({ leader: false, term: 1, holder: 'collector-a', expiresAt: 1_000_000 + SETTLE + TTL - SETTLE })
+    expect(await b.step()).toEqual({
+      leader: false,
+      term: 1,
+      holder: 'collector-a',
+      expiresAt: 1_000_000 + SETTLE + TTL - SETTLE,
+    })
     for (let i = 0; i < 10; i++) {
       clock.advance(TTL / 3)
       await a.step()
@@ -68,9 +100,15 @@ describe('two holders on one store double', () => {
     const store = new MemoryLeaseStore()
     const clock = new ManualClock(0)
     // Both read "nobody" before either writes: both claim term 1.
-    const x = lease(store, clock, 'x'), y = lease(store, clock, 'y')
+    const x = lease(store, clock, 'x'),
+      y = lease(store, clock, 'y')
     const [sx, sy] = await Promise.all([x.step(), y.step()])
-    expect(store.rows.filter((r) => r.term === 1).map((r) => r.holder).sort()).toEqual(['x', 'y'])
+    expect(
+      store.rows
+        .filter((r) => r.term === 1)
+        .map((r) => r.holder)
+        .sort(),
+    ).toEqual(['x', 'y'])
     expect([sx.leader, sy.leader]).toEqual([true, false])
     expect(sy.holder).toBe('x')
   })
@@ -78,7 +116,8 @@ describe('two holders on one store double', () => {
   it('takes over when the leader stops renewing, in a new term, and refuses the old term', async () => {
     const store = new MemoryLeaseStore()
     const clock = new ManualClock(0)
-    const a = lease(store, clock, 'a'), b = lease(store, clock, 'b')
+    const a = lease(store, clock, 'a'),
+      b = lease(store, clock, 'b')
     await a.step()
     const term = a.state.term
     await a.assertCurrent(term) // current while it leads
@@ -105,7 +144,8 @@ describe('two holders on one store double', () => {
   it('a released lease is taken over at once, not after its expiry', async () => {
     const store = new MemoryLeaseStore()
     const clock = new ManualClock(0)
-    const a = lease(store, clock, 'a'), b = lease(store, clock, 'b')
+    const a = lease(store, clock, 'a'),
+      b = lease(store, clock, 'b')
     await a.step()
     await a.release()
     clock.advance(1)

@@ -2,7 +2,14 @@ import type { FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
-import { createAlgorithm, ControllerMetrics, ControllerRunner, LIMITER_METRICS, SliObserver, UsageObserver } from '../../../collector/src/control/index.ts'
+import {
+  createAlgorithm,
+  ControllerMetrics,
+  ControllerRunner,
+  LIMITER_METRICS,
+  SliObserver,
+  UsageObserver,
+} from '../../../collector/src/control/index.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 import { StoreQueries } from '../../../collector/src/store/queries.ts'
 import { testSettings } from '../../helpers/settings.ts'
@@ -22,9 +29,17 @@ function runnerFor(service: string): ControllerRunner {
   const g = app.governor
   const queries = new StoreQueries(g.store.client, g.store.db)
   return new ControllerRunner({
-    controllers: { list: () => g.controllers.list(service) }, slos: g.slos, knobs: g.knobs, changeLog: g.changeLog, factory: createAlgorithm,
-    metrics: new ControllerMetrics(new Registry()), observer: new SliObserver(g.store.client, g.store.db, queries, 1_000_000),
-    usage: new UsageObserver(queries), log: { error() {}, debug() {} }, now: () => clock.now(), tickMillis: 0,
+    controllers: { list: () => g.controllers.list(service) },
+    slos: g.slos,
+    knobs: g.knobs,
+    changeLog: g.changeLog,
+    factory: createAlgorithm,
+    metrics: new ControllerMetrics(new Registry()),
+    observer: new SliObserver(g.store.client, g.store.db, queries, 1_000_000),
+    usage: new UsageObserver(queries),
+    log: { error() {}, debug() {} },
+    now: () => clock.now(),
+    tickMillis: 0,
   })
 }
 
@@ -39,7 +54,10 @@ async function fastRequests(service: string, from: number, to: number): Promise<
 /** The limiter's gauges at `ts`, for the knob `knob`. */
 async function limiter(service: string, ts: number, knob: string, peak: number, limit: number): Promise<void> {
   const attrs = { 'governor.limiter': 'http', 'governor.knob': knob }
-  await send(app, service, [gauge(LIMITER_METRICS.peak, [{ ts, value: peak, attrs }]), gauge(LIMITER_METRICS.limit, [{ ts, value: limit, attrs }])])
+  await send(app, service, [
+    gauge(LIMITER_METRICS.peak, [{ ts, value: peak, attrs }]),
+    gauge(LIMITER_METRICS.limit, [{ ts, value: limit, attrs }]),
+  ])
 }
 
 const knob = async (service: string) => (await api(app, 'GET', `/knobs/${service}/workers`)).body
@@ -47,14 +65,39 @@ const knob = async (service: string) => (await api(app, 'GET', `/knobs/${service
 beforeAll(async () => {
   app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe("the runner with the app's limiter metrics", () => {
   it('raises a bound only while the limiter under it uses it and reaches it', async () => {
     const service = 'usage'
-    expect((await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status).toBe(201)
-    expect((await api(app, 'PUT', `/slos/${service}/latency`, { sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99, window: '30d', ...who })).status).toBe(201)
-    expect((await api(app, 'PUT', `/controllers/${service}/ctl`, { knob: 'workers', slo: 'latency', algorithm: 'aimd', interval_ms: INTERVAL, cooldown_ms: 0, mode: 'active', ...who })).status).toBe(201)
+    expect(
+      (await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/slos/${service}/latency`, {
+          sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 },
+          objective: 99,
+          window: '30d',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/controllers/${service}/ctl`, {
+          knob: 'workers',
+          slo: 'latency',
+          algorithm: 'aimd',
+          interval_ms: INTERVAL,
+          cooldown_ms: 0,
+          mode: 'active',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
     const runner = runnerFor(service)
     await fastRequests(service, clock.now() - 25_000, clock.now() + 30 * INTERVAL)
 
@@ -65,7 +108,9 @@ describe("the runner with the app's limiter metrics", () => {
     clock.advance(INTERVAL)
     await runner.tick()
     expect(runner.view(service, 'ctl')!.lastDecision).toMatchObject({ kind: 'hold', value: 40 })
-    expect(runner.view(service, 'ctl')!.lastDecision!.reason).toMatch(/but the app's limiter stays at 31, under the bound 40 \(not binding\): holding at 40 \(aimd\)$/)
+    expect(runner.view(service, 'ctl')!.lastDecision!.reason).toMatch(
+      /but the app's limiter stays at 31, under the bound 40 \(not binding\): holding at 40 \(aimd\)$/,
+    )
     expect(runner.view(service, 'ctl')!.lastObservation).toMatchObject({ inUse: 30, limit: 31 })
     expect(await knob(service)).toMatchObject({ value: 40 })
 
@@ -87,18 +132,50 @@ describe("the runner with the app's limiter metrics", () => {
 
   it('records once, in the change log, that the limiter holds for latency not from concurrency', async () => {
     const service = 'held'
-    expect((await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status).toBe(201)
-    expect((await api(app, 'PUT', `/slos/${service}/latency`, { sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99, window: '30d', ...who })).status).toBe(201)
-    expect((await api(app, 'PUT', `/controllers/${service}/ctl`, { knob: 'workers', slo: 'latency', algorithm: 'aimd', interval_ms: INTERVAL, cooldown_ms: 0, mode: 'active', ...who })).status).toBe(201)
+    expect(
+      (await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/slos/${service}/latency`, {
+          sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 },
+          objective: 99,
+          window: '30d',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/controllers/${service}/ctl`, {
+          knob: 'workers',
+          slo: 'latency',
+          algorithm: 'aimd',
+          interval_ms: INTERVAL,
+          cooldown_ms: 0,
+          mode: 'active',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
     await fastRequests(service, clock.now() - 25_000, clock.now() + 10 * INTERVAL)
     const runner = runnerFor(service)
     const attrs = { 'governor.limiter': 'http', 'governor.knob': 'workers' }
-    const state = (ts: number, tracking: number) => send(app, service, [gauge(LIMITER_METRICS.state, [
-      { ts, value: tracking, attrs: { ...attrs, 'governor.reason': 'tracking' } },
-      { ts, value: 1 - tracking, attrs: { ...attrs, 'governor.reason': 'not_from_concurrency' } },
-    ])])
-    const events = async () => ((await api(app, 'GET', `/events?kind=controller&service=${service}&limit=100`)).body.events as { title: string; text: string; tags: string[] }[])
-      .filter((e) => e.tags.includes('limiter'))
+    const state = (ts: number, tracking: number) =>
+      send(app, service, [
+        gauge(LIMITER_METRICS.state, [
+          { ts, value: tracking, attrs: { ...attrs, 'governor.reason': 'tracking' } },
+          { ts, value: 1 - tracking, attrs: { ...attrs, 'governor.reason': 'not_from_concurrency' } },
+        ]),
+      ])
+    const events = async () =>
+      (
+        (await api(app, 'GET', `/events?kind=controller&service=${service}&limit=100`)).body.events as {
+          title: string
+          text: string
+          tags: string[]
+        }[]
+      ).filter((e) => e.tags.includes('limiter'))
     await limiter(service, clock.now() - 1_000, 'workers', 30, 40)
     await state(clock.now() - 1_000, 1)
     clock.advance(INTERVAL)
@@ -110,15 +187,42 @@ describe("the runner with the app's limiter metrics", () => {
       await runner.tick()
     }
     const recorded = await events()
-    expect(recorded.map((e) => e.title)).toEqual(['app held: the limiter under workers holds: latency not from concurrency'])
-    expect(recorded[0]!.text).toMatch(/^the app's limiter: 30 in flight at most, limit 40 at most, holding: latency not from concurrency\. Requests are late whatever the concurrency/)
+    expect(recorded.map((e) => e.title)).toEqual([
+      'app held: the limiter under workers holds: latency not from concurrency',
+    ])
+    expect(recorded[0]!.text).toMatch(
+      /^the app's limiter: 30 in flight at most, limit 40 at most, holding: latency not from concurrency\. Requests are late whatever the concurrency/,
+    )
   })
 
   it('without limiter metrics for the knob, steps on the SLO alone', async () => {
     const service = 'nousage'
-    expect((await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status).toBe(201)
-    expect((await api(app, 'PUT', `/slos/${service}/latency`, { sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 }, objective: 99, window: '30d', ...who })).status).toBe(201)
-    expect((await api(app, 'PUT', `/controllers/${service}/ctl`, { knob: 'workers', slo: 'latency', algorithm: 'aimd', interval_ms: INTERVAL, cooldown_ms: 0, mode: 'active', ...who })).status).toBe(201)
+    expect(
+      (await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/slos/${service}/latency`, {
+          sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 },
+          objective: 99,
+          window: '30d',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/controllers/${service}/ctl`, {
+          knob: 'workers',
+          slo: 'latency',
+          algorithm: 'aimd',
+          interval_ms: INTERVAL,
+          cooldown_ms: 0,
+          mode: 'active',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
     await fastRequests(service, clock.now() - 25_000, clock.now() + 2 * INTERVAL)
     const runner = runnerFor(service)
     clock.advance(INTERVAL)

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
-  BatchBuilder, MAX_ERRORS, doubleJson, millisFromNanoHalves, newAttributes, temporalityOf,
+  BatchBuilder,
+  MAX_ERRORS,
+  doubleJson,
+  millisFromNanoHalves,
+  newAttributes,
+  temporalityOf,
 } from '../../../collector/src/decode/decode-result.ts'
 import { SeriesCache } from '../../../collector/src/model/series-cache.ts'
 
@@ -11,8 +16,18 @@ function halves(ns: bigint): [number, number] {
 describe('millisFromNanoHalves', () => {
   it('is floor(ns / 1e6) exactly across the fixed64 range', () => {
     const edges = [
-      0n, 1n, 999_999n, 1_000_000n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n, 1_700_000_000_123_999_999n,
-      1_700_000_000_124_000_000n, 1_700_000_000_123_999_744n, 2n ** 64n - 1n, 2n ** 64n - 1_000_000n,
+      0n,
+      1n,
+      999_999n,
+      1_000_000n,
+      2n ** 32n - 1n,
+      2n ** 32n,
+      2n ** 53n,
+      1_700_000_000_123_999_999n,
+      1_700_000_000_124_000_000n,
+      1_700_000_000_123_999_744n,
+      2n ** 64n - 1n,
+      2n ** 64n - 1_000_000n,
     ]
     let seed = 7n
     const random: bigint[] = []
@@ -30,8 +45,21 @@ describe('millisFromNanoHalves', () => {
 
 describe('temporalityOf and doubleJson', () => {
   it('maps the enum and writes JSON-safe doubles', () => {
-    expect([0, 1, 2, 3, -1].map(temporalityOf)).toEqual(['unspecified', 'delta', 'cumulative', 'unspecified', 'unspecified'])
-    expect([1.5, -0, 1e21, NaN, Infinity, -Infinity].map(doubleJson)).toEqual(['1.5', '0', '1e+21', '"NaN"', '"Infinity"', '"-Infinity"'])
+    expect([0, 1, 2, 3, -1].map(temporalityOf)).toEqual([
+      'unspecified',
+      'delta',
+      'cumulative',
+      'unspecified',
+      'unspecified',
+    ])
+    expect([1.5, -0, 1e21, NaN, Infinity, -Infinity].map(doubleJson)).toEqual([
+      '1.5',
+      '0',
+      '1e+21',
+      '"NaN"',
+      '"Infinity"',
+      '"-Infinity"',
+    ])
   })
 })
 
@@ -52,9 +80,17 @@ describe('BatchBuilder', () => {
     expect(rejected).toBe(0)
     const infos = [...batch.series.values()]
     expect(infos.map((s) => [s.metric, s.type, s.temporality, s.monotonic])).toEqual([
-      ['g', 'gauge', 'unspecified', false], ['s', 'summary', 'unspecified', false], ['c', 'sum', 'delta', true],
+      ['g', 'gauge', 'unspecified', false],
+      ['s', 'summary', 'unspecified', false],
+      ['c', 'sum', 'delta', true],
     ])
-    expect(infos[0]).toMatchObject({ service: 'unknown_service', scope: 'lib', unit: 'u', description: 'd', attributes: { k: 'v' } })
+    expect(infos[0]).toMatchObject({
+      service: 'unknown_service',
+      scope: 'lib',
+      unit: 'u',
+      description: 'd',
+      attributes: { k: 'v' },
+    })
     expect(batch.samples.seriesId).toEqual([infos[0]!.id, infos[2]!.id])
     expect(batch.samples.flags).toEqual([0, 1])
   })
@@ -92,7 +128,7 @@ describe('BatchBuilder: metric types', () => {
   const attrs = (o: Record<string, string>) => Object.assign(newAttributes(), o)
   const T = 1_700_000_000_000
 
-  it('learns a metric\'s type from its first admitted point and refuses every point of another type', () => {
+  it("learns a metric's type from its first admitted point and refuses every point of another type", () => {
     const cache = new SeriesCache()
     const b = new BatchBuilder(cache)
     b.setResource(attrs({ 'service.name': 'shop' }))
@@ -104,7 +140,9 @@ describe('BatchBuilder: metric types', () => {
     const r = b.result()
     expect(r.batch.pointCount).toBe(1)
     expect(r.rejected).toBe(2)
-    expect(r.errors).toEqual(['metric "queue.depth": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)'])
+    expect(r.errors).toEqual([
+      'metric "queue.depth": type sum contradicts the stored type gauge: points of another type are refused (send them under another name)',
+    ])
     expect(cache.types.get('queue.depth')).toBe('gauge')
   })
 

@@ -31,7 +31,8 @@ const MESSAGES: Record<string, string> = {
   Histogram: 'repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2;',
   ExponentialHistogram: 'repeated ExponentialHistogramDataPoint data_points = 1; int32 aggregation_temporality = 2;',
   Summary: 'repeated SummaryDataPoint data_points = 1;',
-  Exemplar: 'repeated KeyValue filtered_attributes = 7; fixed64 time_unix_nano = 2; double as_double = 3; bytes span_id = 4;',
+  Exemplar:
+    'repeated KeyValue filtered_attributes = 7; fixed64 time_unix_nano = 2; double as_double = 3; bytes span_id = 4;',
   NumberDataPoint: `repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
     oneof value { double as_double = 4; sfixed64 as_int = 6; } repeated Exemplar exemplars = 5; uint32 flags = 8;`,
   HistogramDataPoint: `repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
@@ -55,7 +56,9 @@ function schema(opts: { packed: boolean; unknown: boolean }): protobuf.Type {
     const f = fields.replaceAll(' PACKED', opts.packed ? '' : ' [packed = false]')
     return `message ${name} { ${f} ${opts.unknown ? UNKNOWN : ''} }`
   })
-  return protobuf.parse(`syntax = "proto3"; package t;\n${body.join('\n')}`).root.lookupType('t.ExportMetricsServiceRequest')
+  return protobuf
+    .parse(`syntax = "proto3"; package t;\n${body.join('\n')}`)
+    .root.lookupType('t.ExportMetricsServiceRequest')
 }
 
 const Packed = schema({ packed: true, unknown: false })
@@ -95,19 +98,40 @@ const T = '1700000000123456789' // 2023-11-14T22:13:20.123Z
 const T_MS = 1_700_000_000_123
 const str = (key: string, v: string) => ({ key, value: { stringValue: v } })
 const request = (metrics: object[], resource: object[] = [str('service.name', 'svc')]) => ({
-  resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ scope: { name: 'sc', version: '1' }, metrics }] }],
+  resourceMetrics: [
+    { resource: { attributes: resource }, scopeMetrics: [{ scope: { name: 'sc', version: '1' }, metrics }] },
+  ],
 })
 const gauge = (name: string, points: object[]) => ({ name, gauge: { dataPoints: points } })
 
 describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
   it('decodes summaries and defaults service to unknown_service', () => {
-    const req = request([{
-      name: 'rpc.duration', unit: 's', description: 'RPC time',
-      summary: { dataPoints: [{
-        attributes: [str('method', 'Get')], startTimeUnixNano: '1700000000000000000', timeUnixNano: T, flags: 1,
-        count: '12', sum: 3.5, quantileValues: [{ quantile: 0.5, value: 0.25 }, { quantile: 0.99, value: 1.5 }],
-      }] },
-    }], [])
+    const req = request(
+      [
+        {
+          name: 'rpc.duration',
+          unit: 's',
+          description: 'RPC time',
+          summary: {
+            dataPoints: [
+              {
+                attributes: [str('method', 'Get')],
+                startTimeUnixNano: '1700000000000000000',
+                timeUnixNano: T,
+                flags: 1,
+                count: '12',
+                sum: 3.5,
+                quantileValues: [
+                  { quantile: 0.5, value: 0.25 },
+                  { quantile: 0.99, value: 1.5 },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+      [],
+    )
     for (const r of Object.values(both(req))) {
       expect(r.rejected).toBe(0)
       const s = r.batch.summaries
@@ -116,15 +140,25 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
       expect(s.quantiles[0]).toEqual([0.5, 0.99])
       expect(s.values[0]).toEqual([0.25, 1.5])
       expect(r.batch.series.get(s.seriesId[0]!)).toMatchObject({
-        metric: 'rpc.duration', type: 'summary', temporality: 'unspecified', monotonic: false, unit: 's',
-        description: 'RPC time', service: 'unknown_service', scope: 'sc', resource: {}, attributes: { method: 'Get' },
+        metric: 'rpc.duration',
+        type: 'summary',
+        temporality: 'unspecified',
+        monotonic: false,
+        unit: 's',
+        description: 'RPC time',
+        service: 'unknown_service',
+        scope: 'sc',
+        resource: {},
+        attributes: { method: 'Get' },
       })
     }
   })
 
   it('converts nanoseconds to milliseconds exactly, where a double would round up', () => {
     // 1700000000123999999 as a double is 1700000000124000000: a naive floor gives ...124.
-    const req = request([gauge('g', [{ timeUnixNano: '1700000000123999999', startTimeUnixNano: '18446744073709551615', asDouble: 1 }])])
+    const req = request([
+      gauge('g', [{ timeUnixNano: '1700000000123999999', startTimeUnixNano: '18446744073709551615', asDouble: 1 }]),
+    ])
     for (const r of Object.values(both(req))) {
       expect(r.batch.samples.ts[0]).toBe(1_700_000_000_123)
       expect(r.batch.samples.start[0]).toBe(18_446_744_073_709)
@@ -133,14 +167,23 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
 
   it('decodes exponential histograms with negative buckets, scale and zero threshold', () => {
     const point = {
-      timeUnixNano: T, count: '9', sum: -4.5, scale: -3, zeroCount: '2', zeroThreshold: 1e-9,
-      positive: { offset: -2, bucketCounts: ['1', '2'] }, negative: { offset: 5, bucketCounts: ['3', '0', '1'] }, min: -8,
+      timeUnixNano: T,
+      count: '9',
+      sum: -4.5,
+      scale: -3,
+      zeroCount: '2',
+      zeroThreshold: 1e-9,
+      positive: { offset: -2, bucketCounts: ['1', '2'] },
+      negative: { offset: 5, bucketCounts: ['3', '0', '1'] },
+      min: -8,
     }
     const req = request([{ name: 'e', exponentialHistogram: { aggregationTemporality: 2, dataPoints: [point] } }])
     for (const type of [Packed, Unpacked]) {
       for (const r of Object.values(both(req, type))) {
         const e = r.batch.expHistograms
-        expect([e.count[0], e.sum[0], e.scale[0], e.zeroCount[0], e.zeroThreshold[0], e.min[0]]).toEqual([9, -4.5, -3, 2, 1e-9, -8])
+        expect([e.count[0], e.sum[0], e.scale[0], e.zeroCount[0], e.zeroThreshold[0], e.min[0]]).toEqual([
+          9, -4.5, -3, 2, 1e-9, -8,
+        ])
         expect(e.max[0]).toBeNaN()
         expect(e.positive[0]).toEqual({ offset: -2, counts: [1, 2] })
         expect(e.negative[0]).toEqual({ offset: 5, counts: [3, 0, 1] })
@@ -150,10 +193,26 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
   })
 
   it('decodes packed and unpacked histogram buckets alike, and NaN for absent sum/min/max', () => {
-    const req = request([{ name: 'h', histogram: { aggregationTemporality: 1, dataPoints: [
-      { timeUnixNano: T, count: '6', sum: 10, min: 0.5, max: 9, explicitBounds: [1, 5], bucketCounts: ['1', '2', '3'] },
-      { timeUnixNano: T, count: '4', attributes: [str('k', 'v')] },
-    ] } }])
+    const req = request([
+      {
+        name: 'h',
+        histogram: {
+          aggregationTemporality: 1,
+          dataPoints: [
+            {
+              timeUnixNano: T,
+              count: '6',
+              sum: 10,
+              min: 0.5,
+              max: 9,
+              explicitBounds: [1, 5],
+              bucketCounts: ['1', '2', '3'],
+            },
+            { timeUnixNano: T, count: '4', attributes: [str('k', 'v')] },
+          ],
+        },
+      },
+    ])
     const encodings = [encode(Packed, req), encode(Unpacked, req)]
     expect(Buffer.compare(encodings[0]!, encodings[1]!)).not.toBe(0)
     for (const bytes of encodings) {
@@ -178,17 +237,43 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
       { key: 'd', value: { doubleValue: 2.5 } },
       { key: 'bytes', value: { bytesValue: 'AQID/w==' } },
       { key: 'empty', value: {} },
-      { key: 'arr', value: { arrayValue: { values: [
-        { stringValue: 'x"y' }, { intValue: '7' }, { doubleValue: 0.5 }, { boolValue: true }, { bytesValue: 'AQ==' }, {},
-        { arrayValue: { values: [{ intValue: '1' }] } },
-      ] } } },
-      { key: 'map', value: { kvlistValue: { values: [str('a', '1'), { key: 'n', value: { kvlistValue: { values: [] } } }] } } },
+      {
+        key: 'arr',
+        value: {
+          arrayValue: {
+            values: [
+              { stringValue: 'x"y' },
+              { intValue: '7' },
+              { doubleValue: 0.5 },
+              { boolValue: true },
+              { bytesValue: 'AQ==' },
+              {},
+              { arrayValue: { values: [{ intValue: '1' }] } },
+            ],
+          },
+        },
+      },
+      {
+        key: 'map',
+        value: { kvlistValue: { values: [str('a', '1'), { key: 'n', value: { kvlistValue: { values: [] } } }] } },
+      },
       { key: '__proto__', value: { stringValue: 'safe' } },
     ]
-    const req = request([gauge('g', [{ timeUnixNano: T, asInt: '1', attributes: attrs }])], [...attrs, str('service.name', 'api')])
+    const req = request(
+      [gauge('g', [{ timeUnixNano: T, asInt: '1', attributes: attrs }])],
+      [...attrs, str('service.name', 'api')],
+    )
     const expected = {
-      s: 'héllo', b: 'false', i: '-9223372036854775808', big: '9007199254740993', d: '2.5', bytes: 'AQID/w==', empty: '',
-      arr: '["x\\"y",7,0.5,true,"AQ==",null,[1]]', map: '{"a":"1","n":{}}', ['__proto__']: 'safe',
+      s: 'héllo',
+      b: 'false',
+      i: '-9223372036854775808',
+      big: '9007199254740993',
+      d: '2.5',
+      bytes: 'AQID/w==',
+      empty: '',
+      arr: '["x\\"y",7,0.5,true,"AQ==",null,[1]]',
+      map: '{"a":"1","n":{}}',
+      ['__proto__']: 'safe',
     }
     const { proto, json } = both(req)
     for (const r of [proto, json]) {
@@ -202,10 +287,14 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
   })
 
   it('maps the same attributes in a different order to the same series', () => {
-    const a = request([gauge('g', [{ timeUnixNano: T, asDouble: 1, attributes: [str('x', '1'), str('y', '2')] }])],
-      [str('service.name', 's'), str('host', 'h')])
-    const b = request([gauge('g', [{ timeUnixNano: T, asDouble: 1, attributes: [str('y', '2'), str('x', '1')] }])],
-      [str('host', 'h'), str('service.name', 's')])
+    const a = request(
+      [gauge('g', [{ timeUnixNano: T, asDouble: 1, attributes: [str('x', '1'), str('y', '2')] }])],
+      [str('service.name', 's'), str('host', 'h')],
+    )
+    const b = request(
+      [gauge('g', [{ timeUnixNano: T, asDouble: 1, attributes: [str('y', '2'), str('x', '1')] }])],
+      [str('host', 'h'), str('service.name', 's')],
+    )
     const cache = new SeriesCache()
     const ida = decodeOtlpProto(encode(Packed, a), cache).batch.samples.seriesId[0]
     expect(decodeOtlpProto(encode(Packed, b), cache).batch.samples.seriesId[0]).toBe(ida)
@@ -216,15 +305,61 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
     const u = { uVarint: '18446744073709551615', uI64: '5', uLen: 'future', uI32: 7, uMsg: str('k', 'v') }
     const req = {
       ...u,
-      resourceMetrics: [{ ...u, resource: { ...u, attributes: [{ ...u, key: 'service.name', value: { ...u, stringValue: 'svc' } }] },
-        scopeMetrics: [{ ...u, scope: { ...u, name: 'sc' }, metrics: [
-          { ...u, name: 's', sum: { ...u, aggregationTemporality: 2, isMonotonic: true, dataPoints: [
-            { ...u, timeUnixNano: T, asInt: '-5', exemplars: [{ ...u, timeUnixNano: T, asDouble: 1, spanId: 'AQID' }] },
-          ] } },
-          { ...u, name: 'h', histogram: { ...u, dataPoints: [{ ...u, timeUnixNano: T, count: '1', explicitBounds: [1], bucketCounts: ['0', '1'] }] } },
-          { ...u, name: 'q', summary: { ...u, dataPoints: [{ ...u, timeUnixNano: T, quantileValues: [{ ...u, quantile: 1, value: 2 }] }] } },
-          { ...u, name: 'e', exponentialHistogram: { ...u, dataPoints: [{ ...u, timeUnixNano: T, positive: { ...u, bucketCounts: ['4'] } }] } },
-        ] }] }],
+      resourceMetrics: [
+        {
+          ...u,
+          resource: { ...u, attributes: [{ ...u, key: 'service.name', value: { ...u, stringValue: 'svc' } }] },
+          scopeMetrics: [
+            {
+              ...u,
+              scope: { ...u, name: 'sc' },
+              metrics: [
+                {
+                  ...u,
+                  name: 's',
+                  sum: {
+                    ...u,
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [
+                      {
+                        ...u,
+                        timeUnixNano: T,
+                        asInt: '-5',
+                        exemplars: [{ ...u, timeUnixNano: T, asDouble: 1, spanId: 'AQID' }],
+                      },
+                    ],
+                  },
+                },
+                {
+                  ...u,
+                  name: 'h',
+                  histogram: {
+                    ...u,
+                    dataPoints: [{ ...u, timeUnixNano: T, count: '1', explicitBounds: [1], bucketCounts: ['0', '1'] }],
+                  },
+                },
+                {
+                  ...u,
+                  name: 'q',
+                  summary: {
+                    ...u,
+                    dataPoints: [{ ...u, timeUnixNano: T, quantileValues: [{ ...u, quantile: 1, value: 2 }] }],
+                  },
+                },
+                {
+                  ...u,
+                  name: 'e',
+                  exponentialHistogram: {
+                    ...u,
+                    dataPoints: [{ ...u, timeUnixNano: T, positive: { ...u, bucketCounts: ['4'] } }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     }
     const { batch, rejected } = decodeOtlpProto(encode(Future, req), new SeriesCache())
     expect(rejected).toBe(0)
@@ -239,19 +374,27 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
 
   it('rejects points that cannot be stored and keeps the rest', () => {
     const req = request([
-      gauge('', [{ timeUnixNano: T, asDouble: 1 }, { timeUnixNano: T, asDouble: 2 }]),
+      gauge('', [
+        { timeUnixNano: T, asDouble: 1 },
+        { timeUnixNano: T, asDouble: 2 },
+      ]),
       gauge('g', [
         { timeUnixNano: T, asDouble: 1 },
         { asDouble: 2 },
         { timeUnixNano: '0', asDouble: 3 },
         { timeUnixNano: T },
       ]),
-      { name: 'h', histogram: { dataPoints: [
-        { timeUnixNano: T, explicitBounds: [1, 2], bucketCounts: ['1', '1'] },
-        { timeUnixNano: T, explicitBounds: [], bucketCounts: ['1', '2'] },
-        { timeUnixNano: T, count: '3', sum: 6 },
-        { timeUnixNano: T, explicitBounds: [1], bucketCounts: ['1', '2'] },
-      ] } },
+      {
+        name: 'h',
+        histogram: {
+          dataPoints: [
+            { timeUnixNano: T, explicitBounds: [1, 2], bucketCounts: ['1', '1'] },
+            { timeUnixNano: T, explicitBounds: [], bucketCounts: ['1', '2'] },
+            { timeUnixNano: T, count: '3', sum: 6 },
+            { timeUnixNano: T, explicitBounds: [1], bucketCounts: ['1', '2'] },
+          ],
+        },
+      },
       { name: 'nodata', unit: '1' },
     ])
     for (const r of Object.values(both(req))) {
@@ -263,8 +406,12 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
       expect(r.errors).toContain('metric has an empty name')
       expect(r.errors).toContain('metric "g": data point has no time_unix_nano (missing or 0)')
       expect(r.errors).toContain('metric "g": number data point has neither asInt nor asDouble')
-      expect(r.errors).toContain('metric "h": histogram data point has 2 bucket counts for 2 explicit bounds (expected bounds + 1)')
-      expect(r.errors).toContain('metric "h": histogram data point has 2 bucket counts for 0 explicit bounds (expected bounds + 1)')
+      expect(r.errors).toContain(
+        'metric "h": histogram data point has 2 bucket counts for 2 explicit bounds (expected bounds + 1)',
+      )
+      expect(r.errors).toContain(
+        'metric "h": histogram data point has 2 bucket counts for 0 explicit bounds (expected bounds + 1)',
+      )
       expect([...r.batch.series.values()].map((s) => s.metric).sort()).toEqual(['g', 'h'])
     }
   })
@@ -273,28 +420,64 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
     const metrics = Array.from({ length: 8 }, (_, i) => gauge(`m${i}`, [{ asDouble: 1 }, { asDouble: 2 }]))
     const { proto } = both(request(metrics))
     expect(proto.rejected).toBe(16)
-    expect(proto.errors).toEqual([0, 1, 2, 3, 4].map((i) => `metric "m${i}": data point has no time_unix_nano (missing or 0)`))
+    expect(proto.errors).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `metric "m${i}": data point has no time_unix_nano (missing or 0)`),
+    )
   })
 
   it('reads a metric whose data comes before its name', () => {
     const Gauge = Packed.root.lookupType('t.Gauge')
     const data = Gauge.encode(Gauge.fromObject({ dataPoints: [{ timeUnixNano: T, asDouble: 4 }] })).finish()
-    const metricBytes = protobuf.Writer.create().uint32((5 << 3) | 2).bytes(data).uint32((1 << 3) | 2).string('late.name').finish()
-    const scope = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(metricBytes).finish()
-    const rm = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(scope).finish()
-    const body = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(rm).finish()
+    const metricBytes = protobuf.Writer.create()
+      .uint32((5 << 3) | 2)
+      .bytes(data)
+      .uint32((1 << 3) | 2)
+      .string('late.name')
+      .finish()
+    const scope = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(metricBytes)
+      .finish()
+    const rm = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(scope)
+      .finish()
+    const body = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(rm)
+      .finish()
     const { batch } = decodeOtlpProto(body, new SeriesCache())
     expect(batch.samples.metric).toEqual(['late.name'])
     expect(batch.samples.value).toEqual([4])
   })
 
   it('throws GOV_ERR_OTLP_MALFORMED for a known field with the wrong wire type', () => {
-    const point = protobuf.Writer.create().uint32((3 << 3) | 0).uint32(5).finish() // time_unix_nano as a varint
-    const g = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(point).finish()
-    const m = protobuf.Writer.create().uint32((1 << 3) | 2).string('g').uint32((5 << 3) | 2).bytes(g).finish()
-    const s = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(m).finish()
-    const rm = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(s).finish()
-    const body = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(rm).finish()
+    const point = protobuf.Writer.create()
+      .uint32((3 << 3) | 0)
+      .uint32(5)
+      .finish() // time_unix_nano as a varint
+    const g = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(point)
+      .finish()
+    const m = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string('g')
+      .uint32((5 << 3) | 2)
+      .bytes(g)
+      .finish()
+    const s = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(m)
+      .finish()
+    const rm = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(s)
+      .finish()
+    const body = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .bytes(rm)
+      .finish()
     expect(malformed(() => decodeOtlpProto(body, new SeriesCache()))).toMatch(
       /at byte \d+: NumberDataPoint.time_unix_nano has wire type 0, expected 1/,
     )
@@ -305,13 +488,22 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
 
   it('throws GOV_ERR_OTLP_MALFORMED for truncated and garbage bodies, and never another error', () => {
     const req = request([
-      { name: 'c', sum: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: T, asInt: '3', attributes: [str('a', 'b')] }] } },
+      {
+        name: 'c',
+        sum: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: T, asInt: '3', attributes: [str('a', 'b')] }] },
+      },
       { name: 'h', histogram: { dataPoints: [{ timeUnixNano: T, explicitBounds: [1], bucketCounts: ['1', '2'] }] } },
     ])
     const body = encode(Packed, req)
-    expect(malformed(() => decodeOtlpProto(body.subarray(0, body.length - 1), new SeriesCache()))).toMatch(/at byte \d+/)
-    expect(malformed(() => decodeOtlpProto(new Uint8Array([0xff, 0xff, 0xff, 0xff]), new SeriesCache()))).toMatch(/varint/)
-    expect(malformed(() => decodeOtlpProto(new TextEncoder().encode('{"resourceMetrics":[]}'), new SeriesCache()))).toMatch(/at byte/)
+    expect(malformed(() => decodeOtlpProto(body.subarray(0, body.length - 1), new SeriesCache()))).toMatch(
+      /at byte \d+/,
+    )
+    expect(malformed(() => decodeOtlpProto(new Uint8Array([0xff, 0xff, 0xff, 0xff]), new SeriesCache()))).toMatch(
+      /varint/,
+    )
+    expect(
+      malformed(() => decodeOtlpProto(new TextEncoder().encode('{"resourceMetrics":[]}'), new SeriesCache())),
+    ).toMatch(/at byte/)
 
     // Every truncation and many single-byte corruptions: a result or a malformed error.
     let seed = 42

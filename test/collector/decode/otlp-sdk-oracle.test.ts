@@ -2,7 +2,11 @@ import { ValueType } from '@opentelemetry/api'
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
-  AggregationTemporality, AggregationType, MeterProvider, MetricReader, type ResourceMetrics,
+  AggregationTemporality,
+  AggregationType,
+  MeterProvider,
+  MetricReader,
+  type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics'
 import { describe, expect, it } from 'vitest'
 import type { DecodeResult } from '../../../collector/src/decode/decode-result.ts'
@@ -63,7 +67,8 @@ function samples(batch: PointBatch) {
 
 function find<T extends { key: string }>(rows: T[], metric: string, attrs: Record<string, string>): T {
   const row = rows.find((r) => r.key === `${metric} ${JSON.stringify(attrs)}`)
-  if (row === undefined) throw new Error(`no row for ${metric} ${JSON.stringify(attrs)} in ${rows.map((r) => r.key).join(' | ')}`)
+  if (row === undefined)
+    throw new Error(`no row for ${metric} ${JSON.stringify(attrs)} in ${rows.map((r) => r.key).join(' | ')}`)
   return row
 }
 
@@ -99,8 +104,14 @@ describe('decoding what the OpenTelemetry JS SDK exports', () => {
       const a = find(rows, 'http.requests', { route: '/a', code: '200' })
       expect(a.value).toBe(7)
       expect(a.s).toMatchObject({
-        type: 'sum', temporality: 'cumulative', monotonic: true, unit: '{request}', description: 'Requests served',
-        service: 'checkout', scope: 'governor-test', resource: { 'service.name': 'checkout', 'host.name': 'h1', pid: '1234' },
+        type: 'sum',
+        temporality: 'cumulative',
+        monotonic: true,
+        unit: '{request}',
+        description: 'Requests served',
+        service: 'checkout',
+        scope: 'governor-test',
+        resource: { 'service.name': 'checkout', 'host.name': 'h1', pid: '1234' },
       })
       const b = find(rows, 'http.requests', { route: '/b', code: '500', ok: 'false', tags: '["x","y"]', ratio: '0.5' })
       expect(b.value).toBe(10)
@@ -115,14 +126,20 @@ describe('decoding what the OpenTelemetry JS SDK exports', () => {
       const h = result.batch.histograms
       expect(h.length).toBe(1)
       const hs = seriesOf(result.batch, h.seriesId[0]!)
-      expect(hs).toMatchObject({ metric: 'latency', type: 'histogram', temporality: 'cumulative', attributes: { route: '/a' } })
+      expect(hs).toMatchObject({
+        metric: 'latency',
+        type: 'histogram',
+        temporality: 'cumulative',
+        attributes: { route: '/a' },
+      })
       expect([h.count[0], h.sum[0], h.min[0], h.max[0]]).toEqual([4, 822, 3, 800])
       expect(h.bounds[0]).toEqual([0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000])
       expect(h.counts[0]).toEqual([0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
     }
 
     // Timestamps: exactly the SDK's end/start times in milliseconds.
-    const sdkPoint = resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'http.requests')!.dataPoints[0]!
+    const sdkPoint = resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'http.requests')!
+      .dataPoints[0]!
     for (const result of [proto, json]) {
       const a = find(samples(result.batch), 'http.requests', { route: '/a', code: '200' })
       expect(a.ts).toBe(hrMillis(sdkPoint.endTime))
@@ -157,8 +174,14 @@ describe('decoding what the OpenTelemetry JS SDK exports', () => {
     const { resourceMetrics } = await reader.collect()
     const sdk = resourceMetrics.scopeMetrics[0]!.metrics[0]!
     const sdkValue = sdk.dataPoints[0]!.value as {
-      count: number; sum: number; min: number; max: number; scale: number; zeroCount: number
-      positive: { offset: number; bucketCounts: number[] }; negative: { offset: number; bucketCounts: number[] }
+      count: number
+      sum: number
+      min: number
+      max: number
+      scale: number
+      zeroCount: number
+      positive: { offset: number; bucketCounts: number[] }
+      negative: { offset: number; bucketCounts: number[] }
     }
     expect(sdkValue.zeroCount).toBe(1)
     expect(sdkValue.positive.bucketCounts.length).toBeGreaterThan(1)
@@ -167,7 +190,11 @@ describe('decoding what the OpenTelemetry JS SDK exports', () => {
       const e = result.batch.expHistograms
       expect(e.length).toBe(1)
       expect(seriesOf(result.batch, e.seriesId[0]!)).toMatchObject({
-        metric: 'latency.exp', type: 'exponential_histogram', temporality: 'delta', unit: 's', attributes: { route: '/x' },
+        metric: 'latency.exp',
+        type: 'exponential_histogram',
+        temporality: 'delta',
+        unit: 's',
+        attributes: { route: '/x' },
       })
       expect([e.count[0], e.sum[0], e.min[0], e.max[0]]).toEqual([6, 207, 0, 100])
       expect(e.scale[0]).toBe(sdkValue.scale)

@@ -58,7 +58,16 @@ describe('ProtobufReader', () => {
   })
 
   it('reads int32 negatives and zigzag sint32', () => {
-    const r = new ProtobufReader(write((w) => w.int32(-7).sint32(-3).sint32(3).sint32(-(2 ** 31)).sint32(2 ** 31 - 1)))
+    const r = new ProtobufReader(
+      write((w) =>
+        w
+          .int32(-7)
+          .sint32(-3)
+          .sint32(3)
+          .sint32(-(2 ** 31))
+          .sint32(2 ** 31 - 1),
+      ),
+    )
     expect(r.int32()).toBe(-7)
     expect(r.sint32()).toBe(-3)
     expect(r.sint32()).toBe(3)
@@ -67,8 +76,17 @@ describe('ProtobufReader', () => {
   })
 
   it('reads fixed64, sfixed64, fixed32, float and double', () => {
-    const r = new ProtobufReader(write((w) => w
-      .fixed64(long(1_700_000_000_123_456_789n)).sfixed64(long(-42n)).fixed32(0xdead_beef).float(1.5).double(-0.1).double(NaN)))
+    const r = new ProtobufReader(
+      write((w) =>
+        w
+          .fixed64(long(1_700_000_000_123_456_789n))
+          .sfixed64(long(-42n))
+          .fixed32(0xdead_beef)
+          .float(1.5)
+          .double(-0.1)
+          .double(NaN),
+      ),
+    )
     r.fixed64()
     expect((BigInt(r.hi) << 32n) | BigInt(r.lo)).toBe(1_700_000_000_123_456_789n)
     expect(r.sfixed64()).toBe(-42)
@@ -80,7 +98,16 @@ describe('ProtobufReader', () => {
 
   it('reads strings (ASCII and multi-byte) and bytes without copying', () => {
     const long_ = 'x'.repeat(100) + 'é'
-    const r = new ProtobufReader(write((w) => w.string('abc').string('héllo ✓').string(long_).string('').bytes(new Uint8Array([1, 2, 3]))))
+    const r = new ProtobufReader(
+      write((w) =>
+        w
+          .string('abc')
+          .string('héllo ✓')
+          .string(long_)
+          .string('')
+          .bytes(new Uint8Array([1, 2, 3])),
+      ),
+    )
     expect(r.string()).toBe('abc')
     expect(r.string()).toBe('héllo ✓')
     expect(r.string()).toBe(long_)
@@ -95,7 +122,10 @@ describe('ProtobufReader', () => {
       w.uint32((3 << 3) | 2).string('skip me') // len
       w.uint32((4 << 3) | 5).fixed32(9) // i32
       w.uint32((5 << 3) | 3) // group 5 { group 6 { varint } }
-      w.uint32((6 << 3) | 3).uint32((1 << 3) | 0).uint32(1).uint32((6 << 3) | 4)
+      w.uint32((6 << 3) | 3)
+        .uint32((1 << 3) | 0)
+        .uint32(1)
+        .uint32((6 << 3) | 4)
       w.uint32((5 << 3) | 4)
       w.uint32((7 << 3) | 0).uint32(77)
     })
@@ -118,17 +148,30 @@ describe('ProtobufReader', () => {
   })
 
   it('rejects truncated values', () => {
-    expect(malformed(() => new ProtobufReader(new Uint8Array([0x80, 0x80])).uint32())).toMatch(/at byte 2: varint runs past the end/)
-    expect(malformed(() => new ProtobufReader(new Uint8Array([1, 2, 3])).fixed64())).toMatch(/at byte 0: 8-byte value runs past/)
+    expect(malformed(() => new ProtobufReader(new Uint8Array([0x80, 0x80])).uint32())).toMatch(
+      /at byte 2: varint runs past the end/,
+    )
+    expect(malformed(() => new ProtobufReader(new Uint8Array([1, 2, 3])).fixed64())).toMatch(
+      /at byte 0: 8-byte value runs past/,
+    )
     expect(malformed(() => new ProtobufReader(new Uint8Array([1, 2])).fixed32())).toMatch(/4-byte value/)
-    expect(malformed(() => new ProtobufReader(new Uint8Array([5, 0x61])).string())).toMatch(/at byte 0: length 5 runs past the end/)
+    expect(malformed(() => new ProtobufReader(new Uint8Array([5, 0x61])).string())).toMatch(
+      /at byte 0: length 5 runs past the end/,
+    )
   })
 
   it('rejects field number 0, bad wire types and unclosed or mismatched groups', () => {
     expect(malformed(() => new ProtobufReader(new Uint8Array([0x00])).tag())).toMatch(/field number 0/)
     const r = new ProtobufReader(new Uint8Array([0x0e]))
     expect(malformed(() => r.skip(r.tag()))).toMatch(/unexpected wire type 6/)
-    const g = new ProtobufReader(write((w) => w.uint32((5 << 3) | 3).uint32((1 << 3) | 0).uint32(1)))
+    const g = new ProtobufReader(
+      write((w) =>
+        w
+          .uint32((5 << 3) | 3)
+          .uint32((1 << 3) | 0)
+          .uint32(1),
+      ),
+    )
     expect(malformed(() => g.skip(g.tag()))).toMatch(/group 5 is not closed/)
     const m = new ProtobufReader(write((w) => w.uint32((5 << 3) | 3).uint32((6 << 3) | 4)))
     expect(malformed(() => m.skip(m.tag()))).toMatch(/end of group 6 does not match start of group 5/)
@@ -147,7 +190,18 @@ describe('ProtobufReader', () => {
 
 describe('int64Text', () => {
   it('is exact across the int64 range', () => {
-    const values = [0n, 1n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n), -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 123_456_789_012_345_678n]
+    const values = [
+      0n,
+      1n,
+      -1n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      -(2n ** 53n),
+      -(2n ** 53n) - 1n,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      123_456_789_012_345_678n,
+    ]
     for (const v of values) {
       const u = BigInt.asUintN(64, v)
       expect(int64Text(Number(u & 0xffff_ffffn), Number(u >> 32n))).toBe(v.toString())
@@ -158,7 +212,9 @@ describe('int64Text', () => {
 describe('ProtobufReader.delimitedEnd', () => {
   it('does not wrap lengths of 2^32 and more', () => {
     const bytes = write((w) => w.uint64(long(2n ** 32n + 1n)).uint32(0x61))
-    expect(malformed(() => new ProtobufReader(bytes).delimitedEnd())).toMatch(/at byte 0: length 4294967297 runs past the end/)
+    expect(malformed(() => new ProtobufReader(bytes).delimitedEnd())).toMatch(
+      /at byte 0: length 4294967297 runs past the end/,
+    )
     const ok = new ProtobufReader(write((w) => w.bytes(new Uint8Array(200))))
     expect(ok.delimitedEnd()).toBe(202)
   })

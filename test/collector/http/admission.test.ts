@@ -9,7 +9,15 @@ import { RecordingLimit } from '../../../throttle/src/limit/recording-limit.ts'
 /** Callbacks deferred to "the end of the turn", run when the test says the turn is over. */
 function turns() {
   const pending: (() => void)[] = []
-  return { defer: (fn: () => void) => { pending.push(fn) }, end: () => { for (const fn of pending.splice(0)) fn() }, pending }
+  return {
+    defer: (fn: () => void) => {
+      pending.push(fn)
+    },
+    end: () => {
+      for (const fn of pending.splice(0)) fn()
+    },
+    pending,
+  }
 }
 
 describe('admission by wait', () => {
@@ -73,7 +81,7 @@ describe('admission by body bytes', () => {
 })
 
 describe('arrival clock', () => {
-  it('gives every request read in one event-loop turn the turn\'s start, so the last of them is seen to have waited for the others', () => {
+  it("gives every request read in one event-loop turn the turn's start, so the last of them is seen to have waited for the others", () => {
     const clock = new ManualClock(500)
     const t = turns()
     const arrivals = new ArrivalClock(clock.now, t.defer)

@@ -8,9 +8,19 @@ import { testSettings } from '../../helpers/settings.ts'
 describe('body limits', () => {
   let small: FastifyInstance
   beforeAll(async () => {
-    small = await buildApp(testSettings({ maxApiBodyBytes: 2048, maxBodyBytes: 8192, rateLimitApiPerMinute: 0, rateLimitIngestPerMinute: 0 }), { logger: false })
+    small = await buildApp(
+      testSettings({
+        maxApiBodyBytes: 2048,
+        maxBodyBytes: 8192,
+        rateLimitApiPerMinute: 0,
+        rateLimitIngestPerMinute: 0,
+      }),
+      { logger: false },
+    )
   })
-  afterAll(async () => { await small?.close() })
+  afterAll(async () => {
+    await small?.close()
+  })
 
   it('every route with a body has one: GOVERNOR_MAX_API_BODY_BYTES for the API, GOVERNOR_MAX_BODY_BYTES for the receivers', async () => {
     const routes = small.governor.access.routes.filter((r) => ['POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method))
@@ -19,17 +29,29 @@ describe('body limits', () => {
     const pad = (n: number) => JSON.stringify({ pad: 'x'.repeat(n) })
     for (const r of routes) {
       const path = r.url.replace(/:[a-z_]+/g, 'x')
-      const send = (body: string) => small.inject({ method: r.method as 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: body })
+      const send = (body: string) =>
+        small.inject({
+          method: r.method as 'POST',
+          url: path,
+          headers: { 'content-type': 'application/json' },
+          payload: body,
+        })
       const over = await send(pad(ingest.has(r.url) ? 9000 : 3000))
       expect(over.statusCode, `${r.method} ${r.url}`).toBe(413)
       if (ingest.has(r.url)) {
         expect((await send(pad(3000))).statusCode, `${r.method} ${r.url} takes more than the API limit`).not.toBe(413)
       } else if (r.url.startsWith('/prometheus/')) {
         // The Prometheus HTTP API answers in Prometheus' error shape.
-        expect(over.json(), `${r.method} ${r.url}`).toEqual({ status: 'error', errorType: 'bad_data', error: 'the body is over 2048 bytes (GOVERNOR_MAX_API_BODY_BYTES)' })
+        expect(over.json(), `${r.method} ${r.url}`).toEqual({
+          status: 'error',
+          errorType: 'bad_data',
+          error: 'the body is over 2048 bytes (GOVERNOR_MAX_API_BODY_BYTES)',
+        })
       } else {
         expect(over.json().error.code, `${r.method} ${r.url}`).toBe('GOV_ERR_BODY_TOO_LARGE')
-        expect(over.json().error.message).toBe('the body is over 2048 bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)')
+        expect(over.json().error.message).toBe(
+          'the body is over 2048 bytes (GOVERNOR_MAX_API_BODY_BYTES, or GOVERNOR_MAX_BODY_BYTES for the receivers)',
+        )
       }
     }
   })

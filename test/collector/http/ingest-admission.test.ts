@@ -13,17 +13,27 @@ import { startServer } from '../../helpers/server.ts'
 let app: FastifyInstance
 let url: string
 beforeAll(async () => {
-  ({ app, url } = await startServer({ walDir: 'off', flushIntervalMillis: 60_000, maxInflightIngestBodyBytes: 1024, ingestMaxWaitMillis: 60_000 }))
+  ;({ app, url } = await startServer({
+    walDir: 'off',
+    flushIntervalMillis: 60_000,
+    maxInflightIngestBodyBytes: 1024,
+    ingestMaxWaitMillis: 60_000,
+  }))
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 let ts = Date.now() - 60_000
 /** An OTLP JSON body of about `bytes` bytes (a long metric name pads it). */
 const body = (bytes: number) => {
   const base = JSON.stringify(gaugeRequest('admission', { m: [{ ts: ts++, value: 1 }] }))
-  return JSON.stringify(gaugeRequest('admission', { [`m${'x'.repeat(Math.max(0, bytes - base.length))}`]: [{ ts: ts++, value: 1 }] }))
+  return JSON.stringify(
+    gaugeRequest('admission', { [`m${'x'.repeat(Math.max(0, bytes - base.length))}`]: [{ ts: ts++, value: 1 }] }),
+  )
 }
-const post = (payload: string) => fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })
+const post = (payload: string) =>
+  fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })
 const metrics = async () => (await fetch(`${url}/metrics`)).text()
 
 /** Sends only the head of a request (its Content-Length announces a body never sent) and reads the answer. */
@@ -31,10 +41,14 @@ async function headOnly(path: string, contentLength: number, contentType: string
   const { port } = new URL(url)
   const socket = connect(Number(port), '127.0.0.1')
   await once(socket, 'connect')
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n\r\n`)
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n\r\n`,
+  )
   let answer = ''
   socket.setEncoding('utf8')
-  socket.on('data', (d: string) => { answer += d })
+  socket.on('data', (d: string) => {
+    answer += d
+  })
   while (!/\r\n\r\n/.test(answer) || !answer.includes('GOV_ERR')) await once(socket, 'data')
   socket.destroy()
   return answer
@@ -68,7 +82,8 @@ describe('ingest admission', () => {
     expect((await held).status).toBe(200)
     expect((await small).status).toBe(200)
     // Every byte comes back once the requests are answered.
-    while (!/^governor_ingest_body_bytes_inflight 0$/m.test(m = await metrics())) await new Promise((r) => setTimeout(r, 5))
+    while (!/^governor_ingest_body_bytes_inflight 0$/m.test((m = await metrics())))
+      await new Promise((r) => setTimeout(r, 5))
     const again = post(body(900))
     while (app.governor.pipeline.pendingPoints === 0) await new Promise((r) => setTimeout(r, 5))
     await app.governor.pipeline.sync()
@@ -85,7 +100,7 @@ describe('ingest admission', () => {
       const res = await post(body(100))
       expect(res.status).toBe(503)
       expect(res.headers.get('retry-after')).toBe('1')
-      const error = await res.json() as { error: string; message: string }
+      const error = (await res.json()) as { error: string; message: string }
       expect(error.error).toBe('GOV_ERR_INGEST_OVERLOADED')
       expect(error.message).toMatch(/waited \d+ ms for the server, past 60000 ms \(GOVERNOR_INGEST_MAX_WAIT_MILLIS\)/)
       expect(app.governor.pipeline.pendingPoints).toBe(pending) // nothing of it was taken

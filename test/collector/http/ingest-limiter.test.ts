@@ -8,13 +8,19 @@ import { startServer } from '../../helpers/server.ts'
 // so a second one arriving meanwhile is over the limit: shed with 503 and Retry-After, at once.
 let app: FastifyInstance
 let url: string
-beforeAll(async () => { ({ app, url } = await startServer({ maxIngestConcurrency: 1, walDir: 'off', flushIntervalMillis: 1500 })) })
-afterAll(async () => { await app?.close() })
-
-const post = (name: string) => fetch(`${url}/v1/metrics`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(gaugeRequest('limited', { [name]: [{ ts: Date.now() - 1000, value: 1 }] })),
+beforeAll(async () => {
+  ;({ app, url } = await startServer({ maxIngestConcurrency: 1, walDir: 'off', flushIntervalMillis: 1500 }))
 })
+afterAll(async () => {
+  await app?.close()
+})
+
+const post = (name: string) =>
+  fetch(`${url}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(gaugeRequest('limited', { [name]: [{ ts: Date.now() - 1000, value: 1 }] })),
+  })
 
 describe('the ingest limiter', () => {
   it('sheds the request over the limit with 503 and Retry-After, serves the one within it, and counts the shed', async () => {
@@ -25,7 +31,7 @@ describe('the ingest limiter', () => {
     expect(performance.now() - started).toBeLessThan(500) // refused at once, not after the commit
     expect(second.status).toBe(503)
     expect(second.headers.get('retry-after')).toBe('1')
-    expect((await second.json() as { code: string }).code).toBe('THROTTLE_ERR_SHED')
+    expect(((await second.json()) as { code: string }).code).toBe('THROTTLE_ERR_SHED')
     expect((await first).status).toBe(200)
     const metrics = await (await fetch(`${url}/metrics`)).text()
     expect(metrics).toMatch(/^governor_ingest_shed_requests_total 1$/m)

@@ -11,10 +11,17 @@ import { installIngestAdmission } from '../../../collector/src/http/ingest-admis
 it('tells the decoding turns of every connection the server accepts', async () => {
   const app = Fastify()
   installArrivalClock(app)
-  const admission = installIngestAdmission(app, { ingestMaxWaitMillis: 0, maxInflightIngestBodyBytes: 0 }, new Registry())
+  const admission = installIngestAdmission(
+    app,
+    { ingestMaxWaitMillis: 0, maxInflightIngestBodyBytes: 0 },
+    new Registry(),
+  )
   let accepted = 0
   const noteAccept = admission.turns.noteAccept.bind(admission.turns)
-  admission.turns.noteAccept = () => { accepted++; noteAccept() }
+  admission.turns.noteAccept = () => {
+    accepted++
+    noteAccept()
+  }
   await app.listen({ host: '127.0.0.1', port: 0 })
   try {
     const { port } = app.server.address() as { port: number }

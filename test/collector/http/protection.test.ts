@@ -7,7 +7,12 @@ import { testSettings } from '../../helpers/settings.ts'
 // Security headers on every answer, and request rate limits on every route (per token,
 // ingest apart from the API, in each route's error shape).
 
-const TOKENS = { app: 'ingest-8c1d2e3f4a5b6c7d', prom: 'ingest-0d0e0f1a2b3c4d5e', ci: 'deploy-3f9a4b5c6d7e8f90', dev: 'read-1a2b3c4d5e6f7a8b9c' }
+const TOKENS = {
+  app: 'ingest-8c1d2e3f4a5b6c7d',
+  prom: 'ingest-0d0e0f1a2b3c4d5e',
+  ci: 'deploy-3f9a4b5c6d7e8f90',
+  dev: 'read-1a2b3c4d5e6f7a8b9c',
+}
 const env = `app=ingest:${TOKENS.app},prom=ingest:${TOKENS.prom},ci=deploy:${TOKENS.ci},dev=read:${TOKENS.dev}`
 const API_LIMIT = 5
 const INGEST_LIMIT = 8
@@ -15,11 +20,16 @@ const INGEST_LIMIT = 8
 let app: FastifyInstance
 let url: string
 beforeAll(async () => {
-  app = await buildApp(testSettings({ tokens: env, rateLimitApiPerMinute: API_LIMIT, rateLimitIngestPerMinute: INGEST_LIMIT }), { logger: false })
+  app = await buildApp(
+    testSettings({ tokens: env, rateLimitApiPerMinute: API_LIMIT, rateLimitIngestPerMinute: INGEST_LIMIT }),
+    { logger: false },
+  )
   await app.listen({ host: '127.0.0.1', port: 0 })
   url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 const auth = (who: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[who]}` })
 
@@ -45,9 +55,24 @@ describe('security headers', () => {
       api: await app.inject({ method: 'GET', url: '/api/v1/deploys/last', headers: auth('ci') }),
       refused: await app.inject({ method: 'GET', url: '/api/v1/deploys/last' }),
       missing: await app.inject({ method: 'GET', url: '/nothing/here' }),
-      otlp: await app.inject({ method: 'POST', url: '/v1/metrics', headers: { ...auth('app'), 'content-type': 'application/json' }, payload: '{"resourceMetrics": []}' }),
-      otlpError: await app.inject({ method: 'POST', url: '/v1/metrics', headers: { ...auth('app'), 'content-type': 'text/plain' }, payload: 'x' }),
-      remoteWrite: await app.inject({ method: 'POST', url: '/api/v1/write', headers: { ...auth('prom'), 'content-type': 'application/x-protobuf' }, payload: Buffer.from([0xff]) }),
+      otlp: await app.inject({
+        method: 'POST',
+        url: '/v1/metrics',
+        headers: { ...auth('app'), 'content-type': 'application/json' },
+        payload: '{"resourceMetrics": []}',
+      }),
+      otlpError: await app.inject({
+        method: 'POST',
+        url: '/v1/metrics',
+        headers: { ...auth('app'), 'content-type': 'text/plain' },
+        payload: 'x',
+      }),
+      remoteWrite: await app.inject({
+        method: 'POST',
+        url: '/api/v1/write',
+        headers: { ...auth('prom'), 'content-type': 'application/x-protobuf' },
+        payload: Buffer.from([0xff]),
+      }),
     }
     expect(answers.refused.statusCode).toBe(401)
     expect(answers.missing.statusCode).toBe(404)
@@ -67,14 +92,20 @@ describe('security headers', () => {
 })
 
 describe('rate limits', () => {
-  it('refuse the API past its limit per token with 429, Retry-After and the API\'s error shape', async () => {
-    for (let i = 0; i < API_LIMIT - 1; i++) expect((await app.inject({ method: 'GET', url: '/api/v1/deploys', headers: auth('dev') })).statusCode).toBe(200)
+  it("refuse the API past its limit per token with 429, Retry-After and the API's error shape", async () => {
+    for (let i = 0; i < API_LIMIT - 1; i++)
+      expect((await app.inject({ method: 'GET', url: '/api/v1/deploys', headers: auth('dev') })).statusCode).toBe(200)
     const over = await app.inject({ method: 'GET', url: '/api/v1/deploys', headers: auth('dev') })
     expect(over.statusCode).toBe(429)
     const retryAfter = Number(over.headers['retry-after'])
     expect(retryAfter).toBeGreaterThan(0)
     expect(retryAfter).toBeLessThanOrEqual(60)
-    expect(over.json()).toEqual({ error: { code: 'GOV_ERR_RATE_LIMITED', message: `more than ${API_LIMIT} requests a minute from token "dev" (GOVERNOR_RATE_LIMIT_API_PER_MINUTE): retry after ${retryAfter} s` } })
+    expect(over.json()).toEqual({
+      error: {
+        code: 'GOV_ERR_RATE_LIMITED',
+        message: `more than ${API_LIMIT} requests a minute from token "dev" (GOVERNOR_RATE_LIMIT_API_PER_MINUTE): retry after ${retryAfter} s`,
+      },
+    })
     expectSecurityHeaders(over.headers, '429')
     // Another token has a window of its own.
     expect((await app.inject({ method: 'GET', url: '/api/v1/deploys', headers: auth('ci') })).statusCode).toBe(200)
@@ -82,7 +113,13 @@ describe('rate limits', () => {
 
   it('give the receivers their own, higher limit, answered as OTLP asks (RESOURCE_EXHAUSTED)', async () => {
     const body = JSON.stringify(gaugeRequest('checkout', { 'rate.test': [{ ts: Date.now(), value: 1 }] }))
-    const post = () => app.inject({ method: 'POST', url: '/v1/metrics', headers: { ...auth('app'), 'content-type': 'application/json' }, payload: body })
+    const post = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/metrics',
+        headers: { ...auth('app'), 'content-type': 'application/json' },
+        payload: body,
+      })
     // The request of the first test counted once.
     for (let i = 0; i < INGEST_LIMIT - 2; i++) expect((await post()).statusCode).toBe(200)
     expect((await app.inject({ method: 'GET', url: '/api/v1/knobs', headers: auth('app') })).statusCode).toBe(200) // the API is another window
@@ -94,7 +131,13 @@ describe('rate limits', () => {
   })
 
   it('answer remote write in plain text', async () => {
-    const post = () => app.inject({ method: 'POST', url: '/api/v1/write', headers: { ...auth('prom'), 'content-type': 'application/x-protobuf' }, payload: Buffer.alloc(0) })
+    const post = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/write',
+        headers: { ...auth('prom'), 'content-type': 'application/x-protobuf' },
+        payload: Buffer.alloc(0),
+      })
     for (let i = 0; i < INGEST_LIMIT - 1; i++) expect((await post()).statusCode).toBe(204)
     const over = await post()
     expect(over.statusCode).toBe(429)
@@ -105,7 +148,15 @@ describe('rate limits', () => {
   it('count requests without a valid token against their address, before the token is checked', async () => {
     const statuses: number[] = []
     for (let i = 0; i < API_LIMIT + 2; i++) {
-      statuses.push((await app.inject({ method: 'GET', url: '/api/v1/deploys', headers: { authorization: `Bearer guess-${i}-0000000000000000` } })).statusCode)
+      statuses.push(
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/api/v1/deploys',
+            headers: { authorization: `Bearer guess-${i}-0000000000000000` },
+          })
+        ).statusCode,
+      )
     }
     // The refused requests above share the address's window with the open routes.
     expect(statuses.slice(0, 2)).toEqual([401, 401])

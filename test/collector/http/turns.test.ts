@@ -5,10 +5,18 @@ import { Turns } from '../../../collector/src/http/turns.ts'
 function cranked(maxWait: number) {
   let now = 0
   let deferred: (() => void)[] = []
-  const turns = new Turns((waited) => waited > maxWait ? new Error(`waited ${waited}`) : undefined, () => now, (fn) => { deferred.push(fn) })
+  const turns = new Turns(
+    (waited) => (waited > maxWait ? new Error(`waited ${waited}`) : undefined),
+    () => now,
+    (fn) => {
+      deferred.push(fn)
+    },
+  )
   return {
     turns,
-    advance: (ms: number) => { now += ms },
+    advance: (ms: number) => {
+      now += ms
+    },
     async iterate() {
       const run = deferred
       deferred = []
@@ -38,7 +46,11 @@ describe('Turns', () => {
   it('refuses the ones that waited too long without spending the turn on them', async () => {
     const loop = cranked(100)
     const outcome: string[] = []
-    const take = (name: string, since?: number) => loop.turns.take(since).then(() => outcome.push(`${name} served`), (err: Error) => outcome.push(`${name} refused: ${err.message}`))
+    const take = (name: string, since?: number) =>
+      loop.turns.take(since).then(
+        () => outcome.push(`${name} served`),
+        (err: Error) => outcome.push(`${name} refused: ${err.message}`),
+      )
     void take('old', -50)
     void take('older', -80)
     loop.advance(40)
@@ -51,7 +63,9 @@ describe('Turns', () => {
   it('counts the wait from the time given, not from the call', async () => {
     const loop = cranked(100)
     let refused: Error | undefined
-    loop.turns.take(-200).catch((err: Error) => { refused = err })
+    loop.turns.take(-200).catch((err: Error) => {
+      refused = err
+    })
     await loop.iterate()
     expect(refused?.message).toBe('waited 200')
   })
@@ -60,8 +74,20 @@ describe('Turns', () => {
 describe('Turns and new connections', () => {
   it('grants no turn in an iteration that accepted a connection, up to a bound', async () => {
     let deferred: (() => void)[] = []
-    const turns = new Turns(() => undefined, () => 0, (fn) => { deferred.push(fn) }, 2)
-    const iterate = async () => { const run = deferred; deferred = []; for (const fn of run) fn(); await new Promise((r) => setImmediate(r)) }
+    const turns = new Turns(
+      () => undefined,
+      () => 0,
+      (fn) => {
+        deferred.push(fn)
+      },
+      2,
+    )
+    const iterate = async () => {
+      const run = deferred
+      deferred = []
+      for (const fn of run) fn()
+      await new Promise((r) => setImmediate(r))
+    }
     let served = 0
     for (let i = 0; i < 3; i++) void turns.take().then(() => served++)
     turns.noteAccept()
@@ -98,7 +124,10 @@ describe('Turns.resume (work done in slices)', () => {
   it('never refuses a resumed caller for its wait, and still refuses a late waiter', async () => {
     const loop = cranked(100)
     const outcome: string[] = []
-    void loop.turns.take(-50).then(() => outcome.push('late served'), () => outcome.push('late refused'))
+    void loop.turns.take(-50).then(
+      () => outcome.push('late served'),
+      () => outcome.push('late refused'),
+    )
     void loop.turns.resume().then(() => outcome.push('resumed'))
     loop.advance(500)
     await loop.iterate()
@@ -110,7 +139,9 @@ describe('Turns.resume (work done in slices)', () => {
   it('gives way to a new connection before resuming, like any turn', async () => {
     const loop = cranked(1000)
     let resumed = false
-    void loop.turns.resume().then(() => { resumed = true })
+    void loop.turns.resume().then(() => {
+      resumed = true
+    })
     loop.turns.noteAccept()
     await loop.iterate()
     expect(resumed).toBe(false)

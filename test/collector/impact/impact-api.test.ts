@@ -31,10 +31,19 @@ beforeAll(async () => {
   // about 0.198 s to about 0.297 s (+50 %). Two server errors in 15 minutes: too sparse to judge.
   const errorsAt = new Set([T + 3 * MIN, T + 9 * MIN])
   await seedLatency(app, 'checkout', T - 15 * MIN, T + 15 * MIN, EVERY, [
-    { attributes: { 'http.response.status_code': '200' }, observe: (ts) => uniform(rand, perInterval(), ts <= T ? 0.2 : 0.3) },
+    {
+      attributes: { 'http.response.status_code': '200' },
+      observe: (ts) => uniform(rand, perInterval(), ts <= T ? 0.2 : 0.3),
+    },
     { attributes: { 'http.response.status_code': '500' }, observe: (ts) => (errorsAt.has(ts) ? [0.05] : []) },
   ])
-  ids.checkout = await deploy(app, { service: 'checkout', version: '1.4.2', started_at: T, finished_at: T, plan: { contingency: ['cart_cache'] } })
+  ids.checkout = await deploy(app, {
+    service: 'checkout',
+    version: '1.4.2',
+    started_at: T,
+    finished_at: T,
+    plan: { contingency: ['cart_cache'] },
+  })
 
   // catalog: the same distribution before and after; a 5xx series that never counts anything.
   await seedLatency(app, 'catalog', T - 15 * MIN, T + 15 * MIN, EVERY, [
@@ -46,11 +55,22 @@ beforeAll(async () => {
   // late: deployed 4 minutes ago, so its window after is still open.
   const L = Math.floor((Date.now() - 4 * MIN) / 30_000) * 30_000
   await seedLatency(app, 'late', L - 15 * MIN, Date.now() - 1000, EVERY, [
-    { attributes: { 'http.response.status_code': '200' }, observe: (ts) => uniform(rand, perInterval(), ts <= L ? 0.2 : 0.3) },
+    {
+      attributes: { 'http.response.status_code': '200' },
+      observe: (ts) => uniform(rand, perInterval(), ts <= L ? 0.2 : 0.3),
+    },
   ])
-  ids.late = await deploy(app, { service: 'late', version: '2.0.0', started_at: L, finished_at: L, plan: { watch: ['http.server.request.duration'], contingency: ['fast_path'] } })
+  ids.late = await deploy(app, {
+    service: 'late',
+    version: '2.0.0',
+    started_at: L,
+    finished_at: L,
+    plan: { watch: ['http.server.request.duration'], contingency: ['fast_path'] },
+  })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('GET /api/v1/deploys/{id}/impact', () => {
   it('finds a p99 latency that rose by 50 % worse, with p < 0.01', async () => {
@@ -58,7 +78,12 @@ describe('GET /api/v1/deploys/{id}/impact', () => {
     expect(status).toBe(200)
     expect(body.provisional).toBe(false)
     const p99 = metric(body, 'p99')
-    expect(p99).toMatchObject({ metric: 'http.server.request.duration', verdict: 'worse', unit: 's', source: 'default' })
+    expect(p99).toMatchObject({
+      metric: 'http.server.request.duration',
+      verdict: 'worse',
+      unit: 's',
+      source: 'default',
+    })
     expect(p99.p_value).toBeLessThan(0.01)
     expect(p99.median_before).toBeCloseTo(0.198, 2)
     expect(p99.median_after).toBeCloseTo(0.297, 2)
@@ -74,7 +99,9 @@ describe('GET /api/v1/deploys/{id}/impact', () => {
   it('says which contingency knob to turn when a metric got worse', async () => {
     const { body } = await impact(ids.checkout!)
     expect(body.hints).toHaveLength(1)
-    expect(body.hints[0]).toMatch(/^p99 of http\.server\.request\.duration is \d+ % worse \(p [<=] [\d.]+\): consider turning off cart_cache$/)
+    expect(body.hints[0]).toMatch(
+      /^p99 of http\.server\.request\.duration is \d+ % worse \(p [<=] [\d.]+\): consider turning off cart_cache$/,
+    )
   })
 
   it('calls two server errors in 30 minutes not enough data, and an unmoved throughput unchanged', async () => {
@@ -107,9 +134,18 @@ describe('GET /api/v1/deploys/{id}/impact', () => {
     expect(first.body.analysis_id).toBe(`impact:${ids.checkout}`)
     expect(again.body.analysed_at).toBe(first.body.analysed_at)
     const res = await app.inject({ method: 'GET', url: '/api/v1/events?kind=analysis&service=checkout' })
-    const events = (res.json() as { events: { id: string; title: string; text: string; actor: string; data: { deploy_id: string } }[] }).events
+    const events = (
+      res.json() as {
+        events: { id: string; title: string; text: string; actor: string; data: { deploy_id: string } }[]
+      }
+    ).events
     expect(events).toHaveLength(1)
-    expect(events[0]).toMatchObject({ id: `impact:${ids.checkout}`, title: first.body.summary, actor: 'governor', data: { deploy_id: ids.checkout } })
+    expect(events[0]).toMatchObject({
+      id: `impact:${ids.checkout}`,
+      title: first.body.summary,
+      actor: 'governor',
+      data: { deploy_id: ids.checkout },
+    })
     expect(events[0]!.text).toContain('consider turning off cart_cache')
     const found = await app.inject({ method: 'GET', url: '/api/v1/events?q=checkout%20latency%20worse' })
     expect((found.json() as { events: { id: string }[] }).events.map((e) => e.id)).toContain(`impact:${ids.checkout}`)
@@ -141,20 +177,27 @@ describe('GET /api/v1/deploys/{id}/impact', () => {
     expect(metric(body, 'p99')).toMatchObject({ verdict: 'worse', samples_before: 10, samples_after: 10 })
     // The stored analysis is still the one of the whole window, and nothing else was stored.
     expect((await impact(ids.checkout!)).body).toEqual(stored.body)
-    const events = (await app.inject({ method: 'GET', url: '/api/v1/events?kind=analysis&service=checkout' })).json() as { events: unknown[] }
+    const events = (
+      await app.inject({ method: 'GET', url: '/api/v1/events?kind=analysis&service=checkout' })
+    ).json() as { events: unknown[] }
     expect(events.events).toHaveLength(1)
   })
 
   it('refuses a window too short for a verdict, longer than the configured one, or unreadable', async () => {
     const short = await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=2m` })
     expect(short.statusCode).toBe(400)
-    expect(short.json().error).toEqual({ code: 'GOV_ERR_QUERY_PARAM', message: 'window must be from 180 s (6 buckets of 30 s) to 900 s (GOVERNOR_IMPACT_WINDOW_MILLIS), got 120 s' })
-    expect((await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=1h` })).statusCode).toBe(400)
+    expect(short.json().error).toEqual({
+      code: 'GOV_ERR_QUERY_PARAM',
+      message: 'window must be from 180 s (6 buckets of 30 s) to 900 s (GOVERNOR_IMPACT_WINDOW_MILLIS), got 120 s',
+    })
+    expect(
+      (await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=1h` })).statusCode,
+    ).toBe(400)
     const bad = await app.inject({ method: 'GET', url: `/api/v1/deploys/${ids.checkout}/impact?window=soon` })
     expect(bad.json().error.message).toBe('window must be a duration such as 5m, 90s or 1h, got "soon"')
   })
 
-  it('says the deploy\'s verdict in one word', async () => {
+  it("says the deploy's verdict in one word", async () => {
     expect((await impact(ids.checkout!)).body.verdict).toBe('worse')
     expect((await impact(ids.catalog!)).body.verdict).toBe('unchanged')
   })

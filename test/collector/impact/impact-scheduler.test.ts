@@ -3,7 +3,12 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
 import type { ChangeEvent } from '../../../collector/src/changelog/types.ts'
-import { ImpactMetrics, ImpactScheduler, type ImpactAnalyser, type ImpactReport } from '../../../collector/src/impact/index.ts'
+import {
+  ImpactMetrics,
+  ImpactScheduler,
+  type ImpactAnalyser,
+  type ImpactReport,
+} from '../../../collector/src/impact/index.ts'
 import { mannWhitneyUTest } from '../../../collector/src/store/rank-test.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { deploy, prng, seedLatency, uniform } from './seed.ts'
@@ -19,13 +24,31 @@ let clock = 0
 
 function recordingLog() {
   const lines = { error: [] as string[], debug: [] as string[] }
-  return { lines, log: { error: (_: object, msg: string) => { lines.error.push(msg) }, debug: (_: object, msg: string) => { lines.debug.push(msg) } } }
+  return {
+    lines,
+    log: {
+      error: (_: object, msg: string) => {
+        lines.error.push(msg)
+      },
+      debug: (_: object, msg: string) => {
+        lines.debug.push(msg)
+      },
+    },
+  }
 }
 
 function scheduler(impact: ImpactAnalyser, extra: { intervalMillis?: number; stopTimeoutMillis?: number } = {}) {
   const { lines, log } = recordingLog()
   const metrics = new ImpactMetrics(new Registry())
-  const s = new ImpactScheduler({ impact, changeLog: app.governor.changeLog, metrics, log, now: () => clock, intervalMillis: 0, ...extra })
+  const s = new ImpactScheduler({
+    impact,
+    changeLog: app.governor.changeLog,
+    metrics,
+    log,
+    now: () => clock,
+    intervalMillis: 0,
+    ...extra,
+  })
   return { s, lines, metrics }
 }
 
@@ -39,16 +62,30 @@ beforeAll(async () => {
   await seedLatency(app, 'checkout', T - 15 * MIN, T + 15 * MIN, 15_000, [
     { attributes: { 'http.response.status_code': '200' }, observe: (ts) => uniform(rand, 50, ts <= T ? 0.2 : 0.3) },
   ])
-  ids.checkout = await deploy(app, { service: 'checkout', version: '1.4.2', started_at: T, finished_at: T, plan: { contingency: ['cart_cache'] } })
+  ids.checkout = await deploy(app, {
+    service: 'checkout',
+    version: '1.4.2',
+    started_at: T,
+    finished_at: T,
+    plan: { contingency: ['cart_cache'] },
+  })
   // cart is deployed twice, 5 minutes apart: the first deploy's window after ends at the second.
   ids.cart1 = await deploy(app, { service: 'cart', version: '3.0.0', started_at: T, finished_at: T })
-  ids.cart2 = await deploy(app, { service: 'cart', version: '3.0.1', started_at: T + 5 * MIN, finished_at: T + 5 * MIN })
+  ids.cart2 = await deploy(app, {
+    service: 'cart',
+    version: '3.0.1',
+    started_at: T + 5 * MIN,
+    finished_at: T + 5 * MIN,
+  })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('mannWhitneyUTest', () => {
   it('runs the two-sided test in the store, with U of the first sample', async () => {
-    const a = range(10, (i) => i + 1), b = range(10, (i) => i + 11)
+    const a = range(10, (i) => i + 1),
+      b = range(10, (i) => i + 11)
     // Normal approximation with continuity correction: z = (50 − 0.5) / √(10·10·21/12) → p = 0.000183.
     const r = await mannWhitneyUTest(app.governor.store.client, a, b)
     expect(r.u).toBe(0)
@@ -68,7 +105,10 @@ describe('ImpactScheduler', () => {
     clock = T + 6 * MIN
     expect(await s.tick()).toEqual({ skipped: false, stored: 1, failed: 0 })
     const cart1 = (await app.governor.changeLog.get(`impact:${ids.cart1}`))!
-    expect(cart1.data).toMatchObject({ deploy_id: ids.cart1, window: { after: { to: new Date(T + 5 * MIN).toISOString() } } })
+    expect(cart1.data).toMatchObject({
+      deploy_id: ids.cart1,
+      window: { after: { to: new Date(T + 5 * MIN).toISOString() } },
+    })
     expect(cart1.title).toBe('cart 3.0.0: no request or watched metrics found')
     // At T + 21 min checkout (window ended T + 15 min) and cart's second deploy (T + 20 min).
     clock = T + 21 * MIN
@@ -78,7 +118,9 @@ describe('ImpactScheduler', () => {
     expect(await s.tick()).toEqual({ skipped: false, stored: 0, failed: 0 })
 
     const events = await analyses()
-    expect(events.map((e) => e.id).sort()).toEqual([`impact:${ids.cart1}`, `impact:${ids.cart2}`, `impact:${ids.checkout}`].sort())
+    expect(events.map((e) => e.id).sort()).toEqual(
+      [`impact:${ids.cart1}`, `impact:${ids.cart2}`, `impact:${ids.checkout}`].sort(),
+    )
     const checkout = events.find((e) => e.id === `impact:${ids.checkout}`)!
     expect(checkout).toMatchObject({ kind: 'analysis', service: 'checkout', time: T, timeEnd: T + 15 * MIN })
     expect(checkout.title).toMatch(/^checkout 1\.4\.2: p99 latency worse by \d+ %$/)
@@ -93,7 +135,11 @@ describe('ImpactScheduler', () => {
     expect(res.statusCode).toBe(200)
     const body = res.json() as ImpactReport & { analysis_id: string }
     // Analysed by the scheduler at its clock's T + 21 min, not now.
-    expect(body).toMatchObject({ analysis_id: `impact:${ids.checkout}`, provisional: false, analysed_at: new Date(T + 21 * MIN).toISOString() })
+    expect(body).toMatchObject({
+      analysis_id: `impact:${ids.checkout}`,
+      provisional: false,
+      analysed_at: new Date(T + 21 * MIN).toISOString(),
+    })
     expect(body.metrics.find((m) => m.signal === 'p99')).toMatchObject({ verdict: 'worse' })
   })
 
@@ -102,8 +148,12 @@ describe('ImpactScheduler', () => {
     const failing: ImpactAnalyser = {
       windowMillis: app.governor.impact.windowMillis,
       windowsFor: (d, ds) => app.governor.impact.windowsFor(d, ds),
-      analyse: async () => { throw new Error('store gone') },
-      store: async () => { throw new Error('not reached') },
+      analyse: async () => {
+        throw new Error('store gone')
+      },
+      store: async () => {
+        throw new Error('not reached')
+      },
     }
     const { s, lines, metrics } = scheduler(failing)
     clock = T + 60 * MIN
@@ -120,15 +170,20 @@ describe('ImpactScheduler', () => {
     await deploy(app, { service: 'slow', version: '1', started_at: T, finished_at: T })
     let release = () => {}
     let entered = () => {}
-    const analysing = new Promise<void>((resolve) => { entered = resolve })
+    const analysing = new Promise<void>((resolve) => {
+      entered = resolve
+    })
     const hanging: ImpactAnalyser = {
       windowMillis: app.governor.impact.windowMillis,
       windowsFor: (d, ds) => app.governor.impact.windowsFor(d, ds),
-      analyse: () => new Promise<never>((_, reject) => {
-        release = () => reject(new Error('released'))
-        entered()
-      }),
-      store: async () => { throw new Error('not reached') },
+      analyse: () =>
+        new Promise<never>((_, reject) => {
+          release = () => reject(new Error('released'))
+          entered()
+        }),
+      store: async () => {
+        throw new Error('not reached')
+      },
     }
     const { s } = scheduler(hanging, { stopTimeoutMillis: 50 })
     const first = s.tick()
@@ -136,7 +191,9 @@ describe('ImpactScheduler', () => {
     expect(await s.tick()).toEqual({ skipped: true, stored: 0, failed: 0 })
     // stop() gives up on the hung tick after its timeout: it resolves while the tick still hangs.
     let settled = false
-    void first.finally(() => { settled = true })
+    void first.finally(() => {
+      settled = true
+    })
     await s.stop()
     expect(settled).toBe(false)
     release()
@@ -147,9 +204,16 @@ describe('ImpactScheduler', () => {
     let ticks = 0
     const counting: ImpactAnalyser = {
       windowMillis: app.governor.impact.windowMillis,
-      windowsFor: async (d, ds) => { ticks++; return app.governor.impact.windowsFor(d, ds) },
-      analyse: async () => { throw new Error('counted') },
-      store: async () => { throw new Error('not reached') },
+      windowsFor: async (d, ds) => {
+        ticks++
+        return app.governor.impact.windowsFor(d, ds)
+      },
+      analyse: async () => {
+        throw new Error('counted')
+      },
+      store: async () => {
+        throw new Error('not reached')
+      },
     }
     const { s } = scheduler(counting, { intervalMillis: 20 })
     s.start()
@@ -162,7 +226,7 @@ describe('ImpactScheduler', () => {
     expect(ticks).toBe(after)
   })
 
-  it('counts its failures on the collector\'s registry', async () => {
+  it("counts its failures on the collector's registry", async () => {
     const res = await app.inject({ method: 'GET', url: '/metrics' })
     expect(res.body).toContain('governor_impact_failures_total')
     expect(res.body).toContain('governor_impact_analyses_total')

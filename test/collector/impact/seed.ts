@@ -22,11 +22,19 @@ export interface SeriesPlan {
  * Sends `http.server.request.duration` of `service` through POST /v1/metrics: for each series,
  * a point every `everyMs` in [from, to], cumulative since `from - 60 s`.
  */
-export async function seedLatency(app: FastifyInstance, service: string, from: number, to: number, everyMs: number, series: SeriesPlan[]): Promise<void> {
+export async function seedLatency(
+  app: FastifyInstance,
+  service: string,
+  from: number,
+  to: number,
+  everyMs: number,
+  series: SeriesPlan[],
+): Promise<void> {
   const start = from - 60_000
   const dataPoints = series.flatMap(({ attributes, observe }) => {
     const counts = new Array<number>(BOUNDS.length + 1).fill(0)
-    let count = 0, sum = 0
+    let count = 0,
+      sum = 0
     const points = []
     for (let ts = from; ts <= to; ts += everyMs) {
       if (ts > from) {
@@ -39,19 +47,38 @@ export async function seedLatency(app: FastifyInstance, service: string, from: n
         }
       }
       points.push({
-        timeUnixNano: nanos(ts), startTimeUnixNano: nanos(start), count: String(count), sum,
-        bucketCounts: counts.map(String), explicitBounds: BOUNDS, attributes: attrs(attributes),
+        timeUnixNano: nanos(ts),
+        startTimeUnixNano: nanos(start),
+        count: String(count),
+        sum,
+        bucketCounts: counts.map(String),
+        explicitBounds: BOUNDS,
+        attributes: attrs(attributes),
       })
     }
     return points
   })
   const res = await app.inject({
-    method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    url: '/v1/metrics',
+    headers: { 'content-type': 'application/json' },
     payload: {
-      resourceMetrics: [{
-        resource: { attributes: attrs({ 'service.name': service }) },
-        scopeMetrics: [{ metrics: [{ name: 'http.server.request.duration', unit: 's', histogram: { aggregationTemporality: 2, dataPoints } }] }],
-      }],
+      resourceMetrics: [
+        {
+          resource: { attributes: attrs({ 'service.name': service }) },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'http.server.request.duration',
+                  unit: 's',
+                  histogram: { aggregationTemporality: 2, dataPoints },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     },
   })
   expect(res.statusCode, res.body).toBe(200)

@@ -17,9 +17,11 @@ let app: FastifyInstance
 let url: string
 
 beforeAll(async () => {
-  ({ app, url } = await startServer())
+  ;({ app, url } = await startServer())
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 /** The body, after checking it against `schema` and naming every place it does not fit. */
 function fits(schema: object, body: unknown): unknown {
@@ -39,10 +41,16 @@ const who = { actor: 'alice', reason: 'wire check' }
 
 describe('the knob wire format', () => {
   it('is what every knob answer carries, for every type of knob', async () => {
-    fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/workers', { type: 'int', default: 4, min: 1, max: 64, unit: '{worker}' }))
+    fits(
+      KNOB_JSON_SCHEMA,
+      await call('PUT', '/knobs/wire/workers', { type: 'int', default: 4, min: 1, max: 64, unit: '{worker}' }),
+    )
     fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/ratio', { type: 'float', default: 0.5 }))
     fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/canary', { type: 'percent', default: 0 }))
-    fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/search', { type: 'enum', values: ['off', 'dark', 'on'], default: 'off' }))
+    fits(
+      KNOB_JSON_SCHEMA,
+      await call('PUT', '/knobs/wire/search', { type: 'enum', values: ['off', 'dark', 'on'], default: 'off' }),
+    )
     fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/kill', { type: 'bool', default: false }))
     fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/banner', { type: 'string', default: '' }))
     fits(KNOB_JSON_SCHEMA, await call('POST', '/knobs/wire/workers/value', { value: 8, ...who }))
@@ -51,7 +59,10 @@ describe('the knob wire format', () => {
     fits(KNOB_JSON_SCHEMA, await call('DELETE', '/knobs/wire/workers/pin?actor=alice&reason=done'))
     fits(KNOB_JSON_SCHEMA, await call('POST', '/knobs/wire/workers/revert', { version: 1, ...who }))
     // A definition that no longer admits the value: the conflict is a string, not null.
-    const narrowed = fits(KNOB_JSON_SCHEMA, await call('PUT', '/knobs/wire/workers', { type: 'int', default: 2, min: 1, max: 3 })) as { conflict: unknown }
+    const narrowed = fits(
+      KNOB_JSON_SCHEMA,
+      await call('PUT', '/knobs/wire/workers', { type: 'int', default: 2, min: 1, max: 3 }),
+    ) as { conflict: unknown }
     expect(narrowed.conflict).toBe('value 4 is outside the bounds [1, 3]')
   })
 
@@ -62,7 +73,7 @@ describe('the knob wire format', () => {
     expect(detail.history.length).toBeGreaterThan(4)
   })
 
-  it('is what the live stream\'s snapshot and changes carry', async () => {
+  it("is what the live stream's snapshot and changes carry", async () => {
     const ac = new AbortController()
     const res = await fetch(`${url}/api/v1/knobs/stream?service=wire`, { signal: ac.signal })
     const reader = res.body!.getReader()
@@ -77,7 +88,7 @@ describe('the knob wire format', () => {
     expect(fits(KNOB_JSON_SCHEMA, change)).toMatchObject({ name: 'ratio', value: 0.75 })
   })
 
-  it('is what the library\'s stand-in collector answers a declaration with', () => {
+  it("is what the library's stand-in collector answers a declaration with", () => {
     fits(KNOB_JSON_SCHEMA, declared('app', 'workers', { type: 'int', default: 4, min: 1, max: 64 }))
     fits(KNOB_JSON_SCHEMA, declared('app', 'mode', { type: 'enum', values: ['a', 'b'], default: 'a' }))
   })

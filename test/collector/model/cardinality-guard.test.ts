@@ -4,20 +4,41 @@ import { SeriesCache } from '../../../collector/src/model/series-cache.ts'
 import type { SeriesInfo } from '../../../collector/src/model/types.ts'
 
 const cache = new SeriesCache()
-const series = (metric: string, service: string, i: number): SeriesInfo => cache.resolve({
-  metric, type: 'gauge', temporality: 'unspecified', monotonic: false, unit: '', description: '', service, scope: '',
-  resource: { 'service.name': service }, attributes: { user: String(i) },
-})
+const series = (metric: string, service: string, i: number): SeriesInfo =>
+  cache.resolve({
+    metric,
+    type: 'gauge',
+    temporality: 'unspecified',
+    monotonic: false,
+    unit: '',
+    description: '',
+    service,
+    scope: '',
+    resource: { 'service.name': service },
+    attributes: { user: String(i) },
+  })
 
 function guard(known: Set<bigint> = new Set()) {
   let now = Date.UTC(2026, 0, 1, 10, 0, 0)
   const refused: string[] = []
-  const g = new CardinalityGuard({ maxPerMetric: 3, maxPerService: 5, isKnown: (id) => known.has(id), now: () => now, onRefused: (l) => refused.push(l) })
-  return { g, refused, advance: (ms: number) => { now += ms } }
+  const g = new CardinalityGuard({
+    maxPerMetric: 3,
+    maxPerService: 5,
+    isKnown: (id) => known.has(id),
+    now: () => now,
+    onRefused: (l) => refused.push(l),
+  })
+  return {
+    g,
+    refused,
+    advance: (ms: number) => {
+      now += ms
+    },
+  }
 }
 
 describe('CardinalityGuard', () => {
-  it('admits a metric\'s first new series up to the limit, then refuses with a reason', () => {
+  it("admits a metric's first new series up to the limit, then refuses with a reason", () => {
     const { g, refused } = guard()
     const verdicts = [0, 1, 2, 3].map((i) => g.admit(series('logins', 'auth', i)))
     expect(verdicts.slice(0, 3)).toEqual([undefined, undefined, undefined])

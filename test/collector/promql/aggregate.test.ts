@@ -50,7 +50,10 @@ describe('aggregations', () => {
       '{__name__="m",inst="1",job="c"}': Infinity,
     })
     expect(await q('bottomk(1, m{job="b"})')).toEqual({ '{__name__="m",inst="1",job="b"}': 10 })
-    expect(await q('bottomk(2, m{job="a"})')).toEqual({ '{__name__="m",inst="1",job="a"}': 1, '{__name__="m",inst="2",job="a"}': 4 })
+    expect(await q('bottomk(2, m{job="a"})')).toEqual({
+      '{__name__="m",inst="1",job="a"}': 1,
+      '{__name__="m",inst="2",job="a"}': 4,
+    })
     expect(await q('topk(0, m)')).toEqual({})
     expect(Object.keys(await q('topk(100, m)'))).toHaveLength(7)
   })
@@ -60,7 +63,10 @@ describe('aggregations', () => {
     expect(d.result.map((s) => s.value[1])).toEqual(['10', '4', '4'])
   })
   it('topk with k that is no integer fails as Prometheus does', async () => {
-    await expect(engine.instantQuery('topk(NaN, m)', 0)).rejects.toMatchObject({ errorType: 'execution', message: 'Scalar value NaN overflows int64' })
+    await expect(engine.instantQuery('topk(NaN, m)', 0)).rejects.toMatchObject({
+      errorType: 'execution',
+      message: 'Scalar value NaN overflows int64',
+    })
   })
   it('quantile interpolates between ranks; outside [0, 1] it is ±Inf', async () => {
     // job a sorted 1 4 4: rank 0.25 · 2 = 0.5 → 1 + 0.5 · 3.
@@ -69,19 +75,42 @@ describe('aggregations', () => {
     expect(await q('quantile(-0.5, m{job="a"})')).toEqual({ '{}': -Infinity })
   })
   it('count_values counts each value under a label, formatted as Go does', async () => {
-    expect(await q('count_values("v", m)')).toEqual({ '{v="1"}': 1, '{v="4"}': 2, '{v="10"}': 1, '{v="NaN"}': 1, '{v="+Inf"}': 1, '{v="5"}': 1 })
+    expect(await q('count_values("v", m)')).toEqual({
+      '{v="1"}': 1,
+      '{v="4"}': 2,
+      '{v="10"}': 1,
+      '{v="NaN"}': 1,
+      '{v="+Inf"}': 1,
+      '{v="5"}': 1,
+    })
     expect(await q('count_values by (job) ("v", m{job="a"})')).toEqual({ '{job="a",v="1"}': 1, '{job="a",v="4"}': 2 })
-    await expect(engine.instantQuery('count_values("a-b", m)', 0)).rejects.toMatchObject({ message: 'invalid label name "a-b"' })
+    await expect(engine.instantQuery('count_values("a-b", m)', 0)).rejects.toMatchObject({
+      message: 'invalid label name "a-b"',
+    })
   })
   it('aggregates every step of a range query, with groups appearing and going', async () => {
-    const e = engineOver([
-      series({ __name__: 'x', k: '1' }, 4, (i) => i),
-      series({ __name__: 'x', k: '2' }, 2, (i) => 10 * i, 15_000, 30_000),
-    ], { lookbackDeltaMillis: 15_000 })
+    const e = engineOver(
+      [
+        series({ __name__: 'x', k: '1' }, 4, (i) => i),
+        series({ __name__: 'x', k: '2' }, 2, (i) => 10 * i, 15_000, 30_000),
+      ],
+      { lookbackDeltaMillis: 15_000 },
+    )
     // k=1 at 0 15 30 45 s: 0 1 2 3; k=2 at 30 45 s: 0 10.
-    expect(matrixOf(await e.rangeQuery('sum(x)', 0, 45_000, 15_000))).toEqual({ '{}': [[0, 0], [15, 1], [30, 2], [45, 13]] })
+    expect(matrixOf(await e.rangeQuery('sum(x)', 0, 45_000, 15_000))).toEqual({
+      '{}': [
+        [0, 0],
+        [15, 1],
+        [30, 2],
+        [45, 13],
+      ],
+    })
     expect(matrixOf(await e.rangeQuery('topk(1, x)', 0, 45_000, 15_000))).toEqual({
-      '{__name__="x",k="1"}': [[0, 0], [15, 1], [30, 2]],
+      '{__name__="x",k="1"}': [
+        [0, 0],
+        [15, 1],
+        [30, 2],
+      ],
       '{__name__="x",k="2"}': [[45, 10]],
     })
   })
@@ -95,16 +124,27 @@ describe('evaluation order of selected series', () => {
     }
   }
   const tie = [at({ inst: 'a' }, 7), at({ inst: 'b' }, 7), at({ inst: 'c' }, 9)]
-  const reversed = new PromqlEngine(new ReversedQuerier(tie), { maxSamples: 1e6, maxSeries: 1e4, timeoutMillis: 10_000 })
+  const reversed = new PromqlEngine(new ReversedQuerier(tie), {
+    maxSamples: 1e6,
+    maxSeries: 1e4,
+    timeoutMillis: 10_000,
+  })
 
   it('breaks topk/bottomk ties in label order whatever order the store answers in', async () => {
     // Prometheus sees series sorted by labels: bottomk(1) keeps the first of equals, inst="a".
     expect(asMap(await reversed.instantQuery('bottomk(1, m)', 0))).toEqual({ '{__name__="m",inst="a"}': 7 })
     // topk(2): a and b fill the heap; c pops a (the heap's root) and is pushed: b and c stay.
-    expect(asMap(await reversed.instantQuery('topk(2, m)', 0))).toEqual({ '{__name__="m",inst="b"}': 7, '{__name__="m",inst="c"}': 9 })
-    expect(Object.keys(matrixOf(await reversed.rangeQuery('bottomk(1, m)', 0, 0, 1000)))).toEqual(['{__name__="m",inst="a"}'])
+    expect(asMap(await reversed.instantQuery('topk(2, m)', 0))).toEqual({
+      '{__name__="m",inst="b"}': 7,
+      '{__name__="m",inst="c"}': 9,
+    })
+    expect(Object.keys(matrixOf(await reversed.rangeQuery('bottomk(1, m)', 0, 0, 1000)))).toEqual([
+      '{__name__="m",inst="a"}',
+    ])
   })
   it('breaks the ties in label order over range selectors too', async () => {
-    expect(Object.keys(matrixOf(await reversed.rangeQuery('bottomk(1, last_over_time(m[1m]))', 0, 0, 1000)))).toEqual(['{__name__="m",inst="a"}'])
+    expect(Object.keys(matrixOf(await reversed.rangeQuery('bottomk(1, last_over_time(m[1m]))', 0, 0, 1000)))).toEqual([
+      '{__name__="m",inst="a"}',
+    ])
   })
 })

@@ -43,25 +43,47 @@ describe('vector matching', () => {
     expect(await q('req{code="200"} > bool on(job) limit')).toEqual({ '{job="a"}': 1, '{job="b"}': 1 })
   })
   it('group_left matches many to one and copies labels from the one side', async () => {
-    expect(await q('req / on(job) group_left limit')).toEqual({ '{code="200",job="a"}': 1.25, '{code="500",job="a"}': 0.25, '{code="200",job="b"}': 1.5 })
-    expect(await q('req * on(job) group_left(team) info')).toEqual({ '{code="200",job="a",team="x"}': 10, '{code="500",job="a",team="x"}': 2, '{code="200",job="b",team="y"}': 6 })
+    expect(await q('req / on(job) group_left limit')).toEqual({
+      '{code="200",job="a"}': 1.25,
+      '{code="500",job="a"}': 0.25,
+      '{code="200",job="b"}': 1.5,
+    })
+    expect(await q('req * on(job) group_left(team) info')).toEqual({
+      '{code="200",job="a",team="x"}': 10,
+      '{code="500",job="a",team="x"}': 2,
+      '{code="200",job="b",team="y"}': 6,
+    })
     // A filter keeps the many side's labels, name included.
-    expect(await q('req > on(job) group_left limit')).toEqual({ '{__name__="req",code="200",job="a"}': 10, '{__name__="req",code="200",job="b"}': 6 })
+    expect(await q('req > on(job) group_left limit')).toEqual({
+      '{__name__="req",code="200",job="a"}': 10,
+      '{__name__="req",code="200",job="b"}': 6,
+    })
   })
   it('group_right swaps the sides, the left operand still giving the comparison value', async () => {
-    expect(await q('limit / on(job) group_right req')).toEqual({ '{code="200",job="a"}': 0.8, '{code="500",job="a"}': 4, '{code="200",job="b"}': 4 / 6 })
-    expect(await q('limit < on(job) group_right req')).toEqual({ '{__name__="req",code="200",job="a"}': 8, '{__name__="req",code="200",job="b"}': 4 })
+    expect(await q('limit / on(job) group_right req')).toEqual({
+      '{code="200",job="a"}': 0.8,
+      '{code="500",job="a"}': 4,
+      '{code="200",job="b"}': 4 / 6,
+    })
+    expect(await q('limit < on(job) group_right req')).toEqual({
+      '{__name__="req",code="200",job="a"}': 8,
+      '{__name__="req",code="200",job="b"}': 4,
+    })
   })
   it('refuses many-to-many matching, naming the duplicates', async () => {
     await expect(q('limit + on(job) dup')).rejects.toMatchObject({
       errorType: 'execution',
-      message: 'found duplicate series for the match group {job="a"} on the right hand-side of the operation: [{__name__="dup", i="2", job="a"}, {__name__="dup", i="1", job="a"}];many-to-many matching not allowed: matching labels must be unique on one side',
+      message:
+        'found duplicate series for the match group {job="a"} on the right hand-side of the operation: [{__name__="dup", i="2", job="a"}, {__name__="dup", i="1", job="a"}];many-to-many matching not allowed: matching labels must be unique on one side',
     })
-    await expect(q('dup + on(job) group_right limit')).rejects.toMatchObject({ message: /on the left hand-side of the operation/ })
+    await expect(q('dup + on(job) group_right limit')).rejects.toMatchObject({
+      message: /on the left hand-side of the operation/,
+    })
   })
   it('refuses an implicit many-to-one match', async () => {
     await expect(q('dup + on(job) limit')).rejects.toMatchObject({
-      errorType: 'execution', message: 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+      errorType: 'execution',
+      message: 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
     })
   })
   it('refuses group_left results that are not unique', async () => {
@@ -79,15 +101,27 @@ describe('vector matching', () => {
 
 describe('set operators', () => {
   it('and keeps the left series that match, with their values and names', async () => {
-    expect(await q('req and on(job) limit > 5')).toEqual({ '{__name__="req",code="200",job="a"}': 10, '{__name__="req",code="500",job="a"}': 2 })
+    expect(await q('req and on(job) limit > 5')).toEqual({
+      '{__name__="req",code="200",job="a"}': 10,
+      '{__name__="req",code="500",job="a"}': 2,
+    })
     expect(await q('req and errs')).toEqual({ '{__name__="req",code="500",job="a"}': 2 })
   })
   it('or adds the right series whose signature the left lacks', async () => {
-    expect(await q('limit{job="a"} or on(job) info')).toEqual({ '{__name__="limit",job="a"}': 8, '{__name__="info",job="b",team="y"}': 1 })
+    expect(await q('limit{job="a"} or on(job) info')).toEqual({
+      '{__name__="limit",job="a"}': 8,
+      '{__name__="info",job="b",team="y"}': 1,
+    })
   })
   it('unless keeps the left series that do not match', async () => {
-    expect(await q('req unless errs')).toEqual({ '{__name__="req",code="200",job="a"}': 10, '{__name__="req",code="200",job="b"}': 6 })
-    expect(await q('req unless on(job) limit < 5')).toEqual({ '{__name__="req",code="200",job="a"}': 10, '{__name__="req",code="500",job="a"}': 2 })
+    expect(await q('req unless errs')).toEqual({
+      '{__name__="req",code="200",job="a"}': 10,
+      '{__name__="req",code="200",job="b"}': 6,
+    })
+    expect(await q('req unless on(job) limit < 5')).toEqual({
+      '{__name__="req",code="200",job="a"}': 10,
+      '{__name__="req",code="500",job="a"}': 2,
+    })
   })
 })
 

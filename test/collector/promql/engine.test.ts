@@ -15,7 +15,10 @@ const data = [
 describe('PromqlEngine answers', () => {
   it('gives Prometheus data objects: times in seconds, values as Go formats them', async () => {
     const e = engineOver(data)
-    expect(await e.instantQuery('m{job="a"}', 45_000)).toEqual({ resultType: 'vector', result: [{ metric: { __name__: 'm', job: 'a' }, value: [45, '1'] }] })
+    expect(await e.instantQuery('m{job="a"}', 45_000)).toEqual({
+      resultType: 'vector',
+      result: [{ metric: { __name__: 'm', job: 'a' }, value: [45, '1'] }],
+    })
     expect(await e.instantQuery('1 / 3', 1_500)).toEqual({ resultType: 'scalar', result: [1.5, '0.3333333333333333'] })
     expect(await e.instantQuery('"x"', 0)).toEqual({ resultType: 'string', result: [0, 'x'] })
   })
@@ -25,35 +28,73 @@ describe('PromqlEngine answers', () => {
     expect(d).toEqual({
       resultType: 'matrix',
       result: [
-        { metric: { __name__: 'm', job: 'a' }, values: [[0, '0'], [15, '0.3333333333333333'], [30, '0.6666666666666666']] },
-        { metric: { __name__: 'm', job: 'b' }, values: [[0, '0'], [15, '1'], [30, '2']] },
+        {
+          metric: { __name__: 'm', job: 'a' },
+          values: [
+            [0, '0'],
+            [15, '0.3333333333333333'],
+            [30, '0.6666666666666666'],
+          ],
+        },
+        {
+          metric: { __name__: 'm', job: 'b' },
+          values: [
+            [0, '0'],
+            [15, '1'],
+            [30, '2'],
+          ],
+        },
       ],
     })
   })
   it('turns a scalar range query into one series without labels', async () => {
     expect(await engineOver([]).rangeQuery('time() * 2', 0, 2_000, 1_000)).toEqual({
-      resultType: 'matrix', result: [{ metric: {}, values: [[0, '0'], [1, '2'], [2, '4']] }],
+      resultType: 'matrix',
+      result: [
+        {
+          metric: {},
+          values: [
+            [0, '0'],
+            [1, '2'],
+            [2, '4'],
+          ],
+        },
+      ],
     })
   })
   it('answers a query asked again as it answers it the first time, at other times and ranges', async () => {
     const kept = engineOver(data)
     const queries = ['m{job="b"} @ start()', 'sum(m offset 15s)', 'rate(m[1m])', 'm{job="a"} + 1']
-    for (const [start, end] of [[30_000, 60_000], [90_000, 135_000], [30_000, 60_000]] as const) {
+    for (const [start, end] of [
+      [30_000, 60_000],
+      [90_000, 135_000],
+      [30_000, 60_000],
+    ] as const) {
       for (const q of queries) {
-        expect(await kept.rangeQuery(q, start, end, 15_000), `${q} over ${start}…${end}`).toEqual(await engineOver(data).rangeQuery(q, start, end, 15_000))
+        expect(await kept.rangeQuery(q, start, end, 15_000), `${q} over ${start}…${end}`).toEqual(
+          await engineOver(data).rangeQuery(q, start, end, 15_000),
+        )
         expect(await kept.instantQuery(q, end), `${q} at ${end}`).toEqual(await engineOver(data).instantQuery(q, end))
       }
     }
     // A query that does not parse fails every time, and more distinct queries than are kept all answer.
-    for (let i = 0; i < 2; i++) await expect(kept.instantQuery('sum(', 0)).rejects.toMatchObject({ errorType: 'bad_data' })
-    for (let i = 0; i < 300; i++) expect(await kept.instantQuery(`m{job="b"} * ${i}`, 45_000)).toEqual({ resultType: 'vector', result: [{ metric: { job: 'b' }, value: [45, String(3 * i)] }] })
+    for (let i = 0; i < 2; i++)
+      await expect(kept.instantQuery('sum(', 0)).rejects.toMatchObject({ errorType: 'bad_data' })
+    for (let i = 0; i < 300; i++)
+      expect(await kept.instantQuery(`m{job="b"} * ${i}`, 45_000)).toEqual({
+        resultType: 'vector',
+        result: [{ metric: { job: 'b' }, value: [45, String(3 * i)] }],
+      })
   })
   it('fails past maxSamples with Prometheus words', async () => {
     const e = engineOver(data, { maxSamples: 15 })
     await expect(e.rangeQuery('m', 0, 135_000, 15_000)).rejects.toMatchObject({
-      errorType: 'execution', message: 'query processing would load too many samples into memory in query execution',
+      errorType: 'execution',
+      message: 'query processing would load too many samples into memory in query execution',
     })
-    await expect(engineOver(data, { maxSamples: 25 }).rangeQuery('m', 0, 135_000, 15_000)).resolves.toMatchObject({ resultType: 'matrix' })
+    await expect(engineOver(data, { maxSamples: 25 }).rangeQuery('m', 0, 135_000, 15_000)).resolves.toMatchObject({
+      resultType: 'matrix',
+    })
   })
   it('times out by its own clock and stops when the caller aborts', async () => {
     let now = 0
@@ -68,7 +109,10 @@ describe('PromqlEngine answers', () => {
       labelValues: (...a) => q.labelValues(...a),
     }
     const e = new PromqlEngine(slow, { maxSamples: 1e6, maxSeries: 100, timeoutMillis: 5_000, clock: () => now })
-    await expect(e.instantQuery('m + m', 0)).rejects.toMatchObject({ errorType: 'timeout', message: 'query timed out in expression evaluation' })
+    await expect(e.instantQuery('m + m', 0)).rejects.toMatchObject({
+      errorType: 'timeout',
+      message: 'query timed out in expression evaluation',
+    })
     const ac = new AbortController()
     ac.abort()
     await expect(engineOver(data).instantQuery('m', 0, ac.signal)).rejects.toMatchObject({ errorType: 'canceled' })
@@ -76,7 +120,9 @@ describe('PromqlEngine answers', () => {
   it('passes a store error through untouched', async () => {
     const boom = new Error('store down')
     const failing: Querier = {
-      select: async () => { throw boom },
+      select: async () => {
+        throw boom
+      },
       series: async () => [],
       labelNames: async () => [],
       labelValues: async () => [],
@@ -87,7 +133,9 @@ describe('PromqlEngine answers', () => {
   it('refuses bad ranges and options', async () => {
     await expect(engineOver(data).rangeQuery('m', 10, 0, 1)).rejects.toMatchObject({ errorType: 'bad_data' })
     await expect(engineOver(data).rangeQuery('m', 0, 10, 0)).rejects.toMatchObject({ errorType: 'bad_data' })
-    expect(() => new PromqlEngine(new MemoryQuerier([]), { maxSamples: 0, maxSeries: 1, timeoutMillis: 1 })).toThrow('EngineOptions.maxSamples must be a positive number, got 0')
+    expect(() => new PromqlEngine(new MemoryQuerier([]), { maxSamples: 0, maxSeries: 1, timeoutMillis: 1 })).toThrow(
+      'EngineOptions.maxSamples must be a positive number, got 0',
+    )
   })
   it('refuses a selector matching more series than maxSeries', async () => {
     const e = new PromqlEngine(new MemoryQuerier(data), { maxSamples: 1e6, maxSeries: 2, timeoutMillis: 1_000 })
@@ -114,11 +162,32 @@ describe('store rollups', () => {
     }
     const e = new PromqlEngine(querier, { maxSamples: 1e6, maxSeries: 100, timeoutMillis: 1_000 })
     const own = await e.rangeQuery('rate(m[1m] offset 15s)', 60_000, 120_000, 30_000)
-    expect(asked).toEqual([{ fn: 'rate', matchers: [{ name: '__name__', type: '=', value: 'm' }], range: 60_000, offset: 15_000, start: 60_000, end: 120_000, step: 30_000 }])
+    expect(asked).toEqual([
+      {
+        fn: 'rate',
+        matchers: [{ name: '__name__', type: '=', value: 'm' }],
+        range: 60_000,
+        offset: 15_000,
+        start: 60_000,
+        end: 120_000,
+        step: 30_000,
+      },
+    ])
     expect(own).toMatchObject({ resultType: 'matrix', result: [{ metric: { job: 'a' } }, { metric: { job: 'b' } }] })
-    answer = [{ labels: { __name__: 'm', job: 'z' }, values: Float64Array.of(1, NaN, 3), present: Uint8Array.of(1, 0, 1) }]
+    answer = [
+      { labels: { __name__: 'm', job: 'z' }, values: Float64Array.of(1, NaN, 3), present: Uint8Array.of(1, 0, 1) },
+    ]
     expect(await e.rangeQuery('rate(m[1m] offset 15s)', 60_000, 120_000, 30_000)).toEqual({
-      resultType: 'matrix', result: [{ metric: { job: 'z' }, values: [[60, '1'], [120, '3']] }],
+      resultType: 'matrix',
+      result: [
+        {
+          metric: { job: 'z' },
+          values: [
+            [60, '1'],
+            [120, '3'],
+          ],
+        },
+      ],
     })
     // Not for functions with more arguments, @, or instant queries.
     asked.length = 0

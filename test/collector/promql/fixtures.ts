@@ -2,7 +2,13 @@ import { MemoryQuerier, type MemorySeriesInput } from '../../../collector/src/pr
 import { PromqlEngine, type QueryData } from '../../../collector/src/promql/engine.ts'
 
 /** `[millis, value]` points every `stepMillis` from `startMillis`, value from `f(i)`. */
-export function series(labels: Record<string, string>, n: number, f: (i: number) => number | 'stale' | undefined, stepMillis = 15_000, startMillis = 0): MemorySeriesInput {
+export function series(
+  labels: Record<string, string>,
+  n: number,
+  f: (i: number) => number | 'stale' | undefined,
+  stepMillis = 15_000,
+  startMillis = 0,
+): MemorySeriesInput {
   const points: [number, number | 'stale'][] = []
   for (let i = 0; i < n; i++) {
     const v = f(i)
@@ -12,8 +18,16 @@ export function series(labels: Record<string, string>, n: number, f: (i: number)
 }
 
 /** An engine over the given series with generous limits. */
-export function engineOver(input: readonly MemorySeriesInput[], opts: Partial<{ maxSamples: number; lookbackDeltaMillis: number }> = {}): PromqlEngine {
-  return new PromqlEngine(new MemoryQuerier(input), { maxSamples: opts.maxSamples ?? 1e7, maxSeries: 1e5, timeoutMillis: 30_000, ...(opts.lookbackDeltaMillis ? { lookbackDeltaMillis: opts.lookbackDeltaMillis } : {}) })
+export function engineOver(
+  input: readonly MemorySeriesInput[],
+  opts: Partial<{ maxSamples: number; lookbackDeltaMillis: number }> = {},
+): PromqlEngine {
+  return new PromqlEngine(new MemoryQuerier(input), {
+    maxSamples: opts.maxSamples ?? 1e7,
+    maxSeries: 1e5,
+    timeoutMillis: 30_000,
+    ...(opts.lookbackDeltaMillis ? { lookbackDeltaMillis: opts.lookbackDeltaMillis } : {}),
+  })
 }
 
 /** The vector of an instant query as `labels → value` (labels rendered `{a="b"}`, sorted), for order-free checks. */
@@ -26,7 +40,14 @@ export function asMap(d: QueryData): Record<string, number> {
 
 /** Labels as `{a="b",c="d"}`, names sorted. */
 export function render(l: Record<string, string>): string {
-  return '{' + Object.keys(l).sort().map((k) => `${k}="${l[k]}"`).join(',') + '}'
+  return (
+    '{' +
+    Object.keys(l)
+      .sort()
+      .map((k) => `${k}="${l[k]}"`)
+      .join(',') +
+    '}'
+  )
 }
 
 /** The value of a scalar answer. */

@@ -2,20 +2,28 @@ import { describe, expect, it } from 'vitest'
 import { asMap, engineOver, matrixOf, scalarOf, series } from './fixtures.ts'
 
 const at = (labels: Record<string, string>, v: number, t = 0) => series(labels, 1, () => v, 15_000, t)
-const bucket = (le: string, v: number, extra: Record<string, string> = {}) => at({ __name__: 'lat_bucket', job: 'a', le, ...extra }, v)
+const bucket = (le: string, v: number, extra: Record<string, string> = {}) =>
+  at({ __name__: 'lat_bucket', job: 'a', le, ...extra }, v)
 
 describe('histogram_quantile', () => {
   const engine = engineOver([
     // Buckets ≤0.1: 10, ≤0.5: 30, ≤1: 40, +Inf: 50 (cumulative).
-    bucket('0.1', 10), bucket('0.5', 30), bucket('1', 40), bucket('+Inf', 50),
+    bucket('0.1', 10),
+    bucket('0.5', 30),
+    bucket('1', 40),
+    bucket('+Inf', 50),
     // Non-monotonic counts (≤1 lower than ≤0.5) are raised to the running maximum; le "1.0" and "1" coalesce.
-    bucket('0.5', 20, { job: 'b' }), bucket('1', 15, { job: 'b' }), bucket('+Inf', 40, { job: 'b' }),
+    bucket('0.5', 20, { job: 'b' }),
+    bucket('1', 15, { job: 'b' }),
+    bucket('+Inf', 40, { job: 'b' }),
     // No +Inf bucket: NaN.
     bucket('0.5', 3, { job: 'c' }),
     // Everything in +Inf: the highest finite bound.
-    bucket('0.5', 0, { job: 'd' }), bucket('+Inf', 5, { job: 'd' }),
+    bucket('0.5', 0, { job: 'd' }),
+    bucket('+Inf', 5, { job: 'd' }),
     // A negative first bound holding the rank.
-    bucket('-1', 5, { job: 'e' }), bucket('+Inf', 5, { job: 'e' }),
+    bucket('-1', 5, { job: 'e' }),
+    bucket('+Inf', 5, { job: 'e' }),
   ])
   const q = async (query: string) => asMap(await engine.instantQuery(query, 0))
 
@@ -47,29 +55,53 @@ describe('histogram_quantile', () => {
 })
 
 describe('label_replace and label_join', () => {
-  const engine = engineOver([at({ __name__: 'up', job: 'api', instance: 'host-1:9090' }, 1), at({ __name__: 'up', job: 'db', instance: 'host-2:5432' }, 1)])
+  const engine = engineOver([
+    at({ __name__: 'up', job: 'api', instance: 'host-1:9090' }, 1),
+    at({ __name__: 'up', job: 'db', instance: 'host-2:5432' }, 1),
+  ])
   const q = async (query: string) => asMap(await engine.instantQuery(query, 0))
 
   it('replaces with capture groups, named groups and Go template rules', async () => {
-    expect(await q('label_replace(up{job="api"}, "host", "$1", "instance", "(.*):.*")')).toEqual({ '{__name__="up",host="host-1",instance="host-1:9090",job="api"}': 1 })
-    expect(await q('label_replace(up{job="api"}, "port", "${port}!", "instance", ".*:(?P<port>\\\\d+)")')).toEqual({ '{__name__="up",instance="host-1:9090",job="api",port="9090!"}': 1 })
+    expect(await q('label_replace(up{job="api"}, "host", "$1", "instance", "(.*):.*")')).toEqual({
+      '{__name__="up",host="host-1",instance="host-1:9090",job="api"}': 1,
+    })
+    expect(await q('label_replace(up{job="api"}, "port", "${port}!", "instance", ".*:(?P<port>\\\\d+)")')).toEqual({
+      '{__name__="up",instance="host-1:9090",job="api",port="9090!"}': 1,
+    })
     // `$1x` names a group "1x", which does not exist: empty, so the label is not set.
-    expect(await q('label_replace(up{job="api"}, "x", "$1x", "instance", "(.*)")')).toEqual({ '{__name__="up",instance="host-1:9090",job="api"}': 1 })
+    expect(await q('label_replace(up{job="api"}, "x", "$1x", "instance", "(.*)")')).toEqual({
+      '{__name__="up",instance="host-1:9090",job="api"}': 1,
+    })
     // No match: unchanged. The regex is anchored.
-    expect(await q('label_replace(up{job="api"}, "x", "y", "instance", "host")')).toEqual({ '{__name__="up",instance="host-1:9090",job="api"}': 1 })
+    expect(await q('label_replace(up{job="api"}, "x", "y", "instance", "host")')).toEqual({
+      '{__name__="up",instance="host-1:9090",job="api"}': 1,
+    })
     // An empty replacement removes the label.
-    expect(await q('label_replace(up{job="api"}, "job", "", "job", ".*")')).toEqual({ '{__name__="up",instance="host-1:9090"}': 1 })
+    expect(await q('label_replace(up{job="api"}, "job", "", "job", ".*")')).toEqual({
+      '{__name__="up",instance="host-1:9090"}': 1,
+    })
   })
   it('refuses a bad destination or regex', async () => {
-    await expect(q('label_replace(up, "1x", "a", "job", ".*")')).rejects.toMatchObject({ errorType: 'execution', message: 'invalid destination label name in label_replace(): 1x' })
-    await expect(q('label_replace(up, "x", "a", "job", "(")')).rejects.toMatchObject({ message: 'invalid regular expression in label_replace(): (' })
+    await expect(q('label_replace(up, "1x", "a", "job", ".*")')).rejects.toMatchObject({
+      errorType: 'execution',
+      message: 'invalid destination label name in label_replace(): 1x',
+    })
+    await expect(q('label_replace(up, "x", "a", "job", "(")')).rejects.toMatchObject({
+      message: 'invalid regular expression in label_replace(): (',
+    })
   })
   it('refuses a replacement giving two series the same labels', async () => {
-    await expect(q('label_replace(label_replace(up, "job", "x", "", ""), "instance", "y", "", "")')).rejects.toMatchObject({ message: 'vector cannot contain metrics with the same labelset' })
+    await expect(
+      q('label_replace(label_replace(up, "job", "x", "", ""), "instance", "y", "", "")'),
+    ).rejects.toMatchObject({ message: 'vector cannot contain metrics with the same labelset' })
   })
   it('joins source labels with a separator', async () => {
-    expect(await q('label_join(up{job="db"}, "id", "/", "job", "instance", "none")')).toEqual({ '{__name__="up",id="db/host-2:5432/",instance="host-2:5432",job="db"}': 1 })
-    expect(await q('label_join(up{job="db"}, "job", ",", "none")')).toEqual({ '{__name__="up",instance="host-2:5432"}': 1 })
+    expect(await q('label_join(up{job="db"}, "id", "/", "job", "instance", "none")')).toEqual({
+      '{__name__="up",id="db/host-2:5432/",instance="host-2:5432",job="db"}': 1,
+    })
+    expect(await q('label_join(up{job="db"}, "job", ",", "none")')).toEqual({
+      '{__name__="up",instance="host-2:5432"}': 1,
+    })
   })
 })
 
@@ -151,14 +183,22 @@ describe('subqueries', () => {
   const engine = engineOver([series({ __name__: 'x' }, 100, (i) => i, 10_000)])
   it('evaluate the inner query at multiples of the step inside the window', async () => {
     // At 95 s, [95 s - 30 s, 95 s] = [65, 95]: steps at 70, 80, 90 s, where x is 7, 8, 9.
-    expect(matrixOf(await engine.instantQuery('x[30s:10s]', 95_000))).toEqual({ '{__name__="x"}': [[70, 7], [80, 8], [90, 9]] })
+    expect(matrixOf(await engine.instantQuery('x[30s:10s]', 95_000))).toEqual({
+      '{__name__="x"}': [
+        [70, 7],
+        [80, 8],
+        [90, 9],
+      ],
+    })
     // Closed window: at 90 s, [60, 90] holds 60, 70, 80, 90 s.
     expect(asMap(await engine.instantQuery('count_over_time(x[30s:10s])', 90_000))).toEqual({ '{}': 4 })
     expect(asMap(await engine.instantQuery('sum_over_time(x[30s:10s])', 90_000))).toEqual({ '{}': 6 + 7 + 8 + 9 })
   })
   it('apply offset and @ to the subquery', async () => {
     // Offset 20 s at 95 s: window [45, 75]: steps 50, 60, 70 s.
-    expect(asMap(await engine.instantQuery('sum_over_time(x[30s:10s] offset 20s)', 95_000))).toEqual({ '{}': 5 + 6 + 7 })
+    expect(asMap(await engine.instantQuery('sum_over_time(x[30s:10s] offset 20s)', 95_000))).toEqual({
+      '{}': 5 + 6 + 7,
+    })
     expect(asMap(await engine.instantQuery('max_over_time(x[30s:10s] @ 200)', 95_000))).toEqual({ '{}': 20 })
   })
   it('nest a rate in a subquery and default the step to one minute', async () => {
@@ -170,6 +210,12 @@ describe('subqueries', () => {
   it('give every step of a range query the same inner steps it would get alone', async () => {
     const m = matrixOf(await engine.rangeQuery('sum_over_time(x[20s:10s])', 50_000, 70_000, 10_000))
     // At t: x(t-20) + x(t-10) + x(t) = 3·t/10 - 3.
-    expect(m).toEqual({ '{}': [[50, 12], [60, 15], [70, 18]] })
+    expect(m).toEqual({
+      '{}': [
+        [50, 12],
+        [60, 15],
+        [70, 18],
+      ],
+    })
   })
 })

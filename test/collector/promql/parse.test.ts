@@ -48,7 +48,9 @@ describe('PromQL precedence and associativity', () => {
 
 describe('PromQL syntax', () => {
   it('builds selectors with every matcher, offsets and @', () => {
-    const e = parsePromql('http_requests_total{job="api", code!="500", path=~"/a.*", method!~"GET|PUT"} offset -5m @ 100.5')
+    const e = parsePromql(
+      'http_requests_total{job="api", code!="500", path=~"/a.*", method!~"GET|PUT"} offset -5m @ 100.5',
+    )
     expect(e).toMatchObject({
       type: 'vectorSelector',
       name: 'http_requests_total',
@@ -67,7 +69,8 @@ describe('PromQL syntax', () => {
   })
   it('sets offset and @ written after a range on the selector, and reads subqueries', () => {
     expect(parsePromql('rate(x[5m] offset 1h @ end())')).toMatchObject({
-      type: 'call', args: [{ type: 'matrixSelector', range: 300_000, selector: { offset: 3_600_000, at: { kind: 'end' } } }],
+      type: 'call',
+      args: [{ type: 'matrixSelector', range: 300_000, selector: { offset: 3_600_000, at: { kind: 'end' } } }],
     })
     expect(parsePromql('max_over_time(rate(x[1m])[1h:5m] offset 2m)')).toMatchObject({
       args: [{ type: 'subquery', range: 3_600_000, step: 300_000, offset: 120_000 }],
@@ -75,11 +78,23 @@ describe('PromQL syntax', () => {
     expect(parsePromql('x[1h30m:]')).toMatchObject({ type: 'subquery', range: 5_400_000, step: 0 })
   })
   it('binds offset, @, ranges and subqueries to the operand just before them, as Prometheus', () => {
-    expect(parsePromql('a + b offset 5m')).toMatchObject({ type: 'binary', lhs: { name: 'a', offset: 0 }, rhs: { name: 'b', offset: 300_000 } })
-    expect(parsePromql('a * b @ 5')).toMatchObject({ type: 'binary', lhs: { name: 'a', at: undefined }, rhs: { name: 'b', at: { kind: 'time', millis: 5000 } } })
+    expect(parsePromql('a + b offset 5m')).toMatchObject({
+      type: 'binary',
+      lhs: { name: 'a', offset: 0 },
+      rhs: { name: 'b', offset: 300_000 },
+    })
+    expect(parsePromql('a * b @ 5')).toMatchObject({
+      type: 'binary',
+      lhs: { name: 'a', at: undefined },
+      rhs: { name: 'b', at: { kind: 'time', millis: 5000 } },
+    })
     expect(parsePromql('-x offset 5m')).toMatchObject({ type: 'unary', op: '-', expr: { name: 'x', offset: 300_000 } })
-    expect(parseErr('a + b[5m]')).toBe('1:5: parse error: binary expression must contain only scalar and instant vector types')
-    expect(parseErr('(a + b) offset 5m')).toBe('1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery')
+    expect(parseErr('a + b[5m]')).toBe(
+      '1:5: parse error: binary expression must contain only scalar and instant vector types',
+    )
+    expect(parseErr('(a + b) offset 5m')).toBe(
+      '1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+    )
   })
   it('skips comments', () => {
     expect(parsePromql('a # the left side\n + 1')).toMatchObject({ type: 'binary', op: '+' })
@@ -90,12 +105,27 @@ describe('PromQL syntax', () => {
     expect(parsePromql('`a\\d+`')).toMatchObject({ value: 'a\\d+' })
   })
   it('reads aggregation modifiers before or after the arguments', () => {
-    expect(parsePromql('sum by (a, b) (x)')).toMatchObject({ type: 'aggregate', op: 'sum', grouping: ['a', 'b'], without: false })
-    expect(parsePromql('topk(3, x) without (c)')).toMatchObject({ op: 'topk', param: { type: 'number', value: 3 }, grouping: ['c'], without: true })
+    expect(parsePromql('sum by (a, b) (x)')).toMatchObject({
+      type: 'aggregate',
+      op: 'sum',
+      grouping: ['a', 'b'],
+      without: false,
+    })
+    expect(parsePromql('topk(3, x) without (c)')).toMatchObject({
+      op: 'topk',
+      param: { type: 'number', value: 3 },
+      grouping: ['c'],
+      without: true,
+    })
   })
   it('reads vector matching modifiers', () => {
-    expect(parsePromql('a * on(x) group_left(y) b')).toMatchObject({ matching: { card: 'many-to-one', on: true, labels: ['x'], include: ['y'] } })
-    expect(parsePromql('a > bool ignoring(x) group_right b')).toMatchObject({ returnBool: true, matching: { card: 'one-to-many', on: false, labels: ['x'] } })
+    expect(parsePromql('a * on(x) group_left(y) b')).toMatchObject({
+      matching: { card: 'many-to-one', on: true, labels: ['x'], include: ['y'] },
+    })
+    expect(parsePromql('a > bool ignoring(x) group_right b')).toMatchObject({
+      returnBool: true,
+      matching: { card: 'one-to-many', on: false, labels: ['x'] },
+    })
     expect(parsePromql('a and b')).toMatchObject({ matching: { card: 'many-to-many' } })
   })
 })
@@ -113,29 +143,49 @@ describe('PromQL parse errors', () => {
     expect(parseErr('mad_over_time(x[5m])')).toBe('1:1: parse error: unknown function with name "mad_over_time"')
   })
   it('checks types as Prometheus does', () => {
-    expect(parseErr('rate(x)')).toBe('1:6: parse error: expected type range vector in call to function "rate", got instant vector')
-    expect(parseErr('abs(x[5m])')).toBe('1:5: parse error: expected type instant vector in call to function "abs", got range vector')
-    expect(parseErr('sum(x[5m])')).toBe('1:5: parse error: expected type instant vector in aggregation expression, got range vector')
+    expect(parseErr('rate(x)')).toBe(
+      '1:6: parse error: expected type range vector in call to function "rate", got instant vector',
+    )
+    expect(parseErr('abs(x[5m])')).toBe(
+      '1:5: parse error: expected type instant vector in call to function "abs", got range vector',
+    )
+    expect(parseErr('sum(x[5m])')).toBe(
+      '1:5: parse error: expected type instant vector in aggregation expression, got range vector',
+    )
     expect(parseErr('topk("a", x)')).toBe('1:6: parse error: expected type scalar in aggregation parameter, got string')
     expect(parseErr('round()')).toBe('1:1: parse error: expected at least 1 argument(s) in call to "round", got 0')
-    expect(parseErr('round(x, 1, 2)')).toBe('1:1: parse error: expected at most 2 argument(s) in call to "round", got 3')
+    expect(parseErr('round(x, 1, 2)')).toBe(
+      '1:1: parse error: expected at most 2 argument(s) in call to "round", got 3',
+    )
     expect(parseErr('time(1)')).toBe('1:1: parse error: expected 0 argument(s) in call to "time", got 1')
-    expect(parseErr('x[5m] + 1')).toBe('1:1: parse error: binary expression must contain only scalar and instant vector types')
+    expect(parseErr('x[5m] + 1')).toBe(
+      '1:1: parse error: binary expression must contain only scalar and instant vector types',
+    )
     expect(parseErr('1 > 2')).toBe('1:1: parse error: comparisons between scalars must use BOOL modifier')
     expect(parseErr('x + bool y')).toBe('1:1: parse error: bool modifier can only be used on comparison operators')
     expect(parseErr('1 + on(a) x')).toBe('1:1: parse error: vector matching only allowed between instant vectors')
     expect(parseErr('x and 1')).toBe('1:1: parse error: set operator "and" not allowed in binary scalar expression')
     expect(parseErr('a and on(x) group_left b')).toBe('1:1: parse error: no grouping allowed for "and" operation')
-    expect(parseErr('-"a"')).toBe('1:1: parse error: unary expression only allowed on expressions of type scalar or instant vector')
+    expect(parseErr('-"a"')).toBe(
+      '1:1: parse error: unary expression only allowed on expressions of type scalar or instant vector',
+    )
     expect(parseErr('sum(x)[5m]')).toBe('1:1: parse error: ranges only allowed for vector selectors')
-    expect(parseErr('x[5m][1h:]')).toBe('1:1: parse error: subquery is only allowed on instant vector, got range vector in "x[5m][1h:]" instead')
-    expect(parseErr('sum(x) offset 5m')).toBe('1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery')
+    expect(parseErr('x[5m][1h:]')).toBe(
+      '1:1: parse error: subquery is only allowed on instant vector, got range vector in "x[5m][1h:]" instead',
+    )
+    expect(parseErr('sum(x) offset 5m')).toBe(
+      '1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+    )
     expect(parseErr('x offset 5m offset 1m')).toBe('1:1: parse error: offset may not be set multiple times')
     expect(parseErr('{}')).toBe('1:1: parse error: vector selector must contain at least one non-empty matcher')
     expect(parseErr('{a=~".*"}')).toBe('1:1: parse error: vector selector must contain at least one non-empty matcher')
     expect(parseErr('foo{__name__="bar"}')).toBe('1:1: parse error: metric name must not be set twice: "foo" or "bar"')
-    expect(parseErr('count_values(1, x)')).toBe('1:14: parse error: expected type string in aggregation parameter, got scalar')
-    expect(parseErr('sum(a, b)')).toBe('1:1: parse error: wrong number of arguments for aggregate expression provided, expected 1, got 2')
+    expect(parseErr('count_values(1, x)')).toBe(
+      '1:14: parse error: expected type string in aggregation parameter, got scalar',
+    )
+    expect(parseErr('sum(a, b)')).toBe(
+      '1:1: parse error: wrong number of arguments for aggregate expression provided, expected 1, got 2',
+    )
   })
   it('refuses a bad regular expression and an unterminated string', () => {
     expect(parseErr('x{a=~"("}')).toMatch(/^1:6: parse error: error parsing regexp/)

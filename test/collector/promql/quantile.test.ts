@@ -17,7 +17,7 @@ function reference(q: number, values: number[]): number {
 describe('quantileOf', () => {
   it('selects the same ranks a full sort gives, NaN first, duplicates and infinities included', () => {
     let seed = 3
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
     for (let trial = 0; trial < 2000; trial++) {
       const n = 1 + Math.floor(rnd() * 40)
       const values = Array.from({ length: n }, () => {
@@ -27,7 +27,9 @@ describe('quantileOf', () => {
       for (const q of [0, 0.1, 0.5, 0.75, 0.99, 1, rnd()]) {
         const got = quantileOf(q, values)
         const want = reference(q, values)
-        expect(Number.isNaN(got) ? 'NaN' : got, `q=${q} of ${values.join(',')}`).toEqual(Number.isNaN(want) ? 'NaN' : want)
+        expect(Number.isNaN(got) ? 'NaN' : got, `q=${q} of ${values.join(',')}`).toEqual(
+          Number.isNaN(want) ? 'NaN' : want,
+        )
       }
     }
   })

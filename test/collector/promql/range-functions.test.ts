@@ -56,7 +56,13 @@ describe('rate, increase and delta (Prometheus 2.x extrapolation)', () => {
     const m = matrixOf(await engine.rangeQuery('increase(c[30s])', 35_000, 65_000, 15_000))
     // At 35 s: (5,10) (20,20) (35,30): 20, no extrapolation. At 50 s: 20 → 30 → 5: -15 + 30 = 15.
     // At 65 s: 30 → 5 → 15: -15 + 30 = 15.
-    expect(m).toEqual({ '{job="a"}': [[35, 20], [50, 15], [65, 15]] })
+    expect(m).toEqual({
+      '{job="a"}': [
+        [35, 20],
+        [50, 15],
+        [65, 15],
+      ],
+    })
   })
 })
 
@@ -107,15 +113,24 @@ describe('*_over_time', () => {
     expect(await one('quantile_over_time(-1, c[1m])', 65_000)).toBe(-Infinity)
   })
   it('keep the metric name for last_over_time only', async () => {
-    expect(Object.keys(asMap(await engine.instantQuery('last_over_time(c[1m])', 65_000)))).toEqual(['{__name__="c",job="a"}'])
+    expect(Object.keys(asMap(await engine.instantQuery('last_over_time(c[1m])', 65_000)))).toEqual([
+      '{__name__="c",job="a"}',
+    ])
     expect(Object.keys(asMap(await engine.instantQuery('max_over_time(c[1m])', 65_000)))).toEqual(['{job="a"}'])
   })
   it('absent_over_time answers 1 with the equality labels where nothing is in the window', async () => {
-    expect(asMap(await engine.instantQuery('absent_over_time(nope{job="x", a=~"b"}[1m])', 65_000))).toEqual({ '{job="x"}': 1 })
+    expect(asMap(await engine.instantQuery('absent_over_time(nope{job="x", a=~"b"}[1m])', 65_000))).toEqual({
+      '{job="x"}': 1,
+    })
     expect(asMap(await engine.instantQuery('absent_over_time(c[1m])', 65_000))).toEqual({})
     // The gauge has points at 50 s and 65 s only.
     const m = matrixOf(await engine.rangeQuery('absent_over_time(gauge[10s])', 40_000, 80_000, 10_000))
-    expect(m).toEqual({ '{}': [[40, 1], [80, 1]] })
+    expect(m).toEqual({
+      '{}': [
+        [40, 1],
+        [80, 1],
+      ],
+    })
   })
   it('holt_winters smooths with level and trend factors', async () => {
     // Points 10 20 30 5 15 at 5…65 s; sf 0.5, tf 0.5. s1 = 10, b = 10, then per point:
@@ -132,7 +147,8 @@ describe('*_over_time', () => {
     }
     expect(await one('holt_winters(c[1m], 0.5, 0.5)', 65_000)).toBeCloseTo(s1, 12)
     await expect(engine.instantQuery('holt_winters(c[1m], 1, 0.5)', 65_000)).rejects.toMatchObject({
-      errorType: 'execution', message: 'invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000',
+      errorType: 'execution',
+      message: 'invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000',
     })
   })
 })
@@ -140,7 +156,7 @@ describe('*_over_time', () => {
 describe('sliding min_over_time / max_over_time and quantile with NaN', () => {
   // Pseudo-random gauge with NaN and repeated values, irregular gaps.
   let seed = 7
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
   const points: [number, number][] = []
   for (let t = 0, i = 0; i < 400; i++) {
     t += 1_000 + Math.floor(rnd() * 20_000)
@@ -182,17 +198,21 @@ describe('rate, increase and delta over whole series', () => {
   // zeros, repeated values, irregular gaps: every window's value must be the very float the
   // window-by-window function gives (the kernel only skips visiting points that are no reset).
   let seed = 11
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
   const makeSeries = (n: number): { ts: Float64Array; vs: Float64Array } => {
-    const ts = new Float64Array(n), vs = new Float64Array(n)
-    let t = 0, v = rnd() < 0.5 ? 0 : rnd() * 50
+    const ts = new Float64Array(n),
+      vs = new Float64Array(n)
+    let t = 0,
+      v = rnd() < 0.5 ? 0 : rnd() * 50
     for (let i = 0; i < n; i++) {
       t += 1_000 + Math.floor(rnd() * 30_000)
       const r = rnd()
-      if (r < 0.06) v = r < 0.02 ? -rnd() * 5 : rnd() * 3 // a reset, sometimes below zero
+      if (r < 0.06)
+        v = r < 0.02 ? -rnd() * 5 : rnd() * 3 // a reset, sometimes below zero
       else if (r < 0.09) v = NaN
       else if (r < 0.11) v = -0
-      else if (r < 0.2) v = Number.isNaN(v) ? 1 : v // repeated
+      else if (r < 0.2)
+        v = Number.isNaN(v) ? 1 : v // repeated
       else v = (Number.isNaN(v) ? 0 : v) + rnd() * 10 + 1e-9 * i
       ts[i] = t
       vs[i] = v
@@ -201,32 +221,50 @@ describe('rate, increase and delta over whole series', () => {
   }
   const same = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))
 
-  it.each([['rate'], ['increase'], ['delta']])('%s: every window equals the window-by-window function, bit for bit', (fn) => {
-    const kernel = RANGE_KERNELS[fn]!
-    const windowFn = RANGE_FUNCTIONS[fn]!
-    let windowsWithResets = 0, compared = 0
-    for (let s = 0; s < 40; s++) {
-      const { ts, vs } = makeSeries(300)
-      for (const [range, step] of [[60_000, 15_000], [300_000, 60_000], [120_000, 7_000], [1_800_000, 300_000]] as const) {
-        const n = Math.floor(ts[ts.length - 1]! / step) + 2
-        const ends = new Float64Array(n).map((_, k) => k * step)
-        const out = new Float64Array(n).fill(NaN), present = new Uint8Array(n)
-        kernel(ts, vs, ends, range, out, present)
-        let lo = 0, hi = 0
-        for (let k = 0; k < n; k++) {
-          const end = ends[k]!
-          while (hi < ts.length && ts[hi]! <= end) hi++
-          while (lo < hi && ts[lo]! < end - range) lo++
-          const want = hi > lo ? windowFn(ts, vs, lo, hi, { start: end - range, end, evalTime: end, range, args: new Float64Array(1) }) : undefined
-          expect(present[k], `${fn} series ${s} range ${range} step ${k}`).toBe(want === undefined ? 0 : 1)
-          if (want === undefined) continue
-          compared++
-          for (let i = lo + 1; i < hi; i++) if (vs[i]! < vs[i - 1]!) { windowsWithResets++; break }
-          expect(same(out[k]!, want), `${fn} series ${s} range ${range} step ${k}: ${out[k]} vs ${want}`).toBe(true)
+  it.each([['rate'], ['increase'], ['delta']])(
+    '%s: every window equals the window-by-window function, bit for bit',
+    (fn) => {
+      const kernel = RANGE_KERNELS[fn]!
+      const windowFn = RANGE_FUNCTIONS[fn]!
+      let windowsWithResets = 0,
+        compared = 0
+      for (let s = 0; s < 40; s++) {
+        const { ts, vs } = makeSeries(300)
+        for (const [range, step] of [
+          [60_000, 15_000],
+          [300_000, 60_000],
+          [120_000, 7_000],
+          [1_800_000, 300_000],
+        ] as const) {
+          const n = Math.floor(ts[ts.length - 1]! / step) + 2
+          const ends = new Float64Array(n).map((_, k) => k * step)
+          const out = new Float64Array(n).fill(NaN),
+            present = new Uint8Array(n)
+          kernel(ts, vs, ends, range, out, present)
+          let lo = 0,
+            hi = 0
+          for (let k = 0; k < n; k++) {
+            const end = ends[k]!
+            while (hi < ts.length && ts[hi]! <= end) hi++
+            while (lo < hi && ts[lo]! < end - range) lo++
+            const want =
+              hi > lo
+                ? windowFn(ts, vs, lo, hi, { start: end - range, end, evalTime: end, range, args: new Float64Array(1) })
+                : undefined
+            expect(present[k], `${fn} series ${s} range ${range} step ${k}`).toBe(want === undefined ? 0 : 1)
+            if (want === undefined) continue
+            compared++
+            for (let i = lo + 1; i < hi; i++)
+              if (vs[i]! < vs[i - 1]!) {
+                windowsWithResets++
+                break
+              }
+            expect(same(out[k]!, want), `${fn} series ${s} range ${range} step ${k}: ${out[k]} vs ${want}`).toBe(true)
+          }
         }
       }
-    }
-    expect(compared).toBeGreaterThan(10_000)
-    if (fn !== 'delta') expect(windowsWithResets).toBeGreaterThan(1_000)
-  })
+      expect(compared).toBeGreaterThan(10_000)
+      if (fn !== 'delta') expect(windowsWithResets).toBeGreaterThan(1_000)
+    },
+  )
 })

@@ -34,9 +34,20 @@ describe('instant selectors', () => {
     expect(asMap(await engine.instantQuery('g @ 60 offset 15s', 0))).toEqual({ '{__name__="g",job="a"}': 3 })
     // In a range query @ end() is the same at every step.
     const m = matrixOf(await engine.rangeQuery('g @ end()', 0, 60_000, 30_000))
-    expect(m).toEqual({ '{__name__="g",job="a"}': [[0, 4], [30, 4], [60, 4]] })
+    expect(m).toEqual({
+      '{__name__="g",job="a"}': [
+        [0, 4],
+        [30, 4],
+        [60, 4],
+      ],
+    })
     const s = matrixOf(await engine.rangeQuery('g @ start()', 30_000, 60_000, 30_000))
-    expect(s).toEqual({ '{__name__="g",job="a"}': [[30, 2], [60, 2]] })
+    expect(s).toEqual({
+      '{__name__="g",job="a"}': [
+        [30, 2],
+        [60, 2],
+      ],
+    })
   })
   it('match with =, !=, =~ and !~ (anchored; . matches a newline; a missing label is "")', async () => {
     const both = ['{__name__="g",job="a"}', '{__name__="h",job="b",path="/x\ny"}']
@@ -53,15 +64,36 @@ describe('instant selectors', () => {
   it('select a range vector as the points in [t - range, t], closed as in Prometheus 2.x, stale markers left out', async () => {
     const d = await engine.instantQuery('g[1m]', 180_000)
     // Points at 120, 135, 150 (stale: left out), 165, 180 s.
-    expect(matrixOf(d)).toEqual({ '{__name__="g",job="a"}': [[120, 8], [135, 9], [165, 11], [180, 12]] })
-    expect(matrixOf(await engine.instantQuery('g[30s] offset 1m', 120_000))).toEqual({ '{__name__="g",job="a"}': [[30, 2], [45, 3], [60, 4]] })
+    expect(matrixOf(d)).toEqual({
+      '{__name__="g",job="a"}': [
+        [120, 8],
+        [135, 9],
+        [165, 11],
+        [180, 12],
+      ],
+    })
+    expect(matrixOf(await engine.instantQuery('g[30s] offset 1m', 120_000))).toEqual({
+      '{__name__="g",job="a"}': [
+        [30, 2],
+        [45, 3],
+        [60, 4],
+      ],
+    })
   })
   it('refuse a range vector or a string as a range query result', async () => {
-    await expect(engine.rangeQuery('g[1m]', 0, 60_000, 15_000)).rejects.toMatchObject({ errorType: 'bad_data', message: 'invalid expression type "range vector" for range query, must be Scalar or instant Vector' })
+    await expect(engine.rangeQuery('g[1m]', 0, 60_000, 15_000)).rejects.toMatchObject({
+      errorType: 'bad_data',
+      message: 'invalid expression type "range vector" for range query, must be Scalar or instant Vector',
+    })
     await expect(engine.rangeQuery('"a"', 0, 60_000, 15_000)).rejects.toMatchObject({ errorType: 'bad_data' })
   })
   it('evaluate a range query step by step with the same lookback and staleness', async () => {
     const m = matrixOf(await engine.rangeQuery('g', 120_000, 180_000, 15_000))
-    expect(m['{__name__="g",job="a"}']).toEqual([[120, 8], [135, 9], [165, 11], [180, 12]])
+    expect(m['{__name__="g",job="a"}']).toEqual([
+      [120, 8],
+      [135, 9],
+      [165, 11],
+      [180, 12],
+    ])
   })
 })

@@ -16,15 +16,28 @@ const attrs = (o: Record<string, string>) => Object.entries(o).map(([key, v]) =>
 
 async function ingest(metrics: object[]): Promise<void> {
   const res = await app.inject({
-    method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/json' },
-    payload: { resourceMetrics: [{ resource: { attributes: attrs({ 'service.name': 'shop' }) }, scopeMetrics: [{ metrics }] }] },
+    method: 'POST',
+    url: '/v1/metrics',
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      resourceMetrics: [{ resource: { attributes: attrs({ 'service.name': 'shop' }) }, scopeMetrics: [{ metrics }] }],
+    },
   })
   expect(res.statusCode, res.body).toBe(200)
 }
 
 async function query(q: Record<string, string>) {
-  const res = await app.inject({ method: 'GET', url: `/api/v1/query?${new URLSearchParams({ from: String(T0), to: String(T0 + 10 * STEP), ...q })}` })
-  return { status: res.statusCode, body: res.json() as { series: { labels: Record<string, string>; points: number[][] }[]; error?: { code: string; message: string } } }
+  const res = await app.inject({
+    method: 'GET',
+    url: `/api/v1/query?${new URLSearchParams({ from: String(T0), to: String(T0 + 10 * STEP), ...q })}`,
+  })
+  return {
+    status: res.statusCode,
+    body: res.json() as {
+      series: { labels: Record<string, string>; points: number[][] }[]
+      error?: { code: string; message: string }
+    },
+  }
 }
 
 beforeAll(async () => {
@@ -34,37 +47,64 @@ beforeAll(async () => {
   //   minute 1: 60, 5 (reset), 20, 35 at t = 60, 75, 90, 105 s
   const counter = [0, 15, 30, 45, 60, 5, 20, 35]
   const start = (i: number) => (i < 5 ? T0 - 1000 : T0 + 70_000)
-  await ingest([{
-    name: 'orders', sum: {
-      aggregationTemporality: 2, isMonotonic: true,
-      dataPoints: counter.map((v, i) => ({ timeUnixNano: nanos(T0 + i * 15_000), startTimeUnixNano: nanos(start(i)), asDouble: v, attributes: attrs({ region: 'eu' }) })),
+  await ingest([
+    {
+      name: 'orders',
+      sum: {
+        aggregationTemporality: 2,
+        isMonotonic: true,
+        dataPoints: counter.map((v, i) => ({
+          timeUnixNano: nanos(T0 + i * 15_000),
+          startTimeUnixNano: nanos(start(i)),
+          asDouble: v,
+          attributes: attrs({ region: 'eu' }),
+        })),
+      },
     },
-  }])
+  ])
   // Two gauges in two regions, for grouping.
-  await ingest([{
-    name: 'queue', gauge: {
-      dataPoints: [
-        { timeUnixNano: nanos(T0), asDouble: 2, attributes: attrs({ region: 'eu', host: 'a' }) },
-        { timeUnixNano: nanos(T0 + 30_000), asDouble: 4, attributes: attrs({ region: 'eu', host: 'a' }) },
-        { timeUnixNano: nanos(T0), asDouble: 10, attributes: attrs({ region: 'eu', host: 'b' }) },
-        { timeUnixNano: nanos(T0), asDouble: 7, attributes: attrs({ region: 'us', host: 'c' }) },
-      ],
+  await ingest([
+    {
+      name: 'queue',
+      gauge: {
+        dataPoints: [
+          { timeUnixNano: nanos(T0), asDouble: 2, attributes: attrs({ region: 'eu', host: 'a' }) },
+          { timeUnixNano: nanos(T0 + 30_000), asDouble: 4, attributes: attrs({ region: 'eu', host: 'a' }) },
+          { timeUnixNano: nanos(T0), asDouble: 10, attributes: attrs({ region: 'eu', host: 'b' }) },
+          { timeUnixNano: nanos(T0), asDouble: 7, attributes: attrs({ region: 'us', host: 'c' }) },
+        ],
+      },
     },
-  }])
+  ])
   // A cumulative histogram with bounds [100, 200, 400] ms: 10 observations in the first
   // minute, then 10 more in the second, all in the (200, 400] bucket.
   const hist = (t: number, counts: number[], sum: number) => ({
-    timeUnixNano: nanos(t), startTimeUnixNano: nanos(T0 - 1000), count: String(counts.reduce((a, b) => a + b, 0)), sum,
-    bucketCounts: counts.map(String), explicitBounds: [100, 200, 400],
+    timeUnixNano: nanos(t),
+    startTimeUnixNano: nanos(T0 - 1000),
+    count: String(counts.reduce((a, b) => a + b, 0)),
+    sum,
+    bucketCounts: counts.map(String),
+    explicitBounds: [100, 200, 400],
   })
-  await ingest([{
-    name: 'latency', unit: 'ms', histogram: {
-      aggregationTemporality: 2,
-      dataPoints: [hist(T0, [0, 0, 0, 0], 0), hist(T0 + 59_000, [4, 4, 2, 0], 1500), hist(T0 + 60_000, [4, 4, 2, 0], 1500), hist(T0 + 119_000, [4, 4, 12, 0], 4500)],
+  await ingest([
+    {
+      name: 'latency',
+      unit: 'ms',
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [
+          hist(T0, [0, 0, 0, 0], 0),
+          hist(T0 + 59_000, [4, 4, 2, 0], 1500),
+          hist(T0 + 60_000, [4, 4, 2, 0], 1500),
+          hist(T0 + 119_000, [4, 4, 12, 0], 4500),
+        ],
+      },
     },
-  }])
+  ])
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('GET /api/v1/query', () => {
   it('returns raw points without a step', async () => {
@@ -94,7 +134,11 @@ describe('GET /api/v1/query', () => {
 
   it('aggregates gauges per step, per series and grouped by an attribute', async () => {
     const per = await query({ metric: 'queue', step: '60', agg: 'max' })
-    expect(per.body.series.map((s) => [s.labels.host, s.points[0]![1]]).sort()).toEqual([['a', 4], ['b', 10], ['c', 7]])
+    expect(per.body.series.map((s) => [s.labels.host, s.points[0]![1]]).sort()).toEqual([
+      ['a', 4],
+      ['b', 10],
+      ['c', 7],
+    ])
     const grouped = await query({ metric: 'queue', step: '60', agg: 'avg', by: 'region' })
     // eu pools 2, 4 and 10 → 16 / 3; us has 7.
     const byRegion = Object.fromEntries(grouped.body.series.map((s) => [s.labels.region, s.points[0]![1]]))
@@ -106,7 +150,7 @@ describe('GET /api/v1/query', () => {
     expect(last.body.series).toEqual([{ labels: { region: 'eu' }, points: [[T0, 14]] }])
   })
 
-  it('computes histogram quantiles over each step\'s increase', async () => {
+  it("computes histogram quantiles over each step's increase", async () => {
     const { body } = await query({ metric: 'latency', step: '60', agg: 'p50' })
     // Minute 0: the increase is 4, 4, 2, 0 (10 observations); the 5th falls in (100, 200]
     // as its 1st of 4 → 100 + 100 × (5 - 4) / 4 = 125 (no extrapolation: the points sit on

@@ -5,9 +5,20 @@ import { ReadGate } from '../../../collector/src/query/read-gate.ts'
 /** A read that finishes when the test says so. */
 function heldRead() {
   let finish!: (v: string) => void
-  const done = new Promise<string>((resolve) => { finish = resolve })
+  const done = new Promise<string>((resolve) => {
+    finish = resolve
+  })
   let started = false
-  return { read: () => { started = true; return done }, finish, get started() { return started } }
+  return {
+    read: () => {
+      started = true
+      return done
+    },
+    finish,
+    get started() {
+      return started
+    },
+  }
 }
 
 describe('ReadGate', () => {
@@ -34,13 +45,20 @@ describe('ReadGate', () => {
 
   it('refuses at once with 503 GOV_ERR_QUERY_BUSY when the waiting places are full', async () => {
     const gate = new ReadGate({ maxRunning: 1, maxWaiting: 1 })
-    const a = heldRead(), b = heldRead(), c = heldRead()
-    const ra = gate.run(a.read), rb = gate.run(b.read)
-    const refused = await gate.run(c.read).then(() => undefined, (e: unknown) => e)
+    const a = heldRead(),
+      b = heldRead(),
+      c = heldRead()
+    const ra = gate.run(a.read),
+      rb = gate.run(b.read)
+    const refused = await gate.run(c.read).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isGovernorError(refused) && refused.code).toBe('GOV_ERR_QUERY_BUSY')
     expect(isGovernorError(refused) && refused.statusCode).toBe(503)
     expect(c.started).toBe(false)
-    a.finish('a'); b.finish('b')
+    a.finish('a')
+    b.finish('b')
     expect(await Promise.all([ra, rb])).toEqual(['a', 'b'])
   })
 

@@ -7,18 +7,26 @@ import { encodeSignalRequest, logsRequest, tracesRequest } from '../../helpers/o
 // resource, whatever else the messages carry.
 
 describe('counting spans and log records', () => {
-  it.each([
-    ['traces', tracesRequest] as const,
-    ['logs', logsRequest] as const,
-  ])('counts the %s of a request, in protobuf and in JSON', (signal, build) => {
-    for (const [services, scopes, perScope] of [[['a'], 1, 1], [['a', 'b', 'c'], 2, 7], [['a'], 3, 0], [[], 0, 0]] as const) {
-      const request = build([...services], scopes, perScope)
-      const expected = services.length * scopes * perScope
-      expect(countOtlpItemsProto(encodeSignalRequest(signal, request)), JSON.stringify([services, scopes, perScope])).toBe(expected)
-      expect(countOtlpItemsJson(signal, request)).toBe(expected)
-    }
-    expect(countOtlpItemsProto(Buffer.alloc(0))).toBe(0)
-  })
+  it.each([['traces', tracesRequest] as const, ['logs', logsRequest] as const])(
+    'counts the %s of a request, in protobuf and in JSON',
+    (signal, build) => {
+      for (const [services, scopes, perScope] of [
+        [['a'], 1, 1],
+        [['a', 'b', 'c'], 2, 7],
+        [['a'], 3, 0],
+        [[], 0, 0],
+      ] as const) {
+        const request = build([...services], scopes, perScope)
+        const expected = services.length * scopes * perScope
+        expect(
+          countOtlpItemsProto(encodeSignalRequest(signal, request)),
+          JSON.stringify([services, scopes, perScope]),
+        ).toBe(expected)
+        expect(countOtlpItemsJson(signal, request)).toBe(expected)
+      }
+      expect(countOtlpItemsProto(Buffer.alloc(0))).toBe(0)
+    },
+  )
 
   it('passes over fields it does not know, at every level', () => {
     const known = encodeSignalRequest('traces', tracesRequest(['a'], 1, 2))
@@ -30,7 +38,11 @@ describe('counting spans and log records', () => {
 
   it('refuses a body that is not protobuf of that shape, or not a JSON object', () => {
     const good = encodeSignalRequest('logs', logsRequest(['a'], 1, 3))
-    for (const bad of [good.subarray(0, good.length - 1), Buffer.from([0x0a, 0x05, 0x12, 0x10, 0x00]), Buffer.from([0x08, 0x01, 0x0a])]) {
+    for (const bad of [
+      good.subarray(0, good.length - 1),
+      Buffer.from([0x0a, 0x05, 0x12, 0x10, 0x00]),
+      Buffer.from([0x08, 0x01, 0x0a]),
+    ]) {
       try {
         countOtlpItemsProto(bad)
         throw new Error(`counted ${bad.toString('hex')}`)

@@ -17,31 +17,64 @@ import { encodeWriteRequest } from '../../helpers/remote-write.ts'
 // clock), and still reaches the pipeline whole: one submit with every point, or nothing.
 
 const T = Date.now() - 60_000
-const request = (metric: string, series: number) => Buffer.from(encodeWriteRequest(
-  Array.from({ length: series }, (_, n) => ({ labels: { __name__: metric, job: 'slices', n: String(n) }, samples: [[T, n]] as const })),
-))
+const request = (metric: string, series: number) =>
+  Buffer.from(
+    encodeWriteRequest(
+      Array.from({ length: series }, (_, n) => ({
+        labels: { __name__: metric, job: 'slices', n: String(n) },
+        samples: [[T, n]] as const,
+      })),
+    ),
+  )
 
 let app: FastifyInstance | undefined
-afterEach(async () => { await app?.close() })
+afterEach(async () => {
+  await app?.close()
+})
 
 /** The receiver behind admission, over a pipeline that records each commit (one per submit). */
 async function receiver(sliceMillis: number) {
   const groups: CommitGroup[] = []
   const pipeline = new WritePipeline({
-    commit: async (g) => { groups.push(g) }, isStored: () => false, onSeriesStored: () => {},
-    maxBatchPoints: 1_000_000, flushIntervalMillis: 0, maxPendingPoints: 1_000_000,
+    commit: async (g) => {
+      groups.push(g)
+    },
+    isStored: () => false,
+    onSeriesStored: () => {},
+    maxBatchPoints: 1_000_000,
+    flushIntervalMillis: 0,
+    maxPendingPoints: 1_000_000,
   })
   app = Fastify()
   installArrivalClock(app)
-  app.decorate('governor', { settings: loadSettings({}, {}), pipeline, seriesCache: new SeriesCache(), metrics: new SelfMetrics(() => ({ pending: 0, fill: 0 })) } as unknown as Services)
+  app.decorate('governor', {
+    settings: loadSettings({}, {}),
+    pipeline,
+    seriesCache: new SeriesCache(),
+    metrics: new SelfMetrics(() => ({ pending: 0, fill: 0 })),
+  } as unknown as Services)
   let resumed = 0
   await app.register(async (ingest) => {
-    const admission = installIngestAdmission(ingest, { ingestMaxWaitMillis: 0, maxInflightIngestBodyBytes: 0 }, new Registry(), { sliceMillis })
+    const admission = installIngestAdmission(
+      ingest,
+      { ingestMaxWaitMillis: 0, maxInflightIngestBodyBytes: 0 },
+      new Registry(),
+      { sliceMillis },
+    )
     const resume = admission.turns.resume.bind(admission.turns)
-    admission.turns.resume = () => { resumed++; return resume() }
+    admission.turns.resume = () => {
+      resumed++
+      return resume()
+    }
     await ingest.register(remoteWriteReceiver)
   })
-  const post = (body: Buffer) => app!.inject({ method: 'POST', url: '/api/v1/write', headers: { 'content-type': 'application/x-protobuf' }, payload: body })
+  const post = (body: Buffer) =>
+    app!.inject({
+      method: 'POST',
+      url: '/api/v1/write',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: body,
+    })
   return { groups, pipeline, post, resumed: () => resumed }
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelayMillis, classifyResponse, nextState, parseRetryAfter, type RetryPolicy } from '../../../collector/src/sinks/retry-policy.ts'
+import {
+  backoffDelayMillis,
+  classifyResponse,
+  nextState,
+  parseRetryAfter,
+  type RetryPolicy,
+} from '../../../collector/src/sinks/retry-policy.ts'
 
 const policy: RetryPolicy = { backoffBaseMillis: 1000, backoffMaxMillis: 60_000, maxRetryMillis: 86_400_000 }
 const almostOne = () => 0.999_999
@@ -42,31 +48,71 @@ describe('what an answer means', () => {
   it('2xx delivered, 410 gone, 3xx and the rest retried', () => {
     expect(classifyResponse(204, null, 0).result).toBe('delivered')
     expect(classifyResponse(410, null, 0).result).toBe('gone')
-    expect(classifyResponse(302, null, 0)).toMatchObject({ result: 'retry', error: expect.stringContaining('redirects are not followed') })
-    expect(classifyResponse(404, null, 0, 'no_service')).toMatchObject({ result: 'retry', error: 'HTTP 404: no_service' })
+    expect(classifyResponse(302, null, 0)).toMatchObject({
+      result: 'retry',
+      error: expect.stringContaining('redirects are not followed'),
+    })
+    expect(classifyResponse(404, null, 0, 'no_service')).toMatchObject({
+      result: 'retry',
+      error: 'HTTP 404: no_service',
+    })
   })
 })
 
 describe('next state', () => {
   const recorded = 1_000_000
   it('schedules a retry with the jittered backoff, or at Retry-After', () => {
-    const s = nextState(0, recorded, { result: 'retry', statusCode: 500, error: 'HTTP 500' }, policy, recorded + 10, () => 0.5)
+    const s = nextState(
+      0,
+      recorded,
+      { result: 'retry', statusCode: 500, error: 'HTTP 500' },
+      policy,
+      recorded + 10,
+      () => 0.5,
+    )
     expect(s).toMatchObject({ attempts: 1, status: 'pending', nextAttemptAt: recorded + 10 + 500, lastStatusCode: 500 })
-    const r = nextState(3, recorded, { result: 'retry', statusCode: 429, error: 'HTTP 429', retryAfterMillis: 45_000 }, policy, recorded + 10, () => 0.5)
+    const r = nextState(
+      3,
+      recorded,
+      { result: 'retry', statusCode: 429, error: 'HTTP 429', retryAfterMillis: 45_000 },
+      policy,
+      recorded + 10,
+      () => 0.5,
+    )
     expect(r).toMatchObject({ attempts: 4, status: 'pending', nextAttemptAt: recorded + 10 + 45_000 })
   })
 
   it('gives up when the next attempt would fall after the retry time', () => {
     const p = { ...policy, maxRetryMillis: 10_000 }
-    const last = nextState(5, recorded, { result: 'retry', statusCode: 0, error: 'refused' }, p, recorded + 9_000, () => 0.5)
+    const last = nextState(
+      5,
+      recorded,
+      { result: 'retry', statusCode: 0, error: 'refused' },
+      p,
+      recorded + 9_000,
+      () => 0.5,
+    )
     expect(last).toMatchObject({ attempts: 6, status: 'failed', nextAttemptAt: 0 })
     expect(last.lastError).toMatch(/refused; gave up after 6 attempts/)
-    const inTime = nextState(5, recorded, { result: 'retry', statusCode: 0, error: 'refused' }, p, recorded + 9_000, () => 0)
+    const inTime = nextState(
+      5,
+      recorded,
+      { result: 'retry', statusCode: 0, error: 'refused' },
+      p,
+      recorded + 9_000,
+      () => 0,
+    )
     expect(inTime.status).toBe('pending')
   })
 
   it('marks a 410 disabled, a 2xx delivered', () => {
-    expect(nextState(0, recorded, { result: 'gone', statusCode: 410, error: 'HTTP 410' }, policy, 5, Math.random)).toMatchObject({ status: 'disabled', attempts: 1 })
-    expect(nextState(2, recorded, { result: 'delivered', statusCode: 200 }, policy, 5, Math.random)).toMatchObject({ status: 'delivered', attempts: 3, deliveredAt: 5 })
+    expect(
+      nextState(0, recorded, { result: 'gone', statusCode: 410, error: 'HTTP 410' }, policy, 5, Math.random),
+    ).toMatchObject({ status: 'disabled', attempts: 1 })
+    expect(nextState(2, recorded, { result: 'delivered', statusCode: 200 }, policy, 5, Math.random)).toMatchObject({
+      status: 'delivered',
+      attempts: 3,
+      deliveredAt: 5,
+    })
   })
 })

@@ -22,7 +22,9 @@ describe('Standard Webhooks signature', () => {
     const key = parseWebhookSecret(SPEC_SECRET)
     expect(key).toEqual(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))
     expect(key.length).toBe(24)
-    const withText = createHmac('sha256', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').update(`${SPEC_ID}.${SPEC_TIMESTAMP}.${SPEC_PAYLOAD}`).digest('base64')
+    const withText = createHmac('sha256', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
+      .update(`${SPEC_ID}.${SPEC_TIMESTAMP}.${SPEC_PAYLOAD}`)
+      .digest('base64')
     expect(signWebhook(key, SPEC_ID, SPEC_TIMESTAMP, SPEC_PAYLOAD)).not.toBe(`v1,${withText}`)
   })
 
@@ -42,13 +44,21 @@ describe('Standard Webhooks signature', () => {
   })
 
   it('signs the exact body it sends, with the attempt time in seconds', () => {
-    const sink: SinkConfig = { name: 'audit', type: 'webhook', url: 'http://x', key: parseWebhookSecret(SPEC_SECRET), kinds: undefined, services: undefined }
+    const sink: SinkConfig = {
+      name: 'audit',
+      type: 'webhook',
+      url: 'http://x',
+      key: parseWebhookSecret(SPEC_SECRET),
+      kinds: undefined,
+      services: undefined,
+    }
     const e = event({ id: 'e1' })
     const req = buildRequest(sink, e, 1_700_000_000_999)
     expect(req.headers['webhook-id']).toBe(webhookId('audit', 'e1'))
     expect(req.headers['webhook-timestamp']).toBe('1700000000')
     const expected = createHmac('sha256', Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))
-      .update(`${req.headers['webhook-id']}.1700000000.${req.body}`).digest('base64')
+      .update(`${req.headers['webhook-id']}.1700000000.${req.body}`)
+      .digest('base64')
     expect(req.headers['webhook-signature']).toBe(`v1,${expected}`)
     expect(req.headers['content-type']).toBe('application/json')
   })

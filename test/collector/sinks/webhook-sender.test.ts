@@ -15,7 +15,13 @@ const KEY_B64 = 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const HOOK = { name: 'audit', type: 'webhook', url: 'http://hooks.test/audit', secret: `whsec_${KEY_B64}` }
 const CHAT = { name: 'chat', type: 'slack', url: 'http://chat.test/services/T0/B0/Xk9dTqLmZ2vB7nRw4yHc0aPe' }
 
-interface Call { url: string; init: RequestInit; headers: Record<string, string>; body: string; at: number }
+interface Call {
+  url: string
+  init: RequestInit
+  headers: Record<string, string>
+  body: string
+  at: number
+}
 type Responder = (call: Call, n: number) => Response | Promise<Response>
 
 function setup(sinkJson: object[] = [HOOK], options: Partial<WebhookSenderOptions> = {}, outbox = new MemoryOutbox()) {
@@ -23,21 +29,43 @@ function setup(sinkJson: object[] = [HOOK], options: Partial<WebhookSenderOption
   const calls: Call[] = []
   const state = { random: 0.5, respond: (() => new Response('ok')) as Responder }
   const fetch: FetchFn = async (url, init) => {
-    const call = { url, init, headers: init.headers as Record<string, string>, body: String(init.body), at: clock.now() }
+    const call = {
+      url,
+      init,
+      headers: init.headers as Record<string, string>,
+      body: String(init.body),
+      at: clock.now(),
+    }
     calls.push(call)
     return state.respond(call, calls.filter((c) => c.url === url).length)
   }
   const registry = new Registry()
   const logs: { level: string; msg: string }[] = []
-  const rec = (level: string) => (_o: object, msg: string) => { logs.push({ level, msg }) }
+  const rec = (level: string) => (_o: object, msg: string) => {
+    logs.push({ level, msg })
+  }
   const sinks: SinkConfig[] = parseSinks(JSON.stringify(sinkJson), 'test')
   const sender = new WebhookSender({
-    sinks, outbox, changes: outbox, registry, log: { debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') },
-    timeoutMillis: 1000, scanIntervalMillis: 1000, backoffBaseMillis: 4000, backoffMaxMillis: 60_000, maxRetryMillis: 3_600_000,
-    clock, random: () => state.random, fetch, ...options,
+    sinks,
+    outbox,
+    changes: outbox,
+    registry,
+    log: { debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') },
+    timeoutMillis: 1000,
+    scanIntervalMillis: 1000,
+    backoffBaseMillis: 4000,
+    backoffMaxMillis: 60_000,
+    maxRetryMillis: 3_600_000,
+    clock,
+    random: () => state.random,
+    fetch,
+    ...options,
   })
   /** Records an event now, as the change log would, and lets the sender work. */
-  const append = async (e: Partial<ChangeEvent> & { id: string }, make: (o: Partial<ChangeEvent>) => ChangeEvent = event) => {
+  const append = async (
+    e: Partial<ChangeEvent> & { id: string },
+    make: (o: Partial<ChangeEvent>) => ChangeEvent = event,
+  ) => {
     outbox.append(make({ ...e, recordedAt: clock.now() }))
     await sender.idle()
   }
@@ -73,7 +101,12 @@ describe('WebhookSender', () => {
     expect(call!.init.signal).toBeInstanceOf(AbortSignal)
     expect(verify(call!)).toBe(true)
     expect(JSON.parse(call!.body)).toMatchObject({ type: 'governor.note', data: { id: 'e1' } })
-    expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200, deliveredAt: T0 })
+    expect(t.stateOf('audit', 'e1')).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      lastStatusCode: 200,
+      deliveredAt: T0,
+    })
     await t.step(60_000)
     await t.step(3_600_000)
     expect(t.calls).toHaveLength(1)
@@ -86,7 +119,13 @@ describe('WebhookSender', () => {
     await t.sender.start({ timer: false })
     await t.append({ id: 'e1' })
     // random 0.5, base 4 s: the 1st retry comes 2 s later, the 2nd 4 s after that.
-    expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: T0 + 2000, lastStatusCode: 500, lastError: 'HTTP 500: boom' })
+    expect(t.stateOf('audit', 'e1')).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      nextAttemptAt: T0 + 2000,
+      lastStatusCode: 500,
+      lastError: 'HTTP 500: boom',
+    })
     await t.step(1999)
     expect(t.calls).toHaveLength(1)
     await t.step(1)
@@ -98,7 +137,9 @@ describe('WebhookSender', () => {
     expect(t.calls).toHaveLength(3)
     expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'delivered', attempts: 3 })
     expect(new Set(t.calls.map((c) => c.headers['webhook-id']))).toEqual(new Set([webhookId('audit', 'e1')]))
-    expect(t.calls.map((c) => c.headers['webhook-timestamp'])).toEqual([T0, T0 + 2000, T0 + 6000].map((ms) => String(ms / 1000)))
+    expect(t.calls.map((c) => c.headers['webhook-timestamp'])).toEqual(
+      [T0, T0 + 2000, T0 + 6000].map((ms) => String(ms / 1000)),
+    )
     expect(t.calls.every(verify)).toBe(true)
     expect(await t.metric('governor_webhook_deliveries_total', { sink: 'audit', outcome: 'retried' })).toBe(2)
     // One warning for a failing sink, then quiet until it recovers.
@@ -122,10 +163,17 @@ describe('WebhookSender', () => {
 
   it('honours Retry-After on 429', async () => {
     const t = setup()
-    t.state.respond = (_c, n) => n === 1 ? new Response(null, { status: 429, headers: { 'retry-after': '120' } }) : new Response(null, { status: 204 })
+    t.state.respond = (_c, n) =>
+      n === 1
+        ? new Response(null, { status: 429, headers: { 'retry-after': '120' } })
+        : new Response(null, { status: 204 })
     await t.sender.start({ timer: false })
     await t.append({ id: 'e1' })
-    expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'pending', nextAttemptAt: T0 + 120_000, lastStatusCode: 429 })
+    expect(t.stateOf('audit', 'e1')).toMatchObject({
+      status: 'pending',
+      nextAttemptAt: T0 + 120_000,
+      lastStatusCode: 429,
+    })
     await t.step(119_999)
     expect(t.calls).toHaveLength(1)
     await t.step(1)
@@ -143,10 +191,25 @@ describe('WebhookSender', () => {
     await t.step(3_600_000 - 1)
     expect(t.calls.filter((c) => c.url.includes('audit'))).toHaveLength(1)
     expect(t.calls.filter((c) => c.url.includes('chat'))).toHaveLength(2)
-    expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'disabled', lastStatusCode: 410, lastError: expect.stringContaining('disabled until Governor restarts') })
-    expect(t.stateOf('audit', 'e2')).toMatchObject({ status: 'disabled', attempts: 0, lastError: expect.stringContaining('not sent') })
-    expect(t.sender.sinks().find((s) => s.name === 'audit')).toMatchObject({ disabled: true, pending: 2, disabledReason: expect.stringContaining('410') })
-    expect(t.sender.sinks().find((s) => s.name === 'chat')).toMatchObject({ disabled: false, url: 'http://chat.test/services/***/***/***' })
+    expect(t.stateOf('audit', 'e1')).toMatchObject({
+      status: 'disabled',
+      lastStatusCode: 410,
+      lastError: expect.stringContaining('disabled until Governor restarts'),
+    })
+    expect(t.stateOf('audit', 'e2')).toMatchObject({
+      status: 'disabled',
+      attempts: 0,
+      lastError: expect.stringContaining('not sent'),
+    })
+    expect(t.sender.sinks().find((s) => s.name === 'audit')).toMatchObject({
+      disabled: true,
+      pending: 2,
+      disabledReason: expect.stringContaining('410'),
+    })
+    expect(t.sender.sinks().find((s) => s.name === 'chat')).toMatchObject({
+      disabled: false,
+      url: 'http://chat.test/services/***/***/***',
+    })
     expect(t.logs.some((l) => l.level === 'warn' && l.msg.includes('410 Gone'))).toBe(true)
     await t.sender.close()
 
@@ -154,7 +217,9 @@ describe('WebhookSender', () => {
     again.clock.set(t.clock.now())
     await again.sender.start({ timer: false })
     await again.sender.idle()
-    expect(again.calls.map((c) => `${c.url.includes('audit') ? 'audit' : 'chat'}:${JSON.parse(c.body).data?.id}`).sort()).toEqual(['audit:e1', 'audit:e2'])
+    expect(
+      again.calls.map((c) => `${c.url.includes('audit') ? 'audit' : 'chat'}:${JSON.parse(c.body).data?.id}`).sort(),
+    ).toEqual(['audit:e1', 'audit:e2'])
     expect(again.stateOf('audit', 'e2')).toMatchObject({ status: 'delivered' })
   })
 
@@ -177,10 +242,16 @@ describe('WebhookSender', () => {
   it('never starts a delivery that is in flight again', async () => {
     const t = setup()
     let answer!: (r: Response) => void
-    t.state.respond = () => new Promise<Response>((resolve) => { answer = resolve })
+    t.state.respond = () =>
+      new Promise<Response>((resolve) => {
+        answer = resolve
+      })
     await t.sender.start({ timer: false })
     t.outbox.append(event({ id: 'e1', recordedAt: T0 }))
-    for (let i = 0; i < 5; i++) { t.clock.advance(5000); await t.sender.tick() }
+    for (let i = 0; i < 5; i++) {
+      t.clock.advance(5000)
+      await t.sender.tick()
+    }
     expect(t.calls).toHaveLength(1)
     answer(new Response(null, { status: 200 }))
     await t.sender.idle()
@@ -199,11 +270,19 @@ describe('WebhookSender', () => {
     }
     await t.sender.start({ timer: false })
     await t.append({ id: 'e1' })
-    expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'pending', lastStatusCode: 0, lastError: 'no answer within 1000 ms (GOVERNOR_WEBHOOK_TIMEOUT_MILLIS)' })
+    expect(t.stateOf('audit', 'e1')).toMatchObject({
+      status: 'pending',
+      lastStatusCode: 0,
+      lastError: 'no answer within 1000 ms (GOVERNOR_WEBHOOK_TIMEOUT_MILLIS)',
+    })
     await t.step(2000)
     expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'pending', lastError: 'fetch failed (ECONNREFUSED)' })
     await t.step(4000)
-    expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'pending', lastStatusCode: 302, lastError: expect.stringContaining('redirects are not followed') })
+    expect(t.stateOf('audit', 'e1')).toMatchObject({
+      status: 'pending',
+      lastStatusCode: 302,
+      lastError: expect.stringContaining('redirects are not followed'),
+    })
     await t.step(8000)
     expect(t.stateOf('audit', 'e1')).toMatchObject({ status: 'delivered', attempts: 4 })
     expect(t.calls.map((c) => c.url)).toEqual(Array(4).fill('http://hooks.test/audit'))
@@ -227,9 +306,32 @@ describe('WebhookSender', () => {
     outbox.events.push(event({ id: 'unheard', recordedAt: T0 - 5000 }))
     outbox.events.push(event({ id: 'retrying', recordedAt: T0 - 4000 }))
     outbox.events.push(event({ id: 'done', recordedAt: T0 - 3000 }))
-    const base = { sink: 'audit', kind: 'note', service: 'checkout', lastStatusCode: 500, lastError: 'HTTP 500', deliveredAt: 0, updatedAt: T0 - 1000 }
-    await outbox.save({ ...base, eventId: 'retrying', eventRecordedAt: T0 - 4000, attempts: 2, status: 'pending', nextAttemptAt: T0 + 30_000 })
-    await outbox.save({ ...base, eventId: 'done', eventRecordedAt: T0 - 3000, attempts: 1, status: 'delivered', nextAttemptAt: 0, lastStatusCode: 200 })
+    const base = {
+      sink: 'audit',
+      kind: 'note',
+      service: 'checkout',
+      lastStatusCode: 500,
+      lastError: 'HTTP 500',
+      deliveredAt: 0,
+      updatedAt: T0 - 1000,
+    }
+    await outbox.save({
+      ...base,
+      eventId: 'retrying',
+      eventRecordedAt: T0 - 4000,
+      attempts: 2,
+      status: 'pending',
+      nextAttemptAt: T0 + 30_000,
+    })
+    await outbox.save({
+      ...base,
+      eventId: 'done',
+      eventRecordedAt: T0 - 3000,
+      attempts: 1,
+      status: 'delivered',
+      nextAttemptAt: 0,
+      lastStatusCode: 200,
+    })
     const t = setup([HOOK], {}, outbox)
     await t.sender.start({ timer: false })
     await t.sender.idle()
@@ -249,7 +351,9 @@ describe('WebhookSender', () => {
     await t.append({ id: 'e1' })
     await t.append({ id: 'e2' })
     const scan = outbox.scan.bind(outbox)
-    outbox.scan = async () => { throw new Error('store down') }
+    outbox.scan = async () => {
+      throw new Error('store down')
+    }
     await t.step(1000)
     await t.step(1000)
     expect(t.calls).toHaveLength(2)

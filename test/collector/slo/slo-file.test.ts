@@ -46,17 +46,28 @@ function refusal(path: string): string {
 
 describe('loadSloFile', () => {
   it('reads a list under slos:, and a list at the top level', () => {
-    expect(loadSloFile(file('good.yaml', GOOD)).map((s) => [s.service, s.name, s.definition.objective, s.reason])).toEqual([
+    expect(
+      loadSloFile(file('good.yaml', GOOD)).map((s) => [s.service, s.name, s.definition.objective, s.reason]),
+    ).toEqual([
       ['checkout', 'latency', 99.9, 'agreed in the SLO review of March'],
       ['checkout', 'errors', 99.95, `applied from ${join(dir, 'good.yaml')}`],
     ])
-    expect(loadSloFile(file('list.yaml', '- {service: a, name: b, sli: {type: gauge_max, metric: q, max: 5}, objective: 99, window: 1h}\n'))).toHaveLength(1)
+    expect(
+      loadSloFile(
+        file(
+          'list.yaml',
+          '- {service: a, name: b, sli: {type: gauge_max, metric: q, max: 5}, objective: 99, window: 1h}\n',
+        ),
+      ),
+    ).toHaveLength(1)
     expect(loadSloFile(file('empty.yaml', '# nothing yet\n'))).toEqual([])
   })
 
   it('names the file, the entry and every problem', () => {
     const path = file('bad.yaml', GOOD.replace('objective: 99.95', 'objective: 1.5\n    owner: bob'))
-    expect(refusal(path)).toBe(`GOVERNOR_SLO_FILE ${path}: slos[1] (checkout/errors): unknown field owner (fields: sli, objective, window, description, actor, reason)`)
+    expect(refusal(path)).toBe(
+      `GOVERNOR_SLO_FILE ${path}: slos[1] (checkout/errors): unknown field owner (fields: sli, objective, window, description, actor, reason)`,
+    )
     const twice = file('twice.yaml', GOOD.replace('name: errors', 'name: latency'))
     expect(refusal(twice)).toBe(`GOVERNOR_SLO_FILE ${twice}: slos[1] (checkout/latency): defined twice`)
     const yaml = file('broken.yaml', 'slos: [\n')
@@ -65,8 +76,13 @@ describe('loadSloFile', () => {
   })
 
   it('stops the start before the store opens', async () => {
-    const path = file('bad-start.yaml', 'slos:\n  - service: checkout\n    name: x\n    objective: 99\n    window: 30d\n    sli: {type: latency}\n')
-    await expect(buildApp(testSettings({ sloFile: path }), { logger: false })).rejects.toThrow(/slos\[0\] \(checkout\/x\): sli\.metric must be a metric name/)
+    const path = file(
+      'bad-start.yaml',
+      'slos:\n  - service: checkout\n    name: x\n    objective: 99\n    window: 30d\n    sli: {type: latency}\n',
+    )
+    await expect(buildApp(testSettings({ sloFile: path }), { logger: false })).rejects.toThrow(
+      /slos\[0\] \(checkout\/x\): sli\.metric must be a metric name/,
+    )
   })
 })
 
@@ -74,9 +90,13 @@ describe('GOVERNOR_SLO_FILE at start', () => {
   let app: FastifyInstance
   const path = file('start.yaml', GOOD)
   beforeAll(async () => {
-    app = await buildApp(testSettings({ sloFile: path, controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
+    app = await buildApp(testSettings({ sloFile: path, controllerTickMillis: 0, impactIntervalMillis: 0 }), {
+      logger: false,
+    })
   })
-  afterAll(async () => { await app?.close() })
+  afterAll(async () => {
+    await app?.close()
+  })
 
   it('applies the file as changes by actor file:<path>', async () => {
     const { body } = await api(app, 'GET', '/slos?service=checkout')
@@ -94,6 +114,9 @@ describe('GOVERNOR_SLO_FILE at start', () => {
     expect(await applySloFile(app.governor.slos, path, loadSloFile(path))).toEqual({ changed: 1 })
     const events = (await api(app, 'GET', '/events?kind=slo')).body.events
     expect(events).toHaveLength(3)
-    expect(events[0]).toMatchObject({ actor: `file:${path}`, title: `file:${path} changed SLO checkout/errors: objective 99.95 → 99.9` })
+    expect(events[0]).toMatchObject({
+      actor: `file:${path}`,
+      title: `file:${path} changed SLO checkout/errors: objective 99.95 → 99.9`,
+    })
   })
 })

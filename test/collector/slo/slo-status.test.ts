@@ -9,11 +9,21 @@ import { accumulate, api, counter, gauge, histogram, send } from './seed.ts'
 // lies well inside or well outside each window, so the counts do not depend on that delay.
 
 let app: FastifyInstance
-const M = 60_000, H = 60 * M, D = 24 * H
+const M = 60_000,
+  H = 60 * M,
+  D = 24 * H
 const T = Math.floor(Date.now() / 1000) * 1000
 const who = { actor: 'alice', reason: 'agreed with the team' }
 
-type Burn = { long_window: string; short_window: string; threshold: number; severity: string; long: number | null; short: number | null; firing: boolean }
+type Burn = {
+  long_window: string
+  short_window: string
+  threshold: number
+  severity: string
+  long: number | null
+  short: number | null
+  firing: boolean
+}
 const slo = async (service: string, name: string) => {
   const { body } = await api(app, 'GET', `/slos?service=${service}`)
   return (body.slos as Record<string, any>[]).find((s) => s.name === name)!
@@ -47,7 +57,14 @@ beforeAll(async () => {
   await send(app, 'checkout', [histogram('http.server.request.duration', 'ms', bounds, points())])
   // The same observations in seconds, as the OTel HTTP conventions record them: threshold_ms
   // is converted to the histogram's unit.
-  await send(app, 'checkout-s', [histogram('http.server.request.duration', 's', bounds.map((b) => b / 1000), points())])
+  await send(app, 'checkout-s', [
+    histogram(
+      'http.server.request.duration',
+      's',
+      bounds.map((b) => b / 1000),
+      points(),
+    ),
+  ])
 
   // Error ratio: a counter per status, both restarted at T−25m (their values drop and their
   // start time moves). Growth per point: the difference to the point before, or after a reset
@@ -59,37 +76,60 @@ beforeAll(async () => {
   //   T−20m        200     200 reset    6        6 reset
   //   T−4m         700     500         30       24
   //   T−30s       1000     300         40       10
-  const ok = { 'http.response.status_code': '200' }, failed = { 'http.response.status_code': '500' }
-  const early = T - 40 * D, restart = T - 25 * M
-  await send(app, 'checkout', [counter('http.server.requests', [
-    { ts: T - 90 * M, start: early, value: 1000, attrs: ok }, { ts: T - 50 * M, start: early, value: 1500, attrs: ok },
-    { ts: T - 20 * M, start: restart, value: 200, attrs: ok }, { ts: T - 4 * M, start: restart, value: 700, attrs: ok },
-    { ts: T - 30_000, start: restart, value: 1000, attrs: ok },
-    { ts: T - 90 * M, start: early, value: 10, attrs: failed }, { ts: T - 50 * M, start: early, value: 10, attrs: failed },
-    { ts: T - 20 * M, start: restart, value: 6, attrs: failed }, { ts: T - 4 * M, start: restart, value: 30, attrs: failed },
-    { ts: T - 30_000, start: restart, value: 40, attrs: failed },
-  ])])
+  const ok = { 'http.response.status_code': '200' },
+    failed = { 'http.response.status_code': '500' }
+  const early = T - 40 * D,
+    restart = T - 25 * M
+  await send(app, 'checkout', [
+    counter('http.server.requests', [
+      { ts: T - 90 * M, start: early, value: 1000, attrs: ok },
+      { ts: T - 50 * M, start: early, value: 1500, attrs: ok },
+      { ts: T - 20 * M, start: restart, value: 200, attrs: ok },
+      { ts: T - 4 * M, start: restart, value: 700, attrs: ok },
+      { ts: T - 30_000, start: restart, value: 1000, attrs: ok },
+      { ts: T - 90 * M, start: early, value: 10, attrs: failed },
+      { ts: T - 50 * M, start: early, value: 10, attrs: failed },
+      { ts: T - 20 * M, start: restart, value: 6, attrs: failed },
+      { ts: T - 4 * M, start: restart, value: 30, attrs: failed },
+      { ts: T - 30_000, start: restart, value: 40, attrs: failed },
+    ]),
+  ])
 
   // A gauge sampled every minute for 200 minutes (T−199m … T): one sample above the max 100
   // (150 at T−150m); one exactly at it (100 at T−100m), which is not above.
-  await send(app, 'checkout', [gauge('queue.depth', Array.from({ length: 200 }, (_, i) => {
-    const ts = T - i * M
-    return { ts, value: i === 150 ? 150 : i === 100 ? 100 : 10 }
-  }))])
+  await send(app, 'checkout', [
+    gauge(
+      'queue.depth',
+      Array.from({ length: 200 }, (_, i) => {
+        const ts = T - i * M
+        return { ts, value: i === 150 ? 150 : i === 100 ? 100 : 10 }
+      }),
+    ),
+  ])
 
   const put = async (service: string, name: string, body: object) => {
     const res = await api(app, 'PUT', `/slos/${service}/${name}`, { ...body, ...who })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
   }
-  const latency = { sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 250 }, objective: 99, window: '30d' }
+  const latency = {
+    sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 250 },
+    objective: 99,
+    window: '30d',
+  }
   await put('checkout', 'latency', latency)
   await put('checkout-s', 'latency', latency)
   const errors = { type: 'error_ratio', metric: 'http.server.requests', errors: { 'http.response.status_code': '5xx' } }
   await put('checkout', 'errors', { sli: errors, objective: 99.9, window: '30d' })
   await put('checkout', 'errors-7d', { sli: errors, objective: 99.9, window: '7d' })
-  await put('checkout', 'queue', { sli: { type: 'gauge_max', metric: 'queue.depth', max: 100 }, objective: 99, window: '30d' })
+  await put('checkout', 'queue', {
+    sli: { type: 'gauge_max', metric: 'queue.depth', max: 100 },
+    objective: 99,
+    window: '30d',
+  })
 })
-afterAll(async () => { await app?.close() })
+afterAll(async () => {
+  await app?.close()
+})
 
 describe('a latency SLO from a histogram', () => {
   it('counts observations above the threshold per window, interpolating inside the bucket that holds it', async () => {
@@ -106,13 +146,21 @@ describe('a latency SLO from a histogram', () => {
     const s = await slo('checkout', 'latency')
     const burns = s.burn_rates as Burn[]
     expect(burns.map((b) => [b.long_window, b.short_window, b.threshold, b.severity])).toEqual([
-      ['1h', '5m', 14.4, 'page'], ['6h', '30m', 6, 'page'], ['1d', '2h', 3, 'ticket'], ['3d', '6h', 1, 'ticket'],
+      ['1h', '5m', 14.4, 'page'],
+      ['6h', '30m', 6, 'page'],
+      ['1d', '2h', 3, 'ticket'],
+      ['3d', '6h', 1, 'ticket'],
     ])
     // burn = (bad / total) / 0.01:
     //   5m, 30m: 10/10 → 100        1h, 2h: 13/110 → 11.8182      6h: 13/510 → 2.54902
     //   1d, 3d: 23/1510 → 1.52318
     // 1h/5m: 11.8 ≤ 14.4; 6h/30m: 2.55 ≤ 6; 1d/2h: 1.52 ≤ 3; 3d/6h: 1.52 and 2.55 > 1 → fires.
-    const expected = [[11.8182, 100, false], [2.54902, 100, false], [1.52318, 11.8182, false], [1.52318, 2.54902, true]]
+    const expected = [
+      [11.8182, 100, false],
+      [2.54902, 100, false],
+      [1.52318, 11.8182, false],
+      [1.52318, 2.54902, true],
+    ]
     burns.forEach((b, i) => {
       const [long, short, firing] = expected[i]!
       expect(b.long).toBeCloseTo(long as number, 3)
@@ -157,9 +205,14 @@ describe('an error-ratio SLO on a counter that was reset inside the window', () 
     const s = await slo('checkout', 'errors-7d')
     const burns = s.burn_rates as (Burn & { notes?: string[] })[]
     expect(burns.map((b) => [b.long_window, b.short_window, b.threshold])).toEqual([
-      ['1h', '5m', 14.4], ['1h24m', '7m', 6], ['5h36m', '28m', 3], ['16h48m', '1h24m', 1],
+      ['1h', '5m', 14.4],
+      ['1h24m', '7m', 6],
+      ['5h36m', '28m', 3],
+      ['16h48m', '1h24m', 1],
     ])
-    expect(burns[0]!.notes).toEqual(['windows floored to 1h/5m (scaled to this 7d SLO they would be 14m/1m10s, too short to hold data points: short windows are at least 5m, long ones 12 times their short one)'])
+    expect(burns[0]!.notes).toEqual([
+      'windows floored to 1h/5m (scaled to this 7d SLO they would be 14m/1m10s, too short to hold data points: short windows are at least 5m, long ones 12 times their short one)',
+    ])
     expect(burns[1]!.notes).toBeUndefined()
     // 5m: T−4m and T−30s: 34/834 → 40.767. 1h: 40/1540 → 25.974.
     expect(burns[0]!.short).toBeCloseTo(40.767, 2)
@@ -189,10 +242,25 @@ describe('a gauge_max SLO', () => {
   })
 
   it('reports an SLO whose metric has no points yet as untouched, and one of the wrong type with the reason', async () => {
-    await api(app, 'PUT', '/slos/checkout/new', { sli: { type: 'gauge_max', metric: 'not.sent', max: 1 }, objective: 99, window: '30d', ...who })
+    await api(app, 'PUT', '/slos/checkout/new', {
+      sli: { type: 'gauge_max', metric: 'not.sent', max: 1 },
+      objective: 99,
+      window: '30d',
+      ...who,
+    })
     const fresh = await slo('checkout', 'new')
-    expect(fresh).toMatchObject({ current_sli: null, events: { bad: 0, total: 0 }, error_budget_remaining: 1, alert: 'ok' })
-    await api(app, 'PUT', '/slos/checkout/wrong', { sli: { type: 'latency', metric: 'queue.depth', percentile: 99, threshold_ms: 5 }, objective: 99, window: '30d', ...who })
+    expect(fresh).toMatchObject({
+      current_sli: null,
+      events: { bad: 0, total: 0 },
+      error_budget_remaining: 1,
+      alert: 'ok',
+    })
+    await api(app, 'PUT', '/slos/checkout/wrong', {
+      sli: { type: 'latency', metric: 'queue.depth', percentile: 99, threshold_ms: 5 },
+      objective: 99,
+      window: '30d',
+      ...who,
+    })
     const wrong = await slo('checkout', 'wrong')
     expect(wrong.error).toBe('queue.depth of checkout is a gauge: a latency SLI reads an explicit-bucket histogram')
     expect(wrong.current_sli).toBeNull()

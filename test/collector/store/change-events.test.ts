@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../../collector/src/model/change-event.ts'
-import { ClickHouseChangeEvents, MemoryChangeEvents, type ChangeEventStore } from '../../../collector/src/store/change-events.ts'
+import {
+  ClickHouseChangeEvents,
+  MemoryChangeEvents,
+  type ChangeEventStore,
+} from '../../../collector/src/store/change-events.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
@@ -11,19 +15,77 @@ const T = Date.now() - 3_600_000
 
 function event(id: string, over: Partial<ChangeEvent>): ChangeEvent {
   return {
-    id, kind: 'note', time: T, timeEnd: T, service: 'api', environment: 'production', actor: 'alice', title: id, text: '', tags: [],
-    version: '', data: {}, recordedAt: T, ...over,
+    id,
+    kind: 'note',
+    time: T,
+    timeEnd: T,
+    service: 'api',
+    environment: 'production',
+    actor: 'alice',
+    title: id,
+    text: '',
+    tags: [],
+    version: '',
+    data: {},
+    recordedAt: T,
+    ...over,
   }
 }
 
 const EVENTS: ChangeEvent[] = [
-  event('d1', { kind: 'deploy', time: T, timeEnd: T + 30_000, version: '1.0', title: 'alice deployed api 1.0', recordedAt: T + 1 }),
-  event('d2', { kind: 'deploy', time: T + 600_000, timeEnd: T + 660_000, version: '1.1', title: 'bob deployed api 1.1', actor: 'bob', recordedAt: T + 2 }),
-  event('d3', { kind: 'deploy', time: T + 100_000, timeEnd: T + 120_000, version: '7', service: 'db', title: 'db 7', data: { plan: { risks: 'none' } }, recordedAt: T + 3 }),
-  event('d4', { kind: 'deploy', time: T + 700_000, timeEnd: T + 700_000, version: '1.1', environment: 'staging', title: 'staging api', recordedAt: T + 3 }),
-  event('n1', { time: T + 300_000, timeEnd: T + 300_000, title: 'Checkout-Latency high', text: 'p99_ms over Zürich', tags: ['sev1', 'pager'], recordedAt: T + 4 }),
+  event('d1', {
+    kind: 'deploy',
+    time: T,
+    timeEnd: T + 30_000,
+    version: '1.0',
+    title: 'alice deployed api 1.0',
+    recordedAt: T + 1,
+  }),
+  event('d2', {
+    kind: 'deploy',
+    time: T + 600_000,
+    timeEnd: T + 660_000,
+    version: '1.1',
+    title: 'bob deployed api 1.1',
+    actor: 'bob',
+    recordedAt: T + 2,
+  }),
+  event('d3', {
+    kind: 'deploy',
+    time: T + 100_000,
+    timeEnd: T + 120_000,
+    version: '7',
+    service: 'db',
+    title: 'db 7',
+    data: { plan: { risks: 'none' } },
+    recordedAt: T + 3,
+  }),
+  event('d4', {
+    kind: 'deploy',
+    time: T + 700_000,
+    timeEnd: T + 700_000,
+    version: '1.1',
+    environment: 'staging',
+    title: 'staging api',
+    recordedAt: T + 3,
+  }),
+  event('n1', {
+    time: T + 300_000,
+    timeEnd: T + 300_000,
+    title: 'Checkout-Latency high',
+    text: 'p99_ms over Zürich',
+    tags: ['sev1', 'pager'],
+    recordedAt: T + 4,
+  }),
   event('n2', { time: T + 900_000, timeEnd: T + 900_000, service: '', title: 'freeze starts', recordedAt: T + 4 }),
-  event('k1', { kind: 'knob', time: T + 400_000, timeEnd: T + 400_000, title: 'workers 4 → 8', actor: 'controller', recordedAt: T + 5 }),
+  event('k1', {
+    kind: 'knob',
+    time: T + 400_000,
+    timeEnd: T + 400_000,
+    title: 'workers 4 → 8',
+    actor: 'controller',
+    recordedAt: T + 5,
+  }),
 ]
 
 const ids = (events: ChangeEvent[]) => events.map((e) => e.id)
@@ -38,7 +100,9 @@ function contract(name: string, open: () => Promise<{ events: ChangeEventStore; 
       close = opened.close
       for (const e of EVENTS) await s.insert(e)
     })
-    afterAll(async () => { await close?.() })
+    afterAll(async () => {
+      await close?.()
+    })
 
     it('gives an event back whole by id, and nothing for an unknown id', async () => {
       expect(await s.get('d3')).toEqual(EVENTS[2])

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterAlter, clusterCreate, clusterDialect, EVERYWHERE_PATH, SHARDED_PATH } from '../../../collector/src/store/cluster-ddl.ts'
+import {
+  clusterAlter,
+  clusterCreate,
+  clusterDialect,
+  EVERYWHERE_PATH,
+  SHARDED_PATH,
+} from '../../../collector/src/store/cluster-ddl.ts'
 import { runSchema } from '../../../collector/src/cli/store-commands.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
 import { loadSettings } from '../../../collector/src/settings.ts'
@@ -23,14 +29,21 @@ const TABLES = MIGRATIONS.flatMap((m) => Object.entries(m.layout))
 const creating = (name: string) => all.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS governor.${name} `))
 
 let store: Store
-beforeAll(async () => { store = await Store.open(testSettings()) })
-afterAll(async () => { await store?.close() })
+beforeAll(async () => {
+  store = await Store.open(testSettings())
+})
+afterAll(async () => {
+  await store?.close()
+})
 
 describe('the single-node DDL', () => {
   it('is byte for byte the DDL of before cluster mode (migrations 1 to 5)', () => {
     const fixture = readFileSync(new URL('./embedded-ddl.sql', import.meta.url), 'utf8')
-    const now = `-- prelude\n${SINGLE_NODE.prelude(ctx).join(';\n\n')};\n\n` +
-      MIGRATIONS.filter((m) => m.version <= 5).map((m) => `-- migration ${m.version}: ${m.name}\n${SINGLE_NODE.statements(m, ctx).join(';\n\n')};\n`).join('\n')
+    const now =
+      `-- prelude\n${SINGLE_NODE.prelude(ctx).join(';\n\n')};\n\n` +
+      MIGRATIONS.filter((m) => m.version <= 5)
+        .map((m) => `-- migration ${m.version}: ${m.name}\n${SINGLE_NODE.statements(m, ctx).join(';\n\n')};\n`)
+        .join('\n')
     expect(now).toBe(fixture)
   })
 
@@ -56,9 +69,13 @@ describe('the cluster DDL', () => {
       const local = creating(`${table}_local`)!
       expect(local).toContain(`ENGINE = Replicated${engine[1]}(${SHARDED_PATH}${args})`)
       // Columns, codecs, partitioning, order, TTL and settings are the single-node ones.
-      expect(local.replace(/^CREATE TABLE IF NOT EXISTS governor\.\w+ ON CLUSTER main/, '').replace(/ENGINE = \w+\([^)]*\)/, 'E'))
-        .toBe(single.replace(/^CREATE TABLE IF NOT EXISTS governor\.\w+/, '').replace(/ENGINE = \w+(\([^)]*\))?/, 'E'))
-      expect(creating(table)).toBe(`CREATE TABLE IF NOT EXISTS governor.${table} ON CLUSTER main AS governor.${table}_local
+      expect(
+        local
+          .replace(/^CREATE TABLE IF NOT EXISTS governor\.\w+ ON CLUSTER main/, '')
+          .replace(/ENGINE = \w+\([^)]*\)/, 'E'),
+      ).toBe(single.replace(/^CREATE TABLE IF NOT EXISTS governor\.\w+/, '').replace(/ENGINE = \w+(\([^)]*\))?/, 'E'))
+      expect(creating(table))
+        .toBe(`CREATE TABLE IF NOT EXISTS governor.${table} ON CLUSTER main AS governor.${table}_local
 ENGINE = Distributed(main, governor, ${table}_local, ${layout.shardBy})`)
     }
   })
@@ -75,26 +92,40 @@ ENGINE = Distributed(main, governor, ${table}_local, ${layout.shardBy})`)
 
   it('sets the retention TTL on the local tables, on every node', () => {
     expect(cluster.storageTable('samples')).toBe('samples_local')
-    expect(cluster.modifyTtl(ctx, 'samples_local', 'x')).toBe('ALTER TABLE governor.samples_local ON CLUSTER main MODIFY TTL x')
+    expect(cluster.modifyTtl(ctx, 'samples_local', 'x')).toBe(
+      'ALTER TABLE governor.samples_local ON CLUSTER main MODIFY TTL x',
+    )
   })
 
   it('alters the table that stores the rows, and the Distributed one too when columns change', () => {
-    expect(clusterAlter('ALTER TABLE governor.samples MODIFY SETTING x = 1', 'main')).toEqual(['ALTER TABLE governor.samples_local ON CLUSTER main MODIFY SETTING x = 1'])
+    expect(clusterAlter('ALTER TABLE governor.samples MODIFY SETTING x = 1', 'main')).toEqual([
+      'ALTER TABLE governor.samples_local ON CLUSTER main MODIFY SETTING x = 1',
+    ])
     expect(clusterAlter('ALTER TABLE governor.events ADD COLUMN y UInt8', 'main')).toEqual([
-      'ALTER TABLE governor.events_local ON CLUSTER main ADD COLUMN y UInt8', 'ALTER TABLE governor.events ON CLUSTER main ADD COLUMN y UInt8'])
-    expect(clusterAlter('ALTER TABLE governor.leases ADD COLUMN y UInt8', 'main')).toEqual(['ALTER TABLE governor.leases ON CLUSTER main ADD COLUMN y UInt8'])
+      'ALTER TABLE governor.events_local ON CLUSTER main ADD COLUMN y UInt8',
+      'ALTER TABLE governor.events ON CLUSTER main ADD COLUMN y UInt8',
+    ])
+    expect(clusterAlter('ALTER TABLE governor.leases ADD COLUMN y UInt8', 'main')).toEqual([
+      'ALTER TABLE governor.leases ON CLUSTER main ADD COLUMN y UInt8',
+    ])
     expect(() => clusterAlter('ALTER TABLE governor.nope ADD COLUMN y UInt8', 'main')).toThrow(/no migration declares/)
   })
 
   it('refuses a table whose migration declares no layout, and a statement it cannot read', () => {
     const m = { ...MIGRATIONS[0]!, layout: {} }
-    expect(() => cluster.statements(m, ctx)).toThrow(/migration 1 \(series and point tables\): no cluster layout for series/)
+    expect(() => cluster.statements(m, ctx)).toThrow(
+      /migration 1 \(series and point tables\): no cluster layout for series/,
+    )
     expect(() => clusterCreate('ALTER TABLE x ADD COLUMN y UInt8', 'everywhere', 'main')).toThrow(/not a CREATE TABLE/)
   })
 
-  it('is read by ClickHouse\'s own parser, every statement', async () => {
+  it("is read by ClickHouse's own parser, every statement", async () => {
     for (const s of all) {
-      const rs = await store.client.query({ query: 'SELECT formatQuery({q:String})', query_params: { q: s }, format: 'JSONCompactEachRow' })
+      const rs = await store.client.query({
+        query: 'SELECT formatQuery({q:String})',
+        query_params: { q: s },
+        format: 'JSONCompactEachRow',
+      })
       const rows = await rs.json<[string]>()
       expect(rows[0]![0]).toMatch(/ON CLUSTER main/)
     }
@@ -103,24 +134,45 @@ ENGINE = Distributed(main, governor, ${table}_local, ${layout.shardBy})`)
 
 describe('GOVERNOR_CLICKHOUSE_CLUSTER', () => {
   it.each([
-    [{ GOVERNOR_CLICKHOUSE_CLUSTER: 'main' }, /GOVERNOR_CLICKHOUSE_CLUSTER="main": a cluster needs a ClickHouse server: set GOVERNOR_CLICKHOUSE_URL/],
-    [{ GOVERNOR_CLICKHOUSE_CLUSTER: 'x;DROP', GOVERNOR_CLICKHOUSE_URL: 'http://ch:8123' }, /GOVERNOR_CLICKHOUSE_CLUSTER="x;DROP": expected letters, digits and underscores/],
+    [
+      { GOVERNOR_CLICKHOUSE_CLUSTER: 'main' },
+      /GOVERNOR_CLICKHOUSE_CLUSTER="main": a cluster needs a ClickHouse server: set GOVERNOR_CLICKHOUSE_URL/,
+    ],
+    [
+      { GOVERNOR_CLICKHOUSE_CLUSTER: 'x;DROP', GOVERNOR_CLICKHOUSE_URL: 'http://ch:8123' },
+      /GOVERNOR_CLICKHOUSE_CLUSTER="x;DROP": expected letters, digits and underscores/,
+    ],
   ])('is refused when %j', (env, message) => {
     let caught: unknown
-    try { loadSettings({}, env) } catch (err) { caught = err }
+    try {
+      loadSettings({}, env)
+    } catch (err) {
+      caught = err
+    }
     expect(isGovernorError(caught) && caught.code).toBe('GOV_ERR_SETTINGS_INVALID')
     expect((caught as Error).message).toMatch(message)
   })
 
   it('is taken with a server URL', () => {
-    expect(loadSettings({}, { GOVERNOR_CLICKHOUSE_CLUSTER: 'main', GOVERNOR_CLICKHOUSE_URL: 'http://ch:8123' }).clickhouseCluster).toBe('main')
+    expect(
+      loadSettings({}, { GOVERNOR_CLICKHOUSE_CLUSTER: 'main', GOVERNOR_CLICKHOUSE_URL: 'http://ch:8123' })
+        .clickhouseCluster,
+    ).toBe('main')
   })
 })
 
 describe('governor schema', () => {
   function run(args: string[]): string {
     let stdout = ''
-    expect(runSchema(args, loadSettings({}, {}), { stdout: (s) => { stdout += s }, stderr: () => {}, stderrIsTTY: false })).toBe(0)
+    expect(
+      runSchema(args, loadSettings({}, {}), {
+        stdout: (s) => {
+          stdout += s
+        },
+        stderr: () => {},
+        stderrIsTTY: false,
+      }),
+    ).toBe(0)
     return stdout
   }
 

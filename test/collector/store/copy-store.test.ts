@@ -32,8 +32,14 @@ class ChildTarget implements CopyTarget {
   readonly #waiting = new Map<number, (m: { result?: unknown; error?: string }) => void>()
 
   constructor(dir: string) {
-    this.child = fork(fileURLToPath(new URL('./copy-target-child.ts', import.meta.url)), [dir], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: 'inherit' })
-    this.child.on('message', (m: { id?: number; result?: unknown; error?: string }) => { if (m.id !== undefined) this.#waiting.get(m.id)?.(m) })
+    this.child = fork(fileURLToPath(new URL('./copy-target-child.ts', import.meta.url)), [dir], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: 'inherit',
+    })
+    this.child.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
+      if (m.id !== undefined) this.#waiting.get(m.id)?.(m)
+    })
   }
 
   async ready(): Promise<void> {
@@ -50,7 +56,7 @@ class ChildTarget implements CopyTarget {
   }
 
   async count(table: string): Promise<number> {
-    return (await this.call('count', { table }) as number) + (this.lie?.table === table ? this.lie.by : 0)
+    return ((await this.call('count', { table })) as number) + (this.lie?.table === table ? this.lie.by : 0)
   }
 
   async insertTsv(table: string, columns: readonly string[], tsv: Buffer): Promise<void> {
@@ -64,15 +70,39 @@ async function seed(store: Store): Promise<void> {
   const c = (query: string) => store.client.command({ query })
   await c(`INSERT INTO ${db}.series (metric, series_id, type, temporality, monotonic, unit, description, service, scope, resource, attributes)
 SELECT 'http.requests', number, 'sum', 'cumulative', true, '1', 'd', 'checkout', 's', map('service.name', 'checkout'), map('route', concat('/r\\t', toString(number))) FROM numbers(50)`)
-  await c(`INSERT INTO ${db}.samples (series_id, ts, start, flags, value) SELECT number % 50, ${T} + number * 10, 0, 0, if(number = 7, nan, number / 3) FROM numbers(${SAMPLES})`)
-  await c(`INSERT INTO ${db}.histograms (series_id, ts, start, flags, count, sum, min, max, bounds, counts) SELECT number % 5, ${T} + number, ${T}, 0, 6, 12.5, 0.5, 9, [1, 5], [1, 2, 3] FROM numbers(300)`)
+  await c(
+    `INSERT INTO ${db}.samples (series_id, ts, start, flags, value) SELECT number % 50, ${T} + number * 10, 0, 0, if(number = 7, nan, number / 3) FROM numbers(${SAMPLES})`,
+  )
+  await c(
+    `INSERT INTO ${db}.histograms (series_id, ts, start, flags, count, sum, min, max, bounds, counts) SELECT number % 5, ${T} + number, ${T}, 0, 6, 12.5, 0.5, 9, [1, 5], [1, 2, 3] FROM numbers(300)`,
+  )
   await c(`INSERT INTO ${db}.exp_histograms (series_id, ts, start, flags, count, sum, min, max, scale, zero_count, zero_threshold, positive_offset, positive_counts, negative_offset, negative_counts)
 SELECT 1, ${T} + number, ${T}, 0, 7, 3.25, nan, nan, 2, 1, 0.001, -2, [1, 2], 0, [3] FROM numbers(40)`)
-  await c(`INSERT INTO ${db}.summaries (series_id, ts, start, flags, count, sum, quantiles, values) SELECT 2, ${T} + number, ${T}, 0, 10, 55, [0.5, 0.99], [4, 9.9] FROM numbers(30)`)
+  await c(
+    `INSERT INTO ${db}.summaries (series_id, ts, start, flags, count, sum, quantiles, values) SELECT 2, ${T} + number, ${T}, 0, 10, 55, [0.5, 0.99], [4, 9.9] FROM numbers(30)`,
+  )
   const log = new ChangeLog(new ClickHouseChangeEvents(store.client, db))
-  for (let i = 0; i < 20; i++) await log.append({ kind: 'note', time: T + i, timeEnd: T + i, service: 'checkout', environment: '', actor: 'alice', title: `note ${i} "quoted"\nline`, text: 'x\ty', tags: ['a'], version: '', data: { i } })
+  for (let i = 0; i < 20; i++)
+    await log.append({
+      kind: 'note',
+      time: T + i,
+      timeEnd: T + i,
+      service: 'checkout',
+      environment: '',
+      actor: 'alice',
+      title: `note ${i} "quoted"\nline`,
+      text: 'x\ty',
+      tags: ['a'],
+      version: '',
+      data: { i },
+    })
   const knobs = new KnobService(new ClickHouseKnobVersions(store.client, db), log)
-  await knobs.declare('checkout', 'workers', { type: 'int', default: 20, min: 1, max: 200, values: null, unit: '', description: 'pool', owner: '' }, 'app')
+  await knobs.declare(
+    'checkout',
+    'workers',
+    { type: 'int', default: 20, min: 1, max: 200, values: null, unit: '', description: 'pool', owner: '' },
+    'app',
+  )
   await knobs.setValue('checkout', 'workers', 40, { actor: 'alice', reason: 'busy' })
   await c(`INSERT INTO ${db}.webhook_sinks (name, registered_at) VALUES ('chat', now64(3))`)
   await c(`INSERT INTO ${db}.leases (name, term, holder, expires_at, written_at) VALUES ('controllers', 1, 'a', 1, 1)`)
@@ -80,12 +110,27 @@ SELECT 1, ${T} + number, ${T}, 0, 7, 3.25, nan, nan, 2, 1, 0.001, -2, [1, 2], 0,
 
 const out = () => {
   const o = { stdout: '', stderr: '' }
-  return { o, io: { stdout: (s: string) => { o.stdout += s }, stderr: (s: string) => { o.stderr += s }, stderrIsTTY: true } }
+  return {
+    o,
+    io: {
+      stdout: (s: string) => {
+        o.stdout += s
+      },
+      stderr: (s: string) => {
+        o.stderr += s
+      },
+      stderrIsTTY: true,
+    },
+  }
 }
 
 let target: ChildTarget
 let source: Store
-const stores = (): (() => Promise<MigrateStores>) => async () => ({ source: storeSource(source), target, close: async () => {} })
+const stores = (): (() => Promise<MigrateStores>) => async () => ({
+  source: storeSource(source),
+  target,
+  close: async () => {},
+})
 
 beforeAll(async () => {
   settings = testSettings()
@@ -110,7 +155,10 @@ describe('governor migrate', () => {
   it('copies every table in batches, with a progress bar on a terminal, and every count matches', async () => {
     const { o, io } = out()
     expect(await runMigrate(['--to', 'http://target:8123', '--batch-rows', '4000'], settings, io, stores())).toBe(0)
-    const lines = o.stdout.trim().split('\n').map((l) => l.split('\t'))
+    const lines = o.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'))
     expect(lines.map((l) => l[0])).toEqual([...COPIED_TABLES])
     for (const [, here, there, verdict] of lines) expect([there, verdict]).toEqual([here, 'ok'])
     expect(lines.find((l) => l[0] === 'samples')?.[1]).toBe(String(SAMPLES))
@@ -144,9 +192,18 @@ describe('governor migrate', () => {
       let copied = false
       const lying: CopyTarget = {
         count: async (t) => (await empty.count(t)) - (copied && t === 'events' ? 1 : 0),
-        insertTsv: async (t, c, tsv) => { copied = true; await empty.insertTsv(t, c, tsv) },
+        insertTsv: async (t, c, tsv) => {
+          copied = true
+          await empty.insertTsv(t, c, tsv)
+        },
       }
-      expect(await runMigrate(['--to', 'http://target:8123'], settings, io, async () => ({ source: storeSource(source), target: lying, close: async () => {} }))).toBe(1)
+      expect(
+        await runMigrate(['--to', 'http://target:8123'], settings, io, async () => ({
+          source: storeSource(source),
+          target: lying,
+          close: async () => {},
+        })),
+      ).toBe(1)
       expect(o.stdout).toMatch(/^events\t22\t21\tMISMATCH$/m) // 20 notes and the events of 2 knob changes
       expect(o.stderr).toMatch(/counts differ in events \(22 here, 21 there\)/)
     } finally {

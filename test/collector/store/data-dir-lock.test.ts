@@ -36,33 +36,58 @@ function codeOf(run: () => unknown): string | undefined {
 describe('one process per embedded store', () => {
   const settings = testSettings()
   let store: Store | undefined
-  afterAll(async () => { await store?.close() })
+  afterAll(async () => {
+    await store?.close()
+  })
 
   it('a second Governor process on the same data directory stops at start, naming the holder', async () => {
     store = await Store.open(settings)
     const lock = JSON.parse(readFileSync(join(settings.dataDir, LOCK_FILE), 'utf8')) as { pid: number; host: string }
     expect(lock).toMatchObject({ pid: process.pid, host: hostname() })
-    const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, GOVERNOR_DATA_DIR: settings.dataDir, GOVERNOR_PORT: '0', GOVERNOR_GRPC_PORT: '0', GOVERNOR_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      env: {
+        ...process.env,
+        GOVERNOR_DATA_DIR: settings.dataDir,
+        GOVERNOR_PORT: '0',
+        GOVERNOR_GRPC_PORT: '0',
+        GOVERNOR_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-    const [code] = await once(child, 'exit') as [number]
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const [code] = (await once(child, 'exit')) as [number]
     expect(code).toBe(1)
     expect(stderr).toContain('GOV_ERR_STORE_LOCKED')
-    expect(stderr).toContain(`Governor process ${process.pid} on ${hostname()} holds ${join(settings.dataDir, LOCK_FILE)}`)
+    expect(stderr).toContain(
+      `Governor process ${process.pid} on ${hostname()} holds ${join(settings.dataDir, LOCK_FILE)}`,
+    )
     expect(stderr).toContain('GOVERNOR_CLICKHOUSE_URL')
   })
 
   it('governor migrate, too, is refused while a collector holds the store', async () => {
-    const child = spawn(process.execPath, [BIN, 'migrate', '--to', 'http://127.0.0.1:9'], { env: { ...process.env, GOVERNOR_DATA_DIR: settings.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'migrate', '--to', 'http://127.0.0.1:9'], {
+      env: { ...process.env, GOVERNOR_DATA_DIR: settings.dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-    const [code] = await once(child, 'exit') as [number]
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const [code] = (await once(child, 'exit')) as [number]
     expect(code).toBe(1)
-    expect(stderr).toMatch(/governor: migrate: GOV_ERR_STORE_LOCKED: the embedded store is in use: Governor process \d+/)
+    expect(stderr).toMatch(
+      /governor: migrate: GOV_ERR_STORE_LOCKED: the embedded store is in use: Governor process \d+/,
+    )
   })
 
   it('a second open in the same process is refused too', async () => {
-    await expect(Store.open(settings)).rejects.toMatchObject({ code: 'GOV_ERR_STORE_LOCKED', message: expect.stringContaining('this process already has it open') })
+    await expect(Store.open(settings)).rejects.toMatchObject({
+      code: 'GOV_ERR_STORE_LOCKED',
+      message: expect.stringContaining('this process already has it open'),
+    })
   })
 
   it('closing the store releases the directory for the next process', { timeout: 90_000 }, async () => {
@@ -94,7 +119,9 @@ describe('the lock file', () => {
     const child = spawn('sleep', ['30'])
     child.kill('SIGKILL')
     const until = Date.now() + 300
-    while (Date.now() < until) { /* block the event loop: the child is not reaped meanwhile */ }
+    while (Date.now() < until) {
+      /* block the event loop: the child is not reaped meanwhile */
+    }
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: child.pid, host: hostname(), since: 'now' }))
     lockDataDir(dir)()
   })

@@ -4,8 +4,17 @@ import type { SeriesInfo } from '../../../collector/src/model/types.ts'
 import { encodePoints } from '../../../collector/src/store/encode-tsv.ts'
 
 const series: SeriesInfo = {
-  id: 7n, metric: 'm', type: 'histogram', temporality: 'cumulative', monotonic: false, unit: '', description: '',
-  service: 's', scope: '', resource: {}, attributes: {},
+  id: 7n,
+  metric: 'm',
+  type: 'histogram',
+  temporality: 'cumulative',
+  monotonic: false,
+  unit: '',
+  description: '',
+  service: 's',
+  scope: '',
+  resource: {},
+  attributes: {},
 }
 const T = 1_700_000_000_123
 
@@ -21,8 +30,13 @@ describe('encodePoints, UInt64 columns', () => {
   // writes 18446744073709552000 (the engine wraps it to 384); from 1e21 up it would write an
   // exponent, which the engine refuses.
   const cases: [number, string][] = [
-    [0, '0'], [3, '3'], [Number.MAX_SAFE_INTEGER, '9007199254740991'], [2 ** 53 + 2, '9007199254740994'],
-    [2 ** 63, '9223372036854775808'], [2 ** 64 - 2048, '18446744073709549568'], [2 ** 64, '18446744073709551615'],
+    [0, '0'],
+    [3, '3'],
+    [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+    [2 ** 53 + 2, '9007199254740994'],
+    [2 ** 63, '9223372036854775808'],
+    [2 ** 64 - 2048, '18446744073709549568'],
+    [2 ** 64, '18446744073709551615'],
   ]
 
   it.each(cases)('writes the count %d as %s, in every table', (count, text) => {
@@ -31,7 +45,21 @@ describe('encodePoints, UInt64 columns', () => {
     expect(row('histograms', h).slice(4, 5).concat(row('histograms', h).slice(9))).toEqual([text, `[${text},${text}]`])
 
     const e = new PointBatch()
-    e.expHistograms.push(series, T, 0, 0, count, 1, NaN, NaN, 0, count, 0, { offset: -1, counts: [count] }, { offset: 2, counts: [1, count] })
+    e.expHistograms.push(
+      series,
+      T,
+      0,
+      0,
+      count,
+      1,
+      NaN,
+      NaN,
+      0,
+      count,
+      0,
+      { offset: -1, counts: [count] },
+      { offset: 2, counts: [1, count] },
+    )
     const er = row('exp_histograms', e)
     expect([er[4], er[9], er[12], er[14]]).toEqual([text, text, `[${text}]`, `[1,${text}]`])
 

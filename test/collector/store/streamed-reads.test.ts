@@ -7,16 +7,23 @@ import { testSettings } from '../../helpers/settings.ts'
 // the queries the rest of Governor runs meanwhile (flushes, controller ticks, other reads).
 describe('streamed reads on the embedded engine', () => {
   let store: Store
-  beforeAll(async () => { store = await Store.open(testSettings()) })
-  afterAll(async () => { await store?.close() })
+  beforeAll(async () => {
+    store = await Store.open(testSettings())
+  })
+  afterAll(async () => {
+    await store?.close()
+  })
 
   const QUERY = 'SELECT number AS n, toFloat64(number) * 0.5 AS v FROM numbers(2000000) SETTINGS max_block_size = 8192'
 
   it('answers whole while other queries and other streamed reads run', async () => {
-    let others = 0, stop = false
+    let others = 0,
+      stop = false
     const traffic = (async () => {
       while (!stop) {
-        await (await store.client.query({ query: 'SELECT count() FROM system.one', format: 'JSONCompactEachRow' })).json()
+        await (
+          await store.client.query({ query: 'SELECT count() FROM system.one', format: 'JSONCompactEachRow' })
+        ).json()
         await store.readBinary('SELECT 1', 'Native')
         others++
       }
@@ -38,12 +45,20 @@ describe('streamed reads on the embedded engine', () => {
   })
 
   it('sees what was written before it, and is refused as a query is', async () => {
-    await store.client.command({ query: 'CREATE TABLE IF NOT EXISTS streamed_seen (x UInt64) ENGINE = MergeTree ORDER BY x' })
+    await store.client.command({
+      query: 'CREATE TABLE IF NOT EXISTS streamed_seen (x UInt64) ENGINE = MergeTree ORDER BY x',
+    })
     await store.client.command({ query: 'INSERT INTO streamed_seen SELECT number FROM numbers(100000)' })
     const chunks = await store.readBinaryChunks('SELECT count() FROM streamed_seen', 'TSV')
     expect(Buffer.concat(chunks).toString().trim()).toBe('100000')
-    await expect(store.readBinaryChunks('SELECT no_such_column FROM streamed_seen', 'Native')).rejects.toThrow(/no_such_column|Unknown/i)
+    await expect(store.readBinaryChunks('SELECT no_such_column FROM streamed_seen', 'Native')).rejects.toThrow(
+      /no_such_column|Unknown/i,
+    )
     // A refused read leaves the next one working.
-    expect(Buffer.concat(await store.readBinaryChunks('SELECT 7', 'TSV')).toString().trim()).toBe('7')
+    expect(
+      Buffer.concat(await store.readBinaryChunks('SELECT 7', 'TSV'))
+        .toString()
+        .trim(),
+    ).toBe('7')
   })
 })

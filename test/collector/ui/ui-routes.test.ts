@@ -9,8 +9,12 @@ import { testSettings } from '../../helpers/settings.ts'
 // the Content-Security-Policy every answer carries, and cache headers that cannot go stale.
 
 let app: FastifyInstance
-beforeAll(async () => { app = await buildApp(testSettings({ impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false }) })
-afterAll(async () => { await app?.close() })
+beforeAll(async () => {
+  app = await buildApp(testSettings({ impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false })
+})
+afterAll(async () => {
+  await app?.close()
+})
 
 const assetNames = (html: string) => [...html.matchAll(/(?:src|href)="\/ui\/([^"]+)"/g)].map((m) => m[1]!)
 
@@ -18,7 +22,10 @@ describe('the web UI bundle', () => {
   it('builds one minified script and one stylesheet (uPlot included), small and fast', async () => {
     const bundle = await buildUiBundle()
     const assets = [...bundle.assets.values()]
-    expect(assets.map((a) => a.contentType).sort()).toEqual(['text/css; charset=utf-8', 'text/javascript; charset=utf-8'])
+    expect(assets.map((a) => a.contentType).sort()).toEqual([
+      'text/css; charset=utf-8',
+      'text/javascript; charset=utf-8',
+    ])
     const js = assets.find((a) => a.name.endsWith('.js'))!
     const css = assets.find((a) => a.name.endsWith('.css'))!
     expect(js.name).toMatch(/^app-[A-Za-z0-9_-]{16}\.js$/)
@@ -59,7 +66,9 @@ describe('GET / and /ui/*', () => {
     for (const name of assetNames(page.body)) {
       const plain = await app.inject({ method: 'GET', url: `/ui/${name}` })
       expect(plain.statusCode, name).toBe(200)
-      expect(plain.headers['content-type']).toBe(name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8')
+      expect(plain.headers['content-type']).toBe(
+        name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
+      )
       expect(plain.headers['cache-control']).toBe('public, max-age=31536000, immutable')
       expect(plain.headers['content-encoding']).toBeUndefined()
       expect(plain.headers['content-security-policy']).toContain("default-src 'self'")

@@ -84,7 +84,13 @@ describe('RetryBudget', () => {
 
   it('refills as old requests and retries leave the window', () => {
     const clock = new ManualClock()
-    const budget = new RetryBudget({ ratio: 0.2, minPerSecond: 0, windowMillis: 2000, bucketMillis: 1000, clock: clock.now })
+    const budget = new RetryBudget({
+      ratio: 0.2,
+      minPerSecond: 0,
+      windowMillis: 2000,
+      bucketMillis: 1000,
+      clock: clock.now,
+    })
     for (let i = 0; i < 10; i++) budget.onRequest()
     expect(budget.tryRetry()).toBe(true)
     expect(budget.tryRetry()).toBe(true)

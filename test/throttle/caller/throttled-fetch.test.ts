@@ -17,7 +17,9 @@ afterEach(async () => {
 })
 
 /** A backend that answers each request with `answer(n)` (n from 1): a status and headers. */
-async function backend(answer: (n: number, method: string) => { status: number; headers?: Record<string, string> }): Promise<{ url: string; seen: () => number }> {
+async function backend(
+  answer: (n: number, method: string) => { status: number; headers?: Record<string, string> },
+): Promise<{ url: string; seen: () => number }> {
   let n = 0
   server = createServer((req, res) => {
     req.resume()
@@ -29,7 +31,9 @@ async function backend(answer: (n: number, method: string) => { status: number; 
 }
 
 /** A caller on a manual clock; `draw` is the throttle's random draw (a request is rejected locally when it is under p). */
-function caller(o: { clock?: ManualClock; ratio?: number; minPerSecond?: number; maxRetries?: number; draw?: number } = {}) {
+function caller(
+  o: { clock?: ManualClock; ratio?: number; minPerSecond?: number; maxRetries?: number; draw?: number } = {},
+) {
   const clock = o.clock ?? new ManualClock()
   const waits: number[] = []
   const call = throttledFetch({
@@ -68,7 +72,11 @@ describe('throttledFetch', () => {
     const b = await backend(() => ({ status: 503 }))
     // No throttle here: the budget alone (10 % of the calls, no per-second floor).
     const clock = new ManualClock()
-    const call = throttledFetch({ throttle: false, retryBudget: new RetryBudget({ clock: clock.now, ratio: 0.1, minPerSecond: 0 }), sleep: async () => {} })
+    const call = throttledFetch({
+      throttle: false,
+      retryBudget: new RetryBudget({ clock: clock.now, ratio: 0.1, minPerSecond: 0 }),
+      sleep: async () => {},
+    })
     for (let i = 0; i < 100; i++) expect((await call(b.url)).status).toBe(503)
     expect(b.seen()).toBe(110)
   })
@@ -82,7 +90,9 @@ describe('throttledFetch', () => {
         await call(b.url)
       } catch (err) {
         expect(isThrottleError(err) && err.code).toBe('THROTTLE_ERR_REJECTED_LOCALLY')
-        expect((err as Error).message).toMatch(/^rejected locally, not sent: the backend accepted 0 of the last \d+ requests/)
+        expect((err as Error).message).toMatch(
+          /^rejected locally, not sent: the backend accepted 0 of the last \d+ requests/,
+        )
         rejected++
       }
     }
@@ -124,7 +134,9 @@ describe('throttledFetch', () => {
   })
 
   it('refuses a bad option with the value received', () => {
-    expect(() => throttledFetch({ maxRetries: -1 })).toThrow(/throttledFetch: maxRetries must be a whole number of at least 0; got -1/)
+    expect(() => throttledFetch({ maxRetries: -1 })).toThrow(
+      /throttledFetch: maxRetries must be a whole number of at least 0; got -1/,
+    )
   })
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

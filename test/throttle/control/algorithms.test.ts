@@ -10,8 +10,16 @@ const defaults = <T extends Record<string, { default: number }>>(specs: T) =>
 describe('aimd', () => {
   it('multiplies by the decrease over the target and adds the increase under it, with the numbers in the reason', () => {
     const d = new Drive(aimd(defaults(AIMD_PARAMS)), 40)
-    expect(d.tick(412)).toEqual({ kind: 'lower', value: 32, reason: 'SLI 412 over target 300 (+37 %): 40 → 32 (aimd, ×0.8)' })
-    expect(d.tick(120)).toEqual({ kind: 'raise', value: 33, reason: 'SLI 120 under target 300 (-60 %): 32 → 33 (aimd, +1)' })
+    expect(d.tick(412)).toEqual({
+      kind: 'lower',
+      value: 32,
+      reason: 'SLI 412 over target 300 (+37 %): 40 → 32 (aimd, ×0.8)',
+    })
+    expect(d.tick(120)).toEqual({
+      kind: 'raise',
+      value: 33,
+      reason: 'SLI 120 under target 300 (-60 %): 32 → 33 (aimd, +1)',
+    })
     const f = new Drive(aimd({ ...defaults(AIMD_PARAMS), decrease: 0.5, increase: 2.5 }), 41)
     expect(f.tick(412, bounds({ integer: false })).value).toBe(20.5)
     expect(f.tick(100, bounds({ integer: false })).value).toBe(23)
@@ -20,14 +28,19 @@ describe('aimd', () => {
   it('decreases by decrease^s while the SLO burns at s× (up to burnSpeedup)', () => {
     const d = new Drive(aimd(defaults(AIMD_PARAMS)), 100)
     expect(d.tick(412, bounds(), { burnRate: 2 })).toEqual({
-      kind: 'lower', value: 64, reason: 'SLI 412 over target 300 (+37 %): 100 → 64 (aimd, ×0.64, step ×2 at burn rate 2×)',
+      kind: 'lower',
+      value: 64,
+      reason: 'SLI 412 over target 300 (+37 %): 100 → 64 (aimd, ×0.64, step ×2 at burn rate 2×)',
     })
-    expect(new Drive(aimd(defaults(AIMD_PARAMS)), 100).tick(412, bounds({ integer: false }), { burnRate: 1000 }).value).toBeCloseTo(100 * 0.8 ** 4, 10)
+    expect(
+      new Drive(aimd(defaults(AIMD_PARAMS)), 100).tick(412, bounds({ integer: false }), { burnRate: 1000 }).value,
+    ).toBeCloseTo(100 * 0.8 ** 4, 10)
   })
 })
 
 describe('gradient', () => {
-  const make = (p: Partial<ReturnType<typeof defaults<typeof GRADIENT_PARAMS>>> = {}) => gradient({ ...defaults(GRADIENT_PARAMS), ...p })
+  const make = (p: Partial<ReturnType<typeof defaults<typeof GRADIENT_PARAMS>>> = {}) =>
+    gradient({ ...defaults(GRADIENT_PARAMS), ...p })
 
   it('moves the value by target / sli, clamped to [1 − maxDown, 1 + maxUp], half the way (smoothing 0.5)', () => {
     const float = bounds({ integer: false, max: 1000 })
@@ -54,7 +67,9 @@ describe('gradient', () => {
     expect(values).toEqual([32, 32, 16, 16, 8])
     // Fixed steps: ×0.75 each 30 s.
     const fixed = new Drive(make({ burnSpeedup: 1 }), 64, 5_000)
-    expect(Array.from({ length: 7 }, () => fixed.tick(600, b, { burnRate: 100 }).value)).toEqual([48, 48, 48, 48, 48, 48, 36])
+    expect(Array.from({ length: 7 }, () => fixed.tick(600, b, { burnRate: 100 }).value)).toEqual([
+      48, 48, 48, 48, 48, 48, 36,
+    ])
   })
 
   it('settles where the SLI meets the target, from above and from below', () => {
@@ -75,7 +90,11 @@ describe('pid', () => {
   it('acts on the relative error: P on the first tick, then the integral accumulates', () => {
     const d = new Drive(make({ kp: 0.5, ki: 0.02 }), 40)
     // e = (300 − 412) / 300 = −0.373; P = −0.187; no dt yet: 40 × (1 − 0.187) = 32.5 → 33
-    expect(d.tick(412)).toEqual({ kind: 'lower', value: 33, reason: 'SLI 412 over target 300 (+37 %): 40 → 33 (pid, P -0.187, I 0, D 0)' })
+    expect(d.tick(412)).toEqual({
+      kind: 'lower',
+      value: 33,
+      reason: 'SLI 412 over target 300 (+37 %): 40 → 33 (pid, P -0.187, I 0, D 0)',
+    })
     // Same error 10 s later: I = back-calculated (33/40 − 1 + 0.187 = 0.012) + 0.02 × −0.373 × 10 = −0.063 → 40 × (1 − 0.187 − 0.063) = 30.0
     const second = d.tick(412)
     expect(second.value).toBe(30)
@@ -98,9 +117,18 @@ describe('pid', () => {
       const d = new Drive(make({ kp: 0.4, ki: 0.01, kd }), 100)
       return ticks.map(([sli, target]) => d.tick(sli, bounds({ integer: false, deadBand: 0 }), { target }).value)
     }
-    const targetStep: [number, number][] = [[360, 300], [360, 300], [360, 320], [360, 320]]
+    const targetStep: [number, number][] = [
+      [360, 300],
+      [360, 300],
+      [360, 320],
+      [360, 320],
+    ]
     expect(run(20, targetStep)).toEqual(run(0, targetStep))
-    const sliJump: [number, number][] = [[330, 300], [330, 300], [420, 300]]
+    const sliJump: [number, number][] = [
+      [330, 300],
+      [330, 300],
+      [420, 300],
+    ]
     const withD = run(20, sliJump)
     const withoutD = run(0, sliJump)
     expect(withD[1]).toBe(withoutD[1])

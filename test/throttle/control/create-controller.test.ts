@@ -36,20 +36,32 @@ describe('createController', () => {
     const err = thrown(() => createController('bbr' as AlgorithmName))
     expect(err.code).toBe('THROTTLE_ERR_CONTROLLER_INVALID')
     expect(err.message).toBe('unknown controller algorithm "bbr": use aimd, gradient or pid')
-    expect(thrown(() => createController('toString' as AlgorithmName)).message).toMatch(/unknown controller algorithm "toString"/)
+    expect(thrown(() => createController('toString' as AlgorithmName)).message).toMatch(
+      /unknown controller algorithm "toString"/,
+    )
   })
 
-  it('refuses an unknown parameter, naming it and the algorithm\'s parameters', () => {
+  it("refuses an unknown parameter, naming it and the algorithm's parameters", () => {
     const err = thrown(() => createController('aimd', { factor: 0.8 }))
     expect(err.code).toBe('THROTTLE_ERR_CONTROLLER_INVALID')
-    expect(err.message).toBe('unknown parameter "factor" of controller aimd: its parameters are decrease, increase, raiseBelowBurnRate or burnSpeedup')
-    expect(thrown(() => createController('pid', { ki: 0.1, Kd: 1 })).message).toMatch(/"Kd" of controller pid: its parameters are kp, ki, kd, raiseBelowBurnRate or burnSpeedup/)
+    expect(err.message).toBe(
+      'unknown parameter "factor" of controller aimd: its parameters are decrease, increase, raiseBelowBurnRate or burnSpeedup',
+    )
+    expect(thrown(() => createController('pid', { ki: 0.1, Kd: 1 })).message).toMatch(
+      /"Kd" of controller pid: its parameters are kp, ki, kd, raiseBelowBurnRate or burnSpeedup/,
+    )
   })
 
   it('refuses a parameter outside its bounds, with the value received', () => {
-    expect(thrown(() => createController('aimd', { decrease: 1.5 })).message).toBe('parameter decrease of controller aimd must be a number in (0, 1); got 1.5')
-    expect(thrown(() => createController('gradient', { smoothing: 0 })).message).toMatch(/smoothing of controller gradient must be a number in \(0, 1\]; got 0/)
-    expect(thrown(() => createController('pid', { kp: -1 })).message).toMatch(/kp of controller pid must be a number of at least 0; got -1/)
+    expect(thrown(() => createController('aimd', { decrease: 1.5 })).message).toBe(
+      'parameter decrease of controller aimd must be a number in (0, 1); got 1.5',
+    )
+    expect(thrown(() => createController('gradient', { smoothing: 0 })).message).toMatch(
+      /smoothing of controller gradient must be a number in \(0, 1\]; got 0/,
+    )
+    expect(thrown(() => createController('pid', { kp: -1 })).message).toMatch(
+      /kp of controller pid must be a number of at least 0; got -1/,
+    )
     expect(thrown(() => createController('pid', { kd: Number.NaN })).message).toMatch(/got NaN/)
     expect(thrown(() => createController('aimd', { increase: Infinity })).message).toMatch(/got Infinity/)
   })

@@ -16,7 +16,11 @@ export class Drive<S> {
   state: S
   readonly decisions: Decision[] = []
 
-  constructor(readonly controller: Controller<S>, value: number, readonly tickMillis = 10_000) {
+  constructor(
+    readonly controller: Controller<S>,
+    value: number,
+    readonly tickMillis = 10_000,
+  ) {
     this.value = value
     this.state = controller.init(value, this.clock.now())
   }

@@ -11,7 +11,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     const d = drive()
     const decision = d.tick(412, bounds({ maxStep: 3 }))
     expect(decision).toMatchObject({ kind: 'lower', value: 37 })
-    expect(decision.reason).toMatch(new RegExp(`^SLI 412 over target 300 \\(\\+37 %\\): 40 → 37 \\(${name}, .*max step 3\\)$`))
+    expect(decision.reason).toMatch(
+      new RegExp(`^SLI 412 over target 300 \\(\\+37 %\\): 40 → 37 \\(${name}, .*max step 3\\)$`),
+    )
     const free = drive().tick(412)
     expect(free.kind).toBe('lower')
     expect(free.value).toBeLessThan(37) // without the cap it would have gone further
@@ -28,7 +30,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     for (const sli of [310, 290, 315, 285]) {
       const decision = d.tick(sli)
       expect(decision).toMatchObject({ kind: 'hold', value: 40 })
-      expect(decision.reason).toMatch(new RegExp(`^SLI ${sli} within ±5 % of target 300 \\([-+]\\d+ %\\): holding at 40 \\(${name}\\)$`))
+      expect(decision.reason).toMatch(
+        new RegExp(`^SLI ${sli} within ±5 % of target 300 \\([-+]\\d+ %\\): holding at 40 \\(${name}\\)$`),
+      )
     }
     expect(d.tick(316).kind).toBe('lower')
     expect(drive().tick(284).kind).toBe('raise')
@@ -40,7 +44,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     expect(d.tick(450, b)).toMatchObject({ kind: 'lower', value: 95 })
     const held = d.tick(450, b) // 10 s later
     expect(held).toMatchObject({ kind: 'hold', value: 95 })
-    expect(held.reason).toBe(`SLI 450 over target 300 (+50 %) but the last change was 10 s ago (cooldown 30 s): holding at 95 (${name})`)
+    expect(held.reason).toBe(
+      `SLI 450 over target 300 (+50 %) but the last change was 10 s ago (cooldown 30 s): holding at 95 (${name})`,
+    )
     expect(d.tick(450, b).kind).toBe('hold') // 20 s
     expect(d.tick(450, b)).toMatchObject({ kind: 'lower', value: 90 }) // 30 s: allowed again
     expect(d.tick(450, b).kind).toBe('hold')
@@ -66,7 +72,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     d.tick(450, b) // a change: the cooldown starts
     const forced = d.tick(300, bounds({ cooldownMillis: 600_000, max: 20 }))
     expect(forced).toMatchObject({ kind: 'lower', value: 20 })
-    expect(forced.reason).toBe(`${d.decisions[0]!.value} is outside the bounds [1, 20]: ${d.decisions[0]!.value} → 20 (${name})`)
+    expect(forced.reason).toBe(
+      `${d.decisions[0]!.value} is outside the bounds [1, 20]: ${d.decisions[0]!.value} → 20 (${name})`,
+    )
   })
 
   it('rounds to whole numbers for integer knobs, and not otherwise', () => {
@@ -94,7 +102,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
   })
 
   it('holds on bounds it cannot obey', () => {
-    expect(drive().tick(900, bounds({ min: 50, max: 10 })).reason).toMatch(/^bounds invalid \(min 50, max 10, whole numbers\)/)
+    expect(drive().tick(900, bounds({ min: 50, max: 10 })).reason).toMatch(
+      /^bounds invalid \(min 50, max 10, whole numbers\)/,
+    )
     expect(drive().tick(900, bounds({ maxStep: 0 })).reason).toMatch(/^max step 0 allows no change/)
   })
 
@@ -112,7 +122,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
   it("raises a bound only while the app's limiter reaches it (binding), and lowers whatever the limiter does", () => {
     const idle = drive().tick(120, bounds(), { limit: 31, inUse: 30 })
     expect(idle).toMatchObject({ kind: 'hold', value: 40 })
-    expect(idle.reason).toBe(`SLI 120 under target 300 (-60 %) but the app's limiter stays at 31, under the bound 40 (not binding): holding at 40 (${name})`)
+    expect(idle.reason).toBe(
+      `SLI 120 under target 300 (-60 %) but the app's limiter stays at 31, under the bound 40 (not binding): holding at 40 (${name})`,
+    )
     expect(drive().tick(120, bounds(), { limit: 40, inUse: 30 }).kind).toBe('raise')
     expect(drive().tick(450, bounds(), { limit: 3 }).kind).toBe('lower')
   })
@@ -126,7 +138,9 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
     // Burning at 2×: 20 s; 10 s after the change it waits, and says why.
     const held = d.tick(450, b, { burnRate: 2 })
     expect(held.kind).toBe('hold')
-    expect(held.reason).toBe(`SLI 450 over target 300 (+50 %) but the last change was 10 s ago (cooldown 40 s, 20 s at burn rate 2×): holding at 90 (${name})`)
+    expect(held.reason).toBe(
+      `SLI 450 over target 300 (+50 %) but the last change was 10 s ago (cooldown 40 s, 20 s at burn rate 2×): holding at 90 (${name})`,
+    )
     expect(d.tick(450, b, { burnRate: 2 }).kind).toBe('lower')
     // Without the speedup, the full cooldown.
     const fixed = new Drive(createController(name, { burnSpeedup: 1 }), 100)
@@ -139,9 +153,19 @@ describe.each<AlgorithmName>(['aimd', 'gradient', 'pid'])('%s obeys the shared r
   })
 
   it('holds raises while the observation says they must wait, and states the reading as given', () => {
-    const waiting = drive().tick(120, bounds(), { raiseHold: 'the guard is near its limit', sliText: 'lag 5400 over 1000' })
-    expect(waiting).toEqual({ kind: 'hold', value: 40, reason: `lag 5400 over 1000 but the guard is near its limit: holding at 40 (${name})` })
-    const lower = drive().tick(450, bounds(), { raiseHold: 'the guard is near its limit', sliText: 'lag 200 under 1000' })
+    const waiting = drive().tick(120, bounds(), {
+      raiseHold: 'the guard is near its limit',
+      sliText: 'lag 5400 over 1000',
+    })
+    expect(waiting).toEqual({
+      kind: 'hold',
+      value: 40,
+      reason: `lag 5400 over 1000 but the guard is near its limit: holding at 40 (${name})`,
+    })
+    const lower = drive().tick(450, bounds(), {
+      raiseHold: 'the guard is near its limit',
+      sliText: 'lag 200 under 1000',
+    })
     expect(lower.kind).toBe('lower')
     expect(lower.reason).toMatch(/^lag 200 under 1000: 40 → /)
   })

@@ -13,7 +13,10 @@ import { bounds, Drive } from './helpers.ts'
 const defaults = <T extends Record<string, { default: number }>>(specs: T) =>
   Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.default])) as { [K in keyof T]: number }
 const LAG = { target: 1000 }
-const guardAt = (sli: number | undefined, extra: Partial<GuardReading> = {}): Partial<Observation> => ({ ...LAG, guard: { sli, target: 250, ...extra } })
+const guardAt = (sli: number | undefined, extra: Partial<GuardReading> = {}): Partial<Observation> => ({
+  ...LAG,
+  guard: { sli, target: 250, ...extra },
+})
 const lowers: SteerOptions = { effect: 'lowers' }
 const guarded: SteerOptions = { effect: 'lowers', guard: GUARD_DEFAULTS }
 const aimd2 = () => aimd({ ...defaults(AIMD_PARAMS), increase: 2 })
@@ -33,9 +36,20 @@ describe('mirror', () => {
 describe('effect lowers', () => {
   it('raises the knob when the SLI is over the target and lowers it when well under, stating the measured SLI', () => {
     const d = new Drive(steered(aimd2(), lowers), 4)
-    expect(d.tick(5400, bounds(), LAG)).toEqual({ kind: 'raise', value: 6, reason: 'SLI 5400 over target 1000 (+440 %, effect lowers): 4 → 6 (aimd, +2)' })
-    expect(d.tick(200, bounds(), LAG)).toEqual({ kind: 'lower', value: 5, reason: 'SLI 200 under target 1000 (-80 %, effect lowers): 6 → 5 (aimd, ×0.8)' })
-    expect(d.tick(1030, bounds(), LAG)).toMatchObject({ kind: 'hold', reason: 'SLI 1030 within ±5 % of target 1000 (+3 %, effect lowers): holding at 5 (aimd)' })
+    expect(d.tick(5400, bounds(), LAG)).toEqual({
+      kind: 'raise',
+      value: 6,
+      reason: 'SLI 5400 over target 1000 (+440 %, effect lowers): 4 → 6 (aimd, +2)',
+    })
+    expect(d.tick(200, bounds(), LAG)).toEqual({
+      kind: 'lower',
+      value: 5,
+      reason: 'SLI 200 under target 1000 (-80 %, effect lowers): 6 → 5 (aimd, ×0.8)',
+    })
+    expect(d.tick(1030, bounds(), LAG)).toMatchObject({
+      kind: 'hold',
+      reason: 'SLI 1030 within ±5 % of target 1000 (+3 %, effect lowers): holding at 5 (aimd)',
+    })
     expect(d.tick(undefined, bounds(), LAG)).toMatchObject({ kind: 'hold', reason: 'no SLI data: holding at 5 (aimd)' })
   })
 
@@ -75,7 +89,10 @@ describe('guard', () => {
   it('under its limit, the algorithm decides; the reason states both readings', () => {
     const d = new Drive(steered(aimd2(), guarded), 4)
     expect(d.tick(5400, bounds(), guardAt(180))).toEqual({
-      kind: 'raise', value: 6, reason: 'SLI 5400 over target 1000 (+440 %, effect lowers) · guard SLI 180 under limit 250 (-28 %): 4 → 6 (aimd, +2)',
+      kind: 'raise',
+      value: 6,
+      reason:
+        'SLI 5400 over target 1000 (+440 %, effect lowers) · guard SLI 180 under limit 250 (-28 %): 4 → 6 (aimd, +2)',
     })
   })
 
@@ -83,8 +100,10 @@ describe('guard', () => {
     const d = new Drive(steered(aimd2(), guarded), 6)
     // 240 > (1 − 0.1) × 250 = 225: near.
     expect(d.tick(5400, bounds(), guardAt(240))).toEqual({
-      kind: 'hold', value: 6,
-      reason: 'SLI 5400 over target 1000 (+440 %, effect lowers) · guard SLI 240 near limit 250 (-4 %) but the guard is within 10 % of its limit (no raise): holding at 6 (aimd)',
+      kind: 'hold',
+      value: 6,
+      reason:
+        'SLI 5400 over target 1000 (+440 %, effect lowers) · guard SLI 240 near limit 250 (-4 %) but the guard is within 10 % of its limit (no raise): holding at 6 (aimd)',
     })
     expect(d.tick(100, bounds(), guardAt(240))).toMatchObject({ kind: 'lower', value: 5 })
     expect(d.tick(5400, bounds(), guardAt(224))).toMatchObject({ kind: 'raise', value: 7 })
@@ -94,12 +113,23 @@ describe('guard', () => {
     const d = new Drive(steered(aimd2(), guarded), 10)
     // The lag asks for more workers; the guard is breached: 10 × 0.8 = 8.
     expect(d.tick(5400, bounds(), guardAt(300))).toEqual({
-      kind: 'lower', value: 8, reason: 'SLI 5400 over target 1000 (+440 %, effect lowers) · guard SLI 300 over limit 250 (+20 %): 10 → 8 (guard, ×0.8)',
+      kind: 'lower',
+      value: 8,
+      reason:
+        'SLI 5400 over target 1000 (+440 %, effect lowers) · guard SLI 300 over limit 250 (+20 %): 10 → 8 (guard, ×0.8)',
     })
     // Even with the lag inside its band, and a max step of 1.
-    expect(d.tick(1000, bounds({ maxStep: 1 }), guardAt(300))).toMatchObject({ kind: 'lower', value: 7, reason: expect.stringMatching(/: 8 → 7 \(guard, ×0\.8, max step 1\)$/) })
+    expect(d.tick(1000, bounds({ maxStep: 1 }), guardAt(300))).toMatchObject({
+      kind: 'lower',
+      value: 7,
+      reason: expect.stringMatching(/: 8 → 7 \(guard, ×0\.8, max step 1\)$/),
+    })
     const low = new Drive(steered(aimd2(), guarded), 3)
-    expect(low.tick(5400, bounds({ min: 3 }), guardAt(300))).toMatchObject({ kind: 'hold', value: 3, reason: expect.stringMatching(/: already at min 3; holding at 3 \(guard\)$/) })
+    expect(low.tick(5400, bounds({ min: 3 }), guardAt(300))).toMatchObject({
+      kind: 'hold',
+      value: 3,
+      reason: expect.stringMatching(/: already at min 3; holding at 3 \(guard\)$/),
+    })
     // A custom decrease, on a float knob.
     const f = new Drive(steered(aimd2(), { effect: 'lowers', guard: { decrease: 0.5, headroom: 0 } }), 10)
     expect(f.tick(5400, bounds({ integer: false }), guardAt(251)).value).toBe(5)
@@ -109,8 +139,15 @@ describe('guard', () => {
     const b = bounds({ cooldownMillis: 30_000 })
     const d = new Drive(steered(aimd2(), guarded), 20) // a tick every 10 s
     expect(d.tick(5400, b, guardAt(400))).toMatchObject({ kind: 'lower', value: 16 })
-    expect(d.tick(5400, b, guardAt(400))).toMatchObject({ kind: 'hold', value: 16, reason: expect.stringMatching(/ but the guard lowered it 10 s ago \(cooldown 30 s\): holding at 16 \(guard\)$/) })
-    expect(d.tick(5400, b, guardAt(100))).toMatchObject({ kind: 'hold', reason: expect.stringMatching(/ but the guard lowered it 20 s ago \(cooldown 30 s\): holding at 16 \(aimd\)$/) })
+    expect(d.tick(5400, b, guardAt(400))).toMatchObject({
+      kind: 'hold',
+      value: 16,
+      reason: expect.stringMatching(/ but the guard lowered it 10 s ago \(cooldown 30 s\): holding at 16 \(guard\)$/),
+    })
+    expect(d.tick(5400, b, guardAt(100))).toMatchObject({
+      kind: 'hold',
+      reason: expect.stringMatching(/ but the guard lowered it 20 s ago \(cooldown 30 s\): holding at 16 \(aimd\)$/),
+    })
     expect(d.tick(5400, b, guardAt(100))).toMatchObject({ kind: 'raise', value: 18 })
     // The algorithm's own cooldown does not delay the guard: it lowers right after a raise.
     expect(d.tick(5400, b, guardAt(400))).toMatchObject({ kind: 'lower', value: 14 })
@@ -118,10 +155,23 @@ describe('guard', () => {
 
   it('holds without a guard reading, or with a stale one', () => {
     const d = new Drive(steered(aimd2(), guarded), 6)
-    expect(d.tick(5400, bounds(), LAG)).toEqual({ kind: 'hold', value: 6, reason: 'SLI 5400 over target 1000 (+440 %, effect lowers) but the guard has no data: holding at 6 (aimd)' })
-    expect(d.tick(5400, bounds(), guardAt(undefined))).toMatchObject({ kind: 'hold', reason: expect.stringContaining('the guard has no data') })
-    expect(d.tick(5400, bounds(), guardAt(100, { stale: true }))).toMatchObject({ kind: 'hold', reason: expect.stringContaining('the guard has stale data') })
-    expect(d.tick(5400, bounds(), guardAt(Number.NaN))).toMatchObject({ kind: 'hold', reason: expect.stringContaining('is not a measurement') })
+    expect(d.tick(5400, bounds(), LAG)).toEqual({
+      kind: 'hold',
+      value: 6,
+      reason: 'SLI 5400 over target 1000 (+440 %, effect lowers) but the guard has no data: holding at 6 (aimd)',
+    })
+    expect(d.tick(5400, bounds(), guardAt(undefined))).toMatchObject({
+      kind: 'hold',
+      reason: expect.stringContaining('the guard has no data'),
+    })
+    expect(d.tick(5400, bounds(), guardAt(100, { stale: true }))).toMatchObject({
+      kind: 'hold',
+      reason: expect.stringContaining('the guard has stale data'),
+    })
+    expect(d.tick(5400, bounds(), guardAt(Number.NaN))).toMatchObject({
+      kind: 'hold',
+      reason: expect.stringContaining('is not a measurement'),
+    })
     expect(d.value).toBe(6)
   })
 
@@ -129,7 +179,9 @@ describe('guard', () => {
     const c: Controller<unknown> = steered(aimd(defaults(AIMD_PARAMS)), { effect: 'raises', guard: GUARD_DEFAULTS })
     const d = new Drive(c, 40)
     expect(d.tick(120, bounds(), { guard: { sli: 0.0005, target: 0.001 } })).toEqual({
-      kind: 'raise', value: 41, reason: 'SLI 120 under target 300 (-60 %) · guard SLI 0.0005 under limit 0.001 (-50 %): 40 → 41 (aimd, +1)',
+      kind: 'raise',
+      value: 41,
+      reason: 'SLI 120 under target 300 (-60 %) · guard SLI 0.0005 under limit 0.001 (-50 %): 40 → 41 (aimd, +1)',
     })
     expect(d.tick(120, bounds(), { guard: { sli: 0.002, target: 0.001 } })).toMatchObject({ kind: 'lower', value: 33 })
   })

@@ -10,7 +10,10 @@ const TARGET = 30
 describe('SloGradientLimit under a simulated overload', () => {
   for (const seed of [1, 2, 3]) {
     it(`holds the p90 latency at the target and keeps the servers busy (seed ${seed})`, () => {
-      const { perSecond } = runModel(new SloGradientLimit({ targetMillis: TARGET, initialLimit: 5 }), { ...MODEL, seed })
+      const { perSecond } = runModel(new SloGradientLimit({ targetMillis: TARGET, initialLimit: 5 }), {
+        ...MODEL,
+        seed,
+      })
       const settled = perSecond.slice(10) // after ten seconds
       for (const s of settled) {
         expect(s.p90).toBeGreaterThan(TARGET * 0.8)
@@ -26,7 +29,10 @@ describe('SloGradientLimit under a simulated overload', () => {
   }
 
   it('starts from a limit far too high and comes down to the same place', () => {
-    const { perSecond } = runModel(new SloGradientLimit({ targetMillis: TARGET, initialLimit: 900 }), { ...MODEL, seed: 7 })
+    const { perSecond } = runModel(new SloGradientLimit({ targetMillis: TARGET, initialLimit: 900 }), {
+      ...MODEL,
+      seed: 7,
+    })
     expect(perSecond[0]!.p90).toBeGreaterThan(TARGET * 1.5) // the first second queues
     for (const s of perSecond.slice(15)) expect(Math.abs(s.p90 - TARGET)).toBeLessThan(TARGET * 0.3)
   })

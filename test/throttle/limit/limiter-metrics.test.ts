@@ -15,7 +15,11 @@ class TestReader extends MetricReader {
 
 async function points(reader: TestReader, name: string) {
   const metrics = (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)
-  return metrics.find((m) => m.descriptor.name === name)?.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes })) ?? []
+  return (
+    metrics
+      .find((m) => m.descriptor.name === name)
+      ?.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes })) ?? []
+  )
 }
 
 describe('observeLimiter', () => {
@@ -24,9 +28,14 @@ describe('observeLimiter', () => {
     const provider = new MeterProvider({ readers: [reader] })
     const limit = new SloGradientLimit({ targetMillis: 100, windowSize: 10, initialLimit: 50 })
     const limiter = new Limiter({ limit })
-    const stop = observeLimiter(provider.getMeter('test'), limiter as Limiter<never>, { name: 'jobs', attributes: { 'deployment.environment': 'prod' } })
+    const stop = observeLimiter(provider.getMeter('test'), limiter as Limiter<never>, {
+      name: 'jobs',
+      attributes: { 'deployment.environment': 'prod' },
+    })
     const attributes = { 'deployment.environment': 'prod', 'governor.limiter': 'jobs' }
-    expect(await points(reader, 'governor.limiter.state')).toEqual([{ value: 1, attributes: { ...attributes, 'governor.reason': 'tracking' } }])
+    expect(await points(reader, 'governor.limiter.state')).toEqual([
+      { value: 1, attributes: { ...attributes, 'governor.reason': 'tracking' } },
+    ])
     // Requests admitted at low and high concurrency alike take 150 ms: not the limit's doing.
     for (let i = 0; i < 10; i++) limit.onSample(i * 150, 150, i < 5 ? 2 : 50, false)
     expect(await points(reader, 'governor.limiter.state')).toEqual([
@@ -42,7 +51,9 @@ describe('observeLimiter', () => {
     const provider = new MeterProvider({ readers: [reader] })
     observeLimiter(provider.getMeter('test'), new Limiter({ limit: new FixedLimit(4) }) as Limiter<never>)
     expect(await points(reader, 'governor.limiter.state')).toEqual([])
-    expect(await points(reader, 'governor.limiter.limit')).toEqual([{ value: 4, attributes: { 'governor.limiter': 'http' } }])
+    expect(await points(reader, 'governor.limiter.limit')).toEqual([
+      { value: 4, attributes: { 'governor.limiter': 'http' } },
+    ])
     await provider.shutdown()
   })
 })

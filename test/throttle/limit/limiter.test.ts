@@ -36,7 +36,11 @@ describe('Limiter admission', () => {
   })
 
   it('takes criticality from a function of the context when given one', () => {
-    const limiter = new Limiter<{ route: string }>({ limit: new FixedLimit(5), criticalReserve: 0.4, isCritical: (c) => c?.route === '/pay' })
+    const limiter = new Limiter<{ route: string }>({
+      limit: new FixedLimit(5),
+      criticalReserve: 0.4,
+      isCritical: (c) => c?.route === '/pay',
+    })
     for (let i = 0; i < 3; i++) limiter.acquire({ route: '/search' })
     expect(limiter.acquire({ route: '/search' })).toBeUndefined()
     expect(limiter.acquire({ route: '/pay' })).toBeDefined()
@@ -136,7 +140,12 @@ describe('Limiter bounds', () => {
 
   it('refuses bounds that are no bounds', () => {
     const limiter = new Limiter({ limit: new AimdLimit() })
-    for (const [min, max] of [[10, 5], [-1, 5], [1.5, 5], [1, Number.NaN]] as const) {
+    for (const [min, max] of [
+      [10, 5],
+      [-1, 5],
+      [1.5, 5],
+      [1, Number.NaN],
+    ] as const) {
       try {
         limiter.setBounds(min, max)
         expect.unreachable()

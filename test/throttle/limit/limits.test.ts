@@ -6,7 +6,12 @@ import { VegasLimit } from '../../../throttle/src/limit/vegas-limit.ts'
 import { isThrottleError } from '../../../throttle/src/errors.ts'
 
 /** Feeds `rtts` as samples ending 1 ms apart. */
-function feed(limit: { onSample(s: number, r: number, i: number, d: boolean): number }, rtts: readonly number[], inflight: number, dropped: (i: number) => boolean = () => false): number {
+function feed(
+  limit: { onSample(s: number, r: number, i: number, d: boolean): number },
+  rtts: readonly number[],
+  inflight: number,
+  dropped: (i: number) => boolean = () => false,
+): number {
   let last = 0
   rtts.forEach((rtt, i) => {
     last = limit.onSample(i, rtt, inflight, dropped(i))
@@ -77,7 +82,9 @@ describe('SloGradientLimit', () => {
   })
 
   it('refuses options outside their range', () => {
-    expect(() => new SloGradientLimit({ targetMillis: 0 })).toThrow(/SloGradientLimit: targetMillis must be a finite number above 0; got 0/)
+    expect(() => new SloGradientLimit({ targetMillis: 0 })).toThrow(
+      /SloGradientLimit: targetMillis must be a finite number above 0; got 0/,
+    )
     try {
       new SloGradientLimit({ targetMillis: 100, percentile: 1 })
     } catch (err) {
@@ -91,7 +98,11 @@ describe('SloGradientLimit: latency it does not cause', () => {
   class Feeder {
     t = 0
     constructor(readonly limit: SloGradientLimit) {}
-    window(rtt: number | ((limit: number) => number), inflight: number | ((i: number) => number) = 50, size = 10): number {
+    window(
+      rtt: number | ((limit: number) => number),
+      inflight: number | ((i: number) => number) = 50,
+      size = 10,
+    ): number {
       for (let i = 0; i < size; i++) {
         const r = typeof rtt === 'function' ? rtt(this.limit.limit) : rtt
         this.limit.onSample(this.t, r, typeof inflight === 'function' ? inflight(i) : inflight, false)
@@ -160,7 +171,9 @@ describe('SloGradientLimit: latency it does not cause', () => {
     for (let i = 0; i < 10; i++) f.window(150, (i) => (i < 5 ? 2 : 50))
     expect(f.limit.limit).toBe(25) // 50 × (1 − 0.2 / 3)^10: every window lowered
     expect(f.limit.reason).toBe('tracking')
-    expect(() => make({ holdWhenNotFromConcurrency: 'yes' as unknown as boolean })).toThrow(/holdWhenNotFromConcurrency must be true or false; got "yes"/)
+    expect(() => make({ holdWhenNotFromConcurrency: 'yes' as unknown as boolean })).toThrow(
+      /holdWhenNotFromConcurrency must be true or false; got "yes"/,
+    )
   })
 })
 

@@ -3,7 +3,6 @@ import type { Limit } from '../../../throttle/src/limit/limit.ts'
 import { Limiter, type LimiterListener } from '../../../throttle/src/limit/limiter.ts'
 import { seeded } from '../../helpers/random.ts'
 
-
 export interface ModelOptions {
   /** Offered load, requests per second (Poisson). */
   arrivalsPerSecond: number
@@ -68,7 +67,12 @@ export function runModel(limit: Limit, o: ModelOptions): ModelResult {
     }
     if ((t + 1) % 1000 === 0) {
       latencies.sort((a, b) => a - b)
-      perSecond.push({ limit: limiter.limit, p90: latencies[Math.ceil(0.9 * latencies.length) - 1] ?? 0, done: latencies.length, shed })
+      perSecond.push({
+        limit: limiter.limit,
+        p90: latencies[Math.ceil(0.9 * latencies.length) - 1] ?? 0,
+        done: latencies.length,
+        shed,
+      })
       latencies = []
       shed = 0
       if (head > 10_000) {

@@ -89,7 +89,7 @@ describe('WorkerPool', () => {
     expect(pool.queued).toBe(1)
   })
 
-  it('passes a task\'s failure to its caller and keeps going; onIdle waits for everything', async () => {
+  it("passes a task's failure to its caller and keeps going; onIdle waits for everything", async () => {
     const pool = new WorkerPool({ size: 1 })
     const failing = pool.run(() => {
       throw new Error('boom')

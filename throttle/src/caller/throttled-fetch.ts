@@ -39,7 +39,17 @@ const RETRY_STATUS = new Set([429, 502, 503, 504])
 const REFUSED = new Set([429, 503])
 const DEFAULT_BACKOFF: BackoffPolicy = { initialDelayMillis: 100, maxDelayMillis: 2000, multiplier: 2 }
 
-function defaultRetryable({ response, error, method, headers }: { response: Response | undefined; error: unknown; method: string; headers: Headers }): boolean {
+function defaultRetryable({
+  response,
+  error,
+  method,
+  headers,
+}: {
+  response: Response | undefined
+  error: unknown
+  method: string
+  headers: Headers
+}): boolean {
   if (!IDEMPOTENT.has(method) && !headers.has('idempotency-key')) return false
   if (response !== undefined) return RETRY_STATUS.has(response.status)
   return !(error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError'))
@@ -111,7 +121,10 @@ export function throttledFetch(options: ThrottledFetchOptions = {}): FetchLike {
     const replayable = !(init?.body instanceof ReadableStream) && !(input instanceof Request && input.bodyUsed)
     if (throttle !== undefined && !throttle.allow()) {
       const { requests, accepts } = throttle.counts()
-      throw new ThrottleError('THROTTLE_ERR_REJECTED_LOCALLY', `rejected locally, not sent: the backend accepted ${accepts} of the last ${requests} requests (reject probability ${throttle.rejectProbability().toFixed(2)})`)
+      throw new ThrottleError(
+        'THROTTLE_ERR_REJECTED_LOCALLY',
+        `rejected locally, not sent: the backend accepted ${accepts} of the last ${requests} requests (reject probability ${throttle.rejectProbability().toFixed(2)})`,
+      )
     }
     budget?.onRequest()
     for (let attempt = 0; ; attempt++) {

@@ -14,8 +14,21 @@ export interface AimdParams {
 
 /** The parameters of `aimd`: default, bounds, doc line. */
 export const AIMD_PARAMS = {
-  decrease: { default: 0.8, min: 0, minExclusive: true, max: 1, maxExclusive: true, doc: 'factor the value is multiplied by when the SLI is over the target' },
-  increase: { default: 1, min: 0, minExclusive: true, max: Infinity, doc: "amount added when the SLI is under the target, in the knob's unit" },
+  decrease: {
+    default: 0.8,
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    maxExclusive: true,
+    doc: 'factor the value is multiplied by when the SLI is over the target',
+  },
+  increase: {
+    default: 1,
+    min: 0,
+    minExclusive: true,
+    max: Infinity,
+    doc: "amount added when the SLI is under the target, in the knob's unit",
+  },
   raiseBelowBurnRate: RAISE_BELOW_BURN_RATE,
   burnSpeedup: BURN_SPEEDUP,
 } as const satisfies ParamSpecs
@@ -45,7 +58,15 @@ export function aimd(params: AimdParams): Controller<AimdState> {
       else if (start.over) {
         const s = urgency(obs, start, params.burnSpeedup)
         const factor = params.decrease ** s
-        decision = settle(name, `×${formatNumber(factor)}${speedupText(obs, s)}`, obs, bounds, start, obs.value * factor, params)
+        decision = settle(
+          name,
+          `×${formatNumber(factor)}${speedupText(obs, s)}`,
+          obs,
+          bounds,
+          start,
+          obs.value * factor,
+          params,
+        )
       } else decision = settle(name, `+${params.increase}`, obs, bounds, start, obs.value + params.increase, params)
       return { state: { lastChangeAt: lastChange(state.lastChangeAt, decision, obs.now) }, decision }
     },

@@ -15,9 +15,28 @@ export interface GradientParams {
 
 /** The parameters of `gradient`: default, bounds, doc line. */
 export const GRADIENT_PARAMS = {
-  maxDown: { default: 0.5, min: 0, minExclusive: true, max: 1, maxExclusive: true, doc: 'largest relative decrease the gradient may ask for (0.5: at most halve), before smoothing' },
-  maxUp: { default: 0.2, min: 0, minExclusive: true, max: Infinity, doc: 'largest relative increase the gradient may ask for (0.2: at most +20 %), before smoothing' },
-  smoothing: { default: 0.5, min: 0, minExclusive: true, max: 1, doc: 'share of the gradient applied per step (1: all of it, 0.5: half the way)' },
+  maxDown: {
+    default: 0.5,
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    maxExclusive: true,
+    doc: 'largest relative decrease the gradient may ask for (0.5: at most halve), before smoothing',
+  },
+  maxUp: {
+    default: 0.2,
+    min: 0,
+    minExclusive: true,
+    max: Infinity,
+    doc: 'largest relative increase the gradient may ask for (0.2: at most +20 %), before smoothing',
+  },
+  smoothing: {
+    default: 0.5,
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    doc: 'share of the gradient applied per step (1: all of it, 0.5: half the way)',
+  },
   raiseBelowBurnRate: RAISE_BELOW_BURN_RATE,
   burnSpeedup: BURN_SPEEDUP,
 } as const satisfies ParamSpecs
@@ -57,7 +76,15 @@ export function gradient(params: GradientParams): Controller<GradientState> {
         const g = Math.min(1 + params.maxUp, Math.max(1 - params.maxDown, ratio))
         const s = urgency(obs, start, params.burnSpeedup)
         const factor = 1 + Math.min(1, params.smoothing * s) * (g - 1)
-        decision = settle(name, `×${formatNumber(factor)}${speedupText(obs, s)}`, obs, bounds, start, obs.value * factor, params)
+        decision = settle(
+          name,
+          `×${formatNumber(factor)}${speedupText(obs, s)}`,
+          obs,
+          bounds,
+          start,
+          obs.value * factor,
+          params,
+        )
       }
       return { state: { lastChangeAt: lastChange(state.lastChangeAt, decision, obs.now) }, decision }
     },

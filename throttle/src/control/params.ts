@@ -33,7 +33,10 @@ export function fits(spec: ParamSpec, value: number): boolean {
 
 /** The shared parameter: secondary signal, never a reason to move, only a reason not to raise. */
 export const RAISE_BELOW_BURN_RATE: ParamSpec = {
-  default: 1, min: 0, minExclusive: true, max: Infinity,
+  default: 1,
+  min: 0,
+  minExclusive: true,
+  max: Infinity,
   doc: "no raise while the observation's SLO burn rate is at or above this (1: the budget is burning as fast as it may)",
 }
 
@@ -43,6 +46,8 @@ export const RAISE_BELOW_BURN_RATE: ParamSpec = {
  * divided by s and the step made s times larger (each algorithm says how). 1: fixed steps.
  */
 export const BURN_SPEEDUP: ParamSpec = {
-  default: 4, min: 1, max: 100,
+  default: 4,
+  min: 1,
+  max: 100,
   doc: "while lowering, steps scale with the SLO's burn rate up to this factor: the cooldown divided by it, the step that many times larger (1: fixed steps)",
 }

@@ -1,7 +1,18 @@
 import { formatNumber } from './format.ts'
 import type { ParamSpecs } from './params.ts'
 import { BURN_SPEEDUP, RAISE_BELOW_BURN_RATE } from './params.ts'
-import { cooldownLeft, hold, holdForInput, holdInBand, holdInCooldown, intoBounds, lastChange, read, settle, urgency } from './rules.ts'
+import {
+  cooldownLeft,
+  hold,
+  holdForInput,
+  holdInBand,
+  holdInCooldown,
+  intoBounds,
+  lastChange,
+  read,
+  settle,
+  urgency,
+} from './rules.ts'
 import type { Controller } from './types.ts'
 
 /** Parameters of `pid`: see `PID_PARAMS`. */
@@ -15,11 +26,29 @@ export interface PidParams {
 
 /** The parameters of `pid`: default, bounds, doc line. */
 export const PID_PARAMS = {
-  kp: { default: 0.5, min: 0, max: Infinity, doc: 'proportional gain: relative change of the value per unit of relative error' },
-  ki: { default: 0.02, min: 0, max: Infinity, doc: 'integral gain, per second: relative change per second per unit of relative error' },
-  kd: { default: 0, min: 0, max: Infinity, doc: 'derivative gain, in seconds, on the measurement (sli / target per second), not on the error' },
+  kp: {
+    default: 0.5,
+    min: 0,
+    max: Infinity,
+    doc: 'proportional gain: relative change of the value per unit of relative error',
+  },
+  ki: {
+    default: 0.02,
+    min: 0,
+    max: Infinity,
+    doc: 'integral gain, per second: relative change per second per unit of relative error',
+  },
+  kd: {
+    default: 0,
+    min: 0,
+    max: Infinity,
+    doc: 'derivative gain, in seconds, on the measurement (sli / target per second), not on the error',
+  },
   raiseBelowBurnRate: RAISE_BELOW_BURN_RATE,
-  burnSpeedup: { ...BURN_SPEEDUP, doc: "while lowering, the cooldown is divided by the SLO's burn rate, up to this factor (1: fixed cooldown); the terms themselves are not scaled" },
+  burnSpeedup: {
+    ...BURN_SPEEDUP,
+    doc: "while lowering, the cooldown is divided by the SLO's burn rate, up to this factor (1: fixed cooldown); the terms themselves are not scaled",
+  },
 } as const satisfies ParamSpecs
 
 /** What `pid` remembers between ticks (JSON-serialisable). */
@@ -62,27 +91,50 @@ export function pid(params: PidParams): Controller<PidState> {
   const name = 'pid'
   return {
     name,
-    init: () => ({ lastChangeAt: null, anchor: null, integral: 0, lastP: 0, lastD: 0, lastValue: null, prevSli: null, prevAt: null }),
+    init: () => ({
+      lastChangeAt: null,
+      anchor: null,
+      integral: 0,
+      lastP: 0,
+      lastD: 0,
+      lastValue: null,
+      prevSli: null,
+      prevAt: null,
+    }),
     step(state, obs, bounds) {
       const early = holdForInput(name, obs, bounds)
       if (early !== undefined) return { state: { ...state, prevSli: null, prevAt: null }, decision: early }
 
       const forced = intoBounds(name, obs, bounds)
       if (forced !== undefined) {
-        return { state: { ...takeOver(forced.value), lastChangeAt: obs.now, prevSli: obs.sli as number, prevAt: obs.now }, decision: forced }
+        return {
+          state: { ...takeOver(forced.value), lastChangeAt: obs.now, prevSli: obs.sli as number, prevAt: obs.now },
+          decision: forced,
+        }
       }
 
       // Bumpless takeover: a value this controller did not leave becomes the new anchor.
       let { anchor, integral } = state
-      if (anchor === null || state.lastValue !== obs.value) ({ anchor, integral } = takeOver(obs.value, state.lastP, state.lastD))
+      if (anchor === null || state.lastValue !== obs.value)
+        ({ anchor, integral } = takeOver(obs.value, state.lastP, state.lastD))
 
       const reading = read(obs, bounds)
       const { sli, target } = reading
       const after = (decision: ReturnType<typeof hold>, next: Partial<PidState>) => ({
-        state: { ...state, anchor, integral, lastValue: decision.value, prevSli: sli, prevAt: obs.now, lastChangeAt: lastChange(state.lastChangeAt, decision, obs.now), ...next },
+        state: {
+          ...state,
+          anchor,
+          integral,
+          lastValue: decision.value,
+          prevSli: sli,
+          prevAt: obs.now,
+          lastChangeAt: lastChange(state.lastChangeAt, decision, obs.now),
+          ...next,
+        },
         decision,
       })
-      if (reading.inBand) return after(holdInBand(name, obs, reading), { integral: obs.value / anchor - 1, lastP: 0, lastD: 0 })
+      if (reading.inBand)
+        return after(holdInBand(name, obs, reading), { integral: obs.value / anchor - 1, lastP: 0, lastD: 0 })
 
       const dt = state.prevAt === null ? 0 : Math.max(0, (obs.now - state.prevAt) / 1000)
       const e = (target - sli) / target
@@ -92,10 +144,22 @@ export function pid(params: PidParams): Controller<PidState> {
 
       const speedup = urgency(obs, reading, params.burnSpeedup)
       if (state.lastChangeAt !== null && cooldownLeft(state.lastChangeAt, obs.now, bounds, speedup) !== undefined) {
-        return after(holdInCooldown(name, obs, bounds, reading, state.lastChangeAt, speedup), { integral: i, lastP: p, lastD: d })
+        return after(holdInCooldown(name, obs, bounds, reading, state.lastChangeAt, speedup), {
+          integral: i,
+          lastP: p,
+          lastD: d,
+        })
       }
       const raw = anchor * (1 + p + i + d)
-      const decision = settle(name, `P ${formatNumber(p)}, I ${formatNumber(i)}, D ${formatNumber(d)}`, obs, bounds, reading, raw, params)
+      const decision = settle(
+        name,
+        `P ${formatNumber(p)}, I ${formatNumber(i)}, D ${formatNumber(d)}`,
+        obs,
+        bounds,
+        reading,
+        raw,
+        params,
+      )
       // Back-calculation: the integral holds exactly what the applied value needs.
       return after(decision, { integral: decision.value / anchor - 1 - p - d, lastP: p, lastD: d })
     },
@@ -103,7 +167,11 @@ export function pid(params: PidParams): Controller<PidState> {
 }
 
 /** Anchor and integral that reproduce `value` with the given P and D terms. */
-function takeOver(value: number, p = 0, d = 0): { anchor: number; integral: number; lastP: number; lastD: number; lastValue: number } {
+function takeOver(
+  value: number,
+  p = 0,
+  d = 0,
+): { anchor: number; integral: number; lastP: number; lastD: number; lastValue: number } {
   const anchor = value > 0 ? value : 1
   return { anchor, integral: value / anchor - 1 - p - d, lastP: p, lastD: d, lastValue: value }
 }

@@ -28,16 +28,26 @@ export function range(bounds: Bounds): { lo: number; hi: number } {
 /** A hold when the tick cannot be acted on: bounds that make no sense, no SLI, stale data, a target that is no target. */
 export function holdForInput(algorithm: string, obs: Observation, bounds: Bounds): Decision | undefined {
   const { lo, hi } = range(bounds)
-  if (!(lo <= hi)) return hold(obs, `bounds invalid (min ${bounds.min}, max ${bounds.max}${bounds.integer ? ', whole numbers' : ''}): ${holding(obs, algorithm)}`)
+  if (!(lo <= hi))
+    return hold(
+      obs,
+      `bounds invalid (min ${bounds.min}, max ${bounds.max}${bounds.integer ? ', whole numbers' : ''}): ${holding(obs, algorithm)}`,
+    )
   if (!(bounds.maxStep > 0)) return hold(obs, `max step ${bounds.maxStep} allows no change: ${holding(obs, algorithm)}`)
   if (!(bounds.deadBand >= 0) || !(bounds.cooldownMillis >= 0)) {
-    return hold(obs, `dead band ${bounds.deadBand} or cooldown ${bounds.cooldownMillis} ms is negative: ${holding(obs, algorithm)}`)
+    return hold(
+      obs,
+      `dead band ${bounds.deadBand} or cooldown ${bounds.cooldownMillis} ms is negative: ${holding(obs, algorithm)}`,
+    )
   }
   if (obs.sli === undefined) return hold(obs, `no SLI data: ${holding(obs, algorithm)}`)
   if (obs.stale === true) return hold(obs, `SLI data is stale: ${holding(obs, algorithm)}`)
-  if (!Number.isFinite(obs.sli) || obs.sli < 0) return hold(obs, `SLI ${obs.sli} is not a measurement: ${holding(obs, algorithm)}`)
-  if (!Number.isFinite(obs.target) || !(obs.target > 0)) return hold(obs, `target ${obs.target} is not a positive number: ${holding(obs, algorithm)}`)
-  if (!Number.isFinite(obs.value)) return hold(obs, `the current value ${obs.value} is not a number: ${holding(obs, algorithm)}`)
+  if (!Number.isFinite(obs.sli) || obs.sli < 0)
+    return hold(obs, `SLI ${obs.sli} is not a measurement: ${holding(obs, algorithm)}`)
+  if (!Number.isFinite(obs.target) || !(obs.target > 0))
+    return hold(obs, `target ${obs.target} is not a positive number: ${holding(obs, algorithm)}`)
+  if (!Number.isFinite(obs.value))
+    return hold(obs, `the current value ${obs.value} is not a number: ${holding(obs, algorithm)}`)
   return undefined
 }
 
@@ -72,9 +82,12 @@ export function read(obs: Observation, bounds: Bounds): Reading {
   const inBand = Math.abs(sli - target) <= bounds.deadBand * target
   const over = sli > target
   const rel = formatRelative(sli, target)
-  const text = obs.sliText !== undefined ? obs.sliText : inBand
-    ? `SLI ${formatNumber(sli)} within ±${formatNumber(bounds.deadBand * 100)} % of target ${formatNumber(target)} (${rel})`
-    : `SLI ${formatNumber(sli)} ${over ? 'over' : 'under'} target ${formatNumber(target)} (${rel})`
+  const text =
+    obs.sliText !== undefined
+      ? obs.sliText
+      : inBand
+        ? `SLI ${formatNumber(sli)} within ±${formatNumber(bounds.deadBand * 100)} % of target ${formatNumber(target)} (${rel})`
+        : `SLI ${formatNumber(sli)} ${over ? 'over' : 'under'} target ${formatNumber(target)} (${rel})`
   return { sli, target, over, inBand, text }
 }
 
@@ -87,7 +100,12 @@ export function holdInBand(algorithm: string, obs: Observation, reading: Reading
  * Milliseconds left before the next change is allowed, or undefined when a change is allowed
  * now. `speedup` (see `urgency`) divides the cooldown.
  */
-export function cooldownLeft(lastChangeAt: number | null, now: number, bounds: Bounds, speedup = 1): number | undefined {
+export function cooldownLeft(
+  lastChangeAt: number | null,
+  now: number,
+  bounds: Bounds,
+  speedup = 1,
+): number | undefined {
   if (lastChangeAt === null) return undefined
   const since = now - lastChangeAt
   const cooldown = bounds.cooldownMillis / speedup
@@ -95,9 +113,22 @@ export function cooldownLeft(lastChangeAt: number | null, now: number, bounds: B
 }
 
 /** The hold for a tick inside the cooldown. */
-export function holdInCooldown(algorithm: string, obs: Observation, bounds: Bounds, reading: Reading, lastChangeAt: number, speedup = 1): Decision {
-  const scaled = speedup > 1 ? `, ${formatDuration(bounds.cooldownMillis / speedup)} at burn rate ${formatNumber(obs.burnRate as number)}×` : ''
-  return hold(obs, `${reading.text} but the last change was ${formatDuration(obs.now - lastChangeAt)} ago (cooldown ${formatDuration(bounds.cooldownMillis)}${scaled}): ${holding(obs, algorithm)}`)
+export function holdInCooldown(
+  algorithm: string,
+  obs: Observation,
+  bounds: Bounds,
+  reading: Reading,
+  lastChangeAt: number,
+  speedup = 1,
+): Decision {
+  const scaled =
+    speedup > 1
+      ? `, ${formatDuration(bounds.cooldownMillis / speedup)} at burn rate ${formatNumber(obs.burnRate as number)}×`
+      : ''
+  return hold(
+    obs,
+    `${reading.text} but the last change was ${formatDuration(obs.now - lastChangeAt)} ago (cooldown ${formatDuration(bounds.cooldownMillis)}${scaled}): ${holding(obs, algorithm)}`,
+  )
 }
 
 /**
@@ -131,12 +162,23 @@ export interface SettleOptions {
  * would erase becomes a move of 1, so that a small knob still moves). `how` names the
  * algorithm's own step ("×0.8", "+1").
  */
-export function settle(algorithm: string, how: string, obs: Observation, bounds: Bounds, reading: Reading, raw: number, options: SettleOptions): Decision {
+export function settle(
+  algorithm: string,
+  how: string,
+  obs: Observation,
+  bounds: Bounds,
+  reading: Reading,
+  raw: number,
+  options: SettleOptions,
+): Decision {
   const { value } = obs
   const at = holding(obs, algorithm)
   if (!Number.isFinite(raw)) return hold(obs, `${reading.text} but ${algorithm} proposed ${raw}: ${at}`)
   if ((reading.over && raw > value) || (!reading.over && raw < value)) {
-    return hold(obs, `${reading.text} but ${algorithm} proposed ${formatNumber(raw)} (${how}), against the error: ${at}`)
+    return hold(
+      obs,
+      `${reading.text} but ${algorithm} proposed ${formatNumber(raw)} (${how}), against the error: ${at}`,
+    )
   }
   if (raw > value) {
     if (obs.raiseHold !== undefined) return hold(obs, `${reading.text} but ${obs.raiseHold}: ${at}`)
@@ -144,17 +186,27 @@ export function settle(algorithm: string, how: string, obs: Observation, bounds:
       return hold(obs, `${reading.text} but only ${formatNumber(obs.inUse)} of ${formatNumber(value)} in use: ${at}`)
     }
     if (obs.limit !== undefined && obs.limit < value) {
-      return hold(obs, `${reading.text} but the app's limiter stays at ${formatNumber(obs.limit)}, under the bound ${formatNumber(value)} (not binding): ${at}`)
+      return hold(
+        obs,
+        `${reading.text} but the app's limiter stays at ${formatNumber(obs.limit)}, under the bound ${formatNumber(value)} (not binding): ${at}`,
+      )
     }
     if (obs.burnRate !== undefined && obs.burnRate >= options.raiseBelowBurnRate) {
-      return hold(obs, `${reading.text} but the error budget burns at ${formatNumber(obs.burnRate)}× (raises wait below ${formatNumber(options.raiseBelowBurnRate)}×): ${at}`)
+      return hold(
+        obs,
+        `${reading.text} but the error budget burns at ${formatNumber(obs.burnRate)}× (raises wait below ${formatNumber(options.raiseBelowBurnRate)}×): ${at}`,
+      )
     }
   }
 
   const notes: string[] = []
   const { lo, hi } = range(bounds)
   const maxStep = bounds.integer ? Math.floor(bounds.maxStep) : bounds.maxStep
-  if (maxStep <= 0) return hold(obs, `${reading.text} but max step ${formatNumber(bounds.maxStep)} allows no whole-number change: ${at}`)
+  if (maxStep <= 0)
+    return hold(
+      obs,
+      `${reading.text} but max step ${formatNumber(bounds.maxStep)} allows no whole-number change: ${at}`,
+    )
   const direction = Math.sign(raw - value)
   let next = raw
   if (Math.abs(raw - value) > maxStep) {
@@ -174,9 +226,12 @@ export function settle(algorithm: string, how: string, obs: Observation, bounds:
     notes.push(`clamped to max ${formatNumber(bounds.max)}`)
   }
   if (next === value) {
-    const why = direction < 0 && value <= lo ? `already at min ${formatNumber(bounds.min)}`
-      : direction > 0 && value >= hi ? `already at max ${formatNumber(bounds.max)}`
-      : `${algorithm} proposes no change (${how})`
+    const why =
+      direction < 0 && value <= lo
+        ? `already at min ${formatNumber(bounds.min)}`
+        : direction > 0 && value >= hi
+          ? `already at max ${formatNumber(bounds.max)}`
+          : `${algorithm} proposes no change (${how})`
     return hold(obs, `${reading.text}: ${why}; ${at}`)
   }
   return {
@@ -190,13 +245,20 @@ export function settle(algorithm: string, how: string, obs: Observation, bounds:
  * The shared start of a step for algorithms that keep no running terms: a decision that ends
  * the tick (hold or forced into bounds), or the reading to act on.
  */
-export function begin(algorithm: string, lastChangeAt: number | null, obs: Observation, bounds: Bounds, burnSpeedup = 1): Decision | Reading {
+export function begin(
+  algorithm: string,
+  lastChangeAt: number | null,
+  obs: Observation,
+  bounds: Bounds,
+  burnSpeedup = 1,
+): Decision | Reading {
   const early = holdForInput(algorithm, obs, bounds) ?? intoBounds(algorithm, obs, bounds)
   if (early !== undefined) return early
   const reading = read(obs, bounds)
   if (reading.inBand) return holdInBand(algorithm, obs, reading)
   const speedup = urgency(obs, reading, burnSpeedup)
-  if (lastChangeAt !== null && cooldownLeft(lastChangeAt, obs.now, bounds, speedup) !== undefined) return holdInCooldown(algorithm, obs, bounds, reading, lastChangeAt, speedup)
+  if (lastChangeAt !== null && cooldownLeft(lastChangeAt, obs.now, bounds, speedup) !== undefined)
+    return holdInCooldown(algorithm, obs, bounds, reading, lastChangeAt, speedup)
   return reading
 }
 

@@ -97,23 +97,46 @@ export function steered<S>(inner: Controller<S>, options: SteerOptions): Control
       if (guard === undefined) return pass({ ...seen, sliText: text })
 
       const g = obs.guard
-      if (g === undefined || g.sli === undefined || g.stale === true) return keep(hold(obs, `${text} but the guard has ${g?.stale === true ? 'stale data' : 'no data'}: ${holding(obs, name)}`))
-      if (!Number.isFinite(g.sli) || g.sli < 0 || !(g.target > 0)) return keep(hold(obs, `${text} but the guard's SLI ${g.sli} or limit ${g.target} is not a measurement: ${holding(obs, name)}`))
+      if (g === undefined || g.sli === undefined || g.stale === true)
+        return keep(
+          hold(obs, `${text} but the guard has ${g?.stale === true ? 'stale data' : 'no data'}: ${holding(obs, name)}`),
+        )
+      if (!Number.isFinite(g.sli) || g.sli < 0 || !(g.target > 0))
+        return keep(
+          hold(
+            obs,
+            `${text} but the guard's SLI ${g.sli} or limit ${g.target} is not a measurement: ${holding(obs, name)}`,
+          ),
+        )
       const level = g.sli > g.target ? 'over' : g.sli > (1 - guard.headroom) * g.target ? 'near' : 'under'
       text += ` · guard SLI ${formatNumber(g.sli)} ${level} limit ${formatNumber(g.target)} (${formatRelative(g.sli, g.target)})`
       const sinceGuard = state.guardChangedAt === null ? undefined : cooldownLeft(state.guardChangedAt, obs.now, bounds)
-      const waiting = (who: string) => keep(hold(obs, `${text} but the guard lowered it ${formatDuration(obs.now - (state.guardChangedAt as number))} ago (cooldown ${formatDuration(bounds.cooldownMillis)}): ${holding(obs, who)}`))
+      const waiting = (who: string) =>
+        keep(
+          hold(
+            obs,
+            `${text} but the guard lowered it ${formatDuration(obs.now - (state.guardChangedAt as number))} ago (cooldown ${formatDuration(bounds.cooldownMillis)}): ${holding(obs, who)}`,
+          ),
+        )
 
       if (level === 'over') {
         const forced = intoBounds('guard', obs, bounds)
         if (forced !== undefined) return { state: { ...state, guardChangedAt: obs.now }, decision: forced }
         if (sinceGuard !== undefined) return waiting('guard')
         const reading: Reading = { sli: g.sli, target: g.target, over: true, inBand: false, text }
-        const decision = settle('guard', `×${guard.decrease}`, obs, bounds, reading, obs.value * guard.decrease, { raiseBelowBurnRate: Infinity })
-        return { state: { ...state, guardChangedAt: decision.kind === 'hold' ? state.guardChangedAt : obs.now }, decision }
+        const decision = settle('guard', `×${guard.decrease}`, obs, bounds, reading, obs.value * guard.decrease, {
+          raiseBelowBurnRate: Infinity,
+        })
+        return {
+          state: { ...state, guardChangedAt: decision.kind === 'hold' ? state.guardChangedAt : obs.now },
+          decision,
+        }
       }
       if (sinceGuard !== undefined) return waiting(name)
-      const raiseHold = level === 'near' ? `the guard is within ${formatNumber(guard.headroom * 100)} % of its limit (no raise)` : undefined
+      const raiseHold =
+        level === 'near'
+          ? `the guard is within ${formatNumber(guard.headroom * 100)} % of its limit (no raise)`
+          : undefined
       return pass({ ...seen, sliText: text, ...(raiseHold !== undefined ? { raiseHold } : {}) })
     },
   }

@@ -27,16 +27,35 @@ export interface LimiterMetricsOptions {
  * Types only from @opentelemetry/api. Returns the function that stops the export.
  */
 export function observeLimiter(meter: Meter, limiter: Limiter<never>, options: LimiterMetricsOptions = {}): () => void {
-  const limit = meter.createObservableGauge('governor.limiter.limit', { description: 'Concurrency limit of the adaptive limiter', unit: '{request}' })
-  const inflight = meter.createObservableGauge('governor.limiter.inflight', { description: 'Requests admitted by the limiter and not finished', unit: '{request}' })
-  const peak = meter.createObservableGauge('governor.limiter.peak_inflight', { description: 'Most requests in flight at once since the last collection', unit: '{request}' })
-  const rejections = meter.createObservableCounter('governor.limiter.rejections', { description: 'Requests shed by the limiter (503)', unit: '{request}' })
-  const state = meter.createObservableGauge('governor.limiter.state', { description: "1 for the limit's current reason (governor.reason)", unit: '1' })
+  const limit = meter.createObservableGauge('governor.limiter.limit', {
+    description: 'Concurrency limit of the adaptive limiter',
+    unit: '{request}',
+  })
+  const inflight = meter.createObservableGauge('governor.limiter.inflight', {
+    description: 'Requests admitted by the limiter and not finished',
+    unit: '{request}',
+  })
+  const peak = meter.createObservableGauge('governor.limiter.peak_inflight', {
+    description: 'Most requests in flight at once since the last collection',
+    unit: '{request}',
+  })
+  const rejections = meter.createObservableCounter('governor.limiter.rejections', {
+    description: 'Requests shed by the limiter (503)',
+    unit: '{request}',
+  })
+  const state = meter.createObservableGauge('governor.limiter.state', {
+    description: "1 for the limit's current reason (governor.reason)",
+    unit: '1',
+  })
   const instruments = [limit, inflight, peak, rejections, state]
   const reasons = new Set<string>()
   const callback = (result: BatchObservableResult) => {
     // Read at each collection: bindBounds may name the knob after the export started.
-    const attrs: Attributes = { ...options.attributes, 'governor.limiter': options.name ?? 'http', ...(limiter.maxKnob !== undefined ? { 'governor.knob': limiter.maxKnob } : {}) }
+    const attrs: Attributes = {
+      ...options.attributes,
+      'governor.limiter': options.name ?? 'http',
+      ...(limiter.maxKnob !== undefined ? { 'governor.knob': limiter.maxKnob } : {}),
+    }
     result.observe(limit, limiter.limit, attrs)
     result.observe(inflight, limiter.inflight, attrs)
     result.observe(peak, limiter.takePeakInflight(), attrs)

@@ -127,7 +127,15 @@ export class Limiter<C = AcquireContext> {
    * that knob finds how much of it the limiter uses.
    */
   maxKnob: string | undefined = undefined
-  readonly #counts: LimiterCounts = { admitted: 0, rejectedCritical: 0, rejectedSheddable: 0, succeeded: 0, ignored: 0, dropped: 0, bypassed: 0 }
+  readonly #counts: LimiterCounts = {
+    admitted: 0,
+    rejectedCritical: 0,
+    rejectedSheddable: 0,
+    succeeded: 0,
+    ignored: 0,
+    dropped: 0,
+    bypassed: 0,
+  }
 
   constructor(options: LimiterOptions<C>) {
     this.#limit = options.limit
@@ -225,7 +233,12 @@ export class Limiter<C = AcquireContext> {
       }
       if (outcome === SUCCESS) limiter.#counts.succeeded++
       else limiter.#counts.dropped++
-      const limit = limiter.#limit.onSample(listener.start, limiter.#clock() - listener.start, listener.inflight, outcome === DROPPED)
+      const limit = limiter.#limit.onSample(
+        listener.start,
+        limiter.#clock() - listener.start,
+        listener.inflight,
+        outcome === DROPPED,
+      )
       if (limit !== limiter.#current) limiter.#refresh()
     }
   }

@@ -129,12 +129,18 @@ export class SloGradientLimit extends BoundedLimit {
     this.#percentile = numberOption(owner, 'percentile', options.percentile, 0.9, 'openFraction')
     this.#windowSize = numberOption(owner, 'windowSize', options.windowSize, 100, 'positiveInteger')
     this.#windowMillis = numberOption(owner, 'windowMillis', options.windowMillis, 1000, 'positive')
-    this.#minSamples = Math.min(this.#windowSize, numberOption(owner, 'minWindowSamples', options.minWindowSamples, 10, 'positiveInteger'))
+    this.#minSamples = Math.min(
+      this.#windowSize,
+      numberOption(owner, 'minWindowSamples', options.minWindowSamples, 10, 'positiveInteger'),
+    )
     this.#smoothing = numberOption(owner, 'smoothing', options.smoothing, 0.2, 'fraction')
     this.#maxDown = numberOption(owner, 'maxDown', options.maxDown, 0.5, 'openFraction')
     this.#maxUp = numberOption(owner, 'maxUp', options.maxUp, 1, 'positive')
     if (options.holdWhenNotFromConcurrency !== undefined && typeof options.holdWhenNotFromConcurrency !== 'boolean') {
-      throw new ThrottleError('THROTTLE_ERR_LIMIT_INVALID', `${owner}: holdWhenNotFromConcurrency must be true or false; got ${JSON.stringify(options.holdWhenNotFromConcurrency)}`)
+      throw new ThrottleError(
+        'THROTTLE_ERR_LIMIT_INVALID',
+        `${owner}: holdWhenNotFromConcurrency must be true or false; got ${JSON.stringify(options.holdWhenNotFromConcurrency)}`,
+      )
     }
     this.#judge = options.holdWhenNotFromConcurrency ?? true
     this.#rtts = new Float64Array(this.#windowSize)
@@ -176,7 +182,11 @@ export class SloGradientLimit extends BoundedLimit {
     // percentile is there too: the decision (lower, by up to maxDown) is known. Take it now
     // rather than a full window later, so that a sudden slowdown is met within tens of samples.
     if (this.#count >= this.#minSamples && this.#over >= this.#overNeeded) return this.#closeWindow()
-    if (this.#count < this.#windowSize && (this.#count < this.#minSamples || end - this.#windowStart < this.#windowMillis)) return this.estimate
+    if (
+      this.#count < this.#windowSize &&
+      (this.#count < this.#minSamples || end - this.#windowStart < this.#windowMillis)
+    )
+      return this.estimate
     return this.#closeWindow()
   }
 
@@ -266,7 +276,10 @@ export class SloGradientLimit extends BoundedLimit {
     const q1 = selectKth(scratch, n, (n - 1) >>> 2)
     const q3 = selectKth(scratch, n, Math.floor((3 * (n - 1)) / 4))
     if (!(q1 * 2 <= q3)) return false
-    let low = 0, lowOver = 0, high = 0, highOver = 0
+    let low = 0,
+      lowOver = 0,
+      high = 0,
+      highOver = 0
     for (let i = 0; i < n; i++) {
       const inflight = this.#inflights[i]!
       const over = this.#late[i]!

@@ -62,7 +62,12 @@ export class WorkerPool {
   run<T>(task: () => T | Promise<T>): Promise<T> {
     if (this.#running < this.#size) return this.#start(task)
     if (this.#queue.length >= this.#maxQueued) {
-      return Promise.reject(new ThrottleError('THROTTLE_ERR_QUEUE_FULL', `worker pool queue is full (${this.#maxQueued} waiting, ${this.#running} running on ${this.#size} workers): task rejected`))
+      return Promise.reject(
+        new ThrottleError(
+          'THROTTLE_ERR_QUEUE_FULL',
+          `worker pool queue is full (${this.#maxQueued} waiting, ${this.#running} running on ${this.#size} workers): task rejected`,
+        ),
+      )
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ task, resolve: resolve as (value: unknown) => void, reject })

@@ -37,7 +37,10 @@ export class TokenBucket {
     this.#rate = numberOption('TokenBucket', 'ratePerSecond', options.ratePerSecond, NaN, 'nonNegative')
     this.#burstFollowsRate = options.burst === undefined
     this.#burst = numberOption('TokenBucket', 'burst', options.burst, Math.max(1, this.#rate), 'positive')
-    this.#tokens = Math.min(this.#burst, numberOption('TokenBucket', 'initialTokens', options.initialTokens, this.#burst, 'nonNegative'))
+    this.#tokens = Math.min(
+      this.#burst,
+      numberOption('TokenBucket', 'initialTokens', options.initialTokens, this.#burst, 'nonNegative'),
+    )
     this.#last = this.#clock()
   }
 

@@ -33,7 +33,12 @@ export function evaluateDistribution(
 ): StepPoint[] {
   const { agg, stepMs } = opts
   const cumulative = opts.temporality !== 'delta'
-  const windows = stepWindows(group.map((s) => s.ts), opts.from, opts.to, stepMs)
+  const windows = stepWindows(
+    group.map((s) => s.ts),
+    opts.from,
+    opts.to,
+    stepMs,
+  )
   const increase = (w: StepWindow, field: 'count' | 'sum'): number =>
     groupIncrease(group, w.runs, field, w.start, stepMs, cumulative)
   const out: StepPoint[] = []

@@ -18,5 +18,6 @@ export function evaluateExpHistograms(group: ReadonlyArray<ExpHistogramSeries>, 
   assertAggApplies(opts.agg, 'exponential_histogram')
   const cumulative = opts.temporality !== 'delta'
   return evaluateDistribution(group, opts, (w, q) =>
-    leQuantile(expLayout(group, w.runs), group, w, q, opts.stepMs, cumulative))
+    leQuantile(expLayout(group, w.runs), group, w, q, opts.stepMs, cumulative),
+  )
 }

@@ -22,5 +22,6 @@ export function evaluateHistograms(group: ReadonlyArray<HistogramSeries>, opts: 
   assertAggApplies(opts.agg, 'histogram')
   const cumulative = opts.temporality !== 'delta'
   return evaluateDistribution(group, opts, (w, q) =>
-    leQuantile(explicitLayout(group, w.runs), group, w, q, opts.stepMs, cumulative))
+    leQuantile(explicitLayout(group, w.runs), group, w, q, opts.stepMs, cumulative),
+  )
 }

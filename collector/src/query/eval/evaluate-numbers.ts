@@ -25,7 +25,12 @@ export function evaluateNumbers(group: ReadonlyArray<NumberSeries>, opts: EvalOp
   }
   assertAggApplies(opts.agg, opts.type)
   const { agg, stepMs } = opts
-  const windows = stepWindows(group.map((s) => s.ts), opts.from, opts.to, stepMs)
+  const windows = stepWindows(
+    group.map((s) => s.ts),
+    opts.from,
+    opts.to,
+    stepMs,
+  )
   const cumulative = opts.temporality !== 'delta'
   const isCounter = opts.monotonic !== false
   const out: StepPoint[] = []
@@ -52,11 +57,16 @@ export function evaluateNumbers(group: ReadonlyArray<NumberSeries>, opts: EvalOp
             if (x > max) max = x
           }
         }
-        v = agg.kind === 'avg' ? sum / count
-          : agg.kind === 'min' ? min
-          : agg.kind === 'max' ? max
-          : agg.kind === 'sum' ? sum
-          : count
+        v =
+          agg.kind === 'avg'
+            ? sum / count
+            : agg.kind === 'min'
+              ? min
+              : agg.kind === 'max'
+                ? max
+                : agg.kind === 'sum'
+                  ? sum
+                  : count
         break
       }
       case 'last': {

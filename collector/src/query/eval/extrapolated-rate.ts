@@ -62,7 +62,8 @@ export function extrapolatedRate(input: RateInput): number {
       const prev = value[i - 1] as number
       if (
         (value[i] as number) < prev ||
-        (start !== undefined && isStartTimestampReset(start[i - 1] ?? 0, ts[i - 1] as number, start[i] ?? 0, ts[i] as number))
+        (start !== undefined &&
+          isStartTimestampReset(start[i - 1] ?? 0, ts[i - 1] as number, start[i] ?? 0, ts[i] as number))
       ) {
         result += prev
       }

@@ -42,7 +42,10 @@ export function stepWindows(
   stepMs: number,
 ): StepWindow[] {
   if (!Number.isSafeInteger(stepMs) || stepMs <= 0) {
-    throw new GovernorError('GOV_ERR_QUERY_PARAM', `step: must be a positive whole number of milliseconds, got ${stepMs}`)
+    throw new GovernorError(
+      'GOV_ERR_QUERY_PARAM',
+      `step: must be a positive whole number of milliseconds, got ${stepMs}`,
+    )
   }
   const first = alignDown(from, stepMs)
   // Buckets b with b < to, i.e. up to the first multiple of the step at or above `to`.

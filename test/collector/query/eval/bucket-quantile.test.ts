@@ -42,7 +42,13 @@ describe('bucketQuantile', () => {
     const shuffled = [buckets[3]!, buckets[1]!, buckets[0]!, buckets[2]!]
     expect(bucketQuantile(0.5, shuffled)).toBeCloseTo(0.6, 12)
     // 0.5 reads 35 < 40 before it: raised to 40, so p50 is the same as above
-    const dip = [{ upperBound: 0.1, count: 10 }, { upperBound: 0.3, count: 40 }, { upperBound: 0.5, count: 35 }, { upperBound: 1, count: 90 }, { upperBound: Number.POSITIVE_INFINITY, count: 100 }]
+    const dip = [
+      { upperBound: 0.1, count: 10 },
+      { upperBound: 0.3, count: 40 },
+      { upperBound: 0.5, count: 35 },
+      { upperBound: 1, count: 90 },
+      { upperBound: Number.POSITIVE_INFINITY, count: 100 },
+    ]
     expect(bucketQuantile(0.5, dip)).toBeCloseTo(0.6, 12)
   })
 
@@ -50,7 +56,12 @@ describe('bucketQuantile', () => {
     expect(bucketQuantile(-0.1, buckets)).toBe(Number.NEGATIVE_INFINITY)
     expect(bucketQuantile(1.1, buckets)).toBe(Number.POSITIVE_INFINITY)
     expect(bucketQuantile(Number.NaN, buckets)).toBeNaN()
-    expect(bucketQuantile(0.5, buckets.map((b) => ({ ...b, count: 0 })))).toBeNaN()
+    expect(
+      bucketQuantile(
+        0.5,
+        buckets.map((b) => ({ ...b, count: 0 })),
+      ),
+    ).toBeNaN()
     expect(bucketQuantile(0.5, buckets.slice(0, 3))).toBeNaN() // no +Inf bucket
     expect(bucketQuantile(0.5, [{ upperBound: Number.POSITIVE_INFINITY, count: 5 }])).toBeNaN()
   })

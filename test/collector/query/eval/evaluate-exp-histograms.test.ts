@@ -3,13 +3,21 @@ import { evaluateExpHistograms } from '../../../../collector/src/query/eval/eval
 import { parseAgg } from '../../../../collector/src/query/eval/parse-agg.ts'
 import type { EvalOptions, ExpBuckets, ExpHistogramSeries } from '../../../../collector/src/query/eval/types.ts'
 
-interface P { ts: number; scale?: number; zeroCount?: number; zeroThreshold?: number; positive?: ExpBuckets; negative?: ExpBuckets }
+interface P {
+  ts: number
+  scale?: number
+  zeroCount?: number
+  zeroThreshold?: number
+  positive?: ExpBuckets
+  negative?: ExpBuckets
+}
 
 const none: ExpBuckets = { offset: 0, counts: [] }
 
 function exp(points: P[]): ExpHistogramSeries {
   const total = (p: P): number =>
-    (p.zeroCount ?? 0) + [...Array.from((p.positive ?? none).counts), ...Array.from((p.negative ?? none).counts)].reduce((a, b) => a + b, 0)
+    (p.zeroCount ?? 0) +
+    [...Array.from((p.positive ?? none).counts), ...Array.from((p.negative ?? none).counts)].reduce((a, b) => a + b, 0)
   return {
     ts: points.map((p) => p.ts),
     count: points.map(total),

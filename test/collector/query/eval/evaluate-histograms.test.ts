@@ -6,7 +6,13 @@ import type { EvalOptions, HistogramSeries } from '../../../../collector/src/que
 
 const B = [0.1, 0.5, 1]
 
-interface P { ts: number; counts: number[]; count?: number; sum?: number; bounds?: number[] }
+interface P {
+  ts: number
+  counts: number[]
+  count?: number
+  sum?: number
+  bounds?: number[]
+}
 
 function hist(points: P[]): HistogramSeries {
   return {
@@ -99,7 +105,7 @@ describe('evaluateHistograms: delta and groups', () => {
     // layout 0.5, 1, +Inf: 60, 130, 150; p50: rank 75 in (0.5, 1] → 0.5 + 0.5 × 15/70
     const a = hist([{ ts: 0, counts: [10, 30, 50, 10] }])
     const b = hist([{ ts: 0, counts: [20, 20, 10, 0], bounds: [0.5, 1, 5] }])
-    expect(evaluateHistograms([a, b], opts('p50', 'delta'))).toEqual([[0, expect.closeTo(0.5 + 0.5 * 15 / 70, 12)]])
+    expect(evaluateHistograms([a, b], opts('p50', 'delta'))).toEqual([[0, expect.closeTo(0.5 + (0.5 * 15) / 70, 12)]])
   })
 
   it('refuses bounds with nothing in common', () => {
@@ -118,6 +124,8 @@ describe('evaluateHistograms: delta and groups', () => {
 
   it('rejects aggregations that do not apply to histograms', () => {
     expect(() => evaluateHistograms([A], opts('last', 'delta'))).toThrow(/does not apply to a histogram/)
-    expect(() => evaluateHistograms([A], opts('increase', 'delta'))).toThrow(/valid for histogram: count, sum, avg, rate, pNN/)
+    expect(() => evaluateHistograms([A], opts('increase', 'delta'))).toThrow(
+      /valid for histogram: count, sum, avg, rate, pNN/,
+    )
   })
 })

@@ -9,8 +9,16 @@ const S: SummarySeries = {
   ts: [10_000, 50_000, 70_000],
   count: [100, 140, 150],
   sum: [1000, 1400, 1500],
-  quantiles: [[0.5, 0.99], [0.5, 0.99], [0.5, 0.99]],
-  values: [[10, 50], [12, 60], [11, 55]],
+  quantiles: [
+    [0.5, 0.99],
+    [0.5, 0.99],
+    [0.5, 0.99],
+  ],
+  values: [
+    [10, 50],
+    [12, 60],
+    [11, 55],
+  ],
 }
 
 function opts(agg: string): EvalOptions {
@@ -29,8 +37,14 @@ function thrown(fn: () => unknown): Error & { code?: string } {
 
 describe('evaluateSummaries', () => {
   it('returns the stored quantile of the last point in each bucket', () => {
-    expect(evaluateSummaries([S], opts('p99'))).toEqual([[0, 60], [60_000, 55]])
-    expect(evaluateSummaries([S], opts('p50'))).toEqual([[0, 12], [60_000, 11]])
+    expect(evaluateSummaries([S], opts('p99'))).toEqual([
+      [0, 60],
+      [60_000, 55],
+    ])
+    expect(evaluateSummaries([S], opts('p50'))).toEqual([
+      [0, 12],
+      [60_000, 11],
+    ])
   })
 
   it('names the stored quantiles when the asked one is missing', () => {
@@ -40,7 +54,14 @@ describe('evaluateSummaries', () => {
   })
 
   it('refuses to combine quantiles of several series', () => {
-    const other: SummarySeries = { ...S, values: [[1, 2], [1, 2], [1, 2]] }
+    const other: SummarySeries = {
+      ...S,
+      values: [
+        [1, 2],
+        [1, 2],
+        [1, 2],
+      ],
+    }
     expect(thrown(() => evaluateSummaries([S, other], opts('p50'))).code).toBe('GOV_ERR_QUERY_AGG_TYPE')
   })
 

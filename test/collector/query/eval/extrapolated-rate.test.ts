@@ -28,7 +28,13 @@ describe('extrapolatedRate', () => {
     // toStart = 20.001 s ≥ 11 → 5 s (toZero = 20 × 100 / 20 = 100 s does not cap it)
     // toEnd = 59 999 − 40 000 = 19.999 s ≥ 11 → 5 s
     // increase = 20 × (20 + 5 + 5) / 20 = 30  (extrapolating to both edges would give 60)
-    const v = extrapolatedRate({ ts: [20_000, 30_000, 40_000], value: [100, 110, 120], ...bucket0, isCounter: true, isRate: false })
+    const v = extrapolatedRate({
+      ts: [20_000, 30_000, 40_000],
+      value: [100, 110, 120],
+      ...bucket0,
+      isCounter: true,
+      isRate: false,
+    })
     expect(v).toBeCloseTo(30, 9)
   })
 
@@ -37,10 +43,22 @@ describe('extrapolatedRate', () => {
     // toStart = 30.001 s ≥ 11 → 5 s, but toZero = 20 × 1 / 20 = 1 s → 1 s
     // toEnd = 59 999 − 50 000 = 9.999 s < 11 → kept
     // increase = 20 × (20 + 1 + 9.999) / 20 = 30.999
-    const v = extrapolatedRate({ ts: [30_000, 40_000, 50_000], value: [1, 11, 21], ...bucket0, isCounter: true, isRate: false })
+    const v = extrapolatedRate({
+      ts: [30_000, 40_000, 50_000],
+      value: [1, 11, 21],
+      ...bucket0,
+      isCounter: true,
+      isRate: false,
+    })
     expect(v).toBeCloseTo(30.999, 9)
     // Without counter semantics (Prometheus delta()) the 5 s stands: 20 × 34.999 / 20
-    const g = extrapolatedRate({ ts: [30_000, 40_000, 50_000], value: [1, 11, 21], ...bucket0, isCounter: false, isRate: false })
+    const g = extrapolatedRate({
+      ts: [30_000, 40_000, 50_000],
+      value: [1, 11, 21],
+      ...bucket0,
+      isCounter: false,
+      isRate: false,
+    })
     expect(g).toBeCloseTo(34.999, 9)
   })
 
@@ -71,7 +89,15 @@ describe('extrapolatedRate', () => {
   })
 
   it('reads only the [lo, hi) slice', () => {
-    const v = extrapolatedRate({ ts: [0, 20_000, 30_000, 40_000, 99_000], value: [0, 100, 110, 120, 0], lo: 1, hi: 4, ...bucket0, isCounter: true, isRate: false })
+    const v = extrapolatedRate({
+      ts: [0, 20_000, 30_000, 40_000, 99_000],
+      value: [0, 100, 110, 120, 0],
+      lo: 1,
+      hi: 4,
+      ...bucket0,
+      isCounter: true,
+      isRate: false,
+    })
     expect(v).toBeCloseTo(30, 9)
   })
 })
