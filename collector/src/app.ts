@@ -135,10 +135,11 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     readBeforeWrite: !store.embedded, // a server may be shared by other collectors
   })
   await knobs.load()
+  const sliReads = new ClickHouseSliReads(store.client, store.db)
   const slos = new SloService(
     new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'),
     changeLog,
-    new ClickHouseSliReads(store.client, store.db),
+    sliReads,
     queries,
   )
   await slos.load()
@@ -172,7 +173,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     metrics: new ControllerMetrics(metrics.registry),
     log: app.log,
     now: Date.now,
-    observer: new SliObserver(store.client, store.db, queries, settings.maxQueryPoints),
+    observer: new SliObserver(sliReads, queries, settings.maxQueryPoints),
     usage: new UsageObserver(queries, settings.maxQueryPoints),
     tickMillis: settings.controllerTickMillis,
   })

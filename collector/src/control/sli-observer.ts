@@ -1,11 +1,10 @@
-import type { ClickHouseClient } from '@clickhouse/client'
 import { isGovernorError } from '../errors.ts'
 import { leQuantile } from '../query/eval/evaluate-distribution.ts'
 import { explicitLayout } from '../query/eval/explicit-layout.ts'
 import type { HistogramSeries } from '../query/eval/types.ts'
 import { sliceBySeries } from '../query/groups.ts'
 import { toNumber, type StoreQueries } from '../store/queries.ts'
-import { ClickHouseSliReads, type SliReads } from '../store/sli-reads.ts'
+import type { SliReads } from '../store/sli-reads.ts'
 import { burnRate } from '../slo/burn-windows.ts'
 import { allowedBadRatio, type SloDefinition } from '../slo/definition.ts'
 import { countQuery, resolveSli, SliUnreadableError, type SliSeries } from '../slo/sli-series.ts'
@@ -38,8 +37,8 @@ export class SliObserver {
   readonly #queries: StoreQueries
   readonly #maxPoints: number
 
-  constructor(client: ClickHouseClient, db: string, queries: StoreQueries, maxPoints: number) {
-    this.#reads = new ClickHouseSliReads(client, db)
+  constructor(reads: SliReads, queries: StoreQueries, maxPoints: number) {
+    this.#reads = reads
     this.#queries = queries
     this.#maxPoints = maxPoints
   }

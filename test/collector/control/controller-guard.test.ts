@@ -14,6 +14,7 @@ import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 import { StoreQueries } from '../../../collector/src/store/queries.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, gauge, histogram, send } from '../slo/seed.ts'
+import { ClickHouseSliReads } from '../../../collector/src/store/sli-reads.ts'
 
 // Effect and guard on the real store and knob service: the binding's API, a definition
 // stored before the fields existed, and the runner tick by tick with a manual clock and the
@@ -149,7 +150,11 @@ describe('the runner with effect lowers and a guard', () => {
       log: { error() {}, debug() {} },
       now: () => clock.now(),
       tickMillis: 0,
-      observer: new SliObserver(g.store.client, g.store.db, new StoreQueries(g.store.client, g.store.db), 1_000_000),
+      observer: new SliObserver(
+        new ClickHouseSliReads(g.store.client, g.store.db),
+        new StoreQueries(g.store.client, g.store.db),
+        1_000_000,
+      ),
     })
     const tick = async () => {
       clock.advance(INTERVAL)

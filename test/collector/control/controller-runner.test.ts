@@ -14,6 +14,7 @@ import { StoreQueries } from '../../../collector/src/store/queries.ts'
 import type { Controller } from '../../../throttle/src/index.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, histogram, send } from '../slo/seed.ts'
+import { ClickHouseSliReads } from '../../../collector/src/store/sli-reads.ts'
 
 // The runner against the real store and knob service, driven tick by tick with a manual
 // clock, with a test double for the algorithm: over the target it halves the value.
@@ -61,7 +62,11 @@ function runnerFor(
     changeLog: g.changeLog,
     factory,
     metrics,
-    observer: new SliObserver(g.store.client, g.store.db, new StoreQueries(g.store.client, g.store.db), 1_000_000),
+    observer: new SliObserver(
+      new ClickHouseSliReads(g.store.client, g.store.db),
+      new StoreQueries(g.store.client, g.store.db),
+      1_000_000,
+    ),
     log: { error() {}, debug() {} },
     now: () => clock.now(),
     tickMillis: 0,

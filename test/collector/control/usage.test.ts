@@ -14,6 +14,7 @@ import { ManualClock } from '../../../collector/src/sinks/clock.ts'
 import { StoreQueries } from '../../../collector/src/store/queries.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, gauge, histogram, send } from '../slo/seed.ts'
+import { ClickHouseSliReads } from '../../../collector/src/store/sli-reads.ts'
 
 // The runner with the usage observer, on the real store: the app's limiter metrics (as the
 // throttle library's observeLimiter names them) reach the algorithm as inUse and limit, and
@@ -35,7 +36,7 @@ function runnerFor(service: string): ControllerRunner {
     changeLog: g.changeLog,
     factory: createAlgorithm,
     metrics: new ControllerMetrics(new Registry()),
-    observer: new SliObserver(g.store.client, g.store.db, queries, 1_000_000),
+    observer: new SliObserver(new ClickHouseSliReads(g.store.client, g.store.db), queries, 1_000_000),
     usage: new UsageObserver(queries),
     log: { error() {}, debug() {} },
     now: () => clock.now(),
