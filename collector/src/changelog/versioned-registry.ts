@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { isTombstone, type Tombstone, type VersionMeta, type VersionStore } from '../store/version-store.ts'
+import { byName, isTombstone, type Tombstone, type VersionMeta, type VersionStore } from '../store/version-store.ts'
 import type { ChangeLog, NewEvent } from './change-log.ts'
 
 export type { Tombstone, VersionMeta, Versioned } from '../store/version-store.ts'
@@ -83,9 +83,7 @@ export class VersionedRegistry<R extends VersionMeta> {
   /** The records of one service, of several, or of every service, sorted by service and name. */
   list(service?: string | readonly string[]): R[] {
     const wanted = typeof service === 'string' ? [service] : service
-    return [...this.#latest.values()]
-      .filter((r) => wanted === undefined || wanted.includes(r.service))
-      .sort((a, b) => (a.service + '\0' + a.name < b.service + '\0' + b.name ? -1 : 1))
+    return [...this.#latest.values()].filter((r) => wanted === undefined || wanted.includes(r.service)).sort(byName)
   }
 
   get(service: string, name: string): R | undefined {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ChangeLog } from '../changelog/change-log.ts'
-import { VersionedRegistry, type Fields, type Tombstone } from '../changelog/versioned-registry.ts'
+import { VersionedRegistry, type Fields, type Tombstone, type Who } from '../changelog/versioned-registry.ts'
 import { GovernorError } from '../errors.ts'
 import type { KnobMode, KnobState } from '../model/knob.ts'
 import type { KnobVersionStore } from '../store/knob-versions.ts'
@@ -28,11 +28,6 @@ export interface Declaration {
 export interface KnobChange {
   seq: number
   knob: KnobState
-}
-
-interface Who {
-  actor: string
-  reason: string
 }
 
 /** What a version write carries besides the knob (see KnobService.#write). */

@@ -19,6 +19,13 @@ export interface VersionMeta {
  */
 export type Tombstone = VersionMeta & { deleted: true }
 
+/** Orders records by service, then name (as the tables' ORDER BY service, name does). */
+export function byName(a: Pick<VersionMeta, 'service' | 'name'>, b: Pick<VersionMeta, 'service' | 'name'>): number {
+  const x = `${a.service}\0${a.name}`
+  const y = `${b.service}\0${b.name}`
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
 export function isTombstone<R extends VersionMeta>(r: R | Tombstone): r is Tombstone {
   return (r as Partial<Tombstone>).deleted === true
 }
@@ -78,13 +85,7 @@ export class MemoryVersions<R extends VersionMeta> implements VersionStore<R> {
   async changedSince(since: number): Promise<(R | Tombstone)[]> {
     return [...this.#rows.values()]
       .filter((r) => r.changedAt >= since)
-      .sort((a, b) =>
-        a.service + '\0' + a.name < b.service + '\0' + b.name
-          ? -1
-          : a.service + '\0' + a.name > b.service + '\0' + b.name
-            ? 1
-            : a.version - b.version,
-      )
+      .sort((a, b) => byName(a, b) || a.version - b.version)
       .map((r) => structuredClone(r))
   }
 }
