@@ -1,7 +1,14 @@
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
-import { encodeBatch, joinChunks, seriesIdsOf, type CommitGroup, type EncodedBatch } from '../store/encoded-batch.ts'
+import {
+  encodeBatch,
+  JoinArena,
+  joinChunks,
+  seriesIdsOf,
+  type CommitGroup,
+  type EncodedBatch,
+} from '../store/encoded-batch.ts'
 import { RequestRows } from './request-rows.ts'
 import type { QuarantineEntry, ReplayOutcome } from './quarantine.ts'
 import { segmentToken, type LeftoverSegment, type WriteAheadLog } from './wal.ts'
@@ -99,6 +106,8 @@ export class WritePipeline {
   /** Readers waiting for every group up to `seq` to be tried. */
   #syncs: { seq: number; resolve: () => void }[] = []
   #idle: (() => void) | undefined
+  /** Memory for joining a group's rows: commits (and replayed segments) go one at a time, so one arena serves them all. */
+  readonly #arena = new JoinArena()
 
   constructor(opts: WritePipelineOptions) {
     this.#o = opts
@@ -137,7 +146,7 @@ export class WritePipeline {
     for (const seg of leftovers) {
       const group = {
         token: segmentToken(seg.id),
-        tables: joinChunks(seg.batches),
+        tables: joinChunks(seg.batches, this.#arena),
         points: seg.batches.reduce((n, b) => n + b.points, 0),
       }
       if (done.has(group.token)) skipped++
@@ -305,7 +314,11 @@ export class WritePipeline {
     let error: unknown
     let result: CommitResult | void = undefined
     try {
-      result = await this.#o.commit({ token: group.token, tables: joinChunks(group.batches), points: group.points })
+      result = await this.#o.commit({
+        token: group.token,
+        tables: joinChunks(group.batches, this.#arena),
+        points: group.points,
+      })
     } catch (err) {
       error = err
     }

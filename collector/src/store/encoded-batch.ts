@@ -46,16 +46,58 @@ export function encodeBatch(
   return { points: batch.pointCount, newSeries: fresh, chunks }
 }
 
-/** The rows of many batches, one Buffer per table (undefined where none has rows). */
-export function joinChunks(batches: readonly { chunks: readonly (Buffer | undefined)[] }[]): (Buffer | undefined)[] {
+/**
+ * The rows of many batches, one Buffer per table (undefined where none has rows). With an
+ * `arena`, the joined rows are written into its memory and are valid until its next use.
+ */
+export function joinChunks(
+  batches: readonly { chunks: readonly (Buffer | undefined)[] }[],
+  arena?: JoinArena,
+): (Buffer | undefined)[] {
   return COMMIT_TABLES.map((_, t) => {
     const parts: Buffer[] = []
+    let bytes = 0
     for (const b of batches) {
       const c = b.chunks[t]
-      if (c !== undefined && c.length > 0) parts.push(c)
+      if (c !== undefined && c.length > 0) {
+        parts.push(c)
+        bytes += c.length
+      }
     }
-    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts)
+    if (parts.length === 0) return undefined
+    if (parts.length === 1) return parts[0]
+    if (arena === undefined) return Buffer.concat(parts, bytes)
+    const joined = arena.take(t, bytes)
+    let at = 0
+    for (const c of parts) at += c.copy(joined, at)
+    return joined
   })
+}
+
+/**
+ * Memory kept for joining one commit's rows at a time, a Buffer per table reused from commit
+ * to commit. Memory the process has not touched yet costs a page fault per 4 KiB page on its
+ * first write: joining a 10 MB commit into a new Buffer held the event loop for about 45 ms on
+ * a virtual machine, the copy into memory already touched under 1 ms. Rows taken from the
+ * arena are in use until the commit that holds them resolves; a commit larger than
+ * `maxKeptBytes` per table gets memory of its own, not kept.
+ */
+export class JoinArena {
+  readonly #kept: (Buffer | undefined)[] = []
+
+  constructor(readonly maxKeptBytes = 64 * 1024 * 1024) {}
+
+  /** `bytes` bytes of table `t`'s memory (contents undefined), valid until the next `take` of that table. */
+  take(t: number, bytes: number): Buffer {
+    if (bytes > this.maxKeptBytes) return Buffer.allocUnsafeSlow(bytes)
+    let kept = this.#kept[t]
+    if (kept === undefined || kept.length < bytes) {
+      // Twice what is asked: commits that grow by a little do not each pay for new memory.
+      kept = Buffer.allocUnsafeSlow(Math.min(this.maxKeptBytes, bytes * 2))
+      this.#kept[t] = kept
+    }
+    return kept.subarray(0, bytes)
+  }
 }
 
 /** The series ids in a chunk of series rows (the second column, a decimal UInt64); a row without one is skipped. */

@@ -112,6 +112,36 @@ describe('WritePipeline without a log (acknowledged on commit)', () => {
     await Promise.all(reqs)
   })
 
+  it('hands each commit its own rows while the memory that joins them is reused', async () => {
+    const seen: string[] = []
+    const p = pipeline({
+      commit: async (group) => {
+        await tick(1)
+        seen.push(group.tables[1]!.toString())
+      },
+      maxBatchPoints: 4,
+      flushIntervalMillis: 60_000,
+    })
+    // Two requests a commit, so that each commit's rows are joined; the values tell the commits apart.
+    const requests = [1, 2, 3].flatMap((c) => {
+      const batch = () => {
+        const b = batchOf(2, BigInt(c))
+        b.samples.value.fill(c)
+        return b
+      }
+      return [p.submit(batch()), p.submit(batch())]
+    })
+    await Promise.all(requests)
+    expect(seen).toHaveLength(3)
+    for (const [i, text] of seen.entries()) {
+      const values = text
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t').at(-1))
+      expect(values).toEqual(Array(4).fill(String(i + 1)))
+    }
+  })
+
   it('refuses with GOV_ERR_PIPELINE_FULL once pending points pass the limit', async () => {
     const { calls, commit } = manualCommit()
     const p = pipeline({ commit, maxPendingPoints: 10 })
