@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   },
   GOV_ERR_RW_CONTENT_TYPE: {
     status: 415,
-    doc: 'The remote write request is not application/x-protobuf with proto=prometheus.WriteRequest (remote write 2.0 is not supported).',
+    doc: 'The remote write request is not application/x-protobuf with proto=prometheus.WriteRequest (1.0, also when no proto is given) or proto=io.prometheus.write.v2.Request (2.0).',
   },
   GOV_ERR_RW_CONTENT_ENCODING: {
     status: 415,

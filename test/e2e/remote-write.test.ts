@@ -4,6 +4,7 @@ import { compressSync } from 'snappy'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { nanos } from '../helpers/otlp.ts'
 import { startServer } from '../helpers/server.ts'
+import { encodeRawV2Request, encodeV2Request, V2_CONTENT_TYPE } from '../helpers/remote-write-v2.ts'
 
 // Prometheus remote write 1.0 through a listening server: snappy-compressed WriteRequests
 // come back through the query API, every bad input gets its status and a plain-text
@@ -280,7 +281,7 @@ describe('Prometheus remote write', () => {
     await refused(await post(big, { 'content-type': 'application/x-protobuf' }), 413, 'GOV_ERR_BODY_TOO_LARGE')
   })
 
-  it('wrong content type, remote write 2.0 or another encoding: 415', async () => {
+  it('wrong content type or another encoding: 415', async () => {
     const body = compressSync(writeRequest([{ labels: { __name__: 'bad_type', job: 'j' }, samples: [[B, 1]] }]))
     await refused(await post(body, { ...V1, 'content-type': 'application/json' }), 415, 'GOV_ERR_RW_CONTENT_TYPE')
     await refused(
@@ -288,17 +289,70 @@ describe('Prometheus remote write', () => {
       415,
       'GOV_ERR_RW_CONTENT_TYPE',
     )
-    const v2 = await refused(
-      await post(body, {
-        ...V1,
-        'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
-        'x-prometheus-remote-write-version': '2.0.0',
-      }),
-      415,
-      'GOV_ERR_RW_CONTENT_TYPE',
-    )
-    expect(v2).toMatch(/2\.0.*not supported/)
     await refused(await post(body, { ...V1, 'content-encoding': 'gzip' }), 415, 'GOV_ERR_RW_CONTENT_ENCODING')
+  })
+
+  it('remote write 2.0: stored with the metadata and created time of each series; the answer says what was written', async () => {
+    const body = compressSync(
+      Buffer.from(
+        encodeV2Request([
+          {
+            labels: { __name__: 'v2_orders_total', job: 'shop', region: 'eu' },
+            samples: [
+              [B, 10],
+              [B + 60_000, 16],
+            ],
+            metadata: { type: 'counter', help: 'Orders placed.' },
+            created: B - 60_000,
+            exemplars: [B],
+          },
+          {
+            labels: { __name__: 'v2_cart_items', job: 'shop' },
+            samples: [[B, 3]],
+            metadata: { type: 'gauge', help: 'Items in carts.', unit: 'items' },
+            histograms: [B],
+          },
+        ]),
+      ),
+    )
+    const res = await post(body, {
+      ...V1,
+      'content-type': V2_CONTENT_TYPE,
+      'x-prometheus-remote-write-version': '2.0.0',
+    })
+    expect(res.status, await res.text()).toBe(204)
+    expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('3')
+    expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('0')
+    expect(res.headers.get('x-prometheus-remote-write-exemplars-written')).toBe('0')
+    await app.governor.pipeline.sync()
+
+    const promql = async (path: string) => {
+      const r = await fetch(`${url}/prometheus/api/v1/${path}`)
+      expect(r.status).toBe(200)
+      return ((await r.json()) as { data: any }).data
+    }
+    const at = (B + 60_000) / 1000
+    expect(await promql(`query?query=${encodeURIComponent('v2_orders_total')}&time=${at}`)).toEqual({
+      resultType: 'vector',
+      result: [{ metric: { __name__: 'v2_orders_total', job: 'shop', region: 'eu' }, value: [at, '16'] }],
+    })
+    const metadata = await promql('metadata')
+    expect(metadata.v2_orders_total).toEqual([{ type: 'counter', help: 'Orders placed.', unit: '' }])
+    expect(metadata.v2_cart_items).toEqual([{ type: 'gauge', help: 'Items in carts.', unit: 'items' }])
+    // The counter's created time is its start: the reset point a cumulative series is read from.
+    const rs = await app.governor.store.client.query({
+      query: `SELECT start FROM governor.samples WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'v2_orders_total') ORDER BY ts`,
+      format: 'JSONCompactEachRow',
+    })
+    expect((await rs.json<[string]>()).map((r) => Number(r[0]))).toEqual([B - 60_000, B - 60_000])
+  })
+
+  it('remote write 2.0 refused whole: a malformed body is 400 and the headers say nothing was written', async () => {
+    const body = compressSync(Buffer.from(encodeRawV2Request(['', '__name__', 'v2_bad'], [1, 2, 7, 0])))
+    const res = await post(body, { ...V1, 'content-type': V2_CONTENT_TYPE })
+    expect(await refused(res, 400, 'GOV_ERR_RW_MALFORMED')).toMatch(/symbol reference 7/)
+    expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('0')
+    expect(await storedMetrics()).not.toContain('v2_bad')
   })
 
   it('a full pipeline: 503 with Retry-After, and only the accepted requests are stored', async () => {

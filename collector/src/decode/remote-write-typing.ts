@@ -99,3 +99,19 @@ export function seriesTyping(name: string, families: MetricFamilies): SeriesTypi
   }
   return { type: COUNTER_NAME.test(name) ? 'sum' : 'gauge', help: '', unit: '', guessed: true }
 }
+
+/**
+ * The type of series `name` from the metadata that comes with it (remote write 2.0 sends a
+ * series' family metadata with each series, under the series' own name): a counter's series
+ * and a histogram's or summary's `_bucket`/`_count`/`_sum` are counters, a gauge histogram's
+ * buckets and every other typed series gauges (a summary's quantiles go down). Without a type
+ * (0, unknown), by the name, as `seriesTyping` guesses.
+ */
+export function typingFromMetadata(name: string, family: MetricFamily): SeriesTyping {
+  const { type, help, unit } = family
+  if (type === FAMILY_TYPE.UNKNOWN)
+    return { type: COUNTER_NAME.test(name) ? 'sum' : 'gauge', help, unit, guessed: true }
+  if (type === FAMILY_TYPE.COUNTER) return { type: 'sum', help, unit }
+  const counter = COUNTER_SUFFIXES[type]?.some((suffix) => name.endsWith(suffix)) === true
+  return { type: counter ? 'sum' : 'gauge', help, unit }
+}

@@ -116,7 +116,7 @@ export class RemoteWriteDecoding {
 }
 
 /** The shared reader speaks OTLP; its message (byte offset and field) holds for both. */
-function remoteWriteError(err: unknown): unknown {
+export function remoteWriteError(err: unknown): unknown {
   if (isGovernorError(err) && err.code === 'GOV_ERR_OTLP_MALFORMED') {
     return new GovernorError('GOV_ERR_RW_MALFORMED', err.message, { cause: err })
   }

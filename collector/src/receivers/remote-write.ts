@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { INGEST } from '../auth/roles.ts'
 import { RemoteWriteDecoding } from '../decode/remote-write.ts'
+import { RemoteWriteV2Decoding } from '../decode/remote-write-v2.ts'
 import { MetricFamilies } from '../decode/remote-write-typing.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
@@ -12,13 +13,23 @@ const V1_PROTO = 'prometheus.WriteRequest'
 const V2_PROTO = 'io.prometheus.write.v2.Request'
 const RECEIVER = 'remote_write'
 
+/** The answer headers of remote write 2.0: what of the request was stored. */
+const WRITTEN_HEADERS = {
+  samples: 'x-prometheus-remote-write-samples-written',
+  histograms: 'x-prometheus-remote-write-histograms-written',
+  exemplars: 'x-prometheus-remote-write-exemplars-written',
+} as const
+
 /**
- * Prometheus remote write 1.0 receiver, `POST /api/v1/write`: a snappy-compressed (block
- * format) or uncompressed protobuf `WriteRequest`. Answers 204 once every stored sample is
- * committed. Remote write has no partial success: samples that cannot be stored are dropped,
+ * Prometheus remote write receiver, `POST /api/v1/write`: a snappy-compressed (block format)
+ * or uncompressed protobuf, a 1.0 `WriteRequest` or a 2.0 `io.prometheus.write.v2.Request` as
+ * the Content-Type's `proto` parameter says (none: 1.0). Answers 204 once every stored sample
+ * is logged. Remote write has no partial success: samples that cannot be stored are dropped,
  * counted and logged at debug, and the request still answered 204; only a request that
- * cannot be read at all is refused. Error bodies are plain text starting with the error
- * code, since Prometheus logs them as they are.
+ * cannot be read at all is refused. A 2.0 answer, refusals included, says in its
+ * X-Prometheus-Remote-Write-*-Written headers how many samples, histograms and exemplars were
+ * stored, so that the sender sees what was dropped. Error bodies are plain text starting with
+ * the error code, since Prometheus logs them as they are.
  */
 export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
   const { settings } = app.governor
@@ -43,7 +54,8 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
 
   app.post('/api/v1/write', { bodyLimit: settings.maxBodyBytes, config: { roles: INGEST } }, async (req, reply) => {
     try {
-      checkContentType(req.headers['content-type'])
+      const version = protoVersion(req.headers['content-type'])
+      if (version === 2) reply.headers(written(0))
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       await req.ingestTurn()
       let sliceEnd = req.ingestSliceEnd()
@@ -51,7 +63,11 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
       const { seriesCache, pipeline, metrics } = app.governor
       // Decoded a slice per turn; logged as one record once every slice is: nothing of a
       // request refused part way (malformed further on, pipeline full) is written.
-      const decoding = new RemoteWriteDecoding(body, seriesCache, families, oldestAcceptedMillis(settings, Date.now()))
+      const oldest = oldestAcceptedMillis(settings, Date.now())
+      const decoding =
+        version === 2
+          ? new RemoteWriteV2Decoding(body, seriesCache, oldest)
+          : new RemoteWriteDecoding(body, seriesCache, families, oldest)
       const rows = pipeline.begin()
       for (;;) {
         rows.add(decoding.next(sliceEnd))
@@ -73,6 +89,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
         throw err
       }
       metrics.pointsAccepted.inc({ receiver: RECEIVER }, points)
+      if (version === 2) reply.headers(written(points))
       return reply.code(204).send()
     } catch (err) {
       return sendError(req, reply, err)
@@ -80,8 +97,8 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
   })
 }
 
-/** Accepts `application/x-protobuf`, with no `proto` parameter or the 1.0 one. */
-function checkContentType(header: string | undefined): void {
+/** The remote write version a Content-Type names: `application/x-protobuf` with the 1.0 `proto` (or none) or the 2.0 one. */
+function protoVersion(header: string | undefined): 1 | 2 {
   const [type, ...params] = (header ?? '').split(';')
   const media = type!.trim().toLowerCase()
   const proto = params
@@ -89,17 +106,21 @@ function checkContentType(header: string | undefined): void {
     .find(([k]) => k!.trim().toLowerCase() === 'proto')?.[1]
     ?.trim()
     .replace(/^"(.*)"$/, '$1')
-  if (media === PROTOBUF && (proto === undefined || proto === V1_PROTO)) return
-  if (media === PROTOBUF && proto === V2_PROTO) {
-    throw new GovernorError(
-      'GOV_ERR_RW_CONTENT_TYPE',
-      `remote write 2.0 (proto=${V2_PROTO}) is not supported: send remote write 1.0 (protobuf_message: ${V1_PROTO})`,
-    )
-  }
+  if (media === PROTOBUF && (proto === undefined || proto === V1_PROTO)) return 1
+  if (media === PROTOBUF && proto === V2_PROTO) return 2
   throw new GovernorError(
     'GOV_ERR_RW_CONTENT_TYPE',
-    `unsupported Content-Type ${JSON.stringify(header ?? '')}: send ${PROTOBUF};proto=${V1_PROTO}`,
+    `unsupported Content-Type ${JSON.stringify(header ?? '')}: send ${PROTOBUF};proto=${V1_PROTO} or ${PROTOBUF};proto=${V2_PROTO}`,
   )
+}
+
+/** The 2.0 answer headers for a request of which `samples` samples (and no histogram or exemplar) were stored. */
+function written(samples: number): Record<string, string> {
+  return {
+    [WRITTEN_HEADERS.samples]: String(samples),
+    [WRITTEN_HEADERS.histograms]: '0',
+    [WRITTEN_HEADERS.exemplars]: '0',
+  }
 }
 
 /** The body as protobuf bytes: snappy block decompressed, or as sent when not encoded. */
