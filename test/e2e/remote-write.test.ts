@@ -4,7 +4,7 @@ import { compressSync } from 'snappy'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { nanos } from '../helpers/otlp.ts'
 import { startServer } from '../helpers/server.ts'
-import { encodeRawV2Request, encodeV2Request, V2_CONTENT_TYPE } from '../helpers/remote-write-v2.ts'
+import { encodeRawV2Request, encodeV2Request, nativeHistogram, V2_CONTENT_TYPE } from '../helpers/remote-write-v2.ts'
 
 // Prometheus remote write 1.0 through a listening server: snappy-compressed WriteRequests
 // come back through the query API, every bad input gets its status and a plain-text
@@ -310,7 +310,12 @@ describe('Prometheus remote write', () => {
             labels: { __name__: 'v2_cart_items', job: 'shop' },
             samples: [[B, 3]],
             metadata: { type: 'gauge', help: 'Items in carts.', unit: 'items' },
-            histograms: [B],
+          },
+          {
+            labels: { __name__: 'v2_checkout_seconds', job: 'shop' },
+            histograms: [nativeHistogram(B)],
+            metadata: { type: 'histogram', help: 'Checkout latency.', unit: 'seconds' },
+            created: B - 60_000,
           },
         ]),
       ),
@@ -322,7 +327,7 @@ describe('Prometheus remote write', () => {
     })
     expect(res.status, await res.text()).toBe(204)
     expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('3')
-    expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('0')
+    expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('1')
     expect(res.headers.get('x-prometheus-remote-write-exemplars-written')).toBe('0')
     await app.governor.pipeline.sync()
 
@@ -345,6 +350,25 @@ describe('Prometheus remote write', () => {
       format: 'JSONCompactEachRow',
     })
     expect((await rs.json<[string]>()).map((r) => Number(r[0]))).toEqual([B - 60_000, B - 60_000])
+    // The native histogram, as an exponential one: Prometheus' buckets 1, 2 and 4 are OpenTelemetry's 0, 1 and 3.
+    const hs = await app.governor.store.client.query({
+      query: `SELECT start, count, sum, scale, zero_count, positive_offset, positive_counts, negative_offset, negative_counts
+FROM governor.exp_histograms WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric = 'v2_checkout_seconds')`,
+      format: 'JSONEachRow',
+    })
+    expect(await hs.json()).toEqual([
+      {
+        start: String(B - 60_000),
+        count: '8',
+        sum: 33.5,
+        scale: 0,
+        zero_count: '1',
+        positive_offset: 0,
+        positive_counts: ['3', '2', '0', '1'],
+        negative_offset: 0,
+        negative_counts: ['1'],
+      },
+    ])
   })
 
   it('remote write 2.0 refused whole: a malformed body is 400 and the headers say nothing was written', async () => {

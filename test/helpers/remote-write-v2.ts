@@ -24,7 +24,10 @@ message Histogram {
   oneof count { uint64 count_int = 1; double count_float = 2; }
   double sum = 3; sint32 schema = 4; double zero_threshold = 5;
   oneof zero_count { uint64 zero_count_int = 6; double zero_count_float = 7; }
-  repeated BucketSpan positive_spans = 11; repeated sint64 positive_deltas = 12; int64 timestamp = 15;
+  repeated BucketSpan negative_spans = 8; repeated sint64 negative_deltas = 9; repeated double negative_counts = 10;
+  repeated BucketSpan positive_spans = 11; repeated sint64 positive_deltas = 12; repeated double positive_counts = 13;
+  ResetHint reset_hint = 14; int64 timestamp = 15; repeated double custom_values = 16;
+  enum ResetHint { RESET_HINT_UNSPECIFIED = 0; RESET_HINT_YES = 1; RESET_HINT_NO = 2; RESET_HINT_GAUGE = 3; }
 }
 message BucketSpan { sint32 offset = 1; uint32 length = 2; }`
 
@@ -42,10 +45,54 @@ export interface V2Series {
   readonly samples?: readonly (readonly [number, number])[]
   readonly metadata?: { type: keyof typeof V2_TYPE; help?: string; unit?: string }
   readonly created?: number
-  /** Native histogram samples (count and sum only), at these epoch ms. */
-  readonly histograms?: readonly number[]
+  /** Native histograms, as protobufjs objects of the Histogram message (see `nativeHistogram`). */
+  readonly histograms?: readonly NativeHistogramMessage[]
   /** Exemplars, at these epoch ms. */
   readonly exemplars?: readonly number[]
+}
+
+/** A Histogram message as protobufjs takes it (camelCase field names). */
+export interface NativeHistogramMessage {
+  timestamp: number
+  countInt?: number
+  countFloat?: number
+  sum?: number
+  schema?: number
+  zeroThreshold?: number
+  zeroCountInt?: number
+  zeroCountFloat?: number
+  positiveSpans?: { offset: number; length: number }[]
+  positiveDeltas?: number[]
+  positiveCounts?: number[]
+  negativeSpans?: { offset: number; length: number }[]
+  negativeDeltas?: number[]
+  negativeCounts?: number[]
+  resetHint?: number
+  customValues?: number[]
+}
+
+/**
+ * An integer native histogram at `timestamp` of schema 0 (buckets (2^(i-1), 2^i]): observations
+ * 1 in the zero bucket, 3 in bucket 1 (1, 2], 2 in bucket 2 (2, 4], 1 in bucket 4 (8, 16]; one
+ * at -1.5, in negative bucket 1. Count 8, sum 33.5.
+ */
+export function nativeHistogram(timestamp: number): NativeHistogramMessage {
+  return {
+    timestamp,
+    countInt: 8,
+    sum: 33.5,
+    schema: 0,
+    zeroThreshold: 1e-128,
+    zeroCountInt: 1,
+    // Buckets 1, 2 (a span of two), then a gap of one, then bucket 4.
+    positiveSpans: [
+      { offset: 1, length: 2 },
+      { offset: 1, length: 1 },
+    ],
+    positiveDeltas: [3, -1, -1],
+    negativeSpans: [{ offset: 1, length: 1 }],
+    negativeDeltas: [1],
+  }
 }
 
 /** The uncompressed Request protobuf of `series`, its strings interned in one symbols table (the empty string first). */
@@ -58,7 +105,7 @@ export function encodeV2Request(series: readonly V2Series[]): Uint8Array {
   const timeseries = series.map((s) => ({
     labelsRefs: Object.entries(s.labels).flatMap(([name, value]) => [ref(name), ref(value)]),
     samples: (s.samples ?? []).map(([timestamp, value]) => ({ value, timestamp })),
-    histograms: (s.histograms ?? []).map((timestamp) => ({ countInt: 3, sum: 1.5, schema: 0, timestamp })),
+    histograms: s.histograms ?? [],
     exemplars: (s.exemplars ?? []).map((timestamp) => ({
       labelsRefs: [ref('trace_id'), ref('abc')],
       value: 1,

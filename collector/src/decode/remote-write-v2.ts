@@ -3,6 +3,7 @@ import type { SeriesCache } from '../model/series-cache.ts'
 import type { Attributes, SeriesInfo } from '../model/types.ts'
 import { BatchBuilder, UNKNOWN_SERVICE, newAttributes } from './decode-result.ts'
 import { I64, LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
+import { addNativeHistogram, readNativeHistogram } from './native-histogram.ts'
 import { remoteWriteError } from './remote-write.ts'
 import { typingFromMetadata, type SeriesTyping } from './remote-write-typing.ts'
 
@@ -49,8 +50,9 @@ export interface Written {
  * `next(stop)` decodes series until `stop()` says so and returns their points.
  *
  * Series are typed by their own metadata (see `typingFromMetadata`); the created timestamp of
- * a counter is its start. Native histograms and exemplars are not stored yet: they are counted
- * as rejected, and the answer's headers say so (`written`).
+ * a counter is its start. Native histograms are stored as exponential histograms (see
+ * native-histogram.ts). Exemplars are not stored yet: they are counted as rejected, and the
+ * answer's headers say so.
  */
 export class RemoteWriteV2Decoding {
   readonly #r: ProtobufReader
@@ -59,8 +61,6 @@ export class RemoteWriteV2Decoding {
   readonly #start: number[] = []
   readonly #end: number[] = []
   #next = 0
-  #histograms = 0
-  #exemplars = 0
   /** Name and service of the builder's current metric: a change of either sets it again. */
   #metric: string | undefined
   #service: string | undefined
@@ -107,11 +107,6 @@ export class RemoteWriteV2Decoding {
     return this.#b.result().errors
   }
 
-  /** Native histograms and exemplars seen so far (none is stored: see the class). */
-  get skipped(): { histograms: number; exemplars: number } {
-    return { histograms: this.#histograms, exemplars: this.#exemplars }
-  }
-
   /** Decodes series until `stop()` returns true (asked every few dozen series) or none is left. */
   next(stop?: () => boolean): PointBatch {
     try {
@@ -131,7 +126,7 @@ export class RemoteWriteV2Decoding {
     const end = this.#end[i]!
     const refs: number[] = []
     const samples: number[] = []
-    let histograms = 0
+    const histograms: number[] = []
     let exemplars = 0
     let metadataAt = -1
     let created = 0
@@ -156,8 +151,8 @@ export class RemoteWriteV2Decoding {
           break
         case 3:
           r.expect(tag, LEN, 'TimeSeries.histograms')
+          histograms.push(r.pos)
           r.pos = r.delimitedEnd()
-          histograms++
           break
         case 4:
           r.expect(tag, LEN, 'TimeSeries.exemplars')
@@ -187,21 +182,39 @@ export class RemoteWriteV2Decoding {
     // An empty value counts as absent, as in Prometheus.
     const service = SERVICE_LABELS.map((label) => labelValue(labels, label)).find((v) => v !== '') ?? UNKNOWN_SERVICE
     this.#enter(name, service, metadataAt)
-    this.#histograms += histograms
-    this.#exemplars += exemplars
-    if (histograms > 0)
-      b.rejectPoints('native histograms are not stored yet (remote write 2.0 float samples only)', histograms)
     if (exemplars > 0) b.rejectPoints('exemplars are not stored yet', exemplars)
-    if (samples.length === 0) return
-    if (name === '') return b.rejectPoints('series has no __name__ label', samples.length)
+    if (name === '') return b.rejectPoints('series has no __name__ label', samples.length + histograms.length)
+    if (samples.length > 0) this.#floatSamples(labels, samples, this.#typing?.type === 'sum' ? created : undefined)
+    if (histograms.length > 0) this.#nativeHistograms(name, labels, histograms, created)
+  }
 
+  #floatSamples(labels: readonly string[], samples: readonly number[], start: number | undefined): void {
+    const r = this.#r
+    const b = this.#b
     const key = KEY_PREFIX + labels.join('\u0000')
     const series = b.knownSeries(key) ?? b.resolveSeries(attributesOf(labels), key, samples.length)
     if (series === undefined) return // refused by the series limit; its samples are counted
-    const start = this.#typing?.type === 'sum' ? created : undefined
     for (const at of samples) {
       r.pos = at
       this.#sample(r.delimitedEnd(), series, start)
+    }
+  }
+
+  /**
+   * Native histograms, stored as exponential histogram points of the series' name (see
+   * native-histogram.ts), starting at its created time. The builder's metric changes for
+   * them: the next series sets its own again.
+   */
+  #nativeHistograms(name: string, labels: readonly string[], at: readonly number[], created: number): void {
+    const r = this.#r
+    const b = this.#b
+    const typing = this.#typing!
+    b.setMetric(name, typing.help, typing.unit, 'exponential_histogram', 'cumulative', false)
+    this.#typing = undefined
+    const attributes = attributesOf(labels)
+    for (const pos of at) {
+      r.pos = pos
+      addNativeHistogram(b, attributes, created, readNativeHistogram(r, r.delimitedEnd()))
     }
   }
 

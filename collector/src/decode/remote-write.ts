@@ -10,7 +10,7 @@ import { TimeSeriesReader } from './time-series-reader.ts'
  * Field numbers of prometheus/prompb remote.proto and types.proto (remote write 1.0):
  *
  *   WriteRequest     1 timeseries  (2 reserved)  3 metadata
- *   TimeSeries       1 labels  2 samples  3 exemplars  4 histograms (native, not read)
+ *   TimeSeries       1 labels  2 samples  3 exemplars (not read)  4 histograms (native)
  *   Label            1 name  2 value
  *   Sample           1 value (double)  2 timestamp (int64 ms)
  *   MetricMetadata   1 type (enum)  2 metric_family_name  4 help  5 unit
@@ -24,10 +24,11 @@ import { TimeSeriesReader } from './time-series-reader.ts'
 /**
  * Decodes a Prometheus remote write 1.0 `WriteRequest` (already decompressed) into a batch.
  * Its metadata is first added to `families`, then every series is typed from them (see
- * `seriesTyping`). Samples that cannot be stored (no metric name, timestamp 0 or past
- * ±2^53 - 1 ms, see point-limits.ts) and native histograms are counted in `rejected`, not
- * thrown. Stale markers are kept as points flagged "no recorded value" (flags bit 0), which
- * queries skip.
+ * `seriesTyping`). Native histograms are stored as exponential histograms of the series' name
+ * (see native-histogram.ts). Samples that cannot be stored (no metric name, timestamp 0 or
+ * past ±2^53 - 1 ms, see point-limits.ts; a custom-bucket or gauge native histogram) are
+ * counted in `rejected`, not thrown. Stale markers are kept as points flagged "no recorded
+ * value" (flags bit 0), which queries skip.
  * Throws `GOV_ERR_RW_MALFORMED` when the body is not valid protobuf of that schema.
  */
 export function decodeRemoteWrite(

@@ -1,6 +1,7 @@
 import type { Attributes, SeriesInfo } from '../model/types.ts'
 import { UNKNOWN_SERVICE, newAttributes, type BatchBuilder } from './decode-result.ts'
 import { I64, LEN, VARINT, type ProtobufReader } from './protobuf-reader.ts'
+import { addNativeHistogram, readNativeHistogram } from './native-histogram.ts'
 import { seriesTyping, type MetricFamilies } from './remote-write-typing.ts'
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -189,12 +190,13 @@ export class TimeSeriesReader {
   }
 
   #series(i: number): void {
+    if (this.#samples[i]! > 0) this.#floatSamples(i)
+    if (this.#histograms[i]! > 0) this.#nativeHistograms(i)
+  }
+
+  #floatSamples(i: number): void {
     const b = this.#b
     const samples = this.#samples[i]!
-    const histograms = this.#histograms[i]!
-    if (histograms > 0)
-      b.rejectPoints('native histogram samples are not supported (remote write 1.0 float samples only)', histograms)
-    if (samples === 0) return
     if (this.#nonEmpty(this.#nameAt[i]!) === undefined) return b.rejectPoints('series has no __name__ label', samples)
 
     const r = this.#r
@@ -210,6 +212,29 @@ export class TimeSeriesReader {
     while (r.pos < end) {
       const tag = r.tag()
       if (tag >>> 3 === 2) this.#sample(r.delimitedEnd(), series)
+      else r.skip(tag)
+    }
+  }
+
+  /**
+   * The native histograms of series `i`, stored as exponential histogram points of its name
+   * (see native-histogram.ts). The builder's metric changes for them: the next series sets
+   * its group's again.
+   */
+  #nativeHistograms(i: number): void {
+    const b = this.#b
+    const name = this.#stringAt(this.#nameAt[i]!)
+    if (name === '') return b.rejectPoints('series has no __name__ label', this.#histograms[i]!)
+    const t = seriesTyping(name, this.#families)
+    b.setMetric(name, t.help, t.unit, 'exponential_histogram', 'cumulative', false)
+    this.#current = -1
+    const attributes = this.#attributes(i)
+    const r = this.#r
+    const end = this.#end[i]!
+    r.pos = this.#start[i]!
+    while (r.pos < end) {
+      const tag = r.tag()
+      if (tag >>> 3 === 4) addNativeHistogram(b, attributes, 0, readNativeHistogram(r, r.delimitedEnd()))
       else r.skip(tag)
     }
   }

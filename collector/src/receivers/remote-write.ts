@@ -69,8 +69,11 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
           ? new RemoteWriteV2Decoding(body, seriesCache, oldest)
           : new RemoteWriteDecoding(body, seriesCache, families, oldest)
       const rows = pipeline.begin()
+      let histograms = 0
       for (;;) {
-        rows.add(decoding.next(sliceEnd))
+        const slice = decoding.next(sliceEnd)
+        histograms += slice.expHistograms.length
+        rows.add(slice)
         if (decoding.done) break
         await req.ingestResume()
         sliceEnd = req.ingestSliceEnd()
@@ -89,7 +92,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
         throw err
       }
       metrics.pointsAccepted.inc({ receiver: RECEIVER }, points)
-      if (version === 2) reply.headers(written(points))
+      if (version === 2) reply.headers(written(points - histograms, histograms))
       return reply.code(204).send()
     } catch (err) {
       return sendError(req, reply, err)
@@ -114,11 +117,11 @@ function protoVersion(header: string | undefined): 1 | 2 {
   )
 }
 
-/** The 2.0 answer headers for a request of which `samples` samples (and no histogram or exemplar) were stored. */
-function written(samples: number): Record<string, string> {
+/** The 2.0 answer headers for a request of which `samples` samples and `histograms` native histograms (and no exemplar) were stored. */
+function written(samples: number, histograms = 0): Record<string, string> {
   return {
     [WRITTEN_HEADERS.samples]: String(samples),
-    [WRITTEN_HEADERS.histograms]: '0',
+    [WRITTEN_HEADERS.histograms]: String(histograms),
     [WRITTEN_HEADERS.exemplars]: '0',
   }
 }

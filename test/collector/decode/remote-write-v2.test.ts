@@ -5,7 +5,7 @@ import { isGovernorError } from '../../../collector/src/errors.ts'
 import type { PointBatch } from '../../../collector/src/model/batch.ts'
 import { SeriesCache } from '../../../collector/src/model/series-cache.ts'
 import { encodeWriteRequest } from '../../helpers/remote-write.ts'
-import { encodeRawV2Request, encodeV2Request, type V2Series } from '../../helpers/remote-write-v2.ts'
+import { encodeRawV2Request, encodeV2Request, nativeHistogram, type V2Series } from '../../helpers/remote-write-v2.ts'
 
 const T = 1_700_000_000_000
 
@@ -118,14 +118,15 @@ describe('RemoteWriteV2Decoding', () => {
     ])
   })
 
-  it('counts native histograms and exemplars as dropped, and stores the samples beside them', () => {
+  it('stores native histograms beside samples, and counts exemplars as dropped', () => {
     const { batch, decoding } = decode([
-      { labels: { __name__: 'mixed_total', job: 'w' }, samples: [[T, 1]], histograms: [T, T + 1000], exemplars: [T] },
+      { labels: { __name__: 'jobs_total', job: 'w' }, samples: [[T, 1]], exemplars: [T] },
+      { labels: { __name__: 'job_seconds', job: 'w' }, histograms: [nativeHistogram(T), nativeHistogram(T + 1000)] },
     ])
-    expect(batch.pointCount).toBe(1)
-    expect(decoding.rejected).toBe(3)
-    expect(decoding.skipped).toEqual({ histograms: 2, exemplars: 1 })
-    expect(decoding.errors.join(' ')).toMatch(/native histograms are not stored/)
+    expect(batch.samples.length).toBe(1)
+    expect(batch.expHistograms.length).toBe(2)
+    expect(decoding.rejected).toBe(1)
+    expect(decoding.errors.join(' ')).toMatch(/exemplars are not stored/)
   })
 
   it('drops the samples of a series without a name, and says why', () => {

@@ -267,7 +267,7 @@ describe('decodeRemoteWrite', () => {
     expect(s.value[2]).toBeNaN()
   })
 
-  it('drops and counts samples without a name or a time and native histograms, and keeps the rest', () => {
+  it('drops and counts samples without a name or a time and custom-bucket native histograms, and keeps the rest', () => {
     const r = decode({
       timeseries: [
         ts({ job: 'j', other: 'x' }, [
@@ -281,7 +281,7 @@ describe('decodeRemoteWrite', () => {
         ]),
         {
           labels: labels({ __name__: 'native', job: 'j' }),
-          histograms: [{ countInt: 3, sum: 1, schema: 0, timestamp: T }],
+          histograms: [{ countInt: 3, sum: 1, schema: -53, timestamp: T }],
         },
         { labels: labels({ __name__: 'exemplars_only', job: 'j' }), exemplars: [{ value: 1, timestamp: T }] },
       ],
