@@ -143,10 +143,13 @@ export class BatchBuilder {
   /**
    * Starts the points of a metric. Gauges and summaries are always `unspecified`, never monotonic.
    *
-   * `guessed`: the type was inferred from the name alone (remote write without metadata): a
-   * guess of gauge or sum yields to a stored gauge or sum (a counter stays a counter when its
-   * metadata is not at hand), and is not learned as the metric's type (its metadata may
-   * come later and say otherwise).
+   * `guessed`: the type was inferred from the name alone (remote write without metadata), and
+   * is not learned as the metric's type (its metadata may come later and say otherwise).
+   *
+   * `yields`: a gauge or sum yields to a stored gauge or sum instead of being refused. Remote
+   * write sets it always: its samples are the same rows whichever of the two they are typed,
+   * and a metric first stored on a guess (its metadata came later, in a request of its own)
+   * must not lose every sample after. Default: `guessed`.
    */
   setMetric(
     name: string,
@@ -156,10 +159,11 @@ export class BatchBuilder {
     temporality: Temporality,
     monotonic: boolean,
     guessed = false,
+    yields = guessed,
   ): void {
     const stored = this.#cache.types.get(name)
     if (
-      guessed &&
+      yields &&
       stored !== undefined &&
       stored !== type &&
       (stored === 'sum' || stored === 'gauge') &&

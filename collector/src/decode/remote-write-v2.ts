@@ -240,6 +240,7 @@ export class RemoteWriteV2Decoding {
     this.#service = service
     this.#typing = typing
     const counter = typing.type === 'sum'
+    // Sum or gauge, a sample yields to the type stored for its name (see BatchBuilder.setMetric).
     this.#b.setMetric(
       name,
       typing.help,
@@ -248,6 +249,7 @@ export class RemoteWriteV2Decoding {
       counter ? 'cumulative' : 'unspecified',
       counter,
       typing.guessed === true,
+      true,
     )
   }
 

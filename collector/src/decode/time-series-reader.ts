@@ -186,7 +186,17 @@ export class TimeSeriesReader {
     this.#b.setResource(resource)
     const t = seriesTyping(name, this.#families)
     const counter = t.type === 'sum'
-    this.#b.setMetric(name, t.help, t.unit, t.type, counter ? 'cumulative' : 'unspecified', counter, t.guessed === true)
+    // Sum or gauge, a sample yields to the type stored for its name (see BatchBuilder.setMetric).
+    this.#b.setMetric(
+      name,
+      t.help,
+      t.unit,
+      t.type,
+      counter ? 'cumulative' : 'unspecified',
+      counter,
+      t.guessed === true,
+      true,
+    )
   }
 
   #series(i: number): void {

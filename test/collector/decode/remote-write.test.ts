@@ -5,6 +5,7 @@ import { RemoteWriteDecoding, decodeRemoteWrite } from '../../../collector/src/d
 import { FAMILY_TYPE, MetricFamilies, seriesTyping } from '../../../collector/src/decode/remote-write-typing.ts'
 import { isGovernorError } from '../../../collector/src/errors.ts'
 import { CardinalityGuard } from '../../../collector/src/model/cardinality-guard.ts'
+import { MetricTypes } from '../../../collector/src/model/metric-types.ts'
 import { SeriesCache } from '../../../collector/src/model/series-cache.ts'
 import type { PointBatch } from '../../../collector/src/model/batch.ts'
 import type { SeriesInfo } from '../../../collector/src/model/types.ts'
@@ -165,6 +166,33 @@ describe('decodeRemoteWrite', () => {
       ['memory_bytes', 'gauge', 'unspecified', false],
       ['total_size', 'gauge', 'unspecified', false],
     ])
+  })
+
+  it('keeps storing a metric whose metadata, come late, contradicts the gauge or sum it was first stored as', () => {
+    // Stored on a guess (a counter without _total, a gauge named _count) before its metadata came.
+    const cache = new SeriesCache(
+      1000,
+      undefined,
+      MetricTypes.of([
+        ['legacy_hits', 'gauge'],
+        ['pool_count', 'sum'],
+      ]),
+    )
+    const metadata = [
+      { type: 'COUNTER', metricFamilyName: 'legacy_hits', help: 'Hits.', unit: '' },
+      { type: 'GAUGE', metricFamilyName: 'pool_count', help: 'Pools.', unit: '' },
+    ]
+    const timeseries = [
+      ts({ __name__: 'legacy_hits', job: 'j' }, [[7, T]]),
+      ts({ __name__: 'pool_count', job: 'j' }, [[2, T]]),
+    ]
+    const r = decode({ metadata, timeseries }, new MetricFamilies(), cache)
+    expect(r.rejected).toBe(0)
+    expect(seriesOf(r).map((s) => [s.metric, s.type])).toEqual([
+      ['legacy_hits', 'gauge'],
+      ['pool_count', 'sum'],
+    ])
+    expect(r.batch.samples.value).toEqual([7, 2])
   })
 
   it('types series from the metadata of their family, sent before or after them, with help and unit', () => {
