@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
 import { AccessControl, loadTokens, TokenVerifier } from './auth/index.ts'
 import { openPipeline } from './batch/open-pipeline.ts'
-import { quarantineRoutes } from './batch/quarantine-routes.ts'
 import { isGovernorError } from './errors.ts'
 import { CardinalityGuard } from './model/cardinality-guard.ts'
 import { SeriesCache } from './model/series-cache.ts'
@@ -20,13 +19,20 @@ import {
   ControllerMetrics,
   ControllerRunner,
   ControllerService,
-  controllerRoutes,
   createAlgorithm,
   SliObserver,
   UsageObserver,
 } from './control/index.ts'
-import { DeployImpact, ImpactMetrics, ImpactScheduler, impactRoutes } from './impact/index.ts'
+import { DeployImpact, ImpactMetrics, ImpactScheduler } from './impact/index.ts'
+import { controllerRoutes } from './api/controllers.ts'
+import { impactRoutes } from './api/impact.ts'
 import { knobRoutes } from './api/knobs.ts'
+import { quarantineRoutes } from './api/quarantine.ts'
+import { serviceRoutes } from './api/services.ts'
+import { sloRoutes } from './api/slos.ts'
+import { uiRoutes } from './api/ui.ts'
+import { webhookRoutes } from './api/webhooks.ts'
+import { whoamiRoutes } from './api/whoami.ts'
 import { prometheusRoutes } from './api/prometheus.ts'
 import { sqlRoutes } from './api/sql.ts'
 import { installArrivalClock } from './http/arrival-clock.ts'
@@ -50,11 +56,9 @@ import type { Settings } from './settings.ts'
 import { StoreQueries } from './store/queries.ts'
 import { ReadGate } from './query/read-gate.ts'
 import { Store } from './store/store.ts'
-import { applySloFile, loadSloFile, SloService, sloRoutes } from './slo/index.ts'
+import { applySloFile, loadSloFile, SloService } from './slo/index.ts'
 import { createWebhookSender } from './sinks/create-webhook-sender.ts'
 import { loadSinks } from './sinks/sink-config.ts'
-import { webhookRoutes } from './sinks/webhook-routes.ts'
-import { webUi } from './ui/index.ts'
 import { shareStore } from './shared-store.ts'
 
 /** An error of the ClickHouse engine or server (ClickHouseError: a numeric code and a type). */
@@ -69,6 +73,11 @@ export interface BuildOptions {
    * stdout; `stream` sends the lines elsewhere (tests read them).
    */
   logger?: boolean | { level: string; stream?: { write(line: string): void } }
+  /**
+   * Called with the new app before any hook or route is added to it. For tests: a hook added
+   * here sees every route (`onRoute`) and every answer (`preSerialization`).
+   */
+  instrument?: (app: FastifyInstance) => void
 }
 
 /** Never logged, should a serializer ever include request headers. */
@@ -96,6 +105,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
     bodyLimit: settings.maxBodyBytes,
     logController: new DebugRequestLog(), // every request at debug, not info
   })
+  options.instrument?.(app)
   installArrivalClock(app) // first: a request's wait counts from the event-loop turn that read it
   await installSecurityHeaders(app) // then, so that every answer carries them, refusals too
   installHealthChecks(app) // /healthz and /readyz answered before any other work
@@ -292,7 +302,9 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   await app.register(sloRoutes, { prefix: '/api/v1' })
   await app.register(controllerRoutes, { prefix: '/api/v1' })
   await app.register(quarantineRoutes, { prefix: '/api/v1' })
-  await app.register(webUi) // the web UI at /, and the API calls made for it
+  await app.register(serviceRoutes, { prefix: '/api/v1' })
+  await app.register(whoamiRoutes, { prefix: '/api/v1' })
+  await app.register(uiRoutes) // the web UI: the page at / and its assets at /ui/<name>
   impactScheduler.start()
   controllerRunner.start()
   shared?.follower.start()

@@ -1,6 +1,6 @@
 import { api, qs } from './api.ts'
 import { badge } from './dom.ts'
-import type { ChangeEvent, ImpactVerdict } from './types.ts'
+import type { ChangeEvent, EventList, ImpactVerdict } from './types.ts'
 
 const ORDER: readonly ImpactVerdict[] = ['worse', 'better', 'unchanged', 'not_enough_data']
 const TONE: Record<ImpactVerdict, 'bad' | 'ok' | 'muted' | 'warn'> = {
@@ -37,9 +37,7 @@ export async function impactVerdicts(events: readonly ChangeEvent[], service = '
   if (missing.length === 0) return out
   const from = Math.min(...missing.map((e) => Date.parse(e.time)))
   try {
-    const { events: analyses } = await api<{ events: ChangeEvent[] }>(
-      `/events${qs({ kind: 'analysis', service, from, limit: 1000 })}`,
-    )
+    const { events: analyses } = await api<EventList>(`/events${qs({ kind: 'analysis', service, from, limit: 1000 })}`)
     for (const e of analyses) {
       const v = verdictOf(e)
       if (v !== undefined) out.set(...v)

@@ -1,7 +1,7 @@
 import { actorName, api } from './api.ts'
 import { badge, errorBox, h, num, replace, timeEl } from './dom.ts'
 import type { PageContext } from './router.ts'
-import type { Knob, KnobValue, KnobVersion } from './types.ts'
+import type { Knob, KnobDetail, KnobValue, KnobVersion } from './types.ts'
 
 /**
  * A knob: its value, mode, bounds and last change; its history on demand. For a caller who
@@ -161,7 +161,7 @@ function history(k: Knob, path: string, ctx: PageContext, status: HTMLElement): 
   details.addEventListener('toggle', async () => {
     if (!details.open || body.childElementCount > 0) return
     try {
-      const { history: versions } = await api<{ history: KnobVersion[] }>(path)
+      const { history: versions } = await api<KnobDetail>(path)
       replace(
         body,
         h(

@@ -1,7 +1,7 @@
 import { api, qs } from './api.ts'
 import { timeChart, type Line } from './chart.ts'
 import { errorBox, h } from './dom.ts'
-import type { ChangeEvent, Knob, KnobVersion, MetricInfo, QueryAnswer } from './types.ts'
+import type { ChangeEvent, Knob, KnobDetail, MetricInfo, QueryAnswer } from './types.ts'
 
 /** The time range of a page, and the step of its aggregates. */
 export interface ChartRange {
@@ -125,9 +125,7 @@ export async function knobLines(knobs: readonly Knob[], r: ChartRange): Promise<
   const charted = knobs.filter((k) => ['int', 'float', 'percent', 'bool'].includes(k.type)).slice(0, MAX_OTHER)
   return Promise.all(
     charted.map(async (k) => {
-      const { history } = await api<{ history: KnobVersion[] }>(
-        `/knobs/${encodeURIComponent(k.service)}/${encodeURIComponent(k.name)}`,
-      )
+      const { history } = await api<KnobDetail>(`/knobs/${encodeURIComponent(k.service)}/${encodeURIComponent(k.name)}`)
       const asNumber = (v: unknown) => (typeof v === 'boolean' ? Number(v) : Number(v))
       const versions = history
         .map((v) => ({ t: Date.parse(v.changed_at), v: asNumber(v.value) }))

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkAnswers } from '../helpers/answer-schemas.ts'
 import { startServer } from '../helpers/server.ts'
 
 // A real receiver on a loopback port: it verifies the Standard Webhooks signature of every
@@ -77,15 +78,18 @@ describe('webhooks end to end', () => {
     }).listen(0, '127.0.0.1')
     await once(receiver, 'listening')
     const { port } = receiver.address() as { port: number }
-    governor = await startServer({
-      sinks: JSON.stringify([
-        { name: 'audit', type: 'webhook', url: `http://127.0.0.1:${port}/hook`, secret: SECRET },
-        { name: 'chat', type: 'slack', url: `http://127.0.0.1:${port}/slack`, kinds: ['deploy', 'incident'] },
-      ]),
-      webhookBackoffBaseMillis: 20,
-      webhookScanIntervalMillis: 25,
-      webhookAllowPrivate: 1, // the receiver is on loopback
-    })
+    governor = await startServer(
+      {
+        sinks: JSON.stringify([
+          { name: 'audit', type: 'webhook', url: `http://127.0.0.1:${port}/hook`, secret: SECRET },
+          { name: 'chat', type: 'slack', url: `http://127.0.0.1:${port}/slack`, kinds: ['deploy', 'incident'] },
+        ]),
+        webhookBackoffBaseMillis: 20,
+        webhookScanIntervalMillis: 25,
+        webhookAllowPrivate: 1, // the receiver is on loopback
+      },
+      { instrument: checkAnswers() },
+    )
   })
   afterAll(async () => {
     await governor?.app.close()

@@ -3,16 +3,17 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../collector/src/app.ts'
+import { buildApp, type BuildOptions } from '../../collector/src/app.ts'
 import type { Settings } from '../../collector/src/settings.ts'
 import { testSettings } from './settings.ts'
 
-/** A collector listening on a free loopback port, in this process. */
+/** A collector listening on a free loopback port, in this process (`instrument`: see BuildOptions). */
 export async function startServer(
   overrides: Partial<Settings> = {},
+  options: Pick<BuildOptions, 'instrument'> = {},
 ): Promise<{ app: FastifyInstance; url: string; settings: Settings }> {
   const settings = testSettings(overrides)
-  const app = await buildApp(settings, { logger: false })
+  const app = await buildApp(settings, { logger: false, ...options })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('server has no port')

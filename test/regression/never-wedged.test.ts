@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../collector/src/app.ts'
+import { checkAnswers } from '../helpers/answer-schemas.ts'
 import { encodeBatch } from '../../collector/src/store/encoded-batch.ts'
 import { openPipeline, walDirOf } from '../../collector/src/batch/open-pipeline.ts'
 import { WriteAheadLog } from '../../collector/src/batch/wal.ts'
@@ -61,6 +62,7 @@ async function open(settings: Settings): Promise<{ app: FastifyInstance; logs: R
         },
       },
     },
+    instrument: checkAnswers(),
   })
   apps.push(app)
   return { app, logs }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Counter } from 'prom-client'
 import { READ } from '../auth/roles.ts'
 import { sendExposition } from './metrics-exposition.ts'
+import { HEALTH_JSON_SCHEMA, READINESS_JSON_SCHEMA, type ReadinessJson } from './wire/health.ts'
 
 /**
  * How long a failed write keeps the collector not ready when no write has been tried since.
@@ -87,9 +88,12 @@ function answerReadiness(app: FastifyInstance, reply: FastifyReply): FastifyRepl
   const refusing = failedAt !== undefined && Date.now() - failedAt < WRITE_FAILURE_HOLD_MILLIS
   const ready = storeUp && !refusing && pipeline.fill < 1
   const storeState = !storeUp ? 'down' : refusing ? 'failing writes' : 'up'
-  return reply
-    .code(ready ? 200 : 503)
-    .send({ status: ready ? 'ready' : 'not ready', store: storeState, pipelineFill: pipeline.fill })
+  const answer: ReadinessJson = {
+    status: ready ? 'ready' : 'not ready',
+    store: storeState,
+    pipelineFill: pipeline.fill,
+  }
+  return reply.code(ready ? 200 : 503).send(answer)
 }
 
 const HEALTHZ = '/healthz'
@@ -134,9 +138,15 @@ export function installHealthChecks(app: FastifyInstance): void {
 /** The routes of liveness and readiness (open: load balancers call them), and the collector's own metrics. */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   // Answered by installHealthChecks' hook first; declared here for the route table and access control.
-  app.get(HEALTHZ, { config: { roles: 'open' } }, async () => ({ status: 'ok' }))
+  app.get(HEALTHZ, { config: { roles: 'open' }, schema: { response: { 200: HEALTH_JSON_SCHEMA } } }, async () => ({
+    status: 'ok',
+  }))
   // Ready when the store answers, its last write did not fail (lately), and the pipeline has room.
-  app.get(READYZ, { config: { roles: 'open' } }, async (_req, reply) => answerReadiness(app, reply))
+  app.get(
+    READYZ,
+    { config: { roles: 'open' }, schema: { response: { 200: READINESS_JSON_SCHEMA, 503: READINESS_JSON_SCHEMA } } },
+    async (_req, reply) => answerReadiness(app, reply),
+  )
 
   // Prometheus scrapes it with a read token (scrape config `authorization: { credentials }`).
   app.get('/metrics', { config: { roles: READ } }, async (req, reply) =>

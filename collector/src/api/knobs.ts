@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import {
   KNOB_DETAIL_JSON_SCHEMA,
   KNOB_JSON_SCHEMA,
@@ -14,13 +13,12 @@ import { checkDeclareScope, checkReadScope, readableServices } from '../auth/ser
 import { DEPLOY_KIND } from '../changelog/types.ts'
 import { GovernorError } from '../errors.ts'
 import { parseDefinition, valueConflict } from '../knobs/definition.ts'
-import { KNOB_MODES, type KnobChange, type KnobMode, type KnobState } from '../knobs/knob-service.ts'
+import { KNOB_MODES, type KnobMode, type KnobState } from '../knobs/knob-service.ts'
+import { KnobStreams, type KnobScope } from '../knobs/knob-stream.ts'
+import { CHANGESET_REVERT_JSON_SCHEMA, type ChangesetRevertJson } from './wire/knobs.ts'
 
 type P = { service: string; name: string }
 type Body = Record<string, unknown> | undefined
-
-/** Seconds between SSE comments that keep idle connections (and proxies) open. */
-const HEARTBEAT_MILLIS = 15_000
 
 /**
  * A knob as every endpoint and the live stream show it. `follows_default`: nobody has set it
@@ -56,11 +54,8 @@ export function knobJson(k: KnobState): KnobJson {
 /** The knob service over HTTP: declare, read, change, pin, revert, and a live stream. */
 export async function knobRoutes(app: FastifyInstance): Promise<void> {
   const { knobs, changeLog } = app.governor
-  const streams = new Set<ServerResponse>()
-  // Open streams would hold the server open: end them when it closes.
-  app.addHook('preClose', async () => {
-    for (const res of streams) res.end()
-  })
+  const streams = new KnobStreams(knobs, knobJson)
+  app.addHook('preClose', async () => streams.endAll())
 
   // Apps read their knobs with their ingest token (a scoped one, its services' only); people
   // with a read token.
@@ -82,7 +77,7 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
   )
 
   app.get<{ Querystring: { service?: string } }>('/knobs/stream', { config: { roles: READ_KNOBS } }, (req, reply) =>
-    stream(req, reply, readScope(req.principal, req.query.service || undefined)),
+    streams.open(req, reply, readScope(req.principal, req.query.service || undefined)),
   )
 
   app.get<{ Params: P }>(
@@ -157,72 +152,25 @@ export async function knobRoutes(app: FastifyInstance): Promise<void> {
     return knobJson(await knobs.revert(req.params.service, req.params.name, b.version, who(b, req.principal)))
   })
 
-  app.post<{ Body: Body }>('/changesets/revert', { config: { roles: OPERATE } }, async (req) => {
-    const b = need(req.body, ['since_deploy', 'actor', 'reason'], req.principal)
-    const deploy = await changeLog.get(String(b.since_deploy))
-    if (deploy === undefined || deploy.kind !== DEPLOY_KIND)
-      throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
-    const { reverted, changeId } = await knobs.revertSince(
-      deploy.time,
-      deploy.service,
-      who(b, req.principal),
-      `${deploy.service} ${deploy.version}`,
-    )
-    return { change_id: changeId, service: deploy.service, reverted: reverted.map(knobJson) }
-  })
-
-  /**
-   * Server-Sent Events: a snapshot of the service's knobs, then each change as it happens;
-   * a comment every HEARTBEAT_MILLIS. A client that reconnects with Last-Event-ID gets the
-   * changes it missed, or a fresh snapshot when they are no longer held.
-   *
-   *   id: <boot>.<seq>   event: snapshot | knob   data: {"knobs": [...]} | <knob JSON>
-   */
-  function stream(req: FastifyRequest, reply: FastifyReply, service: KnobScope): void {
-    // HEAD (fastify adds it to every GET) answers the headers at once: no stream is opened.
-    if (req.method === 'HEAD') {
-      reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache').send()
-      return
-    }
-    reply.hijack()
-    const res = reply.raw
-    // The headers set so far (security headers, rate limits) go out too: hijacking skips them.
-    res.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string | number | string[]>),
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    })
-    const send = (id: string, event: string, data: unknown) =>
-      res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    res.write('retry: 1000\n\n')
-    // Nothing awaits between the catch-up below and the subscription, so no change can fall
-    // between them.
-    const lastId = req.headers['last-event-id']
-    const missed = typeof lastId === 'string' ? knobs.changesSince(lastId) : undefined
-    if (missed !== undefined) {
-      for (const c of missed)
-        if (inScope(service, c.knob.service)) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
-    } else {
-      send(knobs.lastId, 'snapshot', { knobs: knobs.list(service).map(knobJson) })
-    }
-    const unsubscribe = knobs.subscribe((c: KnobChange) => {
-      if (inScope(service, c.knob.service)) send(`${knobs.bootId}.${c.seq}`, 'knob', knobJson(c.knob))
-    })
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MILLIS)
-    const close = () => {
-      clearInterval(heartbeat)
-      unsubscribe()
-      streams.delete(res)
-    }
-    streams.add(res)
-    res.on('close', close)
-  }
+  const revert = { response: { 200: CHANGESET_REVERT_JSON_SCHEMA } }
+  app.post<{ Body: Body }>(
+    '/changesets/revert',
+    { config: { roles: OPERATE }, schema: revert },
+    async (req): Promise<ChangesetRevertJson> => {
+      const b = need(req.body, ['since_deploy', 'actor', 'reason'], req.principal)
+      const deploy = await changeLog.get(String(b.since_deploy))
+      if (deploy === undefined || deploy.kind !== DEPLOY_KIND)
+        throw new GovernorError('GOV_ERR_CHANGE_NOT_FOUND', `no deploy with id ${JSON.stringify(b.since_deploy)}`)
+      const { reverted, changeId } = await knobs.revertSince(
+        deploy.time,
+        deploy.service,
+        who(b, req.principal),
+        `${deploy.service} ${deploy.version}`,
+      )
+      return { change_id: changeId, service: deploy.service, reverted: reverted.map(knobJson) }
+    },
+  )
 }
-
-/** The services a list or stream shows: one, several (a scoped token's), or every one. */
-type KnobScope = string | readonly string[] | undefined
 
 /** What `?service=` asks for, within what the caller may read (403 for a service outside it). */
 function readScope(principal: Principal | null, service: string | undefined): KnobScope {
@@ -231,10 +179,6 @@ function readScope(principal: Principal | null, service: string | undefined): Kn
     return service
   }
   return readableServices(principal)
-}
-
-function inScope(scope: KnobScope, service: string): boolean {
-  return scope === undefined || (typeof scope === 'string' ? scope === service : scope.includes(service))
 }
 
 /** The body, with `fields` present; with a token, `actor` is optional (the token names who acts). */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { grantedRoles, ROLES, type RouteAccess } from '../auth/roles.ts'
+import { WHOAMI_JSON_SCHEMA, type WhoamiJson } from './wire/whoami.ts'
 
 /** Any valid token may ask who it is, whatever its roles. */
 const ANY_TOKEN: RouteAccess = ROLES
@@ -15,7 +16,8 @@ const ANY_TOKEN: RouteAccess = ROLES
  * Without a valid token it is refused with 401 like every other route.
  */
 export async function whoamiRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/whoami', { config: { roles: ANY_TOKEN } }, async (req) => {
+  const schema = { response: { 200: WHOAMI_JSON_SCHEMA } }
+  app.get('/whoami', { config: { roles: ANY_TOKEN }, schema }, async (req): Promise<WhoamiJson> => {
     const principal = req.principal
     if (principal === null) return { open: true, name: null, roles: [...ROLES] }
     const granted = grantedRoles(principal.roles)
@@ -23,6 +25,6 @@ export async function whoamiRoutes(app: FastifyInstance): Promise<void> {
     // An ingest@<service> token: the services whose knobs it declares (see auth/service-scope.ts).
     return principal.services === undefined
       ? { open: false, name: principal.name, roles }
-      : { open: false, name: principal.name, roles, services: principal.services }
+      : { open: false, name: principal.name, roles, services: [...principal.services] }
   })
 }

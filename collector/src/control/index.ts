@@ -25,5 +25,4 @@ export {
   type ControllerMode,
 } from './definition.ts'
 export { observeBinding, type BindingObservation } from './binding-observation.ts'
-export { controllerRoutes, controllerJson } from './controller-routes.ts'
 export { createAlgorithm, checkAlgorithmParams } from './algorithms.ts'

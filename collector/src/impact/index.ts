@@ -8,7 +8,6 @@ export {
   type TickOutcome,
 } from './impact-scheduler.ts'
 export { ImpactMetrics } from './impact-metrics.ts'
-export { impactRoutes } from './impact-routes.ts'
 export { ANALYSIS_KIND, impactEventId } from './report.ts'
 export { THRESHOLDS, judge, type UTest } from './verdict.ts'
 export type { ImpactReport, MetricImpact, SignalKind, Verdict } from './types.ts'

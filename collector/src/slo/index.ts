@@ -27,5 +27,4 @@ export {
 export { resolveSli, millisPerUnit, SliUnreadableError, type SliSeries, type SliSeriesSource } from './sli-series.ts'
 export { gateDecision, gateEvent, GATE_KIND, type GateContext, type GateDecision, type GateSloState } from './gate.ts'
 export { loadSloFile, applySloFile, type FileSlo } from './slo-file.ts'
-export { sloRoutes, sloJson, statusJson } from './slo-routes.ts'
 export { formatDuration, parseWindow } from './duration.ts'

@@ -2,7 +2,7 @@ import { api, qs } from '../api.ts'
 import { badge, h, timeEl } from '../dom.ts'
 import { impactBadge, impactVerdicts, type Verdicts } from '../impact.ts'
 import { href, type PageContext } from '../router.ts'
-import type { ChangeEvent } from '../types.ts'
+import type { ChangeEvent, EventList } from '../types.ts'
 
 const KINDS = ['', 'deploy', 'knob', 'controller', 'slo', 'incident', 'note', 'alert', 'analysis', 'gate']
 
@@ -15,7 +15,7 @@ export async function changesPage(ctx: PageContext): Promise<Node> {
   const q = ctx.query.get('q') ?? ''
   const kind = ctx.query.get('kind') ?? ''
   const service = ctx.query.get('service') ?? ''
-  const { events } = await api<{ events: ChangeEvent[] }>(`/events${qs({ q, kind, service, limit: 200 })}`)
+  const { events } = await api<EventList>(`/events${qs({ q, kind, service, limit: 200 })}`)
   const verdicts = await impactVerdicts(events, service)
   const qIn = h('input', {
     type: 'search',

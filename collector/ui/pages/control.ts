@@ -1,7 +1,7 @@
 import { api, qs } from '../api.ts'
 import { badge, h, num, timeEl } from '../dom.ts'
 import { href, type PageContext } from '../router.ts'
-import type { ChangeEvent, Controller, Slo } from '../types.ts'
+import type { ChangeEvent, Controller, ControllerList, EventList, Slo, SloList, SloWithStatus } from '../types.ts'
 import { changeList } from './changes.ts'
 import { sloChip } from './services.ts'
 
@@ -12,10 +12,10 @@ import { sloChip } from './services.ts'
 export async function controlPage(ctx: PageContext): Promise<Node> {
   const service = ctx.query.get('service') ?? undefined
   const [{ slos }, { controllers }, decisions, knobChanges] = await Promise.all([
-    api<{ slos: Slo[] }>(`/slos${qs({ service })}`),
-    api<{ controllers: Controller[] }>(`/controllers${qs({ service })}`),
-    api<{ events: ChangeEvent[] }>(`/events${qs({ kind: 'controller', service, limit: 500 })}`),
-    api<{ events: ChangeEvent[] }>(`/events${qs({ kind: 'knob', service, limit: 500 })}`),
+    api<SloList>(`/slos${qs({ service })}`),
+    api<ControllerList>(`/controllers${qs({ service })}`),
+    api<EventList>(`/events${qs({ kind: 'controller', service, limit: 500 })}`),
+    api<EventList>(`/events${qs({ kind: 'knob', service, limit: 500 })}`),
   ])
   const events = [...decisions.events, ...knobChanges.events.filter((e) => e.actor.startsWith('controller:'))]
   return h(
@@ -36,7 +36,7 @@ export async function controlPage(ctx: PageContext): Promise<Node> {
 }
 
 /** One row per SLO: objective, SLI, budget left, alert, and the burn rates that fire. */
-export function sloTable(slos: readonly Slo[]): HTMLElement {
+export function sloTable(slos: readonly SloWithStatus[]): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },

@@ -2,12 +2,12 @@ import { api, qs } from '../api.ts'
 import { h } from '../dom.ts'
 import { knobCard } from '../knob-card.ts'
 import type { PageContext } from '../router.ts'
-import type { Knob } from '../types.ts'
+import type { KnobList } from '../types.ts'
 
 /** Every knob (or one service's: `#/knobs?service=checkout`), each with its controls and history. */
 export async function knobsPage(ctx: PageContext): Promise<Node> {
   const service = ctx.query.get('service') ?? undefined
-  const { knobs } = await api<{ knobs: Knob[] }>(`/knobs${qs({ service })}`)
+  const { knobs } = await api<KnobList>(`/knobs${qs({ service })}`)
   return h(
     'section',
     null,

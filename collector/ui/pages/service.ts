@@ -4,7 +4,7 @@ import { knobCard } from '../knob-card.ts'
 import type { PageContext } from '../router.ts'
 import { knobLines, metricCharts, type ChartRange } from '../service-charts.ts'
 import { timeChart } from '../chart.ts'
-import type { ChangeEvent, ServiceDetail } from '../types.ts'
+import type { EventList, ServiceDetail } from '../types.ts'
 import { impactVerdicts } from '../impact.ts'
 import { changeList } from './changes.ts'
 import { lastDeployBanner, sloChip } from './services.ts'
@@ -28,7 +28,7 @@ export async function servicePage(ctx: PageContext): Promise<Node> {
   range.stepSeconds = Math.max(MIN_STEP_SECONDS, Math.round((range.to - range.from) / 1000 / 120))
   const [detail, changes] = await Promise.all([
     api<ServiceDetail>(`/services/${encodeURIComponent(service)}`),
-    api<{ events: ChangeEvent[] }>(`/events${qs({ service, from: range.from, to: range.to, limit: 1000 })}`),
+    api<EventList>(`/events${qs({ service, from: range.from, to: range.to, limit: 1000 })}`),
   ])
   const events = changes.events.slice().reverse() // oldest first for the charts
   const verdicts = await impactVerdicts(changes.events.slice(0, 50), service)

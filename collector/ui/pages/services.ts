@@ -1,11 +1,11 @@
 import { api } from '../api.ts'
 import { ago, badge, h, num, timeEl } from '../dom.ts'
 import { href, type PageContext } from '../router.ts'
-import type { Deploy, ServiceSummary, SloSummary } from '../types.ts'
+import type { Deploy, ServiceList, ServiceSummary, Slo, SloSummary } from '../types.ts'
 
 /** Every service: its last deploy (who, what, when), its SLOs' state and budget, its knobs' modes. */
 export async function servicesPage(_ctx: PageContext): Promise<Node> {
-  const { services } = await api<{ services: ServiceSummary[] }>('/services')
+  const { services } = await api<ServiceList>('/services')
   if (services.length === 0) {
     return h(
       'section',
@@ -85,9 +85,10 @@ export function deployCell(d: Deploy | null): Node {
  * An SLO's state and the share of its error budget left. The colour follows the budget as
  * well as the burn: a spent budget is red (the gate denies) whether or not a burn pair fires.
  */
-export function sloChip(s: SloSummary): Node {
-  const spent =
-    s.state === 'spent' || (s.state === null && s.error_budget_remaining !== null && s.error_budget_remaining <= 0)
+export function sloChip(s: SloSummary | Slo): Node {
+  // An SLO of a service's page has no status when the store could not compute it (`error` says why).
+  const remaining = s.error_budget_remaining ?? null
+  const spent = s.state === 'spent' || (s.state === null && remaining !== null && remaining <= 0)
   const tone =
     s.error !== undefined
       ? 'warn'
@@ -99,9 +100,7 @@ export function sloChip(s: SloSummary): Node {
             ? 'warn'
             : 'ok'
   const budget =
-    s.error_budget_remaining === null || s.state === 'no_data'
-      ? ''
-      : ` · budget ${num(Math.round(s.error_budget_remaining * 1000) / 10)} %`
+    remaining === null || s.state === 'no_data' ? '' : ` · budget ${num(Math.round(remaining * 1000) / 10)} %`
   const word = spent
     ? `budget spent${s.alert !== null && s.alert !== 'ok' ? `, ${s.alert}` : ''}`
     : s.state === 'no_data'

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, gauge, histogram, send } from '../slo/seed.ts'
 
@@ -14,7 +15,10 @@ let app: FastifyInstance
 let now: number
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ impactIntervalMillis: 0, controllerTickMillis: 0 }), {
+    logger: false,
+    instrument: checkAnswers(),
+  })
   now = Date.now()
   const bounds = [100, 300, 1000]
   const point = accumulate(bounds)

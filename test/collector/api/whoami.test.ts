@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
 // With tokens: whoami tells each token its granted roles; the UI's page and assets are open,
@@ -15,7 +16,10 @@ const TOKENS = {
 let app: FastifyInstance
 beforeAll(async () => {
   const tokens = `app=ingest:${TOKENS.app},ci=deploy:${TOKENS.ci},ops=operate:${TOKENS.ops},dev=read:${TOKENS.dev}`
-  app = await buildApp(testSettings({ tokens, impactIntervalMillis: 0, controllerTickMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ tokens, impactIntervalMillis: 0, controllerTickMillis: 0 }), {
+    logger: false,
+    instrument: checkAnswers(),
+  })
 })
 afterAll(async () => {
   await app?.close()

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { nanos } from '../../helpers/otlp.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
@@ -42,7 +43,7 @@ async function gauge(service: string, metric: string, points: [number, number][]
 }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings(), { logger: false })
+  app = await buildApp(testSettings(), { logger: false, instrument: checkAnswers() })
 })
 afterAll(async () => {
   await app?.close()

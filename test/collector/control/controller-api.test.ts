@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { api } from '../slo/seed.ts'
 
@@ -9,7 +10,10 @@ const who = { actor: 'alice', reason: 'keep p99 under 300 ms' }
 const binding = { knob: 'workers', slo: 'latency', algorithm: 'aimd', ...who }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), {
+    logger: false,
+    instrument: checkAnswers(),
+  })
   for (const [name, def] of [
     ['workers', { type: 'int', default: 40, min: 1, max: 200 }],
     ['ratio', { type: 'float', default: 0.5 }],

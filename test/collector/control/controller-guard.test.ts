@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import type { ChangeEvent } from '../../../collector/src/changelog/types.ts'
+import { controllerJson } from '../../../collector/src/api/controllers.ts'
 import {
-  controllerJson,
   ControllerMetrics,
   ControllerRunner,
   createAlgorithm,
@@ -45,7 +46,10 @@ const binding = {
 }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), {
+    logger: false,
+    instrument: checkAnswers(),
+  })
 })
 afterAll(async () => {
   await app?.close()

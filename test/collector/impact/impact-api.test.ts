@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import type { ImpactAnswer } from '../../../collector/src/impact/index.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { deploy, prng, seedLatency, uniform } from './seed.ts'
@@ -23,7 +24,7 @@ async function impact(id: string): Promise<{ status: number; body: ImpactAnswer 
 const metric = (body: ImpactAnswer, signal: string) => body.metrics.find((m) => m.signal === signal)!
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ impactIntervalMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ impactIntervalMillis: 0 }), { logger: false, instrument: checkAnswers() })
   const rand = prng(42)
   const perInterval = () => 90 + Math.floor(rand() * 21) // 90 to 110 requests every 10 s
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KNOB_DETAIL_JSON_SCHEMA, KNOB_JSON_SCHEMA, KNOB_LIST_JSON_SCHEMA } from '../../../throttle/src/wire.ts'
 import { declared } from '../../throttle/fake-collector.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { startServer } from '../../helpers/server.ts'
 
 // The knob resource has one contract, @governor/throttle's wire schemas: every answer of the
@@ -17,7 +18,7 @@ let app: FastifyInstance
 let url: string
 
 beforeAll(async () => {
-  ;({ app, url } = await startServer())
+  ;({ app, url } = await startServer({}, { instrument: checkAnswers() }))
 })
 afterAll(async () => {
   await app?.close()

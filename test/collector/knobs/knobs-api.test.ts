@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { startServer } from '../../helpers/server.ts'
 
 let app: FastifyInstance
 let url: string
 
 beforeAll(async () => {
-  ;({ app, url } = await startServer())
+  ;({ app, url } = await startServer({}, { instrument: checkAnswers() }))
 })
 afterAll(async () => {
   await app?.close()

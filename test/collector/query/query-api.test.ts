@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { nanos } from '../../helpers/otlp.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
@@ -41,7 +42,7 @@ async function query(q: Record<string, string>) {
 }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings(), { logger: false })
+  app = await buildApp(testSettings(), { logger: false, instrument: checkAnswers() })
   // A cumulative counter scraped every 15 s that restarts (resets to 0) inside the second minute.
   //   minute 0: 0, 15, 30, 45 at t = 0, 15, 30, 45 s
   //   minute 1: 60, 5 (reset), 20, 35 at t = 60, 75, 90, 105 s

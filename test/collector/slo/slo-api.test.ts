@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { api, counter, send } from './seed.ts'
 
@@ -13,7 +14,10 @@ const latency = {
 }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), {
+    logger: false,
+    instrument: checkAnswers(),
+  })
 })
 afterAll(async () => {
   await app?.close()

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../collector/src/app.ts'
+import { checkAnswers } from '../../helpers/answer-schemas.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, counter, gauge, histogram, send } from './seed.ts'
 
@@ -30,7 +31,10 @@ const slo = async (service: string, name: string) => {
 }
 
 beforeAll(async () => {
-  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), { logger: false })
+  app = await buildApp(testSettings({ controllerTickMillis: 0, impactIntervalMillis: 0 }), {
+    logger: false,
+    instrument: checkAnswers(),
+  })
 
   // Latency: one histogram, bounds 100..500 ms. Observations added per point (per bucket:
   // ≤100, ≤200, ≤300, ≤400, ≤500, +Inf); the threshold 250 ms lies inside (200, 300], so half

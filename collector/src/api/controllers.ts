@@ -3,8 +3,19 @@ import { actorWithToken, deletionWho } from '../auth/actor.ts'
 import { OPERATE, READ, type Principal } from '../auth/roles.ts'
 import { iso } from '../changelog/change-log.ts'
 import { GovernorError, isGovernorError } from '../errors.ts'
-import type { ControllerBinding } from './controller-service.ts'
-import type { ControllerView } from './controller-runner.ts'
+import type { ControllerBinding } from '../control/controller-service.ts'
+import type { ControllerView } from '../control/controller-runner.ts'
+import {
+  CONTROLLER_DELETED_JSON_SCHEMA,
+  CONTROLLER_DETAIL_JSON_SCHEMA,
+  CONTROLLER_LIST_JSON_SCHEMA,
+  CONTROLLER_PUT_JSON_SCHEMA,
+  type ControllerDeletedJson,
+  type ControllerDetailJson,
+  type ControllerJson,
+  type ControllerListJson,
+  type ControllerPutJson,
+} from './wire/controllers.ts'
 
 type P = { service: string; name: string }
 
@@ -22,21 +33,27 @@ export async function controllerRoutes(app: FastifyInstance): Promise<void> {
 
   app.put<{ Params: P; Body: unknown }>(
     '/controllers/:service/:name',
-    { config: { roles: OPERATE } },
+    {
+      config: { roles: OPERATE },
+      schema: { response: { 200: CONTROLLER_PUT_JSON_SCHEMA, 201: CONTROLLER_PUT_JSON_SCHEMA } },
+    },
     async (req, reply) => {
       const { service, name } = req.params
       const who = whoOf(req.body, req.principal, () => controllers.check(service, req.body))
       const { controller, created, knob, warnings } = await controllers.put(service, name, req.body, who)
-      return reply
-        .code(created ? 201 : 200)
-        .send({ ...json(controller), knob_mode: knob.mode, ...(warnings.length > 0 ? { warnings } : {}) })
+      const answer: ControllerPutJson = {
+        ...json(controller),
+        knob_mode: knob.mode,
+        ...(warnings.length > 0 ? { warnings } : {}),
+      }
+      return reply.code(created ? 201 : 200).send(answer)
     },
   )
 
   app.delete<{ Params: P; Querystring: { actor?: string; reason?: string }; Body: unknown }>(
     '/controllers/:service/:name',
-    { config: { roles: OPERATE } },
-    async (req) => {
+    { config: { roles: OPERATE }, schema: { response: { 200: CONTROLLER_DELETED_JSON_SCHEMA } } },
+    async (req): Promise<ControllerDeletedJson> => {
       const { service, name } = req.params
       controllers.get(service, name)
       const who = deletionWho(req.query, req.body, req.principal, 'GOV_ERR_CONTROLLER_INVALID')
@@ -51,27 +68,37 @@ export async function controllerRoutes(app: FastifyInstance): Promise<void> {
     },
   )
 
-  app.get<{ Querystring: { service?: string } }>('/controllers', { config: { roles: READ } }, async (req) => {
-    return { controllers: controllers.list(req.query.service || undefined).map(json) }
-  })
+  const list = { response: { 200: CONTROLLER_LIST_JSON_SCHEMA } }
+  app.get<{ Querystring: { service?: string } }>(
+    '/controllers',
+    { config: { roles: READ }, schema: list },
+    async (req): Promise<ControllerListJson> => {
+      return { controllers: controllers.list(req.query.service || undefined).map(json) }
+    },
+  )
 
-  app.get<{ Params: P }>('/controllers/:service/:name', { config: { roles: READ } }, async (req) => {
-    const c = controllers.get(req.params.service, req.params.name)
-    const history = await controllers.history(c.service, c.name)
-    return {
-      ...json(c),
-      history: history.map((v) => ({
-        ...v.definition,
-        version: v.version,
-        changed_at: iso(v.changedAt),
-        changed_by: v.actor,
-        reason: v.reason,
-        change_id: v.changeId,
-      })),
-    }
-  })
+  const detail = { response: { 200: CONTROLLER_DETAIL_JSON_SCHEMA } }
+  app.get<{ Params: P }>(
+    '/controllers/:service/:name',
+    { config: { roles: READ }, schema: detail },
+    async (req): Promise<ControllerDetailJson> => {
+      const c = controllers.get(req.params.service, req.params.name)
+      const history = await controllers.history(c.service, c.name)
+      return {
+        ...json(c),
+        history: history.map((v) => ({
+          ...v.definition,
+          version: v.version,
+          changed_at: iso(v.changedAt),
+          changed_by: v.actor,
+          reason: v.reason,
+          change_id: v.changeId,
+        })),
+      }
+    },
+  )
 
-  function json(c: ControllerBinding): Record<string, unknown> {
+  function json(c: ControllerBinding): ControllerJson {
     return controllerJson(c, controllerRunner.view(c.service, c.name))
   }
 }
@@ -102,7 +129,7 @@ function whoOf(body: unknown, principal: Principal | null, check: () => unknown)
 }
 
 /** A binding as the API shows it, with what its runner last saw and did. */
-export function controllerJson(c: ControllerBinding, runtime: ControllerView | undefined): Record<string, unknown> {
+export function controllerJson(c: ControllerBinding, runtime: ControllerView | undefined): ControllerJson {
   const d = c.definition
   const view = runtime?.version === c.version ? runtime : undefined // a changed binding starts afresh at its next tick
   const { description, ...def } = d

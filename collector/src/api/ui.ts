@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildUiBundle, type UiBundle } from './ui-bundle.ts'
+import { buildUiBundle, type UiBundle } from '../ui/ui-bundle.ts'
 
 /** Hashed asset names never change content: cached for a year. */
 const IMMUTABLE = 'public, max-age=31536000, immutable'

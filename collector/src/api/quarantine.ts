@@ -1,7 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { OPERATE, READ } from '../auth/roles.ts'
 import { GovernorError } from '../errors.ts'
-import type { QuarantineEntry } from './quarantine.ts'
+import type { QuarantineEntry } from '../batch/quarantine.ts'
+import {
+  QUARANTINE_LIST_JSON_SCHEMA,
+  REPLAY_JSON_SCHEMA,
+  type QuarantineEntryJson,
+  type QuarantineListJson,
+  type ReplayJson,
+} from './wire/quarantine.ts'
 
 const ID = /^[A-Za-z0-9_.-]{1,200}$/
 /** Most ids one replay may name. */
@@ -22,32 +29,37 @@ export async function quarantineRoutes(app: FastifyInstance): Promise<void> {
   // One replay at a time: two would send the same rows side by side.
   let replaying: Promise<unknown> = Promise.resolve()
 
-  app.get<{ Querystring: { id?: string } }>('/quarantine', { config: { roles: READ } }, async (req) => {
-    const q = pipeline.quarantine
-    const id = req.query.id
-    if (id !== undefined && !ID.test(id))
-      throw new GovernorError('GOV_ERR_QUERY_PARAM', `id=${JSON.stringify(id)}: not a quarantine entry id`)
-    const entries = (q?.list() ?? []).filter((e) => id === undefined || e.id === id)
-    return {
-      entries: entries.map((e) => ({
-        ...entryJson(e),
-        ...(id === undefined
-          ? {}
-          : {
-              rows_tsv: q!
-                .rowsOf(e.id)
-                .toString('utf8')
-                .split('\n')
-                .filter((l) => l !== ''),
-            }),
-      })),
-    }
-  })
+  const list = { response: { 200: QUARANTINE_LIST_JSON_SCHEMA } }
+  app.get<{ Querystring: { id?: string } }>(
+    '/quarantine',
+    { config: { roles: READ }, schema: list },
+    async (req): Promise<QuarantineListJson> => {
+      const q = pipeline.quarantine
+      const id = req.query.id
+      if (id !== undefined && !ID.test(id))
+        throw new GovernorError('GOV_ERR_QUERY_PARAM', `id=${JSON.stringify(id)}: not a quarantine entry id`)
+      const entries = (q?.list() ?? []).filter((e) => id === undefined || e.id === id)
+      return {
+        entries: entries.map((e) => ({
+          ...entryJson(e),
+          ...(id === undefined
+            ? {}
+            : {
+                rows_tsv: q!
+                  .rowsOf(e.id)
+                  .toString('utf8')
+                  .split('\n')
+                  .filter((l) => l !== ''),
+              }),
+        })),
+      }
+    },
+  )
 
   app.post<{ Body: { ids?: unknown } | undefined }>(
     '/quarantine/replay',
-    { config: { roles: OPERATE } },
-    async (req) => {
+    { config: { roles: OPERATE }, schema: { response: { 200: REPLAY_JSON_SCHEMA } } },
+    async (req): Promise<ReplayJson> => {
       const q = pipeline.quarantine
       const ids = req.body?.ids
       if (
@@ -76,13 +88,13 @@ export async function quarantineRoutes(app: FastifyInstance): Promise<void> {
   )
 }
 
-function entryJson(e: QuarantineEntry): Record<string, unknown> {
+function entryJson(e: QuarantineEntry): QuarantineEntryJson {
   return {
     id: e.id,
     table: e.table,
-    columns: e.columns,
+    columns: [...e.columns],
     rows: e.rows,
-    errors: e.errors,
+    errors: [...e.errors],
     quarantined_at: new Date(e.quarantinedAt).toISOString(),
     source: e.source,
   }

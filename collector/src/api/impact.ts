@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { READ } from '../auth/roles.ts'
 import { DEPLOY_KIND } from '../changelog/types.ts'
 import { GovernorError } from '../errors.ts'
+import { IMPACT_JSON_SCHEMA, type ImpactJson } from './wire/impact.ts'
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const
 
@@ -25,8 +26,8 @@ export async function impactRoutes(app: FastifyInstance): Promise<void> {
   const { changeLog, impact } = app.governor
   app.get<{ Params: { id: string }; Querystring: { window?: string } }>(
     '/deploys/:id/impact',
-    { config: { roles: READ, readsPoints: true } },
-    async (req) => {
+    { config: { roles: READ, readsPoints: true }, schema: { response: { 200: IMPACT_JSON_SCHEMA } } },
+    async (req): Promise<ImpactJson> => {
       const window =
         req.query.window === undefined || req.query.window === '' ? undefined : parseImpactWindow(req.query.window)
       const deploy = await changeLog.get(req.params.id)
