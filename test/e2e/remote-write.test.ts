@@ -292,6 +292,45 @@ describe('Prometheus remote write', () => {
     await refused(await post(body, { ...V1, 'content-encoding': 'gzip' }), 415, 'GOV_ERR_RW_CONTENT_ENCODING')
   })
 
+  it('metadata sent after the samples it describes: the metadata API gives each family as sent, and samples keep being stored', async () => {
+    const series = (v: number) => [
+      { labels: { __name__: 'late_hits', job: 'legacy' }, samples: [[B + v * 1000, v]] as [number, number][] },
+      { labels: { __name__: 'late_seconds_count', job: 'legacy' }, samples: [[B + v * 1000, v]] as [number, number][] },
+    ]
+    // One request at a time: this server's pipeline holds one pending point.
+    const send = async (body: Uint8Array) => {
+      await app.governor.pipeline.sync()
+      expect((await post(compressSync(body))).status).toBe(204)
+    }
+    await send(writeRequest(series(1)))
+    // Prometheus sends metadata in requests of its own, every minute.
+    const metadata = [
+      { type: 'COUNTER', metricFamilyName: 'late_hits', help: 'Hits, from a text-format exporter.', unit: '' },
+      { type: 'HISTOGRAM', metricFamilyName: 'late_seconds', help: 'Latency.', unit: 'seconds' },
+    ]
+    await send(writeRequest([], metadata))
+    await send(writeRequest(series(2)))
+
+    const read = async () => {
+      const r = await fetch(`${url}/prometheus/api/v1/metadata`)
+      return ((await r.json()) as { data: Record<string, { type: string; help: string; unit: string }[]> }).data
+    }
+    let families = await read()
+    // Recorded beside the answer, not before it: wait until it is there.
+    for (let tries = 0; families.late_seconds === undefined && tries < 200; tries++) {
+      await new Promise((r) => setImmediate(r))
+      families = await read()
+    }
+    expect(families.late_hits).toEqual([{ type: 'counter', help: 'Hits, from a text-format exporter.', unit: '' }])
+    expect(families.late_seconds).toEqual([{ type: 'histogram', help: 'Latency.', unit: 'seconds' }])
+    await app.governor.pipeline.sync()
+    const stored = await app.governor.store.client.query({
+      query: `SELECT count() FROM governor.samples WHERE series_id IN (SELECT series_id FROM governor.series WHERE metric IN ('late_hits', 'late_seconds_count'))`,
+      format: 'JSONCompactEachRow',
+    })
+    expect(await stored.json()).toEqual([['4']])
+  })
+
   it('remote write 2.0: stored with the metadata and created time of each series; the answer says what was written', async () => {
     const body = compressSync(
       Buffer.from(

@@ -41,8 +41,17 @@ export class MetricFamilies {
     return this.#map.get(name)
   }
 
-  set(name: string, family: MetricFamily): void {
-    if (!this.#map.has(name) && this.#map.size >= this.#maxEntries) {
+  /** Remembers a family's metadata; true when it is new or says something else than before. */
+  set(name: string, family: MetricFamily): boolean {
+    const before = this.#map.get(name)
+    if (
+      before !== undefined &&
+      before.type === family.type &&
+      before.help === family.help &&
+      before.unit === family.unit
+    )
+      return false
+    if (before === undefined && this.#map.size >= this.#maxEntries) {
       let drop = this.#map.size >> 1
       for (const key of this.#map.keys()) {
         if (drop-- <= 0) break
@@ -50,8 +59,26 @@ export class MetricFamilies {
       }
     }
     this.#map.set(name, family)
+    return true
+  }
+
+  /** Forgets a family, so that its next metadata counts as new (its recording failed). */
+  forget(name: string): void {
+    this.#map.delete(name)
   }
 }
+
+/** The name of each FAMILY_TYPE number, as Prometheus' metadata API writes it. */
+export const FAMILY_TYPE_NAMES = [
+  'unknown',
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+] as const
 
 /** How the samples of one metric name are stored. */
 export interface SeriesTyping {

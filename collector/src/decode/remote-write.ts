@@ -61,6 +61,8 @@ export function decodeRemoteWrite(
 export class RemoteWriteDecoding {
   readonly #b: BatchBuilder
   readonly #series: TimeSeriesReader
+  /** Families whose metadata this request brought new or changed (see `stated`). */
+  readonly #stated: string[] = []
   #done = false
 
   constructor(body: Uint8Array, cache: SeriesCache, families = new MetricFamilies(), oldestMillis = 0) {
@@ -79,7 +81,7 @@ export class RemoteWriteDecoding {
           this.#series.scan(r.delimitedEnd())
         } else if (field === 3) {
           r.expect(tag, LEN, 'WriteRequest.metadata')
-          metadata(r, r.delimitedEnd(), families)
+          metadata(r, r.delimitedEnd(), families, this.#stated)
         } else r.skip(tag)
       }
     } catch (err) {
@@ -90,6 +92,11 @@ export class RemoteWriteDecoding {
   /** Whether every series has been decoded. */
   get done(): boolean {
     return this.#done
+  }
+
+  /** The families whose metadata this request brought new or changed: worth recording. */
+  get stated(): readonly string[] {
+    return this.#stated
   }
 
   /** Samples dropped so far (see `decodeRemoteWrite`). */
@@ -124,7 +131,7 @@ export function remoteWriteError(err: unknown): unknown {
   return err
 }
 
-function metadata(r: ProtobufReader, end: number, families: MetricFamilies): void {
+function metadata(r: ProtobufReader, end: number, families: MetricFamilies, stated: string[]): void {
   let type = 0
   let name = ''
   let help = ''
@@ -153,5 +160,5 @@ function metadata(r: ProtobufReader, end: number, families: MetricFamilies): voi
     }
   }
   r.endOf(end, 'MetricMetadata')
-  if (name !== '') families.set(name, { type, help, unit })
+  if (name !== '' && families.set(name, { type, help, unit })) stated.push(name)
 }

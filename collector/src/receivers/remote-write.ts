@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { INGEST } from '../auth/roles.ts'
 import { RemoteWriteDecoding } from '../decode/remote-write.ts'
 import { RemoteWriteV2Decoding } from '../decode/remote-write-v2.ts'
-import { MetricFamilies } from '../decode/remote-write-typing.ts'
+import { FAMILY_TYPE_NAMES, MetricFamilies } from '../decode/remote-write-typing.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
 import { snappyBlock } from './snappy.ts'
@@ -78,6 +78,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
         await req.ingestResume()
         sliceEnd = req.ingestSliceEnd()
       }
+      if (decoding instanceof RemoteWriteDecoding) recordStated(req, families, decoding.stated)
       if (decoding.rejected > 0) {
         metrics.pointsRejected.inc({ receiver: RECEIVER, reason: 'invalid_point' }, decoding.rejected)
         req.log.debug({ rejected: decoding.rejected, reasons: decoding.errors }, 'remote write: samples dropped')
@@ -97,6 +98,24 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
     } catch (err) {
       return sendError(req, reply, err)
     }
+  })
+}
+
+/**
+ * Records the metadata a request brought new or changed, without holding its answer: the
+ * request's samples are acknowledged whatever becomes of it. A family whose recording fails is
+ * forgotten, so that the same metadata sent again (Prometheus sends it every minute) is
+ * recorded then.
+ */
+function recordStated(req: FastifyRequest, families: MetricFamilies, stated: readonly string[]): void {
+  const list = stated.flatMap((family) => {
+    const f = families.get(family)
+    return f === undefined ? [] : [{ family, type: FAMILY_TYPE_NAMES[f.type] ?? 'unknown', help: f.help, unit: f.unit }]
+  })
+  if (list.length === 0) return
+  req.server.governor.store.recordMetricFamilies(list).catch((err: unknown) => {
+    for (const f of list) families.forget(f.family)
+    req.log.warn({ err }, 'remote write: metric metadata not recorded; it will be when sent again')
   })
 }
 

@@ -309,4 +309,23 @@ TTL toDateTime(committed_at) + toIntervalDay(30)
 SETTINGS ttl_only_drop_parts = 1`,
     ],
   },
+  {
+    version: 9,
+    name: 'metric metadata',
+    // A row per metric family, small and read whole: every node holds it all.
+    layout: { metric_metadata: 'everywhere' },
+    statements: (ctx) => [
+      // What Prometheus says of each metric family (remote write sends it in requests of its
+      // own, often after the family's first samples): the metadata API answers from it, so help,
+      // unit and type read as sent, whenever they came. The latest row of a family is its metadata.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.metric_metadata (
+  family String,
+  type LowCardinality(String),
+  help String,
+  unit String,
+  updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY family`,
+    ],
+  },
 ]

@@ -4,9 +4,28 @@ import { isPrometheusNative, prometheusMetricName, unitWords, type StoredSeries 
 
 /** One metric family as `/api/v1/metadata` describes it. */
 export interface MetricMetadata {
-  type: 'counter' | 'gauge' | 'histogram' | 'summary' | 'unknown'
+  type: 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown'
   help: string
   unit: string
+}
+
+/** A metric family's metadata as a Prometheus remote write sender states it. */
+export interface FamilyMetadata extends MetricMetadata {
+  family: string
+}
+
+/** Records what senders said of metric families (see the metric_metadata table); the latest of each family is kept. */
+export async function recordFamilies(
+  client: ClickHouseClient,
+  db: string,
+  families: readonly FamilyMetadata[],
+): Promise<void> {
+  if (families.length === 0) return
+  await client.insert({
+    table: `${db}.metric_metadata`,
+    values: families.map((f) => ({ family: f.family, type: f.type, help: f.help, unit: f.unit })),
+    format: 'JSONEachRow',
+  })
 }
 
 type Row = [string, string, string, boolean | number, string, string, string, Record<string, string>]
@@ -56,6 +75,17 @@ FROM ${db}.series GROUP BY metric ORDER BY metric`,
               : 'gauge'
     if (isPrometheusNative(s)) add(name, { type: promType, help, unit })
     else add(prometheusMetricName(s), { type: promType, help, unit: unitWords(unit).join('_') })
+  }
+  // What senders stated of their families wins over what the series rows say: it may have come
+  // after a family's first samples, and it names a histogram or summary by its family's name.
+  const stated = await client.query({
+    query: `SELECT family, type, help, unit FROM ${db}.metric_metadata FINAL ORDER BY family`,
+    format: 'JSONCompactEachRow',
+  })
+  for (const [family, type, help, unit] of await stated.json<[string, MetricMetadata['type'], string, string]>()) {
+    if (metric !== undefined && metric !== '' && family !== metric) continue
+    if (Object.keys(out).length >= limit && out[family] === undefined) continue
+    out[family] = [{ type, help, unit }]
   }
   add(CHANGE_METRIC, {
     type: 'gauge',

@@ -1,3 +1,4 @@
+import { recordFamilies, type FamilyMetadata } from './prometheus-metadata.ts'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
@@ -224,6 +225,11 @@ export class Store {
   /** Notes series whose rows are now in the series table. */
   markSeriesStored(ids: readonly bigint[]): void {
     for (const id of ids) this.#knownSeries.add(id)
+  }
+
+  /** Records what a sender said of metric families (Prometheus' metadata); see prometheus-metadata.ts. */
+  async recordMetricFamilies(families: readonly FamilyMetadata[]): Promise<void> {
+    await recordFamilies(this.client, this.db, families)
   }
 
   /** True when the store answers a trivial query. */
