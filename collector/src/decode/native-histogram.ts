@@ -2,6 +2,7 @@ import type { ExpBuckets } from '../model/batch.ts'
 import type { Attributes } from '../model/types.ts'
 import type { BatchBuilder } from './decode-result.ts'
 import { I64, LEN, VARINT, type ProtobufReader } from './protobuf-reader.ts'
+import { staleFlags } from './stale-marker.ts'
 
 /*
  * Prometheus' native histogram, `Histogram` in types.proto, numbered alike in remote write 1.0
@@ -20,11 +21,6 @@ import { I64, LEN, VARINT, type ProtobufReader } from './protobuf-reader.ts'
  * from the bucket before (integer histograms) or as absolute numbers (float histograms).
  */
 
-/** Stale marker: a sum with these NaN bits (high and low 32-bit halves). */
-const STALE_HI = 0x7ff0_0000
-const STALE_LO = 2
-/** OTLP DataPointFlags bit 0: no recorded value. */
-const NO_RECORDED_VALUE = 1
 /** ResetHint GAUGE: a gauge histogram, whose counts go up and down. */
 const RESET_HINT_GAUGE = 3
 /** Schemas of exponential buckets; -53 is custom buckets (NHCB), which are not exponential. */
@@ -79,11 +75,7 @@ export function readNativeHistogram(r: ProtobufReader, end: number): NativeHisto
         const at = r.pos
         sum = r.double()
         flags = 0
-        if (sum !== sum) {
-          r.pos = at
-          r.fixed64()
-          if (r.hi === STALE_HI && r.lo === STALE_LO) flags = NO_RECORDED_VALUE
-        }
+        if (sum !== sum) flags = staleFlags(r, at)
         break
       }
       case 4:

@@ -2,6 +2,7 @@ import type { PointBatch } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
 import type { Attributes, SeriesInfo } from '../model/types.ts'
 import { BatchBuilder, UNKNOWN_SERVICE, newAttributes } from './decode-result.ts'
+import { staleFlags } from './stale-marker.ts'
 import { I64, LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
 import { addNativeHistogram, readNativeHistogram } from './native-histogram.ts'
 import { remoteWriteError } from './remote-write.ts'
@@ -20,11 +21,6 @@ import { typingFromMetadata, type SeriesTyping } from './remote-write-typing.ts'
  * string. Metadata and the counter's start (created timestamp) travel with each series.
  */
 
-/** Prometheus' stale marker: a NaN with this bit pattern (high and low 32-bit halves). */
-const STALE_HI = 0x7ff0_0000
-const STALE_LO = 2
-/** OTLP DataPointFlags bit 0: no recorded value. */
-const NO_RECORDED_VALUE = 1
 /** Label names that name the service, in order of precedence (as remote write 1.0 reads them). */
 const SERVICE_LABELS = ['service_name', 'service', 'job'] as const
 /** How many series are stored between two looks at the clock (see `next`). */
@@ -304,12 +300,7 @@ export class RemoteWriteV2Decoding {
         const at = r.pos
         value = r.double()
         flags = 0
-        // NaN payloads are not observable through a double: read the bits when it is one.
-        if (value !== value) {
-          r.pos = at
-          r.fixed64()
-          if (r.hi === STALE_HI && r.lo === STALE_LO) flags = NO_RECORDED_VALUE
-        }
+        if (value !== value) flags = staleFlags(r, at)
       } else if (field === 2) {
         r.expect(tag, VARINT, 'Sample.timestamp')
         ts = r.int64()

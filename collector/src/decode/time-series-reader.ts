@@ -1,5 +1,6 @@
 import type { Attributes, SeriesInfo } from '../model/types.ts'
 import { UNKNOWN_SERVICE, newAttributes, type BatchBuilder } from './decode-result.ts'
+import { staleFlags } from './stale-marker.ts'
 import { I64, LEN, VARINT, type ProtobufReader } from './protobuf-reader.ts'
 import { addNativeHistogram, readNativeHistogram } from './native-histogram.ts'
 import { seriesTyping, type MetricFamilies } from './remote-write-typing.ts'
@@ -8,11 +9,6 @@ const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
 const NAME_LABEL = ascii('__name__')
 const SERVICE_LABELS = [ascii('service_name'), ascii('service'), ascii('job')] as const
 
-/** Prometheus' stale marker: a NaN with this bit pattern (high and low 32-bit halves). */
-const STALE_HI = 0x7ff0_0000
-const STALE_LO = 2
-/** OTLP DataPointFlags bit 0: no recorded value. */
-const NO_RECORDED_VALUE = 1
 /** `labelsStart` of a series whose labels are not one run of bytes: it has no encoded key. */
 const SCATTERED = -2
 
@@ -353,12 +349,7 @@ export class TimeSeriesReader {
         const at = r.pos
         value = r.double()
         flags = 0
-        // NaN payloads are not observable through a double: read the bits when it is one.
-        if (value !== value) {
-          r.pos = at
-          r.fixed64()
-          if (r.hi === STALE_HI && r.lo === STALE_LO) flags = NO_RECORDED_VALUE
-        }
+        if (value !== value) flags = staleFlags(r, at)
       } else if (field === 2) {
         r.expect(tag, VARINT, 'Sample.timestamp')
         ts = r.int64()
