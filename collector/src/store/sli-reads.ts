@@ -193,6 +193,119 @@ WHERE series_id IN {ids:Array(UInt64)} AND ts > {from:Int64} AND ts <= {now:Int6
   }
 }
 
+/** A row of the samples or histograms table, as `MemorySliReads` holds it (times epoch ms). */
+export interface SliRow {
+  seriesId: string
+  ts: number
+  /** When a cumulative series began counting; 0 when unknown. */
+  start: number
+  /** Bit 0: no recorded value (a stale marker): never read. */
+  flags: number
+  /** Samples: the value. */
+  value?: number
+  /** Histograms: the count, the bounds and each bucket's count (one more than the bounds). */
+  count?: number
+  bounds?: readonly number[]
+  counts?: readonly number[]
+}
+
+/**
+ * The SLI reads over rows held in memory, counted as `ClickHouseSliReads` counts them in SQL
+ * (the same contract test runs against both): for unit tests of what reads SLIs, and to say in
+ * plain code what the SQL does.
+ */
+export class MemorySliReads implements SliReads {
+  readonly #rows: Record<CountQuery['table'], SliRow[]> = { samples: [], histograms: [] }
+
+  /** Adds rows to a table, in any order. */
+  add(table: CountQuery['table'], rows: readonly SliRow[]): void {
+    this.#rows[table].push(...rows)
+  }
+
+  async countEvents(q: CountQuery): Promise<EventCount[]> {
+    const counts = q.windows.map(() => ({ bad: 0, total: 0 }))
+    if (q.ids.length === 0) return counts
+    const from = q.now - Math.max(...q.windows) - LOOKBACK_MARGIN_MILLIS
+    const bad = new Set(q.badIds ?? [])
+    const delta = new Set(q.deltaIds)
+    for (const rows of this.#series(q.table, q.ids, from, q.now).values()) {
+      let previous: { ts: number; t: number; b: number } | undefined
+      for (const row of rows) {
+        const { t, b } = pointValue(q, row, bad)
+        let dt: number, db: number
+        if (q.kind === 'above_max' || delta.has(row.seriesId)) [dt, db] = [t, b]
+        else if (previous === undefined) {
+          const beganInside = row.start > from && row.start < row.ts
+          ;[dt, db] = beganInside ? [t, b] : [0, 0]
+        } else if (t < previous.t || (row.start > previous.ts && row.start < row.ts)) [dt, db] = [t, b]
+        else [dt, db] = [t - previous.t, Math.max(b - previous.b, 0)]
+        previous = { ts: row.ts, t, b }
+        q.windows.forEach((w, i) => {
+          if (row.ts > q.now - w) {
+            counts[i]!.bad += db
+            counts[i]!.total += dt
+          }
+        })
+      }
+    }
+    return counts
+  }
+
+  async newest(table: CountQuery['table'], ids: readonly string[], from: number, now: number) {
+    let newest: number | undefined
+    for (const rows of this.#series(table, ids, from, now).values())
+      newest = Math.max(newest ?? -Infinity, rows.at(-1)!.ts)
+    return newest
+  }
+
+  async lastValue(ids: readonly string[], from: number, now: number) {
+    let highest: number | undefined
+    for (const rows of this.#series('samples', ids, from, now).values())
+      highest = Math.max(highest ?? -Infinity, rows.at(-1)!.value ?? 0)
+    return highest
+  }
+
+  /** The recorded rows of each of `ids` in (from, now], in time order. */
+  #series(table: CountQuery['table'], ids: readonly string[], from: number, now: number): Map<string, SliRow[]> {
+    const wanted = new Set(ids)
+    const series = new Map<string, SliRow[]>()
+    for (const row of this.#rows[table]) {
+      if (!wanted.has(row.seriesId) || row.ts <= from || row.ts > now || (row.flags & 1) !== 0) continue
+      const rows = series.get(row.seriesId) ?? []
+      rows.push(row)
+      series.set(row.seriesId, rows)
+    }
+    for (const rows of series.values()) rows.sort((a, b) => a.ts - b.ts)
+    return series
+  }
+}
+
+/** What one row counts (see `CountKind`): total `t` and bad `b`, as counters or as deltas. */
+function pointValue(q: CountQuery, row: SliRow, bad: ReadonlySet<string>): { t: number; b: number } {
+  switch (q.kind) {
+    case 'latency':
+      return { t: row.count ?? 0, b: aboveThreshold(row.bounds ?? [], row.counts ?? [], q.threshold ?? 0) }
+    case 'errors': {
+      const t = q.table === 'histograms' ? (row.count ?? 0) : (row.value ?? 0)
+      return { t, b: bad.has(row.seriesId) ? t : 0 }
+    }
+    case 'above_max':
+      return { t: 1, b: (row.value ?? 0) > (q.threshold ?? 0) ? 1 : 0 }
+  }
+}
+
+/** `ABOVE_THRESHOLD` in plain code: a histogram point's observations above `threshold`. */
+function aboveThreshold(bounds: readonly number[], counts: readonly number[], threshold: number): number {
+  let above = 0
+  counts.forEach((c, k) => {
+    const lower = k === 0 ? 0 : bounds[k - 1]!
+    const upper = bounds[k]
+    if (lower >= threshold || upper === undefined) above += c
+    else if (upper > threshold) above += (c * (upper - threshold)) / (upper - lower)
+  })
+  return above
+}
+
 function num(v: number | string | null | undefined): number {
   const n = Number(v ?? 0)
   return Number.isFinite(n) ? n : 0
