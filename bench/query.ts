@@ -19,7 +19,7 @@
  *          for bench/lib/query-stages.ts)
  */
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -281,7 +281,9 @@ try {
   await measure()
 } finally {
   await Promise.all([...servers.values()].map((s) => stop(s)))
-  if (opt.keep !== undefined) cpSync(join(workRoot, 'governor', 'data'), opt.keep, { recursive: true })
+  // Only once Governor has loaded: a failure before that must not hide behind a missing directory.
+  if (opt.keep !== undefined && existsSync(join(workRoot, 'governor', 'data')))
+    cpSync(join(workRoot, 'governor', 'data'), opt.keep, { recursive: true })
   rmSync(workRoot, { recursive: true, force: true })
 }
 writeReport()

@@ -3,7 +3,14 @@ import { PromqlError, TOO_MANY_SAMPLES } from '../promql/errors.ts'
 import type { LabelMatcher, Labels, Querier, RawSeries, SelectHints, SelectLimits } from '../promql/querier.ts'
 import { CHANGE_METRIC, readChangeSeries } from './change-series.ts'
 import { compileMatchers, matchesAll } from './label-matchers.ts'
-import { decodePointRows, lastPerStepSql, lastSamplePerStepSql, pointRowsSql, samplePointsSql } from './point-rows.ts'
+import {
+  decodePointRows,
+  lastPerStepSql,
+  lastSamplePerStepSql,
+  pointRowsSql,
+  samplesAnyOrderSql,
+  type PointRowsShape,
+} from './point-rows.ts'
 import { formatKey, PART_CODE, type ExposedFamily, type Part } from './prometheus-names.ts'
 import { keyedLabels, keyMatches, selectFamilies, type Selection } from './series-selection.ts'
 
@@ -42,12 +49,15 @@ const ROWS_PER_SERIES = 10
  *   1. series table → matching stored series and their exposed families (series-selection.ts)
  *   2. series limit checked on the families
  *   3. one count over the point tables (ids and times only) → sample limit checked; a read
- *      too small to pass the limit even at a sample a second skips it (counted as decoded)
+ *      too small to pass the limit even at a sample a second skips it (counted as decoded),
+ *      and so does a read of plain samples whose granules, estimated from the index, hold no
+ *      more rows than the limit allows
  *   4. the points, one Native result sorted by series and time, its columns copied whole
- *      into typed arrays (point-rows.ts); plain samples straight from their table in its own
- *      order, a series as its position in the read's id list; histogram buckets are made
- *      cumulative by ClickHouse; for an instant selector at steps, only the last point of each
- *      step's interval; a large read streamed in the engine's blocks
+ *      into typed arrays (point-rows.ts); plain samples straight from their table, its parts
+ *      read side by side and put in order by the decoder, a series as its position in the
+ *      read's id list; histogram buckets are made cumulative by ClickHouse; for an instant
+ *      selector at steps, only the last point of each step's interval; a large read streamed
+ *      in the engine's blocks
  *
  * Points never cross as JSON. `governor_change` is served from the change log. What a read
  * costs is mostly the bytes that leave the engine (chDB hands over some 50–100 MB/s on this
@@ -108,7 +118,7 @@ export class ClickHouseQuerier implements Querier {
     // are counted as they are decoded, and a cap on the rows the engine may read guards memory.
     const small =
       !shape.keyed && sel.families.length * Math.max(1, (end - start) / 1000) + changeSamples <= limits.maxSamples
-    if (!small) {
+    if (!small && !(await this.#surelyWithin(plan, limits.maxSamples - changeSamples, signal))) {
       const samples = (await this.#count(plan, signal)) + changeSamples
       if (samples > limits.maxSamples) throw tooManySamples(samples)
     }
@@ -118,11 +128,15 @@ export class ClickHouseQuerier implements Querier {
       hints.range === undefined && hints.step > 0 && Number.isInteger(hints.end) && Number.isInteger(hints.step)
     const only = plan.length === 1 ? plan[0]!.direct : undefined
     let sql: string
+    let decodeShape: PointRowsShape = shape
     if (only !== undefined) {
-      // Plain samples alone: read straight from the table, in its order (point-rows.ts).
-      sql = thinned
-        ? lastSamplePerStepSql(only.table, only.where, shape, hints.end, hints.step)
-        : samplePointsSql(only.table, only.where, shape)
+      // Plain samples alone: read straight from the table, its parts side by side, put in
+      // order by the decoder (point-rows.ts).
+      if (thinned) sql = lastSamplePerStepSql(only.table, only.where, shape, hints.end, hints.step)
+      else {
+        sql = samplesAnyOrderSql(only.table, only.where, shape)
+        decodeShape = { ...shape, unordered: true }
+      }
     } else {
       const rows = plan.map((p) => p.rows).join('\nUNION ALL\n')
       sql = pointRowsSql(thinned ? lastPerStepSql(rows, hints.end, hints.step) : rows, shape)
@@ -152,7 +166,7 @@ export class ClickHouseQuerier implements Querier {
     for (const f of sel.families) byId.set(`${f.series.id}:${PART_CODE[f.part]}`, f)
     const out: RawSeries[] = [...selectedChanges]
     let decoded = changeSamples
-    for (const run of decodePointRows(bytes, shape)) {
+    for (const run of decodePointRows(bytes, decodeShape)) {
       decoded += run.ts.length
       if (decoded > limits.maxSamples) throw tooManySamples(decoded)
       const f = byId.get(`${run.id}:${run.part}`)
@@ -295,6 +309,27 @@ export class ClickHouseQuerier implements Querier {
     await read('bucket', 'histograms', 'arrayPushBack(bounds, inf)', buckets)
     await read('quantile', 'summaries', 'quantiles', quantiles)
     return keys
+  }
+
+  /**
+   * Whether a read of plain samples stays within `bound` by the engine's own estimate: the rows
+   * of the granules its primary key selects, read from the index alone. Those granules hold
+   * every row the read can return, so an estimate within the bound proves the exact count is
+   * too, and the count (a scan of every id and time: 1,000 series over 24 h, 89 against 14 ms
+   * of the engine's CPU) is skipped; past it, the exact count decides as before. Any other
+   * answer (no row, another table, as a Distributed table may give) proves nothing.
+   */
+  async #surelyWithin(plan: TablePlan[], bound: number, signal?: AbortSignal): Promise<boolean> {
+    const direct = plan.length === 1 ? plan[0]!.direct : undefined
+    if (direct === undefined) return false
+    const rs = await this.#store.client.query({
+      query: `EXPLAIN ESTIMATE SELECT 1 FROM ${direct.table} WHERE ${direct.where}`,
+      format: 'JSONCompactEachRow',
+      ...(signal === undefined ? {} : { abort_signal: signal }),
+    })
+    const rows = await rs.json<[string, string, string | number, string | number, string | number]>()
+    if (rows.length === 0 || rows.some(([database, table]) => `${database}.${table}` !== direct.table)) return false
+    return rows.reduce((n, row) => n + Number(row[3]), 0) <= bound
   }
 
   /** Exact count of the samples the plan reads, from ids and times only. */

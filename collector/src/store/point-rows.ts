@@ -14,7 +14,8 @@
  * when the read holds plain samples only. The time crosses as UInt32 milliseconds after the
  * read's first millisecond when the read spans less than 2^32 ms (49.7 days), else as Float64
  * milliseconds (exact below 2^53). The rows of an exposed series are consecutive and may span
- * blocks.
+ * blocks; in a read of plain samples asked in no order (`samplesAnyOrderSql`) they come in a
+ * few such pieces instead, put in order by the decoder.
  */
 
 /** Widest read whose times cross as UInt32 offsets. */
@@ -33,6 +34,11 @@ export interface PointRowsShape {
    * less per point, a quarter of a plain sample's row.
    */
   readonly ids?: readonly bigint[]
+  /**
+   * The rows of a series may come in any order (`samplesAnyOrderSql`): the decoder gathers each
+   * series' rows and puts them in time order itself.
+   */
+  readonly unordered?: boolean
 }
 
 /**
@@ -64,6 +70,20 @@ export function samplePointsSql(table: string, where: string, shape: PointRowsSh
   return `SELECT ${idColumns(shape)}, ${timeColumn(shape)} AS t, value, toUInt8(bitAnd(flags, 1)) AS stale
 FROM ${table} WHERE ${where}
 ORDER BY series_id, ts`
+}
+
+/**
+ * The rows of `samplePointsSql` with no order asked of the engine: each of the table's parts is
+ * read as it lies, beside the others, instead of being merged into one stream sorted by series
+ * and time, which took half of the engine's time of a large read (1,000 series over 24 h, 13
+ * parts: 662 against 324 ms of CPU). A block holds the rows of one part's range in the table's
+ * order, so a series comes in a few pieces, each in time order; `decodePointRows` puts them
+ * together (`shape.unordered`). Needs `shape.ids`.
+ */
+export function samplesAnyOrderSql(table: string, where: string, shape: PointRowsShape): string {
+  if (shape.ids === undefined) throw new Error('samplesAnyOrderSql needs the ids of the read')
+  return `SELECT ${idColumns(shape)}, ${timeColumn(shape)} AS t, value, toUInt8(bitAnd(flags, 1)) AS stale
+FROM ${table} WHERE ${where}`
 }
 
 /**
@@ -219,21 +239,41 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
     return copy as ArrayBuffer
   }
   let open: OpenRun | undefined
-  const close = (): void => {
-    if (open === undefined) return
-    const ts = joined(open.ts, Float64Array),
-      values = joined(open.values, Float64Array),
-      stale = joined(open.stale, Uint8Array)
+  const finish = (run: OpenRun): void => {
+    // Unordered: the pieces joined by their first time, so that pieces of parts apart in time
+    // come out in order with no more copying than a sorted read's; any other case is sorted.
+    const order = shape.unordered ? piecesByTime(run.ts) : undefined
+    const pick = <A>(pieces: A[]): A[] => (order === undefined ? pieces : order.map((p) => pieces[p]!))
+    const ts = joined(pick(run.ts), Float64Array),
+      values = joined(pick(run.values), Float64Array),
+      stale = joined(pick(run.stale), Uint8Array)
+    if (shape.unordered) inTimeOrder(ts, values, stale)
     const kept = dedupe(ts, values, stale)
     const anyStale = stale.subarray(0, kept).indexOf(1) >= 0
     runs.push({
-      id: idOf(open),
-      part: open.part,
-      key: open.key,
+      id: idOf(run),
+      part: run.part,
+      key: run.key,
       ts: ts.subarray(0, kept),
       values: values.subarray(0, kept),
       ...(anyStale ? { stale: stale.subarray(0, kept) } : {}),
     })
+  }
+  // Unordered rows: the pieces of each series, kept until every block has been read.
+  const gathered = new Map<string, OpenRun>()
+  const close = (): void => {
+    if (open === undefined) return
+    if (!shape.unordered) finish(open)
+    else {
+      const name = `${open.hi}:${open.lo}:${open.part}:${open.key}`
+      const kept = gathered.get(name)
+      if (kept === undefined) gathered.set(name, open)
+      else {
+        kept.ts.push(...open.ts)
+        kept.values.push(...open.values)
+        kept.stale.push(...open.stale)
+      }
+    }
     open = undefined
   }
   const block = (): void => {
@@ -294,7 +334,73 @@ export function decodePointRows(input: Uint8Array | readonly Uint8Array[], shape
     }
   }
   close()
+  if (shape.unordered) {
+    // In the order the sorted read gives: by series id, then part and key.
+    const all = [...gathered.values()].map((run) => ({ run, id: idOf(run) }))
+    all.sort((a, b) => (a.id !== b.id ? (a.id < b.id ? -1 : 1) : a.run.part - b.run.part || a.run.key - b.run.key))
+    for (const { run } of all) finish(run)
+  }
   return runs
+}
+
+/** The positions of a series' pieces ordered by their first time (then as they came). */
+function piecesByTime(pieces: readonly Float64Array[]): number[] {
+  return pieces.map((_, p) => p).sort((a, b) => pieces[a]![0]! - pieces[b]![0]! || a - b)
+}
+
+/**
+ * Puts one series' points in time order, in place. They come as runs each in time order (a
+ * block's rows of one part). The runs are laid out by their first time, each after the points
+ * laid out before it; where it overlaps their tail (parts written over the same time), the two
+ * are merged, which costs the length of the overlap, not of the series. Points sharing a time
+ * stay side by side for `dedupe`, which keeps one of them by value whatever their order.
+ *
+ *   laid out  ●●●●●●●●●●|●●●        run ○○○○○   →   ●●●●●●●●●●●○●○●○○
+ *                       at (first laid-out point after the run's first)
+ */
+function inTimeOrder(ts: Float64Array, values: Float64Array, stale: Uint8Array): void {
+  const starts = [0]
+  for (let i = 1; i < ts.length; i++) if (ts[i]! < ts[i - 1]!) starts.push(i)
+  if (starts.length === 1) return
+  const runs = starts.map((start, r) => ({ start, end: starts[r + 1] ?? ts.length }))
+  runs.sort((a, b) => ts[a.start]! - ts[b.start]! || a.start - b.start)
+  const outT = new Float64Array(ts.length),
+    outV = new Float64Array(ts.length),
+    outS = new Uint8Array(ts.length)
+  let laid = 0
+  for (const { start, end } of runs) {
+    let at = laid
+    while (at > 0 && outT[at - 1]! > ts[start]!) at--
+    if (at === laid) {
+      outT.set(ts.subarray(start, end), laid)
+      outV.set(values.subarray(start, end), laid)
+      outS.set(stale.subarray(start, end), laid)
+      laid += end - start
+      continue
+    }
+    const tailT = outT.slice(at, laid),
+      tailV = outV.slice(at, laid),
+      tailS = outS.slice(at, laid)
+    let i = 0,
+      j = start,
+      w = at
+    while (i < tailT.length || j < end) {
+      // Of equal times the point laid out first stays first.
+      if (j >= end || (i < tailT.length && tailT[i]! <= ts[j]!)) {
+        outT[w] = tailT[i]!
+        outV[w] = tailV[i]!
+        outS[w++] = tailS[i++]!
+      } else {
+        outT[w] = ts[j]!
+        outV[w] = values[j]!
+        outS[w++] = stale[j++]!
+      }
+    }
+    laid = w
+  }
+  ts.set(outT)
+  values.set(outV)
+  stale.set(outS)
 }
 
 /** Thrown inside the decoder when a block runs past the bytes at hand. */

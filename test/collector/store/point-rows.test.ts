@@ -6,6 +6,7 @@ import {
   lastSamplePerStepSql,
   pointRowsSql,
   samplePointsSql,
+  samplesAnyOrderSql,
   type PointRowsShape,
 } from '../../../collector/src/store/point-rows.ts'
 
@@ -262,6 +263,51 @@ describe('point rows', () => {
         stale: undefined,
       })
       expect(kept[2]).toEqual({ id: 3n, ts: [5000, 70000, 180000], values: [1e300, 0, Infinity], stale: [0, 1, 0] })
+    })
+
+    // With no order asked of the engine, a series comes in pieces from several parts: pieces
+    // apart in time (laid end to end), interleaved (merged), sharing times across parts (one
+    // kept by value), in blocks of 3 rows read by several threads. The runs must be the sorted
+    // read's, point for point: counter resets, gaps, stale markers, NaN and ties included.
+    it('reads the same runs in any order as sorted', async () => {
+      const anyOrder = 'point_rows_any_order'
+      await session.queryAsync(
+        `CREATE TABLE ${anyOrder} (series_id UInt64, ts Int64, value Float64, flags UInt8) ENGINE = MergeTree ORDER BY (series_id, ts)`,
+      )
+      const insert = (points: string, filter = '1') =>
+        session.queryAsync(
+          `INSERT INTO ${anyOrder} SELECT * FROM values('series_id UInt64, ts Int64, value Float64, flags UInt8', ${points}) WHERE ${filter}`,
+        )
+      await insert(POINTS, 'ts % 2 = 0') // interleaved with the next part
+      await insert(POINTS, 'ts % 2 = 1')
+      // Times another part has too: a number where a stale marker is, a greater and a smaller value, NaN over a number.
+      await insert('(1, 105000, 1, 0), (1, 120000, 8.5, 0), (2, 10000, -2, 0), (3, 65000, nan, 0)')
+      // Apart in time, before and after the other parts: a gap, then a counter reset.
+      await insert('(2, 1000, 40, 0), (2, 2000, 41, 0), (3, 200000, 9, 0), (3, 215000, 2, 0), (3, 230000, nan, 1)')
+      await insert('(3, 235000, 3, 0), (3, 240000, 4, 0), (7, 0, 1, 0), (7, 240000, 2, 0)')
+      const listed = { ...shape, ids: [3n, 7n, 2n, 1n, 18446744073709551615n] }
+      const runsOf = async (sql: string, s: PointRowsShape) => {
+        const chunks: Uint8Array[] = []
+        for await (const chunk of session.queryStream(sql, { format: 'Native' })) chunks.push(chunk.raw())
+        return plainRuns(decodePointRows(chunks, s))
+      }
+      const sorted = await runsOf(samplePointsSql(anyOrder, where, listed), listed)
+      expect(sorted.map((r) => r.id)).toEqual([1n, 2n, 3n, 7n, 18446744073709551615n])
+      expect(sorted[1]).toEqual({
+        id: 2n,
+        ts: [1000, 2000, 10000, 100000, 170000, 230000],
+        values: [40, 41, -1, 2, '-0', '-0'],
+        stale: undefined,
+      })
+      for (const settings of ['max_block_size = 3, max_threads = 4', 'max_threads = 1'])
+        expect(
+          await runsOf(`${samplesAnyOrderSql(anyOrder, where, listed)} SETTINGS ${settings}`, {
+            ...listed,
+            unordered: true,
+          }),
+          settings,
+        ).toEqual(sorted)
+      expect(() => samplesAnyOrderSql(anyOrder, where, shape)).toThrow(/needs the ids/)
     })
   })
 
