@@ -306,8 +306,18 @@ export class ControllerRunner {
       explain += ` · ${usage.text}`
       await this.#limiterHold(b, rt, usage.notFromConcurrency === true, usage.text, now)
     }
-    const { state, decision } = rt.controller.step(rt.state, obs, bounds(def, knob))
-    rt.state = state
+    const stepped = rt.controller.step(rt.state, obs, bounds(def, knob))
+    let decision = stepped.decision
+    if (usage?.notFromConcurrency === true && decision.value < value) {
+      // The limiter under the knob sees requests late whatever their concurrency: a lower bound
+      // would shed traffic and fix nothing. Hold, and keep the algorithm's state as it was, so
+      // that it decides afresh once the limiter stops holding.
+      decision = {
+        kind: 'hold',
+        value,
+        reason: `${decision.reason}, but the app's limiter holds for latency not from concurrency: holding at ${value}`,
+      }
+    } else rt.state = stepped.state
     rt.holding = undefined
     rt.lastObservation = { ...obs, text: seen.text, guardText: seen.guardText }
     rt.lastDecision = { ...decision, at: now, applied: false }

@@ -52,6 +52,14 @@ async function fastRequests(service: string, from: number, to: number): Promise<
   await send(app, service, [histogram('http.server.request.duration', 'ms', BOUNDS, points)])
 }
 
+/** As `fastRequests`, every observation above 500 ms: p99 far over the 300 ms target. */
+async function slowRequests(service: string, from: number, to: number): Promise<void> {
+  const next = accumulate(BOUNDS)
+  const points = []
+  for (let ts = from; ts <= to; ts += 5_000) points.push(next(ts, from - 1_000, [0, 0, 0, 0, 0, 20]))
+  await send(app, service, [histogram('http.server.request.duration', 'ms', BOUNDS, points)])
+}
+
 /** The limiter's gauges at `ts`, for the knob `knob`. */
 async function limiter(service: string, ts: number, knob: string, peak: number, limit: number): Promise<void> {
   const attrs = { 'governor.limiter': 'http', 'governor.knob': knob }
@@ -194,6 +202,63 @@ describe("the runner with the app's limiter metrics", () => {
     expect(recorded[0]!.text).toMatch(
       /^the app's limiter: 30 in flight at most, limit 40 at most, holding: latency not from concurrency\. Requests are late whatever the concurrency/,
     )
+  })
+
+  it('does not lower the bound while the limiter under it holds for latency not from concurrency', async () => {
+    const service = 'slowdep'
+    expect(
+      (await api(app, 'PUT', `/knobs/${service}/workers`, { type: 'int', default: 40, min: 1, max: 200 })).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/slos/${service}/latency`, {
+          sli: { type: 'latency', metric: 'http.server.request.duration', percentile: 99, threshold_ms: 300 },
+          objective: 99,
+          window: '30d',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await api(app, 'PUT', `/controllers/${service}/ctl`, {
+          knob: 'workers',
+          slo: 'latency',
+          algorithm: 'aimd',
+          interval_ms: INTERVAL,
+          cooldown_ms: 0,
+          mode: 'active',
+          ...who,
+        })
+      ).status,
+    ).toBe(201)
+    // Requests are late (a slow dependency): the SLO burns.
+    await slowRequests(service, clock.now() - 25_000, clock.now() + 20 * INTERVAL)
+    const runner = runnerFor(service)
+    const attrs = { 'governor.limiter': 'http', 'governor.knob': 'workers' }
+    const state = (ts: number, held: number) =>
+      send(app, service, [
+        gauge(LIMITER_METRICS.state, [
+          { ts, value: 1 - held, attrs: { ...attrs, 'governor.reason': 'tracking' } },
+          { ts, value: held, attrs: { ...attrs, 'governor.reason': 'not_from_concurrency' } },
+        ]),
+      ])
+    await limiter(service, clock.now() - 1_000, 'workers', 38, 40)
+    await state(clock.now() - 1_000, 1)
+    clock.advance(INTERVAL)
+    await runner.tick()
+    const held = runner.view(service, 'ctl')!.lastDecision!
+    expect(held).toMatchObject({ kind: 'hold', value: 40 })
+    expect(held.reason).toMatch(/but the app's limiter holds for latency not from concurrency: holding at 40$/)
+    expect(await knob(service)).toMatchObject({ value: 40 })
+
+    // The limiter stops holding (its latency is its concurrency's again): the controller lowers.
+    clock.advance(35_000)
+    await limiter(service, clock.now() - 1_000, 'workers', 38, 40)
+    await state(clock.now() - 1_000, 0)
+    await runner.tick()
+    expect(runner.view(service, 'ctl')!.lastDecision).toMatchObject({ kind: 'lower', applied: true })
+    expect((await knob(service)).value).toBeLessThan(40)
   })
 
   it('without limiter metrics for the knob, steps on the SLO alone', async () => {
