@@ -69,9 +69,15 @@ export interface Bar {
 
 /**
  * Checks the bars: 2× overload figures, the false rejections of the heavy-tailed 0.8× run and,
- * when given, the shedding at half load with a slow dependency (latency no limit can lower).
+ * when given, the shedding at half load with a slow dependency and on a CPU-starved server
+ * (latency no limit can lower).
  */
-export function checkBars(overload2x: Figures, heavyTail: Figures, slowDependency?: Figures): Bar[] {
+export function checkBars(
+  overload2x: Figures,
+  heavyTail: Figures,
+  slowDependency?: Figures,
+  cpuStarved?: Figures,
+): Bar[] {
   const pct = (x: number, d = 1) => `${(x * 100).toFixed(d)} %`
   return [
     {
@@ -118,6 +124,16 @@ export function checkBars(overload2x: Figures, heavyTail: Figures, slowDependenc
             scenario: 'slow-dependency-0.5x',
             value: pct(slowDependency.shedShare, 2),
             met: slowDependency.shedShare <= 0.01,
+          },
+        ]),
+    ...(cpuStarved === undefined
+      ? []
+      : [
+          {
+            bar: 'shedding ≤ 1 % on a CPU-starved server, service times doubled',
+            scenario: 'cpu-starved-0.3x',
+            value: pct(cpuStarved.shedShare, 2),
+            met: cpuStarved.shedShare <= 0.01,
           },
         ]),
   ]

@@ -74,9 +74,15 @@ export function renderControlReport(
   const p99Of = (name: string) => at2x(name).p99
   const overSlo = (name: string) => 1 - at2x(name).goodputSlo / at2x(name).goodput
   const slow = sIdx('slow-dependency-0.5x')
+  const starved = sIdx('cpu-starved-0.3x')
   const storms = r.scenarios.flatMap((sc, s) => (sc.clientProtection === true ? [s] : []))
   const bars: Bar[][] = r.figures.map((f) => [
-    ...checkBars(f[sIdx('overload-2x')]![g]!, f[sIdx('heavy-tail-0.8x')]![g]!, slow < 0 ? undefined : f[slow]![g]!),
+    ...checkBars(
+      f[sIdx('overload-2x')]![g]!,
+      f[sIdx('heavy-tail-0.8x')]![g]!,
+      slow < 0 ? undefined : f[slow]![g]!,
+      starved < 0 ? undefined : f[starved]![g]!,
+    ),
     ...storms.map((s): Bar => {
       const amp = f[s]![g]!.retryAmplification
       return {

@@ -196,6 +196,19 @@ export function scenarios(): Scenario[] {
     },
     {
       ...BASE,
+      name: 'cpu-starved-0.3x',
+      title: 'A CPU-starved server at 0.3× load (SLO 100 ms)',
+      about:
+        '0.3× load, SLO p99 ≤ 100 ms; from 20 s to 50 s a co-tenant takes half the CPU, so every service time doubles (mean 20 → 40 ms, p99 of the service alone 113 ms; capacity 1,600 → 800 a second, 60 % busy): latency over the target that no queue causes.',
+      seconds: 70,
+      rate: () => 0.3 * CAPACITY,
+      sloMillis: 100,
+      meanServiceMillis: (t) => (t >= 20_000 && t < 50_000 ? 2 * MEAN_SERVICE_MILLIS : MEAN_SERVICE_MILLIS),
+      measure: [10, 70],
+      isOverload: false,
+    },
+    {
+      ...BASE,
       name: 'low-traffic',
       title: 'Low traffic',
       about: '0.05× capacity (80 requests a second) for a minute: nothing to shed.',

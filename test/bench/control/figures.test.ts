@@ -61,5 +61,7 @@ describe('figures of a run', () => {
         .at(-1),
     ).toEqual(['slow-dependency-0.5x', true])
     expect(checkBars(good, good, { ...good, shedShare: 0.0101 }).at(-1)!.met).toBe(false)
+    const starved = checkBars(good, good, good, { ...good, shedShare: 0.0101 }).at(-1)!
+    expect([starved.scenario, starved.met]).toEqual(['cpu-starved-0.3x', false])
   })
 })

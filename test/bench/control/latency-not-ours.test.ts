@@ -32,6 +32,17 @@ describe('a dependency 50 ms slower at half load', () => {
   })
 })
 
+describe('a CPU-starved server at 0.3× load', () => {
+  const starved = scenario('cpu-starved-0.3x')
+
+  it('sheds at most 1 % with Governor while every service time doubles, where lowering for any latency sheds far more', () => {
+    for (const seed of [1, 2, 3]) {
+      expect(figures(starved, simulate(starved, governor, seed)).shedShare).toBeLessThanOrEqual(0.01)
+    }
+    expect(figures(starved, simulate(starved, lowersForAnyLatency, 1)).shedShare).toBeGreaterThan(0.1)
+  })
+})
+
 describe('the 2× step still holds its bars', () => {
   it('goodput ≥ 95 %, p99 within the SLO in ≥ 99 % of windows, shedding within 3 s, recovery within 30 s, limit CV ≤ 5 %', () => {
     const s = scenario('overload-2x')
