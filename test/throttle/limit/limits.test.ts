@@ -149,6 +149,21 @@ describe('SloGradientLimit: latency it does not cause', () => {
     expect(queue.reason).toBe('tracking')
   })
 
+  it('ends a hold begun by late low-concurrency requests at the first window whose are not late: a pause, then a queue', () => {
+    const spread = (i: number) => (i < 5 ? 2 + i : 45 + i) // a low and a high half
+    const f = new Feeder(make())
+    expect(f.window(150, spread)).toBe(50) // everyone late, whatever the concurrency: a pause
+    expect(f.limit.reason).toBe('not_from_concurrency')
+    // Then only the requests admitted at high concurrency are late, the percentile within 1.25 ×
+    // the one held at: a queue. The hold ends and the limit goes down.
+    for (let i = 0; i < 10; i++) {
+      f.limit.onSample(f.t, i < 5 ? 20 : 160, spread(i), false)
+      f.t += 160
+    }
+    expect(f.limit.reason).toBe('tracking')
+    expect(f.limit.limit).toBeLessThan(50)
+  })
+
   it("keeps a held limit at the Little's-law concurrency of the goodput, plus its bunching", () => {
     const limit = make({ windowSize: 100 })
     // 1 completion a ms, 150 ms each: 150 in flight on average; 150 + 3 √150 = 187.

@@ -79,7 +79,9 @@ export const HOLD_WORSE = 1.25
  * what it serves. (Only then: while requests queue,
  * goodput × latency is the queue itself, and a floor would hold it in place.) The hold ends
  * when the percentile is back under the target, or rises past `HOLD_WORSE` × the one it held
- * at (something new, perhaps a queue: decreases resume).
+ * at (something new, perhaps a queue: decreases resume), or, for a hold that began with
+ * requests late at low concurrency, at the first window whose low-concurrency requests are not
+ * (a pause made everyone late once; what follows is a queue).
  *
  * Gradient2 and Vegas hold latency near what they measured at low load; with a queue in front
  * of a few servers that can mean shedding while the SLO still has room, or (with a drifting
@@ -121,6 +123,8 @@ export class SloGradientLimit extends BoundedLimit {
   #judgeFrom = NaN
   /** The percentile the limit holds at (latency not from concurrency); NaN while tracking. */
   #heldAt = NaN
+  /** Whether the hold began because requests admitted at low concurrency were late (else: decreases that did not help). */
+  #heldForLateLowConcurrency = false
 
   constructor(options: SloGradientLimitOptions) {
     const owner = 'SloGradientLimit'
@@ -217,13 +221,18 @@ export class SloGradientLimit extends BoundedLimit {
       return this.estimate * (1 + this.#smoothing * (g - 1))
     }
 
-    // Over the target. Holding for latency not from concurrency, unless it got clearly worse.
+    // Over the target. Holding for latency not from concurrency, unless it got clearly worse,
+    // or the hold came from requests late at low concurrency and this window's are not: a
+    // pause that made every request late (a stall of the process, a burst of garbage
+    // collection) must not hold the limit through the queue that follows it.
     if (!Number.isNaN(this.#heldAt)) {
-      if (p <= this.#heldAt * HOLD_WORSE) return this.#atLeastLittle(n)
+      const stillLate = !this.#heldForLateLowConcurrency || this.#lowConcurrencyIsLate(n)
+      if (p <= this.#heldAt * HOLD_WORSE && stillLate) return this.#atLeastLittle(n)
       this.#heldAt = NaN
     }
     if (this.#lowConcurrencyIsLate(n)) {
       this.#heldAt = p
+      this.#heldForLateLowConcurrency = true
       this.#runEstimate = NaN
       return this.#atLeastLittle(n)
     }
@@ -235,6 +244,7 @@ export class SloGradientLimit extends BoundedLimit {
       // Every request of this window was admitted after the run had cut JUDGE_CUT of the limit.
       if (p > this.#runPercentile * (1 - MIN_EFFECT)) {
         this.#heldAt = p
+        this.#heldForLateLowConcurrency = false
         const before = this.#runEstimate
         this.#runEstimate = NaN
         return Math.max(before, this.#atLeastLittle(n))
