@@ -316,8 +316,9 @@ describe('Prometheus remote write', () => {
       return ((await r.json()) as { data: Record<string, { type: string; help: string; unit: string }[]> }).data
     }
     let families = await read()
-    // Recorded beside the answer, not before it: wait until it is there.
-    for (let tries = 0; families.late_seconds === undefined && tries < 200; tries++) {
+    // Recorded beside the answer, not before it: wait until it is there (the test's deadline
+    // ends the wait should it never come).
+    while (families.late_seconds === undefined) {
       await new Promise((r) => setImmediate(r))
       families = await read()
     }
