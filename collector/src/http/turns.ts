@@ -20,8 +20,13 @@
  *
  * New connections go first: an iteration whose poll phase accepted one (`noteAccept`) grants
  * no turn, so while connections queue (a fleet of senders reconnecting at once) each
- * iteration is short and accepts the next; after `maxYields` such iterations in a row a turn
- * is granted anyway, so a storm of connections cannot starve decoding.
+ * iteration is short and accepts the next. The kernel's accept queue is first in, first out:
+ * a load balancer's probe that arrives behind 128 senders is answered only once they are all
+ * accepted, so every turn granted while they queue (10–20 ms of decoding) delays it. Turns
+ * give way for up to `maxYieldMillis` in a row, timed rather than counted: accepting takes
+ * well under a millisecond an iteration, so a storm of a hundred connections is drained with
+ * one or two turns between, and a storm that never ends still gets a turn at that interval
+ * and cannot starve decoding.
  *
  * Work too long for one turn (a request of thousands of new series) takes its turn, does a
  * slice, and asks to `resume`: a resumed caller is granted the next turn, ahead of every
@@ -38,14 +43,16 @@ export class Turns {
   readonly #resuming: (() => void)[] = []
   #scheduled = false
   #accepted = false
-  #yields = 0
-  readonly #maxYields: number
+  /** When the grants began giving way to new connections, on the clock's scale; undefined: they are not. */
+  #yieldingSince: number | undefined
+  readonly #maxYieldMillis: number
 
   /**
    * @param tooLate the error to refuse a waiter with, given how long it has waited; undefined: serve it.
    * @param clock milliseconds on a monotonic scale. Default `performance.now`.
    * @param defer runs a function in a later event-loop phase. Default `setImmediate`: called from
    *   the check phase itself it runs in the next iteration, after that iteration's poll phase.
+   * @param maxYieldMillis how long grants give way to new connections in a row, at most.
    */
   constructor(
     tooLate: (waitedMillis: number) => Error | undefined,
@@ -53,10 +60,10 @@ export class Turns {
     defer: (fn: () => void) => void = (fn) => {
       setImmediate(fn)
     },
-    maxYields = 8,
+    maxYieldMillis = 25,
   ) {
     this.#tooLate = tooLate
-    this.#maxYields = maxYields
+    this.#maxYieldMillis = maxYieldMillis
     this.#clock = clock
     this.#defer = defer
   }
@@ -102,14 +109,16 @@ export class Turns {
 
   readonly #grant = (): void => {
     this.#scheduled = false
-    if (this.#accepted && this.#yields < this.#maxYields) {
+    if (this.#accepted) {
       this.#accepted = false
-      this.#yields++
-      this.#schedule()
-      return
+      const now = this.#clock()
+      this.#yieldingSince ??= now
+      if (now - this.#yieldingSince < this.#maxYieldMillis) {
+        this.#schedule()
+        return
+      }
     }
-    this.#accepted = false
-    this.#yields = 0
+    this.#yieldingSince = undefined
     // shift() on a queue of one or two (one request decodes at a time): no ring buffer needed.
     const resumed = this.#resuming.shift()
     if (resumed !== undefined) {

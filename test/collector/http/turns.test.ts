@@ -72,15 +72,16 @@ describe('Turns', () => {
 })
 
 describe('Turns and new connections', () => {
-  it('grants no turn in an iteration that accepted a connection, up to a bound', async () => {
+  it('grants no turn while iterations accept connections, for at most maxYieldMillis in a row', async () => {
+    let now = 0
     let deferred: (() => void)[] = []
     const turns = new Turns(
       () => undefined,
-      () => 0,
+      () => now,
       (fn) => {
         deferred.push(fn)
       },
-      2,
+      25,
     )
     const iterate = async () => {
       const run = deferred
@@ -95,11 +96,29 @@ describe('Turns and new connections', () => {
     expect(served).toBe(0) // this iteration accepted: the turn waits
     await iterate()
     expect(served).toBe(1) // nothing accepted since: granted
-    for (let i = 0; i < 3; i++) {
+    // A storm: every iteration accepts one, 1 ms apart. Twenty-five of them give way (0..24 ms
+    // since the first), then a turn is granted anyway, and the clock starts again.
+    const servedAt: number[] = []
+    for (let i = 0; i < 60; i++) {
+      turns.noteAccept()
+      const before = served
+      await iterate()
+      if (served > before) servedAt.push(i)
+      now += 1
+    }
+    expect(servedAt).toEqual([25, 51])
+    expect(served).toBe(3)
+    // Many fast iterations do not count: only the time does.
+    void turns.take().then(() => served++)
+    for (let i = 0; i < 1000; i++) {
       turns.noteAccept()
       await iterate()
     }
-    expect(served).toBe(2) // two yields in a row, then a turn anyway
+    expect(served).toBe(3)
+    now += 25
+    turns.noteAccept()
+    await iterate()
+    expect(served).toBe(4)
   })
 })
 
