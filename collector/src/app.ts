@@ -53,7 +53,7 @@ import { remoteWriteReceiver } from './receivers/remote-write.ts'
 import { SelfMetrics } from './self-metrics.ts'
 import type { Services } from './services.ts'
 import type { Settings } from './settings.ts'
-import { StoreQueries } from './store/queries.ts'
+import { ClickHouseStoreQueries } from './store/clickhouse-queries.ts'
 import { ReadGate } from './query/read-gate.ts'
 import { Store } from './store/store.ts'
 import { applySloFile, loadSloFile, SloService } from './slo/index.ts'
@@ -127,7 +127,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}): 
   }))
   const changeEvents = new ClickHouseChangeEvents(store.client, store.db)
   const changeLog = new ChangeLog(changeEvents)
-  const queries = new StoreQueries(store.client, store.db)
+  const queries = new ClickHouseStoreQueries(store.client, store.db)
   const impact = new DeployImpact({
     changeLog,
     queries,

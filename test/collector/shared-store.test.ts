@@ -8,7 +8,7 @@ import { shareStore } from '../../collector/src/shared-store.ts'
 import { checkAlgorithmParams } from '../../collector/src/control/index.ts'
 import { parseSlo } from '../../collector/src/slo/definition.ts'
 import { SloService } from '../../collector/src/slo/slo-service.ts'
-import { StoreQueries } from '../../collector/src/store/queries.ts'
+import { ClickHouseStoreQueries } from '../../collector/src/store/clickhouse-queries.ts'
 import { ClickHouseSliReads } from '../../collector/src/store/sli-reads.ts'
 import { ClickHouseDefinitionVersions } from '../../collector/src/store/version-store.ts'
 import { Registry } from 'prom-client'
@@ -178,7 +178,7 @@ describe('shareStore: what a collector on a shared server runs', () => {
       settings: { ...settings, knobFollowMillis: follow, controllerLeaseMillis: 5_000 },
       knobs,
       changeLog,
-      queries: new StoreQueries(store.client, store.db),
+      queries: new ClickHouseStoreQueries(store.client, store.db),
       checkParams: checkAlgorithmParams,
       registry: new Registry(),
       log,
@@ -205,7 +205,7 @@ describe('shareStore: what a collector on a shared server runs', () => {
       new ClickHouseDefinitionVersions(store.client, store.db, 'slo_versions'),
       new ChangeLog(new ClickHouseChangeEvents(store.client, store.db)),
       new ClickHouseSliReads(store.client, store.db),
-      new StoreQueries(store.client, store.db),
+      new ClickHouseStoreQueries(store.client, store.db),
     )
     await slos.put(
       'billing',

@@ -1,19 +1,8 @@
 /**
- * The query with which Grafana's ClickHouse data source (grafana-clickhouse-datasource)
- * shows the change log as annotations: the plugin reads the columns `time`, `timeEnd`,
- * `text` and `tags`. `$__timeFilter` and `${service}` are Grafana's; `db` is Governor's
- * database. Dashboards as code and the README use this one text.
+ * The change log as Grafana shows it: the annotation query of Grafana's ClickHouse data source
+ * (its text lives with the store's other SQL) and the expansion of the macros it uses.
  */
-export function grafanaAnnotationSql(db: string): string {
-  return `SELECT
-  time,
-  time_end AS timeEnd,
-  if(text = '', title, concat(title, '\\n', text)) AS text,
-  arrayFilter(t -> t != '', arrayConcat([kind, service, version], tags)) AS tags
-FROM ${db}.events FINAL
-WHERE $__timeFilter(time) AND (service IN (\${service:singlequote}) OR service = '')
-ORDER BY time`
-}
+export { grafanaAnnotationSql } from '../store/grafana-annotation-sql.ts'
 
 /**
  * Expands the two Grafana macros the annotation query uses, as the data source does, so the

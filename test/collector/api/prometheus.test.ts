@@ -6,7 +6,7 @@ import { PromqlError } from '../../../collector/src/promql/errors.ts'
 import { MemoryQuerier } from '../../../collector/src/promql/memory-querier.ts'
 import { ReadGate } from '../../../collector/src/query/read-gate.ts'
 import type { Services } from '../../../collector/src/services.ts'
-import { StoreQueries } from '../../../collector/src/store/queries.ts'
+import { ClickHouseStoreQueries } from '../../../collector/src/store/clickhouse-queries.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
 
@@ -42,7 +42,7 @@ describe('Prometheus HTTP API', () => {
     app = Fastify()
     app.decorate('governor', {
       store,
-      queries: new StoreQueries(store.client, store.db),
+      queries: new ClickHouseStoreQueries(store.client, store.db),
       settings,
       readGate: new ReadGate({ maxRunning: 2, maxWaiting: 2 }),
     } as unknown as Services)

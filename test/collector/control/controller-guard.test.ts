@@ -12,7 +12,7 @@ import {
   SliObserver,
 } from '../../../collector/src/control/index.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
-import { StoreQueries } from '../../../collector/src/store/queries.ts'
+import { ClickHouseStoreQueries } from '../../../collector/src/store/clickhouse-queries.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, gauge, histogram, send } from '../slo/seed.ts'
 import { ClickHouseSliReads } from '../../../collector/src/store/sli-reads.ts'
@@ -156,7 +156,7 @@ describe('the runner with effect lowers and a guard', () => {
       tickMillis: 0,
       observer: new SliObserver(
         new ClickHouseSliReads(g.store.client, g.store.db),
-        new StoreQueries(g.store.client, g.store.db),
+        new ClickHouseStoreQueries(g.store.client, g.store.db),
         1_000_000,
       ),
     })

@@ -10,7 +10,7 @@ import {
   type ControllerFactory,
 } from '../../../collector/src/control/index.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
-import { StoreQueries } from '../../../collector/src/store/queries.ts'
+import { ClickHouseStoreQueries } from '../../../collector/src/store/clickhouse-queries.ts'
 import type { Controller } from '../../../throttle/src/index.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, histogram, send } from '../slo/seed.ts'
@@ -64,7 +64,7 @@ function runnerFor(
     metrics,
     observer: new SliObserver(
       new ClickHouseSliReads(g.store.client, g.store.db),
-      new StoreQueries(g.store.client, g.store.db),
+      new ClickHouseStoreQueries(g.store.client, g.store.db),
       1_000_000,
     ),
     log: { error() {}, debug() {} },

@@ -11,7 +11,8 @@ import {
   UsageObserver,
 } from '../../../collector/src/control/index.ts'
 import { ManualClock } from '../../../collector/src/sinks/clock.ts'
-import { StoreQueries } from '../../../collector/src/store/queries.ts'
+import { ClickHouseStoreQueries } from '../../../collector/src/store/clickhouse-queries.ts'
+import { MemoryStoreQueries } from '../../../collector/src/store/memory-queries.ts'
 import { testSettings } from '../../helpers/settings.ts'
 import { accumulate, api, gauge, histogram, send } from '../slo/seed.ts'
 import { ClickHouseSliReads } from '../../../collector/src/store/sli-reads.ts'
@@ -28,7 +29,7 @@ const who = { actor: 'alice', reason: 'test' }
 
 function runnerFor(service: string): ControllerRunner {
   const g = app.governor
-  const queries = new StoreQueries(g.store.client, g.store.db)
+  const queries = new ClickHouseStoreQueries(g.store.client, g.store.db)
   return new ControllerRunner({
     controllers: { list: () => g.controllers.list(service) },
     slos: g.slos,
@@ -296,12 +297,45 @@ describe("the runner with the app's limiter metrics", () => {
     expect(runner.view(service, 'ctl')!.lastDecision).toMatchObject({ kind: 'raise', value: 41 })
     expect(runner.view(service, 'ctl')!.lastObservation).not.toHaveProperty('inUse')
   })
+})
 
+/**
+ * A limiter's gauges for `knob` held in memory, series `firstId` and the next; the function
+ * returned adds a point to each at `ts`.
+ */
+function limiterSeries(queries: MemoryStoreQueries, service: string, knob: string, firstId: number) {
+  const ids = { peak: String(firstId), limit: String(firstId + 1) }
+  const series = (metric: string, id: string) => ({
+    metric,
+    id,
+    type: 'gauge' as const,
+    temporality: 'unspecified' as const,
+    monotonic: false,
+    unit: '',
+    description: '',
+    service,
+    scope: 'throttle',
+    resource: { 'service.name': service },
+    attributes: { 'governor.limiter': 'http', 'governor.knob': knob },
+  })
+  queries.addSeries([series(LIMITER_METRICS.peak, ids.peak), series(LIMITER_METRICS.limit, ids.limit)])
+  return (ts: number, peak: number, limit: number): void =>
+    queries.addPoints('samples', [
+      { seriesId: ids.peak, ts, columns: { value: peak } },
+      { seriesId: ids.limit, ts, columns: { value: limit } },
+    ])
+}
+
+// The observer alone, over rows held in memory: no store, no runner.
+describe('the usage observer', () => {
   it('takes the newest point of the last two minutes when the window of 30 s has none (an app exporting once a minute)', async () => {
-    const queries = new StoreQueries(app.governor.store.client, app.governor.store.db)
+    const queries = new MemoryStoreQueries()
     const t = clock.now()
-    await limiter('sparse', t - 70_000, 'workers', 50, 64)
-    await limiter('sparse', t - 50_000, 'workers', 20, 64)
+    const workers = limiterSeries(queries, 'sparse', 'workers', 1)
+    workers(t - 70_000, 50, 64)
+    workers(t - 50_000, 20, 64)
+    // Another knob's limiter, busier: not this knob's.
+    limiterSeries(queries, 'sparse', 'other-knob', 3)(t - 50_000, 90, 100)
     const usage = new UsageObserver(queries)
     expect(await usage.read('sparse', 'workers', t, 30_000)).toMatchObject({ inUse: 20, limit: 64 })
     expect(await usage.read('sparse', 'workers', t + 80_000, 30_000)).toBeUndefined() // beyond two minutes: nothing

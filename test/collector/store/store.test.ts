@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PointBatch } from '../../../collector/src/model/batch.ts'
 import { SeriesCache } from '../../../collector/src/model/series-cache.ts'
 import type { SeriesInfo } from '../../../collector/src/model/types.ts'
-import { StoreQueries, toNumber } from '../../../collector/src/store/queries.ts'
+import { ClickHouseStoreQueries } from '../../../collector/src/store/clickhouse-queries.ts'
+import { toNumber, type StoreQueries } from '../../../collector/src/store/queries.ts'
 import { MIGRATIONS } from '../../../collector/src/store/migrations.ts'
 import { Store } from '../../../collector/src/store/store.ts'
 import { testSettings } from '../../helpers/settings.ts'
@@ -32,7 +33,7 @@ describe('Store on the embedded engine', () => {
 
   beforeAll(async () => {
     store = await Store.open(settings)
-    queries = new StoreQueries(store.client, store.db)
+    queries = new ClickHouseStoreQueries(store.client, store.db)
   })
   afterAll(async () => {
     await store?.close()
@@ -173,7 +174,7 @@ describe('Store on the embedded engine', () => {
     const before = store.knownSeriesCount
     await store.close()
     store = await Store.open(settings)
-    queries = new StoreQueries(store.client, store.db)
+    queries = new ClickHouseStoreQueries(store.client, store.db)
     expect(store.knownSeriesCount).toBe(before)
   })
 })
