@@ -368,7 +368,7 @@ describe('Prometheus remote write', () => {
     expect(res.status, await res.text()).toBe(204)
     expect(res.headers.get('x-prometheus-remote-write-samples-written')).toBe('3')
     expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('1')
-    expect(res.headers.get('x-prometheus-remote-write-exemplars-written')).toBe('0')
+    expect(res.headers.get('x-prometheus-remote-write-exemplars-written')).toBe('1')
     await app.governor.pipeline.sync()
 
     const promql = async (path: string) => {

@@ -4,7 +4,10 @@ import { isGovernorError } from '../errors.ts'
 import { PromqlEngine } from '../promql/engine.ts'
 import { isPromqlError, PromqlError, type PromqlErrorType } from '../promql/errors.ts'
 import type { LabelMatcher, Querier } from '../promql/querier.ts'
+import { parsePromql } from '../promql/parse.ts'
+import { vectorSelectors } from '../promql/vector-selectors.ts'
 import { ClickHouseQuerier } from '../store/clickhouse-querier.ts'
+import { readExemplars } from '../store/exemplar-reads.ts'
 import {
   MAX_TIME,
   MIN_TIME,
@@ -191,14 +194,34 @@ export async function prometheusRoutes(app: FastifyInstance, opts: PrometheusApi
     },
   )
   route('/metadata', async (p) => queries.metadata(param(p, 'metric'), parseLimit(param(p, 'limit'))), false)
-  route(
-    '/query_exemplars',
-    async (p) => {
-      required(p, 'query')
-      return []
-    },
-    false,
-  )
+  // As Prometheus: the exemplars of every series the query's selectors select, not of the
+  // expression's result (`rate(x[5m]) / 2` gives x's exemplars).
+  route('/query_exemplars', async (p, signal) => {
+    const selectors = vectorSelectors(parsePromql(required(p, 'query')))
+    const [start, end] = range(p)
+    if (end < start)
+      throw new PromqlError('bad_data', 'invalid parameter "end": end timestamp must not be before start time')
+    return readGate.run(() =>
+      withTimeout(p, settings.promqlTimeoutMillis, signal, (s) =>
+        readExemplars(
+          store.client,
+          store.db,
+          selectors.map((v) => v.matchers),
+          start,
+          end,
+          {
+            maxSeries: settings.promqlMaxSeries,
+            tooMany: () =>
+              new PromqlError(
+                'execution',
+                `the query's selectors match more than ${settings.promqlMaxSeries} series (GOVERNOR_PROMQL_MAX_SERIES)`,
+              ),
+            signal: s,
+          },
+        ),
+      ),
+    )
+  })
   route('/status/buildinfo', async () => BUILD_INFO, false)
   route(
     '/status/runtimeinfo',

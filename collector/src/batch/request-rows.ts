@@ -20,6 +20,7 @@ export class RequestRows {
   readonly #isLogged: (id: bigint) => boolean
   readonly #submit: (encoded: EncodedBatch) => Promise<void>
   #points = 0
+  #exemplars = 0
 
   /**
    * @param isStored whether a series' row is in the store
@@ -43,19 +44,21 @@ export class RequestRows {
 
   /** Encodes the points of one slice. */
   add(batch: PointBatch): void {
-    if (batch.pointCount === 0) return
+    if (batch.pointCount === 0 && batch.exemplars.length === 0) return
     const encoded = encodeBatch(batch, this.#isStored, (id) => this.#carried.has(id) || this.#isLogged(id))
     for (const s of encoded.newSeries) this.#carried.add(s.id)
     this.#parts.push(encoded)
     this.#points += encoded.points
+    this.#exemplars += encoded.exemplars
   }
 
   /** Resolves when the whole request is acknowledged (see `WritePipeline.submit`). */
   submit(): Promise<void> {
     const parts = this.#parts
-    if (parts.length <= 1) return this.#submit(parts[0] ?? { points: 0, newSeries: [], chunks: [] })
+    if (parts.length <= 1) return this.#submit(parts[0] ?? { points: 0, exemplars: 0, newSeries: [], chunks: [] })
     return this.#submit({
       points: this.#points,
+      exemplars: this.#exemplars,
       newSeries: parts.flatMap((p) => p.newSeries),
       chunks: joinChunks(parts),
     })

@@ -76,13 +76,32 @@ export interface WalOptions {
   syncInBackground?: (fd: number, done: (err: Error | null) => void) => void
 }
 
-const MAGIC = Buffer.from('GOVWAL01')
+/**
+ * Segment formats, by the magic a segment starts with: how many commit tables its records
+ * carry, always the first ones of COMMIT_TABLES (tables are only added at its end). A segment
+ * written before an upgrade is read with its own format; its records have no rows for the
+ * tables added since.
+ *
+ *   GOVWAL01   series, samples, histograms, exp_histograms, summaries
+ *   GOVWAL02   the same, then exemplars
+ */
+const FORMATS: readonly { magic: Buffer; tables: number }[] = [
+  { magic: Buffer.from('GOVWAL01'), tables: 5 },
+  { magic: Buffer.from('GOVWAL02'), tables: COMMIT_TABLES.length },
+]
+/** The format this version writes. */
+const MAGIC = FORMATS.at(-1)!.magic
+const MAGIC_LENGTH = 8
 const NAME = /^(\d{13}-[0-9a-f]{16}-\d{8})\.wal$/
 const NO_CHUNK = 0xffffffff
 // A record: u32 body length, u32 CRC-32 of the body, then the body:
 //   u32 points, then per commit table a u32 chunk length (NO_CHUNK for none), then the chunks.
 const RECORD_HEAD = 8
-const BODY_HEAD = 4 + 4 * COMMIT_TABLES.length
+const BODY_HEAD = bodyHead(COMMIT_TABLES.length)
+
+function bodyHead(tables: number): number {
+  return 4 + 4 * tables
+}
 
 /**
  * The write-ahead log of the ingest pipeline. A request's rows are appended here before it
@@ -323,7 +342,7 @@ function openSegmentFile(dir: string, name: string, damage: WalDamage[]): Leftov
   const { batches, end } = readRecords(bytes)
   if (end === 0) {
     // A crash between creating the file and writing its magic leaves it empty or short.
-    if (MAGIC.subarray(0, bytes.length).equals(bytes)) {
+    if (FORMATS.some((f) => f.magic.subarray(0, bytes.length).equals(bytes))) {
       try {
         unlinkSync(path)
       } catch {
@@ -387,24 +406,30 @@ function setAside(dir: string, name: string): string {
 }
 
 /**
- * The whole records of a segment's bytes, and where the last one ends (0: no valid header).
+ * The whole records of a segment's bytes, in any of the FORMATS (a record's chunks always in
+ * COMMIT_TABLES order, undefined for the tables its format lacks), and where the last one
+ * ends (0: no valid header).
  * Reading stops at the first record that is cut short or fails its CRC: nothing after it can
  * be trusted to start at a record boundary.
  */
 export function readRecords(bytes: Buffer): { batches: LoggedBatch[]; end: number } {
   const batches: LoggedBatch[] = []
-  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return { batches, end: 0 }
-  let pos = MAGIC.length
+  const header = bytes.subarray(0, MAGIC_LENGTH)
+  const format = bytes.length < MAGIC_LENGTH ? undefined : FORMATS.find((f) => f.magic.equals(header))
+  if (format === undefined) return { batches, end: 0 }
+  const tables = format.tables
+  const head = bodyHead(tables)
+  let pos = MAGIC_LENGTH
   while (pos + RECORD_HEAD <= bytes.length) {
     const length = bytes.readUInt32LE(pos)
     const end = pos + RECORD_HEAD + length
-    if (length < BODY_HEAD || end > bytes.length) break
+    if (length < head || end > bytes.length) break
     const body = bytes.subarray(pos + RECORD_HEAD, end)
     if (crc32(body) !== bytes.readUInt32LE(pos + 4)) break
     const chunks: (Buffer | undefined)[] = []
-    let at = BODY_HEAD
+    let at = head
     let fits = true
-    for (let t = 0; t < COMMIT_TABLES.length; t++) {
+    for (let t = 0; t < tables; t++) {
       const n = body.readUInt32LE(4 + 4 * t)
       if (n === NO_CHUNK) chunks.push(undefined)
       else {
@@ -413,6 +438,8 @@ export function readRecords(bytes: Buffer): { batches: LoggedBatch[]; end: numbe
         at += n
       }
     }
+    // An older format has no rows for the tables added after it.
+    while (chunks.length < COMMIT_TABLES.length) chunks.push(undefined)
     // A record whose CRC holds but whose chunk lengths do not add up was never written by append.
     if (!fits || at !== body.length) break
     batches.push({ points: body.readUInt32LE(0), chunks })

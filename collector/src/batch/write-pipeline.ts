@@ -74,6 +74,7 @@ interface Group {
   segment: string | undefined
   batches: EncodedBatch[]
   points: number
+  exemplars: number
   newSeries: SeriesInfo[]
   waiters: { resolve: () => void; reject: (err: unknown) => void }[]
 }
@@ -114,7 +115,7 @@ export class WritePipeline {
     this.#open = this.#newGroup()
   }
 
-  /** Points accepted and not yet committed. */
+  /** Points (and exemplars: rows all the same) accepted and not yet committed. */
   get pendingPoints(): number {
     return this.#pendingPoints
   }
@@ -151,7 +152,7 @@ export class WritePipeline {
       }
       if (done.has(group.token)) skipped++
       else {
-        const result = group.points > 0 ? await this.#o.commit(group) : undefined
+        const result = group.tables.some((t) => t !== undefined) ? await this.#o.commit(group) : undefined
         const refused = new Set(result?.refusedSeries ?? [])
         this.#o.onSeriesStored(seriesIdsOf(group.tables[0]).filter((id) => !refused.has(id)))
         points += group.points
@@ -167,7 +168,7 @@ export class WritePipeline {
 
   /** Resolves when the batch is acknowledged: logged (with a log) or committed (without). */
   submit(batch: PointBatch): Promise<void> {
-    const refused = this.#refusal(batch.pointCount)
+    const refused = this.#refusal(batch.pointCount + batch.exemplars.length)
     if (refused !== undefined) return refused
     return this.#submitEncoded(encodeBatch(batch, this.#o.isStored, (id) => this.#loggedSeries.has(id)))
   }
@@ -181,11 +182,11 @@ export class WritePipeline {
     return new RequestRows(
       this.#o.isStored,
       (id) => this.#loggedSeries.has(id),
-      (encoded) => this.#refusal(encoded.points) ?? this.#submitEncoded(encoded),
+      (encoded) => this.#refusal(encoded.points + encoded.exemplars) ?? this.#submitEncoded(encoded),
     )
   }
 
-  /** The refusal of a batch of `points` points (shutting down, pipeline full); undefined: take it. */
+  /** The refusal of a batch of `points` points and exemplars (shutting down, pipeline full); undefined: take it. */
   #refusal(points: number): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new GovernorError('GOV_ERR_STORE_UNAVAILABLE', 'Governor is shutting down'))
     if (points === 0) return Promise.resolve()
@@ -220,11 +221,12 @@ export class WritePipeline {
     const group = this.#open
     group.batches.push(encoded)
     group.points += points
+    group.exemplars += encoded.exemplars
     for (const s of encoded.newSeries) {
       this.#loggedSeries.add(s.id)
       group.newSeries.push(s)
     }
-    this.#pendingPoints += points
+    this.#pendingPoints += points + encoded.exemplars
     const acked =
       this.#o.wal !== undefined
         ? Promise.resolve()
@@ -269,13 +271,14 @@ export class WritePipeline {
       segment: undefined,
       batches: [],
       points: 0,
+      exemplars: 0,
       newSeries: [],
       waiters: [],
     }
   }
 
   #schedule(): void {
-    if (this.#open.points >= this.#o.maxBatchPoints || this.#o.flushIntervalMillis === 0) {
+    if (this.#open.points + this.#open.exemplars >= this.#o.maxBatchPoints || this.#o.flushIntervalMillis === 0) {
       this.#seal()
       this.#kick()
     } else if (this.#flushTimer === undefined) {
@@ -290,7 +293,7 @@ export class WritePipeline {
   /** Ends the open group: it goes into the commit queue, and the log into a new segment. */
   #seal(): void {
     this.#clearFlushTimer()
-    if (this.#open.points === 0) return
+    if (this.#open.points + this.#open.exemplars === 0) return
     const group = this.#open
     group.segment = this.#o.wal?.seal()
     group.token = group.segment === undefined ? undefined : segmentToken(group.segment)
@@ -337,7 +340,7 @@ export class WritePipeline {
 
   #committed(group: Group, refusedSeries: ReadonlySet<bigint>): void {
     this.#sealed.shift()
-    this.#pendingPoints -= group.points
+    this.#pendingPoints -= group.points + group.exemplars
     const stored: bigint[] = []
     for (const s of group.newSeries) {
       this.#loggedSeries.delete(s.id)
@@ -367,11 +370,11 @@ export class WritePipeline {
       return
     }
     this.#sealed.shift()
-    this.#pendingPoints -= group.points
+    this.#pendingPoints -= group.points + group.exemplars
     for (const s of group.newSeries) this.#loggedSeries.delete(s.id)
     if (this.#o.wal !== undefined) {
       // Closing: the rows stay in the log for the next start. Nothing more is tried now.
-      for (const g of this.#sealed.splice(0)) this.#pendingPoints -= g.points
+      for (const g of this.#sealed.splice(0)) this.#pendingPoints -= g.points + g.exemplars
       return
     }
     const message = error instanceof Error ? error.message : String(error)

@@ -2,6 +2,7 @@ import { PointBatch, type ExpBuckets } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
 import { entriesKey } from '../model/series-key.ts'
 import type { Attributes, MetricType, SeriesInfo, Temporality } from '../model/types.ts'
+import { exemplarLabelChars, MAX_EXEMPLAR_LABEL_CHARS, type HeldExemplar } from './exemplars.ts'
 import { FLAGS, INT32, MILLIS, QUANTILE, SCALE, UINT64, badBound, type NumberRule } from './point-limits.ts'
 
 /** What a decoder makes of one OTLP request body. */
@@ -12,6 +13,8 @@ export interface DecodeResult {
   rejected: number
   /** Up to `MAX_ERRORS` distinct reasons for the rejections, for `partialSuccess.errorMessage`. */
   errors: string[]
+  /** Exemplars dropped (labels over MAX_EXEMPLAR_LABEL_CHARS, a time out of range); their points are kept. */
+  exemplarsDropped: number
 }
 
 /** How many distinct rejection reasons a result keeps. */
@@ -100,6 +103,9 @@ export class BatchBuilder {
   readonly #cache: SeriesCache
   #rejected = 0
   readonly #errors: string[] = []
+  #exemplarsDropped = 0
+  /** The exemplars of the point being decoded: stored with it, dropped with it (see holdExemplars). */
+  #held: readonly HeldExemplar[] | undefined
 
   #service = UNKNOWN_SERVICE
   #resource: Attributes = newAttributes()
@@ -235,6 +241,36 @@ export class BatchBuilder {
     if (value === undefined) return this.rejectPoints(NO_VALUE)
     this.#batch.series.set(series.id, series)
     this.#batch.samples.push(series, ts, start, flags, value)
+    if (this.#held !== undefined) this.#attach(series, ts)
+  }
+
+  /**
+   * Holds the exemplars of the next point a decoder hands over: they are stored with it when
+   * it is stored, on its series, and dropped when it is not. Decoders call it only for a point
+   * that has exemplars, and `holdExemplars(undefined)` right after the point.
+   */
+  holdExemplars(exemplars: readonly HeldExemplar[] | undefined): void {
+    this.#held = exemplars
+  }
+
+  /**
+   * An exemplar of a resolved series (remote write: exemplars belong to a series, not to a
+   * point). Dropped and counted when its labels are over Prometheus' limit or its time is
+   * missing or out of range.
+   */
+  exemplarOf(series: SeriesInfo, ts: number, value: number, labels: Attributes): void {
+    if (ts === 0 || !MILLIS.ok(ts) || exemplarLabelChars(labels) > MAX_EXEMPLAR_LABEL_CHARS) {
+      this.#exemplarsDropped++
+      return
+    }
+    this.#batch.series.set(series.id, series)
+    this.#batch.exemplars.push(series, ts, value, labels)
+  }
+
+  /** Stores the held exemplars on the series of the point just stored, at `ts` when they carry no time of their own. */
+  #attach(series: SeriesInfo, ts: number): void {
+    for (const e of this.#held!) this.exemplarOf(series, e.ts === 0 ? ts : e.ts, e.value, e.labels)
+    this.#held = undefined
   }
 
   /** Counts `points` rejected points of the current metric and keeps the reason. */
@@ -259,7 +295,9 @@ export class BatchBuilder {
     if ((flags & 0xff) !== flags) return this.rejectValue('flags', flags, FLAGS.expected)
     if (value === undefined) return this.rejectPoints(NO_VALUE)
     const s = this.#series(attributes)
-    if (s !== undefined) this.#batch.samples.push(s, ts, start, flags, value)
+    if (s === undefined) return
+    this.#batch.samples.push(s, ts, start, flags, value)
+    if (this.#held !== undefined) this.#attach(s, ts)
   }
 
   /** A histogram point; `sum`, `min`, `max` NaN when absent. */
@@ -298,7 +336,9 @@ export class BatchBuilder {
       )
     }
     const s = this.#series(attributes)
-    if (s !== undefined) this.#batch.histograms.push(s, ts, start, flags, count, sum, min, max, bounds, counts)
+    if (s === undefined) return
+    this.#batch.histograms.push(s, ts, start, flags, count, sum, min, max, bounds, counts)
+    if (this.#held !== undefined) this.#attach(s, ts)
   }
 
   /** An exponential histogram point; `sum`, `min`, `max` NaN when absent. */
@@ -330,22 +370,23 @@ export class BatchBuilder {
     )
       return
     const s = this.#series(attributes)
-    if (s !== undefined)
-      this.#batch.expHistograms.push(
-        s,
-        ts,
-        start,
-        flags,
-        count,
-        sum,
-        min,
-        max,
-        scale,
-        zeroCount,
-        zeroThreshold,
-        positive,
-        negative,
-      )
+    if (s === undefined) return
+    this.#batch.expHistograms.push(
+      s,
+      ts,
+      start,
+      flags,
+      count,
+      sum,
+      min,
+      max,
+      scale,
+      zeroCount,
+      zeroThreshold,
+      positive,
+      negative,
+    )
+    if (this.#held !== undefined) this.#attach(s, ts)
   }
 
   /** A summary point. */
@@ -379,7 +420,12 @@ export class BatchBuilder {
 
   /** The batch, the rejected count and the reasons. */
   result(): DecodeResult {
-    return { batch: this.#batch, rejected: this.#rejected, errors: this.#errors }
+    return {
+      batch: this.#batch,
+      rejected: this.#rejected,
+      errors: this.#errors,
+      exemplarsDropped: this.#exemplarsDropped,
+    }
   }
 
   #timesOk(ts: number, start: number): boolean {

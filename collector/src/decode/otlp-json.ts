@@ -31,6 +31,7 @@ import {
   within,
   type JsonObject,
 } from './otlp-json-values.ts'
+import { addTraceLabels, type HeldExemplar } from './exemplars.ts'
 
 /**
  * Decodes an OTLP/JSON `ExportMetricsServiceRequest` (already parsed) into a batch.
@@ -138,6 +139,8 @@ class JsonDecoder {
             if (!(err instanceof BadNumber)) throw err
             b.rejectValue(fieldName(err.path), err.value, err.expected)
           }
+          // Exemplars held for a point that threw before reaching the builder go with it.
+          b.holdExemplars(undefined)
         }
       }
     }
@@ -163,6 +166,7 @@ class JsonDecoder {
 // --- data points ----------------------------------------------------------------------
 
 function numberPoint(b: BatchBuilder, p: JsonObject): void {
+  b.holdExemplars(exemplars(p.exemplars))
   let value: number | undefined
   if (p.asInt !== undefined && p.asInt !== null) value = int64(p.asInt, 'asInt')
   else if (p.asDouble !== undefined && p.asDouble !== null) value = double(p.asDouble, 0, 'asDouble')
@@ -176,6 +180,7 @@ function numberPoint(b: BatchBuilder, p: JsonObject): void {
 }
 
 function histogramPoint(b: BatchBuilder, p: JsonObject): void {
+  b.holdExemplars(exemplars(p.exemplars))
   b.histogram(
     attributes(p.attributes, 'attributes'),
     time(p.timeUnixNano, 'timeUnixNano'),
@@ -191,6 +196,7 @@ function histogramPoint(b: BatchBuilder, p: JsonObject): void {
 }
 
 function expHistogramPoint(b: BatchBuilder, p: JsonObject): void {
+  b.holdExemplars(exemplars(p.exemplars))
   b.expHistogram(
     attributes(p.attributes, 'attributes'),
     time(p.timeUnixNano, 'timeUnixNano'),
@@ -241,6 +247,50 @@ function summaryPoint(b: BatchBuilder, p: JsonObject): void {
     quantiles,
     values,
   )
+}
+
+/**
+ * A point's exemplars; undefined when it has none. Their labels are the filtered attributes
+ * and the trace and span ids (hex in JSON, see `addTraceLabels`); a time or value that is no
+ * number in range makes the exemplar's time NaN, so that the builder drops and counts it
+ * without costing the point.
+ */
+function exemplars(value: unknown): HeldExemplar[] | undefined {
+  const list = array(value, 'exemplars')
+  if (list.length === 0) return undefined
+  const out: HeldExemplar[] = []
+  for (let i = 0; i < list.length; i++) {
+    try {
+      const e = object(list[i], '') ?? {}
+      const labels = attributes(e.filteredAttributes, 'filteredAttributes')
+      addTraceLabels(labels, hexId(e.traceId, 'traceId'), hexId(e.spanId, 'spanId'))
+      let ts: number
+      let v: number | undefined
+      try {
+        ts = time(e.timeUnixNano, 'timeUnixNano')
+        if (e.asInt !== undefined && e.asInt !== null) v = int64(e.asInt, 'asInt')
+        else if (e.asDouble !== undefined && e.asDouble !== null) v = double(e.asDouble, 0, 'asDouble')
+      } catch (err) {
+        if (!(err instanceof BadNumber)) throw err
+        ts = NaN
+        v = NaN
+      }
+      if (v !== undefined) out.push({ ts, value: v, labels })
+    } catch (err) {
+      throw within(err, `exemplars[${i}]`)
+    }
+  }
+  return out.length === 0 ? undefined : out
+}
+
+/**
+ * A trace or span id: hex text in OTLP JSON ('' when absent). Text that is not hex (base64,
+ * as a sender that mapped bytes the protobuf JSON way writes) is left out: an exemplar's id
+ * never costs its point or the request.
+ */
+function hexId(value: unknown, field: string): string {
+  const s = string(value, field)
+  return /^[0-9a-fA-F]*$/.test(s) ? s : ''
 }
 
 // --- attributes -----------------------------------------------------------------------

@@ -2,7 +2,9 @@ import type { ExpBuckets } from '../model/batch.ts'
 import type { SeriesCache } from '../model/series-cache.ts'
 import type { Attributes, MetricType } from '../model/types.ts'
 import { BatchBuilder, millisFromNanoHalves, newAttributes, temporalityOf, type DecodeResult } from './decode-result.ts'
+import type { HeldExemplar } from './exemplars.ts'
 import { attributesOf, keyValue } from './otlp-attributes.ts'
+import { readExemplar } from './otlp-proto-exemplar.ts'
 import { I64, LEN, ProtobufReader, VARINT } from './protobuf-reader.ts'
 
 /*
@@ -223,6 +225,7 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
   let start = 0
   let flags = 0
   let value: number | undefined
+  let exemplars: HeldExemplar[] | undefined
   while (r.pos < end) {
     const at = r.pos
     const tag = r.tag()
@@ -254,8 +257,12 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
         r.expect(tag, VARINT, 'NumberDataPoint.flags')
         flags = r.uint32()
         break
+      case 5:
+        r.expect(tag, LEN, 'NumberDataPoint.exemplars')
+        exemplars = readExemplar(r, r.delimitedEnd(), exemplars)
+        break
       default:
-        r.skip(tag) // exemplars (5) and unknown fields
+        r.skip(tag)
     }
   }
   r.endOf(end, 'NumberDataPoint')
@@ -272,7 +279,10 @@ function numberPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
     series = b.resolveSeries(attributes, encoded)
     if (series === undefined) return
   }
+  if (exemplars === undefined) return b.sampleOf(series, ts, start, flags, value)
+  b.holdExemplars(exemplars)
   b.sampleOf(series, ts, start, flags, value)
+  b.holdExemplars(undefined)
 }
 
 function histogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
@@ -286,6 +296,7 @@ function histogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
     max = NaN
   const bounds: number[] = []
   const counts: number[] = []
+  let exemplars: HeldExemplar[] | undefined
   while (r.pos < end) {
     const tag = r.tag()
     switch (tag >>> 3) {
@@ -327,12 +338,18 @@ function histogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
         r.expect(tag, I64, 'HistogramDataPoint.max')
         max = r.double()
         break
+      case 8:
+        r.expect(tag, LEN, 'HistogramDataPoint.exemplars')
+        exemplars = readExemplar(r, r.delimitedEnd(), exemplars)
+        break
       default:
-        r.skip(tag) // exemplars (8) and unknown fields
+        r.skip(tag)
     }
   }
   r.endOf(end, 'HistogramDataPoint')
+  b.holdExemplars(exemplars)
   b.histogram(attributes, ts, start, flags, count, sum, min, max, bounds, counts)
+  b.holdExemplars(undefined)
 }
 
 function expHistogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): void {
@@ -349,6 +366,7 @@ function expHistogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): voi
     max = NaN
   let positive: ExpBuckets | undefined
   let negative: ExpBuckets | undefined
+  let exemplars: HeldExemplar[] | undefined
   while (r.pos < end) {
     const tag = r.tag()
     switch (tag >>> 3) {
@@ -404,11 +422,16 @@ function expHistogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): voi
         r.expect(tag, I64, 'ExponentialHistogramDataPoint.zero_threshold')
         zeroThreshold = r.double()
         break
+      case 11:
+        r.expect(tag, LEN, 'ExponentialHistogramDataPoint.exemplars')
+        exemplars = readExemplar(r, r.delimitedEnd(), exemplars)
+        break
       default:
-        r.skip(tag) // exemplars (11) and unknown fields
+        r.skip(tag)
     }
   }
   r.endOf(end, 'ExponentialHistogramDataPoint')
+  b.holdExemplars(exemplars)
   b.expHistogram(
     attributes,
     ts,
@@ -424,6 +447,7 @@ function expHistogramPoint(r: ProtobufReader, b: BatchBuilder, end: number): voi
     positive ?? { offset: 0, counts: [] },
     negative ?? { offset: 0, counts: [] },
   )
+  b.holdExemplars(undefined)
 }
 
 function buckets(r: ProtobufReader, end: number): ExpBuckets {

@@ -105,6 +105,11 @@ const FAMILY_SUFFIXES = ['_total', '_bucket', '_count', '_sum', '_gcount', '_gsu
 /** Without metadata, a name with one of these endings is a counter. */
 const COUNTER_NAME = /_(?:total|count|sum|bucket)$/
 
+/** The type of series `name` without metadata: `_total`, `_count`, `_sum`, `_bucket` are counters, the rest gauges. */
+export function guessedType(name: string): 'sum' | 'gauge' {
+  return COUNTER_NAME.test(name) ? 'sum' : 'gauge'
+}
+
 /**
  * The type of a series named `name`. From its family's metadata when known: the family of
  * that exact name (a counter's own series; a summary's quantile series, stored as gauges
@@ -124,7 +129,7 @@ export function seriesTyping(name: string, families: MetricFamilies): SeriesTypi
     if (COUNTER_SUFFIXES[family.type]?.includes(suffix)) return { type: 'sum', help: family.help, unit: family.unit }
     if (GAUGE_SUFFIXES[family.type]?.includes(suffix)) return { type: 'gauge', help: family.help, unit: family.unit }
   }
-  return { type: COUNTER_NAME.test(name) ? 'sum' : 'gauge', help: '', unit: '', guessed: true }
+  return { type: guessedType(name), help: '', unit: '', guessed: true }
 }
 
 /**
@@ -136,8 +141,7 @@ export function seriesTyping(name: string, families: MetricFamilies): SeriesTypi
  */
 export function typingFromMetadata(name: string, family: MetricFamily): SeriesTyping {
   const { type, help, unit } = family
-  if (type === FAMILY_TYPE.UNKNOWN)
-    return { type: COUNTER_NAME.test(name) ? 'sum' : 'gauge', help, unit, guessed: true }
+  if (type === FAMILY_TYPE.UNKNOWN) return { type: guessedType(name), help, unit, guessed: true }
   if (type === FAMILY_TYPE.COUNTER) return { type: 'sum', help, unit }
   const counter = COUNTER_SUFFIXES[type]?.some((suffix) => name.endsWith(suffix)) === true
   return { type: counter ? 'sum' : 'gauge', help, unit }

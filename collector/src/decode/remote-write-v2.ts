@@ -47,8 +47,8 @@ export interface Written {
  *
  * Series are typed by their own metadata (see `typingFromMetadata`); the created timestamp of
  * a counter is its start. Native histograms are stored as exponential histograms (see
- * native-histogram.ts). Exemplars are not stored yet: they are counted as rejected, and the
- * answer's headers say so.
+ * native-histogram.ts). Exemplars are stored with the series' samples (or its native
+ * histograms when it has no samples); one whose labels are over Prometheus' limit is dropped.
  */
 export class RemoteWriteV2Decoding {
   readonly #r: ProtobufReader
@@ -123,7 +123,7 @@ export class RemoteWriteV2Decoding {
     const refs: number[] = []
     const samples: number[] = []
     const histograms: number[] = []
-    let exemplars = 0
+    const exemplars: number[] = []
     let metadataAt = -1
     let created = 0
     r.pos = this.#start[i]!
@@ -152,8 +152,8 @@ export class RemoteWriteV2Decoding {
           break
         case 4:
           r.expect(tag, LEN, 'TimeSeries.exemplars')
+          exemplars.push(r.pos)
           r.pos = r.delimitedEnd()
-          exemplars++
           break
         case 5:
           r.expect(tag, LEN, 'TimeSeries.metadata')
@@ -178,21 +178,73 @@ export class RemoteWriteV2Decoding {
     // An empty value counts as absent, as in Prometheus.
     const service = SERVICE_LABELS.map((label) => labelValue(labels, label)).find((v) => v !== '') ?? UNKNOWN_SERVICE
     this.#enter(name, service, metadataAt)
-    if (exemplars > 0) b.rejectPoints('exemplars are not stored yet', exemplars)
     if (name === '') return b.rejectPoints('series has no __name__ label', samples.length + histograms.length)
-    if (samples.length > 0) this.#floatSamples(labels, samples, this.#typing?.type === 'sum' ? created : undefined)
+    // Exemplars belong to the samples' series, or to the native histograms' when there are only those.
+    const onHistograms = samples.length === 0 && histograms.length > 0
+    if (samples.length > 0 || (exemplars.length > 0 && !onHistograms)) {
+      const series = this.#floatSamples(labels, samples, this.#typing?.type === 'sum' ? created : undefined)
+      if (series !== undefined) this.#exemplars(series, exemplars)
+    }
     if (histograms.length > 0) this.#nativeHistograms(name, labels, histograms, created)
+    if (onHistograms && exemplars.length > 0) {
+      const series = b.resolveSeries(attributesOf(labels), undefined, 0)
+      if (series !== undefined) this.#exemplars(series, exemplars)
+    }
   }
 
-  #floatSamples(labels: readonly string[], samples: readonly number[], start: number | undefined): void {
+  /** The samples of a series; returns the series, undefined when the series limit refused it. */
+  #floatSamples(
+    labels: readonly string[],
+    samples: readonly number[],
+    start: number | undefined,
+  ): SeriesInfo | undefined {
     const r = this.#r
     const b = this.#b
     const key = KEY_PREFIX + labels.join('\u0000')
     const series = b.knownSeries(key) ?? b.resolveSeries(attributesOf(labels), key, samples.length)
-    if (series === undefined) return // refused by the series limit; its samples are counted
+    if (series === undefined) return undefined // refused by the series limit; its samples are counted
     for (const at of samples) {
       r.pos = at
       this.#sample(r.delimitedEnd(), series, start)
+    }
+    return series
+  }
+
+  /** The Exemplars at `at` (offsets of their length prefixes), on `series`. */
+  #exemplars(series: SeriesInfo, at: readonly number[]): void {
+    const r = this.#r
+    for (const pos of at) {
+      r.pos = pos
+      const end = r.delimitedEnd()
+      const refs: number[] = []
+      let value = 0
+      let ts = 0
+      while (r.pos < end) {
+        const tag = r.tag()
+        const field = tag >>> 3
+        if (field === 1) {
+          if ((tag & 7) === LEN) {
+            const packedEnd = r.delimitedEnd()
+            while (r.pos < packedEnd) refs.push(r.uint32())
+            r.endOf(packedEnd, 'Exemplar.labels_refs')
+          } else {
+            r.expect(tag, VARINT, 'Exemplar.labels_refs')
+            refs.push(r.uint32())
+          }
+        } else if (field === 2) {
+          r.expect(tag, I64, 'Exemplar.value')
+          value = r.double()
+        } else if (field === 3) {
+          r.expect(tag, VARINT, 'Exemplar.timestamp')
+          ts = r.int64()
+        } else r.skip(tag)
+      }
+      r.endOf(end, 'Exemplar')
+      if (refs.length % 2 !== 0)
+        r.fail(`Exemplar.labels_refs: ${refs.length} references, expected name and value pairs`)
+      const labels = newAttributes()
+      for (let k = 0; k < refs.length; k += 2) labels[this.#symbol(refs[k]!)] = this.#symbol(refs[k + 1]!)
+      this.#b.exemplarOf(series, ts, value, labels)
     }
   }
 

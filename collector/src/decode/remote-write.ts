@@ -10,8 +10,9 @@ import { TimeSeriesReader } from './time-series-reader.ts'
  * Field numbers of prometheus/prompb remote.proto and types.proto (remote write 1.0):
  *
  *   WriteRequest     1 timeseries  (2 reserved)  3 metadata
- *   TimeSeries       1 labels  2 samples  3 exemplars (not read)  4 histograms (native)
+ *   TimeSeries       1 labels  2 samples  3 exemplars  4 histograms (native)
  *   Label            1 name  2 value
+ *   Exemplar         1 labels  2 value (double)  3 timestamp (int64 ms)
  *   Sample           1 value (double)  2 timestamp (int64 ms)
  *   MetricMetadata   1 type (enum)  2 metric_family_name  4 help  5 unit
  *
@@ -39,7 +40,7 @@ export function decodeRemoteWrite(
 ): DecodeResult {
   const decoding = new RemoteWriteDecoding(body, cache, families, oldestMillis)
   const batch = decoding.next()
-  return { batch, rejected: decoding.rejected, errors: decoding.errors }
+  return { batch, rejected: decoding.rejected, errors: decoding.errors, exemplarsDropped: decoding.exemplarsDropped }
 }
 
 /**
@@ -102,6 +103,11 @@ export class RemoteWriteDecoding {
   /** Samples dropped so far (see `decodeRemoteWrite`). */
   get rejected(): number {
     return this.#b.result().rejected
+  }
+
+  /** Exemplars dropped so far (labels over Prometheus' limit, no time). */
+  get exemplarsDropped(): number {
+    return this.#b.result().exemplarsDropped
   }
 
   /** Up to MAX_ERRORS distinct reasons for the samples dropped so far. */

@@ -47,6 +47,7 @@ export class TimeSeriesReader {
   readonly #serviceAt: number[] = []
   readonly #samples: number[] = []
   readonly #histograms: number[] = []
+  readonly #exemplars: number[] = []
   readonly #group: number[] = []
   readonly #groups = new Map<string, number>()
   /** Label name and value offsets of the series being decoded (see #label). */
@@ -73,6 +74,7 @@ export class TimeSeriesReader {
     let labelsEnd = -1
     let samples = 0
     let histograms = 0
+    let exemplars = 0
     let nameAt = -1
     // Value offsets of service_name, service and job, in that order of precedence.
     let service0 = -1,
@@ -106,12 +108,18 @@ export class TimeSeriesReader {
           r.pos = r.delimitedEnd()
           histograms++
           break
+        case 3:
+          // Prometheus sends a series' exemplars in a TimeSeries of their own, without samples.
+          r.expect(tag, LEN, 'TimeSeries.exemplars')
+          r.pos = r.delimitedEnd()
+          exemplars++
+          break
         default:
-          r.skip(tag) // exemplars (3) and unknown fields
+          r.skip(tag)
       }
     }
     r.endOf(end, 'TimeSeries')
-    if (samples === 0 && histograms === 0) return
+    if (samples === 0 && histograms === 0 && exemplars === 0) return
     // An empty value counts as absent, as in Prometheus.
     const serviceAt = this.#nonEmpty(service0) ?? this.#nonEmpty(service1) ?? this.#nonEmpty(service2) ?? -1
     // The length-prefixed value bytes of name and service, side by side, identify the group.
@@ -137,6 +145,7 @@ export class TimeSeriesReader {
     this.#serviceAt.push(serviceAt)
     this.#samples.push(samples)
     this.#histograms.push(histograms)
+    this.#exemplars.push(exemplars)
     this.#group.push(group)
   }
 
@@ -196,7 +205,10 @@ export class TimeSeriesReader {
   }
 
   #series(i: number): void {
-    if (this.#samples[i]! > 0) this.#floatSamples(i)
+    // Exemplars belong to the series of the samples, or of the native histograms when the
+    // TimeSeries has only those.
+    const onHistograms = this.#samples[i]! === 0 && this.#histograms[i]! > 0
+    if (this.#samples[i]! > 0 || (this.#exemplars[i]! > 0 && !onHistograms)) this.#floatSamples(i)
     if (this.#histograms[i]! > 0) this.#nativeHistograms(i)
   }
 
@@ -217,9 +229,35 @@ export class TimeSeriesReader {
     r.pos = this.#start[i]!
     while (r.pos < end) {
       const tag = r.tag()
-      if (tag >>> 3 === 2) this.#sample(r.delimitedEnd(), series)
+      const field = tag >>> 3
+      if (field === 2) this.#sample(r.delimitedEnd(), series)
+      else if (field === 3) this.#exemplar(r.delimitedEnd(), series)
       else r.skip(tag)
     }
+  }
+
+  /** One Exemplar of `series`: its labels, value and time (int64 ms). */
+  #exemplar(end: number, series: SeriesInfo): void {
+    const r = this.#r
+    const labels = newAttributes()
+    let value = 0
+    let ts = 0
+    while (r.pos < end) {
+      const tag = r.tag()
+      const field = tag >>> 3
+      if (field === 1) {
+        r.expect(tag, LEN, 'Exemplar.labels')
+        exemplarLabel(r, r.delimitedEnd(), labels)
+      } else if (field === 2) {
+        r.expect(tag, I64, 'Exemplar.value')
+        value = r.double()
+      } else if (field === 3) {
+        r.expect(tag, VARINT, 'Exemplar.timestamp')
+        ts = r.int64()
+      } else r.skip(tag)
+    }
+    r.endOf(end, 'Exemplar')
+    this.#b.exemplarOf(series, ts, value, labels)
   }
 
   /**
@@ -241,6 +279,15 @@ export class TimeSeriesReader {
     while (r.pos < end) {
       const tag = r.tag()
       if (tag >>> 3 === 4) addNativeHistogram(b, attributes, 0, readNativeHistogram(r, r.delimitedEnd()))
+      else r.skip(tag)
+    }
+    if (this.#samples[i]! > 0 || this.#exemplars[i]! === 0) return
+    const series = b.resolveSeries(attributes, undefined, 0)
+    if (series === undefined) return
+    r.pos = this.#start[i]!
+    while (r.pos < end) {
+      const tag = r.tag()
+      if (tag >>> 3 === 3) this.#exemplar(r.delimitedEnd(), series)
       else r.skip(tag)
     }
   }
@@ -358,4 +405,21 @@ export class TimeSeriesReader {
     r.endOf(end, 'Sample')
     this.#b.sampleOf(series, ts, 0, flags, value)
   }
+}
+
+/** One Label of an exemplar into `labels`. */
+function exemplarLabel(r: ProtobufReader, end: number, labels: Attributes): void {
+  let name = ''
+  let value = ''
+  while (r.pos < end) {
+    const tag = r.tag()
+    const field = tag >>> 3
+    if (field === 1 || field === 2) {
+      r.expect(tag, LEN, field === 1 ? 'Label.name' : 'Label.value')
+      if (field === 1) name = r.string()
+      else value = r.string()
+    } else r.skip(tag)
+  }
+  r.endOf(end, 'Label')
+  labels[name] = value
 }

@@ -1,4 +1,4 @@
-import type { SeriesInfo } from './types.ts'
+import type { Attributes, SeriesInfo } from './types.ts'
 
 /**
  * Points decoded from one request, held as columns: one array per stored column, so the
@@ -7,6 +7,7 @@ import type { SeriesInfo } from './types.ts'
  *   series    id → SeriesInfo for every series the batch refers to
  *   samples   gauge and sum points          (one row per point)
  *   histograms, expHistograms, summaries    (one row per point, buckets as arrays)
+ *   exemplars one row per exemplar: not a point, but stored (and logged) with the points
  *
  * Timestamps are milliseconds since the epoch; `start` is the start time of cumulative and
  * delta points (0 when the point has none).
@@ -17,10 +18,33 @@ export class PointBatch {
   readonly histograms = new HistogramColumns()
   readonly expHistograms = new ExpHistogramColumns()
   readonly summaries = new SummaryColumns()
+  readonly exemplars = new ExemplarColumns()
 
-  /** Points in the batch, across all tables. */
+  /** Points in the batch, across all point tables (exemplars are not points). */
   get pointCount(): number {
     return this.samples.length + this.histograms.length + this.expHistograms.length + this.summaries.length
+  }
+}
+
+/**
+ * Exemplars as Prometheus models them: a value at a time, with a few labels (for OTLP, the
+ * trace and span ids beside the filtered attributes), attached to a series.
+ */
+export class ExemplarColumns {
+  readonly series: SeriesInfo[] = []
+  readonly ts: number[] = []
+  readonly value: number[] = []
+  readonly labels: Attributes[] = []
+
+  get length(): number {
+    return this.ts.length
+  }
+
+  push(s: SeriesInfo, ts: number, value: number, labels: Attributes): void {
+    this.series.push(s)
+    this.ts.push(ts)
+    this.value.push(value)
+    this.labels.push(labels)
   }
 }
 

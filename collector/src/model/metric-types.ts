@@ -46,4 +46,13 @@ export class MetricTypes {
     }
     this.#map.set(metric, type)
   }
+
+  /**
+   * Sets the type of a metric whatever was learned before: its metadata came after series
+   * stored on a guess, which are re-typed (see decode/late-typing.ts).
+   */
+  declare(metric: string, type: MetricType): void {
+    this.#map.delete(metric)
+    this.learn(metric, type)
+  }
 }

@@ -5,6 +5,7 @@ import { RemoteWriteV2Decoding } from '../decode/remote-write-v2.ts'
 import { FAMILY_TYPE_NAMES, MetricFamilies } from '../decode/remote-write-typing.ts'
 import { GovernorError, isGovernorError, type ErrorCode } from '../errors.ts'
 import type { RejectReason } from '../self-metrics.ts'
+import { applyLateMetadata } from './late-metadata.ts'
 import { snappyBlock } from './snappy.ts'
 import { oldestAcceptedMillis } from '../settings.ts'
 
@@ -70,9 +71,11 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
           : new RemoteWriteDecoding(body, seriesCache, families, oldest)
       const rows = pipeline.begin()
       let histograms = 0
+      let exemplars = 0
       for (;;) {
         const slice = decoding.next(sliceEnd)
         histograms += slice.expHistograms.length
+        exemplars += slice.exemplars.length
         rows.add(slice)
         if (decoding.done) break
         await req.ingestResume()
@@ -93,7 +96,7 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
         throw err
       }
       metrics.pointsAccepted.inc({ receiver: RECEIVER }, points)
-      if (version === 2) reply.headers(written(points - histograms, histograms))
+      if (version === 2) reply.headers(written(points - histograms, histograms, exemplars))
       return reply.code(204).send()
     } catch (err) {
       return sendError(req, reply, err)
@@ -102,21 +105,33 @@ export async function remoteWriteReceiver(app: FastifyInstance): Promise<void> {
 }
 
 /**
- * Records the metadata a request brought new or changed, without holding its answer: the
- * request's samples are acknowledged whatever becomes of it. A family whose recording fails is
- * forgotten, so that the same metadata sent again (Prometheus sends it every minute) is
- * recorded then.
+ * Records the metadata a request brought new or changed, and re-types the series stored on a
+ * guess that it contradicts (see late-metadata.ts), without holding its answer: the request's
+ * samples are acknowledged whatever becomes of it. A family whose recording or re-typing
+ * fails is forgotten, so that the same metadata sent again (Prometheus sends it every minute)
+ * is applied then.
  */
 function recordStated(req: FastifyRequest, families: MetricFamilies, stated: readonly string[]): void {
   const list = stated.flatMap((family) => {
     const f = families.get(family)
-    return f === undefined ? [] : [{ family, type: FAMILY_TYPE_NAMES[f.type] ?? 'unknown', help: f.help, unit: f.unit }]
+    return f === undefined ? [] : [{ family, type: f.type, help: f.help, unit: f.unit }]
   })
   if (list.length === 0) return
-  req.server.governor.store.recordMetricFamilies(list).catch((err: unknown) => {
+  const { store, seriesCache, pipeline, changeLog } = req.server.governor
+  const forget = (err: unknown, what: string): void => {
     for (const f of list) families.forget(f.family)
-    req.log.warn({ err }, 'remote write: metric metadata not recorded; it will be when sent again')
-  })
+    req.log.warn({ err }, `remote write: ${what}; it will be when the metadata is sent again`)
+  }
+  store
+    .recordMetricFamilies(list.map((f) => ({ ...f, type: FAMILY_TYPE_NAMES[f.type] ?? 'unknown' })))
+    .catch((err: unknown) => forget(err, 'metric metadata not recorded'))
+  applyLateMetadata(list, {
+    types: seriesCache.types,
+    sync: () => pipeline.sync(),
+    retype: (r) => store.retypeSeries(r),
+    record: (e) => changeLog.append(e),
+    now: Date.now,
+  }).catch((err: unknown) => forget(err, 'series stored before their metadata not re-typed'))
 }
 
 /** The remote write version a Content-Type names: `application/x-protobuf` with the 1.0 `proto` (or none) or the 2.0 one. */
@@ -136,12 +151,12 @@ function protoVersion(header: string | undefined): 1 | 2 {
   )
 }
 
-/** The 2.0 answer headers for a request of which `samples` samples and `histograms` native histograms (and no exemplar) were stored. */
-function written(samples: number, histograms = 0): Record<string, string> {
+/** The 2.0 answer headers for a request of which `samples` samples, `histograms` native histograms and `exemplars` exemplars were stored. */
+function written(samples: number, histograms = 0, exemplars = 0): Record<string, string> {
   return {
     [WRITTEN_HEADERS.samples]: String(samples),
     [WRITTEN_HEADERS.histograms]: String(histograms),
-    [WRITTEN_HEADERS.exemplars]: '0',
+    [WRITTEN_HEADERS.exemplars]: String(exemplars),
   }
 }
 

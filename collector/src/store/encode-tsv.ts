@@ -136,6 +136,21 @@ export function encodeSeries(series: Iterable<SeriesInfo>): Buffer | undefined {
   return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
 }
 
+/** Column order of the exemplars table, as `encodeExemplars` writes them. */
+export const EXEMPLAR_COLUMNS = ['series_id', 'ts', 'value', 'labels'] as const
+
+/** Exemplar rows, in EXEMPLAR_COLUMNS order; undefined when the batches have none. */
+export function encodeExemplars(batches: readonly PointBatch[]): Buffer | undefined {
+  const lines: string[] = []
+  for (const b of batches) {
+    const c = b.exemplars
+    for (let i = 0; i < c.length; i++) {
+      lines.push(`${prefix(c.series[i]!)}${c.ts[i]}\t${num(c.value[i]!)}\t${map(c.labels[i]!)}\n`)
+    }
+  }
+  return lines.length === 0 ? undefined : Buffer.from(lines.join(''))
+}
+
 interface Head {
   series: SeriesInfo[]
   ts: number[]

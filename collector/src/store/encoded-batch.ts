@@ -1,17 +1,29 @@
 import type { PointBatch } from '../model/batch.ts'
 import type { SeriesInfo } from '../model/types.ts'
-import { encodePoints, encodeSeries, POINT_COLUMNS, SERIES_COLUMNS } from './encode-tsv.ts'
-import { POINT_TABLES } from './migrations.ts'
+import {
+  encodeExemplars,
+  encodePoints,
+  encodeSeries,
+  EXEMPLAR_COLUMNS,
+  POINT_COLUMNS,
+  SERIES_COLUMNS,
+} from './encode-tsv.ts'
+import { EXEMPLAR_TABLE, POINT_TABLES } from './migrations.ts'
 
 /**
  * The tables one commit writes, in the order it writes them: new series first, so that no
- * point is ever stored without its series row.
+ * point or exemplar is ever stored without its series row. A table is only ever added at the
+ * end: the write-ahead log's older segment formats hold a prefix of this list (see wal.ts).
  */
-export const COMMIT_TABLES = ['series', ...POINT_TABLES] as const
+export const COMMIT_TABLES = ['series', ...POINT_TABLES, EXEMPLAR_TABLE] as const
 export type CommitTable = (typeof COMMIT_TABLES)[number]
 
 /** Column order of each table's rows, as the encoders write them. */
-export const COMMIT_COLUMNS: Record<CommitTable, readonly string[]> = { series: SERIES_COLUMNS, ...POINT_COLUMNS }
+export const COMMIT_COLUMNS: Record<CommitTable, readonly string[]> = {
+  series: SERIES_COLUMNS,
+  ...POINT_COLUMNS,
+  exemplars: EXEMPLAR_COLUMNS,
+}
 
 /**
  * One request's points as the rows they become: a TSV chunk per table (in COMMIT_TABLES
@@ -20,6 +32,8 @@ export const COMMIT_COLUMNS: Record<CommitTable, readonly string[]> = { series: 
  */
 export interface EncodedBatch {
   readonly points: number
+  /** Exemplars (not points: counted apart, but as durable). */
+  readonly exemplars: number
   /** Series whose row this batch carries (they were new when it was encoded). */
   readonly newSeries: readonly SeriesInfo[]
   readonly chunks: readonly (Buffer | undefined)[]
@@ -43,7 +57,8 @@ export function encodeBatch(
   }
   const chunks: (Buffer | undefined)[] = [encodeSeries(fresh)]
   for (const table of POINT_TABLES) chunks.push(encodePoints(table, [batch]))
-  return { points: batch.pointCount, newSeries: fresh, chunks }
+  chunks.push(encodeExemplars([batch]))
+  return { points: batch.pointCount, exemplars: batch.exemplars.length, newSeries: fresh, chunks }
 }
 
 /**

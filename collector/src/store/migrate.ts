@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
-import { MIGRATIONS, pointTtl, POINT_TABLES, type MigrationContext } from './migrations.ts'
+import { MIGRATIONS, pointTtl, RETAINED_TABLES, type MigrationContext } from './migrations.ts'
 import { SINGLE_NODE, type SchemaDialect } from './schema-dialect.ts'
 
 /**
@@ -44,7 +44,7 @@ async function alignRetention(client: ClickHouseClient, ctx: MigrationContext, d
   const wanted = pointTtl(ctx.retentionDays)
   const rs = await client.query({
     query: `SELECT name, create_table_query FROM system.tables WHERE database = {db:String} AND name IN ({tables:Array(String)})`,
-    query_params: { db: ctx.db, tables: POINT_TABLES.map((t) => dialect.storageTable(t)) },
+    query_params: { db: ctx.db, tables: RETAINED_TABLES.map((t) => dialect.storageTable(t)) },
     format: 'JSONEachRow',
   })
   for (const t of await rs.json<{ name: string; create_table_query: string }>()) {

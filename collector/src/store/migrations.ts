@@ -41,6 +41,12 @@ export function pointTtl(retentionDays: number): string {
 export const POINT_TABLES = ['samples', 'histograms', 'exp_histograms', 'summaries'] as const
 export type PointTable = (typeof POINT_TABLES)[number]
 
+/** The table of exemplars (migration 10): kept as long as points, written in the same commits. */
+export const EXEMPLAR_TABLE = 'exemplars'
+
+/** The tables whose rows live for the retention (their TTL is `pointTtl`). */
+export const RETAINED_TABLES = [...POINT_TABLES, EXEMPLAR_TABLE] as const
+
 // Columns every point table starts with. Rows are sorted by (series_id, ts): the id's high
 // bits come from the metric name (see seriesId), so a metric's series lie together without a
 // metric column, the id repeats for long runs (Delta makes it nearly free) and the timestamps
@@ -326,6 +332,27 @@ SETTINGS ttl_only_drop_parts = 1`,
   updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
 ) ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY family`,
+    ],
+  },
+  {
+    version: 10,
+    name: 'exemplars',
+    layout: { exemplars: BY_SERIES },
+    statements: (ctx) => [
+      // Exemplars as Prometheus keeps them: a value at a time with a few labels (a trace id),
+      // on a series. Laid out as the point tables are (sorted by series and time, a partition
+      // a day, dropped with the retention), and with the same window of insert tokens, so that
+      // a commit replayed from the write-ahead log stores its exemplars once.
+      `CREATE TABLE IF NOT EXISTS ${ctx.db}.exemplars (
+  series_id UInt64 CODEC(Delta, ZSTD(1)),
+  ts Int64 CODEC(DoubleDelta, ZSTD(1)),
+  value Float64 CODEC(ZSTD(1)),
+  labels Map(LowCardinality(String), String) CODEC(ZSTD(1))
+) ENGINE = MergeTree
+PARTITION BY intDiv(ts, 86400000)
+ORDER BY (series_id, ts)
+TTL ${pointTtl(ctx.retentionDays)}
+SETTINGS ${POINT_TABLE_SETTINGS}, ${DEDUPLICATION_WINDOW}`,
     ],
   },
 ]

@@ -1,4 +1,5 @@
 import { recordFamilies, type FamilyMetadata } from './prometheus-metadata.ts'
+import { retypeSeries, type RetypedSeries, type Retyping } from './series-retyping.ts'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { GovernorError } from '../errors.ts'
 import type { PointBatch } from '../model/batch.ts'
@@ -230,6 +231,19 @@ export class Store {
   /** Records what a sender said of metric families (Prometheus' metadata); see prometheus-metadata.ts. */
   async recordMetricFamilies(families: readonly FamilyMetadata[]): Promise<void> {
     await recordFamilies(this.client, this.db, families)
+  }
+
+  /**
+   * Re-types the series of metrics stored on a guess that their metadata, come later,
+   * contradicts (see series-retyping.ts); the series table changes, so it counts as a write
+   * of it (seriesGeneration).
+   */
+  async retypeSeries(retypings: readonly Retyping[]): Promise<RetypedSeries[]> {
+    try {
+      return await retypeSeries(this.client, this.db, this.cluster, retypings)
+    } finally {
+      this.#seriesWrites++
+    }
   }
 
   /** True when the store answers a trivial query. */

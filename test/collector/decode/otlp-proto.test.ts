@@ -31,8 +31,8 @@ const MESSAGES: Record<string, string> = {
   Histogram: 'repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2;',
   ExponentialHistogram: 'repeated ExponentialHistogramDataPoint data_points = 1; int32 aggregation_temporality = 2;',
   Summary: 'repeated SummaryDataPoint data_points = 1;',
-  Exemplar:
-    'repeated KeyValue filtered_attributes = 7; fixed64 time_unix_nano = 2; double as_double = 3; bytes span_id = 4;',
+  Exemplar: `repeated KeyValue filtered_attributes = 7; fixed64 time_unix_nano = 2;
+    oneof value { double as_double = 3; sfixed64 as_int = 6; } bytes span_id = 4; bytes trace_id = 5;`,
   NumberDataPoint: `repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
     oneof value { double as_double = 4; sfixed64 as_int = 6; } repeated Exemplar exemplars = 5; uint32 flags = 8;`,
   HistogramDataPoint: `repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
@@ -531,5 +531,143 @@ describe('decodeOtlpProto (and decodeOtlpJson on the same request)', () => {
     const r = decodeOtlpProto(new Uint8Array(0), new SeriesCache())
     expect(r.batch.pointCount).toBe(0)
     expect(r.rejected).toBe(0)
+  })
+
+  describe('exemplars', () => {
+    const TRACE = '0af7651916cd43dd8448eb211c80319c'
+    const SPAN = 'b7ad6b7169203331'
+    const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64')
+    const exemplarsOf = (r: DecodeResult) =>
+      r.batch.exemplars.series.map((s, i) => ({
+        metric: s.metric,
+        ts: r.batch.exemplars.ts[i],
+        value: r.batch.exemplars.value[i],
+        labels: { ...r.batch.exemplars.labels[i] },
+      }))
+
+    it('keeps the exemplars of sums, histograms and exponential histograms on their series, trace and span ids as hex labels', () => {
+      const withIds = { traceId: b64(TRACE), spanId: b64(SPAN) }
+      const req = request([
+        {
+          name: 'reqs',
+          sum: {
+            aggregationTemporality: 2,
+            isMonotonic: true,
+            dataPoints: [
+              {
+                timeUnixNano: T,
+                asInt: '3',
+                exemplars: [
+                  {
+                    timeUnixNano: '1700000000100000000',
+                    asInt: '7',
+                    filteredAttributes: [str('user', 'u1')],
+                    ...withIds,
+                  },
+                  { timeUnixNano: '1700000000101000000', asDouble: 0.5 },
+                ],
+              },
+            ],
+          },
+        },
+        {
+          name: 'lat',
+          histogram: {
+            aggregationTemporality: 2,
+            dataPoints: [
+              {
+                timeUnixNano: T,
+                count: '1',
+                explicitBounds: [1],
+                bucketCounts: ['1', '0'],
+                exemplars: [{ asDouble: 0.25, ...withIds }],
+              },
+            ],
+          },
+        },
+        {
+          name: 'exp',
+          exponentialHistogram: {
+            aggregationTemporality: 2,
+            dataPoints: [{ timeUnixNano: T, count: '1', exemplars: [{ timeUnixNano: T, asDouble: 2 }] }],
+          },
+        },
+      ])
+      const proto = decodeOtlpProto(encode(Packed, req), new SeriesCache())
+      expect(proto.batch.pointCount).toBe(3)
+      expect(exemplarsOf(proto)).toEqual([
+        { metric: 'reqs', ts: 1_700_000_000_100, value: 7, labels: { user: 'u1', trace_id: TRACE, span_id: SPAN } },
+        { metric: 'reqs', ts: 1_700_000_000_101, value: 0.5, labels: {} },
+        // No time of its own: the point's.
+        { metric: 'lat', ts: T_MS, value: 0.25, labels: { trace_id: TRACE, span_id: SPAN } },
+        { metric: 'exp', ts: T_MS, value: 2, labels: {} },
+      ])
+      // OTLP JSON carries the ids as hex.
+      const json = toJson(Packed, req) as {
+        resourceMetrics: {
+          scopeMetrics: {
+            metrics: {
+              sum?: { dataPoints: { exemplars: Record<string, unknown>[] }[] }
+              histogram?: { dataPoints: { exemplars: Record<string, unknown>[] }[] }
+            }[]
+          }[]
+        }[]
+      }
+      for (const m of json.resourceMetrics[0]!.scopeMetrics[0]!.metrics) {
+        for (const p of (m.sum ?? m.histogram)?.dataPoints ?? []) {
+          for (const e of p.exemplars) {
+            if (e.traceId !== undefined) Object.assign(e, { traceId: TRACE.toUpperCase(), spanId: SPAN })
+          }
+        }
+      }
+      expect(exemplarsOf(decodeOtlpJson(json, new SeriesCache()))).toEqual(exemplarsOf(proto))
+    })
+
+    it('leaves out absent and all-zero ids, drops exemplars over 128 label characters but never their point', () => {
+      const long = 'x'.repeat(120)
+      const { proto, json } = both(
+        request([
+          {
+            name: 'g',
+            gauge: {
+              dataPoints: [
+                {
+                  timeUnixNano: T,
+                  asDouble: 1,
+                  exemplars: [
+                    {
+                      timeUnixNano: T,
+                      asDouble: 1,
+                      traceId: b64('00'.repeat(16)),
+                      filteredAttributes: [str('k', long)],
+                    },
+                    // 1 + 120 + 8 characters: one over the limit.
+                    { timeUnixNano: T, asDouble: 2, filteredAttributes: [str('k', long), str('abcdefgh', '')] },
+                  ],
+                },
+              ],
+            },
+          },
+        ]),
+      )
+      for (const r of [proto, json]) {
+        expect(r.batch.samples.value).toEqual([1])
+        expect(r.rejected).toBe(0)
+        expect(r.exemplarsDropped).toBe(1)
+        expect(exemplarsOf(r)).toEqual([{ metric: 'g', ts: T_MS, value: 1, labels: { k: long } }])
+      }
+    })
+
+    it('drops the exemplars of a point that is rejected', () => {
+      const { proto, json } = both(
+        request([
+          { name: 'g', gauge: { dataPoints: [{ asDouble: 1, exemplars: [{ timeUnixNano: T, asDouble: 1 }] }] } },
+        ]),
+      )
+      for (const r of [proto, json]) {
+        expect(r.rejected).toBe(1)
+        expect(r.batch.exemplars.length).toBe(0)
+      }
+    })
   })
 })

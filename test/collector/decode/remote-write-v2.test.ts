@@ -118,15 +118,22 @@ describe('RemoteWriteV2Decoding', () => {
     ])
   })
 
-  it('stores native histograms beside samples, and counts exemplars as dropped', () => {
+  it('stores native histograms beside samples, and exemplars on their series', () => {
     const { batch, decoding } = decode([
       { labels: { __name__: 'jobs_total', job: 'w' }, samples: [[T, 1]], exemplars: [T] },
-      { labels: { __name__: 'job_seconds', job: 'w' }, histograms: [nativeHistogram(T), nativeHistogram(T + 1000)] },
+      {
+        labels: { __name__: 'job_seconds', job: 'w' },
+        histograms: [nativeHistogram(T), nativeHistogram(T + 1000)],
+        exemplars: [T + 1],
+      },
     ])
     expect(batch.samples.length).toBe(1)
     expect(batch.expHistograms.length).toBe(2)
-    expect(decoding.rejected).toBe(1)
-    expect(decoding.errors.join(' ')).toMatch(/exemplars are not stored/)
+    expect(decoding.rejected).toBe(0)
+    expect(batch.exemplars.ts).toEqual([T, T + 1])
+    expect(batch.exemplars.labels.map((l) => ({ ...l }))).toEqual([{ trace_id: 'abc' }, { trace_id: 'abc' }])
+    expect(batch.exemplars.series[0]!.id).toBe(batch.samples.series[0]!.id)
+    expect(batch.exemplars.series[1]!.id).toBe(batch.expHistograms.series[0]!.id)
   })
 
   it('drops the samples of a series without a name, and says why', () => {

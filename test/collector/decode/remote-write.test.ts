@@ -319,7 +319,43 @@ describe('decodeRemoteWrite', () => {
     expect(r.errors.join('\n')).toMatch(/no time/)
     expect(r.errors.join('\n')).toMatch(/native histogram/)
     expect(r.batch.samples.value).toEqual([5])
+    // A TimeSeries of exemplars alone (as Prometheus sends them) stores them on its series.
     expect(seriesOf(r).map((s) => s.metric)).toEqual(['ok'])
+    expect(r.batch.exemplars.series.map((s) => s.metric)).toEqual(['exemplars_only'])
+  })
+
+  it('stores exemplars on their series, sent beside the samples or alone, and drops those over 128 label characters', () => {
+    const cache = new SeriesCache()
+    const trace = { name: 'trace_id', value: 'abc123' }
+    const r = decode(
+      {
+        timeseries: [
+          {
+            ...ts({ __name__: 'reqs_total', job: 'j' }, [[1, T]]),
+            exemplars: [{ labels: [trace], value: 3, timestamp: T - 5 }],
+          },
+          {
+            labels: labels({ __name__: 'reqs_total', job: 'j' }),
+            exemplars: [
+              { labels: [{ name: 'k', value: 'é'.repeat(127) }], value: 4, timestamp: T - 4 },
+              { labels: [{ name: 'k', value: 'é'.repeat(128) }], value: 5, timestamp: T - 3 },
+              { labels: [], value: 6, timestamp: 0 },
+            ],
+          },
+        ],
+      },
+      new MetricFamilies(),
+      cache,
+    )
+    expect(r.batch.samples.value).toEqual([1])
+    expect(r.rejected).toBe(0)
+    expect(r.exemplarsDropped).toBe(2)
+    const e = r.batch.exemplars
+    expect(e.value).toEqual([3, 4])
+    expect(e.ts).toEqual([T - 5, T - 4])
+    expect(e.labels.map((l) => ({ ...l }))).toEqual([{ trace_id: 'abc123' }, { k: 'é'.repeat(127) }])
+    // Both on the one series of the samples.
+    expect(new Set(e.series.map((s) => s.id))).toEqual(new Set([r.batch.samples.series[0]!.id]))
   })
 
   it('drops and counts samples whose timestamp a double cannot carry exactly, and keeps the rest', () => {
